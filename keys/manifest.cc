@@ -1,0 +1,223 @@
+#include "keys/manifest.h"
+
+#include <algorithm>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/ascii.h"
+#include "base/strings.h"
+#include "base/encoding.h"
+#include "base/status.h"
+
+namespace casenode::keys {
+namespace {
+
+using nlohmann::json;
+constexpr std::string_view kFormat = "casenode-manifest/1";
+
+absl::Status Invalid(std::string_view field, std::string_view expected) {
+  return absl::InvalidArgumentError(StrCat("manifest: ", field, ": expected ", expected));
+}
+
+absl::Status OnlyKeys(const json& obj, std::string_view where, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : obj.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return absl::InvalidArgumentError(StrCat("manifest: ", where, ": unknown key \"", key, "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> GetString(const json& obj, std::string_view where, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_string()) return Invalid(StrCat(where, key), "a string");
+  return it->get<std::string>();
+}
+
+absl::StatusOr<uint64_t> GetUint(const json& obj, std::string_view where, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_number_unsigned()) return Invalid(StrCat(where, key), "a non-negative integer");
+  return it->get<uint64_t>();
+}
+
+absl::StatusOr<PublicKey> GetKey(const json& obj, std::string_view where, const char* key) {
+  ASSIGN_OR_RETURN(std::string text, GetString(obj, where, key));
+  auto bytes = Base64Decode(text, StrCat("manifest: ", where, key));
+  if (!bytes.ok() || bytes->size() != 32) return Invalid(StrCat(where, key), "32 bytes in base64");
+  PublicKey pk{};
+  std::copy(bytes->begin(), bytes->end(), pk.begin());
+  return pk;
+}
+
+bool ValidOrgId(std::string_view org) {
+  if (org.empty() || org.size() > 63) return false;
+  return std::all_of(org.begin(), org.end(),
+                     [](char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-'; });
+}
+
+absl::Status Validate(const Manifest& m) {
+  if (m.network.empty()) return Invalid("network", "a non-empty name");
+  if (m.version == 0) return Invalid("version", "a version of 1 or more");
+  if (m.expires_at <= m.issued_at) return Invalid("expires_at", "a time after issued_at");
+  if (m.nodes.empty()) return Invalid("nodes", "at least one node");
+  std::set<std::string_view> orgs, fingerprints;
+  for (size_t i = 0; i < m.nodes.size(); ++i) {
+    const ManifestNode& n = m.nodes[i];
+    const std::string where = StrCat("nodes[", i, "].");
+    if (!ValidOrgId(n.org)) return Invalid(where + "org", "1 to 63 characters of a-z, 0-9 and -");
+    if (!orgs.insert(n.org).second) return Invalid(where + "org", "an organisation id listed once");
+    if (n.role == Role::ROLE_UNSPECIFIED) return Invalid(where + "role", "school, jeugdhulp, politie, gemeente or auditor");
+    if (n.endpoint.empty() || n.endpoint.find(':') == std::string::npos) return Invalid(where + "endpoint", "host:port");
+    if (n.tls_cert_sha256.size() != 64 || !HexDecode(n.tls_cert_sha256, "").ok()) {
+      return Invalid(where + "tls_cert_sha256", "64 lowercase hex digits");
+    }
+    if (!fingerprints.insert(n.tls_cert_sha256).second) return Invalid(where + "tls_cert_sha256", "a certificate listed once");
+  }
+  for (const std::string& h : m.oprf_holders) {
+    if (m.FindOrg(h) == nullptr) return Invalid("oprf.holders", StrCat("organisations listed in nodes (", h, " is not)"));
+  }
+  if (m.oprf_threshold > m.oprf_holders.size()) return Invalid("oprf.threshold", "at most the number of holders");
+  if (!m.oprf_holders.empty() && m.oprf_threshold == 0) return Invalid("oprf.threshold", "at least 1");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::ROLE_SCHOOL: return "school";
+    case Role::ROLE_JEUGDHULP: return "jeugdhulp";
+    case Role::ROLE_POLITIE: return "politie";
+    case Role::ROLE_GEMEENTE: return "gemeente";
+    case Role::ROLE_AUDITOR: return "auditor";
+    default: return "unspecified";
+  }
+}
+
+std::optional<Role> ParseRole(std::string_view name) {
+  for (Role r : {Role::ROLE_SCHOOL, Role::ROLE_JEUGDHULP, Role::ROLE_POLITIE, Role::ROLE_GEMEENTE, Role::ROLE_AUDITOR}) {
+    if (RoleName(r) == name) return r;
+  }
+  return std::nullopt;
+}
+
+const ManifestNode* Manifest::FindOrg(std::string_view org) const {
+  for (const auto& n : nodes) {
+    if (n.org == org) return &n;
+  }
+  return nullptr;
+}
+
+const ManifestNode* Manifest::FindFingerprint(std::string_view fp) const {
+  for (const auto& n : nodes) {
+    if (n.tls_cert_sha256 == fp) return &n;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::string> EncodeManifest(const Manifest& m) {
+  RETURN_IF_ERROR(Validate(m));
+  json nodes = json::array();
+  for (const auto& n : m.nodes) {
+    nodes.push_back(json{{"org", n.org},
+                         {"name", n.name},
+                         {"role", RoleName(n.role)},
+                         {"endpoint", n.endpoint},
+                         {"tls_cert_sha256", n.tls_cert_sha256},
+                         {"signing_key", Base64Encode(n.signing_key)},
+                         {"encryption_key", Base64Encode(n.encryption_key)}});
+  }
+  json doc{{"format", kFormat},
+           {"network", m.network},
+           {"version", m.version},
+           {"issued_at", FormatRfc3339(m.issued_at)},
+           {"expires_at", FormatRfc3339(m.expires_at)},
+           {"policy_hash", m.policy_hash},
+           {"oprf", json{{"threshold", m.oprf_threshold}, {"holders", m.oprf_holders}}},
+           {"nodes", nodes}};
+  return doc.dump(2) + "\n";
+}
+
+absl::StatusOr<Manifest> ParseManifest(std::string_view text) {
+  const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return absl::InvalidArgumentError("manifest: not a JSON object");
+  RETURN_IF_ERROR(OnlyKeys(doc, "top level",
+                           {"format", "network", "version", "issued_at", "expires_at", "policy_hash", "oprf", "nodes"}));
+  ASSIGN_OR_RETURN(std::string format, GetString(doc, "", "format"));
+  if (format != kFormat) return Invalid("format", kFormat);
+  Manifest m;
+  ASSIGN_OR_RETURN(m.network, GetString(doc, "", "network"));
+  ASSIGN_OR_RETURN(m.version, GetUint(doc, "", "version"));
+  ASSIGN_OR_RETURN(std::string issued, GetString(doc, "", "issued_at"));
+  ASSIGN_OR_RETURN(m.issued_at, ParseRfc3339(issued, "manifest: issued_at"));
+  ASSIGN_OR_RETURN(std::string expires, GetString(doc, "", "expires_at"));
+  ASSIGN_OR_RETURN(m.expires_at, ParseRfc3339(expires, "manifest: expires_at"));
+  ASSIGN_OR_RETURN(m.policy_hash, GetString(doc, "", "policy_hash"));
+
+  auto oprf = doc.find("oprf");
+  if (oprf == doc.end() || !oprf->is_object()) return Invalid("oprf", "an object");
+  RETURN_IF_ERROR(OnlyKeys(*oprf, "oprf", {"threshold", "holders"}));
+  ASSIGN_OR_RETURN(uint64_t threshold, GetUint(*oprf, "oprf.", "threshold"));
+  m.oprf_threshold = static_cast<uint32_t>(threshold);
+  auto holders = oprf->find("holders");
+  if (holders == oprf->end() || !holders->is_array()) return Invalid("oprf.holders", "an array of organisation ids");
+  for (const auto& h : *holders) {
+    if (!h.is_string()) return Invalid("oprf.holders", "an array of organisation ids");
+    m.oprf_holders.push_back(h.get<std::string>());
+  }
+
+  auto nodes = doc.find("nodes");
+  if (nodes == doc.end() || !nodes->is_array()) return Invalid("nodes", "an array");
+  for (size_t i = 0; i < nodes->size(); ++i) {
+    const json& jn = (*nodes)[i];
+    const std::string where = StrCat("nodes[", i, "].");
+    if (!jn.is_object()) return Invalid(StrCat("nodes[", i, "]"), "an object");
+    RETURN_IF_ERROR(OnlyKeys(jn, StrCat("nodes[", i, "]"),
+                             {"org", "name", "role", "endpoint", "tls_cert_sha256", "signing_key", "encryption_key"}));
+    ManifestNode n;
+    ASSIGN_OR_RETURN(n.org, GetString(jn, where, "org"));
+    ASSIGN_OR_RETURN(n.name, GetString(jn, where, "name"));
+    ASSIGN_OR_RETURN(std::string role, GetString(jn, where, "role"));
+    n.role = ParseRole(role).value_or(Role::ROLE_UNSPECIFIED);
+    ASSIGN_OR_RETURN(n.endpoint, GetString(jn, where, "endpoint"));
+    ASSIGN_OR_RETURN(n.tls_cert_sha256, GetString(jn, where, "tls_cert_sha256"));
+    ASSIGN_OR_RETURN(n.signing_key, GetKey(jn, where, "signing_key"));
+    ASSIGN_OR_RETURN(n.encryption_key, GetKey(jn, where, "encryption_key"));
+    m.nodes.push_back(std::move(n));
+  }
+  RETURN_IF_ERROR(Validate(m));
+  return m;
+}
+
+std::string SignManifest(const SigningKey& operator_key, std::string_view manifest_bytes) {
+  const Signature sig = operator_key.Sign(kManifestContext, AsBytes(manifest_bytes));
+  return Base64Encode(sig) + "\n";
+}
+
+absl::StatusOr<Manifest> VerifyManifest(std::string_view manifest_bytes, std::string_view signature_text,
+                                        const PublicKey& operator_key, SystemTime now, std::string_view self_org) {
+  while (!signature_text.empty() && (signature_text.back() == '\n' || signature_text.back() == '\r')) {
+    signature_text.remove_suffix(1);
+  }
+  auto sig = Base64Decode(signature_text, "manifest signature");
+  if (!sig.ok() || !VerifySignature(operator_key, kManifestContext, AsBytes(manifest_bytes), *sig)) {
+    return absl::PermissionDeniedError("manifest: signature does not verify with the network operator key");
+  }
+  ASSIGN_OR_RETURN(Manifest m, ParseManifest(manifest_bytes));
+  if (now >= m.expires_at) {
+    return absl::FailedPreconditionError(StrCat("manifest: version ", m.version, " expired at ",
+                                                      FormatRfc3339(m.expires_at), "; ask the operator for a new one"));
+  }
+  if (now < m.issued_at) {
+    return absl::FailedPreconditionError(
+        StrCat("manifest: issued_at ", FormatRfc3339(m.issued_at), " is in the future (check the clock)"));
+  }
+  if (m.FindOrg(self_org) == nullptr) {
+    return absl::FailedPreconditionError(StrCat("manifest: version ", m.version,
+                                                      " does not list this node's organisation \"", self_org, "\""));
+  }
+  return m;
+}
+
+}  // namespace casenode::keys

@@ -1,0 +1,220 @@
+#include "keys/master_key.h"
+
+#include <sodium.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "base/strings.h"
+#include "base/file.h"
+#include "base/status.h"
+
+namespace casenode::keys {
+namespace {
+
+constexpr std::string_view kMagic = "CNSEAL";
+constexpr uint8_t kVersion = 1;
+constexpr size_t kNonceSize = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+
+void PutU32(Bytes& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
+}
+uint32_t GetU32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+Bytes EncodeHeader(const KdfParams& params) {
+  Bytes h(kMagic.begin(), kMagic.end());
+  h.push_back(kVersion);
+  h.push_back(static_cast<uint8_t>(params.kind));
+  if (params.kind == KdfKind::kArgon2id) {
+    PutU32(h, params.opslimit);
+    PutU32(h, params.memlimit_kib);
+    h.insert(h.end(), params.salt.begin(), params.salt.end());
+  }
+  return h;
+}
+
+// Parses the header; sets *header_len to the bytes before the nonce.
+absl::StatusOr<KdfParams> ParseHeader(std::span<const uint8_t> sealed, size_t* header_len) {
+  if (sealed.size() < kMagic.size() + 2 ||
+      std::memcmp(sealed.data(), kMagic.data(), kMagic.size()) != 0) {
+    return absl::InvalidArgumentError("not a casenode sealed file (bad magic)");
+  }
+  const uint8_t version = sealed[kMagic.size()];
+  if (version != kVersion) {
+    return absl::FailedPreconditionError(
+        StrCat("sealed file format version ", version, " is not supported (this build reads version ",
+                     kVersion, ")"));
+  }
+  KdfParams p;
+  p.kind = static_cast<KdfKind>(sealed[kMagic.size() + 1]);
+  size_t len = kMagic.size() + 2;
+  switch (p.kind) {
+    case KdfKind::kKeyFile:
+      break;
+    case KdfKind::kArgon2id:
+      if (sealed.size() < len + 8 + p.salt.size()) return absl::InvalidArgumentError("sealed file header truncated");
+      p.opslimit = GetU32(&sealed[len]);
+      p.memlimit_kib = GetU32(&sealed[len + 4]);
+      std::memcpy(p.salt.data(), &sealed[len + 8], p.salt.size());
+      len += 8 + p.salt.size();
+      break;
+    default:
+      return absl::InvalidArgumentError("sealed file names an unknown key derivation");
+  }
+  *header_len = len;
+  return p;
+}
+
+Bytes AssociatedData(std::string_view purpose, std::span<const uint8_t> header_and_nonce) {
+  Bytes ad(purpose.begin(), purpose.end());
+  ad.push_back(0);
+  ad.insert(ad.end(), header_and_nonce.begin(), header_and_nonce.end());
+  return ad;
+}
+
+absl::StatusOr<SecretBytes> ReadPassphrase(std::string_view uri) {
+  if (ConsumePrefix(&uri, "passphrase-env:")) {
+    const char* v = std::getenv(std::string(uri).c_str());
+    if (v == nullptr || *v == '\0') {
+      return absl::InvalidArgumentError(StrCat("master_key: environment variable ", uri, " is not set"));
+    }
+    return SecretBytes::CopyFrom(std::string_view(v));
+  }
+  if (ConsumePrefix(&uri, "passphrase-file:")) {
+    const std::string path(uri);
+    RETURN_IF_ERROR(CheckOwnerOnly(path));
+    ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    SecretBytes s = SecretBytes::CopyFrom(text);
+    sodium_memzero(text.data(), text.size());
+    if (s.empty()) return absl::InvalidArgumentError(StrCat("master_key: passphrase file ", path, " is empty"));
+    return s;
+  }
+  return absl::InvalidArgumentError(
+      "master_key: expected a URI starting with file:, passphrase-file: or passphrase-env:");
+}
+
+bool IsPassphraseUri(std::string_view uri) {
+  return uri.starts_with("passphrase-env:") || uri.starts_with("passphrase-file:");
+}
+
+}  // namespace
+
+KdfParams KdfParams::NewArgon2id(uint32_t opslimit, uint32_t memlimit_kib) {
+  KdfParams p;
+  p.kind = KdfKind::kArgon2id;
+  p.opslimit = opslimit;
+  p.memlimit_kib = memlimit_kib;
+  randombytes_buf(p.salt.data(), p.salt.size());
+  return p;
+}
+
+absl::StatusOr<MasterKey> MasterKey::FromKeyFile(const std::string& path) {
+  RETURN_IF_ERROR(CheckOwnerOnly(path));
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  SecretBytes key(kKeySize);
+  size_t len = 0;
+  const char* end = nullptr;
+  const int rc = sodium_base642bin(key.data(), key.size(), text.data(), text.size(), nullptr, &len, &end,
+                                   sodium_base64_VARIANT_ORIGINAL);
+  sodium_memzero(text.data(), text.size());
+  if (rc != 0 || len != kKeySize || end == nullptr || *end != '\0') {
+    return absl::InvalidArgumentError(StrCat(path, ": expected a key file holding 32 bytes in base64"));
+  }
+  KdfParams p;
+  p.kind = KdfKind::kKeyFile;
+  return MasterKey(std::move(key), p);
+}
+
+absl::StatusOr<MasterKey> MasterKey::FromPassphrase(const SecretBytes& passphrase, const KdfParams& params) {
+  if (params.kind != KdfKind::kArgon2id) return absl::InvalidArgumentError("passphrase needs Argon2id parameters");
+  if (params.opslimit < crypto_pwhash_OPSLIMIT_MIN || params.memlimit_kib < crypto_pwhash_MEMLIMIT_MIN / 1024) {
+    return absl::InvalidArgumentError("Argon2id limits below libsodium's minimum");
+  }
+  SecretBytes key(kKeySize);
+  if (crypto_pwhash(key.data(), key.size(), reinterpret_cast<const char*>(passphrase.data()), passphrase.size(),
+                    params.salt.data(), params.opslimit, size_t{params.memlimit_kib} * 1024,
+                    crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return absl::ResourceExhaustedError("Argon2id: not enough memory for the stored limits");
+  }
+  return MasterKey(std::move(key), params);
+}
+
+absl::Status MasterKey::CreateKeyFile(const std::string& path) {
+  if (std::filesystem::exists(path)) return absl::AlreadyExistsError(StrCat(path, " already exists"));
+  SecretBytes key = SecretBytes::Random(kKeySize);
+  const size_t len = sodium_base64_encoded_len(kKeySize, sodium_base64_VARIANT_ORIGINAL);
+  SecretBytes text(len);
+  sodium_bin2base64(reinterpret_cast<char*>(text.data()), len, key.data(), key.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  text.data()[len - 1] = '\n';  // replace the NUL terminator
+  return WriteFileAtomic(path, text.span(), 0600);
+}
+
+absl::StatusOr<MasterKey> MasterKey::Unlock(std::string_view uri, std::span<const uint8_t> sealed) {
+  ASSIGN_OR_RETURN(KdfParams params, ReadSealedHeader(sealed));
+  std::string_view path = uri;
+  if (ConsumePrefix(&path, "file:")) {
+    if (params.kind != KdfKind::kKeyFile) {
+      return absl::FailedPreconditionError("master_key: the file was sealed with a passphrase, not a key file");
+    }
+    return FromKeyFile(std::string(path));
+  }
+  if (IsPassphraseUri(uri) && params.kind != KdfKind::kArgon2id) {
+    return absl::FailedPreconditionError("master_key: the file was sealed with a key file, not a passphrase");
+  }
+  ASSIGN_OR_RETURN(SecretBytes passphrase, ReadPassphrase(uri));
+  return FromPassphrase(passphrase, params);
+}
+
+absl::StatusOr<MasterKey> MasterKey::ForNewFiles(std::string_view uri) {
+  std::string_view path = uri;
+  if (ConsumePrefix(&path, "file:")) return FromKeyFile(std::string(path));
+  ASSIGN_OR_RETURN(SecretBytes passphrase, ReadPassphrase(uri));
+  return FromPassphrase(passphrase, KdfParams::NewArgon2id());
+}
+
+Bytes MasterKey::Seal(std::string_view purpose, std::span<const uint8_t> plaintext) const {
+  Bytes out = EncodeHeader(params_);
+  const size_t nonce_at = out.size();
+  out.resize(nonce_at + kNonceSize);
+  randombytes_buf(&out[nonce_at], kNonceSize);
+  const Bytes ad = AssociatedData(purpose, out);
+  const size_t ct_at = out.size();
+  out.resize(ct_at + plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  unsigned long long ct_len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(&out[ct_at], &ct_len, plaintext.data(), plaintext.size(), ad.data(),
+                                             ad.size(), nullptr, &out[nonce_at], key_.data());
+  out.resize(ct_at + ct_len);
+  return out;
+}
+
+absl::StatusOr<SecretBytes> MasterKey::Open(std::string_view purpose, std::span<const uint8_t> sealed) const {
+  size_t header_len = 0;
+  ASSIGN_OR_RETURN(KdfParams params, ParseHeader(sealed, &header_len));
+  (void)params;
+  const size_t ct_at = header_len + kNonceSize;
+  if (sealed.size() < ct_at + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+    return absl::InvalidArgumentError("sealed file truncated");
+  }
+  const Bytes ad = AssociatedData(purpose, sealed.first(ct_at));
+  SecretBytes plain(sealed.size() - ct_at - crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &len, nullptr, &sealed[ct_at], sealed.size() - ct_at,
+                                                 ad.data(), ad.size(), &sealed[header_len], key_.data()) != 0) {
+    return absl::PermissionDeniedError(
+        StrCat("cannot open sealed ", purpose, ": wrong master key or passphrase, or the file was altered"));
+  }
+  return plain;
+}
+
+absl::StatusOr<KdfParams> ReadSealedHeader(std::span<const uint8_t> sealed) {
+  size_t header_len = 0;
+  return ParseHeader(sealed, &header_len);
+}
+
+}  // namespace casenode::keys

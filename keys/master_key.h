@@ -1,0 +1,83 @@
+// MasterKey: the node's key-encryption key (KEK), and the sealed-file format
+// that protects every private key a node keeps on disk.
+//
+// A master key comes from a key file (32 random bytes, base64, mode 0600) or
+// from a passphrase stretched with Argon2id. The Argon2id salt and limits are
+// stored in the header of the sealed file, so the passphrase is all an
+// operator supplies. Key references are URIs:
+//   file:/path/master.key             a key file
+//   passphrase-file:/path/passphrase  a passphrase in a 0600 file
+//   passphrase-env:NAME               a passphrase in environment variable NAME
+//
+// Sealed file format (version 1), all integers big-endian:
+//   "CNSEAL" (6 bytes) | version u8 = 1 | kdf u8 (1 key file, 2 Argon2id)
+//   [kdf = 2: opslimit u32 | memlimit KiB u32 | salt 16 bytes]
+//   nonce 24 bytes | XChaCha20-Poly1305-IETF ciphertext with tag
+// Associated data: purpose || 0x00 || every header byte before the ciphertext,
+// so a file sealed for one purpose (say "node-identity") cannot be opened as
+// another, and no header byte can be changed unnoticed.
+//
+// MasterKey is immutable after creation and safe to share between threads.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "base/encoding.h"
+#include "keys/secret.h"
+
+namespace casenode::keys {
+
+enum class KdfKind : uint8_t { kUnspecified = 0, kKeyFile = 1, kArgon2id = 2 };
+
+struct KdfParams {
+  KdfKind kind = KdfKind::kUnspecified;
+  uint32_t opslimit = 0;
+  uint32_t memlimit_kib = 0;
+  std::array<uint8_t, 16> salt{};
+
+  // Argon2id with a fresh salt. Defaults are libsodium's MODERATE limits
+  // (3 passes, 256 MiB): about a second, once per node start.
+  static KdfParams NewArgon2id(uint32_t opslimit = 3, uint32_t memlimit_kib = 256 * 1024);
+};
+
+class MasterKey {
+ public:
+  static constexpr size_t kKeySize = 32;
+
+  // Reads a key file; refuses one readable by others (FailedPrecondition).
+  static absl::StatusOr<MasterKey> FromKeyFile(const std::string& path);
+  // Derives the key from a passphrase. InvalidArgument if `params` is not Argon2id.
+  static absl::StatusOr<MasterKey> FromPassphrase(const SecretBytes& passphrase, const KdfParams& params);
+  // Creates a new key file with 32 random bytes, mode 0600. Fails if it exists.
+  static absl::Status CreateKeyFile(const std::string& path);
+
+  // Resolves a key URI (see above) for opening `sealed_file_bytes`, whose header
+  // says how its key was derived. Errors name the URI scheme, never the secret.
+  static absl::StatusOr<MasterKey> Unlock(std::string_view uri, std::span<const uint8_t> sealed_file_bytes);
+  // Resolves a key URI for sealing new files (a fresh Argon2id salt if a passphrase).
+  static absl::StatusOr<MasterKey> ForNewFiles(std::string_view uri);
+
+  // Seals `plaintext` for `purpose` into the sealed-file format.
+  [[nodiscard]] Bytes Seal(std::string_view purpose, std::span<const uint8_t> plaintext) const;
+  // Opens a sealed file. InvalidArgument for a malformed or foreign file,
+  // FailedPrecondition for a newer format, PermissionDenied for a wrong key
+  // (or a tampered file: the two cannot be told apart, by design).
+  [[nodiscard]] absl::StatusOr<SecretBytes> Open(std::string_view purpose, std::span<const uint8_t> sealed) const;
+
+  const KdfParams& params() const { return params_; }
+
+ private:
+  MasterKey(SecretBytes key, KdfParams params) : key_(std::move(key)), params_(params) {}
+  SecretBytes key_;
+  KdfParams params_;
+};
+
+// Reads the KDF parameters from a sealed file's header.
+absl::StatusOr<KdfParams> ReadSealedHeader(std::span<const uint8_t> sealed);
+
+}  // namespace casenode::keys

@@ -1,0 +1,65 @@
+// NetworkOperator: the network operator's material in one directory, and the
+// only code that writes manifests and issues certificates.
+//
+//   ca.pem                  network CA certificate (public)
+//   ca.key.sealed           CA private key, sealed under the operator master key
+//   operator.pub            operator Ed25519 public key (base64): nodes trust this
+//   operator.key.sealed     operator signing key, sealed
+//   operator.master.key     operator master key file (0600) unless a passphrase is used
+//   network.name            the network name (plain text)
+//   manifest.json(.sig)     the current signed manifest
+//
+// Not thread-safe for writers: one operator process at a time.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "keys/identity.h"
+#include "keys/manifest.h"
+#include "keys/master_key.h"
+#include "keys/x509.h"
+
+namespace casenode::keys {
+
+class NetworkOperator {
+ public:
+  // Creates the directory's CA and operator key; AlreadyExists if there is one.
+  // `master_uri` as in master_key.h; "" creates and uses DIR/operator.master.key.
+  static absl::StatusOr<NetworkOperator> Create(const std::string& dir, const std::string& network,
+                                                std::string master_uri, SystemTime now);
+  static absl::StatusOr<NetworkOperator> Open(const std::string& dir, std::string master_uri = "");
+
+  const std::string& dir() const { return dir_; }
+  const std::string& ca_cert_pem() const { return ca_cert_pem_; }
+  const PublicKey& public_key() const { return signing_key_.public_key(); }
+  const std::string& network() const { return network_; }
+
+  // Issues a node certificate for `node_key_pem`'s public key.
+  absl::StatusOr<std::string> IssueCertificate(const SecretBytes& node_key_pem, const std::string& org,
+                                               const std::string& role, SystemTime not_before,
+                                               SystemTime not_after) const;
+
+  // Signs and writes manifest.json and manifest.json.sig (atomically each).
+  absl::Status Publish(const Manifest& manifest) const;
+  // The current manifest, verified with the operator key (expiry not checked).
+  absl::StatusOr<Manifest> Current() const;
+
+  std::string manifest_path() const { return dir_ + "/manifest.json"; }
+
+ private:
+  NetworkOperator(std::string dir, std::string network, std::string ca_cert_pem, SecretBytes ca_key_pem,
+                  SigningKey signing_key)
+      : dir_(std::move(dir)), network_(std::move(network)), ca_cert_pem_(std::move(ca_cert_pem)),
+        ca_key_pem_(std::move(ca_key_pem)), signing_key_(std::move(signing_key)) {}
+  std::string dir_;
+  std::string network_;
+  std::string ca_cert_pem_;
+  SecretBytes ca_key_pem_;
+  SigningKey signing_key_;
+};
+
+// Reads a base64 public key file (operator.pub). Errors name the path.
+absl::StatusOr<PublicKey> ReadPublicKeyFile(const std::string& path);
+
+}  // namespace casenode::keys

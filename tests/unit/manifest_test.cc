@@ -1,0 +1,102 @@
+#include <catch2/catch.hpp>
+
+#include "keys/manifest.h"
+
+using namespace casenode;
+using namespace casenode::keys;
+
+namespace {
+
+const SystemTime kIssued = *ParseRfc3339("2026-11-01T00:00:00Z", "t");
+const SystemTime kNow = *ParseRfc3339("2026-11-28T00:00:00Z", "t");
+
+Manifest TwoNodes() {
+  Manifest m;
+  m.network = "flevoland";
+  m.version = 1;
+  m.issued_at = kIssued;
+  m.expires_at = kIssued + std::chrono::days(365);
+  m.oprf_threshold = 1;
+  m.oprf_holders = {"gemeente"};
+  m.nodes.push_back({"school", "OBS De Regenboog", Role::ROLE_SCHOOL, "127.0.0.1:7101", std::string(64, 'a'), {}, {}});
+  m.nodes.push_back({"gemeente", "Gemeente Almere", Role::ROLE_GEMEENTE, "127.0.0.1:7104", std::string(64, 'b'), {}, {}});
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("a manifest signed by the operator verifies and parses", "[manifest]") {
+  const SigningKey op = SigningKey::Generate();
+  const std::string text = *EncodeManifest(TwoNodes());
+  const std::string sig = SignManifest(op, text);
+  auto m = VerifyManifest(text, sig, op.public_key(), kNow, "school");
+  REQUIRE(m.ok());
+  REQUIRE(m->version == 1);
+  REQUIRE(m->FindOrg("gemeente")->role == Role::ROLE_GEMEENTE);
+  REQUIRE(m->FindFingerprint(std::string(64, 'a'))->org == "school");
+}
+
+TEST_CASE("a tampered manifest is refused", "[manifest]") {
+  const SigningKey op = SigningKey::Generate();
+  std::string text = *EncodeManifest(TwoNodes());
+  const std::string sig = SignManifest(op, text);
+  text.replace(text.find("127.0.0.1:7104"), 14, "127.0.0.1:9999");
+  auto m = VerifyManifest(text, sig, op.public_key(), kNow, "school");
+  REQUIRE(m.status().code() == absl::StatusCode::kPermissionDenied);
+  REQUIRE(m.status().message().find("signature") != std::string::npos);
+}
+
+TEST_CASE("a manifest signed by another key is refused", "[manifest]") {
+  const SigningKey op = SigningKey::Generate();
+  const SigningKey other = SigningKey::Generate();
+  const std::string text = *EncodeManifest(TwoNodes());
+  auto m = VerifyManifest(text, SignManifest(other, text), op.public_key(), kNow, "school");
+  REQUIRE(m.status().code() == absl::StatusCode::kPermissionDenied);
+}
+
+TEST_CASE("an expired manifest is refused naming its expiry", "[manifest]") {
+  const SigningKey op = SigningKey::Generate();
+  Manifest old = TwoNodes();
+  old.expires_at = kIssued + std::chrono::days(1);
+  const std::string text = *EncodeManifest(old);
+  auto m = VerifyManifest(text, SignManifest(op, text), op.public_key(), kNow, "school");
+  REQUIRE(m.status().code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(m.status().message().find("expired at 2026-11-02T00:00:00Z") != std::string::npos);
+}
+
+TEST_CASE("a manifest that does not list this node is refused", "[manifest]") {
+  const SigningKey op = SigningKey::Generate();
+  const std::string text = *EncodeManifest(TwoNodes());
+  auto m = VerifyManifest(text, SignManifest(op, text), op.public_key(), kNow, "politie");
+  REQUIRE(m.status().code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(m.status().message().find("does not list this node") != std::string::npos);
+}
+
+TEST_CASE("a manifest with an unknown key is refused naming the key", "[manifest]") {
+  std::string text = *EncodeManifest(TwoNodes());
+  text.insert(text.find("\"network\""), "\"admin\": true, ");
+  auto m = ParseManifest(text);
+  REQUIRE(m.status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(m.status().message().find("unknown key \"admin\"") != std::string::npos);
+}
+
+TEST_CASE("a manifest listing an organisation twice is refused", "[manifest]") {
+  Manifest m = TwoNodes();
+  m.nodes[1].org = "school";
+  auto text = EncodeManifest(m);
+  REQUIRE(text.status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(text.status().message().find("nodes[1].org") != std::string::npos);
+}
+
+TEST_CASE("a manifest with an unknown role is refused naming the field", "[manifest]") {
+  std::string text = *EncodeManifest(TwoNodes());
+  text.replace(text.find("\"gemeente\",\n"), 10, "\"ministry\"");
+  auto m = ParseManifest(text);
+  REQUIRE_FALSE(m.ok());
+}
+
+TEST_CASE("an OPRF threshold above the number of holders is refused", "[manifest]") {
+  Manifest m = TwoNodes();
+  m.oprf_threshold = 2;
+  REQUIRE(EncodeManifest(m).status().message().find("oprf.threshold") != std::string::npos);
+}

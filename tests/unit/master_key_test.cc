@@ -1,0 +1,109 @@
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "base/file.h"
+#include "keys/master_key.h"
+#include "tests/unit/temp_dir.h"
+
+using namespace casenode;
+using namespace casenode::keys;
+
+namespace {
+// Low Argon2id limits keep unit tests fast; production uses NewArgon2id() defaults.
+KdfParams FastParams() { return KdfParams::NewArgon2id(1, 8 * 1024); }
+const std::string_view kPlain = "secret node key material";
+}  // namespace
+
+TEST_CASE("a sealed value opens under the same key and purpose", "[keys]") {
+  TempDir dir;
+  REQUIRE(MasterKey::CreateKeyFile(dir.path("m.key")).ok());
+  auto key = MasterKey::FromKeyFile(dir.path("m.key"));
+  REQUIRE(key.ok());
+  const Bytes sealed = key->Seal("node-identity", AsBytes(kPlain));
+  auto opened = key->Open("node-identity", sealed);
+  REQUIRE(opened.ok());
+  REQUIRE(opened->InsecureView() == kPlain);
+}
+
+TEST_CASE("a sealed value fails to open for another purpose", "[keys]") {
+  TempDir dir;
+  REQUIRE(MasterKey::CreateKeyFile(dir.path("m.key")).ok());
+  auto key = MasterKey::FromKeyFile(dir.path("m.key"));
+  const Bytes sealed = key->Seal("node-identity", AsBytes(kPlain));
+  REQUIRE(key->Open("operator-signing-key", sealed).status().code() == absl::StatusCode::kPermissionDenied);
+}
+
+TEST_CASE("a tampered header byte makes the sealed file fail to open", "[keys]") {
+  const SecretBytes pass = SecretBytes::CopyFrom(std::string_view("correct horse"));
+  auto key = MasterKey::FromPassphrase(pass, FastParams());
+  Bytes sealed = key->Seal("p", AsBytes(kPlain));
+  sealed[9] ^= 1;  // inside opslimit
+  REQUIRE_FALSE(key->Open("p", sealed).ok());
+}
+
+TEST_CASE("a key file readable by others is refused", "[keys]") {
+  TempDir dir;
+  const std::string path = dir.path("m.key");
+  REQUIRE(MasterKey::CreateKeyFile(path).ok());
+  ::chmod(path.c_str(), 0644);
+  auto key = MasterKey::FromKeyFile(path);
+  REQUIRE(key.status().code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(key.status().message().find("0600") != std::string::npos);
+}
+
+TEST_CASE("a key file is created with mode 0600 and never overwritten", "[keys]") {
+  TempDir dir;
+  const std::string path = dir.path("m.key");
+  REQUIRE(MasterKey::CreateKeyFile(path).ok());
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  REQUIRE((st.st_mode & 0777) == 0600);
+  REQUIRE(MasterKey::CreateKeyFile(path).code() == absl::StatusCode::kAlreadyExists);
+}
+
+TEST_CASE("a wrong passphrase is refused without crashing and without revealing anything", "[keys]") {
+  TempDir dir;
+  const std::string pass_file = dir.path("pass");
+  REQUIRE(WriteFileAtomic(pass_file, std::string_view("right passphrase\n"), 0600).ok());
+  const SecretBytes right = SecretBytes::CopyFrom(std::string_view("right passphrase"));
+  auto key = MasterKey::FromPassphrase(right, FastParams());
+  const Bytes sealed = key->Seal("node-identity", AsBytes(kPlain));
+
+  ::setenv("CASENODE_TEST_PASSPHRASE", "canary-Pa55phrase-xyzzy", 1);
+  auto wrong = MasterKey::Unlock("passphrase-env:CASENODE_TEST_PASSPHRASE", sealed);
+  REQUIRE(wrong.ok());  // deriving succeeds; opening is what fails
+  auto opened = wrong->Open("node-identity", sealed);
+  REQUIRE(opened.status().code() == absl::StatusCode::kPermissionDenied);
+  REQUIRE(opened.status().message().find("wrong master key or passphrase") != std::string::npos);
+  REQUIRE(opened.status().message().find("canary-Pa55phrase") == std::string::npos);
+
+  auto right_again = MasterKey::Unlock("passphrase-file:" + pass_file, sealed);
+  REQUIRE(right_again.ok());
+  REQUIRE(right_again->Open("node-identity", sealed).ok());
+}
+
+TEST_CASE("the header says whether a passphrase or key file sealed the file", "[keys]") {
+  TempDir dir;
+  REQUIRE(MasterKey::CreateKeyFile(dir.path("m.key")).ok());
+  auto key = MasterKey::FromKeyFile(dir.path("m.key"));
+  const Bytes sealed = key->Seal("p", AsBytes(kPlain));
+  ::setenv("CASENODE_TEST_PASSPHRASE", "x", 1);
+  auto mismatch = MasterKey::Unlock("passphrase-env:CASENODE_TEST_PASSPHRASE", sealed);
+  REQUIRE(mismatch.status().code() == absl::StatusCode::kFailedPrecondition);
+  auto bad_uri = MasterKey::Unlock("vault:secret", sealed);
+  REQUIRE(bad_uri.status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("a sealed file of a newer format version is refused with a clear error", "[keys]") {
+  TempDir dir;
+  REQUIRE(MasterKey::CreateKeyFile(dir.path("m.key")).ok());
+  auto key = MasterKey::FromKeyFile(dir.path("m.key"));
+  Bytes sealed = key->Seal("p", AsBytes(kPlain));
+  sealed[6] = 2;
+  auto opened = key->Open("p", sealed);
+  REQUIRE(opened.status().code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(opened.status().message().find("version 2") != std::string::npos);
+}
