@@ -1,0 +1,14 @@
+// casectl's command tree. Each noun registers its verbs on the app; a verb's
+// callback stores an exit code in *exit_code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/output.h"
+
+namespace casenode::cli {
+
+void AddNetworkCommands(CLI::App& app, const Globals& globals, int* exit_code);
+void AddNodeCommands(CLI::App& app, const Globals& globals, int* exit_code);
+
+}  // namespace casenode::cli

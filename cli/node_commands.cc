@@ -1,0 +1,105 @@
+// casectl node status | ping ORG | reload
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/local_client.h"
+#include "keys/manifest.h"
+
+namespace casenode::cli {
+namespace {
+
+nlohmann::ordered_json PeerJson(const v1::PeerReachability& p) {
+  nlohmann::ordered_json j{{"org", p.org()},
+                           {"role", keys::RoleName(p.role())},
+                           {"reachable", p.reachable()},
+                           {"rtt_ms", p.reachable() ? nlohmann::ordered_json(p.rtt_ms()) : nullptr}};
+  if (!p.reachable()) j["error"] = p.error();
+  return j;
+}
+
+std::string PeerLine(const v1::PeerReachability& p) {
+  char buf[256];
+  if (p.reachable()) {
+    std::snprintf(buf, sizeof buf, "  %-12s %-10s reachable    %7.2f ms", p.org().c_str(),
+                  std::string(keys::RoleName(p.role())).c_str(), p.rtt_ms());
+  } else {
+    std::snprintf(buf, sizeof buf, "  %-12s %-10s UNREACHABLE  %s", p.org().c_str(),
+                  std::string(keys::RoleName(p.role())).c_str(), p.error().c_str());
+  }
+  return buf;
+}
+
+int Status(const Globals& g) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, g);
+  v1::StatusResponse r;
+  grpc::Status s = LocalStub(g)->Status(&ctx, v1::StatusRequest(), &r);
+  if (!s.ok()) return Fail(s);
+  size_t reachable = 0;
+  for (const auto& p : r.peers()) reachable += p.reachable() ? 1 : 0;
+  if (g.json()) {
+    nlohmann::ordered_json peers = nlohmann::ordered_json::array();
+    for (const auto& p : r.peers()) peers.push_back(PeerJson(p));
+    PrintJson({{"org", r.org()},
+               {"role", keys::RoleName(r.role())},
+               {"network", r.network()},
+               {"manifest_version", r.manifest_version()},
+               {"peers", peers}});
+  } else {
+    std::cout << r.org() << " (" << keys::RoleName(r.role()) << ") in network " << r.network()
+              << ", manifest version " << r.manifest_version() << ": " << reachable << " of " << r.peers_size()
+              << " peers reachable\n";
+    for (const auto& p : r.peers()) std::cout << PeerLine(p) << "\n";
+  }
+  return reachable == static_cast<size_t>(r.peers_size()) ? kOk : kFailed;
+}
+
+int Ping(const Globals& g, const std::string& org) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, g);
+  v1::PingPeerRequest req;
+  req.set_org(org);
+  v1::PeerReachability r;
+  grpc::Status s = LocalStub(g)->PingPeer(&ctx, req, &r);
+  if (!s.ok()) return Fail(s);
+  if (g.json()) {
+    PrintJson(PeerJson(r));
+  } else {
+    std::cout << PeerLine(r).substr(2) << "\n";
+  }
+  return r.reachable() ? kOk : kFailed;
+}
+
+int Reload(const Globals& g) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, g);
+  v1::ReloadResponse r;
+  grpc::Status s = LocalStub(g)->Reload(&ctx, v1::ReloadRequest(), &r);
+  if (!s.ok()) return Fail(s);
+  if (g.json()) {
+    PrintJson({{"manifest_version", r.manifest_version()}});
+  } else {
+    std::cout << "manifest version " << r.manifest_version() << " in force\n";
+  }
+  return kOk;
+}
+
+}  // namespace
+
+void AddNodeCommands(CLI::App& app, const Globals& g, int* exit_code) {
+  CLI::App* node = app.add_subcommand("node", "This node: status, peers, reload");
+  node->require_subcommand(1);
+
+  node->add_subcommand("status", "Own organisation and role, manifest version, and every peer's reachability")
+      ->callback([&g, exit_code] { *exit_code = Status(g); });
+
+  CLI::App* ping = node->add_subcommand("ping", "Ping one peer through the Peer service (mTLS)");
+  static std::string org;
+  ping->add_option("ORG", org, "Organisation id of the peer, as in the manifest")->required();
+  ping->callback([&g, exit_code] { *exit_code = Ping(g, org); });
+
+  node->add_subcommand("reload", "Reload the network manifest (as SIGHUP does); keeps the old one on error")
+      ->callback([&g, exit_code] { *exit_code = Reload(g); });
+}
+
+}  // namespace casenode::cli

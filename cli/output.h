@@ -1,0 +1,32 @@
+// How casectl answers: data on stdout (text or JSON), messages on stderr, and
+// the exit codes users script against.
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include <iostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+
+namespace casenode::cli {
+
+enum ExitCode : int { kOk = 0, kFailed = 1, kUsage = 2, kRefused = 3 };
+
+struct Globals {
+  std::string socket;
+  std::string output = "text";  // "text" or "json" (validated by the parser)
+  int timeout_ms = 10000;
+  bool json() const { return output == "json"; }
+};
+
+// Prints "casectl: <message>" on stderr and returns the exit code for `status`:
+// 3 for PERMISSION_DENIED (policy or consent), 2 for INVALID_ARGUMENT, else 1.
+int Fail(const absl::Status& status);
+int Fail(const grpc::Status& status);
+
+inline void PrintJson(const nlohmann::ordered_json& j) { std::cout << j.dump(2) << "\n"; }
+
+}  // namespace casenode::cli

@@ -1,0 +1,188 @@
+#include "node/config.h"
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+
+#include "base/file.h"
+#include "base/status.h"
+#include "base/strings.h"
+
+namespace casenode::node {
+namespace {
+
+// Every key the config knows, by table. Anything else is an error.
+const std::map<std::string, std::set<std::string>, std::less<>> kSchema = {
+    {"node", {"org", "data_dir"}},
+    {"network", {"manifest", "operator_key", "ca_cert"}},
+    {"keys", {"master_key", "identity", "tls_cert"}},
+    {"peer", {"listen", "timeout_ms", "max_message_bytes"}},
+    {"local", {"socket"}},
+    {"log", {"level"}},
+};
+
+class Reader {
+ public:
+  Reader(const toml::table& root, std::string source, std::string base_dir)
+      : root_(root), source_(std::move(source)), base_dir_(std::move(base_dir)) {}
+
+  absl::Status Error(const toml::node* at, std::string_view msg) const {
+    const auto line = at != nullptr ? at->source().begin.line : 0;
+    return absl::InvalidArgumentError(StrCat(source_, ":", line, ": ", msg));
+  }
+
+  absl::Status CheckSchema() const {
+    for (const auto& [table_name, table_node] : root_) {
+      auto known = kSchema.find(table_name.str());
+      if (known == kSchema.end() || !table_node.is_table()) {
+        return Error(&table_node, StrCat("unknown table [", table_name.str(), "]"));
+      }
+      for (const auto& [key, value] : *table_node.as_table()) {
+        if (!known->second.contains(std::string(key.str()))) {
+          return Error(&value, StrCat("unknown key \"", key.str(), "\" in [", table_name.str(), "]"));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::string> String(std::string_view table, std::string_view key, bool required) const {
+    const toml::node* n = root_.at_path(StrCat(table, ".", key)).node();
+    if (n == nullptr) {
+      if (required) return Error(nullptr, StrCat("missing required key ", table, ".", key));
+      return std::string();
+    }
+    if (!n->is_string()) return Error(n, StrCat(table, ".", key, ": expected a string"));
+    return std::string(n->as_string()->get());
+  }
+
+  absl::StatusOr<int64_t> Integer(std::string_view table, std::string_view key, int64_t fallback, int64_t min,
+                                  int64_t max) const {
+    const toml::node* n = root_.at_path(StrCat(table, ".", key)).node();
+    if (n == nullptr) return fallback;
+    if (!n->is_integer() || n->as_integer()->get() < min || n->as_integer()->get() > max) {
+      return Error(n, StrCat(table, ".", key, ": expected an integer from ", min, " to ", max));
+    }
+    return n->as_integer()->get();
+  }
+
+  absl::StatusOr<std::string> Path(std::string_view table, std::string_view key) const {
+    ASSIGN_OR_RETURN(std::string p, String(table, key, true));
+    return Resolve(p);
+  }
+
+  std::string Resolve(const std::string& p) const {
+    if (p.empty() || p.front() == '/') return p;
+    return (std::filesystem::path(base_dir_) / p).lexically_normal().string();
+  }
+
+  const toml::node* At(std::string_view path) const { return root_.at_path(path).node(); }
+
+ private:
+  const toml::table& root_;
+  std::string source_;
+  std::string base_dir_;
+};
+
+absl::Status CheckListen(const Reader& r, const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return r.Error(r.At("peer.listen"), "peer.listen: expected host:port, e.g. 127.0.0.1:7101");
+  }
+  const std::string port = listen.substr(colon + 1);
+  int value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9' || value > 65535) {
+      value = -1;
+      break;
+    }
+    value = value * 10 + (c - '0');
+  }
+  if (port.empty() || value < 1 || value > 65535) {
+    return r.Error(r.At("peer.listen"), StrCat("peer.listen: port \"", port, "\" is not a number from 1 to 65535"));
+  }
+  return absl::OkStatus();
+}
+
+// A URI whose scheme takes a path gets the path resolved too.
+std::string ResolveUri(const Reader& r, const std::string& uri) {
+  for (std::string_view scheme : {"file:", "passphrase-file:"}) {
+    std::string_view rest = uri;
+    if (ConsumePrefix(&rest, scheme)) return StrCat(scheme, r.Resolve(std::string(rest)));
+  }
+  return uri;
+}
+
+}  // namespace
+
+absl::StatusOr<NodeConfig> NodeConfig::Load(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  const std::string dir = std::filesystem::absolute(path).parent_path().string();
+  return Parse(*text, dir, path);
+}
+
+absl::StatusOr<NodeConfig> NodeConfig::Parse(std::string_view text, const std::string& base_dir,
+                                             const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(
+        StrCat(source, ":", e.source().begin.line, ": ", std::string_view(e.description())));
+  }
+  Reader r(root, source, base_dir);
+  RETURN_IF_ERROR(r.CheckSchema());
+
+  NodeConfig c;
+  ASSIGN_OR_RETURN(c.org, r.String("node", "org", true));
+  if (c.org.empty()) return r.Error(r.At("node.org"), "node.org: must not be empty");
+  ASSIGN_OR_RETURN(c.data_dir, r.Path("node", "data_dir"));
+  ASSIGN_OR_RETURN(c.manifest, r.Path("network", "manifest"));
+  ASSIGN_OR_RETURN(c.operator_key, r.Path("network", "operator_key"));
+  ASSIGN_OR_RETURN(c.ca_cert, r.Path("network", "ca_cert"));
+  ASSIGN_OR_RETURN(std::string master, r.String("keys", "master_key", true));
+  if (!master.starts_with("file:") && !master.starts_with("passphrase-file:") &&
+      !master.starts_with("passphrase-env:")) {
+    return r.Error(r.At("keys.master_key"),
+                   "keys.master_key: expected a URI starting with file:, passphrase-file: or passphrase-env:");
+  }
+  c.master_key = ResolveUri(r, master);
+  ASSIGN_OR_RETURN(c.identity, r.Path("keys", "identity"));
+  ASSIGN_OR_RETURN(c.tls_cert, r.Path("keys", "tls_cert"));
+  ASSIGN_OR_RETURN(c.peer_listen, r.String("peer", "listen", true));
+  RETURN_IF_ERROR(CheckListen(r, c.peer_listen));
+  ASSIGN_OR_RETURN(int64_t timeout, r.Integer("peer", "timeout_ms", 2000, 10, 600000));
+  c.peer_timeout = std::chrono::milliseconds(timeout);
+  ASSIGN_OR_RETURN(int64_t max_bytes, r.Integer("peer", "max_message_bytes", 1 << 20, 1024, 64 << 20));
+  c.max_message_bytes = static_cast<int>(max_bytes);
+  ASSIGN_OR_RETURN(c.local_socket, r.Path("local", "socket"));
+  ASSIGN_OR_RETURN(std::string level, r.String("log", "level", false));
+  if (!level.empty()) c.log_level = level;
+  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error") {
+    return r.Error(r.At("log.level"), "log.level: expected debug, info, warn or error");
+  }
+  return c;
+}
+
+std::string NodeConfig::ToToml() const {
+  auto q = [](std::string_view s) {
+    std::ostringstream os;
+    os << toml::value<std::string>(std::string(s));
+    return os.str();
+  };
+  return StrCat("# casenode configuration; see README.md \"Configuration\".\n",
+                "[node]\norg = ", q(org), "\ndata_dir = ", q(data_dir), "\n\n",
+                "[network]\nmanifest = ", q(manifest), "\noperator_key = ", q(operator_key),
+                "\nca_cert = ", q(ca_cert), "\n\n",
+                "[keys]\nmaster_key = ", q(master_key), "\nidentity = ", q(identity), "\ntls_cert = ", q(tls_cert),
+                "\n\n", "[peer]\nlisten = ", q(peer_listen), "\ntimeout_ms = ", peer_timeout.count(),
+                "\nmax_message_bytes = ", max_message_bytes, "\n\n",
+                "[local]\nsocket = ", q(local_socket), "\n\n", "[log]\nlevel = ", q(log_level), "\n");
+}
+
+}  // namespace casenode::node

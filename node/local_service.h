@@ -1,0 +1,32 @@
+// The Local gRPC service: this node's own staff, operators and auditors, via
+// casectl on a Unix socket (mode 0600). It never acts for another organisation.
+#pragma once
+
+#include <functional>
+
+#include "casenode/v1/local.grpc.pb.h"
+#include "node/network.h"
+#include "node/peer_client.h"
+
+namespace casenode::node {
+
+class LocalService final : public v1::Local::Service {
+ public:
+  using ReloadFn = std::function<absl::StatusOr<uint64_t>()>;
+  LocalService(const Network& network, PeerClient& peers, ReloadFn reload)
+      : network_(network), peers_(peers), reload_(std::move(reload)) {}
+
+  grpc::Status Status(grpc::ServerContext* context, const v1::StatusRequest* request,
+                      v1::StatusResponse* response) override;
+  grpc::Status PingPeer(grpc::ServerContext* context, const v1::PingPeerRequest* request,
+                        v1::PeerReachability* response) override;
+  grpc::Status Reload(grpc::ServerContext* context, const v1::ReloadRequest* request,
+                      v1::ReloadResponse* response) override;
+
+ private:
+  const Network& network_;
+  PeerClient& peers_;
+  ReloadFn reload_;
+};
+
+}  // namespace casenode::node

@@ -1,0 +1,84 @@
+// casenode: the daemon. Flags, config, signals; everything else is Node.
+//
+// Exit codes: 0 after a clean shutdown, 1 when the node cannot start or run,
+// 2 for a usage or configuration error.
+#include <signal.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "node/config.h"
+#include "node/log.h"
+#include "node/node.h"
+
+using casenode::node::Log;
+using casenode::node::LogLevel;
+
+namespace {
+
+int Fail(int code, std::string_view event, const absl::Status& status) {
+  Log(LogLevel::kError, event, {{"error", std::string_view(status.message().data(), status.message().size())}});
+  std::cerr << "casenode: " << status.message() << "\n";
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"casenode: a privacy-preserving case-sharing node"};
+  std::string config_path;
+  bool check_only = false;
+  app.add_option("--config,-c", config_path, "TOML configuration file")->required()->envname("CASENODE_CONFIG");
+  app.add_flag("--check-config", check_only, "Check the configuration and key material, then exit (like nginx -t)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+
+  if (sodium_init() < 0) return Fail(1, "node.start_failed", absl::InternalError("libsodium failed to initialise"));
+  ::umask(077);  // sockets, stores and files we create are ours alone
+
+  // Block the signals we handle before gRPC starts threads; we read them with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto config = casenode::node::NodeConfig::Load(config_path);
+  if (!config.ok()) return Fail(2, "config.invalid", config.status());
+  casenode::node::SetLogLevel(config->log_level);
+
+  auto node = casenode::node::Node::Create(*config);
+  if (!node.ok()) return Fail(2, "node.start_failed", node.status());
+  if (check_only) {
+    std::cout << "casenode: configuration ok (org " << config->org << ", manifest version "
+              << (*node)->network().manifest()->version << ")\n";
+    return 0;
+  }
+  if (auto s = (*node)->Start(); !s.ok()) return Fail(1, "node.start_failed", s);
+  sd_notify(0, "READY=1");
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      sd_notify(0, "RELOADING=1");
+      (void)(*node)->Reload();
+      sd_notify(0, "READY=1");
+      continue;
+    }
+    Log(LogLevel::kInfo, "node.stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    sd_notify(0, "STOPPING=1");
+    (*node)->Shutdown(std::chrono::seconds(10));
+    return 0;
+  }
+}

@@ -1,0 +1,83 @@
+#include "node/network.h"
+
+#include "base/file.h"
+#include "base/reason.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "keys/x509.h"
+
+namespace casenode::node {
+
+absl::StatusOr<std::unique_ptr<Network>> Network::Load(std::string manifest_path, keys::PublicKey operator_key,
+                                                       std::string self_org, Clock clock) {
+  std::unique_ptr<Network> n(
+      new Network(std::move(manifest_path), operator_key, std::move(self_org), std::move(clock)));
+  ASSIGN_OR_RETURN(keys::Manifest m, n->ReadVerified());
+  auto snap = std::make_shared<Snapshot>();
+  snap->manifest = std::make_shared<const keys::Manifest>(std::move(m));
+  n->current_ = std::move(snap);
+  return n;
+}
+
+absl::StatusOr<keys::Manifest> Network::ReadVerified() const {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(manifest_path_));
+  ASSIGN_OR_RETURN(std::string sig, ReadFile(manifest_path_ + ".sig"));
+  return keys::VerifyManifest(text, sig, operator_key_, clock_(), self_org_);
+}
+
+std::shared_ptr<const Network::Snapshot> Network::snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return current_;
+}
+
+std::shared_ptr<const keys::Manifest> Network::manifest() const { return snapshot()->manifest; }
+
+const keys::ManifestNode& Network::self() const { return *manifest()->FindOrg(self_org_); }
+
+absl::StatusOr<uint64_t> Network::Reload() {
+  ASSIGN_OR_RETURN(keys::Manifest m, ReadVerified());
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t current = current_->manifest->version;
+  if (m.version < current) {
+    return WithReason(absl::FailedPreconditionError(StrCat("manifest version ", m.version,
+                                                           " is older than the one in force (", current, ")")),
+                      "MANIFEST_ROLLBACK");
+  }
+  if (m.network != current_->manifest->network) {
+    return absl::FailedPreconditionError("manifest names another network");
+  }
+  auto snap = std::make_shared<Snapshot>();
+  snap->manifest = std::make_shared<const keys::Manifest>(std::move(m));
+  current_ = std::move(snap);
+  return current_->manifest->version;
+}
+
+absl::StatusOr<Caller> Network::Identify(const std::string& cert_pem) const {
+  const auto snap = snapshot();
+  {
+    std::lock_guard<std::mutex> lock(snap->mu);
+    auto it = snap->by_pem.find(cert_pem);
+    if (it != snap->by_pem.end()) return it->second;
+  }
+  absl::StatusOr<Caller> result = [&]() -> absl::StatusOr<Caller> {
+    ASSIGN_OR_RETURN(std::string fp, keys::CertificateFingerprint(cert_pem));
+    const keys::ManifestNode* entry = snap->manifest->FindFingerprint(fp);
+    if (entry == nullptr) {
+      return WithReason(absl::UnauthenticatedError(StrCat("peer certificate is not listed in manifest version ",
+                                                          snap->manifest->version)),
+                        "PEER_NOT_IN_MANIFEST");
+    }
+    ASSIGN_OR_RETURN(keys::CertificateSubject subject, keys::ReadCertificateSubject(cert_pem));
+    if (subject.org != entry->org || subject.role != keys::RoleName(entry->role)) {
+      return WithReason(absl::UnauthenticatedError("peer certificate subject disagrees with its manifest entry"),
+                        "PEER_CERT_MISMATCH");
+    }
+    return Caller{entry->org, entry->role};
+  }();
+  std::lock_guard<std::mutex> lock(snap->mu);
+  if (snap->by_pem.size() >= 4096) snap->by_pem.clear();  // only CA-signed certificates get here; stay bounded
+  snap->by_pem.emplace(cert_pem, result);
+  return result;
+}
+
+}  // namespace casenode::node

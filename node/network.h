@@ -1,0 +1,68 @@
+// Network: this node's current, verified view of the network manifest, and
+// the mapping from a peer's TLS certificate to its manifest entry.
+//
+// The manifest is replaced as a whole on Reload(); readers hold a
+// shared_ptr<const Manifest> snapshot, so a reload never changes a manifest
+// under a running call. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "absl/status/statusor.h"
+#include "base/time.h"
+#include "keys/manifest.h"
+
+namespace casenode::node {
+
+// Who is calling, as established by mTLS and the manifest. Never from a request field.
+struct Caller {
+  std::string org;
+  keys::Role role = keys::Role::ROLE_UNSPECIFIED;
+};
+
+class Network {
+ public:
+  // Reads and verifies the manifest at `manifest_path` (signature beside it).
+  static absl::StatusOr<std::unique_ptr<Network>> Load(std::string manifest_path, keys::PublicKey operator_key,
+                                                       std::string self_org, Clock clock);
+
+  std::shared_ptr<const keys::Manifest> manifest() const;
+  const std::string& self_org() const { return self_org_; }
+  const keys::ManifestNode& self() const;  // REQUIRES: as of the current manifest
+
+  // Re-reads the manifest. On any error, or a version lower than the current
+  // one, keeps the current manifest and returns the error. Returns the version
+  // in force afterwards.
+  absl::StatusOr<uint64_t> Reload();
+
+  // Identifies a peer by its verified TLS certificate (PEM). Unauthenticated
+  // with reason PEER_NOT_IN_MANIFEST if the certificate is not listed, or
+  // PEER_CERT_MISMATCH if its subject disagrees with the manifest entry.
+  absl::StatusOr<Caller> Identify(const std::string& cert_pem) const;
+
+ private:
+  struct Snapshot {
+    std::shared_ptr<const keys::Manifest> manifest;
+    // PEM -> result, so the per-call cost is one hash lookup, not an X.509 parse.
+    mutable std::mutex mu;
+    mutable std::unordered_map<std::string, absl::StatusOr<Caller>> by_pem;
+  };
+
+  Network(std::string manifest_path, keys::PublicKey operator_key, std::string self_org, Clock clock)
+      : manifest_path_(std::move(manifest_path)), operator_key_(operator_key), self_org_(std::move(self_org)),
+        clock_(std::move(clock)) {}
+  absl::StatusOr<keys::Manifest> ReadVerified() const;
+  std::shared_ptr<const Snapshot> snapshot() const;
+
+  const std::string manifest_path_;
+  const keys::PublicKey operator_key_;
+  const std::string self_org_;
+  const Clock clock_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const Snapshot> current_;
+};
+
+}  // namespace casenode::node

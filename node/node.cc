@@ -1,0 +1,138 @@
+#include "node/node.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "base/file.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "keys/identity.h"
+#include "keys/master_key.h"
+#include "keys/network_operator.h"
+#include "keys/x509.h"
+#include "node/log.h"
+
+namespace casenode::node {
+namespace {
+
+absl::Status Prefixed(std::string_view what, const absl::Status& s) {
+  return absl::Status(s.code(), StrCat(what, ": ", std::string_view(s.message().data(), s.message().size())));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clock clock) {
+  auto operator_key = keys::ReadPublicKeyFile(config.operator_key);
+  if (!operator_key.ok()) return Prefixed("network.operator_key", operator_key.status());
+  auto network = Network::Load(config.manifest, *operator_key, config.org, std::move(clock));
+  if (!network.ok()) return Prefixed("network.manifest", network.status());
+  auto ca = ReadFile(config.ca_cert);
+  if (!ca.ok()) return Prefixed("network.ca_cert", ca.status());
+  auto cert = ReadFile(config.tls_cert);
+  if (!cert.ok()) return Prefixed("keys.tls_cert", cert.status());
+  auto sealed = ReadFile(config.identity);
+  if (!sealed.ok()) return Prefixed("keys.identity", sealed.status());
+
+  auto master = keys::MasterKey::Unlock(config.master_key, AsBytes(*sealed));
+  if (!master.ok()) return Prefixed("keys.master_key", master.status());
+  auto plain = master->Open(keys::kNodeIdentityPurpose, AsBytes(*sealed));
+  if (!plain.ok()) return Prefixed("keys.identity", plain.status());
+  auto identity = keys::NodeIdentity::Parse(plain->span());
+  if (!identity.ok()) return Prefixed("keys.identity", identity.status());
+
+  const keys::ManifestNode& self = (*network)->self();
+  auto fp = keys::CertificateFingerprint(*cert);
+  if (!fp.ok()) return Prefixed("keys.tls_cert", fp.status());
+  if (*fp != self.tls_cert_sha256) {
+    return absl::FailedPreconditionError(
+        StrCat("keys.tls_cert: certificate is not the one the manifest lists for \"", config.org, "\""));
+  }
+  if (identity->signing.public_key() != self.signing_key || identity->encryption_public != self.encryption_key) {
+    return absl::FailedPreconditionError(
+        StrCat("keys.identity: keys do not match the manifest entry for \"", config.org, "\""));
+  }
+  TlsMaterial tls{*std::move(ca), *std::move(cert), std::move(identity->tls_key_pem)};
+  return std::unique_ptr<Node>(new Node(config, *std::move(network), std::move(tls)));
+}
+
+Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls)
+    : config_(std::move(config)),
+      network_(std::move(network)),
+      tls_(std::move(tls)),
+      gate_(*network_),
+      peers_(*network_, tls_, config_.peer_timeout, config_.max_message_bytes),
+      peer_service_(*network_, gate_),
+      local_service_(*network_, peers_, [this] { return Reload(); }) {}
+
+Node::~Node() { Shutdown(std::chrono::milliseconds(0)); }
+
+absl::Status Node::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+
+  grpc::ServerBuilder peer_builder;
+  int peer_port = 0;
+  peer_builder.AddListeningPort(config_.peer_listen, PeerServerCredentials(tls_), &peer_port);
+  peer_builder.SetMaxReceiveMessageSize(config_.max_message_bytes);
+  peer_builder.SetMaxSendMessageSize(config_.max_message_bytes);
+  peer_builder.RegisterService(&peer_service_);
+  peer_server_ = peer_builder.BuildAndStart();
+  if (!peer_server_ || peer_port == 0) {
+    return absl::UnavailableError(StrCat("peer.listen: cannot listen on ", config_.peer_listen,
+                                         " (address in use or not local?)"));
+  }
+
+  // A stale socket from a crashed run would make bind fail; nothing else may own this path.
+  std::error_code ec;
+  std::filesystem::remove(config_.local_socket, ec);
+  grpc::ServerBuilder local_builder;
+  int local_port = 0;
+  local_builder.AddListeningPort("unix:" + config_.local_socket, grpc::InsecureServerCredentials(), &local_port);
+  local_builder.RegisterService(&local_service_);
+  local_server_ = local_builder.BuildAndStart();
+  if (!local_server_ || local_port == 0) {
+    return absl::UnavailableError(StrCat("local.socket: cannot listen on ", config_.local_socket));
+  }
+  if (::chmod(config_.local_socket.c_str(), 0600) != 0) {
+    return absl::UnavailableError(StrCat("local.socket: cannot set mode 0600 on ", config_.local_socket));
+  }
+  Log(LogLevel::kInfo, "node.ready",
+      {{"org", config_.org}, {"peer_listen", config_.peer_listen}, {"local_socket", config_.local_socket},
+       {"manifest_version", network_->manifest()->version}});
+  return absl::OkStatus();
+}
+
+void Node::Shutdown(std::chrono::milliseconds grace) {
+  const auto deadline = std::chrono::system_clock::now() + grace;
+  for (grpc::Server* server : {peer_server_.get(), local_server_.get()}) {
+    if (server == nullptr) continue;
+    if (auto* health = server->GetHealthCheckService()) health->SetServingStatus(false);
+  }
+  // Shutdown(deadline) stops accepting at once and lets in-flight calls run
+  // until the deadline. Both servers drain concurrently: a Local call may be
+  // waiting on a peer.
+  std::thread local_stop([&] {
+    if (local_server_) local_server_->Shutdown(deadline);
+  });
+  if (peer_server_) peer_server_->Shutdown(deadline);
+  local_stop.join();
+  if (peer_server_ || local_server_) Log(LogLevel::kInfo, "node.stopped", {{"org", config_.org}});
+  peer_server_.reset();
+  local_server_.reset();
+}
+
+absl::StatusOr<uint64_t> Node::Reload() {
+  auto version = network_->Reload();
+  if (version.ok()) {
+    Log(LogLevel::kInfo, "manifest.reloaded", {{"manifest_version", *version}});
+  } else {
+    Log(LogLevel::kError, "manifest.reload_failed",
+        {{"error", std::string_view(version.status().message().data(), version.status().message().size())},
+         {"kept_version", network_->manifest()->version}});
+  }
+  return version;
+}
+
+}  // namespace casenode::node

@@ -1,0 +1,62 @@
+// PeerClient: this node's calls to other nodes, over mTLS with its own
+// certificate. One channel per peer, reused; fan-out runs in parallel, each
+// call with the configured deadline. A peer that is down or slow is reported
+// as unreachable, never as an answer. Thread-safe.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "casenode/v1/local.pb.h"
+#include "casenode/v1/peer.grpc.pb.h"
+#include "keys/secret.h"
+#include "node/network.h"
+
+namespace casenode::node {
+
+struct TlsMaterial {
+  std::string ca_cert_pem;
+  std::string cert_pem;
+  keys::SecretBytes key_pem;
+};
+
+// Server and channel credentials for the Peer listener and its clients: TLS
+// with client certificates required and verified against the network CA.
+std::shared_ptr<grpc::ServerCredentials> PeerServerCredentials(const TlsMaterial& tls);
+std::shared_ptr<grpc::ChannelCredentials> PeerChannelCredentials(const TlsMaterial& tls);
+// A channel to `peer`, verifying that its certificate names `peer.org`.
+std::shared_ptr<grpc::Channel> PeerChannel(const keys::ManifestNode& peer,
+                                           const std::shared_ptr<grpc::ChannelCredentials>& creds,
+                                           int max_message_bytes);
+
+class PeerClient {
+ public:
+  PeerClient(const Network& network, const TlsMaterial& tls, std::chrono::milliseconds timeout,
+             int max_message_bytes);
+
+  // Pings one peer. Never fails: an unreachable peer is a result.
+  v1::PeerReachability Ping(const keys::ManifestNode& peer, const std::string& trace_id);
+  // Pings every other node of the manifest in parallel.
+  std::vector<v1::PeerReachability> PingAll(const std::string& trace_id);
+
+ private:
+  v1::Peer::Stub* Stub(const keys::ManifestNode& peer);
+  std::vector<v1::PeerReachability> PingAll(const std::string& trace_id,
+                                            const std::vector<const keys::ManifestNode*>& peers);
+
+  const Network& network_;
+  const std::shared_ptr<grpc::ChannelCredentials> creds_;
+  const std::chrono::milliseconds timeout_;
+  const int max_message_bytes_;
+  std::mutex mu_;
+  // org -> (endpoint, stub); rebuilt when a manifest moves a peer.
+  std::map<std::string, std::pair<std::string, std::unique_ptr<v1::Peer::Stub>>> stubs_;
+};
+
+}  // namespace casenode::node

@@ -1,0 +1,23 @@
+// The Peer gRPC service: node-to-node calls. Every method is one line that
+// hands its work to PeerGate::Admit; handlers hold no access logic.
+#pragma once
+
+#include "casenode/v1/peer.grpc.pb.h"
+#include "node/network.h"
+#include "node/peer_gate.h"
+
+namespace casenode::node {
+
+class PeerService final : public v1::Peer::Service {
+ public:
+  PeerService(const Network& network, const PeerGate& gate) : network_(network), gate_(gate) {}
+
+  grpc::Status Ping(grpc::ServerContext* context, const v1::PingRequest* request,
+                    v1::PingResponse* response) override;
+
+ private:
+  const Network& network_;
+  const PeerGate& gate_;
+};
+
+}  // namespace casenode::node

@@ -1,0 +1,45 @@
+#include "node/rpc_status.h"
+
+#include "base/reason.h"
+#include "casenode/v1/types.pb.h"
+
+namespace casenode::node {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  const auto code = static_cast<grpc::StatusCode>(status.code());
+  const std::string message(status.message());
+  const std::string reason = ReasonOf(status);
+  if (reason.empty()) return grpc::Status(code, message);
+  v1::Status details;
+  details.set_code(static_cast<int>(code));
+  details.set_message(message);
+  v1::ErrorInfo info;
+  info.set_reason(reason);
+  info.set_domain("casenode");
+  details.add_details()->PackFrom(info);
+  return grpc::Status(code, message, details.SerializeAsString());
+}
+
+std::string GrpcReason(const grpc::Status& status) {
+  v1::Status details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return {};
+  for (const auto& any : details.details()) {
+    v1::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return {};
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status s(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  const std::string reason = GrpcReason(status);
+  return reason.empty() ? s : WithReason(s, reason);
+}
+
+std::string GrpcCodeName(grpc::StatusCode code) {
+  return std::string(absl::StatusCodeToString(static_cast<absl::StatusCode>(code)));
+}
+
+}  // namespace casenode::node

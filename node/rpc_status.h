@@ -1,0 +1,21 @@
+// The one mapping between absl::Status (inside the node) and grpc::Status (on
+// the wire). Canonical codes map 1:1; the reason code travels as an ErrorInfo
+// in a google.rpc.Status-compatible details blob.
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace casenode::node {
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+absl::Status FromGrpcStatus(const grpc::Status& status);
+// The reason code in a gRPC status's details, or "" if none.
+std::string GrpcReason(const grpc::Status& status);
+// "PERMISSION_DENIED", "UNAVAILABLE", ...
+std::string GrpcCodeName(grpc::StatusCode code);
+
+}  // namespace casenode::node
