@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 
+#include "node/log.h"
 #include "node/peer_gate.h"
 #include "node/rpc_status.h"
 
@@ -85,6 +86,7 @@ std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_i
     p->request.set_manifest_version(version);
     p->start = std::chrono::steady_clock::now();
     Pending* raw = p.get();
+    Log(LogLevel::kDebug, "peer.call.start", {{"method", "Peer.Ping"}, {"peer_org", peer->org}, {"trace_id", trace_id}});
     Stub(*peer)->async()->Ping(&raw->context, &raw->request, &raw->response, [&, raw](grpc::Status s) {
       raw->end = std::chrono::steady_clock::now();
       std::lock_guard<std::mutex> lock(mu);

@@ -6,7 +6,7 @@
 
 #include "base/file.h"
 #include "keys/master_key.h"
-#include "tests/unit/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace casenode;
 using namespace casenode::keys;

@@ -2,7 +2,7 @@
 
 #include "keys/network_operator.h"
 #include "keys/x509.h"
-#include "tests/unit/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace casenode;
 using namespace casenode::keys;

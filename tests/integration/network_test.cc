@@ -1,0 +1,218 @@
+// Integration: real casenode processes with real certificates on loopback.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "base/file.h"
+#include "casenode/v1/peer.grpc.pb.h"
+#include "keys/identity.h"
+#include "keys/master_key.h"
+#include "keys/network_operator.h"
+#include "keys/x509.h"
+#include "node/rpc_status.h"
+#include "tests/support/local_network.h"
+
+using namespace casenode;
+using casenode::testing::LocalNetwork;
+using casenode::testing::Process;
+using casenode::testing::RunResult;
+
+namespace {
+
+// The TLS key a node keeps sealed in its directory.
+keys::SecretBytes UnsealTlsKey(const LocalNetwork& net, const std::string& org) {
+  const std::string sealed = *ReadFile(net.NodeDir(org) + "/identity.sealed");
+  auto master = keys::MasterKey::Unlock("file:" + net.NodeDir(org) + "/master.key", AsBytes(sealed));
+  REQUIRE(master.ok());
+  auto plain = master->Open(keys::kNodeIdentityPurpose, AsBytes(sealed));
+  REQUIRE(plain.ok());
+  auto identity = keys::NodeIdentity::Parse(plain->span());
+  REQUIRE(identity.ok());
+  return std::move(identity->tls_key_pem);
+}
+
+// Calls Peer.Ping on `org` presenting (cert_pem, key) — or no certificate if cert_pem is empty.
+grpc::Status PingAs(const LocalNetwork& net, const std::string& org, const std::string& cert_pem,
+                    const keys::SecretBytes* key, v1::PingResponse* response = nullptr) {
+  grpc::SslCredentialsOptions opts;
+  opts.pem_root_certs = *ReadFile(net.dir() + "/network/ca.pem");
+  if (!cert_pem.empty()) {
+    opts.pem_cert_chain = cert_pem;
+    opts.pem_private_key = std::string(key->InsecureView());
+  }
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride(org);
+  auto stub = v1::Peer::NewStub(grpc::CreateCustomChannel(net.Endpoint(org), grpc::SslCredentials(opts), args));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::PingResponse ignored;
+  return stub->Ping(&ctx, v1::PingRequest(), response != nullptr ? response : &ignored);
+}
+
+}  // namespace
+
+TEST_CASE("five nodes start and each reaches and authenticates the four others", "[integration]") {
+  LocalNetwork net;
+  net.StartAll();
+  for (const std::string& org : LocalNetwork::AllOrgs()) {
+    int exit_code = -1;
+    const auto status = net.CasectlJson(org, {"node", "status"}, &exit_code);
+    INFO(org << ": " << status.dump());
+    REQUIRE(exit_code == 0);
+    REQUIRE(status["org"] == org);
+    REQUIRE(status["role"] == org);
+    REQUIRE(status["manifest_version"] == 1);
+    REQUIRE(status["peers"].size() == 4);
+    for (const auto& peer : status["peers"]) {
+      REQUIRE(peer["reachable"] == true);
+      REQUIRE(peer["org"] != org);
+      REQUIRE(peer["rtt_ms"].get<double>() > 0);
+    }
+  }
+}
+
+TEST_CASE("a node answers a peer with its own certificate and names the caller from it", "[integration]") {
+  LocalNetwork net({"school", "gemeente"});
+  net.Start("gemeente");
+  const keys::SecretBytes key = UnsealTlsKey(net, "school");
+  v1::PingResponse response;
+  grpc::Status s = PingAs(net, "gemeente", *ReadFile(net.NodeDir("school") + "/cert.pem"), &key, &response);
+  REQUIRE(s.ok());
+  REQUIRE(response.org() == "gemeente");
+  REQUIRE(response.caller_org() == "school");
+}
+
+TEST_CASE("the Peer listener refuses a client without a certificate", "[integration]") {
+  LocalNetwork net({"school", "gemeente"});
+  net.Start("gemeente");
+  grpc::Status s = PingAs(net, "gemeente", "", nullptr);
+  REQUIRE(s.error_code() == grpc::StatusCode::UNAVAILABLE);  // TLS handshake fails: no handler runs
+  REQUIRE(net.Log("gemeente").find("\"event\":\"peer.call\"") == std::string::npos);
+}
+
+TEST_CASE("the Peer listener refuses a certificate from another CA", "[integration]") {
+  LocalNetwork net({"school", "gemeente"});
+  net.Start("gemeente");
+  TempDir other;
+  const SystemTime now = SystemNow();
+  auto rogue = keys::NetworkOperator::Create(other.path("rogue"), "regio-flevoland", "", now);
+  REQUIRE(rogue.ok());
+  auto key = keys::NewTlsKeyPem();
+  // Same org and role as a real node: only the issuing CA differs.
+  auto cert = rogue->IssueCertificate(*key, "school", "school", now - std::chrono::hours(1), now + std::chrono::days(1));
+  REQUIRE(cert.ok());
+  REQUIRE(PingAs(net, "gemeente", *cert, &*key).error_code() == grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_CASE("the Peer listener refuses an expired certificate from the network CA", "[integration]") {
+  LocalNetwork net({"school", "gemeente"});
+  net.Start("gemeente");
+  auto op = keys::NetworkOperator::Open(net.dir() + "/network");
+  REQUIRE(op.ok());
+  const SystemTime now = SystemNow();
+  auto key = keys::NewTlsKeyPem();
+  auto expired = op->IssueCertificate(*key, "school", "school", now - std::chrono::days(10), now - std::chrono::days(1));
+  REQUIRE(expired.ok());
+  REQUIRE(PingAs(net, "gemeente", *expired, &*key).error_code() == grpc::StatusCode::UNAVAILABLE);
+  // Control: the same CA's valid certificate passes TLS (and is then refused by the manifest check).
+  auto valid = op->IssueCertificate(*key, "school", "school", now - std::chrono::days(1), now + std::chrono::days(1));
+  grpc::Status s = PingAs(net, "gemeente", *valid, &*key);
+  REQUIRE(s.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_CASE("a valid network certificate that the manifest does not list is refused by the gate", "[integration]") {
+  LocalNetwork net({"school", "gemeente"});
+  net.Start("gemeente");
+  auto op = keys::NetworkOperator::Open(net.dir() + "/network");
+  const SystemTime now = SystemNow();
+  auto key = keys::NewTlsKeyPem();
+  auto cert = op->IssueCertificate(*key, "school", "school", now - std::chrono::hours(1), now + std::chrono::days(1));
+  grpc::Status s = PingAs(net, "gemeente", *cert, &*key);
+  REQUIRE(s.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  REQUIRE(node::GrpcReason(s) == "PEER_NOT_IN_MANIFEST");
+  REQUIRE(net.Log("gemeente").find("\"reason\":\"PEER_NOT_IN_MANIFEST\"") != std::string::npos);
+}
+
+TEST_CASE("a node removed from a newer manifest is refused by the nodes that loaded it", "[integration]") {
+  LocalNetwork net({"school", "politie", "gemeente"});
+  net.StartAll();
+  REQUIRE(net.CasectlJson("politie", {"node", "ping", "school"})["reachable"] == true);
+
+  RunResult removed = net.Casectl("", {"network", "remove", net.dir(), "politie"});
+  REQUIRE(removed.exit_code == 0);
+  // Until school reloads, it still trusts the old manifest.
+  REQUIRE(net.CasectlJson("politie", {"node", "ping", "school"})["reachable"] == true);
+
+  const auto reload = net.CasectlJson("school", {"node", "reload"});
+  REQUIRE(reload["manifest_version"] == 2);
+  net.process("gemeente").Signal(SIGHUP);  // the other way to reload
+
+  const auto refused = net.CasectlJson("politie", {"node", "ping", "school"});
+  REQUIRE(refused["reachable"] == false);
+  REQUIRE(refused["error"] == "UNAUTHENTICATED: PEER_NOT_IN_MANIFEST");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  nlohmann::json by_gemeente;
+  do {
+    by_gemeente = net.CasectlJson("politie", {"node", "ping", "gemeente"});
+  } while (by_gemeente["reachable"] == true && std::chrono::steady_clock::now() < deadline);
+  REQUIRE(by_gemeente["error"] == "UNAUTHENTICATED: PEER_NOT_IN_MANIFEST");
+  // The remaining nodes still reach each other.
+  REQUIRE(net.CasectlJson("school", {"node", "ping", "gemeente"})["reachable"] == true);
+}
+
+TEST_CASE("a reload that finds an older manifest keeps the current one", "[integration]") {
+  LocalNetwork net({"school", "gemeente"});
+  net.Start("school");
+  const std::string manifest = *ReadFile(net.dir() + "/network/manifest.json");
+  const std::string sig = *ReadFile(net.dir() + "/network/manifest.json.sig");
+  REQUIRE(net.Casectl("", {"network", "remove", net.dir(), "gemeente"}).exit_code == 0);
+  REQUIRE(net.CasectlJson("school", {"node", "reload"})["manifest_version"] == 2);
+  // Roll the files back to version 1 (validly signed, but older).
+  REQUIRE(WriteFileAtomic(net.dir() + "/network/manifest.json.sig", sig, 0644).ok());
+  REQUIRE(WriteFileAtomic(net.dir() + "/network/manifest.json", manifest, 0644).ok());
+  RunResult r = net.Casectl("school", {"node", "reload"});
+  REQUIRE(r.exit_code == 1);
+  REQUIRE(r.err.find("older than the one in force") != std::string::npos);
+  REQUIRE(net.CasectlJson("school", {"node", "status"})["manifest_version"] == 2);
+}
+
+TEST_CASE("SIGTERM during a call lets the call finish before the node exits", "[integration]") {
+  LocalNetwork net({"school", "jeugdhulp"});
+  std::string config = *ReadFile(net.NodeDir("school") + "/casenode.toml");
+  config.replace(config.find("level = 'info'"), 14, "level = 'debug'");
+  REQUIRE(WriteFileAtomic(net.NodeDir("school") + "/casenode.toml", config, 0644).ok());
+  net.StartAll();
+  // A stopped peer makes school's ping wait for its 2 s deadline: a call in flight.
+  net.process("jeugdhulp").Signal(SIGSTOP);
+  auto count_calls = [&] {
+    const std::string log = net.Log("school");
+    size_t n = 0;
+    for (size_t at = log.find("\"peer_org\":\"jeugdhulp\""); at != std::string::npos;
+         at = log.find("\"peer_org\":\"jeugdhulp\"", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const size_t before = count_calls();
+  TempDir tmp;
+  Process ping({testing::CasectlBin(), "--socket", net.Socket("school"), "-o", "json", "node", "ping", "jeugdhulp"},
+               "", tmp.path("out"), tmp.path("err"));
+  // Once school logs the outgoing call, the Local call is in flight: then ask school to stop.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (count_calls() == before) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  REQUIRE(ping.Running());
+  net.process("school").Signal(SIGTERM);
+  REQUIRE(ping.Wait(std::chrono::seconds(10)) == 1);  // answered: peer unreachable, not a broken call
+  const auto answer = nlohmann::json::parse(*ReadFile(tmp.path("out")));
+  REQUIRE(answer["org"] == "jeugdhulp");
+  REQUIRE(answer["reachable"] == false);
+  REQUIRE(answer["error"] == "DEADLINE_EXCEEDED");
+  REQUIRE(net.process("school").Wait(std::chrono::seconds(15)) == 0);
+  REQUIRE(net.Log("school").find("\"event\":\"node.stopped\"") != std::string::npos);
+  net.process("jeugdhulp").Signal(SIGCONT);
+}

@@ -1,0 +1,98 @@
+// Integration: the daemon refuses to start on bad configuration or key
+// material, with a specific message and exit code 2, and changes nothing.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+
+#include "base/file.h"
+#include "tests/support/local_network.h"
+
+using namespace casenode;
+using casenode::testing::LocalNetwork;
+using casenode::testing::RunResult;
+
+namespace {
+
+RunResult CheckConfig(const LocalNetwork& net, const std::string& org, const std::vector<std::string>& env = {}) {
+  return testing::Run({testing::CasenodeBin(), "--config", "casenode.toml", "--check-config"}, net.NodeDir(org), env);
+}
+
+void Edit(const std::string& path, const std::string& from, const std::string& to) {
+  std::string text = *ReadFile(path);
+  REQUIRE(text.find(from) != std::string::npos);
+  text.replace(text.find(from), from.size(), to);
+  REQUIRE(WriteFileAtomic(path, text, 0644).ok());
+}
+
+}  // namespace
+
+TEST_CASE("a well-formed node passes --check-config", "[startup]") {
+  LocalNetwork net({"school", "gemeente"});
+  RunResult r = CheckConfig(net, "school");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.out.find("configuration ok (org school, manifest version 1)") != std::string::npos);
+}
+
+TEST_CASE("startup errors each give their specific message and exit code 2", "[startup]") {
+  LocalNetwork net({"school", "gemeente"});
+  const std::string config = net.NodeDir("school") + "/casenode.toml";
+
+  SECTION("missing config file") {
+    RunResult r = testing::Run({testing::CasenodeBin(), "--config", "/nonexistent.toml"});
+    REQUIRE(r.exit_code == 2);
+    REQUIRE(r.err.find("casenode: cannot open /nonexistent.toml") != std::string::npos);
+  }
+  SECTION("unknown key") {
+    Edit(config, "[peer]\n", "[peer]\nbind = '0.0.0.0'\n");
+    RunResult r = CheckConfig(net, "school");
+    REQUIRE(r.exit_code == 2);
+    REQUIRE(r.err.find("unknown key \"bind\" in [peer]") != std::string::npos);
+  }
+  SECTION("bad port") {
+    Edit(config, "listen = '127.0.0.1:", "listen = '127.0.0.1:7x");
+    RunResult r = CheckConfig(net, "school");
+    REQUIRE(r.exit_code == 2);
+    REQUIRE(r.err.find("peer.listen: port") != std::string::npos);
+  }
+  SECTION("unreadable key file") {
+    ::chmod((net.NodeDir("school") + "/master.key").c_str(), 0644);
+    RunResult r = CheckConfig(net, "school");
+    REQUIRE(r.exit_code == 2);
+    REQUIRE(r.err.find("keys.master_key:") != std::string::npos);
+    REQUIRE(r.err.find("permissions too open") != std::string::npos);
+  }
+  SECTION("missing identity file") {
+    Edit(config, "identity = 'identity.sealed'", "identity = 'nope.sealed'");
+    RunResult r = CheckConfig(net, "school");
+    REQUIRE(r.exit_code == 2);
+    REQUIRE(r.err.find("keys.identity: cannot open") != std::string::npos);
+  }
+  SECTION("another node's certificate") {
+    Edit(config, "tls_cert = 'cert.pem'", "tls_cert = '../gemeente/cert.pem'");
+    RunResult r = CheckConfig(net, "school");
+    REQUIRE(r.exit_code == 2);
+    REQUIRE(r.err.find("not the one the manifest lists") != std::string::npos);
+  }
+  SECTION("tampered manifest") {
+    Edit(net.dir() + "/network/manifest.json", "\"version\": 1", "\"version\": 7");
+    RunResult r = CheckConfig(net, "school");
+    REQUIRE(r.exit_code == 2);
+    REQUIRE(r.err.find("network.manifest: manifest: signature does not verify") != std::string::npos);
+  }
+}
+
+TEST_CASE("a wrong passphrase is refused with a clear message and changes nothing", "[startup]") {
+  ::setenv("CASENODE_TEST_PASS", "the right passphrase", 1);  // inherited by casectl network init
+  LocalNetwork net({"school", "gemeente"}, {"--passphrase-env", "CASENODE_TEST_PASS"});
+  REQUIRE(CheckConfig(net, "school").exit_code == 0);
+  const std::string sealed_before = *ReadFile(net.NodeDir("school") + "/identity.sealed");
+  RunResult wrong = CheckConfig(net, "school", {"CASENODE_TEST_PASS=canary-Wr0ng-passphrase"});
+  REQUIRE(wrong.exit_code == 2);
+  REQUIRE(wrong.err.find("wrong master key or passphrase") != std::string::npos);
+  REQUIRE(wrong.err.find("canary-Wr0ng") == std::string::npos);
+  REQUIRE(*ReadFile(net.NodeDir("school") + "/identity.sealed") == sealed_before);
+  RunResult missing = CheckConfig(net, "school", {"CASENODE_TEST_PASS="});
+  REQUIRE(missing.exit_code == 2);
+  REQUIRE(missing.err.find("CASENODE_TEST_PASS is not set") != std::string::npos);
+}
