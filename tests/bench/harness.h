@@ -1,0 +1,91 @@
+// Benchmark harness: runs a callable from N threads for a fixed time, and
+// prints the one-line report every benchmark uses:
+//   bench <name> ours=<ops/s> baseline=<ops/s> ratio=<ours/baseline> key=value...
+// Ours and baseline always run in the same process, interleaved over several
+// rounds (median taken), because absolute numbers drift on a noisy machine.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace casenode::bench {
+
+struct Result {
+  double ops_per_s = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+  size_t n = 0;
+};
+
+// Runs `op` (returns false on failure, which aborts) from `threads` threads for `duration`.
+inline Result RunConcurrent(int threads, std::chrono::milliseconds duration, const std::function<bool()>& op) {
+  std::atomic<bool> stop{false};
+  std::atomic<bool> failed{false};
+  std::vector<std::vector<float>> latencies(static_cast<size_t>(threads));
+  std::vector<std::thread> workers;
+  const auto start = std::chrono::steady_clock::now();
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      auto& lat = latencies[static_cast<size_t>(t)];
+      lat.reserve(1 << 16);
+      while (!stop.load(std::memory_order_relaxed)) {
+        const auto a = std::chrono::steady_clock::now();
+        if (!op()) {
+          failed = true;
+          return;
+        }
+        lat.push_back(std::chrono::duration<float, std::micro>(std::chrono::steady_clock::now() - a).count());
+      }
+    });
+  }
+  std::this_thread::sleep_for(duration);
+  stop = true;
+  for (auto& w : workers) w.join();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (failed) {
+    std::fprintf(stderr, "bench: operation failed\n");
+    std::exit(1);
+  }
+  std::vector<float> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  Result r;
+  r.n = all.size();
+  r.ops_per_s = static_cast<double>(all.size()) / secs;
+  if (!all.empty()) {
+    r.p50_us = all[all.size() / 2];
+    r.p99_us = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  }
+  return r;
+}
+
+// Interleaves `rounds` runs of baseline and ours; returns the median-throughput run of each.
+inline std::pair<Result, Result> Compare(int rounds, const std::function<Result()>& ours,
+                                         const std::function<Result()>& baseline) {
+  std::vector<Result> o, b;
+  for (int i = 0; i < rounds; ++i) {
+    b.push_back(baseline());
+    o.push_back(ours());
+  }
+  auto median = [](std::vector<Result>& v) {
+    std::sort(v.begin(), v.end(), [](const Result& x, const Result& y) { return x.ops_per_s < y.ops_per_s; });
+    return v[v.size() / 2];
+  };
+  return {median(o), median(b)};
+}
+
+inline void Report(const std::string& name, const Result& ours, const Result& baseline, const std::string& extra = "") {
+  std::printf("bench %s ours=%.0f baseline=%.0f ratio=%.3f p50_us=%.1f p99_us=%.1f baseline_p50_us=%.1f "
+              "baseline_p99_us=%.1f n=%zu%s%s\n",
+              name.c_str(), ours.ops_per_s, baseline.ops_per_s, ours.ops_per_s / baseline.ops_per_s, ours.p50_us,
+              ours.p99_us, baseline.p50_us, baseline.p99_us, ours.n, extra.empty() ? "" : " ", extra.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace casenode::bench

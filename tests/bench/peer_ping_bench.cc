@@ -1,0 +1,121 @@
+// bench peer_ping: Peer.Ping through PeerGate (certificate -> manifest entry)
+// vs a bare gRPC echo over the same mTLS credentials, 8 concurrent callers,
+// client and server in one process on the same 2 cores.
+#include <grpcpp/grpcpp.h>
+#include <sodium.h>
+
+#include <cstdio>
+
+#include "base/file.h"
+#include "echo.grpc.pb.h"
+#include "keys/identity.h"
+#include "keys/network_operator.h"
+#include "node/log.h"
+#include "node/network.h"
+#include "node/peer_client.h"
+#include "node/peer_gate.h"
+#include "node/peer_service.h"
+#include "tests/bench/harness.h"
+#include "tests/support/temp_dir.h"
+
+using namespace casenode;
+
+namespace {
+
+class EchoService final : public bench::Echo::Service {
+  grpc::Status Echo(grpc::ServerContext*, const v1::PingRequest* request, v1::PingResponse* response) override {
+    response->set_org("gemeente");
+    response->set_role(v1::ROLE_GEMEENTE);
+    response->set_manifest_version(request->manifest_version());
+    response->set_caller_org("school");
+    return grpc::Status::OK;
+  }
+};
+
+struct Member {
+  node::TlsMaterial tls;
+  keys::ManifestNode entry;
+};
+
+Member MakeMember(const keys::NetworkOperator& op, const std::string& org, keys::Role role, int port) {
+  const SystemTime now = SystemNow();
+  keys::SecretBytes key = *keys::NewTlsKeyPem();
+  const std::string cert = *op.IssueCertificate(key, org, std::string(keys::RoleName(role)),
+                                                now - std::chrono::hours(1), now + std::chrono::days(1));
+  const keys::NodeIdentity id = keys::NodeIdentity::Generate(keys::SecretBytes::CopyFrom(key.span()));
+  keys::ManifestNode entry{org, org, role, "127.0.0.1:" + std::to_string(port), *keys::CertificateFingerprint(cert),
+                           id.signing.public_key(), id.encryption_public};
+  return Member{node::TlsMaterial{op.ca_cert_pem(), cert, std::move(key)}, entry};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (sodium_init() < 0) return 1;
+  node::SetLogLevel("warn");
+  const int threads = 8;
+  const auto duration = std::chrono::milliseconds(argc > 1 ? std::atoi(argv[1]) : 2000);
+
+  TempDir dir;
+  const SystemTime now = SystemNow();
+  auto op = keys::NetworkOperator::Create(dir.path("network"), "bench", "", now);
+  if (!op.ok()) return 1;
+  Member server = MakeMember(*op, "gemeente", keys::Role::ROLE_GEMEENTE, 0);
+  Member client = MakeMember(*op, "school", keys::Role::ROLE_SCHOOL, 0);
+  keys::Manifest m;
+  m.network = "bench";
+  m.version = 1;
+  m.issued_at = now - std::chrono::hours(1);
+  m.expires_at = now + std::chrono::days(1);
+  m.nodes = {server.entry, client.entry};
+  if (!op->Publish(m).ok()) return 1;
+  auto network = node::Network::Load(op->manifest_path(), op->public_key(), "gemeente", SystemNow);
+  if (!network.ok()) return 1;
+
+  node::PeerGate gate(**network);
+  node::PeerService peer_service(**network, gate);
+  EchoService echo_service;
+  grpc::ServerBuilder builder;
+  int peer_port = 0, echo_port = 0;
+  builder.AddListeningPort("127.0.0.1:0", node::PeerServerCredentials(server.tls), &peer_port);
+  builder.AddListeningPort("127.0.0.1:0", node::PeerServerCredentials(server.tls), &echo_port);
+  builder.RegisterService(&peer_service);
+  builder.RegisterService(&echo_service);
+  auto server_handle = builder.BuildAndStart();
+
+  auto creds = node::PeerChannelCredentials(client.tls);
+  keys::ManifestNode peer_target = server.entry, echo_target = server.entry;
+  peer_target.endpoint = "127.0.0.1:" + std::to_string(peer_port);
+  echo_target.endpoint = "127.0.0.1:" + std::to_string(echo_port);
+  // One channel per caller thread would measure connection spread; one shared
+  // channel per service is what a node does.
+  auto peer_stub = v1::Peer::NewStub(node::PeerChannel(peer_target, creds, 1 << 20));
+  auto echo_stub = bench::Echo::NewStub(node::PeerChannel(echo_target, creds, 1 << 20));
+
+  auto ping = [&] {
+    grpc::ClientContext ctx;
+    v1::PingRequest req;
+    req.set_manifest_version(1);
+    v1::PingResponse resp;
+    return peer_stub->Ping(&ctx, req, &resp).ok() && resp.caller_org() == "school";
+  };
+  auto echo = [&] {
+    grpc::ClientContext ctx;
+    v1::PingRequest req;
+    req.set_manifest_version(1);
+    v1::PingResponse resp;
+    return echo_stub->Echo(&ctx, req, &resp).ok();
+  };
+  for (int i = 0; i < 200; ++i) {  // warm up: connections, caches
+    if (!ping() || !echo()) {
+      std::fprintf(stderr, "bench peer_ping: warm-up call failed\n");
+      return 1;
+    }
+  }
+  auto [ours, baseline] = bench::Compare(
+      3, [&] { return bench::RunConcurrent(threads, duration, ping); },
+      [&] { return bench::RunConcurrent(threads, duration, echo); });
+  bench::Report("peer_ping", ours, baseline, "callers=8");
+  server_handle->Shutdown();
+  return 0;
+}
