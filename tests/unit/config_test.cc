@@ -66,7 +66,7 @@ TEST_CASE("a missing config file is NotFound naming the path", "[config]") {
 
 TEST_CASE("an unknown key is refused naming key, table and line", "[config]") {
   const std::string msg = ErrorOf(Replace(kValid, "[peer]\n", "[peer]\nlisen = \"x\"\n"));
-  REQUIRE(msg == "casenode.toml:15: unknown key \"lisen\" in [peer]");
+  REQUIRE(msg == "casenode.toml:14: unknown key \"lisen\" in [peer]");
 }
 
 TEST_CASE("an unknown table is refused", "[config]") {
