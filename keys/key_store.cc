@@ -1,0 +1,339 @@
+#include "keys/key_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <sodium.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "base/reason.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "keys/rocksdb_status.h"
+
+namespace casenode::keys {
+namespace {
+
+constexpr std::string_view kFormatKey = "format";
+constexpr std::string_view kActiveKey = "kek-active";
+constexpr std::string_view kHashKeyKey = "node-hash-key";
+constexpr std::string_view kKekPrefix = "kek/";
+constexpr std::string_view kDekPrefix = "dek/";
+constexpr std::string_view kKekPurpose = "kek";
+constexpr std::string_view kHashKeyPurpose = "node-hash-key";
+constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+constexpr size_t kWrappedSize = 4 + kNonce + 32 + kTag;
+constexpr size_t kRotationBatch = 1000;
+
+std::string U32(uint32_t v) {
+  std::string s(4, '\0');
+  for (int i = 0; i < 4; ++i) s[static_cast<size_t>(i)] = static_cast<char>(v >> (24 - 8 * i));
+  return s;
+}
+uint32_t ReadU32(std::string_view s) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(s[static_cast<size_t>(i)]);
+  return v;
+}
+
+std::string DekKey(const DataKeyRef& ref) {
+  std::string k(kDekPrefix);
+  k.push_back(static_cast<char>(ref.kind));
+  k.append(reinterpret_cast<const char*>(ref.id.data()), ref.id.size());
+  return k;
+}
+
+std::string DekAd(const DataKeyRef& ref, uint32_t kek_id) {
+  std::string ad = "casenode/dek/v1";
+  ad.push_back(static_cast<char>(ref.kind));
+  ad.append(reinterpret_cast<const char*>(ref.id.data()), ref.id.size());
+  ad += U32(kek_id);
+  return ad;
+}
+
+rocksdb::WriteOptions Synced() {
+  rocksdb::WriteOptions w;
+  w.sync = true;
+  return w;
+}
+
+absl::Status Shredded() {
+  return WithReason(absl::NotFoundError("data key was crypto-shredded"), "SHREDDED");
+}
+
+}  // namespace
+
+size_t DataKeyRefHash::operator()(const DataKeyRef& r) const {
+  size_t h;
+  std::memcpy(&h, r.id.data(), sizeof h);  // ids are uniformly random or hashes
+  return h ^ static_cast<size_t>(r.kind);
+}
+
+KeyStore::~KeyStore() = default;
+
+absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir, MasterKey master) {
+  std::unique_ptr<KeyStore> ks(new KeyStore(std::move(master)));
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.paranoid_checks = true;
+  rocksdb::DB* db = nullptr;
+  if (std::filesystem::exists(dir + "/CURRENT")) {
+    // Check format and master key on a read-only open first: a refused open
+    // must leave every file as it was (a read-write open replays the WAL).
+    RETURN_IF_ERROR(FromRocks(rocksdb::DB::OpenForReadOnly(options, dir, &db), "key store"));
+    ks->db_.reset(db);
+    RETURN_IF_ERROR(ks->LoadOrInit(/*read_only=*/true));
+    ks->db_.reset();
+    ks->keks_.clear();
+    db = nullptr;
+  }
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir, &db), "key store"));
+  ks->db_.reset(db);
+  ks->cache_slab_ = SecretBytes(kCacheSlots * sizeof(DataKey));
+  ks->cache_owner_.resize(kCacheSlots);
+  RETURN_IF_ERROR(ks->LoadOrInit(/*read_only=*/false));
+  return ks;
+}
+
+absl::Status KeyStore::LoadOrInit(bool read_only) {
+  const MasterKey& master = master_;
+  std::string format;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kFormatKey, &format);
+  if (s.IsNotFound() && !read_only) {
+    // A new store: KEK 1 and the node hash key, in one synced batch.
+    SecretBytes kek = SecretBytes::Random(32);
+    SecretBytes hash_key = SecretBytes::Random(crypto_generichash_KEYBYTES);
+    rocksdb::WriteBatch batch;
+    const Bytes sealed_kek = master.Seal(kKekPurpose, kek.span());
+    const Bytes sealed_hash = master.Seal(kHashKeyPurpose, hash_key.span());
+    batch.Put(StrCat(kKekPrefix, U32(1)), rocksdb::Slice(reinterpret_cast<const char*>(sealed_kek.data()), sealed_kek.size()));
+    batch.Put(kActiveKey, U32(1));
+    batch.Put(kHashKeyKey, rocksdb::Slice(reinterpret_cast<const char*>(sealed_hash.data()), sealed_hash.size()));
+    batch.Put(kFormatKey, std::to_string(kFormatVersion));
+    RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &batch), "key store"));
+    format = std::to_string(kFormatVersion);
+  } else {
+    RETURN_IF_ERROR(FromRocks(s, "key store"));
+  }
+  if (format != std::to_string(kFormatVersion)) {
+    return WithReason(absl::FailedPreconditionError(StrCat("key store format ", format,
+                                                           " was written by a newer casenode (this one reads ",
+                                                           kFormatVersion, ")")),
+                      "NEWER_FORMAT");
+  }
+  auto wrong_key = [] {
+    return WithReason(absl::PermissionDeniedError("key store: wrong master key or passphrase (cannot open its KEKs)"),
+                      "WRONG_MASTER_KEY");
+  };
+  std::string sealed_hash;
+  RETURN_IF_ERROR(FromRocks(db_->Get(rocksdb::ReadOptions(), kHashKeyKey, &sealed_hash), "key store"));
+  auto hash_key = master.Open(kHashKeyPurpose, AsBytes(sealed_hash));
+  if (!hash_key.ok()) return wrong_key();
+  hash_key_ = *std::move(hash_key);
+
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(kKekPrefix); it->Valid() && it->key().starts_with(kKekPrefix); it->Next()) {
+    const uint32_t id = ReadU32(it->key().ToStringView().substr(kKekPrefix.size()));
+    auto kek = master.Open(kKekPurpose, AsBytes(it->value().ToStringView()));
+    if (!kek.ok()) return wrong_key();
+    keks_.emplace(id, *std::move(kek));
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "key store"));
+  std::string active;
+  RETURN_IF_ERROR(FromRocks(db_->Get(rocksdb::ReadOptions(), kActiveKey, &active), "key store"));
+  active_ = ReadU32(active);
+  if (!keks_.contains(active_)) return WithReason(absl::DataLossError("key store: the active KEK is missing"), "STORE_CORRUPT");
+  if (keks_.size() > 1 && !read_only) return FinishRotation(active_, {});  // a rotation was interrupted
+  return absl::OkStatus();
+}
+
+std::array<uint8_t, 32> KeyStore::SubjectHandle(std::span<const uint8_t> pseudonym) const {
+  std::array<uint8_t, 32> out{};
+  crypto_generichash(out.data(), out.size(), pseudonym.data(), pseudonym.size(), hash_key_.data(), hash_key_.size());
+  return out;
+}
+
+std::string KeyStore::Wrap(const DataKeyRef& ref, const DataKey& dek, uint32_t kek_id) const {
+  std::string out = U32(kek_id);
+  out.resize(kWrappedSize);
+  auto* p = reinterpret_cast<uint8_t*>(out.data());
+  randombytes_buf(p + 4, kNonce);
+  const std::string ad = DekAd(ref, kek_id);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(p + 4 + kNonce, nullptr, dek.data(), dek.size(),
+                                             reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), nullptr, p + 4,
+                                             keks_.at(kek_id).data());
+  return out;
+}
+
+absl::StatusOr<DataKey> KeyStore::Unwrap(const DataKeyRef& ref, std::string_view wrapped) const {
+  if (wrapped.size() != kWrappedSize) return WithReason(absl::DataLossError("key store: malformed data key"), "STORE_CORRUPT");
+  const uint32_t kek_id = ReadU32(wrapped);
+  auto kek = keks_.find(kek_id);
+  if (kek == keks_.end()) return WithReason(absl::DataLossError("key store: data key names an unknown KEK"), "STORE_CORRUPT");
+  const auto* p = reinterpret_cast<const uint8_t*>(wrapped.data());
+  const std::string ad = DekAd(ref, kek_id);
+  DataKey dek{};
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(dek.data(), nullptr, nullptr, p + 4 + kNonce, 32 + kTag,
+                                                 reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), p + 4,
+                                                 kek->second.data()) != 0) {
+    return WithReason(absl::DataLossError("key store: data key failed authentication"), "STORE_CORRUPT");
+  }
+  return dek;
+}
+
+absl::Status KeyStore::Get(const DataKeyRef& ref, DataKey* out) {
+  if (CacheGet(ref, out)) return absl::OkStatus();
+  std::string wrapped;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), DekKey(ref), &wrapped);
+  if (s.IsNotFound()) return Shredded();
+  RETURN_IF_ERROR(FromRocks(s, "key store"));
+  absl::StatusOr<DataKey> dek;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dek = Unwrap(ref, wrapped);
+  }
+  if (!dek.ok()) return dek.status();
+  *out = *dek;
+  CachePut(ref, *dek);
+  sodium_memzero(dek->data(), dek->size());
+  return absl::OkStatus();
+}
+
+absl::Status KeyStore::GetOrCreate(const DataKeyRef& ref, DataKey* out) {
+  absl::Status s = Get(ref, out);
+  if (s.ok() || ReasonOf(s) != "SHREDDED") return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string wrapped;
+  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), DekKey(ref), &wrapped);
+  if (rs.ok()) {  // another thread created it meanwhile
+    ASSIGN_OR_RETURN(*out, Unwrap(ref, wrapped));
+    return absl::OkStatus();
+  }
+  if (!rs.IsNotFound()) return FromRocks(rs, "key store");
+  randombytes_buf(out->data(), out->size());
+  RETURN_IF_ERROR(FromRocks(db_->Put(Synced(), DekKey(ref), Wrap(ref, *out, active_)), "key store"));
+  CachePut(ref, *out);
+  return absl::OkStatus();
+}
+
+absl::Status KeyStore::Shred(const DataKeyRef& ref) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CacheErase(ref);
+  RETURN_IF_ERROR(FromRocks(db_->Delete(Synced(), DekKey(ref)), "key store"));
+  // Push the deletion through to the SST files so the wrapped key does not
+  // linger in an older file of the key store either.
+  const std::string key = DekKey(ref);
+  rocksdb::Slice k(key);
+  rocksdb::CompactRangeOptions opts;
+  opts.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  RETURN_IF_ERROR(FromRocks(db_->Flush(rocksdb::FlushOptions()), "key store"));
+  return FromRocks(db_->CompactRange(opts, &k, &k), "key store");
+}
+
+absl::StatusOr<uint32_t> KeyStore::RotateKek(const RotationHook& hook) {
+  std::lock_guard<std::mutex> rotating(rotate_mu_);
+  uint32_t new_id = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    new_id = keks_.rbegin()->first + 1;
+    SecretBytes kek = SecretBytes::Random(32);
+    const Bytes sealed = master_.Seal(kKekPurpose, kek.span());
+    RETURN_IF_ERROR(FromRocks(db_->Put(Synced(), StrCat(kKekPrefix, U32(new_id)),
+                                       rocksdb::Slice(reinterpret_cast<const char*>(sealed.data()), sealed.size())),
+                              "key store"));
+    keks_.emplace(new_id, std::move(kek));
+  }
+  if (hook) hook(1);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(FromRocks(db_->Put(Synced(), kActiveKey, U32(new_id)), "key store"));
+    active_ = new_id;
+  }
+  if (hook) hook(2);
+  RETURN_IF_ERROR(FinishRotation(new_id, hook));
+  return new_id;
+}
+
+absl::Status KeyStore::FinishRotation(uint32_t to, const RotationHook& hook) {
+  // Re-wrap, batch by batch, every DEK that another KEK wraps. Each batch holds
+  // mu_ so that no DEK is created or shredded between its read and its rewrite.
+  std::string resume(kDekPrefix);
+  bool first_batch = true;
+  for (;;) {
+    std::lock_guard<std::mutex> lock(mu_);
+    rocksdb::WriteBatch batch;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    size_t n = 0;
+    for (it->Seek(resume); it->Valid() && it->key().starts_with(kDekPrefix) && n < kRotationBatch; it->Next()) {
+      const std::string_view key = it->key().ToStringView();
+      const std::string_view value = it->value().ToStringView();
+      resume = std::string(key) + '\0';
+      if (value.size() == kWrappedSize && ReadU32(value) == to) continue;
+      DataKeyRef ref;
+      if (key.size() != kDekPrefix.size() + 1 + 32) return WithReason(absl::DataLossError("key store: malformed data key entry"), "STORE_CORRUPT");
+      ref.kind = static_cast<DataKeyKind>(key[kDekPrefix.size()]);
+      std::memcpy(ref.id.data(), key.data() + kDekPrefix.size() + 1, 32);
+      ASSIGN_OR_RETURN(DataKey dek, Unwrap(ref, value));
+      batch.Put(it->key(), Wrap(ref, dek, to));
+      sodium_memzero(dek.data(), dek.size());
+      ++n;
+    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "key store"));
+    if (n == 0) break;
+    RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &batch), "key store"));
+    if (first_batch && hook) hook(3);
+    first_batch = false;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    rocksdb::WriteBatch batch;
+    for (const auto& [id, kek] : keks_) {
+      if (id != to) batch.Delete(StrCat(kKekPrefix, U32(id)));
+    }
+    RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &batch), "key store"));
+    std::erase_if(keks_, [to](const auto& entry) { return entry.first != to; });
+  }
+  if (hook) hook(4);
+  return absl::OkStatus();
+}
+
+uint32_t KeyStore::active_kek() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return active_;
+}
+
+size_t KeyStore::kek_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return keks_.size();
+}
+
+bool KeyStore::CacheGet(const DataKeyRef& ref, DataKey* out) const {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  auto it = cache_index_.find(ref);
+  if (it == cache_index_.end()) return false;
+  std::memcpy(out->data(), cache_slab_.data() + size_t{it->second} * sizeof(DataKey), sizeof(DataKey));
+  return true;
+}
+
+void KeyStore::CachePut(const DataKeyRef& ref, const DataKey& dek) const {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (cache_index_.contains(ref)) return;
+  const uint32_t slot = cache_next_;
+  cache_next_ = static_cast<uint32_t>((cache_next_ + 1) % kCacheSlots);
+  if (cache_index_.size() == kCacheSlots) cache_index_.erase(cache_owner_[slot]);  // evict round-robin
+  cache_owner_[slot] = ref;
+  cache_index_[ref] = slot;
+  std::memcpy(cache_slab_.data() + size_t{slot} * sizeof(DataKey), dek.data(), sizeof(DataKey));
+}
+
+void KeyStore::CacheErase(const DataKeyRef& ref) const {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  auto it = cache_index_.find(ref);
+  if (it == cache_index_.end()) return;
+  sodium_memzero(cache_slab_.data() + size_t{it->second} * sizeof(DataKey), sizeof(DataKey));
+  cache_index_.erase(it);
+}
+
+}  // namespace casenode::keys

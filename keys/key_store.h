@@ -1,0 +1,123 @@
+// KeyStore: the node's key hierarchy below the master key, in its own RocksDB
+// (data/keys), separate from the records so that no backup of the records
+// ever contains a data key.
+//
+//   master key (key file or Argon2id passphrase; see master_key.h)
+//     └─ KEKs: random 32-byte keys, versioned, each sealed under the master key
+//          └─ DEKs: one per subject and one per case, random 32 bytes,
+//             wrapped by the active KEK (XChaCha20-Poly1305)
+//   node hash key: random 32 bytes sealed under the master key; keys the
+//   BLAKE2b hash that turns a pseudonym into a record-key handle
+//
+// Crypto-shredding: Shred(ref) deletes a DEK (synced). Every record sealed
+// under it, in the live store and in any backup or checkpoint taken before,
+// can never be opened again: backups hold records, never keys.
+//
+// Rotation: RotateKek() adds KEK n+1, makes it active, re-wraps every DEK in
+// synced batches, then deletes KEK n. Each DEK names its KEK, and a KEK is
+// deleted only when no DEK needs it, so a crash at any step leaves every DEK
+// openable; Open() finishes an interrupted rotation.
+//
+// Byte formats (keys of the RocksDB, values):
+//   "format"                → "1"
+//   "kek/" u32be id         → sealed file (purpose "kek") of the 32-byte KEK
+//   "kek-active"            → u32be id
+//   "node-hash-key"         → sealed file (purpose "node-hash-key")
+//   "dek/" kind u8 id[32]   → kek_id u32be | nonce[24] | XChaCha20-Poly1305(DEK)
+//                             AD = "casenode/dek/v1" | kind | id | kek_id
+//
+// Thread-safe. DEKs are cached in one locked, guarded allocation.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "absl/status/statusor.h"
+#include "keys/master_key.h"
+#include "keys/secret.h"
+
+namespace casenode::keys {
+
+// Which data key a record is sealed under. Persisted: values never change.
+enum class DataKeyKind : uint8_t { kUnspecified = 0, kSubject = 1, kCase = 2 };
+
+struct DataKeyRef {
+  DataKeyKind kind = DataKeyKind::kUnspecified;
+  std::array<uint8_t, 32> id{};  // subject handle (see SubjectHandle) or case id
+  bool operator==(const DataKeyRef&) const = default;
+};
+
+struct DataKeyRefHash {
+  size_t operator()(const DataKeyRef& r) const;
+};
+
+using DataKey = std::array<uint8_t, 32>;
+
+class KeyStore {
+ public:
+  static constexpr int kFormatVersion = 1;
+
+  // Opens or creates the key store in `dir`. PermissionDenied with reason
+  // WRONG_MASTER_KEY if `master` does not open its KEKs; FailedPrecondition
+  // with reason NEWER_FORMAT for a store written by a newer casenode.
+  // The key store keeps `master` to seal new KEKs on rotation.
+  static absl::StatusOr<std::unique_ptr<KeyStore>> Open(const std::string& dir, MasterKey master);
+  ~KeyStore();
+
+  // The node-local keyed hash (BLAKE2b-256) of a pseudonym: what record keys
+  // use instead of the pseudonym, so a copied store reveals neither.
+  std::array<uint8_t, 32> SubjectHandle(std::span<const uint8_t> pseudonym) const;
+
+  // Copies the DEK for `ref` into *out, creating it (synced) on first use.
+  [[nodiscard]] absl::Status GetOrCreate(const DataKeyRef& ref, DataKey* out);
+  // Copies an existing DEK into *out. NotFound with reason SHREDDED if it was
+  // shredded (or never existed: the two are the same to a reader).
+  [[nodiscard]] absl::Status Get(const DataKeyRef& ref, DataKey* out);
+  // Deletes the DEK for good (synced). Idempotent.
+  [[nodiscard]] absl::Status Shred(const DataKeyRef& ref);
+
+  // Test hook for RotateKek: called after each durable step (1: new KEK
+  // written, 2: new KEK active, 3: first batch re-wrapped, 4: old KEK deleted).
+  using RotationHook = std::function<void(int step)>;
+  // Makes a new KEK and re-wraps every DEK under it; returns the new KEK id.
+  absl::StatusOr<uint32_t> RotateKek(const RotationHook& hook = {});
+
+  uint32_t active_kek() const;
+  size_t kek_count() const;
+
+ private:
+  explicit KeyStore(MasterKey master) : master_(std::move(master)) {}
+  absl::Status LoadOrInit(bool read_only);
+  absl::Status FinishRotation(uint32_t to, const RotationHook& hook);
+  absl::StatusOr<DataKey> Unwrap(const DataKeyRef& ref, std::string_view wrapped) const;
+  std::string Wrap(const DataKeyRef& ref, const DataKey& dek, uint32_t kek_id) const;
+  bool CacheGet(const DataKeyRef& ref, DataKey* out) const;
+  void CachePut(const DataKeyRef& ref, const DataKey& dek) const;
+  void CacheErase(const DataKeyRef& ref) const;
+
+  const MasterKey master_;
+  std::unique_ptr<rocksdb::DB> db_;
+  SecretBytes hash_key_;
+  std::mutex rotate_mu_;  // one rotation at a time
+  mutable std::mutex mu_;  // guards keks_, active_, and serialises DEK writes
+  std::map<uint32_t, SecretBytes> keks_;
+  uint32_t active_ = 0;
+
+  // DEK cache: fixed slots in one sodium_malloc allocation.
+  static constexpr size_t kCacheSlots = 1 << 16;
+  mutable std::mutex cache_mu_;
+  mutable SecretBytes cache_slab_;
+  mutable std::unordered_map<DataKeyRef, uint32_t, DataKeyRefHash> cache_index_;
+  mutable std::vector<DataKeyRef> cache_owner_;
+  mutable uint32_t cache_next_ = 0;
+};
+
+}  // namespace casenode::keys

@@ -1,0 +1,118 @@
+// Store: the node's records, one RocksDB (data/records) with a column family
+// per record kind, every value sealed under its subject's or case's data key.
+//
+// Record value format, version 1:
+//   version u8 = 1 | key kind u8 | key id [32] | expires_at u64be (0 = never)
+//   | nonce [24] | XChaCha20-Poly1305 ciphertext and tag
+// Associated data: "casenode/record/v1" 0x00 | family name 0x00 | record key
+//   | the header bytes before the nonce.
+// So a value moved to another key or family, or with its expiry or key
+// reference altered, fails to open (DataLoss naming the family, never content).
+// Expiry is in the clear so the compaction filter can drop expired records
+// without keys; reads never return an expired record.
+//
+// Record keys are chosen by callers and must never hold a BSN or pseudonym:
+// use KeyStore::SubjectHandle. Writes are acknowledged only once synced to the
+// WAL; concurrent writers are group-committed by RocksDB.
+//
+// Thread-safe.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "base/time.h"
+#include "keys/key_store.h"
+
+namespace casenode::store {
+
+// Record kinds, one column family each. Persisted: values and names never change.
+enum class Family : uint8_t {
+  kUnspecified = 0,
+  kSignals = 1,
+  kCases = 2,
+  kConsents = 3,
+  kDecisions = 4,
+  kAudit = 5,
+};
+inline constexpr Family kAllFamilies[] = {Family::kSignals, Family::kCases, Family::kConsents, Family::kDecisions,
+                                          Family::kAudit};
+std::string_view FamilyName(Family family);
+
+// One record to write.
+struct Record {
+  Family family = Family::kUnspecified;
+  std::string key;
+  keys::DataKeyRef data_key;
+  std::string plaintext;
+  std::optional<SystemTime> expires_at;
+};
+
+struct SweepStats {
+  size_t expired = 0;
+  size_t shredded = 0;
+};
+
+struct StoreOptions {
+  bool sync = true;  // false only for benchmarks of the unsynced path
+  size_t block_cache_bytes = 64 << 20;
+};
+
+class Store {
+ public:
+  static constexpr int kFormatVersion = 1;
+
+  // Opens or creates the record store in `dir`, sealing with keys from `keys`
+  // (which must outlive the Store). FailedPrecondition with reason
+  // NEWER_FORMAT for a store written by a newer casenode.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir, keys::KeyStore& keys, Clock clock,
+                                                     StoreOptions options = {});
+  ~Store();
+
+  // Writes the records atomically; returns once they are durable.
+  [[nodiscard]] absl::Status Write(const std::vector<Record>& records);
+  [[nodiscard]] absl::Status Put(Record record) { return Write({std::move(record)}); }
+
+  // The plaintext of a record. NotFound if absent or expired; NotFound with
+  // reason SHREDDED if its data key was shredded; DataLoss with reason
+  // RECORD_CORRUPT if it fails authentication.
+  [[nodiscard]] absl::StatusOr<std::string> Get(Family family, std::string_view key) const;
+  [[nodiscard]] absl::Status Delete(Family family, std::string_view key);
+
+  // Calls fn(key, plaintext-or-error) for each live record whose key starts with prefix.
+  [[nodiscard]] absl::Status Scan(Family family, std::string_view prefix,
+                                  const std::function<void(std::string_view, const absl::StatusOr<std::string>&)>& fn) const;
+
+  // Deletes every expired record and every record whose data key was shredded.
+  absl::StatusOr<SweepStats> Sweep();
+
+  // A consistent copy of the records (hard links where possible) in `dir`,
+  // which must not exist. It holds sealed records only, never data keys.
+  [[nodiscard]] absl::Status Checkpoint(const std::string& dir) const;
+
+  // Forces a full compaction (the compaction filter drops expired records).
+  [[nodiscard]] absl::Status CompactAll();
+
+ private:
+  Store() = default;
+  rocksdb::ColumnFamilyHandle* Handle(Family family) const;
+  absl::StatusOr<std::string> Open(Family family, std::string_view key, std::string_view value) const;
+
+  keys::KeyStore* keys_ = nullptr;
+  Clock clock_;
+  StoreOptions options_;
+  std::shared_ptr<std::atomic<int64_t>> now_for_filter_;  // the filter's clock, set before compactions
+  std::unique_ptr<rocksdb::CompactionFilter> filter_;  // shared by every family; outlives db_
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // index = Family value; [0] = default
+  std::unique_ptr<rocksdb::DB> db_;  // declared last: destroyed first
+};
+
+}  // namespace casenode::store

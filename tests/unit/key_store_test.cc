@@ -1,0 +1,170 @@
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "base/reason.h"
+#include "keys/key_store.h"
+#include "tests/support/temp_dir.h"
+
+using namespace casenode;
+using namespace casenode::keys;
+
+namespace {
+
+MasterKey NewMaster(const TempDir& dir, const std::string& name = "m.key") {
+  if (!std::filesystem::exists(dir.path(name))) REQUIRE(MasterKey::CreateKeyFile(dir.path(name)).ok());
+  return *MasterKey::FromKeyFile(dir.path(name));
+}
+
+DataKeyRef Subject(uint8_t n) {
+  DataKeyRef r{DataKeyKind::kSubject, {}};
+  r.id.fill(n);
+  return r;
+}
+
+std::map<std::string, std::string> Snapshot(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    files[e.path().string()] = std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  return files;
+}
+
+}  // namespace
+
+TEST_CASE("data keys are created once and survive reopening", "[key_store]") {
+  TempDir dir;
+  DataKey first{}, again{};
+  {
+    auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+    REQUIRE(ks.ok());
+    REQUIRE((*ks)->GetOrCreate(Subject(1), &first).ok());
+    REQUIRE((*ks)->GetOrCreate(Subject(1), &again).ok());
+    REQUIRE(first == again);
+  }
+  auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+  REQUIRE(ks.ok());
+  REQUIRE((*ks)->Get(Subject(1), &again).ok());
+  REQUIRE(first == again);
+}
+
+TEST_CASE("a wrong master key is refused and changes nothing", "[key_store]") {
+  TempDir dir;
+  {
+    auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+    DataKey k;
+    REQUIRE((*ks)->GetOrCreate(Subject(1), &k).ok());
+  }
+  const auto before = Snapshot(dir.path("keys"));
+  auto wrong = KeyStore::Open(dir.path("keys"), NewMaster(dir, "other.key"));
+  REQUIRE(wrong.status().code() == absl::StatusCode::kPermissionDenied);
+  REQUIRE(ReasonOf(wrong.status()) == "WRONG_MASTER_KEY");
+  // RocksDB rewrites its LOG and OPTIONS files on open; the data itself must not change.
+  auto after = Snapshot(dir.path("keys"));
+  for (const auto& [path, bytes] : before) {
+    const std::string name = std::filesystem::path(path).filename().string();
+    if (name.starts_with("LOG") || name.starts_with("OPTIONS") || name == "LOCK") continue;
+    INFO(path);
+    REQUIRE(after.contains(path));
+    REQUIRE(after[path] == bytes);
+  }
+}
+
+TEST_CASE("a shredded data key is gone for good, with a specific error", "[key_store]") {
+  TempDir dir;
+  auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+  DataKey k;
+  REQUIRE((*ks)->GetOrCreate(Subject(1), &k).ok());
+  REQUIRE((*ks)->GetOrCreate(Subject(2), &k).ok());
+  REQUIRE((*ks)->Shred(Subject(1)).ok());
+  absl::Status s = (*ks)->Get(Subject(1), &k);
+  REQUIRE(s.code() == absl::StatusCode::kNotFound);
+  REQUIRE(ReasonOf(s) == "SHREDDED");
+  REQUIRE((*ks)->Get(Subject(2), &k).ok());
+  REQUIRE((*ks)->Shred(Subject(1)).ok());  // idempotent
+}
+
+TEST_CASE("subject handles are keyed per node", "[key_store]") {
+  TempDir a, b;
+  auto ka = KeyStore::Open(a.path("keys"), NewMaster(a));
+  auto kb = KeyStore::Open(b.path("keys"), NewMaster(b));
+  const std::string p = "pseudonym-bytes";
+  REQUIRE((*ka)->SubjectHandle(AsBytes(p)) == (*ka)->SubjectHandle(AsBytes(p)));
+  REQUIRE((*ka)->SubjectHandle(AsBytes(p)) != (*kb)->SubjectHandle(AsBytes(p)));
+}
+
+TEST_CASE("rotation makes a new KEK and keeps every data key", "[key_store]") {
+  TempDir dir;
+  std::vector<DataKey> keys(2500);
+  {
+    auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+    for (size_t i = 0; i < keys.size(); ++i) {
+      DataKeyRef r{DataKeyKind::kCase, {}};
+      std::memcpy(r.id.data(), &i, sizeof i);
+      REQUIRE((*ks)->GetOrCreate(r, &keys[i]).ok());
+    }
+    std::vector<int> steps;
+    auto id = (*ks)->RotateKek([&](int step) { steps.push_back(step); });
+    REQUIRE(id.ok());
+    REQUIRE(*id == 2);
+    REQUIRE(steps == std::vector<int>{1, 2, 3, 4});
+    REQUIRE((*ks)->kek_count() == 1);
+  }
+  auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+  REQUIRE((*ks)->active_kek() == 2);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    DataKeyRef r{DataKeyKind::kCase, {}};
+    std::memcpy(r.id.data(), &i, sizeof i);
+    DataKey k;
+    REQUIRE((*ks)->Get(r, &k).ok());
+    REQUIRE(k == keys[i]);
+  }
+}
+
+TEST_CASE("rotation killed with SIGKILL after each step still opens with every data key", "[key_store][fault]") {
+  for (int crash_step = 1; crash_step <= 4; ++crash_step) {
+    DYNAMIC_SECTION("SIGKILL after step " << crash_step) {
+      TempDir dir;
+      std::vector<DataKey> keys(1500);
+      {
+        auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+        for (size_t i = 0; i < keys.size(); ++i) {
+          DataKeyRef r{DataKeyKind::kSubject, {}};
+          std::memcpy(r.id.data(), &i, sizeof i);
+          REQUIRE((*ks)->GetOrCreate(r, &keys[i]).ok());
+        }
+      }
+      const pid_t pid = ::fork();
+      if (pid == 0) {
+        auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+        if (!ks.ok()) _exit(3);
+        (void)(*ks)->RotateKek([&](int step) {
+          if (step == crash_step) ::raise(SIGKILL);
+        });
+        _exit(4);  // not reached
+      }
+      int status = 0;
+      REQUIRE(::waitpid(pid, &status, 0) == pid);
+      REQUIRE(WIFSIGNALED(status));
+      REQUIRE(WTERMSIG(status) == SIGKILL);
+
+      auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+      REQUIRE(ks.ok());
+      REQUIRE((*ks)->kek_count() == 1);  // an interrupted rotation is finished on open
+      for (size_t i = 0; i < keys.size(); ++i) {
+        DataKeyRef r{DataKeyKind::kSubject, {}};
+        std::memcpy(r.id.data(), &i, sizeof i);
+        DataKey k;
+        REQUIRE((*ks)->Get(r, &k).ok());
+        REQUIRE(k == keys[i]);
+      }
+    }
+  }
+}

@@ -1,0 +1,298 @@
+#include <rocksdb/db.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "base/reason.h"
+#include "node/store/store.h"
+#include "tests/support/canary.h"
+#include "tests/support/temp_dir.h"
+
+using namespace casenode;
+using namespace casenode::store;
+using keys::DataKeyKind;
+using keys::DataKeyRef;
+
+namespace {
+
+struct Fixture {
+  TempDir dir;
+  SystemTime now = *ParseRfc3339("2026-11-28T12:00:00Z", "t");
+  std::unique_ptr<keys::KeyStore> key_store;
+  std::unique_ptr<Store> store;
+
+  Fixture() {
+    REQUIRE(keys::MasterKey::CreateKeyFile(dir.path("master.key")).ok());
+    OpenKeys();
+    Reopen();
+  }
+  void OpenKeys() {
+    auto ks = keys::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("master.key")));
+    REQUIRE(ks.ok());
+    key_store = *std::move(ks);
+  }
+  Clock clock() {
+    return [this] { return now; };
+  }
+  void Reopen(const std::string& records = "") {
+    store.reset();
+    auto s = Store::Open(records.empty() ? dir.path("records") : records, *key_store, clock());
+    INFO(s.status().ToString());
+    REQUIRE(s.ok());
+    store = *std::move(s);
+  }
+};
+
+DataKeyRef Subject(uint8_t n) {
+  DataKeyRef r{DataKeyKind::kSubject, {}};
+  r.id.fill(n);
+  return r;
+}
+
+Record Rec(Family f, const std::string& key, uint8_t subject, const std::string& text) {
+  return Record{f, key, Subject(subject), text, std::nullopt};
+}
+
+// Raw RocksDB access to the record store, to play the attacker with the bytes.
+struct RawDb {
+  rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  explicit RawDb(const std::string& dir) {
+    std::vector<std::string> names;
+    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), dir, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    REQUIRE(rocksdb::DB::Open(rocksdb::Options(), dir, cfs, &handles, &db).ok());
+  }
+  ~RawDb() {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+  rocksdb::ColumnFamilyHandle* cf(Family f) { return handles[static_cast<size_t>(f)]; }
+};
+
+}  // namespace
+
+TEST_CASE("a record reads back as written", "[store]") {
+  Fixture fx;
+  REQUIRE(fx.store->Put(Rec(Family::kSignals, "k1", 1, "zorgsignaal")).ok());
+  auto v = fx.store->Get(Family::kSignals, "k1");
+  REQUIRE(v.ok());
+  REQUIRE(*v == "zorgsignaal");
+  REQUIRE(fx.store->Get(Family::kSignals, "nope").status().code() == absl::StatusCode::kNotFound);
+  REQUIRE(fx.store->Get(Family::kCases, "k1").status().code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("a sealed value fails to open under another record key", "[store]") {
+  Fixture fx;
+  REQUIRE(fx.store->Put(Rec(Family::kSignals, "k1", 1, "content")).ok());
+  fx.store.reset();
+  {
+    RawDb raw(fx.dir.path("records"));
+    std::string v;
+    REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(Family::kSignals), "k1", &v).ok());
+    REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(Family::kSignals), "k2", v).ok());
+  }
+  fx.Reopen();
+  auto moved = fx.store->Get(Family::kSignals, "k2");
+  REQUIRE(moved.status().code() == absl::StatusCode::kDataLoss);
+  REQUIRE(ReasonOf(moved.status()) == "RECORD_CORRUPT");
+  REQUIRE(moved.status().message().find("signals record failed authentication") != std::string::npos);
+}
+
+TEST_CASE("a sealed value fails to open in another column family", "[store]") {
+  Fixture fx;
+  REQUIRE(fx.store->Put(Rec(Family::kSignals, "k1", 1, "content")).ok());
+  fx.store.reset();
+  {
+    RawDb raw(fx.dir.path("records"));
+    std::string v;
+    REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(Family::kSignals), "k1", &v).ok());
+    REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(Family::kCases), "k1", v).ok());
+  }
+  fx.Reopen();
+  REQUIRE(fx.store->Get(Family::kCases, "k1").status().code() == absl::StatusCode::kDataLoss);
+}
+
+TEST_CASE("a flipped ciphertext byte is DataLoss naming the record kind, not its content", "[store]") {
+  Fixture fx;
+  REQUIRE(fx.store->Put(Rec(Family::kConsents, "c", 1, "canary-Jansen-123456782")).ok());
+  fx.store.reset();
+  {
+    RawDb raw(fx.dir.path("records"));
+    std::string v;
+    REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(Family::kConsents), "c", &v).ok());
+    v[v.size() - 20] ^= 0x01;
+    REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(Family::kConsents), "c", v).ok());
+  }
+  fx.Reopen();
+  auto r = fx.store->Get(Family::kConsents, "c");
+  REQUIRE(r.status().code() == absl::StatusCode::kDataLoss);
+  REQUIRE(r.status().message().find("consents record") != std::string::npos);
+  REQUIRE(r.status().message().find("Jansen") == std::string::npos);
+}
+
+TEST_CASE("an altered expiry in the clear header fails to open", "[store]") {
+  Fixture fx;
+  Record r = Rec(Family::kSignals, "k", 1, "x");
+  r.expires_at = fx.now + std::chrono::hours(1);
+  REQUIRE(fx.store->Put(r).ok());
+  fx.store.reset();
+  {
+    RawDb raw(fx.dir.path("records"));
+    std::string v;
+    REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(Family::kSignals), "k", &v).ok());
+    v[35] ^= 0x7f;  // push the expiry far out
+    REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(Family::kSignals), "k", v).ok());
+  }
+  fx.Reopen();
+  REQUIRE(fx.store->Get(Family::kSignals, "k").status().code() == absl::StatusCode::kDataLoss);
+}
+
+TEST_CASE("expired records are never returned, and leave by sweep and by compaction", "[store]") {
+  Fixture fx;
+  Record soon = Rec(Family::kSignals, "soon", 1, "a");
+  soon.expires_at = fx.now + std::chrono::hours(1);
+  Record later = Rec(Family::kSignals, "later", 1, "b");
+  later.expires_at = fx.now + std::chrono::days(30);
+  Record also_soon = Rec(Family::kCases, "soon", 2, "c");
+  also_soon.expires_at = fx.now + std::chrono::hours(1);
+  REQUIRE(fx.store->Write({soon, later, also_soon}).ok());
+  REQUIRE(fx.store->Get(Family::kSignals, "soon").ok());
+
+  fx.now += std::chrono::hours(2);
+  REQUIRE(fx.store->Get(Family::kSignals, "soon").status().code() == absl::StatusCode::kNotFound);
+  REQUIRE(fx.store->Get(Family::kSignals, "later").ok());
+
+  auto stats = fx.store->Sweep();
+  REQUIRE(stats.ok());
+  REQUIRE(stats->expired == 2);
+
+  // The compaction filter alone also drops them.
+  Record third = Rec(Family::kConsents, "c", 3, "d");
+  third.expires_at = fx.now + std::chrono::minutes(1);
+  REQUIRE(fx.store->Put(third).ok());
+  fx.now += std::chrono::minutes(2);
+  REQUIRE(fx.store->CompactAll().ok());
+  fx.store.reset();
+  RawDb raw(fx.dir.path("records"));
+  std::string v;
+  REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(Family::kConsents), "c", &v).IsNotFound());
+  REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(Family::kSignals), "later", &v).ok());
+}
+
+TEST_CASE("shredding a subject makes its records unreadable, in a checkpoint taken before too", "[store]") {
+  Fixture fx;
+  REQUIRE(fx.store->Write({Rec(Family::kSignals, "a1", 1, "subject one"), Rec(Family::kCases, "a2", 1, "one again"),
+                           Rec(Family::kSignals, "b1", 2, "subject two")})
+              .ok());
+  REQUIRE(fx.store->Checkpoint(fx.dir.path("backup")).ok());
+  REQUIRE(fx.key_store->Shred(Subject(1)).ok());
+
+  auto live = fx.store->Get(Family::kSignals, "a1");
+  REQUIRE(live.status().code() == absl::StatusCode::kNotFound);
+  REQUIRE(ReasonOf(live.status()) == "SHREDDED");
+
+  fx.Reopen(fx.dir.path("backup"));  // the old checkpoint, with the current keys
+  REQUIRE(ReasonOf(fx.store->Get(Family::kSignals, "a1").status()) == "SHREDDED");
+  REQUIRE(ReasonOf(fx.store->Get(Family::kCases, "a2").status()) == "SHREDDED");
+  REQUIRE(*fx.store->Get(Family::kSignals, "b1") == "subject two");
+
+  auto stats = fx.store->Sweep();
+  REQUIRE(stats->shredded == 2);
+}
+
+TEST_CASE("a checkpoint holds no data keys", "[store]") {
+  Fixture fx;
+  REQUIRE(fx.store->Put(Rec(Family::kSignals, "a1", 1, "x")).ok());
+  REQUIRE(fx.store->Checkpoint(fx.dir.path("backup")).ok());
+  REQUIRE(fx.store->Checkpoint(fx.dir.path("backup")).code() == absl::StatusCode::kAlreadyExists);
+  keys::DataKey dek;
+  REQUIRE(fx.key_store->Get(Subject(1), &dek).ok());
+  const std::string dek_bytes(reinterpret_cast<const char*>(dek.data()), dek.size());
+  REQUIRE(testing::FindCanaries(fx.dir.path("backup"), {dek_bytes}).empty());
+}
+
+TEST_CASE("a store written by a newer format version is refused", "[store]") {
+  Fixture fx;
+  fx.store.reset();
+  {
+    RawDb raw(fx.dir.path("records"));
+    REQUIRE(raw.db->Put(rocksdb::WriteOptions(), "format", "2").ok());
+  }
+  auto s = Store::Open(fx.dir.path("records"), *fx.key_store, fx.clock());
+  REQUIRE(s.status().code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(ReasonOf(s.status()) == "NEWER_FORMAT");
+}
+
+TEST_CASE("canaries written to the store appear in no file of the data directory", "[store][canary]") {
+  const std::vector<std::string> canaries = {"123456782", "Jansen-de-Vries", "zorgmelding-canary-77"};
+  Fixture fx;
+  for (int i = 0; i < 2000; ++i) {
+    REQUIRE(fx.store->Put(Rec(Family::kSignals, "k" + std::to_string(i), static_cast<uint8_t>(i % 7),
+                              "bsn 123456782 naam Jansen-de-Vries tekst zorgmelding-canary-77 #" + std::to_string(i)))
+                .ok());
+  }
+  REQUIRE(fx.store->CompactAll().ok());  // SST files as well as the WAL
+  fx.store.reset();
+  fx.key_store.reset();
+  const auto hits = testing::FindCanaries(fx.dir.root(), canaries);
+  INFO(hits.size() << " hits, first: " << (hits.empty() ? "" : hits.front()));
+  REQUIRE(hits.empty());
+}
+
+TEST_CASE("acknowledged writes survive SIGKILL at a random moment", "[store][fault]") {
+  std::mt19937 rng(20261128);
+  for (int round = 0; round < 4; ++round) {
+    DYNAMIC_SECTION("round " << round) {
+      Fixture fx;
+      fx.store.reset();
+      fx.key_store.reset();  // the child opens both stores itself, as a real node process does
+      int pipe_fds[2];
+      REQUIRE(::pipe(pipe_fds) == 0);
+      const pid_t pid = ::fork();
+      if (pid == 0) {
+        ::close(pipe_fds[0]);
+        auto ks = keys::KeyStore::Open(fx.dir.path("keys"), *keys::MasterKey::FromKeyFile(fx.dir.path("master.key")));
+        if (!ks.ok()) _exit(3);
+        auto s = Store::Open(fx.dir.path("records"), **ks, fx.clock());
+        if (!s.ok()) _exit(3);
+        for (uint32_t i = 0; i < 10000; ++i) {
+          if (!(*s)->Put(Rec(Family::kSignals, "rec" + std::to_string(i), static_cast<uint8_t>(i % 13),
+                             "payload " + std::to_string(i)))
+                   .ok()) {
+            _exit(4);
+          }
+          if (::write(pipe_fds[1], &i, sizeof i) != sizeof i) _exit(5);  // acknowledge
+        }
+        _exit(0);
+      }
+      ::close(pipe_fds[1]);
+      const uint32_t kill_after = 200 + rng() % 3000;
+      std::set<uint32_t> acked;
+      uint32_t i = 0;
+      while (acked.size() < kill_after && ::read(pipe_fds[0], &i, sizeof i) == sizeof i) acked.insert(i);
+      ::kill(pid, SIGKILL);
+      while (::read(pipe_fds[0], &i, sizeof i) == sizeof i) acked.insert(i);  // acks already in the pipe
+      ::close(pipe_fds[0]);
+      int status = 0;
+      REQUIRE(::waitpid(pid, &status, 0) == pid);
+      REQUIRE(WIFSIGNALED(status));
+
+      fx.OpenKeys();
+      fx.Reopen();
+      for (uint32_t k : acked) {
+        auto v = fx.store->Get(Family::kSignals, "rec" + std::to_string(k));
+        INFO("record " << k << ": " << v.status().ToString());
+        REQUIRE(v.ok());
+        REQUIRE(*v == "payload " + std::to_string(k));
+      }
+    }
+  }
+}
