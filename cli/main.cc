@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
   int exit_code = kOk;
   AddNetworkCommands(app, globals, &exit_code);
   AddNodeCommands(app, globals, &exit_code);
+  AddKeysCommands(app, globals, &exit_code);
   AddCompletion(app, &exit_code);
   try {
     app.parse(argc, argv);

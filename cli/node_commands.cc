@@ -1,5 +1,6 @@
 // casectl node status | ping ORG | reload
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/commands.h"
 #include "cli/local_client.h"
@@ -84,7 +85,59 @@ int Reload(const Globals& g) {
   return kOk;
 }
 
+int Backup(const Globals& g, const std::string& dir) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, g);
+  v1::BackupRequest req;
+  req.set_dir(std::filesystem::absolute(dir).lexically_normal().string());
+  v1::BackupResponse r;
+  grpc::Status s = LocalStub(g)->Backup(&ctx, req, &r);
+  if (!s.ok()) return Fail(s);
+  if (g.json()) {
+    PrintJson({{"dir", r.dir()}});
+  } else {
+    std::cout << "backup of the records written to " << r.dir()
+              << " (encrypted; holds no data keys: restore needs this node's key store)\n";
+  }
+  return kOk;
+}
+
+int Sweep(const Globals& g) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, g);
+  v1::SweepResponse r;
+  grpc::Status s = LocalStub(g)->Sweep(&ctx, v1::SweepRequest(), &r);
+  if (!s.ok()) return Fail(s);
+  if (g.json()) {
+    PrintJson({{"expired", r.expired()}, {"shredded", r.shredded()}});
+  } else {
+    std::cout << "removed " << r.expired() << " expired and " << r.shredded() << " shredded records\n";
+  }
+  return kOk;
+}
+
+int Rotate(const Globals& g) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, g);
+  v1::RotateKeysResponse r;
+  grpc::Status s = LocalStub(g)->RotateKeys(&ctx, v1::RotateKeysRequest(), &r);
+  if (!s.ok()) return Fail(s);
+  if (g.json()) {
+    PrintJson({{"kek_id", r.kek_id()}});
+  } else {
+    std::cout << "key-encryption key " << r.kek_id() << " active; every data key re-wrapped\n";
+  }
+  return kOk;
+}
+
 }  // namespace
+
+void AddKeysCommands(CLI::App& app, const Globals& g, int* exit_code) {
+  CLI::App* keys_cmd = app.add_subcommand("keys", "This node's key hierarchy");
+  keys_cmd->require_subcommand(1);
+  keys_cmd->add_subcommand("rotate", "Make a new key-encryption key and re-wrap every data key under it")
+      ->callback([&g, exit_code] { *exit_code = Rotate(g); });
+}
 
 void AddNodeCommands(CLI::App& app, const Globals& g, int* exit_code) {
   CLI::App* node = app.add_subcommand("node", "This node: status, peers, reload");
@@ -100,6 +153,15 @@ void AddNodeCommands(CLI::App& app, const Globals& g, int* exit_code) {
 
   node->add_subcommand("reload", "Reload the network manifest (as SIGHUP does); keeps the old one on error")
       ->callback([&g, exit_code] { *exit_code = Reload(g); });
+
+  CLI::App* backup = node->add_subcommand(
+      "backup", "Write a consistent, encrypted copy of the records to DIR (restore: casenode --restore DIR)");
+  static std::string backup_dir;
+  backup->add_option("DIR", backup_dir, "A directory that does not exist yet, on the node's machine")->required();
+  backup->callback([&g, exit_code] { *exit_code = Backup(g, backup_dir); });
+
+  node->add_subcommand("sweep", "Delete expired records and records whose data key was shredded")
+      ->callback([&g, exit_code] { *exit_code = Sweep(g); });
 }
 
 }  // namespace casenode::cli

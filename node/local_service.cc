@@ -51,4 +51,38 @@ grpc::Status LocalService::Reload(grpc::ServerContext*, const v1::ReloadRequest*
   return grpc::Status::OK;
 }
 
+grpc::Status LocalService::Backup(grpc::ServerContext*, const v1::BackupRequest* request,
+                                  v1::BackupResponse* response) {
+  if (request->dir().empty() || request->dir().front() != '/') {
+    return ToGrpcStatus(absl::InvalidArgumentError("dir: expected an absolute path"));
+  }
+  absl::Status s = store_.Checkpoint(request->dir());
+  Log(s.ok() ? LogLevel::kInfo : LogLevel::kError, "store.backup", {{"status", absl::StatusCodeToString(s.code())}});
+  if (!s.ok()) return ToGrpcStatus(s);
+  response->set_dir(request->dir());
+  return grpc::Status::OK;
+}
+
+grpc::Status LocalService::RotateKeys(grpc::ServerContext*, const v1::RotateKeysRequest*,
+                                      v1::RotateKeysResponse* response) {
+  auto id = keys_.RotateKek();
+  if (!id.ok()) {
+    Log(LogLevel::kError, "keys.rotate_failed", {{"status", absl::StatusCodeToString(id.status().code())}});
+    return ToGrpcStatus(id.status());
+  }
+  Log(LogLevel::kInfo, "keys.rotated", {{"kek_id", static_cast<int64_t>(*id)}});
+  response->set_kek_id(*id);
+  return grpc::Status::OK;
+}
+
+grpc::Status LocalService::Sweep(grpc::ServerContext*, const v1::SweepRequest*, v1::SweepResponse* response) {
+  auto stats = store_.Sweep();
+  if (!stats.ok()) return ToGrpcStatus(stats.status());
+  Log(LogLevel::kInfo, "store.swept",
+      {{"expired", static_cast<int64_t>(stats->expired)}, {"shredded", static_cast<int64_t>(stats->shredded)}});
+  response->set_expired(stats->expired);
+  response->set_shredded(stats->shredded);
+  return grpc::Status::OK;
+}
+
 }  // namespace casenode::node

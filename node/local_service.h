@@ -5,16 +5,19 @@
 #include <functional>
 
 #include "casenode/v1/local.grpc.pb.h"
+#include "keys/key_store.h"
 #include "node/network.h"
 #include "node/peer_client.h"
+#include "node/store/store.h"
 
 namespace casenode::node {
 
 class LocalService final : public v1::Local::Service {
  public:
   using ReloadFn = std::function<absl::StatusOr<uint64_t>()>;
-  LocalService(const Network& network, PeerClient& peers, ReloadFn reload)
-      : network_(network), peers_(peers), reload_(std::move(reload)) {}
+  LocalService(const Network& network, PeerClient& peers, keys::KeyStore& keys, store::Store& store,
+               ReloadFn reload)
+      : network_(network), peers_(peers), keys_(keys), store_(store), reload_(std::move(reload)) {}
 
   grpc::Status Status(grpc::ServerContext* context, const v1::StatusRequest* request,
                       v1::StatusResponse* response) override;
@@ -22,10 +25,18 @@ class LocalService final : public v1::Local::Service {
                         v1::PeerReachability* response) override;
   grpc::Status Reload(grpc::ServerContext* context, const v1::ReloadRequest* request,
                       v1::ReloadResponse* response) override;
+  grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
+                      v1::BackupResponse* response) override;
+  grpc::Status RotateKeys(grpc::ServerContext* context, const v1::RotateKeysRequest* request,
+                          v1::RotateKeysResponse* response) override;
+  grpc::Status Sweep(grpc::ServerContext* context, const v1::SweepRequest* request,
+                     v1::SweepResponse* response) override;
 
  private:
   const Network& network_;
   PeerClient& peers_;
+  keys::KeyStore& keys_;
+  store::Store& store_;
   ReloadFn reload_;
 };
 

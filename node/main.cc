@@ -32,8 +32,12 @@ int main(int argc, char** argv) {
   CLI::App app{"casenode: a privacy-preserving case-sharing node"};
   std::string config_path;
   bool check_only = false;
+  std::string restore_from;
   app.add_option("--config,-c", config_path, "TOML configuration file")->required()->envname("CASENODE_CONFIG");
   app.add_flag("--check-config", check_only, "Check the configuration and key material, then exit (like nginx -t)");
+  app.add_option("--restore", restore_from,
+                 "Restore the records from a backup made by 'casectl node backup', then exit.\n"
+                 "The node must be stopped and data_dir/records must not exist (move it aside first).");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -57,8 +61,18 @@ int main(int argc, char** argv) {
   if (!config.ok()) return Fail(2, "config.invalid", config.status());
   casenode::node::SetLogLevel(config->log_level);
 
+  if (!restore_from.empty()) {
+    if (auto s = casenode::node::RestoreRecords(*config, restore_from); !s.ok()) {
+      return Fail(2, "store.restore_failed", s);
+    }
+  }
   auto node = casenode::node::Node::Create(*config);
   if (!node.ok()) return Fail(2, "node.start_failed", node.status());
+  if (!restore_from.empty()) {
+    Log(LogLevel::kInfo, "store.restored", {{"org", config->org}});
+    std::cout << "casenode: records restored from " << restore_from << " and verified; start the node normally\n";
+    return 0;
+  }
   if (check_only) {
     std::cout << "casenode: configuration ok (org " << config->org << ", manifest version "
               << (*node)->network().manifest()->version << ")\n";

@@ -27,7 +27,7 @@ absl::Status Prefixed(std::string_view what, const absl::Status& s) {
 absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clock clock) {
   auto operator_key = keys::ReadPublicKeyFile(config.operator_key);
   if (!operator_key.ok()) return Prefixed("network.operator_key", operator_key.status());
-  auto network = Network::Load(config.manifest, *operator_key, config.org, std::move(clock));
+  auto network = Network::Load(config.manifest, *operator_key, config.org, clock);
   if (!network.ok()) return Prefixed("network.manifest", network.status());
   auto ca = ReadFile(config.ca_cert);
   if (!ca.ok()) return Prefixed("network.ca_cert", ca.status());
@@ -55,17 +55,29 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clo
         StrCat("keys.identity: keys do not match the manifest entry for \"", config.org, "\""));
   }
   TlsMaterial tls{*std::move(ca), *std::move(cert), std::move(identity->tls_key_pem)};
-  return std::unique_ptr<Node>(new Node(config, *std::move(network), std::move(tls)));
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return absl::UnavailableError(StrCat("node.data_dir: cannot create ", config.data_dir, ": ", ec.message()));
+  auto key_store = keys::KeyStore::Open(config.data_dir + "/keys", *std::move(master));
+  if (!key_store.ok()) return Prefixed("node.data_dir (key store)", key_store.status());
+  auto store = store::Store::Open(config.data_dir + "/records", **key_store, clock);
+  if (!store.ok()) return Prefixed("node.data_dir (record store)", store.status());
+  return std::unique_ptr<Node>(new Node(config, *std::move(network), std::move(tls), *std::move(key_store),
+                                        *std::move(store)));
 }
 
-Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls)
+Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
+           std::unique_ptr<keys::KeyStore> key_store, std::unique_ptr<store::Store> store)
     : config_(std::move(config)),
       network_(std::move(network)),
       tls_(std::move(tls)),
+      key_store_(std::move(key_store)),
+      store_(std::move(store)),
       gate_(*network_),
       peers_(*network_, tls_, config_.peer_timeout, config_.max_message_bytes),
       peer_service_(*network_, gate_),
-      local_service_(*network_, peers_, [this] { return Reload(); }) {}
+      local_service_(*network_, peers_, *key_store_, *store_, [this] { return Reload(); }) {}
 
 Node::~Node() { Shutdown(std::chrono::milliseconds(0)); }
 
@@ -121,6 +133,27 @@ void Node::Shutdown(std::chrono::milliseconds grace) {
   if (peer_server_ || local_server_) Log(LogLevel::kInfo, "node.stopped", {{"org", config_.org}});
   peer_server_.reset();
   local_server_.reset();
+}
+
+absl::Status RestoreRecords(const NodeConfig& config, const std::string& backup_dir) {
+  namespace fs = std::filesystem;
+  const std::string target = config.data_dir + "/records";
+  if (!fs::exists(backup_dir + "/CURRENT")) {
+    return absl::InvalidArgumentError(StrCat("--restore: ", backup_dir, " is not a backup made by casectl node backup"));
+  }
+  if (fs::exists(target)) {
+    return absl::FailedPreconditionError(
+        StrCat("--restore: ", target, " exists; stop the node and move it aside before restoring"));
+  }
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  const std::string partial = target + ".restoring";
+  fs::remove_all(partial, ec);
+  fs::copy(backup_dir, partial, fs::copy_options::recursive, ec);
+  if (ec) return absl::UnavailableError(StrCat("--restore: cannot copy ", backup_dir, ": ", ec.message()));
+  fs::rename(partial, target, ec);  // the store appears whole or not at all
+  if (ec) return absl::UnavailableError(StrCat("--restore: cannot move the copy into ", target, ": ", ec.message()));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> Node::Reload() {

@@ -13,20 +13,23 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "keys/key_store.h"
 #include "node/config.h"
 #include "node/local_service.h"
 #include "node/network.h"
 #include "node/peer_client.h"
 #include "node/peer_gate.h"
 #include "node/peer_service.h"
+#include "node/store/store.h"
 
 namespace casenode::node {
 
 class Node {
  public:
   // Unseals the node identity with the master key, verifies the manifest and
-  // that it lists this node with this certificate and these keys. Every error
-  // names the config key or file at fault, never key bytes.
+  // that it lists this node with this certificate and these keys, and opens
+  // the key store (data_dir/keys) and record store (data_dir/records). Every
+  // error names the config key or file at fault, never key bytes.
   static absl::StatusOr<std::unique_ptr<Node>> Create(const NodeConfig& config, Clock clock = SystemNow);
   ~Node();
 
@@ -36,13 +39,17 @@ class Node {
   absl::StatusOr<uint64_t> Reload();
 
   const Network& network() const { return *network_; }
+  store::Store& store() { return *store_; }
 
  private:
-  Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls);
+  Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
+       std::unique_ptr<keys::KeyStore> key_store, std::unique_ptr<store::Store> store);
 
   const NodeConfig config_;
   std::unique_ptr<Network> network_;
   TlsMaterial tls_;
+  std::unique_ptr<keys::KeyStore> key_store_;
+  std::unique_ptr<store::Store> store_;  // declared after key_store_: closed before it
   PeerGate gate_;
   PeerClient peers_;
   PeerService peer_service_;
@@ -50,5 +57,10 @@ class Node {
   std::unique_ptr<grpc::Server> peer_server_;
   std::unique_ptr<grpc::Server> local_server_;
 };
+
+// Copies a backup made by Store::Checkpoint into config.data_dir/records.
+// FailedPrecondition if that directory exists; InvalidArgument if `backup_dir`
+// is not a record store backup. The node must not be running.
+absl::Status RestoreRecords(const NodeConfig& config, const std::string& backup_dir);
 
 }  // namespace casenode::node

@@ -54,17 +54,18 @@ std::string AssociatedData(Family family, std::string_view key, std::string_view
 }
 
 // Drops expired records during compaction; reads the clear-text expiry only.
+// The clock must be thread-safe: compactions run on RocksDB's threads.
 class ExpiryFilter final : public rocksdb::CompactionFilter {
  public:
-  explicit ExpiryFilter(std::shared_ptr<std::atomic<int64_t>> now) : now_(std::move(now)) {}
+  explicit ExpiryFilter(Clock clock) : clock_(std::move(clock)) {}
   bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*, bool*) const override {
     Header h;
-    return ParseHeader(value.ToStringView(), &h) && Expired(h, now_->load(std::memory_order_relaxed));
+    return ParseHeader(value.ToStringView(), &h) && Expired(h, clock_().time_since_epoch().count());
   }
   const char* Name() const override { return "casenode.ExpiryFilter"; }
 
  private:
-  std::shared_ptr<std::atomic<int64_t>> now_;
+  Clock clock_;
 };
 
 }  // namespace
@@ -86,7 +87,6 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, keys:
   store->keys_ = &keys;
   store->clock_ = std::move(clock);
   store->options_ = options;
-  store->now_for_filter_ = std::make_shared<std::atomic<int64_t>>(store->clock_().time_since_epoch().count());
 
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
@@ -97,9 +97,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, keys:
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  // The filter is shared: RocksDB may call it from several compaction threads.
-  static_assert(std::is_final_v<ExpiryFilter>);
-  auto* filter = new ExpiryFilter(store->now_for_filter_);
+  // One filter shared by every family; RocksDB may call it from several threads.
+  auto* filter = new ExpiryFilter(store->clock_);
   cf_options.compaction_filter = filter;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
@@ -252,7 +251,6 @@ absl::Status Store::Scan(Family family, std::string_view prefix,
 absl::StatusOr<SweepStats> Store::Sweep() {
   SweepStats stats;
   const int64_t now = clock_().time_since_epoch().count();
-  now_for_filter_->store(now);
   for (Family f : kAllFamilies) {
     rocksdb::WriteBatch batch;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), Handle(f)));
@@ -289,7 +287,6 @@ absl::Status Store::Checkpoint(const std::string& dir) const {
 }
 
 absl::Status Store::CompactAll() {
-  now_for_filter_->store(clock_().time_since_epoch().count());
   rocksdb::CompactRangeOptions opts;
   opts.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   for (Family f : kAllFamilies) {

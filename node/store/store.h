@@ -20,7 +20,6 @@
 
 #include <rocksdb/db.h>
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -73,6 +72,7 @@ class Store {
   // Opens or creates the record store in `dir`, sealing with keys from `keys`
   // (which must outlive the Store). FailedPrecondition with reason
   // NEWER_FORMAT for a store written by a newer casenode.
+  // `clock` must be thread-safe (the compaction filter calls it).
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir, keys::KeyStore& keys, Clock clock,
                                                      StoreOptions options = {});
   ~Store();
@@ -109,7 +109,6 @@ class Store {
   keys::KeyStore* keys_ = nullptr;
   Clock clock_;
   StoreOptions options_;
-  std::shared_ptr<std::atomic<int64_t>> now_for_filter_;  // the filter's clock, set before compactions
   std::unique_ptr<rocksdb::CompactionFilter> filter_;  // shared by every family; outlives db_
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // index = Family value; [0] = default
   std::unique_ptr<rocksdb::DB> db_;  // declared last: destroyed first
