@@ -13,6 +13,7 @@
 #include "base/reason.h"
 #include "base/status.h"
 #include "base/strings.h"
+#include "keys/nonce.h"
 #include "keys/rocksdb_status.h"
 
 namespace casenode::store {
@@ -44,8 +45,11 @@ bool ParseHeader(std::string_view v, Header* h) {
 
 bool Expired(const Header& h, int64_t now) { return h.expires_at != 0 && h.expires_at <= now; }
 
-std::string AssociatedData(Family family, std::string_view key, std::string_view header) {
-  std::string ad(kAdPrefix);
+// Builds the associated data into a per-thread buffer (no allocation on the hot path).
+std::string_view AssociatedData(Family family, std::string_view key, std::string_view header) {
+  thread_local std::string ad;
+  ad.clear();
+  ad += kAdPrefix;
   ad += FamilyName(family);
   ad.push_back('\0');
   ad += key;
@@ -147,7 +151,7 @@ rocksdb::ColumnFamilyHandle* Store::Handle(Family family) const {
   return i > 0 && i < handles_.size() ? handles_[i] : nullptr;
 }
 
-absl::Status Store::Write(const std::vector<Record>& records) {
+absl::Status Store::Write(std::span<const Record> records) {
   rocksdb::WriteBatch batch;
   std::string value;
   for (const Record& r : records) {
@@ -166,8 +170,8 @@ absl::Status Store::Write(const std::vector<Record>& records) {
     std::memcpy(p + 2, r.data_key.id.data(), 32);
     const uint64_t e = r.expires_at ? static_cast<uint64_t>(r.expires_at->time_since_epoch().count()) : 0;
     for (size_t i = 0; i < 8; ++i) p[34 + i] = static_cast<uint8_t>(e >> (56 - 8 * i));
-    randombytes_buf(p + kHeaderSize, kNonce);
-    const std::string ad = AssociatedData(r.family, r.key, std::string_view(value.data(), kHeaderSize));
+    keys::FillRandomNonce(p + kHeaderSize, kNonce);
+    const std::string_view ad = AssociatedData(r.family, r.key, std::string_view(value.data(), kHeaderSize));
     crypto_aead_xchacha20poly1305_ietf_encrypt(p + kHeaderSize + kNonce, nullptr,
                                                reinterpret_cast<const uint8_t*>(r.plaintext.data()),
                                                r.plaintext.size(), reinterpret_cast<const uint8_t*>(ad.data()),
@@ -202,7 +206,7 @@ absl::StatusOr<std::string> Store::Open(Family family, std::string_view key, std
   }
   const size_t ct_len = value.size() - kHeaderSize - kNonce;
   std::string plain(ct_len - kTag, '\0');
-  const std::string ad = AssociatedData(family, key, value.substr(0, kHeaderSize));
+  const std::string_view ad = AssociatedData(family, key, value.substr(0, kHeaderSize));
   const auto* p = reinterpret_cast<const uint8_t*>(value.data());
   const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
       reinterpret_cast<uint8_t*>(plain.data()), nullptr, nullptr, p + kHeaderSize + kNonce, ct_len,

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,8 +79,8 @@ class Store {
   ~Store();
 
   // Writes the records atomically; returns once they are durable.
-  [[nodiscard]] absl::Status Write(const std::vector<Record>& records);
-  [[nodiscard]] absl::Status Put(Record record) { return Write({std::move(record)}); }
+  [[nodiscard]] absl::Status Write(std::span<const Record> records);
+  [[nodiscard]] absl::Status Put(const Record& record) { return Write(std::span<const Record>(&record, 1)); }
 
   // The plaintext of a record. NotFound if absent or expired; NotFound with
   // reason SHREDDED if its data key was shredded; DataLoss with reason

@@ -81,10 +81,13 @@ inline std::pair<Result, Result> Compare(int rounds, const std::function<Result(
 }
 
 inline void Report(const std::string& name, const Result& ours, const Result& baseline, const std::string& extra = "") {
-  std::printf("bench %s ours=%.0f baseline=%.0f ratio=%.3f p50_us=%.1f p99_us=%.1f baseline_p50_us=%.1f "
-              "baseline_p99_us=%.1f n=%zu%s%s\n",
-              name.c_str(), ours.ops_per_s, baseline.ops_per_s, ours.ops_per_s / baseline.ops_per_s, ours.p50_us,
-              ours.p99_us, baseline.p50_us, baseline.p99_us, ours.n, extra.empty() ? "" : " ", extra.c_str());
+  std::printf("bench %s ours=%.0f baseline=%.0f ratio=%.3f", name.c_str(), ours.ops_per_s, baseline.ops_per_s,
+              ours.ops_per_s / baseline.ops_per_s);
+  if (ours.p50_us > 0) {  // latencies are measured by RunConcurrent only
+    std::printf(" p50_us=%.1f p99_us=%.1f baseline_p50_us=%.1f baseline_p99_us=%.1f", ours.p50_us, ours.p99_us,
+                baseline.p50_us, baseline.p99_us);
+  }
+  std::printf(" n=%zu%s%s\n", ours.n, extra.empty() ? "" : " ", extra.c_str());
   std::fflush(stdout);
 }
 

@@ -163,7 +163,7 @@ TEST_CASE("expired records are never returned, and leave by sweep and by compact
   later.expires_at = fx.now + std::chrono::days(30);
   Record also_soon = Rec(Family::kCases, "soon", 2, "c");
   also_soon.expires_at = fx.now + std::chrono::hours(1);
-  REQUIRE(fx.store->Write({soon, later, also_soon}).ok());
+  REQUIRE(fx.store->Write(std::vector<Record>{soon, later, also_soon}).ok());
   REQUIRE(fx.store->Get(Family::kSignals, "soon").ok());
 
   fx.now += std::chrono::hours(2);
@@ -189,7 +189,7 @@ TEST_CASE("expired records are never returned, and leave by sweep and by compact
 
 TEST_CASE("shredding a subject makes its records unreadable, in a checkpoint taken before too", "[store]") {
   Fixture fx;
-  REQUIRE(fx.store->Write({Rec(Family::kSignals, "a1", 1, "subject one"), Rec(Family::kCases, "a2", 1, "one again"),
+  REQUIRE(fx.store->Write(std::vector<Record>{Rec(Family::kSignals, "a1", 1, "subject one"), Rec(Family::kCases, "a2", 1, "one again"),
                            Rec(Family::kSignals, "b1", 2, "subject two")})
               .ok());
   REQUIRE(fx.store->Checkpoint(fx.dir.path("backup")).ok());
