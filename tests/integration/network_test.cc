@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <thread>
 
 #include "base/file.h"
@@ -12,6 +13,7 @@
 #include "keys/network_operator.h"
 #include "keys/x509.h"
 #include "node/rpc_status.h"
+#include "tests/support/canary.h"
 #include "tests/support/local_network.h"
 
 using namespace casenode;
@@ -215,4 +217,52 @@ TEST_CASE("SIGTERM during a call lets the call finish before the node exits", "[
   REQUIRE(net.process("school").Wait(std::chrono::seconds(15)) == 0);
   REQUIRE(net.Log("school").find("\"event\":\"node.stopped\"") != std::string::npos);
   net.process("jeugdhulp").Signal(SIGCONT);
+}
+
+TEST_CASE("no key material appears in logs, data directories or sealed files", "[integration][canary]") {
+  LocalNetwork net({"school", "gemeente"});
+  net.StartAll();
+  REQUIRE(net.CasectlJson("school", {"keys", "rotate"})["kek_id"] == 2);
+  REQUIRE(net.CasectlJson("school", {"node", "backup", net.dir() + "/backup"})["dir"] == net.dir() + "/backup");
+  net.process("school").Signal(SIGTERM);
+  net.process("gemeente").Signal(SIGTERM);
+  REQUIRE(net.process("school").Wait(std::chrono::seconds(15)) == 0);
+  REQUIRE(net.process("gemeente").Wait(std::chrono::seconds(15)) == 0);
+
+  std::vector<std::string> canaries;
+  for (const std::string org : {"school", "gemeente"}) {
+    std::string master = *ReadFile(net.NodeDir(org) + "/master.key");
+    master.pop_back();  // newline
+    canaries.push_back(master);
+    const std::string pem(UnsealTlsKey(net, org).InsecureView());
+    const size_t line = pem.find('\n') + 1;
+    canaries.push_back(pem.substr(line, 40));  // a piece of the key's base64 body
+  }
+  std::string op_master = *ReadFile(net.dir() + "/network/operator.master.key");
+  op_master.pop_back();
+  canaries.push_back(op_master);
+
+  std::vector<std::string> hits;
+  for (const std::string org : {"school", "gemeente"}) {
+    for (const std::string path : {"/data", "/casenode.log", "/stdout.log", "/identity.sealed", "/casenode.toml"}) {
+      const std::string target = net.NodeDir(org) + path;
+      if (std::filesystem::is_directory(target)) {
+        for (auto& h : testing::FindCanaries(target, canaries)) hits.push_back(h);
+      } else {
+        const std::string bytes = *ReadFile(target);
+        for (const auto& c : canaries) {
+          if (bytes.find(c) != std::string::npos) hits.push_back(target);
+        }
+      }
+    }
+  }
+  for (auto& h : testing::FindCanaries(net.dir() + "/backup", canaries)) hits.push_back(h);
+  for (const std::string f : {"ca.key.sealed", "operator.key.sealed", "manifest.json"}) {
+    const std::string bytes = *ReadFile(net.dir() + "/network/" + f);
+    for (const auto& c : canaries) {
+      if (bytes.find(c) != std::string::npos) hits.push_back(f);
+    }
+  }
+  INFO((hits.empty() ? "" : hits.front()));
+  REQUIRE(hits.empty());
 }

@@ -1,6 +1,8 @@
 #include <rocksdb/db.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -295,4 +297,39 @@ TEST_CASE("acknowledged writes survive SIGKILL at a random moment", "[store][fau
       }
     }
   }
+}
+
+TEST_CASE("a full disk is a clear ResourceExhausted error and acknowledged records stay readable", "[store][fault]") {
+  // A child in its own mount namespace writes to a 4 MiB tmpfs until it is full.
+  // Exit codes: 0 = behaved, 10+ = a specific check failed (see below).
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(10);
+    char tmpl[] = "/tmp/casenode-full-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr || ::mount("tmpfs", tmpl, "tmpfs", 0, "size=4m") != 0) _exit(11);
+    const std::string dir = tmpl;
+    if (!keys::MasterKey::CreateKeyFile(dir + "/m.key").ok()) _exit(12);
+    auto ks = keys::KeyStore::Open(dir + "/keys", *keys::MasterKey::FromKeyFile(dir + "/m.key"));
+    if (!ks.ok()) _exit(13);
+    auto store = Store::Open(dir + "/records", **ks, SystemNow);
+    if (!store.ok()) _exit(14);
+    const std::string big(4096, 'x');
+    absl::Status s;
+    int written = 0;
+    for (; written < 100000; ++written) {
+      s = (*store)->Put(Rec(Family::kSignals, "r" + std::to_string(written), 1, big));
+      if (!s.ok()) break;
+    }
+    if (s.ok() || written == 0) _exit(15);
+    if (s.code() != absl::StatusCode::kResourceExhausted || ReasonOf(s) != "DISK_FULL") _exit(16);
+    if (s.message().find("disk full") == absl::string_view::npos) _exit(17);
+    auto first = (*store)->Get(Family::kSignals, "r0");
+    if (!first.ok() || *first != big) _exit(18);
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  INFO("child exit code (10-14: setup, 15: never filled, 16-17: wrong error, 18: lost a record)");
+  REQUIRE(WEXITSTATUS(status) == 0);
 }
