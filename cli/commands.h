@@ -11,5 +11,6 @@ namespace casenode::cli {
 void AddNetworkCommands(CLI::App& app, const Globals& globals, int* exit_code);
 void AddNodeCommands(CLI::App& app, const Globals& globals, int* exit_code);
 void AddKeysCommands(CLI::App& app, const Globals& globals, int* exit_code);
+void AddPolicyCommands(CLI::App& app, const Globals& globals, int* exit_code);
 
 }  // namespace casenode::cli

@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
   AddNetworkCommands(app, globals, &exit_code);
   AddNodeCommands(app, globals, &exit_code);
   AddKeysCommands(app, globals, &exit_code);
+  AddPolicyCommands(app, globals, &exit_code);
   AddCompletion(app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,567 @@
+#include "policy/policy.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+
+#include "base/encoding.h"
+#include "base/file.h"
+#include "base/status.h"
+#include "base/strings.h"
+
+namespace casenode::policy {
+namespace {
+
+enum Kind { kRoles = 0, kActions, kPurposes, kCategories, kBases, kKinds };
+constexpr const char* kKindKey[kKinds] = {"roles", "actions", "purposes", "categories", "legal_bases"};
+constexpr const char* kKindNoun[kKinds] = {"role", "action", "purpose", "data category", "legal basis"};
+constexpr size_t kMaxBits[kKinds] = {64, 1u << 16, 1u << 16, 64, 32};
+
+enum Condition : uint8_t { kCaseMember = 1, kCaseActive = 2, kWithinRetention = 4 };
+constexpr std::pair<const char*, Condition> kConditions[] = {
+    {"case_member", kCaseMember}, {"case_active", kCaseActive}, {"within_retention", kWithinRetention}};
+
+struct Vocab {
+  std::vector<std::string> names[kKinds];
+  std::unordered_map<std::string, int> index[kKinds];
+  int Find(Kind k, const std::string& name) const {
+    auto it = index[k].find(name);
+    return it == index[k].end() ? -1 : it->second;
+  }
+};
+
+struct Rule {
+  std::string id;
+  Effect effect = Effect::kUnspecified;
+  bool local = false;
+  std::string origin;
+  uint64_t roles = 0;
+  std::vector<std::string> orgs;
+  std::vector<int> actions, purposes;
+  uint64_t categories = 0;
+  uint32_t bases = 0;
+  bool consent_required = false;
+  uint8_t conditions = 0;
+  uint32_t rate_limit = 0;
+  std::vector<std::string> lists[kKinds];  // names as written, sorted (canonical text, explain)
+  std::vector<std::string> condition_names;
+};
+
+// A request translated into the policy's vocabulary.
+struct Interned {
+  uint64_t role_bit = 0;
+  int action = -1, purpose = -1;
+  uint64_t categories = 0;
+  int basis = -1;
+};
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+uint64_t IndexKey(int action, int purpose) { return (uint64_t(uint32_t(action)) << 32) | uint32_t(purpose); }
+
+std::string Sha256Hex(std::string_view bytes) {
+  uint8_t md[32];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  return HexEncode({md, len});
+}
+
+// Parses one file; errors are "file:line: problem".
+class FileReader {
+ public:
+  FileReader(const Source& src) : src_(src) {}
+
+  absl::Status Error(const toml::node* at, std::string_view problem) const {
+    return absl::InvalidArgumentError(StrCat(src_.name, ":", at ? at->source().begin.line : 0, ": ", problem));
+  }
+
+  absl::StatusOr<toml::table> Parse() const {
+    try {
+      return toml::parse(src_.text, src_.name);
+    } catch (const toml::parse_error& e) {
+      return absl::InvalidArgumentError(
+          StrCat(src_.name, ":", e.source().begin.line, ": ", std::string_view(e.description())));
+    }
+  }
+
+  absl::StatusOr<std::vector<std::string>> Strings(const toml::table& t, std::string_view key,
+                                                   std::string_view where) const {
+    std::vector<std::string> out;
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return out;
+    const toml::array* a = n->as_array();
+    if (a == nullptr) return Error(n, StrCat(where, key, ": expected a list of strings"));
+    for (const toml::node& item : *a) {
+      if (!item.is_string()) return Error(&item, StrCat(where, key, ": expected a list of strings"));
+      out.push_back(std::string(item.as_string()->get()));
+    }
+    return out;
+  }
+
+  const std::string& name() const { return src_.name; }
+
+ private:
+  const Source& src_;
+};
+
+absl::Status CheckKeys(const FileReader& r, const toml::table& t, std::string_view where,
+                       std::initializer_list<std::string_view> allowed) {
+  for (const auto& [k, v] : t) {
+    if (std::find(allowed.begin(), allowed.end(), k.str()) == allowed.end()) {
+      return r.Error(&v, StrCat(where, "unknown key \"", k.str(), "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool ValidId(std::string_view id) {
+  return !id.empty() && id.size() <= 100 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+  });
+}
+
+}  // namespace
+
+struct Policy::Compiled {
+  std::string name;
+  Vocab vocab;
+  std::vector<Rule> rules;  // sorted by id
+  std::unordered_map<uint64_t, std::vector<uint32_t>> index;  // (action, purpose) -> deny rules, then allow rules
+  std::string canonical;
+  std::string hash;
+  int consent_basis = -1;
+};
+
+namespace {
+
+absl::Status ParseVocabulary(const FileReader& r, const toml::table& t, Vocab* v) {
+  RETURN_IF_ERROR(CheckKeys(r, t, "[vocabulary] ", {"roles", "actions", "purposes", "categories", "legal_bases"}));
+  for (int k = 0; k < kKinds; ++k) {
+    ASSIGN_OR_RETURN(std::vector<std::string> names, r.Strings(t, kKindKey[k], "vocabulary."));
+    if (names.empty()) return r.Error(&t, StrCat("[vocabulary] ", kKindKey[k], ": must list at least one name"));
+    if (names.size() > kMaxBits[k]) {
+      return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": at most ", kMaxBits[k], " names"));
+    }
+    for (const auto& n : names) {
+      if (!ValidId(n)) return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": \"", n, "\" is not a valid name (a-z, 0-9, . - _)"));
+      if (!v->index[k].emplace(n, static_cast<int>(v->names[k].size())).second) {
+        return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": \"", n, "\" is listed twice"));
+      }
+      v->names[k].push_back(n);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const Vocab& v, bool local) {
+  Rule rule;
+  rule.local = local;
+  rule.origin = StrCat(r.name(), ":", t.source().begin.line);
+  RETURN_IF_ERROR(CheckKeys(r, t, "rule: ",
+                            {"id", "effect", "description", "roles", "orgs", "actions", "purposes", "categories",
+                             "legal_bases", "consent", "conditions", "rate_limit_per_minute"}));
+  const toml::node* id = t.get("id");
+  if (id == nullptr || !id->is_string() || !ValidId(id->as_string()->get())) {
+    return r.Error(id ? id : &t, "rule: id: expected a name of a-z, 0-9, . - _");
+  }
+  rule.id = id->as_string()->get();
+  const std::string where = StrCat("rule \"", rule.id, "\": ");
+  const toml::node* effect = t.get("effect");
+  const std::string effect_text = effect && effect->is_string() ? std::string(effect->as_string()->get()) : "";
+  if (effect_text == "allow") {
+    rule.effect = Effect::kAllow;
+  } else if (effect_text == "deny") {
+    rule.effect = Effect::kDeny;
+  } else {
+    return r.Error(effect ? effect : &t, where + "effect: expected \"allow\" or \"deny\"");
+  }
+  if (local && rule.effect == Effect::kAllow) {
+    return r.Error(effect, where + "a local rule may only deny; an allow rule would widen access beyond the network policy");
+  }
+
+  for (Kind k : {kRoles, kActions, kPurposes, kCategories, kBases}) {
+    ASSIGN_OR_RETURN(rule.lists[k], r.Strings(t, kKindKey[k], where));
+    for (const auto& name : rule.lists[k]) {
+      const int ix = v.Find(k, name);
+      if (ix < 0) return r.Error(t.get(kKindKey[k]), StrCat(where, kKindNoun[k], " \"", name, "\" is not in the vocabulary"));
+      switch (k) {
+        case kRoles: rule.roles |= uint64_t{1} << ix; break;
+        case kActions: rule.actions.push_back(ix); break;
+        case kPurposes: rule.purposes.push_back(ix); break;
+        case kCategories: rule.categories |= uint64_t{1} << ix; break;
+        case kBases: rule.bases |= uint32_t{1} << ix; break;
+        default: break;
+      }
+    }
+    std::sort(rule.lists[k].begin(), rule.lists[k].end());
+  }
+  ASSIGN_OR_RETURN(rule.orgs, r.Strings(t, "orgs", where));
+  std::sort(rule.orgs.begin(), rule.orgs.end());
+  if (rule.roles == 0 && rule.orgs.empty()) return r.Error(&t, where + "names no requester: give roles or orgs");
+  if (rule.actions.empty()) return r.Error(&t, where + "actions: must list at least one action");
+  if (rule.purposes.empty()) return r.Error(&t, where + "purposes: must list at least one purpose");
+
+  const toml::node* consent = t.get("consent");
+  if (consent != nullptr) {
+    const std::string c = consent->is_string() ? std::string(consent->as_string()->get()) : "";
+    if (c == "required") {
+      rule.consent_required = true;
+    } else if (c != "not_required") {
+      return r.Error(consent, where + "consent: expected \"required\" or \"not_required\"");
+    }
+  }
+  ASSIGN_OR_RETURN(rule.condition_names, r.Strings(t, "conditions", where));
+  for (const auto& name : rule.condition_names) {
+    auto it = std::find_if(std::begin(kConditions), std::end(kConditions), [&](auto& c) { return name == c.first; });
+    if (it == std::end(kConditions)) {
+      return r.Error(t.get("conditions"), where + "conditions: \"" + name + "\" is not case_member, case_active or within_retention");
+    }
+    rule.conditions |= it->second;
+  }
+  std::sort(rule.condition_names.begin(), rule.condition_names.end());
+  if (const toml::node* rl = t.get("rate_limit_per_minute")) {
+    if (!rl->is_integer() || rl->as_integer()->get() < 1 || rl->as_integer()->get() > 1000000) {
+      return r.Error(rl, where + "rate_limit_per_minute: expected an integer from 1 to 1000000");
+    }
+    rule.rate_limit = static_cast<uint32_t>(rl->as_integer()->get());
+  }
+  if (rule.effect == Effect::kDeny && (rule.bases != 0 || consent != nullptr || rule.conditions != 0 || rule.rate_limit != 0)) {
+    return r.Error(&t, where + "a deny rule takes no legal_bases, consent, conditions or rate limit: it always denies what it matches");
+  }
+  return rule;
+}
+
+std::string CanonicalText(const Policy::Compiled& c) {
+  std::string out = "casenode-policy/v1\n";
+  for (int k = 0; k < kKinds; ++k) {
+    std::vector<std::string> names = c.vocab.names[k];
+    std::sort(names.begin(), names.end());
+    out += StrCat("vocabulary ", kKindKey[k], "=", Join(names), "\n");
+  }
+  for (const Rule& r : c.rules) {
+    out += StrCat("rule id=", r.id, " effect=", r.effect == Effect::kAllow ? "allow" : "deny", " local=", r.local ? 1 : 0,
+                  " roles=", Join(r.lists[kRoles]), " orgs=", Join(r.orgs), " actions=", Join(r.lists[kActions]),
+                  " purposes=", Join(r.lists[kPurposes]), " categories=", Join(r.lists[kCategories]),
+                  " legal_bases=", Join(r.lists[kBases]), " consent=", r.consent_required ? "required" : "not_required",
+                  " conditions=", Join(r.condition_names), " rate_limit_per_minute=", r.rate_limit, "\n");
+  }
+  return out;
+}
+
+}  // namespace
+
+Policy::Policy(std::unique_ptr<Compiled> c) : c_(std::move(c)) {}
+Policy::~Policy() = default;
+
+absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vector<Source>& network,
+                                                                  const std::vector<Source>& local) {
+  auto c = std::make_unique<Compiled>();
+  struct Parsed {
+    const Source* src;
+    toml::table table;
+    bool local;
+  };
+  std::vector<Parsed> parsed;
+  const Source* vocab_source = nullptr;
+  for (bool is_local : {false, true}) {
+    for (const Source& src : is_local ? local : network) {
+      FileReader r(src);
+      ASSIGN_OR_RETURN(toml::table t, r.Parse());
+      RETURN_IF_ERROR(CheckKeys(r, t, "", is_local ? std::initializer_list<std::string_view>{"policy", "rule"}
+                                                   : std::initializer_list<std::string_view>{"policy", "vocabulary", "rule"}));
+      if (const toml::table* v = t["vocabulary"].as_table()) {
+        if (vocab_source != nullptr) {
+          return r.Error(v, StrCat("[vocabulary] is already declared in ", vocab_source->name));
+        }
+        RETURN_IF_ERROR(ParseVocabulary(r, *v, &c->vocab));
+        vocab_source = &src;
+      }
+      if (const toml::table* meta = t["policy"].as_table()) {
+        RETURN_IF_ERROR(CheckKeys(r, *meta, "[policy] ", {"name", "version", "description"}));
+        if (!is_local) {
+          if (auto n = (*meta)["name"].value<std::string>()) c->name = *n;
+        }
+      }
+      parsed.push_back({&src, std::move(t), is_local});
+    }
+  }
+  if (vocab_source == nullptr) {
+    return absl::InvalidArgumentError("policy: no [vocabulary] in the network policy files");
+  }
+  std::set<std::string> ids;
+  for (const Parsed& p : parsed) {
+    FileReader r(*p.src);
+    const toml::node* rules = p.table.get("rule");
+    if (rules == nullptr) continue;
+    const toml::array* arr = rules->as_array();
+    if (arr == nullptr) return r.Error(rules, "rule: expected [[rule]] tables");
+    for (const toml::node& n : *arr) {
+      if (!n.is_table()) return r.Error(&n, "rule: expected [[rule]] tables");
+      ASSIGN_OR_RETURN(Rule rule, ParseRule(r, *n.as_table(), c->vocab, p.local));
+      if (!ids.insert(rule.id).second) return r.Error(&n, StrCat("rule \"", rule.id, "\": id is used twice"));
+      c->rules.push_back(std::move(rule));
+    }
+  }
+  std::sort(c->rules.begin(), c->rules.end(), [](const Rule& a, const Rule& b) { return a.id < b.id; });
+  for (Effect pass : {Effect::kDeny, Effect::kAllow}) {
+    for (uint32_t i = 0; i < c->rules.size(); ++i) {
+      const Rule& rule = c->rules[i];
+      if (rule.effect != pass) continue;
+      for (int a : rule.actions) {
+        for (int p : rule.purposes) c->index[IndexKey(a, p)].push_back(i);
+      }
+    }
+  }
+  c->consent_basis = c->vocab.Find(kBases, "consent");
+  c->canonical = policy::CanonicalText(*c);
+  c->hash = Sha256Hex(c->canonical);
+  return std::shared_ptr<const Policy>(new Policy(std::move(c)));
+}
+
+absl::StatusOr<std::shared_ptr<const Policy>> Policy::Load(const std::string& network_dir,
+                                                           const std::vector<std::string>& local_files) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> paths;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(network_dir, ec)) {
+    if (e.is_regular_file() && e.path().extension() == ".toml") paths.push_back(e.path().string());
+  }
+  if (ec) return absl::NotFoundError(StrCat("policy: cannot read directory ", network_dir, ": ", ec.message()));
+  if (paths.empty()) return absl::NotFoundError(StrCat("policy: no .toml files in ", network_dir));
+  std::sort(paths.begin(), paths.end());
+  std::vector<Source> network, local;
+  for (const auto& p : paths) {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(p));
+    network.push_back({p, std::move(text)});
+  }
+  for (const auto& p : local_files) {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(p));
+    local.push_back({p, std::move(text)});
+  }
+  return FromSources(network, local);
+}
+
+const std::string& Policy::hash() const { return c_->hash; }
+std::string Policy::CanonicalText() const { return c_->canonical; }
+size_t Policy::rule_count() const { return c_->rules.size(); }
+const std::string& Policy::name() const { return c_->name; }
+
+namespace {
+
+struct Verdict {
+  bool applies = false;  // the rule is about this request (requester, action, purpose, categories)
+  bool passed = false;   // for allow rules: every requirement holds; for deny rules: equal to applies
+  const char* reason = "";
+  std::vector<std::string> consents_used;
+};
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// The failure reason of a receipt for this request, or nullptr if it covers it.
+const char* ReceiptFailure(const ConsentFact& f, const Request& req) {
+  switch (f.status) {
+    case ConsentStatus::kValid: break;
+    case ConsentStatus::kForged: return "CONSENT_FORGED";
+    case ConsentStatus::kRevoked: return "CONSENT_REVOKED";
+    case ConsentStatus::kExpired: return "CONSENT_EXPIRED";
+    case ConsentStatus::kAgeRule: return "CONSENT_AGE_RULE";
+    case ConsentStatus::kUnknownIssuer: return "CONSENT_UNKNOWN_ISSUER";
+    case ConsentStatus::kIssuerUnreachable: return "CONSENT_ISSUER_UNREACHABLE";
+    default: return "CONSENT_FORGED";
+  }
+  if (!Contains(f.purposes, req.purpose)) return "CONSENT_OUT_OF_SCOPE";
+  for (const auto& c : req.categories) {
+    if (!Contains(f.categories, c)) return "CONSENT_OUT_OF_SCOPE";
+  }
+  if (!Contains(f.recipient_roles, req.requester_role) && !Contains(f.recipient_orgs, req.requester_org)) {
+    return "CONSENT_OUT_OF_SCOPE";
+  }
+  return nullptr;
+}
+
+// Fixed precedence, so the reason does not depend on the order receipts were attached.
+int Rank(std::string_view reason) {
+  static constexpr std::string_view kOrder[] = {"CONSENT_FORGED",         "CONSENT_REVOKED",
+                                                "CONSENT_EXPIRED",        "CONSENT_AGE_RULE",
+                                                "CONSENT_UNKNOWN_ISSUER", "CONSENT_ISSUER_UNREACHABLE",
+                                                "CONSENT_OUT_OF_SCOPE"};
+  for (size_t i = 0; i < std::size(kOrder); ++i) {
+    if (kOrder[i] == reason) return static_cast<int>(i);
+  }
+  return 100;
+}
+
+Verdict Check(const Policy::Compiled& c, const Rule& rule, const Request& req, const Interned& in, std::string* why) {
+  Verdict v;
+  auto note = [&](std::string text) {
+    if (why != nullptr) *why = std::move(text);
+  };
+  if (std::find(rule.actions.begin(), rule.actions.end(), in.action) == rule.actions.end()) {
+    note(StrCat("action ", req.action, " is not in [", Join(rule.lists[kActions]), "]"));
+    return v;
+  }
+  if (std::find(rule.purposes.begin(), rule.purposes.end(), in.purpose) == rule.purposes.end()) {
+    note(StrCat("purpose ", req.purpose, " is not in [", Join(rule.lists[kPurposes]), "]"));
+    return v;
+  }
+  if ((rule.roles & in.role_bit) == 0 && !Contains(rule.orgs, req.requester_org)) {
+    note(StrCat("requester ", req.requester_org, " (", req.requester_role, ") is not in roles [",
+                Join(rule.lists[kRoles]), "] or orgs [", Join(rule.orgs), "]"));
+    return v;
+  }
+  if (rule.effect == Effect::kDeny) {
+    if (rule.categories != 0 && (rule.categories & in.categories) == 0) {
+      note(StrCat("no requested category is in [", Join(rule.lists[kCategories]), "]"));
+      return v;
+    }
+    v.applies = v.passed = true;
+    v.reason = "DENIED_BY_RULE";
+    note("denies this request");
+    return v;
+  }
+  if ((in.categories & ~rule.categories) != 0) {
+    note(StrCat("requested categories are not all in [", Join(rule.lists[kCategories]), "]"));
+    return v;
+  }
+  v.applies = true;
+  if (rule.bases != 0) {
+    if (in.basis < 0) {
+      v.reason = "LEGAL_BASIS_MISSING";
+      note(StrCat("no legal basis claimed; one of [", Join(rule.lists[kBases]), "] is needed"));
+      return v;
+    }
+    if ((rule.bases & (uint32_t{1} << in.basis)) == 0) {
+      v.reason = "LEGAL_BASIS_INSUFFICIENT";
+      note(StrCat("legal basis ", req.legal_basis, " is not in [", Join(rule.lists[kBases]), "]"));
+      return v;
+    }
+  }
+  if (rule.consent_required || (in.basis >= 0 && in.basis == c.consent_basis)) {
+    const char* best = "CONSENT_MISSING";
+    for (const ConsentFact& f : req.consents) {
+      const char* failure = ReceiptFailure(f, req);
+      if (failure == nullptr) {
+        v.consents_used.push_back(f.receipt_id);
+        best = nullptr;
+        break;
+      }
+      if (std::string_view(best) == "CONSENT_MISSING" || Rank(failure) < Rank(best)) best = failure;
+    }
+    if (best != nullptr) {
+      v.reason = best;
+      note(StrCat("needs a valid consent receipt covering this request: ", best));
+      return v;
+    }
+  }
+  const std::pair<Condition, const char*> checks[] = {{kCaseMember, "NOT_CASE_MEMBER"},
+                                                      {kCaseActive, "CASE_NOT_ACTIVE"},
+                                                      {kWithinRetention, "RETENTION_EXPIRED"}};
+  const bool facts[] = {req.case_member, req.case_active, req.within_retention};
+  for (size_t i = 0; i < 3; ++i) {
+    if ((rule.conditions & checks[i].first) != 0 && !facts[i]) {
+      v.reason = checks[i].second;
+      note(StrCat("condition fails: ", checks[i].second));
+      return v;
+    }
+  }
+  v.passed = true;
+  v.reason = "ALLOWED";
+  note("allows this request");
+  return v;
+}
+
+// Translates the request; returns the reason code of the first name outside the vocabulary.
+const char* Intern(const Policy::Compiled& c, const Request& req, Interned* in) {
+  const int role = c.vocab.Find(kRoles, req.requester_role);
+  if (role < 0) return "UNKNOWN_ROLE";
+  in->role_bit = uint64_t{1} << role;
+  if ((in->action = c.vocab.Find(kActions, req.action)) < 0) return "UNKNOWN_ACTION";
+  if ((in->purpose = c.vocab.Find(kPurposes, req.purpose)) < 0) return "UNKNOWN_PURPOSE";
+  for (const auto& cat : req.categories) {
+    const int ix = c.vocab.Find(kCategories, cat);
+    if (ix < 0) return "UNKNOWN_CATEGORY";
+    in->categories |= uint64_t{1} << ix;
+  }
+  if (!req.legal_basis.empty() && (in->basis = c.vocab.Find(kBases, req.legal_basis)) < 0) {
+    return "UNKNOWN_LEGAL_BASIS";
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Decision Policy::Evaluate(const Request& req) const {
+  Decision d;
+  d.effect = Effect::kDeny;
+  d.policy_hash = c_->hash;
+  d.request_digest = RequestDigest(req);
+  Interned in;
+  if (const char* unknown = Intern(*c_, req, &in)) {
+    d.rule_id = "vocabulary";
+    d.reason = unknown;
+    return d;
+  }
+  // With no rule passing, the first rule that applied but failed a requirement
+  // explains the denial (e.g. CONSENT_REVOKED); with none, the default denies.
+  const Rule* failed_rule = nullptr;
+  const char* failed_reason = "NO_MATCHING_RULE";
+  auto bucket = c_->index.find(IndexKey(in.action, in.purpose));
+  if (bucket != c_->index.end()) {
+    for (uint32_t i : bucket->second) {  // deny rules first, then allow rules, each in id order
+      const Rule& rule = c_->rules[i];
+      Verdict v = Check(*c_, rule, req, in, nullptr);
+      if (!v.applies) continue;
+      if (v.passed) {
+        d.effect = rule.effect;
+        d.rule_id = rule.id;
+        d.reason = v.reason;
+        d.consent_receipt_ids = std::move(v.consents_used);
+        d.rate_limit_per_minute = rule.rate_limit;
+        return d;
+      }
+      if (failed_rule == nullptr) {
+        failed_rule = &rule;
+        failed_reason = v.reason;
+      }
+    }
+  }
+  d.rule_id = failed_rule != nullptr ? failed_rule->id : "default-deny";
+  d.reason = failed_reason;
+  return d;
+}
+
+Explanation Policy::Explain(const Request& req) const {
+  Explanation e;
+  e.decision = Evaluate(req);
+  Interned in;
+  const bool known = Intern(*c_, req, &in) == nullptr;
+  for (const Rule& rule : c_->rules) {
+    RuleTrace t;
+    t.rule_id = rule.id;
+    t.effect = rule.effect == Effect::kAllow ? "allow" : "deny";
+    t.origin = rule.origin;
+    if (known) {
+      Verdict v = Check(*c_, rule, req, in, &t.why);
+      t.applies = v.applies;
+    } else {
+      t.why = StrCat("not evaluated: ", e.decision.reason);
+    }
+    t.decided = rule.id == e.decision.rule_id;
+    e.rules.push_back(std::move(t));
+  }
+  return e;
+}
+
+}  // namespace casenode::policy

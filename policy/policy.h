@@ -1,0 +1,74 @@
+// Policy: the network's purpose-binding policy, loaded, validated and compiled.
+//
+// The language is described in policy/README.md. In short: a vocabulary of
+// roles, actions, purposes, data categories and legal bases, and rules that
+// allow or deny a requester (by role or organisation) an action for a purpose
+// on data categories, naming the legal bases that suffice, whether consent is
+// required, and conditions. Deny by default; a deny rule overrides every allow
+// rule; local rule files may only deny, so they can only restrict.
+//
+// Evaluate() is pure, const and thread-safe: the same request and policy
+// always give the same Decision (its policy_hash names the policy version).
+// A Policy is immutable; share it as shared_ptr<const Policy>.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "policy/request.h"
+
+namespace casenode::policy {
+
+// One policy file's text and the name errors should use for it.
+struct Source {
+  std::string name;
+  std::string text;
+};
+
+// Why one rule did or did not decide a request (for `casectl policy explain`).
+struct RuleTrace {
+  std::string rule_id;
+  std::string effect;  // "allow" or "deny"
+  std::string origin;  // file:line
+  bool applies = false;
+  bool decided = false;
+  std::string why;
+};
+
+struct Explanation {
+  Decision decision;
+  std::vector<RuleTrace> rules;  // every rule, in id order
+};
+
+class Policy {
+ public:
+  // Reads every *.toml file directly in `network_dir` (sorted by name) as the
+  // network policy, and each of `local_files` as local rules. Errors name the
+  // file, line and problem.
+  static absl::StatusOr<std::shared_ptr<const Policy>> Load(const std::string& network_dir,
+                                                            const std::vector<std::string>& local_files = {});
+  static absl::StatusOr<std::shared_ptr<const Policy>> FromSources(const std::vector<Source>& network,
+                                                                   const std::vector<Source>& local = {});
+  ~Policy();
+
+  Decision Evaluate(const Request& request) const;
+  Explanation Explain(const Request& request) const;
+
+  // Hex SHA-256 of CanonicalText(): the policy version.
+  const std::string& hash() const;
+  // A fixed, sorted text form of vocabulary and rules, independent of file layout and comments.
+  std::string CanonicalText() const;
+  size_t rule_count() const;
+  const std::string& name() const;
+
+  struct Compiled;  // internal
+
+ private:
+  explicit Policy(std::unique_ptr<Compiled> c);
+  std::unique_ptr<Compiled> c_;
+};
+
+}  // namespace casenode::policy

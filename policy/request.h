@@ -1,0 +1,74 @@
+// What the policy engine decides on, and what it answers.
+//
+// A Request holds facts only: who asks (from mTLS and the manifest), what,
+// for which purpose and data categories, on which claimed legal basis, the
+// consent receipts attached (already checked for signature, validity window,
+// revocation and the age rule by the consent verifier: here only their
+// status and scope), and case facts. Evaluation is a pure function of the
+// request and the policy, so an auditor can replay it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace casenode::policy {
+
+// The outcome of verifying one consent receipt. Persisted: values never change.
+enum class ConsentStatus : uint8_t {
+  kUnspecified = 0,
+  kValid = 1,
+  kForged = 2,         // signature does not verify with the issuer's key
+  kExpired = 3,        // outside valid_from .. valid_until
+  kRevoked = 4,        // the issuer says so
+  kAgeRule = 5,        // the wrong person consented for the child's age
+  kIssuerUnreachable = 6,
+  kUnknownIssuer = 7,
+};
+
+struct ConsentFact {
+  std::string receipt_id;
+  ConsentStatus status = ConsentStatus::kUnspecified;
+  std::vector<std::string> purposes;
+  std::vector<std::string> categories;
+  std::vector<std::string> recipient_roles;
+  std::vector<std::string> recipient_orgs;
+};
+
+struct Request {
+  std::string requester_org;
+  std::string requester_role;
+  std::string action;
+  std::string purpose;
+  std::vector<std::string> categories;
+  std::string legal_basis;  // claimed by the requester; "" if none
+  std::vector<ConsentFact> consents;
+  bool case_member = false;
+  bool case_active = false;
+  bool within_retention = true;
+};
+
+enum class Effect : uint8_t { kUnspecified = 0, kAllow = 1, kDeny = 2 };
+
+// Every decision is a value: the same request and policy always give the same one.
+struct Decision {
+  Effect effect = Effect::kDeny;
+  std::string rule_id;      // the rule that decided; "default-deny" if none applied
+  std::string reason;       // ALLOWED, NO_MATCHING_RULE, DENIED_BY_RULE, CONSENT_REVOKED, ...
+  std::string policy_hash;  // hex SHA-256 of the policy's canonical form
+  std::vector<std::string> consent_receipt_ids;  // receipts the decision relied on
+  std::string request_digest;                    // hex SHA-256 of the request's canonical encoding
+  uint32_t rate_limit_per_minute = 0;            // 0 = none; enforced by the caller
+
+  bool allowed() const { return effect == Effect::kAllow; }
+  bool operator==(const Decision&) const = default;
+};
+
+// Canonical byte encoding of a request (for the digest): see request.cc.
+std::string CanonicalRequest(const Request& request);
+std::string RequestDigest(const Request& request);
+
+std::string_view ConsentStatusName(ConsentStatus status);
+bool ParseConsentStatus(std::string_view name, ConsentStatus* out);
+
+}  // namespace casenode::policy
