@@ -12,6 +12,7 @@
 #include "keys/network_operator.h"
 #include "keys/x509.h"
 #include "node/config.h"
+#include "policy/policy.h"
 
 namespace casenode::cli {
 namespace {
@@ -33,6 +34,7 @@ struct InitOptions {
   int validity_days = 365;
   int oprf_threshold = 2;
   std::string passphrase_env;
+  std::string policy_dir = CASENODE_DEFAULT_POLICY_DIR;
 };
 
 const std::vector<std::string> kDefaultOrgs = {
@@ -76,11 +78,27 @@ absl::StatusOr<nlohmann::ordered_json> Init(const InitOptions& o) {
   const SystemTime not_after = now + std::chrono::days(o.validity_days);
   ASSIGN_OR_RETURN(keys::NetworkOperator op, keys::NetworkOperator::Create(dir + "/network", o.network, "", now));
 
+  // The network policy travels with the network: copied beside the manifest,
+  // its hash signed into it.
+  const std::string policy_dir = dir + "/network/policy";
+  std::error_code pec;
+  fs::create_directories(policy_dir, pec);
+  if (pec) return absl::UnavailableError(StrCat("cannot create ", policy_dir, ": ", pec.message()));
+  for (const auto& e : fs::directory_iterator(o.policy_dir, pec)) {
+    if (!e.is_regular_file() || e.path().extension() != ".toml") continue;
+    ASSIGN_OR_RETURN(std::string text, ReadFile(e.path().string()));
+    RETURN_IF_ERROR(WriteFileAtomic(policy_dir + "/" + e.path().filename().string(), text, 0644));
+  }
+  if (pec) return absl::InvalidArgumentError(StrCat("--policy: cannot read ", o.policy_dir, ": ", pec.message()));
+  auto policy = policy::Policy::Load(policy_dir);
+  if (!policy.ok()) return absl::InvalidArgumentError(StrCat("--policy: ", std::string_view(policy.status().message().data(), policy.status().message().size())));
+
   keys::Manifest manifest;
   manifest.network = o.network;
   manifest.version = 1;
   manifest.issued_at = now;
   manifest.expires_at = not_after;
+  manifest.policy_hash = (*policy)->hash();
   nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
   for (size_t i = 0; i < orgs.size(); ++i) {
     const OrgSpec& spec = orgs[i];
@@ -118,6 +136,7 @@ absl::StatusOr<nlohmann::ordered_json> Init(const InitOptions& o) {
     config.identity = "identity.sealed";
     config.tls_cert = "cert.pem";
     config.peer_listen = endpoint;
+    config.policy_network = "../network/policy";
     config.local_socket = "local.sock";
     RETURN_IF_ERROR(WriteFileAtomic(node_dir + "/casenode.toml", config.ToToml(), 0644));
 
@@ -136,7 +155,11 @@ absl::StatusOr<nlohmann::ordered_json> Init(const InitOptions& o) {
   manifest.oprf_threshold =
       static_cast<uint32_t>(std::min<size_t>(static_cast<size_t>(o.oprf_threshold), manifest.oprf_holders.size()));
   RETURN_IF_ERROR(op.Publish(manifest));
-  return nlohmann::ordered_json{{"network", o.network}, {"dir", dir}, {"manifest_version", 1}, {"nodes", nodes}};
+  return nlohmann::ordered_json{{"network", o.network},
+                                {"dir", dir},
+                                {"manifest_version", 1},
+                                {"policy_hash", manifest.policy_hash},
+                                {"nodes", nodes}};
 }
 
 absl::StatusOr<uint64_t> Remove(const std::string& dir, const std::string& org) {
@@ -176,6 +199,8 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
       ->capture_default_str();
   init_cmd->add_option("--oprf-threshold", init.oprf_threshold, "Pseudonym key holders needed (t of n)")
       ->check(CLI::Range(1, 16))
+      ->capture_default_str();
+  init_cmd->add_option("--policy", init.policy_dir, "Network policy directory to ship with the network")
       ->capture_default_str();
   init_cmd->add_option("--passphrase-env", init.passphrase_env,
                        "Seal node keys with the passphrase in this environment variable instead of key files");

@@ -78,9 +78,29 @@ int Reload(const Globals& g) {
   grpc::Status s = LocalStub(g)->Reload(&ctx, v1::ReloadRequest(), &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
-    PrintJson({{"manifest_version", r.manifest_version()}});
+    PrintJson({{"manifest_version", r.manifest_version()}, {"policy_hash", r.policy_hash()}});
   } else {
-    std::cout << "manifest version " << r.manifest_version() << " in force\n";
+    std::cout << "manifest version " << r.manifest_version() << " and policy " << r.policy_hash() << " in force\n";
+  }
+  return kOk;
+}
+
+int PolicyShow(const Globals& g) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, g);
+  v1::PolicyShowResponse r;
+  grpc::Status s = LocalStub(g)->PolicyShow(&ctx, v1::PolicyShowRequest(), &r);
+  if (!s.ok()) return Fail(s);
+  if (g.json()) {
+    PrintJson({{"name", r.name()},
+               {"policy_hash", r.policy_hash()},
+               {"network_policy_hash", r.network_policy_hash()},
+               {"rule_count", r.rule_count()},
+               {"local_files", std::vector<std::string>(r.local_files().begin(), r.local_files().end())}});
+  } else {
+    std::cout << r.name() << "\npolicy " << r.policy_hash() << " (" << r.rule_count() << " rules)\nnetwork policy "
+              << r.network_policy_hash() << " (as in the manifest)\n";
+    for (const auto& f : r.local_files()) std::cout << "local rules " << f << "\n";
   }
   return kOk;
 }
@@ -131,6 +151,13 @@ int Rotate(const Globals& g) {
 }
 
 }  // namespace
+
+void AddNodePolicyCommands(CLI::App& policy_cmd, const Globals& g, int* exit_code) {
+  policy_cmd.add_subcommand("show", "The policy this node has in force: name, hash, rules, local files")
+      ->callback([&g, exit_code] { *exit_code = PolicyShow(g); });
+  policy_cmd.add_subcommand("reload", "Reload the manifest and policy (as SIGHUP does); keeps the old ones on error")
+      ->callback([&g, exit_code] { *exit_code = Reload(g); });
+}
 
 void AddKeysCommands(CLI::App& app, const Globals& g, int* exit_code) {
   CLI::App* keys_cmd = app.add_subcommand("keys", "This node's key hierarchy");

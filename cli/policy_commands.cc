@@ -97,8 +97,9 @@ int Explain(const Globals& g, const std::string& request_file, const PolicyArgs&
 }  // namespace
 
 void AddPolicyCommands(CLI::App& app, const Globals& g, int* exit_code) {
-  CLI::App* pol = app.add_subcommand("policy", "Purpose-binding policy: test, explain");
+  CLI::App* pol = app.add_subcommand("policy", "Purpose-binding policy: test, explain, show, reload");
   pol->require_subcommand(1);
+  AddNodePolicyCommands(*pol, g, exit_code);
 
   static PolicyArgs test_args;
   static std::string test_dir;

@@ -47,7 +47,9 @@
 namespace casenode::keys {
 
 // Which data key a record is sealed under. Persisted: values never change.
-enum class DataKeyKind : uint8_t { kUnspecified = 0, kSubject = 1, kCase = 2 };
+// kNode (id all zeros) seals node-level records that concern no single subject,
+// such as policy decisions.
+enum class DataKeyKind : uint8_t { kUnspecified = 0, kSubject = 1, kCase = 2, kNode = 3 };
 
 struct DataKeyRef {
   DataKeyKind kind = DataKeyKind::kUnspecified;

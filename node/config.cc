@@ -21,6 +21,7 @@ const std::map<std::string, std::set<std::string>, std::less<>> kSchema = {
     {"network", {"manifest", "operator_key", "ca_cert"}},
     {"keys", {"master_key", "identity", "tls_cert"}},
     {"peer", {"listen", "timeout_ms", "max_message_bytes"}},
+    {"policy", {"network", "local"}},
     {"local", {"socket"}},
     {"log", {"level"}},
 };
@@ -117,6 +118,13 @@ std::string ResolveUri(const Reader& r, const std::string& uri) {
   return uri;
 }
 
+template <typename Quote>
+std::string LocalList(const std::vector<std::string>& files, Quote q) {
+  std::string out;
+  for (const auto& f : files) out += (out.empty() ? "" : ", ") + q(f);
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<NodeConfig> NodeConfig::Load(const std::string& path) {
@@ -160,6 +168,15 @@ absl::StatusOr<NodeConfig> NodeConfig::Parse(std::string_view text, const std::s
   c.peer_timeout = std::chrono::milliseconds(timeout);
   ASSIGN_OR_RETURN(int64_t max_bytes, r.Integer("peer", "max_message_bytes", 1 << 20, 1024, 64 << 20));
   c.max_message_bytes = static_cast<int>(max_bytes);
+  ASSIGN_OR_RETURN(c.policy_network, r.Path("policy", "network"));
+  if (const toml::node* local = r.At("policy.local")) {
+    const toml::array* files = local->as_array();
+    if (files == nullptr) return r.Error(local, "policy.local: expected a list of file paths");
+    for (const toml::node& f : *files) {
+      if (!f.is_string()) return r.Error(&f, "policy.local: expected a list of file paths");
+      c.policy_local.push_back(r.Resolve(std::string(f.as_string()->get())));
+    }
+  }
   ASSIGN_OR_RETURN(c.local_socket, r.Path("local", "socket"));
   ASSIGN_OR_RETURN(std::string level, r.String("log", "level", false));
   if (!level.empty()) c.log_level = level;
@@ -182,6 +199,7 @@ std::string NodeConfig::ToToml() const {
                 "[keys]\nmaster_key = ", q(master_key), "\nidentity = ", q(identity), "\ntls_cert = ", q(tls_cert),
                 "\n\n", "[peer]\nlisten = ", q(peer_listen), "\ntimeout_ms = ", peer_timeout.count(),
                 "\nmax_message_bytes = ", max_message_bytes, "\n\n",
+                "[policy]\nnetwork = ", q(policy_network), "\nlocal = [", LocalList(policy_local, q), "]\n\n",
                 "[local]\nsocket = ", q(local_socket), "\n\n", "[log]\nlevel = ", q(log_level), "\n");
 }
 

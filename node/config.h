@@ -16,6 +16,8 @@
 //   [peer]    listen = "127.0.0.1:7101"
 //             timeout_ms = 2000        # deadline for each outgoing peer call
 //             max_message_bytes = 1048576
+//   [policy]  network = "../network/policy"           # its hash must match the manifest
+//             local = ["local-policy.toml"]           # optional; deny rules only
 //   [local]   socket = "local.sock"
 //   [log]     level = "info"           # debug | info | warn | error
 #pragma once
@@ -23,6 +25,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -40,6 +43,8 @@ struct NodeConfig {
   std::string peer_listen;
   std::chrono::milliseconds peer_timeout{2000};
   int max_message_bytes = 1 << 20;
+  std::string policy_network;
+  std::vector<std::string> policy_local;
   std::string local_socket;
   std::string log_level = "info";
 

@@ -48,6 +48,18 @@ grpc::Status LocalService::Reload(grpc::ServerContext*, const v1::ReloadRequest*
   auto version = reload_();
   if (!version.ok()) return ToGrpcStatus(version.status());
   response->set_manifest_version(*version);
+  response->set_policy_hash(gate_.policy()->hash());
+  return grpc::Status::OK;
+}
+
+grpc::Status LocalService::PolicyShow(grpc::ServerContext*, const v1::PolicyShowRequest*,
+                                      v1::PolicyShowResponse* response) {
+  const auto policy = gate_.policy();
+  response->set_name(policy->name());
+  response->set_policy_hash(policy->hash());
+  response->set_network_policy_hash(network_.manifest()->policy_hash);
+  response->set_rule_count(static_cast<uint32_t>(policy->rule_count()));
+  for (const auto& f : local_policy_files_) response->add_local_files(f);
   return grpc::Status::OK;
 }
 

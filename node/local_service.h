@@ -8,6 +8,7 @@
 #include "keys/key_store.h"
 #include "node/network.h"
 #include "node/peer_client.h"
+#include "node/peer_gate.h"
 #include "node/store/store.h"
 
 namespace casenode::node {
@@ -16,8 +17,9 @@ class LocalService final : public v1::Local::Service {
  public:
   using ReloadFn = std::function<absl::StatusOr<uint64_t>()>;
   LocalService(const Network& network, PeerClient& peers, keys::KeyStore& keys, store::Store& store,
-               ReloadFn reload)
-      : network_(network), peers_(peers), keys_(keys), store_(store), reload_(std::move(reload)) {}
+               const PeerGate& gate, std::vector<std::string> local_policy_files, ReloadFn reload)
+      : network_(network), peers_(peers), keys_(keys), store_(store), gate_(gate),
+        local_policy_files_(std::move(local_policy_files)), reload_(std::move(reload)) {}
 
   grpc::Status Status(grpc::ServerContext* context, const v1::StatusRequest* request,
                       v1::StatusResponse* response) override;
@@ -25,6 +27,8 @@ class LocalService final : public v1::Local::Service {
                         v1::PeerReachability* response) override;
   grpc::Status Reload(grpc::ServerContext* context, const v1::ReloadRequest* request,
                       v1::ReloadResponse* response) override;
+  grpc::Status PolicyShow(grpc::ServerContext* context, const v1::PolicyShowRequest* request,
+                          v1::PolicyShowResponse* response) override;
   grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
                       v1::BackupResponse* response) override;
   grpc::Status RotateKeys(grpc::ServerContext* context, const v1::RotateKeysRequest* request,
@@ -37,6 +41,8 @@ class LocalService final : public v1::Local::Service {
   PeerClient& peers_;
   keys::KeyStore& keys_;
   store::Store& store_;
+  const PeerGate& gate_;
+  const std::vector<std::string> local_policy_files_;
   ReloadFn reload_;
 };
 

@@ -34,8 +34,7 @@ std::shared_ptr<const keys::Manifest> Network::manifest() const { return snapsho
 
 const keys::ManifestNode& Network::self() const { return *manifest()->FindOrg(self_org_); }
 
-absl::StatusOr<uint64_t> Network::Reload() {
-  ASSIGN_OR_RETURN(keys::Manifest m, ReadVerified());
+absl::StatusOr<uint64_t> Network::Install(keys::Manifest m) {
   std::lock_guard<std::mutex> lock(mu_);
   const uint64_t current = current_->manifest->version;
   if (m.version < current) {

@@ -33,10 +33,11 @@ class Network {
   const std::string& self_org() const { return self_org_; }
   const keys::ManifestNode& self() const;  // REQUIRES: as of the current manifest
 
-  // Re-reads the manifest. On any error, or a version lower than the current
-  // one, keeps the current manifest and returns the error. Returns the version
-  // in force afterwards.
-  absl::StatusOr<uint64_t> Reload();
+  // Reads and verifies the manifest file, without installing it.
+  absl::StatusOr<keys::Manifest> ReadVerified() const;
+  // Installs a verified manifest. Refuses (and keeps the current one) a lower
+  // version or another network. Returns the version in force afterwards.
+  absl::StatusOr<uint64_t> Install(keys::Manifest manifest);
 
   // Identifies a peer by its verified TLS certificate (PEM). Unauthenticated
   // with reason PEER_NOT_IN_MANIFEST if the certificate is not listed, or
@@ -54,7 +55,6 @@ class Network {
   Network(std::string manifest_path, keys::PublicKey operator_key, std::string self_org, Clock clock)
       : manifest_path_(std::move(manifest_path)), operator_key_(operator_key), self_org_(std::move(self_org)),
         clock_(std::move(clock)) {}
-  absl::StatusOr<keys::Manifest> ReadVerified() const;
   std::shared_ptr<const Snapshot> snapshot() const;
 
   const std::string manifest_path_;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/file.h"
+#include "base/reason.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "keys/identity.h"
@@ -24,11 +25,30 @@ absl::Status Prefixed(std::string_view what, const absl::Status& s) {
 
 }  // namespace
 
+absl::StatusOr<std::shared_ptr<const policy::Policy>> LoadPolicy(const NodeConfig& config,
+                                                                 const std::string& manifest_policy_hash) {
+  auto network_only = policy::Policy::Load(config.policy_network);
+  if (!network_only.ok()) return Prefixed("policy.network", network_only.status());
+  if ((*network_only)->hash() != manifest_policy_hash) {
+    return WithReason(absl::FailedPreconditionError(StrCat(
+                          "policy.network: the policy's hash ", (*network_only)->hash(),
+                          " is not the one the manifest lists (", manifest_policy_hash.empty() ? "none" : manifest_policy_hash,
+                          "); the network policy must be the operator's signed version")),
+                      "POLICY_NOT_IN_MANIFEST");
+  }
+  if (config.policy_local.empty()) return network_only;
+  auto with_local = policy::Policy::Load(config.policy_network, config.policy_local);
+  if (!with_local.ok()) return Prefixed("policy.local", with_local.status());
+  return with_local;
+}
+
 absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clock clock) {
   auto operator_key = keys::ReadPublicKeyFile(config.operator_key);
   if (!operator_key.ok()) return Prefixed("network.operator_key", operator_key.status());
   auto network = Network::Load(config.manifest, *operator_key, config.org, clock);
   if (!network.ok()) return Prefixed("network.manifest", network.status());
+  auto policy = LoadPolicy(config, (*network)->manifest()->policy_hash);
+  if (!policy.ok()) return policy.status();
   auto ca = ReadFile(config.ca_cert);
   if (!ca.ok()) return Prefixed("network.ca_cert", ca.status());
   auto cert = ReadFile(config.tls_cert);
@@ -64,22 +84,33 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clo
   auto store = store::Store::Open(config.data_dir + "/records", **key_store, clock);
   if (!store.ok()) return Prefixed("node.data_dir (record store)", store.status());
   return std::unique_ptr<Node>(new Node(config, *std::move(network), std::move(tls), *std::move(key_store),
-                                        *std::move(store)));
+                                        *std::move(store), *std::move(policy)));
 }
 
 Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
-           std::unique_ptr<keys::KeyStore> key_store, std::unique_ptr<store::Store> store)
+           std::unique_ptr<keys::KeyStore> key_store, std::unique_ptr<store::Store> store,
+           std::shared_ptr<const policy::Policy> policy)
     : config_(std::move(config)),
       network_(std::move(network)),
       tls_(std::move(tls)),
       key_store_(std::move(key_store)),
       store_(std::move(store)),
-      gate_(*network_),
+      decisions_(std::make_unique<DecisionLog>(*store_)),
+      gate_(*network_, *decisions_, std::move(policy)),
       peers_(*network_, tls_, config_.peer_timeout, config_.max_message_bytes),
       peer_service_(*network_, gate_),
-      local_service_(*network_, peers_, *key_store_, *store_, [this] { return Reload(); }) {}
+      local_service_(*network_, peers_, *key_store_, *store_, gate_, config_.policy_local,
+                     [this] { return Reload(); }) {}
 
 Node::~Node() { Shutdown(std::chrono::milliseconds(0)); }
+
+void ApplyServerOptions(grpc::ServerBuilder& builder) {
+  // The sync server starts a thread per busy poller and ends it when idle;
+  // with the default limit of 2 pollers, handlers that wait briefly (for a
+  // decision write) make it churn threads. Keep up to 16 around.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 16);
+}
 
 absl::Status Node::Start() {
   grpc::EnableDefaultHealthCheckService(true);
@@ -89,6 +120,7 @@ absl::Status Node::Start() {
   peer_builder.AddListeningPort(config_.peer_listen, PeerServerCredentials(tls_), &peer_port);
   peer_builder.SetMaxReceiveMessageSize(config_.max_message_bytes);
   peer_builder.SetMaxSendMessageSize(config_.max_message_bytes);
+  ApplyServerOptions(peer_builder);
   peer_builder.RegisterService(&peer_service_);
   peer_server_ = peer_builder.BuildAndStart();
   if (!peer_server_ || peer_port == 0) {
@@ -102,6 +134,7 @@ absl::Status Node::Start() {
   grpc::ServerBuilder local_builder;
   int local_port = 0;
   local_builder.AddListeningPort("unix:" + config_.local_socket, grpc::InsecureServerCredentials(), &local_port);
+  ApplyServerOptions(local_builder);
   local_builder.RegisterService(&local_service_);
   local_server_ = local_builder.BuildAndStart();
   if (!local_server_ || local_port == 0) {
@@ -112,7 +145,7 @@ absl::Status Node::Start() {
   }
   Log(LogLevel::kInfo, "node.ready",
       {{"org", config_.org}, {"peer_listen", config_.peer_listen}, {"local_socket", config_.local_socket},
-       {"manifest_version", network_->manifest()->version}});
+       {"manifest_version", network_->manifest()->version}, {"policy_hash", gate_.policy()->hash()}});
   return absl::OkStatus();
 }
 
@@ -157,9 +190,20 @@ absl::Status RestoreRecords(const NodeConfig& config, const std::string& backup_
 }
 
 absl::StatusOr<uint64_t> Node::Reload() {
-  auto version = network_->Reload();
+  // Read and check both the manifest and the policy before installing either,
+  // so a bad policy leaves the old manifest and policy in force together.
+  auto version = [&]() -> absl::StatusOr<uint64_t> {
+    auto manifest = network_->ReadVerified();
+    if (!manifest.ok()) return Prefixed("network.manifest", manifest.status());
+    auto policy = LoadPolicy(config_, manifest->policy_hash);
+    if (!policy.ok()) return policy.status();
+    ASSIGN_OR_RETURN(uint64_t v, network_->Install(*std::move(manifest)));
+    gate_.SetPolicy(*std::move(policy));
+    return v;
+  }();
   if (version.ok()) {
-    Log(LogLevel::kInfo, "manifest.reloaded", {{"manifest_version", *version}});
+    Log(LogLevel::kInfo, "manifest.reloaded",
+        {{"manifest_version", *version}, {"policy_hash", gate_.policy()->hash()}});
   } else {
     Log(LogLevel::kError, "manifest.reload_failed",
         {{"error", std::string_view(version.status().message().data(), version.status().message().size())},

@@ -15,12 +15,14 @@
 #include "absl/status/statusor.h"
 #include "keys/key_store.h"
 #include "node/config.h"
+#include "node/decision_log.h"
 #include "node/local_service.h"
 #include "node/network.h"
 #include "node/peer_client.h"
 #include "node/peer_gate.h"
 #include "node/peer_service.h"
 #include "node/store/store.h"
+#include "policy/policy.h"
 
 namespace casenode::node {
 
@@ -35,7 +37,7 @@ class Node {
 
   absl::Status Start();
   void Shutdown(std::chrono::milliseconds grace);
-  // Reloads the manifest; keeps the old one on error. Logs either way.
+  // Reloads the manifest and the policy; keeps the old ones on any error. Logs either way.
   absl::StatusOr<uint64_t> Reload();
 
   const Network& network() const { return *network_; }
@@ -43,13 +45,15 @@ class Node {
 
  private:
   Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
-       std::unique_ptr<keys::KeyStore> key_store, std::unique_ptr<store::Store> store);
+       std::unique_ptr<keys::KeyStore> key_store, std::unique_ptr<store::Store> store,
+       std::shared_ptr<const policy::Policy> policy);
 
   const NodeConfig config_;
   std::unique_ptr<Network> network_;
   TlsMaterial tls_;
   std::unique_ptr<keys::KeyStore> key_store_;
   std::unique_ptr<store::Store> store_;  // declared after key_store_: closed before it
+  std::unique_ptr<DecisionLog> decisions_;  // declared after store_: flushed before it closes
   PeerGate gate_;
   PeerClient peers_;
   PeerService peer_service_;
@@ -57,6 +61,14 @@ class Node {
   std::unique_ptr<grpc::Server> peer_server_;
   std::unique_ptr<grpc::Server> local_server_;
 };
+
+// The gRPC server options every casenode listener uses.
+void ApplyServerOptions(grpc::ServerBuilder& builder);
+
+// Loads the network policy (whose hash must equal the manifest's policy_hash)
+// and the local rule files of `config`.
+absl::StatusOr<std::shared_ptr<const policy::Policy>> LoadPolicy(const NodeConfig& config,
+                                                                 const std::string& manifest_policy_hash);
 
 // Copies a backup made by Store::Checkpoint into config.data_dir/records.
 // FailedPrecondition if that directory exists; InvalidArgument if `backup_dir`

@@ -8,6 +8,10 @@
 
 #include "base/encoding.h"
 #include "base/reason.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "casenode/v1/types.pb.h"
+#include "keys/nonce.h"
 
 namespace casenode::node {
 namespace {
@@ -34,6 +38,81 @@ std::string TraceIdOf(std::string_view tp) {
   const std::string_view id = tp.substr(3, 32);
   if (!IsLowerHex(id) || id == std::string(32, '0')) return {};
   return std::string(id);
+}
+
+void PeerGate::SetPolicy(std::shared_ptr<const policy::Policy> policy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  policy_ = std::move(policy);
+}
+
+std::shared_ptr<const policy::Policy> PeerGate::policy() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return policy_;
+}
+
+absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, std::string_view method,
+                                          const PeerCallFacts& facts) {
+  ASSIGN_OR_RETURN(PeerCall call, Authenticate(context));
+  policy::Request req;
+  req.requester_org = call.caller.org;
+  req.requester_role = std::string(keys::RoleName(call.caller.role));
+  req.action = facts.action;
+  req.purpose = facts.purpose;
+  req.categories = facts.categories;
+  req.legal_basis = facts.legal_basis;
+  req.consents = facts.consents;
+  req.case_member = facts.case_member;
+  req.case_active = facts.case_active;
+  req.within_retention = facts.within_retention;
+  call.decision = policy()->Evaluate(req);
+  if (call.decision.allowed() && call.decision.rate_limit_per_minute > 0 &&
+      !limiter_.Allow(call.caller.org, call.decision.rule_id, call.decision.rate_limit_per_minute)) {
+    call.decision.effect = policy::Effect::kDeny;
+    call.decision.reason = "RATE_LIMITED";
+  }
+  // Fail closed: an answer whose decision cannot be recorded is not given.
+  if (absl::Status stored = StoreDecision(method, call, facts); !stored.ok()) {
+    return WithReason(absl::UnavailableError("cannot record the policy decision; refusing to answer"),
+                      "DECISION_NOT_RECORDED");
+  }
+  if (call.decision.allowed()) return call;
+  const std::string& reason = call.decision.reason;
+  const std::string msg = StrCat("policy denies ", facts.action, " for purpose ", facts.purpose, ": ", reason,
+                                 " (rule ", call.decision.rule_id, ")");
+  if (reason.starts_with("UNKNOWN_")) return WithReason(absl::InvalidArgumentError(msg), reason);
+  if (reason == "RATE_LIMITED") return WithReason(absl::ResourceExhaustedError(msg), reason);
+  return WithReason(absl::PermissionDeniedError(msg), reason);
+}
+
+absl::Status PeerGate::StoreDecision(std::string_view method, const PeerCall& call, const PeerCallFacts& facts) {
+  const auto now = std::chrono::system_clock::now();
+  const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  v1::DecisionRecord rec;
+  rec.set_time_unix_ms(ms);
+  rec.set_trace_id(call.trace_id);
+  rec.set_method(std::string(method));
+  rec.set_requester_org(call.caller.org);
+  rec.set_requester_role(call.caller.role);
+  rec.set_action(facts.action);
+  rec.set_purpose(facts.purpose);
+  for (const auto& c : facts.categories) rec.add_categories(c);
+  rec.set_legal_basis(facts.legal_basis);
+  rec.set_allowed(call.decision.allowed());
+  rec.set_rule_id(call.decision.rule_id);
+  rec.set_reason(call.decision.reason);
+  rec.set_policy_hash(call.decision.policy_hash);
+  for (const auto& id : call.decision.consent_receipt_ids) rec.add_consent_receipt_ids(id);
+  rec.set_request_digest(call.decision.request_digest);
+  // Key: time (big-endian ms) then 8 random bytes, so decisions sort by time.
+  std::string key(16, '\0');
+  for (int i = 0; i < 8; ++i) key[static_cast<size_t>(i)] = static_cast<char>(static_cast<uint64_t>(ms) >> (56 - 8 * i));
+  keys::FillRandomNonce(reinterpret_cast<uint8_t*>(key.data()) + 8, 8);
+  store::Record record{store::Family::kDecisions, std::move(key), keys::DataKeyRef{keys::DataKeyKind::kNode, {}},
+                       rec.SerializeAsString(), std::nullopt};
+  // A decision about personal data is synced before the answer; one about none
+  // (a ping) is buffered in the WAL.
+  return decisions_.Append(std::move(record),
+                           facts.categories.empty() ? store::Durability::kBuffered : store::Durability::kSynced);
 }
 
 absl::StatusOr<PeerCall> PeerGate::Authenticate(const grpc::ServerContext& context) const {
@@ -64,7 +143,8 @@ void PeerGate::Record(std::string_view method, const PeerCall* call, const absl:
   if (call != nullptr) {
     Log(level, "peer.call",
         {{"method", method}, {"caller_org", call->caller.org}, {"caller_role", keys::RoleName(call->caller.role)},
-         {"trace_id", call->trace_id}, {"status", code}, {"reason", reason}, {"duration_us", us}});
+         {"trace_id", call->trace_id}, {"rule", call->decision.rule_id}, {"status", code}, {"reason", reason},
+         {"duration_us", us}});
   } else {
     Log(level, "peer.refused", {{"method", method}, {"status", code}, {"reason", reason}});
   }

@@ -1,50 +1,94 @@
 // PeerGate: the one place every Peer call passes before its handler runs.
 //
-// It maps the caller's verified client certificate to a manifest entry (the
-// caller's organisation and role come from there, never from the request),
-// reads the W3C trace context, runs the handler with the authenticated
-// caller, logs the outcome and maps the status for the wire. Issue 4's policy
-// enforcement belongs here too, not in handlers. Thread-safe.
+// 1. Authenticates: the caller's verified client certificate is mapped to its
+//    manifest entry; its organisation and role come from there, never from
+//    the request.
+// 2. Decides: the policy in force evaluates the call (action, purpose, data
+//    categories, legal basis, consent facts, case facts); a rule's rate limit
+//    is enforced per caller.
+// 3. Records: every decision goes to the DecisionLog (store family
+//    "decisions"). A decision about personal data is durable before the
+//    answer; if it cannot be written the call fails (UNAVAILABLE) and the
+//    handler does not run — logging fails closed.
+// 4. Only an allowed call reaches the handler, which gets the caller and the
+//    decision. Denials are PERMISSION_DENIED (INVALID_ARGUMENT for names the
+//    vocabulary lacks, RESOURCE_EXHAUSTED when rate limited) with the reason
+//    code in the status details.
+// Thread-safe; the policy is swapped whole on reload.
 #pragma once
 
 #include <grpcpp/server_context.h>
 
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "node/decision_log.h"
 #include "node/log.h"
 #include "node/network.h"
+#include "node/rate_limiter.h"
 #include "node/rpc_status.h"
+#include "node/store/store.h"
+#include "policy/policy.h"
 
 namespace casenode::node {
+
+// What a Peer method asks for, in the policy's terms. Set by each method from
+// its request (or fixed, for calls such as Ping).
+struct PeerCallFacts {
+  std::string action;
+  std::string purpose;
+  std::vector<std::string> categories;
+  std::string legal_basis;
+  std::vector<policy::ConsentFact> consents;
+  bool case_member = false;
+  bool case_active = false;
+  bool within_retention = true;
+};
 
 struct PeerCall {
   Caller caller;
   std::string trace_id;  // 32 hex digits, shared by caller and callee
+  policy::Decision decision;
 };
 
 class PeerGate {
  public:
-  explicit PeerGate(const Network& network) : network_(network) {}
+  PeerGate(const Network& network, DecisionLog& decisions, std::shared_ptr<const policy::Policy> policy)
+      : network_(network), decisions_(decisions), policy_(std::move(policy)) {}
 
-  // Authenticates the call, then runs `handler(const PeerCall&) -> absl::Status`.
+  // Authenticates, decides and records, then runs
+  // `handler(const PeerCall&) -> absl::Status` if the call is allowed.
   template <typename Handler>
-  grpc::Status Admit(grpc::ServerContext* context, std::string_view method, Handler&& handler) const {
+  grpc::Status Admit(grpc::ServerContext* context, std::string_view method, const PeerCallFacts& facts,
+                     Handler&& handler) {
     const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<PeerCall> call = Authenticate(*context);
+    absl::StatusOr<PeerCall> call = Decide(*context, method, facts);
     absl::Status status = call.ok() ? handler(*call) : call.status();
     Record(method, call.ok() ? &*call : nullptr, status, std::chrono::steady_clock::now() - start);
     return ToGrpcStatus(status);
   }
 
-  absl::StatusOr<PeerCall> Authenticate(const grpc::ServerContext& context) const;
+  void SetPolicy(std::shared_ptr<const policy::Policy> policy);
+  std::shared_ptr<const policy::Policy> policy() const;
 
  private:
+  absl::StatusOr<PeerCall> Authenticate(const grpc::ServerContext& context) const;
+  // Authenticates, evaluates and stores the decision; an error if the call may not proceed.
+  absl::StatusOr<PeerCall> Decide(const grpc::ServerContext& context, std::string_view method,
+                                  const PeerCallFacts& facts);
+  absl::Status StoreDecision(std::string_view method, const PeerCall& call, const PeerCallFacts& facts);
   void Record(std::string_view method, const PeerCall* call, const absl::Status& status,
               std::chrono::steady_clock::duration elapsed) const;
+
   const Network& network_;
+  DecisionLog& decisions_;
+  RateLimiter limiter_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const policy::Policy> policy_;
 };
 
 // W3C trace context: "00-<32 hex trace id>-<16 hex span id>-<2 hex flags>".

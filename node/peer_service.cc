@@ -1,10 +1,21 @@
 #include "node/peer_service.h"
 
 namespace casenode::node {
+namespace {
+
+PeerCallFacts PingFacts() {
+  PeerCallFacts facts;
+  facts.action = "node.ping";
+  facts.purpose = "netwerkbeheer";
+  return facts;
+}
+const PeerCallFacts kPingFacts = PingFacts();
+
+}  // namespace
 
 grpc::Status PeerService::Ping(grpc::ServerContext* context, const v1::PingRequest* /*request*/,
                                v1::PingResponse* response) {
-  return gate_.Admit(context, "Peer.Ping", [&](const PeerCall& call) {
+  return gate_.Admit(context, "Peer.Ping", kPingFacts, [&](const PeerCall& call) {
     const auto manifest = network_.manifest();
     response->set_org(network_.self_org());
     response->set_role(network_.self().role);

@@ -10,14 +10,14 @@ namespace casenode::node {
 
 class PeerService final : public v1::Peer::Service {
  public:
-  PeerService(const Network& network, const PeerGate& gate) : network_(network), gate_(gate) {}
+  PeerService(const Network& network, PeerGate& gate) : network_(network), gate_(gate) {}
 
   grpc::Status Ping(grpc::ServerContext* context, const v1::PingRequest* request,
                     v1::PingResponse* response) override;
 
  private:
   const Network& network_;
-  const PeerGate& gate_;
+  PeerGate& gate_;
 };
 
 }  // namespace casenode::node

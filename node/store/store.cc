@@ -151,15 +151,16 @@ rocksdb::ColumnFamilyHandle* Store::Handle(Family family) const {
   return i > 0 && i < handles_.size() ? handles_[i] : nullptr;
 }
 
-absl::Status Store::Write(std::span<const Record> records) {
+absl::Status Store::Write(std::span<const Record> records, Durability durability) {
   rocksdb::WriteBatch batch;
   std::string value;
   for (const Record& r : records) {
     rocksdb::ColumnFamilyHandle* cf = Handle(r.family);
     if (cf == nullptr) return absl::InvalidArgumentError("record: unknown family");
     if (r.key.empty()) return absl::InvalidArgumentError("record: empty key");
-    if (r.data_key.kind != keys::DataKeyKind::kSubject && r.data_key.kind != keys::DataKeyKind::kCase) {
-      return absl::InvalidArgumentError("record: data key kind must be subject or case");
+    if (r.data_key.kind != keys::DataKeyKind::kSubject && r.data_key.kind != keys::DataKeyKind::kCase &&
+        r.data_key.kind != keys::DataKeyKind::kNode) {
+      return absl::InvalidArgumentError("record: data key kind must be subject, case or node");
     }
     keys::DataKey dek;
     RETURN_IF_ERROR(keys_->GetOrCreate(r.data_key, &dek));
@@ -180,7 +181,7 @@ absl::Status Store::Write(std::span<const Record> records) {
     batch.Put(cf, r.key, value);
   }
   rocksdb::WriteOptions w;
-  w.sync = options_.sync;
+  w.sync = options_.sync && durability == Durability::kSynced;
   return FromRocks(db_->Write(w, &batch), "record store");
 }
 

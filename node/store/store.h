@@ -56,6 +56,11 @@ struct Record {
   std::optional<SystemTime> expires_at;
 };
 
+// kSynced: acknowledged only once fsynced (the default). kBuffered: in the WAL
+// but not yet fsynced; survives a process crash, not a power loss. Only for
+// records that concern no personal data.
+enum class Durability { kSynced, kBuffered };
+
 struct SweepStats {
   size_t expired = 0;
   size_t shredded = 0;
@@ -79,8 +84,10 @@ class Store {
   ~Store();
 
   // Writes the records atomically; returns once they are durable.
-  [[nodiscard]] absl::Status Write(std::span<const Record> records);
-  [[nodiscard]] absl::Status Put(const Record& record) { return Write(std::span<const Record>(&record, 1)); }
+  [[nodiscard]] absl::Status Write(std::span<const Record> records, Durability durability = Durability::kSynced);
+  [[nodiscard]] absl::Status Put(const Record& record, Durability durability = Durability::kSynced) {
+    return Write(std::span<const Record>(&record, 1), durability);
+  }
 
   // The plaintext of a record. NotFound if absent or expired; NotFound with
   // reason SHREDDED if its data key was shredded; DataLoss with reason

@@ -1,6 +1,7 @@
-// bench peer_ping: Peer.Ping through PeerGate (certificate -> manifest entry)
-// vs a bare gRPC echo over the same mTLS credentials, 8 concurrent callers,
-// client and server in one process on the same 2 cores.
+// bench peer_ping: Peer.Ping through PeerGate (certificate -> manifest entry,
+// policy decision, decision record in the encrypted store) vs a bare gRPC echo
+// over the same mTLS credentials, 8 concurrent callers, client and server in
+// one process on the same 2 cores, with the server options a node uses.
 #include <grpcpp/grpcpp.h>
 #include <sodium.h>
 
@@ -9,6 +10,11 @@
 #include "base/file.h"
 #include "echo.grpc.pb.h"
 #include "keys/identity.h"
+#include "keys/key_store.h"
+#include "node/decision_log.h"
+#include "node/node.h"
+#include "node/store/store.h"
+#include "policy/policy.h"
 #include "keys/network_operator.h"
 #include "node/log.h"
 #include "node/network.h"
@@ -72,13 +78,21 @@ int main(int argc, char** argv) {
   auto network = node::Network::Load(op->manifest_path(), op->public_key(), "gemeente", SystemNow);
   if (!network.ok()) return 1;
 
-  node::PeerGate gate(**network);
+  // The full gate: certificate -> manifest entry, policy decision, decision record.
+  if (!keys::MasterKey::CreateKeyFile(dir.path("m.key")).ok()) return 1;
+  auto key_store = keys::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("m.key")));
+  auto store = store::Store::Open(dir.path("records"), **key_store, SystemNow);
+  auto policy = policy::Policy::Load(CASENODE_SOURCE_DIR "/policy/network");
+  if (!key_store.ok() || !store.ok() || !policy.ok()) return 1;
+  node::DecisionLog decisions(**store);
+  node::PeerGate gate(**network, decisions, *policy);
   node::PeerService peer_service(**network, gate);
   EchoService echo_service;
   grpc::ServerBuilder builder;
   int peer_port = 0, echo_port = 0;
   builder.AddListeningPort("127.0.0.1:0", node::PeerServerCredentials(server.tls), &peer_port);
   builder.AddListeningPort("127.0.0.1:0", node::PeerServerCredentials(server.tls), &echo_port);
+  node::ApplyServerOptions(builder);
   builder.RegisterService(&peer_service);
   builder.RegisterService(&echo_service);
   auto server_handle = builder.BuildAndStart();

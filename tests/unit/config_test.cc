@@ -20,6 +20,9 @@ identity = "identity.sealed"
 tls_cert = "cert.pem"
 [peer]
 listen = "127.0.0.1:7101"
+[policy]
+network = "../network/policy"
+local = ["local-policy.toml"]
 [local]
 socket = "local.sock"
 )";
@@ -48,6 +51,8 @@ TEST_CASE("a valid config resolves relative paths against its directory", "[conf
   REQUIRE(c->master_key == "file:/srv/school/master.key");
   REQUIRE(c->peer_timeout == std::chrono::milliseconds(2000));
   REQUIRE(c->log_level == "info");
+  REQUIRE(c->policy_network == "/srv/network/policy");
+  REQUIRE(c->policy_local == std::vector<std::string>{"/srv/school/local-policy.toml"});
 }
 
 TEST_CASE("a config round-trips through ToToml", "[config]") {
@@ -56,6 +61,7 @@ TEST_CASE("a config round-trips through ToToml", "[config]") {
   REQUIRE(again.ok());
   REQUIRE(again->manifest == c->manifest);
   REQUIRE(again->peer_listen == c->peer_listen);
+  REQUIRE(again->policy_local == c->policy_local);
 }
 
 TEST_CASE("a missing config file is NotFound naming the path", "[config]") {
