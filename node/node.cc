@@ -205,6 +205,12 @@ absl::StatusOr<uint64_t> Node::Reload() {
     Log(LogLevel::kInfo, "manifest.reloaded",
         {{"manifest_version", *version}, {"policy_hash", gate_.policy()->hash()}});
   } else {
+    // Whatever failed (a malformed file, an older manifest), the node is fine:
+    // it keeps what it had. The caller's request was not at fault.
+    version = WithReason(absl::FailedPreconditionError(StrCat(
+                             "reload refused, the manifest and policy in force are unchanged: ",
+                             std::string_view(version.status().message().data(), version.status().message().size()))),
+                         ReasonOf(version.status()).empty() ? "RELOAD_REFUSED" : ReasonOf(version.status()));
     Log(LogLevel::kError, "manifest.reload_failed",
         {{"error", std::string_view(version.status().message().data(), version.status().message().size())},
          {"kept_version", network_->manifest()->version}});
