@@ -13,6 +13,7 @@ PACKAGES=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libsystemd-dev
   libbenchmark-dev
+  clang libclang-rt-14-dev
 )
 
 missing=()
