@@ -25,6 +25,25 @@ done
 say "The school pings the gemeente through the Peer service"
 "$casectl" --socket "$dir/school/local.sock" node ping gemeente
 
+say "Doelbinding: every Peer call is decided by the network policy, whose hash the manifest signs"
+"$casectl" --socket "$dir/gemeente/local.sock" policy show
+echo "The privacy officer runs the policy's own tests:"
+"$casectl" policy test "$root/policy/network/tests" | tail -1
+echo "May a school read criminal-law information in a casusoverleg? The policy explains:"
+cat > "$dir/request.json" <<'JSON'
+{"org": "school", "role": "school", "action": "case.read", "purpose": "casusoverleg",
+ "categories": ["justitieel"], "legal_basis": "legal_duty", "case_member": true, "case_active": true}
+JSON
+"$casectl" policy explain "$dir/request.json" --policy "$dir/network/policy" | head -3
+echo "And the gemeente reading health data on a revoked consent receipt:"
+cat > "$dir/request.json" <<'JSON'
+{"org": "gemeente", "role": "gemeente", "action": "case.read", "purpose": "casusoverleg",
+ "categories": ["zorg"], "legal_basis": "consent", "case_member": true, "case_active": true,
+ "consents": [{"id": "tr-1", "status": "revoked", "purposes": ["casusoverleg"], "categories": ["zorg"],
+               "recipient_roles": ["gemeente"]}]}
+JSON
+"$casectl" policy explain "$dir/request.json" --policy "$dir/network/policy" | head -1
+
 say "The operator removes politie from the network (manifest version 2); the others reload"
 "$casectl" network remove "$dir" politie
 for org in school jeugdhulp gemeente auditor; do
@@ -36,4 +55,5 @@ echo "politie still runs, but every other node now refuses it:"
 say "Stopping the network"
 "$root/deploy/network.sh" down "$dir"
 trap 'rm -rf "$dir"' EXIT
-echo "demo finished: five nodes were up and authenticated to each other; a removed node was refused."
+echo "demo finished: five nodes were up and authenticated to each other under a signed policy;"
+echo "the policy explained its decisions; a removed node was refused."
