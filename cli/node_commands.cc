@@ -31,10 +31,8 @@ std::string PeerLine(const v1::PeerReachability& p) {
 }
 
 int Status(const Globals& g) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, g);
   v1::StatusResponse r;
-  grpc::Status s = LocalStub(g)->Status(&ctx, v1::StatusRequest(), &r);
+  grpc::Status s = CallLocal(g, &v1::Local::Stub::Status, v1::StatusRequest(), &r);
   if (!s.ok()) return Fail(s);
   size_t reachable = 0;
   for (const auto& p : r.peers()) reachable += p.reachable() ? 1 : 0;
@@ -56,12 +54,10 @@ int Status(const Globals& g) {
 }
 
 int Ping(const Globals& g, const std::string& org) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, g);
   v1::PingPeerRequest req;
   req.set_org(org);
   v1::PeerReachability r;
-  grpc::Status s = LocalStub(g)->PingPeer(&ctx, req, &r);
+  grpc::Status s = CallLocal(g, &v1::Local::Stub::PingPeer, req, &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     PrintJson(PeerJson(r));
@@ -72,10 +68,8 @@ int Ping(const Globals& g, const std::string& org) {
 }
 
 int Reload(const Globals& g) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, g);
   v1::ReloadResponse r;
-  grpc::Status s = LocalStub(g)->Reload(&ctx, v1::ReloadRequest(), &r);
+  grpc::Status s = CallLocal(g, &v1::Local::Stub::Reload, v1::ReloadRequest(), &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     PrintJson({{"manifest_version", r.manifest_version()}, {"policy_hash", r.policy_hash()}});
@@ -86,10 +80,8 @@ int Reload(const Globals& g) {
 }
 
 int PolicyShow(const Globals& g) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, g);
   v1::PolicyShowResponse r;
-  grpc::Status s = LocalStub(g)->PolicyShow(&ctx, v1::PolicyShowRequest(), &r);
+  grpc::Status s = CallLocal(g, &v1::Local::Stub::PolicyShow, v1::PolicyShowRequest(), &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     PrintJson({{"name", r.name()},
@@ -106,12 +98,10 @@ int PolicyShow(const Globals& g) {
 }
 
 int Backup(const Globals& g, const std::string& dir) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, g);
   v1::BackupRequest req;
   req.set_dir(std::filesystem::absolute(dir).lexically_normal().string());
   v1::BackupResponse r;
-  grpc::Status s = LocalStub(g)->Backup(&ctx, req, &r);
+  grpc::Status s = CallLocal(g, &v1::Local::Stub::Backup, req, &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     PrintJson({{"dir", r.dir()}});
@@ -123,10 +113,8 @@ int Backup(const Globals& g, const std::string& dir) {
 }
 
 int Sweep(const Globals& g) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, g);
   v1::SweepResponse r;
-  grpc::Status s = LocalStub(g)->Sweep(&ctx, v1::SweepRequest(), &r);
+  grpc::Status s = CallLocal(g, &v1::Local::Stub::Sweep, v1::SweepRequest(), &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     PrintJson({{"expired", r.expired()}, {"shredded", r.shredded()}});
@@ -137,10 +125,8 @@ int Sweep(const Globals& g) {
 }
 
 int Rotate(const Globals& g) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, g);
   v1::RotateKeysResponse r;
-  grpc::Status s = LocalStub(g)->RotateKeys(&ctx, v1::RotateKeysRequest(), &r);
+  grpc::Status s = CallLocal(g, &v1::Local::Stub::RotateKeys, v1::RotateKeysRequest(), &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     PrintJson({{"kek_id", r.kek_id()}});

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <random>
+#include <functional>
 #include <set>
 
 #include "base/reason.h"
@@ -79,6 +80,17 @@ struct RawDb {
   rocksdb::ColumnFamilyHandle* cf(Family f) { return handles[static_cast<size_t>(f)]; }
 };
 
+// Rewrites a stored value as an attacker with the files could: reads (from, key),
+// applies `edit` and writes the bytes to (to, to_key).
+void TamperRaw(const std::string& dir, Family from, const std::string& key, Family to, const std::string& to_key,
+               const std::function<void(std::string&)>& edit = [](std::string&) {}) {
+  RawDb raw(dir);
+  std::string v;
+  REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(from), key, &v).ok());
+  edit(v);
+  REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(to), to_key, v).ok());
+}
+
 }  // namespace
 
 TEST_CASE("a record reads back as written", "[store]") {
@@ -95,12 +107,7 @@ TEST_CASE("a sealed value fails to open under another record key", "[store]") {
   Fixture fx;
   REQUIRE(fx.store->Put(Rec(Family::kSignals, "k1", 1, "content")).ok());
   fx.store.reset();
-  {
-    RawDb raw(fx.dir.path("records"));
-    std::string v;
-    REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(Family::kSignals), "k1", &v).ok());
-    REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(Family::kSignals), "k2", v).ok());
-  }
+  TamperRaw(fx.dir.path("records"), Family::kSignals, "k1", Family::kSignals, "k2");
   fx.Reopen();
   auto moved = fx.store->Get(Family::kSignals, "k2");
   REQUIRE(moved.status().code() == absl::StatusCode::kDataLoss);
@@ -112,12 +119,7 @@ TEST_CASE("a sealed value fails to open in another column family", "[store]") {
   Fixture fx;
   REQUIRE(fx.store->Put(Rec(Family::kSignals, "k1", 1, "content")).ok());
   fx.store.reset();
-  {
-    RawDb raw(fx.dir.path("records"));
-    std::string v;
-    REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(Family::kSignals), "k1", &v).ok());
-    REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(Family::kCases), "k1", v).ok());
-  }
+  TamperRaw(fx.dir.path("records"), Family::kSignals, "k1", Family::kCases, "k1");
   fx.Reopen();
   REQUIRE(fx.store->Get(Family::kCases, "k1").status().code() == absl::StatusCode::kDataLoss);
 }
@@ -126,13 +128,8 @@ TEST_CASE("a flipped ciphertext byte is DataLoss naming the record kind, not its
   Fixture fx;
   REQUIRE(fx.store->Put(Rec(Family::kConsents, "c", 1, "canary-Jansen-123456782")).ok());
   fx.store.reset();
-  {
-    RawDb raw(fx.dir.path("records"));
-    std::string v;
-    REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(Family::kConsents), "c", &v).ok());
-    v[v.size() - 20] ^= 0x01;
-    REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(Family::kConsents), "c", v).ok());
-  }
+  TamperRaw(fx.dir.path("records"), Family::kConsents, "c", Family::kConsents, "c",
+            [](std::string& v) { v[v.size() - 20] ^= 0x01; });
   fx.Reopen();
   auto r = fx.store->Get(Family::kConsents, "c");
   REQUIRE(r.status().code() == absl::StatusCode::kDataLoss);
@@ -146,13 +143,8 @@ TEST_CASE("an altered expiry in the clear header fails to open", "[store]") {
   r.expires_at = fx.now + std::chrono::hours(1);
   REQUIRE(fx.store->Put(r).ok());
   fx.store.reset();
-  {
-    RawDb raw(fx.dir.path("records"));
-    std::string v;
-    REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(Family::kSignals), "k", &v).ok());
-    v[35] ^= 0x7f;  // push the expiry far out
-    REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(Family::kSignals), "k", v).ok());
-  }
+  TamperRaw(fx.dir.path("records"), Family::kSignals, "k", Family::kSignals, "k",
+            [](std::string& v) { v[35] ^= 0x7f; });  // push the expiry far out
   fx.Reopen();
   REQUIRE(fx.store->Get(Family::kSignals, "k").status().code() == absl::StatusCode::kDataLoss);
 }
