@@ -4,51 +4,23 @@
 
 #include <algorithm>
 
+#include "base/canonical.h"
 #include "base/encoding.h"
 
 namespace casenode::policy {
-namespace {
-
-// Length-prefixed fields: u32be length || bytes. Lists are sorted first, so
-// the order in which a client listed categories does not change the digest.
-void Field(std::string& out, std::string_view s) {
-  const auto n = static_cast<uint32_t>(s.size());
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
-  out.append(s);
-}
-
-void List(std::string& out, std::vector<std::string> items) {
-  std::sort(items.begin(), items.end());
-  Field(out, std::to_string(items.size()));
-  for (const auto& i : items) Field(out, i);
-}
-
-}  // namespace
-
 std::string CanonicalRequest(const Request& r) {
-  std::string out = "casenode-policy-request/v1";
-  Field(out, r.requester_org);
-  Field(out, r.requester_role);
-  Field(out, r.action);
-  Field(out, r.purpose);
-  List(out, r.categories);
-  Field(out, r.legal_basis);
+  CanonicalWriter w("casenode-policy-request/v1");
+  w.String(r.requester_org).String(r.requester_role).String(r.action).String(r.purpose).List(r.categories);
+  w.String(r.legal_basis);
   std::vector<std::string> consents;
   for (const auto& c : r.consents) {
-    std::string one;
-    Field(one, c.receipt_id);
-    Field(one, ConsentStatusName(c.status));
-    List(one, c.purposes);
-    List(one, c.categories);
-    List(one, c.recipient_roles);
-    List(one, c.recipient_orgs);
-    consents.push_back(std::move(one));
+    CanonicalWriter one("consent-fact");
+    one.String(c.receipt_id).String(ConsentStatusName(c.status)).List(c.purposes).List(c.categories);
+    one.List(c.recipient_roles).List(c.recipient_orgs);
+    consents.push_back(one.bytes());
   }
-  List(out, consents);
-  Field(out, r.case_member ? "1" : "0");
-  Field(out, r.case_active ? "1" : "0");
-  Field(out, r.within_retention ? "1" : "0");
-  return out;
+  w.List(std::move(consents)).Bool(r.case_member).Bool(r.case_active).Bool(r.within_retention);
+  return w.bytes();
 }
 
 std::string RequestDigest(const Request& request) {

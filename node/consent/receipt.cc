@@ -1,0 +1,81 @@
+#include "node/consent/receipt.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "base/canonical.h"
+#include "base/encoding.h"
+#include "base/strings.h"
+
+namespace casenode::consent {
+namespace {
+
+constexpr std::string_view kSignatureContext = "consent-receipt/v1";
+
+bool Has(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+}  // namespace
+
+std::string CanonicalBytes(const ConsentReceipt& r) {
+  CanonicalWriter w("casenode-consent-receipt/v1");
+  w.String(r.receipt_id).String(r.issuer_org).Bytes(r.subject);
+  w.List(r.consenters).U64(r.child_age_years).List(r.purposes).List(r.categories);
+  w.List(r.recipient_roles).List(r.recipient_orgs);
+  w.U64(static_cast<uint64_t>(r.valid_from.time_since_epoch().count()));
+  w.U64(static_cast<uint64_t>(r.valid_until.time_since_epoch().count()));
+  w.String(r.recorded_by).String(r.evidence_ref);
+  return w.bytes();
+}
+
+std::string NewReceiptId() {
+  uint8_t id[16];
+  randombytes_buf(id, sizeof id);
+  return HexEncode(id);
+}
+
+absl::Status Validate(const ConsentReceipt& r) {
+  auto bad = [](std::string_view field, std::string_view expected) {
+    return absl::InvalidArgumentError(StrCat("consent receipt: ", field, ": expected ", expected));
+  };
+  if (r.receipt_id.size() != 32 || !HexDecode(r.receipt_id, "").ok()) return bad("receipt_id", "32 lowercase hex digits");
+  if (r.issuer_org.empty()) return bad("issuer_org", "the recording organisation");
+  if (r.consenters.empty()) return bad("consenters", "at least one of child, parent, guardian");
+  for (const auto& c : r.consenters) {
+    if (c != "child" && c != "parent" && c != "guardian") return bad("consenters", "only child, parent or guardian");
+  }
+  if (r.child_age_years > 25) return bad("child_age_years", "the child's age, 0 to 25");
+  if (r.purposes.empty()) return bad("purposes", "at least one purpose");
+  if (r.categories.empty()) return bad("categories", "at least one data category");
+  if (r.recipient_roles.empty() && r.recipient_orgs.empty()) return bad("recipients", "a recipient role or organisation");
+  if (r.valid_until <= r.valid_from) return bad("valid_until", "a time after valid_from");
+  if (r.recorded_by.empty()) return bad("recorded_by", "the pseudonymous id of the staff member");
+  return absl::OkStatus();
+}
+
+void Sign(ConsentReceipt& r, const keys::SigningKey& issuer_key) {
+  r.signature = issuer_key.Sign(kSignatureContext, AsBytes(CanonicalBytes(r)));
+}
+
+bool AgeRuleSatisfied(uint32_t age, const std::vector<std::string>& consenters) {
+  const bool child = Has(consenters, "child");
+  const bool adult = Has(consenters, "parent") || Has(consenters, "guardian");
+  if (age < 12) return adult;
+  if (age < 16) return child && adult;
+  return child;
+}
+
+policy::ConsentStatus Verify(const ConsentReceipt& r, const keys::PublicKey& issuer_key, SystemTime now) {
+  if (!Validate(r).ok() || !keys::VerifySignature(issuer_key, kSignatureContext, AsBytes(CanonicalBytes(r)), r.signature)) {
+    return policy::ConsentStatus::kForged;
+  }
+  if (now < r.valid_from || now >= r.valid_until) return policy::ConsentStatus::kExpired;
+  if (!AgeRuleSatisfied(r.child_age_years, r.consenters)) return policy::ConsentStatus::kAgeRule;
+  return policy::ConsentStatus::kValid;
+}
+
+policy::ConsentFact ToFact(const ConsentReceipt& r, policy::ConsentStatus status) {
+  return policy::ConsentFact{r.receipt_id, status, r.purposes, r.categories, r.recipient_roles, r.recipient_orgs};
+}
+
+}  // namespace casenode::consent
