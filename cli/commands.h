@@ -12,6 +12,7 @@ void AddNetworkCommands(CLI::App& app, const Globals& globals, int* exit_code);
 void AddNodeCommands(CLI::App& app, const Globals& globals, int* exit_code);
 void AddKeysCommands(CLI::App& app, const Globals& globals, int* exit_code);
 void AddPolicyCommands(CLI::App& app, const Globals& globals, int* exit_code);
+void AddConsentCommands(CLI::App& app, const Globals& globals, int* exit_code);
 // `policy show` and `policy reload`, which ask the node (added under `policy`).
 void AddNodePolicyCommands(CLI::App& policy_cmd, const Globals& globals, int* exit_code);
 

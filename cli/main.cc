@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
   AddNodeCommands(app, globals, &exit_code);
   AddKeysCommands(app, globals, &exit_code);
   AddPolicyCommands(app, globals, &exit_code);
+  AddConsentCommands(app, globals, &exit_code);
   AddCompletion(app, &exit_code);
   try {
     app.parse(argc, argv);

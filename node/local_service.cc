@@ -63,6 +63,56 @@ grpc::Status LocalService::PolicyShow(grpc::ServerContext*, const v1::PolicyShow
   return grpc::Status::OK;
 }
 
+grpc::Status LocalService::ConsentRecord(grpc::ServerContext*, const v1::ConsentRecordRequest* request,
+                                         v1::ConsentEntry* response) {
+  auto draft = consent::FromProto(request->receipt());
+  if (!draft.ok()) return ToGrpcStatus(draft.status());
+  auto entry = consents_.Record(*std::move(draft));
+  if (!entry.ok()) return ToGrpcStatus(entry.status());
+  Log(LogLevel::kInfo, "consent.recorded", {{"receipt_id", entry->receipt().receipt_id()}});
+  *response = *std::move(entry);
+  return grpc::Status::OK;
+}
+
+grpc::Status LocalService::ConsentRevoke(grpc::ServerContext*, const v1::ConsentRevokeRequest* request,
+                                         v1::ConsentEntry* response) {
+  auto entry = consents_.Revoke(request->receipt_id(), request->revoked_by());
+  if (!entry.ok()) return ToGrpcStatus(entry.status());
+  Log(LogLevel::kInfo, "consent.revoked", {{"receipt_id", entry->receipt().receipt_id()}});
+  *response = *std::move(entry);
+  return grpc::Status::OK;
+}
+
+grpc::Status LocalService::ConsentList(grpc::ServerContext*, const v1::ConsentListRequest* request,
+                                       v1::ConsentListResponse* response) {
+  if (request->subject().size() != 32) {
+    return ToGrpcStatus(absl::InvalidArgumentError("subject: expected a 32-byte pseudonym"));
+  }
+  std::array<uint8_t, 32> subject{};
+  std::copy(request->subject().begin(), request->subject().end(), subject.begin());
+  auto entries = consents_.List(subject);
+  if (!entries.ok()) return ToGrpcStatus(entries.status());
+  for (auto& e : *entries) *response->add_entries() = std::move(e);
+  return grpc::Status::OK;
+}
+
+grpc::Status LocalService::ConsentShow(grpc::ServerContext*, const v1::ConsentShowRequest* request,
+                                       v1::ConsentEntry* response) {
+  auto entry = consents_.Show(request->receipt_id());
+  if (!entry.ok()) return ToGrpcStatus(entry.status());
+  *response = *std::move(entry);
+  return grpc::Status::OK;
+}
+
+grpc::Status LocalService::ConsentVerify(grpc::ServerContext*, const v1::ConsentVerifyRequest* request,
+                                         v1::ConsentVerifyResponse* response) {
+  auto receipt = consent::FromProto(request->receipt());
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  const policy::ConsentStatus status = verifier_.Verify(*receipt, *network_.manifest());
+  response->set_status(std::string(policy::ConsentStatusName(status)));
+  return grpc::Status::OK;
+}
+
 grpc::Status LocalService::Backup(grpc::ServerContext*, const v1::BackupRequest* request,
                                   v1::BackupResponse* response) {
   if (request->dir().empty() || request->dir().front() != '/') {

@@ -6,6 +6,8 @@
 
 #include "casenode/v1/local.grpc.pb.h"
 #include "keys/key_store.h"
+#include "node/consent/consent_book.h"
+#include "node/consent/verifier.h"
 #include "node/network.h"
 #include "node/peer_client.h"
 #include "node/peer_gate.h"
@@ -17,9 +19,10 @@ class LocalService final : public v1::Local::Service {
  public:
   using ReloadFn = std::function<absl::StatusOr<uint64_t>()>;
   LocalService(const Network& network, PeerClient& peers, keys::KeyStore& keys, store::Store& store,
-               const PeerGate& gate, std::vector<std::string> local_policy_files, ReloadFn reload)
-      : network_(network), peers_(peers), keys_(keys), store_(store), gate_(gate),
-        local_policy_files_(std::move(local_policy_files)), reload_(std::move(reload)) {}
+               const PeerGate& gate, consent::ConsentBook& consents, const consent::ConsentVerifier& verifier,
+               std::vector<std::string> local_policy_files, ReloadFn reload)
+      : network_(network), peers_(peers), keys_(keys), store_(store), gate_(gate), consents_(consents),
+        verifier_(verifier), local_policy_files_(std::move(local_policy_files)), reload_(std::move(reload)) {}
 
   grpc::Status Status(grpc::ServerContext* context, const v1::StatusRequest* request,
                       v1::StatusResponse* response) override;
@@ -29,6 +32,16 @@ class LocalService final : public v1::Local::Service {
                       v1::ReloadResponse* response) override;
   grpc::Status PolicyShow(grpc::ServerContext* context, const v1::PolicyShowRequest* request,
                           v1::PolicyShowResponse* response) override;
+  grpc::Status ConsentRecord(grpc::ServerContext* context, const v1::ConsentRecordRequest* request,
+                             v1::ConsentEntry* response) override;
+  grpc::Status ConsentRevoke(grpc::ServerContext* context, const v1::ConsentRevokeRequest* request,
+                             v1::ConsentEntry* response) override;
+  grpc::Status ConsentList(grpc::ServerContext* context, const v1::ConsentListRequest* request,
+                           v1::ConsentListResponse* response) override;
+  grpc::Status ConsentShow(grpc::ServerContext* context, const v1::ConsentShowRequest* request,
+                           v1::ConsentEntry* response) override;
+  grpc::Status ConsentVerify(grpc::ServerContext* context, const v1::ConsentVerifyRequest* request,
+                             v1::ConsentVerifyResponse* response) override;
   grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
                       v1::BackupResponse* response) override;
   grpc::Status RotateKeys(grpc::ServerContext* context, const v1::RotateKeysRequest* request,
@@ -42,6 +55,8 @@ class LocalService final : public v1::Local::Service {
   keys::KeyStore& keys_;
   store::Store& store_;
   const PeerGate& gate_;
+  consent::ConsentBook& consents_;
+  const consent::ConsentVerifier& verifier_;
   const std::vector<std::string> local_policy_files_;
   ReloadFn reload_;
 };

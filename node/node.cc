@@ -83,24 +83,31 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clo
   if (!key_store.ok()) return Prefixed("node.data_dir (key store)", key_store.status());
   auto store = store::Store::Open(config.data_dir + "/records", **key_store, clock);
   if (!store.ok()) return Prefixed("node.data_dir (record store)", store.status());
-  return std::unique_ptr<Node>(new Node(config, *std::move(network), std::move(tls), *std::move(key_store),
-                                        *std::move(store), *std::move(policy)));
+  return std::unique_ptr<Node>(new Node(config, *std::move(network), std::move(tls), std::move(identity->signing),
+                                        *std::move(key_store), *std::move(store), *std::move(policy), clock));
 }
 
-Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
+Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls, keys::SigningKey signing_key,
            std::unique_ptr<keys::KeyStore> key_store, std::unique_ptr<store::Store> store,
-           std::shared_ptr<const policy::Policy> policy)
+           std::shared_ptr<const policy::Policy> policy, Clock clock)
     : config_(std::move(config)),
       network_(std::move(network)),
       tls_(std::move(tls)),
+      signing_key_(std::move(signing_key)),
       key_store_(std::move(key_store)),
       store_(std::move(store)),
       decisions_(std::make_unique<DecisionLog>(*store_)),
+      consents_(*store_, *key_store_, signing_key_, config_.org, clock),
       gate_(*network_, *decisions_, std::move(policy)),
       peers_(*network_, tls_, config_.peer_timeout, config_.max_message_bytes),
-      peer_service_(*network_, gate_),
-      local_service_(*network_, peers_, *key_store_, *store_, gate_, config_.policy_local,
-                     [this] { return Reload(); }) {}
+      consent_verifier_(consents_, config_.org,
+                        [this](const keys::ManifestNode& issuer, const std::string& id) {
+                          return peers_.ConsentStatus(issuer, id);
+                        },
+                        clock),
+      peer_service_(*network_, gate_, consents_),
+      local_service_(*network_, peers_, *key_store_, *store_, gate_, consents_, consent_verifier_,
+                     config_.policy_local, [this] { return Reload(); }) {}
 
 Node::~Node() { Shutdown(std::chrono::milliseconds(0)); }
 

@@ -15,6 +15,8 @@
 #include "absl/status/statusor.h"
 #include "keys/key_store.h"
 #include "node/config.h"
+#include "node/consent/consent_book.h"
+#include "node/consent/verifier.h"
 #include "node/decision_log.h"
 #include "node/local_service.h"
 #include "node/network.h"
@@ -44,18 +46,21 @@ class Node {
   store::Store& store() { return *store_; }
 
  private:
-  Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
+  Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls, keys::SigningKey signing_key,
        std::unique_ptr<keys::KeyStore> key_store, std::unique_ptr<store::Store> store,
-       std::shared_ptr<const policy::Policy> policy);
+       std::shared_ptr<const policy::Policy> policy, Clock clock);
 
   const NodeConfig config_;
   std::unique_ptr<Network> network_;
   TlsMaterial tls_;
+  const keys::SigningKey signing_key_;
   std::unique_ptr<keys::KeyStore> key_store_;
   std::unique_ptr<store::Store> store_;  // declared after key_store_: closed before it
   std::unique_ptr<DecisionLog> decisions_;  // declared after store_: flushed before it closes
+  consent::ConsentBook consents_;
   PeerGate gate_;
   PeerClient peers_;
+  consent::ConsentVerifier consent_verifier_;
   PeerService peer_service_;
   LocalService local_service_;
   std::unique_ptr<grpc::Server> peer_server_;

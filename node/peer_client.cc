@@ -55,6 +55,19 @@ v1::PeerReachability PeerClient::Ping(const keys::ManifestNode& peer, const std:
   return PingAll(trace_id, {&peer}).front();
 }
 
+absl::StatusOr<v1::ConsentStatusResponse::State> PeerClient::ConsentStatus(const keys::ManifestNode& issuer,
+                                                                           const std::string& receipt_id) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
+  ctx.AddMetadata(kTraceparentHeader, NewTraceparent());
+  v1::ConsentStatusRequest req;
+  req.set_receipt_id(receipt_id);
+  v1::ConsentStatusResponse resp;
+  grpc::Status s = Stub(issuer)->ConsentStatus(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return resp.state();
+}
+
 std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_id) {
   const auto manifest = network_.manifest();
   std::vector<const keys::ManifestNode*> peers;

@@ -44,6 +44,9 @@ class PeerClient {
   v1::PeerReachability Ping(const keys::ManifestNode& peer, const std::string& trace_id);
   // Pings every other node of the manifest in parallel.
   std::vector<v1::PeerReachability> PingAll(const std::string& trace_id);
+  // Asks a receipt's issuer whether it stands. An error if the issuer cannot be reached or refuses.
+  absl::StatusOr<v1::ConsentStatusResponse::State> ConsentStatus(const keys::ManifestNode& issuer,
+                                                                 const std::string& receipt_id);
 
  private:
   v1::Peer::Stub* Stub(const keys::ManifestNode& peer);

@@ -11,6 +11,14 @@ PeerCallFacts PingFacts() {
 }
 const PeerCallFacts kPingFacts = PingFacts();
 
+PeerCallFacts ConsentStatusFacts() {
+  PeerCallFacts facts;
+  facts.action = "consent.status";
+  facts.purpose = "netwerkbeheer";
+  return facts;
+}
+const PeerCallFacts kConsentStatusFacts = ConsentStatusFacts();
+
 }  // namespace
 
 grpc::Status PeerService::Ping(grpc::ServerContext* context, const v1::PingRequest* /*request*/,
@@ -22,6 +30,24 @@ grpc::Status PeerService::Ping(grpc::ServerContext* context, const v1::PingReque
     response->set_manifest_version(manifest->version);
     response->set_caller_org(call.caller.org);
     return absl::OkStatus();
+  });
+}
+
+grpc::Status PeerService::ConsentStatus(grpc::ServerContext* context, const v1::ConsentStatusRequest* request,
+                                       v1::ConsentStatusResponse* response) {
+  return gate_.Admit(context, "Peer.ConsentStatus", kConsentStatusFacts, [&](const PeerCall&) -> absl::Status {
+    auto entry = consents_.Show(request->receipt_id());
+    if (entry.ok()) {
+      response->set_state(entry->revoked() ? v1::ConsentStatusResponse::STATE_REVOKED
+                                           : v1::ConsentStatusResponse::STATE_ACTIVE);
+      response->set_revoked_at_unix(entry->revoked_at_unix());
+      return absl::OkStatus();
+    }
+    if (entry.status().code() == absl::StatusCode::kNotFound) {
+      response->set_state(v1::ConsentStatusResponse::STATE_UNKNOWN);
+      return absl::OkStatus();
+    }
+    return entry.status();
   });
 }
 

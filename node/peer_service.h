@@ -3,6 +3,7 @@
 #pragma once
 
 #include "casenode/v1/peer.grpc.pb.h"
+#include "node/consent/consent_book.h"
 #include "node/network.h"
 #include "node/peer_gate.h"
 
@@ -10,14 +11,18 @@ namespace casenode::node {
 
 class PeerService final : public v1::Peer::Service {
  public:
-  PeerService(const Network& network, PeerGate& gate) : network_(network), gate_(gate) {}
+  PeerService(const Network& network, PeerGate& gate, const consent::ConsentBook& consents)
+      : network_(network), gate_(gate), consents_(consents) {}
 
   grpc::Status Ping(grpc::ServerContext* context, const v1::PingRequest* request,
                     v1::PingResponse* response) override;
+  grpc::Status ConsentStatus(grpc::ServerContext* context, const v1::ConsentStatusRequest* request,
+                             v1::ConsentStatusResponse* response) override;
 
  private:
   const Network& network_;
   PeerGate& gate_;
+  const consent::ConsentBook& consents_;
 };
 
 }  // namespace casenode::node

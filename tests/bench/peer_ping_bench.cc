@@ -86,7 +86,9 @@ int main(int argc, char** argv) {
   if (!key_store.ok() || !store.ok() || !policy.ok()) return 1;
   node::DecisionLog decisions(**store);
   node::PeerGate gate(**network, decisions, *policy);
-  node::PeerService peer_service(**network, gate);
+  const keys::SigningKey signer = keys::SigningKey::Generate();
+  consent::ConsentBook consents(**store, **key_store, signer, "gemeente", SystemNow);
+  node::PeerService peer_service(**network, gate, consents);
   EchoService echo_service;
   grpc::ServerBuilder builder;
   int peer_port = 0, echo_port = 0;

@@ -1,0 +1,132 @@
+#include "node/consent/consent_book.h"
+
+#include <algorithm>
+
+#include "base/reason.h"
+#include "base/status.h"
+#include "base/strings.h"
+
+namespace casenode::consent {
+namespace {
+
+std::string ReceiptKey(const std::string& id) { return "r/" + id; }
+
+std::string IndexPrefix(const keys::DataKeyRef& ref) {
+  return "s/" + std::string(reinterpret_cast<const char*>(ref.id.data()), ref.id.size()) + "/";
+}
+
+absl::Status UnknownReceipt() {
+  return WithReason(absl::NotFoundError("no consent receipt with that id was issued here"), "UNKNOWN_RECEIPT");
+}
+
+bool ValidId(const std::string& id) {
+  return id.size() == 32 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace
+
+v1::ConsentReceipt ToProto(const ConsentReceipt& r) {
+  v1::ConsentReceipt p;
+  p.set_receipt_id(r.receipt_id);
+  p.set_issuer_org(r.issuer_org);
+  p.set_subject(std::string(reinterpret_cast<const char*>(r.subject.data()), r.subject.size()));
+  for (const auto& c : r.consenters) p.add_consenters(c);
+  p.set_child_age_years(r.child_age_years);
+  for (const auto& x : r.purposes) p.add_purposes(x);
+  for (const auto& x : r.categories) p.add_categories(x);
+  for (const auto& x : r.recipient_roles) p.add_recipient_roles(x);
+  for (const auto& x : r.recipient_orgs) p.add_recipient_orgs(x);
+  p.set_valid_from_unix(r.valid_from.time_since_epoch().count());
+  p.set_valid_until_unix(r.valid_until.time_since_epoch().count());
+  p.set_recorded_by(r.recorded_by);
+  p.set_evidence_ref(r.evidence_ref);
+  p.set_signature(std::string(reinterpret_cast<const char*>(r.signature.data()), r.signature.size()));
+  return p;
+}
+
+absl::StatusOr<ConsentReceipt> FromProto(const v1::ConsentReceipt& p) {
+  ConsentReceipt r;
+  if (p.subject().size() != 32) return absl::InvalidArgumentError("consent receipt: subject: expected a 32-byte pseudonym");
+  if (!p.signature().empty() && p.signature().size() != 64) {
+    return absl::InvalidArgumentError("consent receipt: signature: expected 64 bytes");
+  }
+  r.receipt_id = p.receipt_id();
+  r.issuer_org = p.issuer_org();
+  std::copy(p.subject().begin(), p.subject().end(), r.subject.begin());
+  r.consenters.assign(p.consenters().begin(), p.consenters().end());
+  r.child_age_years = p.child_age_years();
+  r.purposes.assign(p.purposes().begin(), p.purposes().end());
+  r.categories.assign(p.categories().begin(), p.categories().end());
+  r.recipient_roles.assign(p.recipient_roles().begin(), p.recipient_roles().end());
+  r.recipient_orgs.assign(p.recipient_orgs().begin(), p.recipient_orgs().end());
+  r.valid_from = SystemTime(std::chrono::seconds(p.valid_from_unix()));
+  r.valid_until = SystemTime(std::chrono::seconds(p.valid_until_unix()));
+  r.recorded_by = p.recorded_by();
+  r.evidence_ref = p.evidence_ref();
+  std::copy(p.signature().begin(), p.signature().end(), r.signature.begin());
+  return r;
+}
+
+keys::DataKeyRef ConsentBook::SubjectKey(const std::array<uint8_t, 32>& subject) const {
+  return keys::DataKeyRef{keys::DataKeyKind::kSubject, keys_.SubjectHandle(subject)};
+}
+
+absl::StatusOr<v1::ConsentEntry> ConsentBook::Record(ConsentReceipt draft) {
+  draft.receipt_id = NewReceiptId();
+  draft.issuer_org = self_org_;
+  RETURN_IF_ERROR(Validate(draft));
+  Sign(draft, signer_);
+  v1::ConsentEntry entry;
+  *entry.mutable_receipt() = ToProto(draft);
+  const keys::DataKeyRef key = SubjectKey(draft.subject);
+  const std::vector<store::Record> records = {
+      {store::Family::kConsents, ReceiptKey(draft.receipt_id), key, entry.SerializeAsString(), std::nullopt},
+      {store::Family::kConsents, IndexPrefix(key) + draft.receipt_id, key, draft.receipt_id, std::nullopt}};
+  RETURN_IF_ERROR(store_.Write(records));
+  return entry;
+}
+
+absl::StatusOr<v1::ConsentEntry> ConsentBook::Show(const std::string& receipt_id) const {
+  if (!ValidId(receipt_id)) return absl::InvalidArgumentError("receipt_id: expected 32 lowercase hex digits");
+  auto bytes = store_.Get(store::Family::kConsents, ReceiptKey(receipt_id));
+  if (!bytes.ok()) {
+    if (bytes.status().code() == absl::StatusCode::kNotFound) return UnknownReceipt();  // absent or shredded
+    return bytes.status();
+  }
+  v1::ConsentEntry entry;
+  if (!entry.ParseFromString(*bytes)) return WithReason(absl::DataLossError("consents record does not parse"), "RECORD_CORRUPT");
+  return entry;
+}
+
+absl::StatusOr<v1::ConsentEntry> ConsentBook::Revoke(const std::string& receipt_id, const std::string& revoked_by) {
+  if (revoked_by.empty()) return absl::InvalidArgumentError("revoked_by: expected the pseudonymous id of the staff member");
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(v1::ConsentEntry entry, Show(receipt_id));
+  if (entry.revoked()) return entry;
+  entry.set_revoked(true);
+  entry.set_revoked_at_unix(clock_().time_since_epoch().count());
+  entry.set_revoked_by(revoked_by);
+  std::array<uint8_t, 32> subject{};
+  std::copy(entry.receipt().subject().begin(), entry.receipt().subject().end(), subject.begin());
+  RETURN_IF_ERROR(store_.Put(
+      {store::Family::kConsents, ReceiptKey(receipt_id), SubjectKey(subject), entry.SerializeAsString(), std::nullopt}));
+  return entry;
+}
+
+absl::StatusOr<std::vector<v1::ConsentEntry>> ConsentBook::List(const std::array<uint8_t, 32>& subject) const {
+  std::vector<std::string> ids;
+  absl::Status scan_error;
+  RETURN_IF_ERROR(store_.Scan(store::Family::kConsents, IndexPrefix(SubjectKey(subject)),
+                              [&](std::string_view, const absl::StatusOr<std::string>& id) {
+                                if (id.ok()) ids.push_back(*id);
+                              }));
+  std::vector<v1::ConsentEntry> out;
+  for (const auto& id : ids) {
+    auto entry = Show(id);
+    if (entry.ok()) out.push_back(*std::move(entry));
+  }
+  return out;
+}
+
+}  // namespace casenode::consent
