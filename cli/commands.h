@@ -4,6 +4,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "absl/status/statusor.h"
+
+#include "casenode/v1/types.pb.h"
 #include "cli/output.h"
 
 namespace casenode::cli {
@@ -13,6 +16,8 @@ void AddNodeCommands(CLI::App& app, const Globals& globals, int* exit_code);
 void AddKeysCommands(CLI::App& app, const Globals& globals, int* exit_code);
 void AddPolicyCommands(CLI::App& app, const Globals& globals, int* exit_code);
 void AddConsentCommands(CLI::App& app, const Globals& globals, int* exit_code);
+// A receipt from a JSON file: what `consent show -o json` prints, or a bare receipt.
+absl::StatusOr<v1::ConsentReceipt> ReadReceiptFile(const std::string& file);
 // `policy show` and `policy reload`, which ask the node (added under `policy`).
 void AddNodePolicyCommands(CLI::App& policy_cmd, const Globals& globals, int* exit_code);
 

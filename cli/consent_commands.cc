@@ -95,17 +95,26 @@ int Record(const Globals& g, const RecordArgs& a) {
   return kOk;
 }
 
-int Verify(const Globals& g, const std::string& file) {
+}  // namespace
+
+absl::StatusOr<v1::ConsentReceipt> ReadReceiptFile(const std::string& file) {
   auto text = ReadFile(file);
-  if (!text.ok()) return Fail(text.status());
+  if (!text.ok()) return text.status();
   // Accepts what `consent show -o json` prints, or a bare receipt.
-  v1::ConsentVerifyRequest req;
   v1::ConsentEntry entry;
-  if (google::protobuf::util::JsonStringToMessage(*text, &entry).ok() && entry.has_receipt()) {
-    *req.mutable_receipt() = entry.receipt();
-  } else if (!google::protobuf::util::JsonStringToMessage(*text, req.mutable_receipt()).ok()) {
-    return Fail(absl::InvalidArgumentError(file + ": expected a consent receipt or entry as JSON"));
-  }
+  if (google::protobuf::util::JsonStringToMessage(*text, &entry).ok() && entry.has_receipt()) return entry.receipt();
+  v1::ConsentReceipt receipt;
+  if (google::protobuf::util::JsonStringToMessage(*text, &receipt).ok()) return receipt;
+  return absl::InvalidArgumentError(file + ": expected a consent receipt or entry as JSON");
+}
+
+namespace {
+
+int Verify(const Globals& g, const std::string& file) {
+  auto receipt = ReadReceiptFile(file);
+  if (!receipt.ok()) return Fail(receipt.status());
+  v1::ConsentVerifyRequest req;
+  *req.mutable_receipt() = *receipt;
   v1::ConsentVerifyResponse r;
   grpc::Status s = CallLocal(g, &v1::Local::Stub::ConsentVerify, req, &r);
   if (!s.ok()) return Fail(s);

@@ -53,9 +53,14 @@ int Status(const Globals& g) {
   return reachable == static_cast<size_t>(r.peers_size()) ? kOk : kFailed;
 }
 
-int Ping(const Globals& g, const std::string& org) {
+int Ping(const Globals& g, const std::string& org, const std::vector<std::string>& consent_files) {
   v1::PingPeerRequest req;
   req.set_org(org);
+  for (const auto& f : consent_files) {
+    auto receipt = ReadReceiptFile(f);
+    if (!receipt.ok()) return Fail(receipt.status());
+    *req.add_consent_receipts() = *std::move(receipt);
+  }
   v1::PeerReachability r;
   grpc::Status s = CallLocal(g, &v1::Local::Stub::PingPeer, req, &r);
   if (!s.ok()) return Fail(s);
@@ -161,8 +166,10 @@ void AddNodeCommands(CLI::App& app, const Globals& g, int* exit_code) {
 
   CLI::App* ping = node->add_subcommand("ping", "Ping one peer through the Peer service (mTLS)");
   static std::string org;
+  static std::vector<std::string> consent_files;
   ping->add_option("ORG", org, "Organisation id of the peer, as in the manifest")->required();
-  ping->callback([&g, exit_code] { *exit_code = Ping(g, org); });
+  ping->add_option("--consent", consent_files, "Attach a consent receipt (JSON file), repeatable");
+  ping->callback([&g, exit_code] { *exit_code = Ping(g, org, consent_files); });
 
   node->add_subcommand("reload", "Reload the network manifest (as SIGHUP does); keeps the old one on error")
       ->callback([&g, exit_code] { *exit_code = Reload(g); });

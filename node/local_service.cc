@@ -40,7 +40,9 @@ grpc::Status LocalService::PingPeer(grpc::ServerContext* context, const v1::Ping
                                           manifest->version)),
         "UNKNOWN_ORG"));
   }
-  *response = peers_.Ping(*peer, TraceIdFrom(*context));
+  const std::vector<v1::ConsentReceipt> receipts(request->consent_receipts().begin(),
+                                                 request->consent_receipts().end());
+  *response = peers_.Ping(*peer, TraceIdFrom(*context), receipts);
   return grpc::Status::OK;
 }
 
@@ -104,11 +106,12 @@ grpc::Status LocalService::ConsentShow(grpc::ServerContext*, const v1::ConsentSh
   return grpc::Status::OK;
 }
 
-grpc::Status LocalService::ConsentVerify(grpc::ServerContext*, const v1::ConsentVerifyRequest* request,
+grpc::Status LocalService::ConsentVerify(grpc::ServerContext* context, const v1::ConsentVerifyRequest* request,
                                          v1::ConsentVerifyResponse* response) {
   auto receipt = consent::FromProto(request->receipt());
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  const policy::ConsentStatus status = verifier_.Verify(*receipt, *network_.manifest());
+  const policy::ConsentStatus status =
+      verifier_.Verify(*receipt, *network_.manifest(), gate_.policy()->consent_settings(), NestedDeadline(*context));
   response->set_status(std::string(policy::ConsentStatusName(status)));
   return grpc::Status::OK;
 }

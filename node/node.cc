@@ -98,13 +98,13 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
       store_(std::move(store)),
       decisions_(std::make_unique<DecisionLog>(*store_)),
       consents_(*store_, *key_store_, signing_key_, config_.org, clock),
-      gate_(*network_, *decisions_, std::move(policy)),
       peers_(*network_, tls_, config_.peer_timeout, config_.max_message_bytes),
       consent_verifier_(consents_, config_.org,
-                        [this](const keys::ManifestNode& issuer, const std::string& id) {
-                          return peers_.ConsentStatus(issuer, id);
+                        [this](const keys::ManifestNode& issuer, const std::string& id, consent::Deadline deadline) {
+                          return peers_.ConsentStatus(issuer, id, deadline);
                         },
                         clock),
+      gate_(*network_, *decisions_, consent_verifier_, std::move(policy)),
       peer_service_(*network_, gate_, consents_),
       local_service_(*network_, peers_, *key_store_, *store_, gate_, consents_, consent_verifier_,
                      config_.policy_local, [this] { return Reload(); }) {}

@@ -58,9 +58,9 @@ class Node {
   std::unique_ptr<store::Store> store_;  // declared after key_store_: closed before it
   std::unique_ptr<DecisionLog> decisions_;  // declared after store_: flushed before it closes
   consent::ConsentBook consents_;
-  PeerGate gate_;
   PeerClient peers_;
   consent::ConsentVerifier consent_verifier_;
+  PeerGate gate_;
   PeerService peer_service_;
   LocalService local_service_;
   std::unique_ptr<grpc::Server> peer_server_;

@@ -51,14 +51,15 @@ v1::Peer::Stub* PeerClient::Stub(const keys::ManifestNode& peer) {
   return slot.second.get();
 }
 
-v1::PeerReachability PeerClient::Ping(const keys::ManifestNode& peer, const std::string& trace_id) {
-  return PingAll(trace_id, {&peer}).front();
+v1::PeerReachability PeerClient::Ping(const keys::ManifestNode& peer, const std::string& trace_id,
+                                      const std::vector<v1::ConsentReceipt>& receipts) {
+  return PingAll(trace_id, {&peer}, receipts).front();
 }
 
-absl::StatusOr<v1::ConsentStatusResponse::State> PeerClient::ConsentStatus(const keys::ManifestNode& issuer,
-                                                                           const std::string& receipt_id) {
+absl::StatusOr<v1::ConsentStatusResponse::State> PeerClient::ConsentStatus(
+    const keys::ManifestNode& issuer, const std::string& receipt_id, std::chrono::system_clock::time_point deadline) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
+  ctx.set_deadline(std::min(deadline, std::chrono::system_clock::now() + timeout_));
   ctx.AddMetadata(kTraceparentHeader, NewTraceparent());
   v1::ConsentStatusRequest req;
   req.set_receipt_id(receipt_id);
@@ -74,11 +75,18 @@ std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_i
   for (const auto& n : manifest->nodes) {
     if (n.org != network_.self_org()) peers.push_back(&n);
   }
-  return PingAll(trace_id, peers);
+  return PingAll(trace_id, peers, {});
 }
 
 std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_id,
-                                                      const std::vector<const keys::ManifestNode*>& peers) {
+                                                      const std::vector<const keys::ManifestNode*>& peers,
+                                                      const std::vector<v1::ConsentReceipt>& receipts) {
+  std::string consent_header;
+  if (!receipts.empty()) {
+    v1::ConsentReceiptList list;
+    for (const auto& r : receipts) *list.add_receipts() = r;
+    consent_header = list.SerializeAsString();
+  }
   struct Pending {
     grpc::ClientContext context;
     v1::PingRequest request;
@@ -96,6 +104,7 @@ std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_i
     auto p = std::make_unique<Pending>();
     p->context.set_deadline(std::chrono::system_clock::now() + timeout_);
     p->context.AddMetadata(kTraceparentHeader, NewTraceparent(trace_id));
+    if (!consent_header.empty()) p->context.AddMetadata(kConsentHeader, consent_header);
     p->request.set_manifest_version(version);
     p->start = std::chrono::steady_clock::now();
     Pending* raw = p.get();

@@ -40,18 +40,23 @@ class PeerClient {
   PeerClient(const Network& network, const TlsMaterial& tls, std::chrono::milliseconds timeout,
              int max_message_bytes);
 
-  // Pings one peer. Never fails: an unreachable peer is a result.
-  v1::PeerReachability Ping(const keys::ManifestNode& peer, const std::string& trace_id);
+  // Pings one peer, with consent receipts attached if any. Never fails: an
+  // unreachable or refusing peer is a result.
+  v1::PeerReachability Ping(const keys::ManifestNode& peer, const std::string& trace_id,
+                            const std::vector<v1::ConsentReceipt>& receipts = {});
   // Pings every other node of the manifest in parallel.
   std::vector<v1::PeerReachability> PingAll(const std::string& trace_id);
-  // Asks a receipt's issuer whether it stands. An error if the issuer cannot be reached or refuses.
+  // Asks a receipt's issuer whether it stands, by `deadline` at the latest
+  // (and within the configured timeout). An error if it cannot be reached or refuses.
   absl::StatusOr<v1::ConsentStatusResponse::State> ConsentStatus(const keys::ManifestNode& issuer,
-                                                                 const std::string& receipt_id);
+                                                                 const std::string& receipt_id,
+                                                                 std::chrono::system_clock::time_point deadline);
 
  private:
   v1::Peer::Stub* Stub(const keys::ManifestNode& peer);
   std::vector<v1::PeerReachability> PingAll(const std::string& trace_id,
-                                            const std::vector<const keys::ManifestNode*>& peers);
+                                            const std::vector<const keys::ManifestNode*>& peers,
+                                            const std::vector<v1::ConsentReceipt>& receipts);
 
   const Network& network_;
   const std::shared_ptr<grpc::ChannelCredentials> creds_;

@@ -40,6 +40,13 @@ std::string TraceIdOf(std::string_view tp) {
   return std::string(id);
 }
 
+std::chrono::system_clock::time_point NestedDeadline(const grpc::ServerContext& context) {
+  const auto now = std::chrono::system_clock::now();
+  const auto left = context.deadline() - now;
+  const auto cap = std::chrono::seconds(30);  // no deadline from the caller: still bounded
+  return now + std::chrono::duration_cast<std::chrono::system_clock::duration>(std::min<std::chrono::system_clock::duration>(left, cap) / 2);
+}
+
 void PeerGate::SetPolicy(std::shared_ptr<const policy::Policy> policy) {
   std::lock_guard<std::mutex> lock(mu_);
   policy_ = std::move(policy);
@@ -53,6 +60,7 @@ std::shared_ptr<const policy::Policy> PeerGate::policy() const {
 absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, std::string_view method,
                                           const PeerCallFacts& facts) {
   ASSIGN_OR_RETURN(PeerCall call, Authenticate(context));
+  const std::shared_ptr<const policy::Policy> policy_now = policy();  // one version for the whole call
   policy::Request req;
   req.requester_org = call.caller.org;
   req.requester_role = std::string(keys::RoleName(call.caller.role));
@@ -61,10 +69,27 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
   req.categories = facts.categories;
   req.legal_basis = facts.legal_basis;
   req.consents = facts.consents;
+  const auto& md = context.client_metadata();
+  if (auto it = md.find(kConsentHeader); it != md.end()) {
+    v1::ConsentReceiptList list;
+    if (!list.ParseFromArray(it->second.data(), static_cast<int>(it->second.size())) ||
+        list.receipts_size() > kMaxReceiptsPerCall) {
+      return WithReason(absl::InvalidArgumentError(StrCat(kConsentHeader, ": expected at most ", kMaxReceiptsPerCall,
+                                                          " consent receipts")),
+                        "MALFORMED_CONSENT_RECEIPT");
+    }
+    const auto manifest = network_.manifest();
+    for (const auto& proto : list.receipts()) {
+      auto receipt = consent::FromProto(proto);
+      if (!receipt.ok()) return WithReason(receipt.status(), "MALFORMED_CONSENT_RECEIPT");
+      req.consents.push_back(consent::ToFact(
+          *receipt, verifier_.Verify(*receipt, *manifest, policy_now->consent_settings(), NestedDeadline(context))));
+    }
+  }
   req.case_member = facts.case_member;
   req.case_active = facts.case_active;
   req.within_retention = facts.within_retention;
-  call.decision = policy()->Evaluate(req);
+  call.decision = policy_now->Evaluate(req);
   if (call.decision.allowed() && call.decision.rate_limit_per_minute > 0 &&
       !limiter_.Allow(call.caller.org, call.decision.rule_id, call.decision.rate_limit_per_minute)) {
     call.decision.effect = policy::Effect::kDeny;

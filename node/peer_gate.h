@@ -3,9 +3,11 @@
 // 1. Authenticates: the caller's verified client certificate is mapped to its
 //    manifest entry; its organisation and role come from there, never from
 //    the request.
-// 2. Decides: the policy in force evaluates the call (action, purpose, data
-//    categories, legal basis, consent facts, case facts); a rule's rate limit
-//    is enforced per caller.
+// 2. Decides: consent receipts attached as metadata (kConsentHeader) are
+//    verified (signature, validity, age rule, revocation at the issuer); the
+//    policy in force evaluates the call (action, purpose, data categories,
+//    legal basis, consent facts, case facts); a rule's rate limit is enforced
+//    per caller.
 // 3. Records: every decision goes to the DecisionLog (store family
 //    "decisions"). A decision about personal data is durable before the
 //    answer; if it cannot be written the call fails (UNAVAILABLE) and the
@@ -26,6 +28,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "node/consent/verifier.h"
 #include "node/decision_log.h"
 #include "node/log.h"
 #include "node/network.h"
@@ -57,8 +60,9 @@ struct PeerCall {
 
 class PeerGate {
  public:
-  PeerGate(const Network& network, DecisionLog& decisions, std::shared_ptr<const policy::Policy> policy)
-      : network_(network), decisions_(decisions), policy_(std::move(policy)) {}
+  PeerGate(const Network& network, DecisionLog& decisions, const consent::ConsentVerifier& verifier,
+           std::shared_ptr<const policy::Policy> policy)
+      : network_(network), decisions_(decisions), verifier_(verifier), policy_(std::move(policy)) {}
 
   // Authenticates, decides and records, then runs
   // `handler(const PeerCall&) -> absl::Status` if the call is allowed.
@@ -86,6 +90,7 @@ class PeerGate {
 
   const Network& network_;
   DecisionLog& decisions_;
+  const consent::ConsentVerifier& verifier_;
   RateLimiter limiter_;
   mutable std::mutex mu_;
   std::shared_ptr<const policy::Policy> policy_;
@@ -93,6 +98,13 @@ class PeerGate {
 
 // W3C trace context: "00-<32 hex trace id>-<16 hex span id>-<2 hex flags>".
 inline constexpr char kTraceparentHeader[] = "traceparent";
+// Serialized casenode.v1.ConsentReceiptList.
+inline constexpr char kConsentHeader[] = "casenode-consent-bin";
+inline constexpr int kMaxReceiptsPerCall = 16;
+
+// The deadline for a call made while answering `context`: half of what the
+// caller has left, so the answer still reaches it in time.
+std::chrono::system_clock::time_point NestedDeadline(const grpc::ServerContext& context);
 std::string NewTraceparent(std::string_view trace_id = {});
 // The trace id of a traceparent value, or "" if malformed.
 std::string TraceIdOf(std::string_view traceparent);

@@ -134,6 +134,7 @@ bool ValidId(std::string_view id) {
 
 struct Policy::Compiled {
   std::string name;
+  ConsentSettings consent;
   Vocab vocab;
   std::vector<Rule> rules;  // sorted by id
   std::unordered_map<uint64_t, std::vector<uint32_t>> index;  // (action, purpose) -> deny rules, then allow rules
@@ -159,6 +160,24 @@ absl::Status ParseVocabulary(const FileReader& r, const toml::table& t, Vocab* v
       }
       v->names[k].push_back(n);
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseConsentSettings(const FileReader& r, const toml::table& t, ConsentSettings* out) {
+  RETURN_IF_ERROR(CheckKeys(r, t, "[consent] ", {"status_cache_seconds", "on_issuer_unreachable"}));
+  if (const toml::node* n = t.get("status_cache_seconds")) {
+    if (!n->is_integer() || n->as_integer()->get() < 0 || n->as_integer()->get() > 86400) {
+      return r.Error(n, "[consent] status_cache_seconds: expected an integer from 0 to 86400");
+    }
+    out->status_cache_seconds = static_cast<uint32_t>(n->as_integer()->get());
+  }
+  if (const toml::node* n = t.get("on_issuer_unreachable")) {
+    const std::string v = n->is_string() ? std::string(n->as_string()->get()) : "";
+    if (v != "deny" && v != "allow_stale") {
+      return r.Error(n, "[consent] on_issuer_unreachable: expected \"deny\" or \"allow_stale\"");
+    }
+    out->allow_stale = v == "allow_stale";
   }
   return absl::OkStatus();
 }
@@ -248,6 +267,8 @@ std::string CanonicalText(const Policy::Compiled& c) {
     std::sort(names.begin(), names.end());
     out += StrCat("vocabulary ", kKindKey[k], "=", Join(names), "\n");
   }
+  out += StrCat("consent status_cache_seconds=", c.consent.status_cache_seconds,
+                " on_issuer_unreachable=", c.consent.allow_stale ? "allow_stale" : "deny", "\n");
   for (const Rule& r : c.rules) {
     out += StrCat("rule id=", r.id, " effect=", r.effect == Effect::kAllow ? "allow" : "deny", " local=", r.local ? 1 : 0,
                   " roles=", Join(r.lists[kRoles]), " orgs=", Join(r.orgs), " actions=", Join(r.lists[kActions]),
@@ -273,12 +294,21 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
   };
   std::vector<Parsed> parsed;
   const Source* vocab_source = nullptr;
+  const Source* consent_source = nullptr;
   for (bool is_local : {false, true}) {
     for (const Source& src : is_local ? local : network) {
       FileReader r(src);
       ASSIGN_OR_RETURN(toml::table t, r.Parse());
       RETURN_IF_ERROR(CheckKeys(r, t, "", is_local ? std::initializer_list<std::string_view>{"policy", "rule"}
-                                                   : std::initializer_list<std::string_view>{"policy", "vocabulary", "rule"}));
+                                                   : std::initializer_list<std::string_view>{"policy", "vocabulary",
+                                                                                             "consent", "rule"}));
+      if (const toml::table* consent = t["consent"].as_table()) {
+        if (consent_source != nullptr) {
+          return r.Error(consent, StrCat("[consent] is already declared in ", consent_source->name));
+        }
+        RETURN_IF_ERROR(ParseConsentSettings(r, *consent, &c->consent));
+        consent_source = &src;
+      }
       if (const toml::table* v = t["vocabulary"].as_table()) {
         if (vocab_source != nullptr) {
           return r.Error(v, StrCat("[vocabulary] is already declared in ", vocab_source->name));
@@ -355,6 +385,7 @@ const std::string& Policy::hash() const { return c_->hash; }
 std::string Policy::CanonicalText() const { return c_->canonical; }
 size_t Policy::rule_count() const { return c_->rules.size(); }
 const std::string& Policy::name() const { return c_->name; }
+const ConsentSettings& Policy::consent_settings() const { return c_->consent; }
 
 namespace {
 

@@ -38,6 +38,14 @@ struct RuleTrace {
   std::string why;
 };
 
+// How responders treat the revocation check of a consent receipt, from the
+// network policy's [consent] table.
+struct ConsentSettings {
+  uint32_t status_cache_seconds = 60;  // how long an issuer's answer is reused
+  bool allow_stale = false;            // on_issuer_unreachable = "allow_stale": reuse an older answer
+  bool operator==(const ConsentSettings&) const = default;
+};
+
 struct Explanation {
   Decision decision;
   std::vector<RuleTrace> rules;  // every rule, in id order
@@ -63,6 +71,7 @@ class Policy {
   std::string CanonicalText() const;
   size_t rule_count() const;
   const std::string& name() const;
+  const ConsentSettings& consent_settings() const;
 
   struct Compiled;  // internal
 

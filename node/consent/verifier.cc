@@ -2,7 +2,30 @@
 
 namespace casenode::consent {
 
-policy::ConsentStatus ConsentVerifier::Verify(const ConsentReceipt& receipt, const keys::Manifest& manifest) const {
+absl::StatusOr<v1::ConsentStatusResponse::State> ConsentVerifier::IssuerState(
+    const keys::ManifestNode& issuer, const std::string& receipt_id, const policy::ConsentSettings& settings,
+    Deadline deadline) const {
+  const auto now = std::chrono::steady_clock::now();
+  const auto ttl = std::chrono::seconds(settings.status_cache_seconds);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(receipt_id);
+    if (it != cache_.end() && now - it->second.at < ttl) return it->second.state;
+  }
+  auto state = query_(issuer, receipt_id, deadline);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state.ok()) {
+    if (cache_.size() >= 100000) cache_.clear();  // bounded; answers are cheap to fetch again
+    cache_[receipt_id] = Cached{*state, now};
+    return state;
+  }
+  auto it = cache_.find(receipt_id);
+  if (settings.allow_stale && it != cache_.end()) return it->second.state;
+  return state;
+}
+
+policy::ConsentStatus ConsentVerifier::Verify(const ConsentReceipt& receipt, const keys::Manifest& manifest,
+                                              const policy::ConsentSettings& settings, Deadline deadline) const {
   const keys::ManifestNode* issuer = manifest.FindOrg(receipt.issuer_org);
   if (issuer == nullptr) return policy::ConsentStatus::kUnknownIssuer;
   const policy::ConsentStatus local = consent::Verify(receipt, issuer->signing_key, clock_());
@@ -18,7 +41,7 @@ policy::ConsentStatus ConsentVerifier::Verify(const ConsentReceipt& receipt, con
       state = entry.status();
     }
   } else {
-    state = query_(*issuer, receipt.receipt_id);
+    state = IssuerState(*issuer, receipt.receipt_id, settings, deadline);
   }
   if (!state.ok()) return policy::ConsentStatus::kIssuerUnreachable;
   switch (*state) {

@@ -3,33 +3,54 @@
 // Checks, in order: the issuer is in the manifest (else unknown_issuer); the
 // signature verifies with the issuer's manifest key (else forged); the
 // validity window and the age rule; then asks the issuer (Peer
-// ConsentStatus) whether it was revoked. An issuer that cannot be reached
-// gives issuer_unreachable, which the policy treats as a denial: fail closed.
-// This node answers for its own receipts without a network call. Thread-safe.
+// ConsentStatus) whether it was revoked. An issuer's answer is reused for the
+// policy's consent.status_cache_seconds. An issuer that cannot be reached
+// gives issuer_unreachable, which the policy denies (fail closed), unless the
+// policy says on_issuer_unreachable = "allow_stale" and an older answer is
+// cached. This node answers for its own receipts without a network call.
+// Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <mutex>
+#include <unordered_map>
 
 #include "base/time.h"
 #include "casenode/v1/peer.pb.h"
 #include "keys/manifest.h"
 #include "node/consent/consent_book.h"
 #include "node/consent/receipt.h"
+#include "policy/policy.h"
 
 namespace casenode::consent {
 
-// Asks `issuer` for the state of a receipt; an error if it cannot be reached.
-using StatusQuery = std::function<absl::StatusOr<v1::ConsentStatusResponse::State>(const keys::ManifestNode& issuer,
-                                                                                    const std::string& receipt_id)>;
+// Asks `issuer` for the state of a receipt by `deadline`; an error if it cannot be reached.
+using Deadline = std::chrono::system_clock::time_point;
+using StatusQuery = std::function<absl::StatusOr<v1::ConsentStatusResponse::State>(
+    const keys::ManifestNode& issuer, const std::string& receipt_id, Deadline deadline)>;
 
 class ConsentVerifier {
  public:
   ConsentVerifier(const ConsentBook& own, std::string self_org, StatusQuery query, Clock clock)
       : own_(own), self_org_(std::move(self_org)), query_(std::move(query)), clock_(std::move(clock)) {}
 
-  policy::ConsentStatus Verify(const ConsentReceipt& receipt, const keys::Manifest& manifest) const;
+  // `deadline` bounds the call to the issuer: pass less than what is left of
+  // the call being answered, so the answer is not too late.
+  policy::ConsentStatus Verify(const ConsentReceipt& receipt, const keys::Manifest& manifest,
+                               const policy::ConsentSettings& settings, Deadline deadline) const;
 
  private:
+  absl::StatusOr<v1::ConsentStatusResponse::State> IssuerState(const keys::ManifestNode& issuer,
+                                                               const std::string& receipt_id,
+                                                               const policy::ConsentSettings& settings,
+                                                               Deadline deadline) const;
+  struct Cached {
+    v1::ConsentStatusResponse::State state;
+    std::chrono::steady_clock::time_point at;
+  };
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, Cached> cache_;  // receipt id -> the issuer's last answer
   const ConsentBook& own_;
   const std::string self_org_;
   const StatusQuery query_;

@@ -85,9 +85,16 @@ int main(int argc, char** argv) {
   auto policy = policy::Policy::Load(CASENODE_SOURCE_DIR "/policy/network");
   if (!key_store.ok() || !store.ok() || !policy.ok()) return 1;
   node::DecisionLog decisions(**store);
-  node::PeerGate gate(**network, decisions, *policy);
   const keys::SigningKey signer = keys::SigningKey::Generate();
   consent::ConsentBook consents(**store, **key_store, signer, "gemeente", SystemNow);
+  consent::ConsentVerifier verifier(
+      consents, "gemeente",
+      [](const keys::ManifestNode&, const std::string&,
+         consent::Deadline) -> absl::StatusOr<v1::ConsentStatusResponse::State> {
+        return absl::UnavailableError("no receipts in this benchmark");
+      },
+      SystemNow);
+  node::PeerGate gate(**network, decisions, verifier, *policy);
   node::PeerService peer_service(**network, gate, consents);
   EchoService echo_service;
   grpc::ServerBuilder builder;

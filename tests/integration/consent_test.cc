@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 
 #include "base/file.h"
@@ -19,11 +20,30 @@ namespace {
 const std::string kSubjectHex = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
 
 std::vector<std::string> RecordArgs(const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"consent", "record", "--subject", kSubjectHex, "--purpose", "casusoverleg",
-                                   "--category", "zorg", "--recipient-role", "gemeente", "--recorded-by", "staff-7f3a",
+  std::vector<std::string> args = {"consent", "record", "--subject", kSubjectHex, "--category", "zorg",
+                                   "--recipient-role", "gemeente", "--recorded-by", "staff-7f3a",
                                    "--evidence", "DMS-2026-0042"};
   args.insert(args.end(), extra.begin(), extra.end());
+  if (std::find(extra.begin(), extra.end(), "--purpose") == extra.end()) {
+    args.insert(args.end(), {"--purpose", "casusoverleg"});
+  }
   return args;
+}
+
+// A copy of the default network policy with `edit` applied to one file.
+std::string PolicyVariant(const TempDir& tmp, const std::string& file, const std::string& from, const std::string& to) {
+  const std::string dir = tmp.path("policy");
+  std::filesystem::create_directories(dir);
+  for (const auto& e : std::filesystem::directory_iterator(CASENODE_SOURCE_DIR "/policy/network")) {
+    if (e.path().extension() != ".toml") continue;
+    std::string text = *ReadFile(e.path().string());
+    if (e.path().filename() == file) {
+      REQUIRE(text.find(from) != std::string::npos);
+      text.replace(text.find(from), from.size(), to);
+    }
+    REQUIRE(WriteFileAtomic(dir + "/" + e.path().filename().string(), text, 0644).ok());
+  }
+  return dir;
 }
 
 // Records at jeugdhulp and returns the file that `consent show -o json` wrote.
@@ -47,7 +67,10 @@ std::string VerifyAt(const LocalNetwork& net, const std::string& org, const std:
 
 TEST_CASE("consent receipts verify at another node: valid, forged, expired, age rule, revoked, unreachable",
           "[integration][consent]") {
-  LocalNetwork net({"jeugdhulp", "gemeente"});
+  TempDir tmp;  // a network that reuses no issuer answer: revocation is seen at once
+  const std::string policy = PolicyVariant(tmp, "00-vocabulary.toml", "status_cache_seconds = 60",
+                                           "status_cache_seconds = 0");
+  LocalNetwork net({"jeugdhulp", "gemeente"}, {"--policy", policy});
   net.StartAll();
   int code = -1;
 
@@ -86,6 +109,80 @@ TEST_CASE("consent receipts verify at another node: valid, forged, expired, age 
   REQUIRE(net.process("jeugdhulp").Wait(std::chrono::seconds(15)) == 0);
   REQUIRE(VerifyAt(net, "gemeente", another, &code) == "issuer_unreachable");
   REQUIRE(code == 3);
+}
+
+TEST_CASE("an issuer's answer is reused for the policy's cache time, and stale answers only if the policy allows",
+          "[integration][consent]") {
+  TempDir tmp;
+  const std::string policy = PolicyVariant(tmp, "00-vocabulary.toml", "on_issuer_unreachable = \"deny\"",
+                                           "on_issuer_unreachable = \"allow_stale\"");
+  LocalNetwork net({"jeugdhulp", "gemeente"}, {"--policy", policy});
+  net.StartAll();
+  int code = -1;
+  const std::string receipt = Record(net, {"--consenter", "child", "--age", "16"}, "cached");
+  REQUIRE(VerifyAt(net, "gemeente", receipt, &code) == "valid");
+  const std::string id = nlohmann::json::parse(*ReadFile(receipt))["receipt"]["receipt_id"];
+  REQUIRE(net.Casectl("jeugdhulp", {"consent", "revoke", id, "--revoked-by", "staff-7f3a"}).exit_code == 0);
+  // Within status_cache_seconds (60) the cached answer stands: the documented bound.
+  REQUIRE(VerifyAt(net, "gemeente", receipt, &code) == "valid");
+  // With the issuer gone, this policy allows the stale answer instead of failing closed.
+  net.process("jeugdhulp").Signal(SIGTERM);
+  REQUIRE(net.process("jeugdhulp").Wait(std::chrono::seconds(15)) == 0);
+  REQUIRE(VerifyAt(net, "gemeente", receipt, &code) == "valid");
+}
+
+TEST_CASE("a real node decides a Peer call on the consent receipts attached to it", "[integration][consent]") {
+  // A network whose ping rule requires consent, so a ping carries the consent machinery end to end.
+  TempDir tmp;
+  const std::string policy = PolicyVariant(
+      tmp, "10-netwerk.toml", "actions = [\"node.ping\"]\npurposes = [\"netwerkbeheer\"]\n",
+      "actions = [\"node.ping\"]\npurposes = [\"netwerkbeheer\"]\nconsent = \"required\"\n");
+  std::string vocab_dir = policy;  // same directory; also reuse no issuer answer
+  {
+    std::string text = *ReadFile(vocab_dir + "/00-vocabulary.toml");
+    text.replace(text.find("status_cache_seconds = 60"), 25, "status_cache_seconds = 0");
+    REQUIRE(WriteFileAtomic(vocab_dir + "/00-vocabulary.toml", text, 0644).ok());
+  }
+  LocalNetwork net({"school", "jeugdhulp", "gemeente"}, {"--policy", policy});
+  for (const std::string org : {"gemeente", "jeugdhulp", "school"}) net.Start(org);  // responders first
+
+  auto ping = [&](const std::vector<std::string>& receipts) {
+    std::vector<std::string> args = {"node", "ping", "gemeente"};
+    for (const auto& r : receipts) args.insert(args.end(), {"--consent", r});
+    return net.CasectlJson("school", args);
+  };
+  REQUIRE(ping({})["error"] == "PERMISSION_DENIED: CONSENT_MISSING");
+
+  const std::vector<std::string> scope = {"--purpose", "netwerkbeheer", "--recipient-role", "school"};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.end(), scope.begin(), scope.end());
+    return extra;
+  };
+  const std::string valid = Record(net, with({"--consenter", "child", "--age", "16"}), "ping-valid");
+  REQUIRE(ping({valid})["reachable"] == true);
+
+  const std::string expired = Record(net, with({"--consenter", "child", "--age", "16", "--valid-from",
+                                                "2020-01-01T00:00:00Z", "--valid-until", "2021-01-01T00:00:00Z"}),
+                                     "ping-expired");
+  REQUIRE(ping({expired})["error"] == "PERMISSION_DENIED: CONSENT_EXPIRED");
+
+  const std::string other_purpose = Record(net, {"--consenter", "child", "--age", "16"}, "ping-scope");
+  REQUIRE(ping({other_purpose})["error"] == "PERMISSION_DENIED: CONSENT_OUT_OF_SCOPE");
+
+  const std::string id = nlohmann::json::parse(*ReadFile(valid))["receipt"]["receipt_id"];
+  REQUIRE(net.Casectl("jeugdhulp", {"consent", "revoke", id, "--revoked-by", "staff-7f3a"}).exit_code == 0);
+  REQUIRE(ping({valid})["error"] == "PERMISSION_DENIED: CONSENT_REVOKED");
+
+  std::string forged = *ReadFile(valid);
+  forged.replace(forged.find("\"netwerkbeheer\""), 15, "\"casusoverleg\"");
+  REQUIRE(WriteFileAtomic(net.dir() + "/ping-forged.json", forged, 0600).ok());
+  REQUIRE(ping({net.dir() + "/ping-forged.json"})["error"] == "PERMISSION_DENIED: CONSENT_FORGED");
+
+  // An issuer that cannot be reached: fail closed.
+  const std::string fresh = Record(net, with({"--consenter", "child", "--age", "16"}), "ping-fresh");
+  net.process("jeugdhulp").Signal(SIGSTOP);
+  REQUIRE(ping({fresh})["error"] == "PERMISSION_DENIED: CONSENT_ISSUER_UNREACHABLE");
+  net.process("jeugdhulp").Signal(SIGCONT);
 }
 
 TEST_CASE("consent records reveal no pseudonym, staff content or evidence in files or logs", "[integration][consent][canary]") {

@@ -192,12 +192,26 @@ TEST_CASE("the canonical policy text is pinned", "[policy][golden]") {
           "vocabulary purposes=casusoverleg,vroegsignalering\n"
           "vocabulary categories=signaal,zorg\n"
           "vocabulary legal_bases=consent,public_task\n"
+          "consent status_cache_seconds=60 on_issuer_unreachable=deny\n"
           "rule id=lookup effect=allow local=0 roles=gemeente,school orgs= actions=signal.lookup "
           "purposes=vroegsignalering categories=signaal legal_bases=public_task consent=not_required conditions= "
           "rate_limit_per_minute=60\n"
           "rule id=read-zorg effect=allow local=0 roles=gemeente orgs= actions=case.read purposes=casusoverleg "
           "categories=zorg legal_bases=consent consent=not_required conditions=case_member rate_limit_per_minute=0\n");
-  REQUIRE((*p)->hash() == "4a8272f5dea5d5e23a9c5c6ce88cb5c6090313c90218542c9e9e5df148755f25");
+  REQUIRE((*p)->hash() == "7bb0576eaad1b3770b6fa3b2d6d63c3c8a40800b4861711c71e1531a029330e6");
+}
+
+TEST_CASE("consent settings come from the network policy and are part of its hash", "[policy]") {
+  auto defaults = Policy::FromSources({kVocab, kRules});
+  REQUIRE((*defaults)->consent_settings() == ConsentSettings{60, false});
+  const Source settings{"consent.toml", "[consent]\nstatus_cache_seconds = 5\non_issuer_unreachable = \"allow_stale\"\n"};
+  auto custom = Policy::FromSources({kVocab, kRules, settings});
+  REQUIRE(custom.ok());
+  REQUIRE((*custom)->consent_settings() == ConsentSettings{5, true});
+  REQUIRE((*custom)->hash() != (*defaults)->hash());
+  CHECK(LoadError({kVocab, kRules, Source{"c.toml", "[consent]\non_issuer_unreachable = \"shrug\"\n"}})
+            .find("c.toml:2: [consent] on_issuer_unreachable") == 0);
+  CHECK(LoadError({kVocab, kRules}, {settings}).find("unknown key \"consent\"") != std::string::npos);
 }
 
 TEST_CASE("a local rule that would widen access is rejected naming file and line", "[policy]") {
