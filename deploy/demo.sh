@@ -44,6 +44,18 @@ cat > "$dir/request.json" <<'JSON'
 JSON
 "$casectl" policy explain "$dir/request.json" --policy "$dir/network/policy" | head -1
 
+say "Consent: jeugdhulp records a parent's and child's consent; the gemeente verifies it with jeugdhulp"
+subject=c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00   # the child's network pseudonym
+"$casectl" --socket "$dir/jeugdhulp/local.sock" -o json consent record --subject "$subject" \
+  --consenter parent --consenter child --age 13 --purpose casusoverleg --category zorg \
+  --recipient-role gemeente --recorded-by staff-7f3a --evidence DMS-2026-0042 > "$dir/receipt.json"
+receipt_id=$(sed -n 's/.*"receipt_id": "\([0-9a-f]*\)".*/\1/p' "$dir/receipt.json")
+"$casectl" --socket "$dir/jeugdhulp/local.sock" consent show "$receipt_id"
+"$casectl" --socket "$dir/gemeente/local.sock" consent verify "$dir/receipt.json" || true
+echo "The parents withdraw their consent; after the cache time in the policy every verifier sees it:"
+"$casectl" --socket "$dir/jeugdhulp/local.sock" consent revoke "$receipt_id" --revoked-by staff-7f3a | head -1
+"$casectl" --socket "$dir/jeugdhulp/local.sock" consent verify "$dir/receipt.json" || true
+
 say "The operator removes politie from the network (manifest version 2); the others reload"
 "$casectl" network remove "$dir" politie
 for org in school jeugdhulp gemeente auditor; do
