@@ -3,21 +3,15 @@
 namespace casenode::node {
 namespace {
 
-PeerCallFacts PingFacts() {
+// Calls whose action and purpose are fixed by the method and carry no personal data.
+PeerCallFacts FixedFacts(std::string action, std::string purpose) {
   PeerCallFacts facts;
-  facts.action = "node.ping";
-  facts.purpose = "netwerkbeheer";
+  facts.action = std::move(action);
+  facts.purpose = std::move(purpose);
   return facts;
 }
-const PeerCallFacts kPingFacts = PingFacts();
-
-PeerCallFacts ConsentStatusFacts() {
-  PeerCallFacts facts;
-  facts.action = "consent.status";
-  facts.purpose = "netwerkbeheer";
-  return facts;
-}
-const PeerCallFacts kConsentStatusFacts = ConsentStatusFacts();
+const PeerCallFacts kPingFacts = FixedFacts("node.ping", "netwerkbeheer");
+const PeerCallFacts kConsentStatusFacts = FixedFacts("consent.status", "netwerkbeheer");
 
 }  // namespace
 
