@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs every dependency, builds with warnings as errors and runs the whole
-# test suite with CTest: the libFuzzer targets for a bounded time in a clang
-# tree, then unit, integration (real nodes on loopback) and fault tests in a
-# gcc tree. Exits non-zero on any failure. Extra arguments go to the main ctest.
+# test suite with CTest, in three trees:
+#   build-fuzz  clang + libFuzzer: each fuzz target for a bounded time
+#   build-asan  gcc, AddressSanitizer + UBSan: unit and integration tests
+#               (skip with CASENODE_SKIP_ASAN=1 for a quicker local run)
+#   build-test  gcc, RelWithDebInfo: unit, integration and fault tests
+# Exits non-zero on any failure. Extra arguments go to the last ctest.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${CASENODE_TEST_BUILD:-$root/build-test}
 fuzz_build=${CASENODE_FUZZ_BUILD:-$root/build-fuzz}
+asan_build=${CASENODE_ASAN_BUILD:-$root/build-asan}
 "$root/deploy/setup.sh"
 
 if [ ! -f "$fuzz_build/build.ninja" ]; then
@@ -15,6 +19,12 @@ if [ ! -f "$fuzz_build/build.ninja" ]; then
 fi
 cmake --build "$fuzz_build"
 (cd "$fuzz_build" && ctest --output-on-failure)
+
+if [ "${CASENODE_SKIP_ASAN:-0}" != 1 ]; then
+  "$root/deploy/build.sh" "$asan_build" -DCASENODE_SANITIZE=ON -DCASENODE_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
+  (cd "$asan_build" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
+     ctest --output-on-failure --timeout 600 -j2 )
+fi
 
 "$root/deploy/build.sh" "$build" -DCASENODE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cd "$build"
