@@ -1,22 +1,96 @@
-// Reason codes on absl::Status.
+// Reason codes: why something failed or was denied, as one typed enum.
 //
 // Every error a caller may act on carries a stable UPPER_SNAKE reason code
-// (e.g. PEER_NOT_IN_MANIFEST) besides its canonical code. It travels as a
-// status payload inside the process and as an ErrorInfo detail over gRPC.
+// (e.g. PEER_NOT_IN_MANIFEST) besides its canonical code. The table below is
+// the only place that names a reason and chooses its canonical (gRPC) code, so
+// a reason always travels with the same code. Inside the process the reason
+// is a status payload; over gRPC it is an ErrorInfo detail (node/rpc).
+// Decisions of the policy engine carry the same reasons (ALLOWED included).
+//
+// Control flow compares enums, never strings: `ReasonOf(s) == Reason::kShredded`.
 #pragma once
 
-#include <string>
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "absl/status/status.h"
 
 namespace casenode {
 
-inline constexpr char kReasonPayloadUrl[] = "type.googleapis.com/casenode.v1.ErrorInfo.reason";
+// X(enumerator, value, NAME, canonical code). Values are persisted in
+// decision records and audit entries: never renumber, only add.
+#define CASENODE_REASONS(X)                                                          \
+  /* storage and keys */                                                             \
+  X(kShredded, 1, "SHREDDED", kNotFound)                                             \
+  X(kRecordCorrupt, 2, "RECORD_CORRUPT", kDataLoss)                                  \
+  X(kStoreCorrupt, 3, "STORE_CORRUPT", kDataLoss)                                    \
+  X(kNewerFormat, 4, "NEWER_FORMAT", kFailedPrecondition)                            \
+  X(kWrongMasterKey, 5, "WRONG_MASTER_KEY", kPermissionDenied)                       \
+  X(kDiskFull, 6, "DISK_FULL", kResourceExhausted)                                   \
+  /* network and peers */                                                            \
+  X(kPeerNoCertificate, 10, "PEER_NO_CERTIFICATE", kUnauthenticated)                 \
+  X(kPeerNotInManifest, 11, "PEER_NOT_IN_MANIFEST", kUnauthenticated)                \
+  X(kPeerCertMismatch, 12, "PEER_CERT_MISMATCH", kUnauthenticated)                   \
+  X(kManifestRollback, 13, "MANIFEST_ROLLBACK", kFailedPrecondition)                 \
+  X(kManifestExpired, 14, "MANIFEST_EXPIRED", kFailedPrecondition)                   \
+  X(kPolicyNotInManifest, 15, "POLICY_NOT_IN_MANIFEST", kFailedPrecondition)         \
+  X(kReloadRefused, 16, "RELOAD_REFUSED", kFailedPrecondition)                       \
+  X(kUnknownOrg, 17, "UNKNOWN_ORG", kInvalidArgument)                                \
+  X(kDecisionNotRecorded, 18, "DECISION_NOT_RECORDED", kUnavailable)                 \
+  X(kMalformedConsentReceipt, 19, "MALFORMED_CONSENT_RECEIPT", kInvalidArgument)     \
+  X(kUnknownReceipt, 20, "UNKNOWN_RECEIPT", kNotFound)                               \
+  X(kMalformedRequest, 21, "MALFORMED_REQUEST", kInvalidArgument)                    \
+  /* policy decisions */                                                             \
+  X(kAllowed, 40, "ALLOWED", kOk)                                                    \
+  X(kNoMatchingRule, 41, "NO_MATCHING_RULE", kPermissionDenied)                      \
+  X(kDeniedByRule, 42, "DENIED_BY_RULE", kPermissionDenied)                          \
+  X(kLegalBasisMissing, 43, "LEGAL_BASIS_MISSING", kPermissionDenied)                \
+  X(kLegalBasisInsufficient, 44, "LEGAL_BASIS_INSUFFICIENT", kPermissionDenied)      \
+  X(kNotCaseMember, 45, "NOT_CASE_MEMBER", kPermissionDenied)                        \
+  X(kCaseNotActive, 46, "CASE_NOT_ACTIVE", kPermissionDenied)                        \
+  X(kRetentionExpired, 47, "RETENTION_EXPIRED", kPermissionDenied)                   \
+  X(kRateLimited, 48, "RATE_LIMITED", kResourceExhausted)                            \
+  X(kUnknownRole, 49, "UNKNOWN_ROLE", kInvalidArgument)                              \
+  X(kUnknownAction, 50, "UNKNOWN_ACTION", kInvalidArgument)                          \
+  X(kUnknownPurpose, 51, "UNKNOWN_PURPOSE", kInvalidArgument)                        \
+  X(kUnknownCategory, 52, "UNKNOWN_CATEGORY", kInvalidArgument)                      \
+  X(kUnknownLegalBasis, 53, "UNKNOWN_LEGAL_BASIS", kInvalidArgument)                 \
+  /* consent, in the precedence the policy reports them (most serious first) */      \
+  X(kConsentForged, 60, "CONSENT_FORGED", kPermissionDenied)                         \
+  X(kConsentRevoked, 61, "CONSENT_REVOKED", kPermissionDenied)                       \
+  X(kConsentExpired, 62, "CONSENT_EXPIRED", kPermissionDenied)                       \
+  X(kConsentAgeRule, 63, "CONSENT_AGE_RULE", kPermissionDenied)                      \
+  X(kConsentUnknownIssuer, 64, "CONSENT_UNKNOWN_ISSUER", kPermissionDenied)          \
+  X(kConsentIssuerUnreachable, 65, "CONSENT_ISSUER_UNREACHABLE", kPermissionDenied)  \
+  X(kConsentOutOfScope, 66, "CONSENT_OUT_OF_SCOPE", kPermissionDenied)               \
+  X(kConsentMissing, 67, "CONSENT_MISSING", kPermissionDenied)
 
-// Returns `status` with `reason` attached (no-op on OK).
-absl::Status WithReason(absl::Status status, std::string_view reason);
-// The attached reason, or "" if none.
-std::string ReasonOf(const absl::Status& status);
+enum class Reason : uint16_t {
+  kNone = 0,  // no reason attached (also: a name this build does not know)
+#define CASENODE_REASON_ENUM_(e, v, name, code) e = v,
+  CASENODE_REASONS(CASENODE_REASON_ENUM_)
+#undef CASENODE_REASON_ENUM_
+};
+
+// "SHREDDED", ...; "" for kNone.
+std::string_view ReasonName(Reason reason);
+// The canonical code every error with this reason has.
+absl::StatusCode ReasonCode(Reason reason);
+// The reason with this name, or nullopt.
+std::optional<Reason> ParseReason(std::string_view name);
+
+// An error with `reason`, its canonical code, and `message`.
+// REQUIRES: ReasonCode(reason) != kOk.
+absl::Status Error(Reason reason, std::string_view message);
+// `status` with `reason` attached, keeping its own code (no-op on OK). For
+// errors of a library (RocksDB, I/O) that already chose the code.
+absl::Status WithReason(absl::Status status, Reason reason);
+// The attached reason, or kNone.
+Reason ReasonOf(const absl::Status& status);
+// `status` with "what: " before its message; code and reason are kept.
+absl::Status Annotate(std::string_view what, const absl::Status& status);
+
+inline constexpr char kReasonPayloadUrl[] = "type.googleapis.com/casenode.v1.ErrorInfo.reason";
 
 }  // namespace casenode

@@ -15,7 +15,7 @@ namespace {
 struct RecordArgs {
   std::string subject_hex;
   std::vector<std::string> consenters;
-  uint32_t age = 0;
+  std::string birth_date;
   std::vector<std::string> purposes, categories, roles, orgs;
   std::string valid_from, valid_until;
   int valid_days = 365;
@@ -52,14 +52,6 @@ void PrintEntry(const Globals& g, const v1::ConsentEntry& e) {
   std::cout << "\n";
 }
 
-absl::StatusOr<std::string> SubjectBytes(const std::string& hex) {
-  auto b = HexDecode(hex, "--subject");
-  if (!b.ok() || b->size() != 32) {
-    return absl::InvalidArgumentError("--subject: expected the child's network pseudonym as 64 hex digits");
-  }
-  return std::string(b->begin(), b->end());
-}
-
 int Record(const Globals& g, const RecordArgs& a) {
   auto subject = SubjectBytes(a.subject_hex);
   if (!subject.ok()) return Fail(subject.status());
@@ -79,7 +71,6 @@ int Record(const Globals& g, const RecordArgs& a) {
   v1::ConsentReceipt* r = req.mutable_receipt();
   r->set_subject(*subject);
   for (const auto& c : a.consenters) r->add_consenters(c);
-  r->set_child_age_years(a.age);
   for (const auto& x : a.purposes) r->add_purposes(x);
   for (const auto& x : a.categories) r->add_categories(x);
   for (const auto& x : a.roles) r->add_recipient_roles(x);
@@ -88,6 +79,7 @@ int Record(const Globals& g, const RecordArgs& a) {
   r->set_valid_until_unix(until.time_since_epoch().count());
   r->set_recorded_by(a.recorded_by);
   r->set_evidence_ref(a.evidence);
+  req.set_birth_date(a.birth_date);
   v1::ConsentEntry e;
   grpc::Status s = CallLocal(g, &v1::Local::Stub::ConsentRecord, req, &e);
   if (!s.ok()) return Fail(s);
@@ -96,6 +88,14 @@ int Record(const Globals& g, const RecordArgs& a) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> SubjectBytes(const std::string& hex) {
+  auto b = HexDecode(hex, "--subject");
+  if (!b.ok() || b->size() != 32) {
+    return absl::InvalidArgumentError("--subject: expected the child's network pseudonym as 64 hex digits");
+  }
+  return std::string(b->begin(), b->end());
+}
 
 absl::StatusOr<v1::ConsentReceipt> ReadReceiptFile(const std::string& file) {
   auto text = ReadFile(file);
@@ -135,13 +135,16 @@ void AddConsentCommands(CLI::App& app, const Globals& g, int* exit_code) {
   static RecordArgs rec;
   CLI::App* record = consent->add_subcommand(
       "record", "Record and sign a consent receipt\n"
-                "Example: casectl consent record --subject <64 hex> --consenter parent --consenter child --age 13 \\\n"
+                "Example: casectl consent record --subject <64 hex> --consenter parent --consenter child --birth-date 2013-05-01 \\\n"
                 "           --purpose casusoverleg --category zorg --recipient-role gemeente --recorded-by staff-7f3a");
   record->add_option("--subject", rec.subject_hex, "The child's network pseudonym (64 hex digits)")->required();
   record->add_option("--consenter", rec.consenters, "child, parent or guardian (repeatable)")
       ->required()
       ->check(CLI::IsMember({"child", "parent", "guardian"}));
-  record->add_option("--age", rec.age, "The child's age in years")->required()->check(CLI::Range(0, 25));
+  record->add_option("--birth-date", rec.birth_date,
+                     "The child's date of birth, YYYY-MM-DD: decides who must consent and until when the receipt\n"
+                     "stands (the next age boundary, 12 or 16, is signed into it); the date itself is not kept")
+      ->required();
   record->add_option("--purpose", rec.purposes, "Purpose consented to (repeatable)")->required();
   record->add_option("--category", rec.categories, "Data category (repeatable)")->required();
   record->add_option("--recipient-role", rec.roles, "Role that may receive the data (repeatable)");

@@ -53,9 +53,15 @@ int Status(const Globals& g) {
   return reachable == static_cast<size_t>(r.peers_size()) ? kOk : kFailed;
 }
 
-int Ping(const Globals& g, const std::string& org, const std::vector<std::string>& consent_files) {
+int Ping(const Globals& g, const std::string& org, const std::string& subject_hex,
+         const std::vector<std::string>& consent_files) {
   v1::PingPeerRequest req;
   req.set_org(org);
+  if (!subject_hex.empty()) {
+    auto subject = SubjectBytes(subject_hex);
+    if (!subject.ok()) return Fail(subject.status());
+    req.set_subject(*subject);
+  }
   for (const auto& f : consent_files) {
     auto receipt = ReadReceiptFile(f);
     if (!receipt.ok()) return Fail(receipt.status());
@@ -166,10 +172,13 @@ void AddNodeCommands(CLI::App& app, const Globals& g, int* exit_code) {
 
   CLI::App* ping = node->add_subcommand("ping", "Ping one peer through the Peer service (mTLS)");
   static std::string org;
+  static std::string ping_subject;
   static std::vector<std::string> consent_files;
   ping->add_option("ORG", org, "Organisation id of the peer, as in the manifest")->required();
+  ping->add_option("--subject", ping_subject,
+                   "The child the ping concerns (network pseudonym, 64 hex digits): attached receipts must be about it");
   ping->add_option("--consent", consent_files, "Attach a consent receipt (JSON file), repeatable");
-  ping->callback([&g, exit_code] { *exit_code = Ping(g, org, consent_files); });
+  ping->callback([&g, exit_code] { *exit_code = Ping(g, org, ping_subject, consent_files); });
 
   node->add_subcommand("reload", "Reload the network manifest (as SIGHUP does); keeps the old one on error")
       ->callback([&g, exit_code] { *exit_code = Reload(g); });

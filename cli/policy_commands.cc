@@ -37,7 +37,7 @@ int Test(const Globals& g, const std::string& dir, PolicyArgs args) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const auto& r : results) {
     passed += r.passed ? 1 : 0;
-    const std::string got = Describe(r.decision.allowed() ? "allow" : "deny", r.decision.rule_id, r.decision.reason);
+    const std::string got = Describe(r.decision.allowed() ? "allow" : "deny", r.decision.rule_id, ReasonName(r.decision.reason));
     const std::string want = Describe(r.test->effect, r.test->rule, r.test->reason);
     if (g.json()) {
       list.push_back({{"name", r.test->name}, {"file", r.test->source}, {"passed", r.passed}, {"expected", want}, {"got", got}});
@@ -78,7 +78,7 @@ int Explain(const Globals& g, const std::string& request_file, const PolicyArgs&
     PrintJson(out);
   } else {
     const auto& d = e.decision;
-    std::cout << (d.allowed() ? "ALLOW" : "DENY") << " by " << d.rule_id << " (" << d.reason << ")\n"
+    std::cout << (d.allowed() ? "ALLOW" : "DENY") << " by " << d.rule_id << " (" << ReasonName(d.reason) << ")\n"
               << "policy " << d.policy_hash << "\nrequest digest " << d.request_digest << "\n";
     if (!d.consent_receipt_ids.empty()) {
       std::cout << "consent receipts used:";

@@ -47,7 +47,8 @@ JSON
 say "Consent: jeugdhulp records a parent's and child's consent; the gemeente verifies it with jeugdhulp"
 subject=c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00   # the child's network pseudonym
 "$casectl" --socket "$dir/jeugdhulp/local.sock" -o json consent record --subject "$subject" \
-  --consenter parent --consenter child --age 13 --purpose casusoverleg --category zorg \
+  --consenter parent --consenter child --birth-date "$(date -d "13 years ago - 2 months" +%F)" \
+  --purpose casusoverleg --category zorg \
   --recipient-role gemeente --recorded-by staff-7f3a --evidence DMS-2026-0042 > "$dir/receipt.json"
 receipt_id=$(sed -n 's/.*"receipt_id": "\([0-9a-f]*\)".*/\1/p' "$dir/receipt.json")
 "$casectl" --socket "$dir/jeugdhulp/local.sock" consent show "$receipt_id"

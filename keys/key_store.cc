@@ -60,7 +60,7 @@ rocksdb::WriteOptions Synced() {
 }
 
 absl::Status Shredded() {
-  return WithReason(absl::NotFoundError("data key was crypto-shredded"), "SHREDDED");
+  return Error(Reason::kShredded, "data key was crypto-shredded");
 }
 
 }  // namespace
@@ -118,14 +118,12 @@ absl::Status KeyStore::LoadOrInit(bool read_only) {
     RETURN_IF_ERROR(FromRocks(s, "key store"));
   }
   if (format != std::to_string(kFormatVersion)) {
-    return WithReason(absl::FailedPreconditionError(StrCat("key store format ", format,
+    return Error(Reason::kNewerFormat, StrCat("key store format ", format,
                                                            " was written by a newer casenode (this one reads ",
-                                                           kFormatVersion, ")")),
-                      "NEWER_FORMAT");
+                                                           kFormatVersion, ")"));
   }
   auto wrong_key = [] {
-    return WithReason(absl::PermissionDeniedError("key store: wrong master key or passphrase (cannot open its KEKs)"),
-                      "WRONG_MASTER_KEY");
+    return Error(Reason::kWrongMasterKey, "key store: wrong master key or passphrase (cannot open its KEKs)");
   };
   std::string sealed_hash;
   RETURN_IF_ERROR(FromRocks(db_->Get(rocksdb::ReadOptions(), kHashKeyKey, &sealed_hash), "key store"));
@@ -144,7 +142,7 @@ absl::Status KeyStore::LoadOrInit(bool read_only) {
   std::string active;
   RETURN_IF_ERROR(FromRocks(db_->Get(rocksdb::ReadOptions(), kActiveKey, &active), "key store"));
   active_ = ReadU32(active);
-  if (!keks_.contains(active_)) return WithReason(absl::DataLossError("key store: the active KEK is missing"), "STORE_CORRUPT");
+  if (!keks_.contains(active_)) return Error(Reason::kStoreCorrupt, "key store: the active KEK is missing");
   if (keks_.size() > 1 && !read_only) return FinishRotation(active_, {});  // a rotation was interrupted
   return absl::OkStatus();
 }
@@ -168,17 +166,17 @@ std::string KeyStore::Wrap(const DataKeyRef& ref, const DataKey& dek, uint32_t k
 }
 
 absl::StatusOr<DataKey> KeyStore::Unwrap(const DataKeyRef& ref, std::string_view wrapped) const {
-  if (wrapped.size() != kWrappedSize) return WithReason(absl::DataLossError("key store: malformed data key"), "STORE_CORRUPT");
+  if (wrapped.size() != kWrappedSize) return Error(Reason::kStoreCorrupt, "key store: malformed data key");
   const uint32_t kek_id = ReadU32(wrapped);
   auto kek = keks_.find(kek_id);
-  if (kek == keks_.end()) return WithReason(absl::DataLossError("key store: data key names an unknown KEK"), "STORE_CORRUPT");
+  if (kek == keks_.end()) return Error(Reason::kStoreCorrupt, "key store: data key names an unknown KEK");
   const auto* p = reinterpret_cast<const uint8_t*>(wrapped.data());
   const std::string ad = DekAd(ref, kek_id);
   DataKey dek{};
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(dek.data(), nullptr, nullptr, p + 4 + kNonce, 32 + kTag,
                                                  reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), p + 4,
                                                  kek->second.data()) != 0) {
-    return WithReason(absl::DataLossError("key store: data key failed authentication"), "STORE_CORRUPT");
+    return Error(Reason::kStoreCorrupt, "key store: data key failed authentication");
   }
   return dek;
 }
@@ -203,7 +201,7 @@ absl::Status KeyStore::Get(const DataKeyRef& ref, DataKey* out) {
 
 absl::Status KeyStore::GetOrCreate(const DataKeyRef& ref, DataKey* out) {
   absl::Status s = Get(ref, out);
-  if (s.ok() || ReasonOf(s) != "SHREDDED") return s;
+  if (s.ok() || ReasonOf(s) != Reason::kShredded) return s;
   std::lock_guard<std::mutex> lock(mu_);
   std::string wrapped;
   rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), DekKey(ref), &wrapped);
@@ -272,7 +270,7 @@ absl::Status KeyStore::FinishRotation(uint32_t to, const RotationHook& hook) {
       resume = std::string(key) + '\0';
       if (value.size() == kWrappedSize && ReadU32(value) == to) continue;
       DataKeyRef ref;
-      if (key.size() != kDekPrefix.size() + 1 + 32) return WithReason(absl::DataLossError("key store: malformed data key entry"), "STORE_CORRUPT");
+      if (key.size() != kDekPrefix.size() + 1 + 32) return Error(Reason::kStoreCorrupt, "key store: malformed data key entry");
       ref.kind = static_cast<DataKeyKind>(key[kDekPrefix.size()]);
       std::memcpy(ref.id.data(), key.data() + kDekPrefix.size() + 1, 32);
       ASSIGN_OR_RETURN(DataKey dek, Unwrap(ref, value));
@@ -297,6 +295,33 @@ absl::Status KeyStore::FinishRotation(uint32_t to, const RotationHook& hook) {
   }
   if (hook) hook(4);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<uint64_t>> KeyStore::GetCounter(std::string_view name) const {
+  const std::string purpose = StrCat("counter/", name);
+  std::string sealed;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), purpose, &sealed);
+  if (s.IsNotFound()) return std::optional<uint64_t>();
+  RETURN_IF_ERROR(FromRocks(s, "key store"));
+  auto plain = master_.Open(purpose, AsBytes(sealed));
+  if (!plain.ok() || plain->size() != 8) {
+    return Error(Reason::kStoreCorrupt, StrCat("key store: counter ", name, " is corrupt"));
+  }
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | plain->data()[i];
+  return std::optional<uint64_t>(v);
+}
+
+absl::Status KeyStore::RaiseCounter(std::string_view name, uint64_t value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(std::optional<uint64_t> current, GetCounter(name));
+  if (current && *current >= value) return absl::OkStatus();
+  uint8_t be[8];
+  for (size_t i = 0; i < 8; ++i) be[i] = static_cast<uint8_t>(value >> (56 - 8 * i));
+  const std::string purpose = StrCat("counter/", name);
+  const Bytes sealed = master_.Seal(purpose, be);
+  return FromRocks(db_->Put(Synced(), purpose, rocksdb::Slice(reinterpret_cast<const char*>(sealed.data()), sealed.size())),
+                   "key store");
 }
 
 uint32_t KeyStore::active_kek() const {

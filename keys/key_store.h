@@ -23,6 +23,7 @@
 //   "kek/" u32be id         → sealed file (purpose "kek") of the 32-byte KEK
 //   "kek-active"            → u32be id
 //   "node-hash-key"         → sealed file (purpose "node-hash-key")
+//   "counter/" name         → sealed file (purpose "counter/" name) of a u64be
 //   "dek/" kind u8 id[32]   → kek_id u32be | nonce[24] | XChaCha20-Poly1305(DEK)
 //                             AD = "casenode/dek/v1" | kind | id | kek_id
 //
@@ -37,6 +38,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <unordered_map>
 
@@ -91,6 +94,14 @@ class KeyStore {
   using RotationHook = std::function<void(int step)>;
   // Makes a new KEK and re-wraps every DEK under it; returns the new KEK id.
   absl::StatusOr<uint32_t> RotateKek(const RotationHook& hook = {});
+
+  // Monotonic counters sealed under the master key, for node state that must
+  // never go backwards, such as the highest manifest version accepted. They
+  // live here, not among the records, so restoring a backup of the records
+  // cannot roll them back. Get: nullopt if never set.
+  [[nodiscard]] absl::StatusOr<std::optional<uint64_t>> GetCounter(std::string_view name) const;
+  // Sets the counter to `value` (synced) if that is higher; never lowers it.
+  [[nodiscard]] absl::Status RaiseCounter(std::string_view name, uint64_t value);
 
   uint32_t active_kek() const;
   size_t kek_count() const;

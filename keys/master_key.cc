@@ -8,6 +8,7 @@
 
 #include "base/strings.h"
 #include "base/file.h"
+#include "base/reason.h"
 #include "base/status.h"
 
 namespace casenode::keys {
@@ -206,8 +207,8 @@ absl::StatusOr<SecretBytes> MasterKey::Open(std::string_view purpose, std::span<
   unsigned long long len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &len, nullptr, &sealed[ct_at], sealed.size() - ct_at,
                                                  ad.data(), ad.size(), &sealed[header_len], key_.data()) != 0) {
-    return absl::PermissionDeniedError(
-        StrCat("cannot open sealed ", purpose, ": wrong master key or passphrase, or the file was altered"));
+    return Error(Reason::kWrongMasterKey,
+                 StrCat("cannot open sealed ", purpose, ": wrong master key or passphrase, or the file was altered"));
   }
   return plain;
 }

@@ -15,9 +15,9 @@ namespace casenode {
 inline absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
   const std::string msg = StrCat(what, ": ", s.ToString());
-  if (s.IsNoSpace()) return WithReason(absl::ResourceExhaustedError(StrCat(what, ": disk full: ", s.ToString())), "DISK_FULL");
+  if (s.IsNoSpace()) return Error(Reason::kDiskFull, StrCat(what, ": disk full: ", s.ToString()));
   if (s.IsNotFound()) return absl::NotFoundError(msg);
-  if (s.IsCorruption()) return WithReason(absl::DataLossError(msg), "STORE_CORRUPT");
+  if (s.IsCorruption()) return Error(Reason::kStoreCorrupt, msg);
   if (s.IsInvalidArgument()) return absl::FailedPreconditionError(msg);
   if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return absl::UnavailableError(msg);
   if (s.IsIOError()) return absl::UnavailableError(msg);

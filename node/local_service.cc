@@ -35,14 +35,15 @@ grpc::Status LocalService::PingPeer(grpc::ServerContext* context, const v1::Ping
   const auto manifest = network_.manifest();
   const keys::ManifestNode* peer = manifest->FindOrg(request->org());
   if (peer == nullptr || peer->org == network_.self_org()) {
-    return ToGrpcStatus(WithReason(
-        absl::InvalidArgumentError(StrCat("org: \"", request->org(), "\" is not a peer in manifest version ",
-                                          manifest->version)),
-        "UNKNOWN_ORG"));
+    return ToGrpcStatus(Error(
+        Reason::kUnknownOrg, StrCat("org: \"", request->org(), "\" is not a peer in manifest version ", manifest->version)));
   }
   const std::vector<v1::ConsentReceipt> receipts(request->consent_receipts().begin(),
                                                  request->consent_receipts().end());
-  *response = peers_.Ping(*peer, TraceIdFrom(*context), receipts);
+  if (!request->subject().empty() && request->subject().size() != 32) {
+    return ToGrpcStatus(absl::InvalidArgumentError("subject: expected a 32-byte pseudonym"));
+  }
+  *response = peers_.Ping(*peer, TraceIdFrom(*context), receipts, request->subject());
   return grpc::Status::OK;
 }
 
@@ -69,7 +70,9 @@ grpc::Status LocalService::ConsentRecord(grpc::ServerContext*, const v1::Consent
                                          v1::ConsentEntry* response) {
   auto draft = consent::FromProto(request->receipt());
   if (!draft.ok()) return ToGrpcStatus(draft.status());
-  auto entry = consents_.Record(*std::move(draft));
+  auto birth_date = consent::ParseBirthDate(request->birth_date());
+  if (!birth_date.ok()) return ToGrpcStatus(birth_date.status());
+  auto entry = consents_.Record(*std::move(draft), *birth_date);
   if (!entry.ok()) return ToGrpcStatus(entry.status());
   Log(LogLevel::kInfo, "consent.recorded", {{"receipt_id", entry->receipt().receipt_id()}});
   *response = *std::move(entry);

@@ -1,7 +1,9 @@
 // casenode: the daemon. Flags, config, signals; everything else is Node.
 //
-// Exit codes: 0 after a clean shutdown, 1 when the node cannot start or run,
-// 2 for a usage or configuration error.
+// Exit codes: 0 after a clean shutdown, 1 when the node cannot start or run
+// with the state it finds (wrong master key, a store from a newer casenode,
+// corruption, a full disk, a listener it cannot bind), 2 for a usage or
+// configuration error (the message names the key, file and line).
 #include <signal.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "base/reason.h"
 #include "node/config.h"
 #include "node/log.h"
 #include "node/node.h"
@@ -21,9 +24,29 @@ using casenode::node::LogLevel;
 namespace {
 
 int Fail(int code, std::string_view event, const absl::Status& status) {
-  Log(LogLevel::kError, event, {{"error", std::string_view(status.message().data(), status.message().size())}});
-  std::cerr << "casenode: " << status.message() << "\n";
+  const std::string_view reason = casenode::ReasonName(casenode::ReasonOf(status));
+  Log(LogLevel::kError, event,
+      {{"error", std::string_view(status.message().data(), status.message().size())}, {"reason", reason}});
+  std::cerr << "casenode: " << status.message();
+  if (!reason.empty()) std::cerr << " (" << reason << ")";
+  std::cerr << "\n";
   return code;
+}
+
+// 1 if the node cannot run with the state it found, 2 if the configuration is at fault.
+int StartupExitCode(const absl::Status& status) {
+  using casenode::Reason;
+  switch (casenode::ReasonOf(status)) {
+    case Reason::kWrongMasterKey:
+    case Reason::kNewerFormat:
+    case Reason::kStoreCorrupt:
+    case Reason::kRecordCorrupt:
+    case Reason::kDiskFull:
+    case Reason::kManifestRollback:
+      return 1;
+    default:
+      return status.code() == absl::StatusCode::kUnavailable ? 1 : 2;
+  }
 }
 
 }  // namespace
@@ -67,7 +90,7 @@ int main(int argc, char** argv) {
     }
   }
   auto node = casenode::node::Node::Create(*config);
-  if (!node.ok()) return Fail(2, "node.start_failed", node.status());
+  if (!node.ok()) return Fail(StartupExitCode(node.status()), "node.start_failed", node.status());
   if (!restore_from.empty()) {
     Log(LogLevel::kInfo, "store.restored", {{"org", config->org}});
     std::cout << "casenode: records restored from " << restore_from << " and verified; start the node normally\n";

@@ -34,17 +34,40 @@ std::shared_ptr<const keys::Manifest> Network::manifest() const { return snapsho
 
 const keys::ManifestNode& Network::self() const { return *manifest()->FindOrg(self_org_); }
 
+absl::Status Network::SetVersionFloor(VersionFloor floor) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(std::optional<uint64_t> highest, floor.get());
+  const uint64_t version = current_->manifest->version;
+  if (highest && version < *highest) {
+    return Error(Reason::kManifestRollback,
+                 StrCat("manifest version ", version, " is older than version ", *highest,
+                        " that this node has accepted before; install the operator's current manifest"));
+  }
+  RETURN_IF_ERROR(floor.raise(version));
+  floor_ = std::move(floor);
+  return absl::OkStatus();
+}
+
+absl::Status Network::CheckFresh() const {
+  const auto manifest = this->manifest();
+  if (clock_() < manifest->expires_at) return absl::OkStatus();
+  return Error(Reason::kManifestExpired, StrCat("manifest version ", manifest->version, " expired at ",
+                                                FormatRfc3339(manifest->expires_at),
+                                                "; this node answers no peer until a newer one is installed"));
+}
+
 absl::StatusOr<uint64_t> Network::Install(keys::Manifest m) {
   std::lock_guard<std::mutex> lock(mu_);
   const uint64_t current = current_->manifest->version;
   if (m.version < current) {
-    return WithReason(absl::FailedPreconditionError(StrCat("manifest version ", m.version,
-                                                           " is older than the one in force (", current, ")")),
-                      "MANIFEST_ROLLBACK");
+    return Error(Reason::kManifestRollback, StrCat("manifest version ", m.version,
+                                                   " is older than the one in force (", current, ")"));
   }
   if (m.network != current_->manifest->network) {
     return absl::FailedPreconditionError("manifest names another network");
   }
+  // Durable first: a crash right after must not let an older manifest back in.
+  if (floor_.raise) RETURN_IF_ERROR(floor_.raise(m.version));
   auto snap = std::make_shared<Snapshot>();
   snap->manifest = std::make_shared<const keys::Manifest>(std::move(m));
   current_ = std::move(snap);
@@ -62,14 +85,12 @@ absl::StatusOr<Caller> Network::Identify(const std::string& cert_pem) const {
     ASSIGN_OR_RETURN(std::string fp, keys::CertificateFingerprint(cert_pem));
     const keys::ManifestNode* entry = snap->manifest->FindFingerprint(fp);
     if (entry == nullptr) {
-      return WithReason(absl::UnauthenticatedError(StrCat("peer certificate is not listed in manifest version ",
-                                                          snap->manifest->version)),
-                        "PEER_NOT_IN_MANIFEST");
+      return Error(Reason::kPeerNotInManifest, StrCat("peer certificate is not listed in manifest version ",
+                                                          snap->manifest->version));
     }
     ASSIGN_OR_RETURN(keys::CertificateSubject subject, keys::ReadCertificateSubject(cert_pem));
     if (subject.org != entry->org || subject.role != keys::RoleName(entry->role)) {
-      return WithReason(absl::UnauthenticatedError("peer certificate subject disagrees with its manifest entry"),
-                        "PEER_CERT_MISMATCH");
+      return Error(Reason::kPeerCertMismatch, "peer certificate subject disagrees with its manifest entry");
     }
     return Caller{entry->org, entry->role};
   }();

@@ -6,7 +6,9 @@
 // under a running call. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -36,8 +38,24 @@ class Network {
   // Reads and verifies the manifest file, without installing it.
   absl::StatusOr<keys::Manifest> ReadVerified() const;
   // Installs a verified manifest. Refuses (and keeps the current one) a lower
-  // version or another network. Returns the version in force afterwards.
+  // version (MANIFEST_ROLLBACK) or another network; persists the version
+  // before it takes effect. Returns the version in force afterwards.
   absl::StatusOr<uint64_t> Install(keys::Manifest manifest);
+
+  // Persists the highest manifest version this node accepted (see
+  // KeyStore::RaiseCounter) and reads it back. With a floor set, the manifest
+  // in force must be at least as new as every one accepted before, across
+  // restarts: FailedPrecondition with reason MANIFEST_ROLLBACK otherwise.
+  struct VersionFloor {
+    std::function<absl::StatusOr<std::optional<uint64_t>>()> get;
+    std::function<absl::Status(uint64_t)> raise;
+  };
+  [[nodiscard]] absl::Status SetVersionFloor(VersionFloor floor);
+
+  // OK while the manifest in force has not expired (by the injected clock);
+  // FailedPrecondition with reason MANIFEST_EXPIRED after. A node with an
+  // expired manifest answers no peer until a newer one is installed.
+  [[nodiscard]] absl::Status CheckFresh() const;
 
   // Identifies a peer by its verified TLS certificate (PEM). Unauthenticated
   // with reason PEER_NOT_IN_MANIFEST if the certificate is not listed, or
@@ -63,6 +81,7 @@ class Network {
   const Clock clock_;
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> current_;
+  VersionFloor floor_;  // guarded by mu_
 };
 
 }  // namespace casenode::node

@@ -19,53 +19,50 @@
 namespace casenode::node {
 namespace {
 
-absl::Status Prefixed(std::string_view what, const absl::Status& s) {
-  return absl::Status(s.code(), StrCat(what, ": ", std::string_view(s.message().data(), s.message().size())));
-}
+constexpr std::string_view kManifestVersionCounter = "manifest-version";
 
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const policy::Policy>> LoadPolicy(const NodeConfig& config,
                                                                  const std::string& manifest_policy_hash) {
   auto network_only = policy::Policy::Load(config.policy_network);
-  if (!network_only.ok()) return Prefixed("policy.network", network_only.status());
+  if (!network_only.ok()) return Annotate("policy.network", network_only.status());
   if ((*network_only)->hash() != manifest_policy_hash) {
-    return WithReason(absl::FailedPreconditionError(StrCat(
+    return Error(Reason::kPolicyNotInManifest, StrCat(
                           "policy.network: the policy's hash ", (*network_only)->hash(),
                           " is not the one the manifest lists (", manifest_policy_hash.empty() ? "none" : manifest_policy_hash,
-                          "); the network policy must be the operator's signed version")),
-                      "POLICY_NOT_IN_MANIFEST");
+                          "); the network policy must be the operator's signed version"));
   }
   if (config.policy_local.empty()) return network_only;
   auto with_local = policy::Policy::Load(config.policy_network, config.policy_local);
-  if (!with_local.ok()) return Prefixed("policy.local", with_local.status());
+  if (!with_local.ok()) return Annotate("policy.local", with_local.status());
   return with_local;
 }
 
 absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clock clock) {
   auto operator_key = keys::ReadPublicKeyFile(config.operator_key);
-  if (!operator_key.ok()) return Prefixed("network.operator_key", operator_key.status());
+  if (!operator_key.ok()) return Annotate("network.operator_key", operator_key.status());
   auto network = Network::Load(config.manifest, *operator_key, config.org, clock);
-  if (!network.ok()) return Prefixed("network.manifest", network.status());
+  if (!network.ok()) return Annotate("network.manifest", network.status());
   auto policy = LoadPolicy(config, (*network)->manifest()->policy_hash);
   if (!policy.ok()) return policy.status();
   auto ca = ReadFile(config.ca_cert);
-  if (!ca.ok()) return Prefixed("network.ca_cert", ca.status());
+  if (!ca.ok()) return Annotate("network.ca_cert", ca.status());
   auto cert = ReadFile(config.tls_cert);
-  if (!cert.ok()) return Prefixed("keys.tls_cert", cert.status());
+  if (!cert.ok()) return Annotate("keys.tls_cert", cert.status());
   auto sealed = ReadFile(config.identity);
-  if (!sealed.ok()) return Prefixed("keys.identity", sealed.status());
+  if (!sealed.ok()) return Annotate("keys.identity", sealed.status());
 
   auto master = keys::MasterKey::Unlock(config.master_key, AsBytes(*sealed));
-  if (!master.ok()) return Prefixed("keys.master_key", master.status());
+  if (!master.ok()) return Annotate("keys.master_key", master.status());
   auto plain = master->Open(keys::kNodeIdentityPurpose, AsBytes(*sealed));
-  if (!plain.ok()) return Prefixed("keys.identity", plain.status());
+  if (!plain.ok()) return Annotate("keys.identity", plain.status());
   auto identity = keys::NodeIdentity::Parse(plain->span());
-  if (!identity.ok()) return Prefixed("keys.identity", identity.status());
+  if (!identity.ok()) return Annotate("keys.identity", identity.status());
 
   const keys::ManifestNode& self = (*network)->self();
   auto fp = keys::CertificateFingerprint(*cert);
-  if (!fp.ok()) return Prefixed("keys.tls_cert", fp.status());
+  if (!fp.ok()) return Annotate("keys.tls_cert", fp.status());
   if (*fp != self.tls_cert_sha256) {
     return absl::FailedPreconditionError(
         StrCat("keys.tls_cert: certificate is not the one the manifest lists for \"", config.org, "\""));
@@ -80,9 +77,14 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clo
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) return absl::UnavailableError(StrCat("node.data_dir: cannot create ", config.data_dir, ": ", ec.message()));
   auto key_store = keys::KeyStore::Open(config.data_dir + "/keys", *std::move(master));
-  if (!key_store.ok()) return Prefixed("node.data_dir (key store)", key_store.status());
+  if (!key_store.ok()) return Annotate("node.data_dir (key store)", key_store.status());
+  keys::KeyStore* ks = key_store->get();
+  absl::Status floor = (*network)->SetVersionFloor(
+      {[ks] { return ks->GetCounter(kManifestVersionCounter); },
+       [ks](uint64_t v) { return ks->RaiseCounter(kManifestVersionCounter, v); }});
+  if (!floor.ok()) return Annotate("network.manifest", floor);
   auto store = store::Store::Open(config.data_dir + "/records", **key_store, clock);
-  if (!store.ok()) return Prefixed("node.data_dir (record store)", store.status());
+  if (!store.ok()) return Annotate("node.data_dir (record store)", store.status());
   return std::unique_ptr<Node>(new Node(config, *std::move(network), std::move(tls), std::move(identity->signing),
                                         *std::move(key_store), *std::move(store), *std::move(policy), clock));
 }
@@ -104,7 +106,9 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
                           return peers_.ConsentStatus(issuer, id, deadline);
                         },
                         clock),
-      gate_(*network_, *decisions_, consent_verifier_, std::move(policy)),
+      gate_(*network_, *decisions_, consent_verifier_,
+            [this](std::span<const uint8_t> pseudonym) { return key_store_->SubjectHandle(pseudonym); },
+            std::move(policy)),
       peer_service_(*network_, gate_, consents_),
       local_service_(*network_, peers_, *key_store_, *store_, gate_, consents_, consent_verifier_,
                      config_.policy_local, [this] { return Reload(); }) {}
@@ -201,7 +205,7 @@ absl::StatusOr<uint64_t> Node::Reload() {
   // so a bad policy leaves the old manifest and policy in force together.
   auto version = [&]() -> absl::StatusOr<uint64_t> {
     auto manifest = network_->ReadVerified();
-    if (!manifest.ok()) return Prefixed("network.manifest", manifest.status());
+    if (!manifest.ok()) return Annotate("network.manifest", manifest.status());
     auto policy = LoadPolicy(config_, manifest->policy_hash);
     if (!policy.ok()) return policy.status();
     ASSIGN_OR_RETURN(uint64_t v, network_->Install(*std::move(manifest)));
@@ -214,10 +218,10 @@ absl::StatusOr<uint64_t> Node::Reload() {
   } else {
     // Whatever failed (a malformed file, an older manifest), the node is fine:
     // it keeps what it had. The caller's request was not at fault.
-    version = WithReason(absl::FailedPreconditionError(StrCat(
-                             "reload refused, the manifest and policy in force are unchanged: ",
-                             std::string_view(version.status().message().data(), version.status().message().size()))),
-                         ReasonOf(version.status()).empty() ? "RELOAD_REFUSED" : ReasonOf(version.status()));
+    const Reason why = ReasonOf(version.status());
+    version = WithReason(Annotate("reload refused, the manifest and policy in force are unchanged",
+                                  absl::FailedPreconditionError(version.status().message())),
+                         why == Reason::kNone ? Reason::kReloadRefused : why);
     Log(LogLevel::kError, "manifest.reload_failed",
         {{"error", std::string_view(version.status().message().data(), version.status().message().size())},
          {"kept_version", network_->manifest()->version}});

@@ -28,8 +28,11 @@ struct TlsMaterial {
 
 // Server and channel credentials for the Peer listener and its clients: TLS
 // with client certificates required and verified against the network CA.
+// A client also pins the server: its leaf certificate must have
+// `server_fingerprint` (hex SHA-256, from the manifest) or the handshake fails.
 std::shared_ptr<grpc::ServerCredentials> PeerServerCredentials(const TlsMaterial& tls);
-std::shared_ptr<grpc::ChannelCredentials> PeerChannelCredentials(const TlsMaterial& tls);
+std::shared_ptr<grpc::ChannelCredentials> PeerChannelCredentials(const TlsMaterial& tls,
+                                                                 const std::string& server_fingerprint);
 // A channel to `peer`, verifying that its certificate names `peer.org`.
 std::shared_ptr<grpc::Channel> PeerChannel(const keys::ManifestNode& peer,
                                            const std::shared_ptr<grpc::ChannelCredentials>& creds,
@@ -43,7 +46,7 @@ class PeerClient {
   // Pings one peer, with consent receipts attached if any. Never fails: an
   // unreachable or refusing peer is a result.
   v1::PeerReachability Ping(const keys::ManifestNode& peer, const std::string& trace_id,
-                            const std::vector<v1::ConsentReceipt>& receipts = {});
+                            const std::vector<v1::ConsentReceipt>& receipts = {}, const std::string& subject = {});
   // Pings every other node of the manifest in parallel.
   std::vector<v1::PeerReachability> PingAll(const std::string& trace_id);
   // Asks a receipt's issuer whether it stands, by `deadline` at the latest
@@ -53,18 +56,25 @@ class PeerClient {
                                                                  std::chrono::system_clock::time_point deadline);
 
  private:
-  v1::Peer::Stub* Stub(const keys::ManifestNode& peer);
+  // Shared: a reload may replace a channel while a call on the old one runs.
+  std::shared_ptr<v1::Peer::Stub> Stub(const keys::ManifestNode& peer);
   std::vector<v1::PeerReachability> PingAll(const std::string& trace_id,
                                             const std::vector<const keys::ManifestNode*>& peers,
-                                            const std::vector<v1::ConsentReceipt>& receipts);
+                                            const std::vector<v1::ConsentReceipt>& receipts,
+                                            const std::string& subject);
 
+  struct Channel {
+    std::string endpoint;
+    std::string fingerprint;
+    std::shared_ptr<grpc::Channel> channel;
+    std::shared_ptr<v1::Peer::Stub> stub;
+  };
   const Network& network_;
-  const std::shared_ptr<grpc::ChannelCredentials> creds_;
+  const TlsMaterial& tls_;
   const std::chrono::milliseconds timeout_;
   const int max_message_bytes_;
   std::mutex mu_;
-  // org -> (endpoint, stub); rebuilt when a manifest moves a peer.
-  std::map<std::string, std::pair<std::string, std::unique_ptr<v1::Peer::Stub>>> stubs_;
+  std::map<std::string, Channel> channels_;  // by org; rebuilt when a manifest moves or re-keys a peer
 };
 
 }  // namespace casenode::node

@@ -62,6 +62,7 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
   ASSIGN_OR_RETURN(PeerCall call, Authenticate(context));
   const std::shared_ptr<const policy::Policy> policy_now = policy();  // one version for the whole call
   policy::Request req;
+  if (facts.subject) req.subject = HexEncode(subject_hasher_(*facts.subject));
   req.requester_org = call.caller.org;
   req.requester_role = std::string(keys::RoleName(call.caller.role));
   req.action = facts.action;
@@ -74,16 +75,16 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
     v1::ConsentReceiptList list;
     if (!list.ParseFromArray(it->second.data(), static_cast<int>(it->second.size())) ||
         list.receipts_size() > kMaxReceiptsPerCall) {
-      return WithReason(absl::InvalidArgumentError(StrCat(kConsentHeader, ": expected at most ", kMaxReceiptsPerCall,
-                                                          " consent receipts")),
-                        "MALFORMED_CONSENT_RECEIPT");
+      return Error(Reason::kMalformedConsentReceipt, StrCat(kConsentHeader, ": expected at most ", kMaxReceiptsPerCall,
+                                                          " consent receipts"));
     }
     const auto manifest = network_.manifest();
     for (const auto& proto : list.receipts()) {
       auto receipt = consent::FromProto(proto);
-      if (!receipt.ok()) return WithReason(receipt.status(), "MALFORMED_CONSENT_RECEIPT");
+      if (!receipt.ok()) return WithReason(receipt.status(), Reason::kMalformedConsentReceipt);
       req.consents.push_back(consent::ToFact(
-          *receipt, verifier_.Verify(*receipt, *manifest, policy_now->consent_settings(), NestedDeadline(context))));
+          *receipt, verifier_.Verify(*receipt, *manifest, policy_now->consent_settings(), NestedDeadline(context)),
+          HexEncode(subject_hasher_(receipt->subject))));
     }
   }
   req.case_member = facts.case_member;
@@ -93,23 +94,19 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
   if (call.decision.allowed() && call.decision.rate_limit_per_minute > 0 &&
       !limiter_.Allow(call.caller.org, call.decision.rule_id, call.decision.rate_limit_per_minute)) {
     call.decision.effect = policy::Effect::kDeny;
-    call.decision.reason = "RATE_LIMITED";
+    call.decision.reason = Reason::kRateLimited;
   }
   // Fail closed: an answer whose decision cannot be recorded is not given.
-  if (absl::Status stored = StoreDecision(method, call, facts); !stored.ok()) {
-    return WithReason(absl::UnavailableError("cannot record the policy decision; refusing to answer"),
-                      "DECISION_NOT_RECORDED");
+  if (absl::Status stored = StoreDecision(method, call, facts, req); !stored.ok()) {
+    return Error(Reason::kDecisionNotRecorded, "cannot record the policy decision; refusing to answer");
   }
   if (call.decision.allowed()) return call;
-  const std::string& reason = call.decision.reason;
-  const std::string msg = StrCat("policy denies ", facts.action, " for purpose ", facts.purpose, ": ", reason,
-                                 " (rule ", call.decision.rule_id, ")");
-  if (reason.starts_with("UNKNOWN_")) return WithReason(absl::InvalidArgumentError(msg), reason);
-  if (reason == "RATE_LIMITED") return WithReason(absl::ResourceExhaustedError(msg), reason);
-  return WithReason(absl::PermissionDeniedError(msg), reason);
+  return Error(call.decision.reason, StrCat("policy denies ", facts.action, " for purpose ", facts.purpose, ": ",
+                                            ReasonName(call.decision.reason), " (rule ", call.decision.rule_id, ")"));
 }
 
-absl::Status PeerGate::StoreDecision(std::string_view method, const PeerCall& call, const PeerCallFacts& facts) {
+absl::Status PeerGate::StoreDecision(std::string_view method, const PeerCall& call, const PeerCallFacts& facts,
+                                     const policy::Request& request) {
   const auto now = std::chrono::system_clock::now();
   const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   v1::DecisionRecord rec;
@@ -124,28 +121,28 @@ absl::Status PeerGate::StoreDecision(std::string_view method, const PeerCall& ca
   rec.set_legal_basis(facts.legal_basis);
   rec.set_allowed(call.decision.allowed());
   rec.set_rule_id(call.decision.rule_id);
-  rec.set_reason(call.decision.reason);
+  rec.set_reason(std::string(ReasonName(call.decision.reason)));
   rec.set_policy_hash(call.decision.policy_hash);
   for (const auto& id : call.decision.consent_receipt_ids) rec.add_consent_receipt_ids(id);
   rec.set_request_digest(call.decision.request_digest);
+  // The whole request as decided, so an auditor can decide it again.
+  rec.set_canonical_request(policy::CanonicalRequest(request));
   // Key: time (big-endian ms) then 8 random bytes, so decisions sort by time.
   std::string key(16, '\0');
   for (int i = 0; i < 8; ++i) key[static_cast<size_t>(i)] = static_cast<char>(static_cast<uint64_t>(ms) >> (56 - 8 * i));
   keys::FillRandomNonce(reinterpret_cast<uint8_t*>(key.data()) + 8, 8);
   store::Record record{store::Family::kDecisions, std::move(key), keys::DataKeyRef{keys::DataKeyKind::kNode, {}},
                        rec.SerializeAsString(), std::nullopt};
-  // A decision about personal data is synced before the answer; one about none
-  // (a ping) is buffered in the WAL.
-  return decisions_.Append(std::move(record),
-                           facts.categories.empty() ? store::Durability::kBuffered : store::Durability::kSynced);
+  return decisions_.Append(std::move(record), facts.decision_durability);
 }
 
 absl::StatusOr<PeerCall> PeerGate::Authenticate(const grpc::ServerContext& context) const {
+  RETURN_IF_ERROR(network_.CheckFresh());
   const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   const auto pems = auth ? auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)
                          : std::vector<grpc::string_ref>{};
   if (pems.empty()) {
-    return WithReason(absl::UnauthenticatedError("no client certificate"), "PEER_NO_CERTIFICATE");
+    return Error(Reason::kPeerNoCertificate, "no client certificate");
   }
   PeerCall call;
   auto caller = network_.Identify(std::string(pems.front().data(), pems.front().size()));
@@ -164,7 +161,7 @@ void PeerGate::Record(std::string_view method, const PeerCall* call, const absl:
   if (!LogEnabled(level)) return;
   const int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
   const std::string code(absl::StatusCodeToString(status.code()));
-  const std::string reason = ReasonOf(status);
+  const std::string_view reason = ReasonName(ReasonOf(status));
   if (call != nullptr) {
     Log(level, "peer.call",
         {{"method", method}, {"caller_org", call->caller.org}, {"caller_role", keys::RoleName(call->caller.role)},

@@ -21,7 +21,11 @@
 
 #include <grpcpp/server_context.h>
 
+#include <array>
 #include <chrono>
+#include <functional>
+#include <optional>
+#include <span>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,6 +46,10 @@ namespace casenode::node {
 // What a Peer method asks for, in the policy's terms. Set by each method from
 // its request (or fixed, for calls such as Ping).
 struct PeerCallFacts {
+  // The child the call is about (its network pseudonym), if any. The gate
+  // turns it into the node-local handle the policy sees, and only a receipt
+  // about this child can cover the call.
+  std::optional<std::array<uint8_t, 32>> subject;
   std::string action;
   std::string purpose;
   std::vector<std::string> categories;
@@ -50,6 +58,10 @@ struct PeerCallFacts {
   bool case_member = false;
   bool case_active = false;
   bool within_retention = true;
+  // How the decision is written before the answer. Every decision about a
+  // child or a consent is synced; only calls that concern no one (a ping)
+  // may be buffered.
+  store::Durability decision_durability = store::Durability::kSynced;
 };
 
 struct PeerCall {
@@ -58,11 +70,15 @@ struct PeerCall {
   policy::Decision decision;
 };
 
+// The node-local keyed hash of a pseudonym (keys::KeyStore::SubjectHandle).
+using SubjectHasher = std::function<std::array<uint8_t, 32>(std::span<const uint8_t> pseudonym)>;
+
 class PeerGate {
  public:
   PeerGate(const Network& network, DecisionLog& decisions, const consent::ConsentVerifier& verifier,
-           std::shared_ptr<const policy::Policy> policy)
-      : network_(network), decisions_(decisions), verifier_(verifier), policy_(std::move(policy)) {}
+           SubjectHasher subject_hasher, std::shared_ptr<const policy::Policy> policy)
+      : network_(network), decisions_(decisions), verifier_(verifier), subject_hasher_(std::move(subject_hasher)),
+        policy_(std::move(policy)) {}
 
   // Authenticates, decides and records, then runs
   // `handler(const PeerCall&) -> absl::Status` if the call is allowed.
@@ -84,13 +100,15 @@ class PeerGate {
   // Authenticates, evaluates and stores the decision; an error if the call may not proceed.
   absl::StatusOr<PeerCall> Decide(const grpc::ServerContext& context, std::string_view method,
                                   const PeerCallFacts& facts);
-  absl::Status StoreDecision(std::string_view method, const PeerCall& call, const PeerCallFacts& facts);
+  [[nodiscard]] absl::Status StoreDecision(std::string_view method, const PeerCall& call, const PeerCallFacts& facts,
+                                           const policy::Request& request);
   void Record(std::string_view method, const PeerCall* call, const absl::Status& status,
               std::chrono::steady_clock::duration elapsed) const;
 
   const Network& network_;
   DecisionLog& decisions_;
   const consent::ConsentVerifier& verifier_;
+  const SubjectHasher subject_hasher_;
   RateLimiter limiter_;
   mutable std::mutex mu_;
   std::shared_ptr<const policy::Policy> policy_;

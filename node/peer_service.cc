@@ -1,5 +1,9 @@
 #include "node/peer_service.h"
 
+#include <algorithm>
+
+#include "base/reason.h"
+
 namespace casenode::node {
 namespace {
 
@@ -10,14 +14,28 @@ PeerCallFacts FixedFacts(std::string action, std::string purpose) {
   facts.purpose = std::move(purpose);
   return facts;
 }
-const PeerCallFacts kPingFacts = FixedFacts("node.ping", "netwerkbeheer");
 const PeerCallFacts kConsentStatusFacts = FixedFacts("consent.status", "netwerkbeheer");
 
 }  // namespace
 
-grpc::Status PeerService::Ping(grpc::ServerContext* context, const v1::PingRequest* /*request*/,
+grpc::Status PeerService::Ping(grpc::ServerContext* context, const v1::PingRequest* request,
                                v1::PingResponse* response) {
-  return gate_.Admit(context, "Peer.Ping", kPingFacts, [&](const PeerCall& call) {
+  static const PeerCallFacts kAboutNoOne = [] {
+    PeerCallFacts facts = FixedFacts("node.ping", "netwerkbeheer");
+    facts.decision_durability = store::Durability::kBuffered;  // concerns no one: may wait for company
+    return facts;
+  }();
+  PeerCallFacts about_child;
+  if (!request->subject().empty()) {
+    if (request->subject().size() != 32) {
+      return ToGrpcStatus(Error(Reason::kMalformedRequest, "subject: expected a 32-byte pseudonym"));
+    }
+    about_child = FixedFacts("node.ping", "netwerkbeheer");
+    about_child.subject.emplace();
+    std::copy(request->subject().begin(), request->subject().end(), about_child.subject->begin());
+  }
+  const PeerCallFacts& facts = request->subject().empty() ? kAboutNoOne : about_child;
+  return gate_.Admit(context, "Peer.Ping", facts, [&](const PeerCall& call) {
     const auto manifest = network_.manifest();
     response->set_org(network_.self_org());
     response->set_role(network_.self().role);

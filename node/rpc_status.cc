@@ -9,33 +9,32 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());
   const std::string message(status.message());
-  const std::string reason = ReasonOf(status);
-  if (reason.empty()) return grpc::Status(code, message);
+  const Reason reason = ReasonOf(status);
+  if (reason == Reason::kNone) return grpc::Status(code, message);
   v1::Status details;
   details.set_code(static_cast<int>(code));
   details.set_message(message);
   v1::ErrorInfo info;
-  info.set_reason(reason);
+  info.set_reason(std::string(ReasonName(reason)));
   info.set_domain("casenode");
   details.add_details()->PackFrom(info);
   return grpc::Status(code, message, details.SerializeAsString());
 }
 
-std::string GrpcReason(const grpc::Status& status) {
+Reason GrpcReason(const grpc::Status& status) {
   v1::Status details;
-  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return {};
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return Reason::kNone;
   for (const auto& any : details.details()) {
     v1::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
+    if (any.UnpackTo(&info)) return ParseReason(info.reason()).value_or(Reason::kNone);
   }
-  return {};
+  return Reason::kNone;
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   absl::Status s(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-  const std::string reason = GrpcReason(status);
-  return reason.empty() ? s : WithReason(s, reason);
+  return WithReason(s, GrpcReason(status));
 }
 
 std::string GrpcCodeName(grpc::StatusCode code) {

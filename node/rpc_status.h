@@ -8,13 +8,14 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "base/reason.h"
 
 namespace casenode::node {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
-// The reason code in a gRPC status's details, or "" if none.
-std::string GrpcReason(const grpc::Status& status);
+// The reason code in a gRPC status's details, or kNone.
+Reason GrpcReason(const grpc::Status& status);
 // "PERMISSION_DENIED", "UNAVAILABLE", ...
 std::string GrpcCodeName(grpc::StatusCode code);
 

@@ -392,7 +392,7 @@ namespace {
 struct Verdict {
   bool applies = false;  // the rule is about this request (requester, action, purpose, categories)
   bool passed = false;   // for allow rules: every requirement holds; for deny rules: equal to applies
-  const char* reason = "";
+  Reason reason = Reason::kNone;
   std::vector<std::string> consents_used;
 };
 
@@ -400,39 +400,32 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-// The failure reason of a receipt for this request, or nullptr if it covers it.
-const char* ReceiptFailure(const ConsentFact& f, const Request& req) {
+// The failure reason of a receipt for this request, or kNone if it covers it.
+Reason ReceiptFailure(const ConsentFact& f, const Request& req) {
   switch (f.status) {
     case ConsentStatus::kValid: break;
-    case ConsentStatus::kForged: return "CONSENT_FORGED";
-    case ConsentStatus::kRevoked: return "CONSENT_REVOKED";
-    case ConsentStatus::kExpired: return "CONSENT_EXPIRED";
-    case ConsentStatus::kAgeRule: return "CONSENT_AGE_RULE";
-    case ConsentStatus::kUnknownIssuer: return "CONSENT_UNKNOWN_ISSUER";
-    case ConsentStatus::kIssuerUnreachable: return "CONSENT_ISSUER_UNREACHABLE";
-    default: return "CONSENT_FORGED";
+    case ConsentStatus::kForged: return Reason::kConsentForged;
+    case ConsentStatus::kRevoked: return Reason::kConsentRevoked;
+    case ConsentStatus::kExpired: return Reason::kConsentExpired;
+    case ConsentStatus::kAgeRule: return Reason::kConsentAgeRule;
+    case ConsentStatus::kUnknownIssuer: return Reason::kConsentUnknownIssuer;
+    case ConsentStatus::kIssuerUnreachable: return Reason::kConsentIssuerUnreachable;
+    default: return Reason::kConsentForged;
   }
-  if (!Contains(f.purposes, req.purpose)) return "CONSENT_OUT_OF_SCOPE";
+  if (f.subject != req.subject) return Reason::kConsentOutOfScope;  // a receipt about another child
+  if (!Contains(f.purposes, req.purpose)) return Reason::kConsentOutOfScope;
   for (const auto& c : req.categories) {
-    if (!Contains(f.categories, c)) return "CONSENT_OUT_OF_SCOPE";
+    if (!Contains(f.categories, c)) return Reason::kConsentOutOfScope;
   }
   if (!Contains(f.recipient_roles, req.requester_role) && !Contains(f.recipient_orgs, req.requester_org)) {
-    return "CONSENT_OUT_OF_SCOPE";
+    return Reason::kConsentOutOfScope;
   }
-  return nullptr;
+  return Reason::kNone;
 }
 
-// Fixed precedence, so the reason does not depend on the order receipts were attached.
-int Rank(std::string_view reason) {
-  static constexpr std::string_view kOrder[] = {"CONSENT_FORGED",         "CONSENT_REVOKED",
-                                                "CONSENT_EXPIRED",        "CONSENT_AGE_RULE",
-                                                "CONSENT_UNKNOWN_ISSUER", "CONSENT_ISSUER_UNREACHABLE",
-                                                "CONSENT_OUT_OF_SCOPE"};
-  for (size_t i = 0; i < std::size(kOrder); ++i) {
-    if (kOrder[i] == reason) return static_cast<int>(i);
-  }
-  return 100;
-}
+// Fixed precedence, so the reason does not depend on the order receipts were
+// attached: the consent reasons are numbered most serious first.
+bool MoreSerious(Reason a, Reason b) { return static_cast<int>(a) < static_cast<int>(b); }
 
 Verdict Check(const Policy::Compiled& c, const Rule& rule, const Request& req, const Interned& in, std::string* why) {
   Verdict v;
@@ -458,7 +451,7 @@ Verdict Check(const Policy::Compiled& c, const Rule& rule, const Request& req, c
       return v;
     }
     v.applies = v.passed = true;
-    v.reason = "DENIED_BY_RULE";
+    v.reason = Reason::kDeniedByRule;
     note("denies this request");
     return v;
   }
@@ -469,66 +462,66 @@ Verdict Check(const Policy::Compiled& c, const Rule& rule, const Request& req, c
   v.applies = true;
   if (rule.bases != 0) {
     if (in.basis < 0) {
-      v.reason = "LEGAL_BASIS_MISSING";
+      v.reason = Reason::kLegalBasisMissing;
       note(StrCat("no legal basis claimed; one of [", Join(rule.lists[kBases]), "] is needed"));
       return v;
     }
     if ((rule.bases & (uint32_t{1} << in.basis)) == 0) {
-      v.reason = "LEGAL_BASIS_INSUFFICIENT";
+      v.reason = Reason::kLegalBasisInsufficient;
       note(StrCat("legal basis ", req.legal_basis, " is not in [", Join(rule.lists[kBases]), "]"));
       return v;
     }
   }
   if (rule.consent_required || (in.basis >= 0 && in.basis == c.consent_basis)) {
-    const char* best = "CONSENT_MISSING";
+    Reason best = Reason::kConsentMissing;
     for (const ConsentFact& f : req.consents) {
-      const char* failure = ReceiptFailure(f, req);
-      if (failure == nullptr) {
+      const Reason failure = ReceiptFailure(f, req);
+      if (failure == Reason::kNone) {
         v.consents_used.push_back(f.receipt_id);
-        best = nullptr;
+        best = Reason::kNone;
         break;
       }
-      if (std::string_view(best) == "CONSENT_MISSING" || Rank(failure) < Rank(best)) best = failure;
+      if (best == Reason::kConsentMissing || MoreSerious(failure, best)) best = failure;
     }
-    if (best != nullptr) {
+    if (best != Reason::kNone) {
       v.reason = best;
-      note(StrCat("needs a valid consent receipt covering this request: ", best));
+      note(StrCat("needs a valid consent receipt covering this request: ", ReasonName(best)));
       return v;
     }
   }
-  const std::pair<Condition, const char*> checks[] = {{kCaseMember, "NOT_CASE_MEMBER"},
-                                                      {kCaseActive, "CASE_NOT_ACTIVE"},
-                                                      {kWithinRetention, "RETENTION_EXPIRED"}};
+  const std::pair<Condition, Reason> checks[] = {{kCaseMember, Reason::kNotCaseMember},
+                                                 {kCaseActive, Reason::kCaseNotActive},
+                                                 {kWithinRetention, Reason::kRetentionExpired}};
   const bool facts[] = {req.case_member, req.case_active, req.within_retention};
   for (size_t i = 0; i < 3; ++i) {
     if ((rule.conditions & checks[i].first) != 0 && !facts[i]) {
       v.reason = checks[i].second;
-      note(StrCat("condition fails: ", checks[i].second));
+      note(StrCat("condition fails: ", ReasonName(checks[i].second)));
       return v;
     }
   }
   v.passed = true;
-  v.reason = "ALLOWED";
+  v.reason = Reason::kAllowed;
   note("allows this request");
   return v;
 }
 
-// Translates the request; returns the reason code of the first name outside the vocabulary.
-const char* Intern(const Policy::Compiled& c, const Request& req, Interned* in) {
+// Translates the request; returns the reason of the first name outside the vocabulary, or kNone.
+Reason Intern(const Policy::Compiled& c, const Request& req, Interned* in) {
   const int role = c.vocab.Find(kRoles, req.requester_role);
-  if (role < 0) return "UNKNOWN_ROLE";
+  if (role < 0) return Reason::kUnknownRole;
   in->role_bit = uint64_t{1} << role;
-  if ((in->action = c.vocab.Find(kActions, req.action)) < 0) return "UNKNOWN_ACTION";
-  if ((in->purpose = c.vocab.Find(kPurposes, req.purpose)) < 0) return "UNKNOWN_PURPOSE";
+  if ((in->action = c.vocab.Find(kActions, req.action)) < 0) return Reason::kUnknownAction;
+  if ((in->purpose = c.vocab.Find(kPurposes, req.purpose)) < 0) return Reason::kUnknownPurpose;
   for (const auto& cat : req.categories) {
     const int ix = c.vocab.Find(kCategories, cat);
-    if (ix < 0) return "UNKNOWN_CATEGORY";
+    if (ix < 0) return Reason::kUnknownCategory;
     in->categories |= uint64_t{1} << ix;
   }
   if (!req.legal_basis.empty() && (in->basis = c.vocab.Find(kBases, req.legal_basis)) < 0) {
-    return "UNKNOWN_LEGAL_BASIS";
+    return Reason::kUnknownLegalBasis;
   }
-  return nullptr;
+  return Reason::kNone;
 }
 
 }  // namespace
@@ -539,7 +532,7 @@ Decision Policy::Evaluate(const Request& req) const {
   d.policy_hash = c_->hash;
   d.request_digest = RequestDigest(req);
   Interned in;
-  if (const char* unknown = Intern(*c_, req, &in)) {
+  if (const Reason unknown = Intern(*c_, req, &in); unknown != Reason::kNone) {
     d.rule_id = "vocabulary";
     d.reason = unknown;
     return d;
@@ -547,7 +540,7 @@ Decision Policy::Evaluate(const Request& req) const {
   // With no rule passing, the first rule that applied but failed a requirement
   // explains the denial (e.g. CONSENT_REVOKED); with none, the default denies.
   const Rule* failed_rule = nullptr;
-  const char* failed_reason = "NO_MATCHING_RULE";
+  Reason failed_reason = Reason::kNoMatchingRule;
   auto bucket = c_->index.find(IndexKey(in.action, in.purpose));
   if (bucket != c_->index.end()) {
     for (uint32_t i : bucket->second) {  // deny rules first, then allow rules, each in id order
@@ -577,7 +570,7 @@ Explanation Policy::Explain(const Request& req) const {
   Explanation e;
   e.decision = Evaluate(req);
   Interned in;
-  const bool known = Intern(*c_, req, &in) == nullptr;
+  const bool known = Intern(*c_, req, &in) == Reason::kNone;
   for (const Rule& rule : c_->rules) {
     RuleTrace t;
     t.rule_id = rule.id;
@@ -587,7 +580,7 @@ Explanation Policy::Explain(const Request& req) const {
       Verdict v = Check(*c_, rule, req, in, &t.why);
       t.applies = v.applies;
     } else {
-      t.why = StrCat("not evaluated: ", e.decision.reason);
+      t.why = StrCat("not evaluated: ", ReasonName(e.decision.reason));
     }
     t.decided = rule.id == e.decision.rule_id;
     e.rules.push_back(std::move(t));

@@ -43,6 +43,7 @@ struct RuleTrace {
 struct ConsentSettings {
   uint32_t status_cache_seconds = 60;  // how long an issuer's answer is reused
   bool allow_stale = false;            // on_issuer_unreachable = "allow_stale": reuse an older answer
+  uint32_t max_stale_seconds = 3600;   // ... but never one older than this
   bool operator==(const ConsentSettings&) const = default;
 };
 

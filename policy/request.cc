@@ -9,13 +9,13 @@
 
 namespace casenode::policy {
 std::string CanonicalRequest(const Request& r) {
-  CanonicalWriter w("casenode-policy-request/v1");
-  w.String(r.requester_org).String(r.requester_role).String(r.action).String(r.purpose).List(r.categories);
+  CanonicalWriter w("casenode-policy-request/v2");
+  w.String(r.subject).String(r.requester_org).String(r.requester_role).String(r.action).String(r.purpose).List(r.categories);
   w.String(r.legal_basis);
   std::vector<std::string> consents;
   for (const auto& c : r.consents) {
     CanonicalWriter one("consent-fact");
-    one.String(c.receipt_id).String(ConsentStatusName(c.status)).List(c.purposes).List(c.categories);
+    one.String(c.receipt_id).String(c.subject).String(ConsentStatusName(c.status)).List(c.purposes).List(c.categories);
     one.List(c.recipient_roles).List(c.recipient_orgs);
     consents.push_back(one.bytes());
   }

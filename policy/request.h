@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "base/reason.h"
+
 namespace casenode::policy {
 
 // The outcome of verifying one consent receipt. Persisted: values never change.
@@ -33,9 +35,14 @@ struct ConsentFact {
   std::vector<std::string> categories;
   std::vector<std::string> recipient_roles;
   std::vector<std::string> recipient_orgs;
+  std::string subject;  // the receipt's child, in the same form as Request::subject
 };
 
 struct Request {
+  // The child the request is about: the node-local keyed handle of its
+  // pseudonym in hex (never the pseudonym itself); "" if about no child. A
+  // consent receipt covers a request only if it is about the same child.
+  std::string subject;
   std::string requester_org;
   std::string requester_role;
   std::string action;
@@ -54,7 +61,7 @@ enum class Effect : uint8_t { kUnspecified = 0, kAllow = 1, kDeny = 2 };
 struct Decision {
   Effect effect = Effect::kDeny;
   std::string rule_id;      // the rule that decided; "default-deny" if none applied
-  std::string reason;       // ALLOWED, NO_MATCHING_RULE, DENIED_BY_RULE, CONSENT_REVOKED, ...
+  Reason reason = Reason::kNoMatchingRule;  // kAllowed, kNoMatchingRule, kDeniedByRule, kConsentRevoked, ...
   std::string policy_hash;  // hex SHA-256 of the policy's canonical form
   std::vector<std::string> consent_receipt_ids;  // receipts the decision relied on
   std::string request_digest;                    // hex SHA-256 of the request's canonical encoding

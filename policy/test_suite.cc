@@ -60,9 +60,10 @@ absl::Status OnlyKeys(const json& j, std::string_view where, std::initializer_li
 
 absl::StatusOr<Request> RequestFromJson(const json& j) {
   if (!j.is_object()) return absl::InvalidArgumentError("request: expected a JSON object");
-  RETURN_IF_ERROR(OnlyKeys(j, "request", {"org", "role", "action", "purpose", "categories", "legal_basis", "consents",
-                                          "case_member", "case_active", "within_retention"}));
+  RETURN_IF_ERROR(OnlyKeys(j, "request", {"subject", "org", "role", "action", "purpose", "categories", "legal_basis",
+                                          "consents", "case_member", "case_active", "within_retention"}));
   Request r;
+  RETURN_IF_ERROR(GetString(j, "subject", &r.subject, false));
   RETURN_IF_ERROR(GetString(j, "org", &r.requester_org, true));
   RETURN_IF_ERROR(GetString(j, "role", &r.requester_role, true));
   RETURN_IF_ERROR(GetString(j, "action", &r.action, true));
@@ -78,9 +79,13 @@ absl::StatusOr<Request> RequestFromJson(const json& j) {
       const json& c = (*it)[i];
       const std::string where = StrCat("request.consents[", i, "]");
       if (!c.is_object()) return Bad(StrCat("consents[", i, "]"), "an object");
-      RETURN_IF_ERROR(OnlyKeys(c, where, {"id", "status", "purposes", "categories", "recipient_roles", "recipient_orgs"}));
+      RETURN_IF_ERROR(
+          OnlyKeys(c, where, {"id", "subject", "status", "purposes", "categories", "recipient_roles", "recipient_orgs"}));
       ConsentFact f;
       RETURN_IF_ERROR(GetString(c, "id", &f.receipt_id, true));
+      // A receipt is about the request's child unless it names another.
+      f.subject = r.subject;
+      RETURN_IF_ERROR(GetString(c, "subject", &f.subject, false));
       std::string status;
       RETURN_IF_ERROR(GetString(c, "status", &status, true));
       if (!ParseConsentStatus(status, &f.status)) {
@@ -101,7 +106,7 @@ absl::StatusOr<Request> RequestFromJson(const json& j) {
 nlohmann::ordered_json DecisionToJson(const Decision& d) {
   return {{"decision", d.allowed() ? "allow" : "deny"},
           {"rule", d.rule_id},
-          {"reason", d.reason},
+          {"reason", ReasonName(d.reason)},
           {"policy_hash", d.policy_hash},
           {"consent_receipt_ids", d.consent_receipt_ids},
           {"request_digest", d.request_digest},
@@ -153,6 +158,9 @@ absl::StatusOr<std::vector<PolicyTest>> LoadPolicyTests(const std::string& dir) 
       test.effect = e.value("effect", "");
       test.rule = e.value("rule", "");
       test.reason = e.value("reason", "");
+      if (!test.reason.empty() && !ParseReason(test.reason)) {
+        return fail(StrCat("test \"", test.name, "\": expect.reason: \"", test.reason, "\" is not a reason code"));
+      }
       if (test.effect != "allow" && test.effect != "deny") {
         return fail(StrCat("test \"", test.name, "\": expect.effect: expected \"allow\" or \"deny\""));
       }
@@ -170,7 +178,7 @@ std::vector<PolicyTestResult> RunPolicyTests(const Policy& policy, const std::ve
     r.test = &t;
     r.decision = policy.Evaluate(t.request);
     r.passed = (r.decision.allowed() ? "allow" : "deny") == t.effect && r.decision.rule_id == t.rule &&
-               (t.reason.empty() || r.decision.reason == t.reason);
+               (t.reason.empty() || ReasonName(r.decision.reason) == t.reason);
     results.push_back(std::move(r));
   }
   return results;

@@ -6,11 +6,12 @@
 //   name = "school may ask whether a signal exists"
 //   expect = { effect = "allow", rule = "signaal-opvragen", reason = "ALLOWED" }   # reason optional
 //   [test.request]
+//   subject = "child-a"   # optional: which child; a receipt covers only its own child
 //   org = "school"  role = "school"  action = "signal.lookup"  purpose = "vroegsignalering"
 //   categories = ["signaal"]  legal_basis = "public_task"
 //   case_member = false  case_active = false  within_retention = true
 //   [[test.request.consents]]
-//   id = "r1"  status = "valid"  purposes = [...]  categories = [...]
+//   id = "r1"  status = "valid"  subject = "child-b" (default: the request's)  purposes = [...]  categories = [...]
 //   recipient_roles = [...]  recipient_orgs = [...]
 //
 // The request object has the same fields as the JSON that

@@ -16,7 +16,7 @@ std::string IndexPrefix(const keys::DataKeyRef& ref) {
 }
 
 absl::Status UnknownReceipt() {
-  return WithReason(absl::NotFoundError("no consent receipt with that id was issued here"), "UNKNOWN_RECEIPT");
+  return Error(Reason::kUnknownReceipt, "no consent receipt with that id was issued here");
 }
 
 bool ValidId(const std::string& id) {
@@ -42,6 +42,7 @@ v1::ConsentReceipt ToProto(const ConsentReceipt& r) {
   p.set_recorded_by(r.recorded_by);
   p.set_evidence_ref(r.evidence_ref);
   p.set_signature(std::string(reinterpret_cast<const char*>(r.signature.data()), r.signature.size()));
+  p.set_age_rule_until_unix(r.age_rule_until.time_since_epoch().count());
   return p;
 }
 
@@ -65,6 +66,7 @@ absl::StatusOr<ConsentReceipt> FromProto(const v1::ConsentReceipt& p) {
   r.recorded_by = p.recorded_by();
   r.evidence_ref = p.evidence_ref();
   std::copy(p.signature().begin(), p.signature().end(), r.signature.begin());
+  r.age_rule_until = SystemTime(std::chrono::seconds(p.age_rule_until_unix()));
   return r;
 }
 
@@ -72,10 +74,26 @@ keys::DataKeyRef ConsentBook::SubjectKey(const std::array<uint8_t, 32>& subject)
   return keys::DataKeyRef{keys::DataKeyKind::kSubject, keys_.SubjectHandle(subject)};
 }
 
-absl::StatusOr<v1::ConsentEntry> ConsentBook::Record(ConsentReceipt draft) {
+absl::StatusOr<v1::ConsentEntry> ConsentBook::Record(ConsentReceipt draft, std::chrono::year_month_day birth_date) {
   draft.receipt_id = NewReceiptId();
   draft.issuer_org = self_org_;
+  // Consent is given as of valid_from: the child's age then decides who must
+  // consent, and the receipt stands no longer than that rule does.
+  const AgeFacts age = AgeAt(birth_date, draft.valid_from);
+  draft.child_age_years = age.age_years;
+  draft.age_rule_until = age.rule_until;
   RETURN_IF_ERROR(Validate(draft));
+  if (!AgeRuleSatisfied(draft.child_age_years, draft.consenters)) {
+    return absl::InvalidArgumentError(StrCat(
+        "consenters: at age ", draft.child_age_years,
+        " the consent rule needs ", draft.child_age_years < 12 ? "a parent or guardian"
+                                    : draft.child_age_years < 16 ? "the child and a parent or guardian"
+                                                                 : "the child"));
+  }
+  if (draft.age_rule_until.time_since_epoch().count() != 0 && clock_() >= draft.age_rule_until) {
+    return absl::InvalidArgumentError(
+        "valid_from: the child has since reached an age at which others must consent; record the consent given now");
+  }
   Sign(draft, signer_);
   v1::ConsentEntry entry;
   *entry.mutable_receipt() = ToProto(draft);
@@ -95,7 +113,7 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Show(const std::string& receipt_id
     return bytes.status();
   }
   v1::ConsentEntry entry;
-  if (!entry.ParseFromString(*bytes)) return WithReason(absl::DataLossError("consents record does not parse"), "RECORD_CORRUPT");
+  if (!entry.ParseFromString(*bytes)) return Error(Reason::kRecordCorrupt, "consents record does not parse");
   return entry;
 }
 

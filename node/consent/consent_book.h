@@ -29,8 +29,11 @@ class ConsentBook {
               Clock clock)
       : store_(store), keys_(keys), signer_(signer), self_org_(std::move(self_org)), clock_(std::move(clock)) {}
 
-  // Gives the draft an id and this node as issuer, validates, signs and stores it.
-  absl::StatusOr<v1::ConsentEntry> Record(ConsentReceipt draft);
+  // Gives the draft an id and this node as issuer, derives the child's age and
+  // next age boundary from `birth_date` (which is not kept), validates — the
+  // age rule included, so staff learn at once that a receipt could never
+  // stand — signs and stores it.
+  absl::StatusOr<v1::ConsentEntry> Record(ConsentReceipt draft, std::chrono::year_month_day birth_date);
   // Revokes a receipt issued here. NotFound (reason UNKNOWN_RECEIPT) if there is none;
   // revoking twice keeps the first revocation.
   absl::StatusOr<v1::ConsentEntry> Revoke(const std::string& receipt_id, const std::string& revoked_by);

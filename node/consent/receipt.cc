@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "base/canonical.h"
 #include "base/encoding.h"
@@ -11,20 +12,21 @@
 namespace casenode::consent {
 namespace {
 
-constexpr std::string_view kSignatureContext = "consent-receipt/v1";
+constexpr std::string_view kSignatureContext = "consent-receipt/v2";
 
 bool Has(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
 }  // namespace
 
 std::string CanonicalBytes(const ConsentReceipt& r) {
-  CanonicalWriter w("casenode-consent-receipt/v1");
+  CanonicalWriter w("casenode-consent-receipt/v2");
   w.String(r.receipt_id).String(r.issuer_org).Bytes(r.subject);
   w.List(r.consenters).U64(r.child_age_years).List(r.purposes).List(r.categories);
   w.List(r.recipient_roles).List(r.recipient_orgs);
   w.U64(static_cast<uint64_t>(r.valid_from.time_since_epoch().count()));
   w.U64(static_cast<uint64_t>(r.valid_until.time_since_epoch().count()));
   w.String(r.recorded_by).String(r.evidence_ref);
+  w.U64(static_cast<uint64_t>(r.age_rule_until.time_since_epoch().count()));
   return w.bytes();
 }
 
@@ -57,6 +59,46 @@ void Sign(ConsentReceipt& r, const keys::SigningKey& issuer_key) {
   r.signature = issuer_key.Sign(kSignatureContext, AsBytes(CanonicalBytes(r)));
 }
 
+absl::StatusOr<std::chrono::year_month_day> ParseBirthDate(std::string_view text) {
+  auto bad = [] { return absl::InvalidArgumentError("birth_date: expected a date of birth as YYYY-MM-DD"); };
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return bad();
+  auto number = [&](size_t at, size_t len, int* out) {
+    int v = 0;
+    for (size_t i = at; i < at + len; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      v = v * 10 + (text[i] - '0');
+    }
+    *out = v;
+    return true;
+  };
+  int y = 0, m = 0, d = 0;
+  if (!number(0, 4, &y) || !number(5, 2, &m) || !number(8, 2, &d)) return bad();
+  const std::chrono::year_month_day date{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(m)),
+                                         std::chrono::day(static_cast<unsigned>(d))};
+  if (!date.ok() || y < 1900) return bad();
+  return date;
+}
+
+AgeFacts AgeAt(std::chrono::year_month_day birth, SystemTime at) {
+  using namespace std::chrono;
+  // The day the child turns `years`: 29 February falls on 28 February in other years.
+  auto birthday = [&](int years) {
+    year_month_day d{birth.year() + std::chrono::years(years), birth.month(), birth.day()};
+    if (!d.ok()) d = year_month_day{d.year(), d.month(), day(28)};
+    return SystemTime(duration_cast<seconds>(sys_days(d).time_since_epoch()));
+  };
+  AgeFacts facts;
+  int age = 0;
+  while (age < 200 && birthday(age + 1) <= at) ++age;
+  facts.age_years = static_cast<uint32_t>(age);
+  if (age < 12) {
+    facts.rule_until = birthday(12);
+  } else if (age < 16) {
+    facts.rule_until = birthday(16);
+  }
+  return facts;
+}
+
 bool AgeRuleSatisfied(uint32_t age, const std::vector<std::string>& consenters) {
   const bool child = Has(consenters, "child");
   const bool adult = Has(consenters, "parent") || Has(consenters, "guardian");
@@ -71,11 +113,15 @@ policy::ConsentStatus Verify(const ConsentReceipt& r, const keys::PublicKey& iss
   }
   if (now < r.valid_from || now >= r.valid_until) return policy::ConsentStatus::kExpired;
   if (!AgeRuleSatisfied(r.child_age_years, r.consenters)) return policy::ConsentStatus::kAgeRule;
+  if (r.age_rule_until.time_since_epoch().count() != 0 && now >= r.age_rule_until) {
+    return policy::ConsentStatus::kAgeRule;  // the child has since reached an age where others must consent
+  }
   return policy::ConsentStatus::kValid;
 }
 
-policy::ConsentFact ToFact(const ConsentReceipt& r, policy::ConsentStatus status) {
-  return policy::ConsentFact{r.receipt_id, status, r.purposes, r.categories, r.recipient_roles, r.recipient_orgs};
+policy::ConsentFact ToFact(const ConsentReceipt& r, policy::ConsentStatus status, std::string subject) {
+  return policy::ConsentFact{r.receipt_id,      status,           r.purposes,         r.categories,
+                             r.recipient_roles, r.recipient_orgs, std::move(subject)};
 }
 
 }  // namespace casenode::consent

@@ -1,20 +1,26 @@
 // ConsentReceipt: a signed record that someone consented to a processing of a
 // child's data, modelled on FHIR Consent.
 //
-// A receipt is signed (Ed25519, context "consent-receipt/v1") by the node that
+// A receipt is signed (Ed25519, context "consent-receipt/v2") by the node that
 // recorded it, over its canonical encoding (CanonicalBytes; format pinned by a
 // golden test):
-//   CanonicalWriter("casenode-consent-receipt/v1")
+//   CanonicalWriter("casenode-consent-receipt/v2")
 //     .String(receipt_id).String(issuer_org).Bytes(subject)
 //     .List(consenters).U64(child_age_years).List(purposes).List(categories)
 //     .List(recipient_roles).List(recipient_orgs).U64(valid_from).U64(valid_until)
-//     .String(recorded_by).String(evidence_ref)
+//     .String(recorded_by).String(evidence_ref).U64(age_rule_until)
+// Times are Unix seconds. age_rule_until is the day the child reaches the next
+// age boundary of the consent rule (12 or 16), after which the receipt no
+// longer stands because someone else must consent; 0 when the child was 16
+// or over. The issuer computes it from the date of birth at recording and
+// stores no date of birth.
 // The subject is the child's network pseudonym, never a BSN. Consenters are
 // "child", "parent" or "guardian". Receipts are immutable; revocation is a
 // separate fact held by the issuer.
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -40,8 +46,24 @@ struct ConsentReceipt {
   SystemTime valid_until;
   std::string recorded_by;   // pseudonymous staff id
   std::string evidence_ref;  // where the signed form is kept, e.g. a document number
+  SystemTime age_rule_until{};  // see above; epoch 0 = no further boundary
   keys::Signature signature{};
 };
+
+// A date of birth, "YYYY-MM-DD". InvalidArgument naming `birth_date` otherwise
+// (never echoing the value: it is personal data).
+absl::StatusOr<std::chrono::year_month_day> ParseBirthDate(std::string_view text);
+
+// What the date of birth tells the consent rule at moment `at`: the child's
+// age in whole years, and the start (00:00 UTC) of the day it reaches the
+// next boundary (12 or 16), or epoch 0 at 16 and over. A birthday on 29
+// February counts on 28 February in other years (the earlier day: a receipt
+// ends no later than the rule changes).
+struct AgeFacts {
+  uint32_t age_years = 0;
+  SystemTime rule_until{};
+};
+AgeFacts AgeAt(std::chrono::year_month_day birth, SystemTime at);
 
 std::string CanonicalBytes(const ConsentReceipt& receipt);
 
@@ -59,11 +81,13 @@ void Sign(ConsentReceipt& receipt, const keys::SigningKey& issuer_key);
 bool AgeRuleSatisfied(uint32_t child_age_years, const std::vector<std::string>& consenters);
 
 // Everything a responder can check without asking the issuer: the signature
-// (with the issuer's key from the manifest), the validity window at `now` and
-// the age rule. Revocation is checked with the issuer separately.
+// (with the issuer's key from the manifest), the validity window at `now`,
+// the age rule, and that `now` is before age_rule_until. Revocation is
+// checked with the issuer separately.
 policy::ConsentStatus Verify(const ConsentReceipt& receipt, const keys::PublicKey& issuer_key, SystemTime now);
 
 // The receipt as the policy engine sees it, with a verification status.
-policy::ConsentFact ToFact(const ConsentReceipt& receipt, policy::ConsentStatus status);
+// `subject` is the node-local handle of the receipt's child (see policy::Request::subject).
+policy::ConsentFact ToFact(const ConsentReceipt& receipt, policy::ConsentStatus status, std::string subject);
 
 }  // namespace casenode::consent

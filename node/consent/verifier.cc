@@ -3,24 +3,33 @@
 namespace casenode::consent {
 
 absl::StatusOr<v1::ConsentStatusResponse::State> ConsentVerifier::IssuerState(
-    const keys::ManifestNode& issuer, const std::string& receipt_id, const policy::ConsentSettings& settings,
+    const keys::ManifestNode& issuer, const ConsentReceipt& receipt, const policy::ConsentSettings& settings,
     Deadline deadline) const {
-  const auto now = std::chrono::steady_clock::now();
-  const auto ttl = std::chrono::seconds(settings.status_cache_seconds);
+  const SystemTime now = clock_();
+  std::string key = issuer.org;
+  key.push_back('\0');
+  key += receipt.receipt_id;
+  key.push_back('\0');
+  key.append(reinterpret_cast<const char*>(receipt.signature.data()), receipt.signature.size());
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(receipt_id);
-    if (it != cache_.end() && now - it->second.at < ttl) return it->second.state;
+    auto it = cache_.find(key);
+    if (it != cache_.end() && now - it->second.at < std::chrono::seconds(settings.status_cache_seconds)) {
+      return it->second.state;
+    }
   }
-  auto state = query_(issuer, receipt_id, deadline);
+  auto state = query_(issuer, receipt.receipt_id, deadline);
   std::lock_guard<std::mutex> lock(mu_);
   if (state.ok()) {
-    if (cache_.size() >= 100000) cache_.clear();  // bounded; answers are cheap to fetch again
-    cache_[receipt_id] = Cached{*state, now};
+    if (cache_.size() >= kMaxCached) cache_.clear();  // bounded; answers are cheap to fetch again
+    cache_[key] = Cached{*state, now};
     return state;
   }
-  auto it = cache_.find(receipt_id);
-  if (settings.allow_stale && it != cache_.end()) return it->second.state;
+  auto it = cache_.find(key);
+  if (settings.allow_stale && it != cache_.end() &&
+      now - it->second.at <= std::chrono::seconds(settings.max_stale_seconds)) {
+    return it->second.state;
+  }
   return state;
 }
 
@@ -41,7 +50,7 @@ policy::ConsentStatus ConsentVerifier::Verify(const ConsentReceipt& receipt, con
       state = entry.status();
     }
   } else {
-    state = IssuerState(*issuer, receipt.receipt_id, settings, deadline);
+    state = IssuerState(*issuer, receipt, settings, deadline);
   }
   if (!state.ok()) return policy::ConsentStatus::kIssuerUnreachable;
   switch (*state) {

@@ -6,9 +6,11 @@
 // ConsentStatus) whether it was revoked. An issuer's answer is reused for the
 // policy's consent.status_cache_seconds. An issuer that cannot be reached
 // gives issuer_unreachable, which the policy denies (fail closed), unless the
-// policy says on_issuer_unreachable = "allow_stale" and an older answer is
-// cached. This node answers for its own receipts without a network call.
-// Thread-safe.
+// policy says on_issuer_unreachable = "allow_stale" and an answer no older
+// than consent.max_stale_seconds is cached. Answers are cached per issuer,
+// receipt id and signature, so a receipt forged under a known id never
+// inherits another's answer. Times come from the injected clock. This node
+// answers for its own receipts without a network call. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -42,15 +44,17 @@ class ConsentVerifier {
 
  private:
   absl::StatusOr<v1::ConsentStatusResponse::State> IssuerState(const keys::ManifestNode& issuer,
-                                                               const std::string& receipt_id,
+                                                               const ConsentReceipt& receipt,
                                                                const policy::ConsentSettings& settings,
                                                                Deadline deadline) const;
   struct Cached {
     v1::ConsentStatusResponse::State state;
-    std::chrono::steady_clock::time_point at;
+    SystemTime at;
   };
+  static constexpr size_t kMaxCached = 100000;
   mutable std::mutex mu_;
-  mutable std::unordered_map<std::string, Cached> cache_;  // receipt id -> the issuer's last answer
+  // issuer '\0' receipt id '\0' signature -> the issuer's last answer
+  mutable std::unordered_map<std::string, Cached> cache_;
   const ConsentBook& own_;
   const std::string self_org_;
   const StatusQuery query_;

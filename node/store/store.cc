@@ -112,9 +112,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, keys:
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, cfs, &handles, &db);
   if (s.IsInvalidArgument() && s.ToString().find("Column famil") != std::string::npos) {
-    return WithReason(absl::FailedPreconditionError(
-                          StrCat("record store in ", dir, " has column families this casenode does not know (", s.ToString(), ")")),
-                      "NEWER_FORMAT");
+    return Error(Reason::kNewerFormat, 
+                          StrCat("record store in ", dir, " has column families this casenode does not know (", s.ToString(), ")"));
   }
   RETURN_IF_ERROR(FromRocks(s, "record store"));
   store->db_.reset(db);
@@ -130,10 +129,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, keys:
   } else {
     RETURN_IF_ERROR(FromRocks(s, "record store"));
     if (format != std::to_string(kFormatVersion)) {
-      return WithReason(absl::FailedPreconditionError(StrCat("record store format ", format,
+      return Error(Reason::kNewerFormat, StrCat("record store format ", format,
                                                              " was written by a newer casenode (this one reads ",
-                                                             kFormatVersion, ")")),
-                        "NEWER_FORMAT");
+                                                             kFormatVersion, ")"));
     }
   }
   return store;
@@ -189,19 +187,18 @@ absl::StatusOr<std::string> Store::Open(Family family, std::string_view key, std
   Header h;
   const std::string_view name = FamilyName(family);
   if (!ParseHeader(value, &h)) {
-    return WithReason(absl::DataLossError(StrCat(name, " record is truncated")), "RECORD_CORRUPT");
+    return Error(Reason::kRecordCorrupt, StrCat(name, " record is truncated"));
   }
   if (h.version != kRecordVersion) {
-    return WithReason(absl::FailedPreconditionError(StrCat(name, " record has format version ", h.version,
-                                                           " (this casenode reads ", kRecordVersion, ")")),
-                      "NEWER_FORMAT");
+    return Error(Reason::kNewerFormat, StrCat(name, " record has format version ", h.version,
+                                                           " (this casenode reads ", kRecordVersion, ")"));
   }
   if (Expired(h, clock_().time_since_epoch().count())) return absl::NotFoundError(StrCat(name, " record expired"));
   keys::DataKey dek;
   absl::Status s = keys_->Get(h.ref, &dek);
   if (!s.ok()) {
-    if (ReasonOf(s) == "SHREDDED") {
-      return WithReason(absl::NotFoundError(StrCat(name, " record was crypto-shredded")), "SHREDDED");
+    if (ReasonOf(s) == Reason::kShredded) {
+      return Error(Reason::kShredded, StrCat(name, " record was crypto-shredded"));
     }
     return s;
   }
@@ -214,8 +211,7 @@ absl::StatusOr<std::string> Store::Open(Family family, std::string_view key, std
       reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), p + kHeaderSize, dek.data());
   sodium_memzero(dek.data(), dek.size());
   if (rc != 0) {
-    return WithReason(absl::DataLossError(StrCat(name, " record failed authentication (corrupted, or moved from another key)")),
-                      "RECORD_CORRUPT");
+    return Error(Reason::kRecordCorrupt, StrCat(name, " record failed authentication (corrupted, or moved from another key)"));
   }
   return plain;
 }
@@ -245,7 +241,7 @@ absl::Status Store::Scan(Family family, std::string_view prefix,
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     absl::StatusOr<std::string> plain = Open(family, it->key().ToStringView(), it->value().ToStringView());
-    if (!plain.ok() && plain.status().code() == absl::StatusCode::kNotFound && ReasonOf(plain.status()).empty()) {
+    if (!plain.ok() && plain.status().code() == absl::StatusCode::kNotFound && ReasonOf(plain.status()) == Reason::kNone) {
       continue;  // expired
     }
     fn(it->key().ToStringView(), plain);
@@ -270,7 +266,7 @@ absl::StatusOr<SweepStats> Store::Sweep() {
       keys::DataKey dek;
       absl::Status s = keys_->Get(h.ref, &dek);
       sodium_memzero(dek.data(), dek.size());
-      if (!s.ok() && ReasonOf(s) == "SHREDDED") {
+      if (!s.ok() && ReasonOf(s) == Reason::kShredded) {
         batch.Delete(Handle(f), it->key());
         ++stats.shredded;
       }

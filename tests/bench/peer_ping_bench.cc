@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
         return absl::UnavailableError("no receipts in this benchmark");
       },
       SystemNow);
-  node::PeerGate gate(**network, decisions, verifier, *policy);
+  node::PeerGate gate(**network, decisions, verifier,
+                      [&](std::span<const uint8_t> p) { return (*key_store)->SubjectHandle(p); }, *policy);
   node::PeerService peer_service(**network, gate, consents);
   EchoService echo_service;
   grpc::ServerBuilder builder;
@@ -106,7 +107,7 @@ int main(int argc, char** argv) {
   builder.RegisterService(&echo_service);
   auto server_handle = builder.BuildAndStart();
 
-  auto creds = node::PeerChannelCredentials(client.tls);
+  auto creds = node::PeerChannelCredentials(client.tls, server.entry.tls_cert_sha256);
   keys::ManifestNode peer_target = server.entry, echo_target = server.entry;
   peer_target.endpoint = "127.0.0.1:" + std::to_string(peer_port);
   echo_target.endpoint = "127.0.0.1:" + std::to_string(echo_port);

@@ -71,7 +71,7 @@ Synthetic Make(size_t rules, std::mt19937& rng) {
     q.case_member = rng() % 2;
     q.case_active = true;
     if (q.legal_basis == "consent") {
-      q.consents.push_back({"receipt-1", ConsentStatus::kValid, {q.purpose}, q.categories, {q.requester_role}, {}});
+      q.consents.push_back({"receipt-1", ConsentStatus::kValid, {q.purpose}, q.categories, {q.requester_role}, {}, ""});
     }
     s.requests.push_back(std::move(q));
   }

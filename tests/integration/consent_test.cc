@@ -1,5 +1,6 @@
 // Integration: consent receipts recorded at one node and verified at another,
 // with revocation asked of the issuer over mTLS.
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -9,6 +10,7 @@
 #include "base/file.h"
 #include "tests/support/canary.h"
 #include "tests/support/local_network.h"
+#include "tests/support/node_files.h"
 
 using namespace casenode;
 using casenode::testing::LocalNetwork;
@@ -18,6 +20,18 @@ namespace {
 
 // A recognisable pseudonym: its hex and raw bytes serve as canaries.
 const std::string kSubjectHex = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
+
+// The date of birth of a child who turned `years` two months ago.
+std::string BirthDate(int years) {
+  using namespace std::chrono;
+  year_month_day d{floor<days>(system_clock::now()) - days(60)};
+  d = year_month_day{d.year() - std::chrono::years(years), d.month(), d.day()};
+  if (!d.ok()) d = year_month_day{d.year(), d.month(), day(28)};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
+                static_cast<unsigned>(d.day()));
+  return buf;
+}
 
 std::vector<std::string> RecordArgs(const std::vector<std::string>& extra) {
   std::vector<std::string> args = {"consent", "record", "--subject", kSubjectHex, "--category", "zorg",
@@ -74,7 +88,7 @@ TEST_CASE("consent receipts verify at another node: valid, forged, expired, age 
   net.StartAll();
   int code = -1;
 
-  const std::string valid = Record(net, {"--consenter", "parent", "--consenter", "child", "--age", "13"}, "valid");
+  const std::string valid = Record(net, {"--consenter", "parent", "--consenter", "child", "--birth-date", BirthDate(13)}, "valid");
   REQUIRE(VerifyAt(net, "gemeente", valid, &code) == "valid");
   REQUIRE(code == 0);
 
@@ -84,13 +98,15 @@ TEST_CASE("consent receipts verify at another node: valid, forged, expired, age 
   REQUIRE(VerifyAt(net, "gemeente", net.dir() + "/forged.json", &code) == "forged");
   REQUIRE(code == 3);
 
-  const std::string expired = Record(net, {"--consenter", "child", "--age", "17", "--valid-from",
+  const std::string expired = Record(net, {"--consenter", "child", "--birth-date", BirthDate(23), "--valid-from",
                                            "2020-01-01T00:00:00Z", "--valid-until", "2021-01-01T00:00:00Z"},
                                      "expired");
   REQUIRE(VerifyAt(net, "gemeente", expired, &code) == "expired");
 
-  const std::string parent_only = Record(net, {"--consenter", "parent", "--age", "13"}, "age");
-  REQUIRE(VerifyAt(net, "gemeente", parent_only, &code) == "age_rule");
+  // A receipt the age rule refuses is refused when it is made, naming the field.
+  const RunResult parent_only = net.Casectl("jeugdhulp", RecordArgs({"--consenter", "parent", "--birth-date", BirthDate(13)}));
+  REQUIRE(parent_only.exit_code == 2);
+  REQUIRE(parent_only.err.find("consenters: at age 13") != std::string::npos);
 
   const auto entry = nlohmann::json::parse(*ReadFile(valid));
   const std::string id = entry["receipt"]["receipt_id"];
@@ -100,10 +116,10 @@ TEST_CASE("consent receipts verify at another node: valid, forged, expired, age 
   REQUIRE(VerifyAt(net, "jeugdhulp", valid, &code) == "revoked");  // the issuer answers for itself
 
   const auto listed = net.CasectlJson("jeugdhulp", {"consent", "list", "--subject", kSubjectHex});
-  REQUIRE(listed["entries"].size() == 3);
+  REQUIRE(listed["entries"].size() == 2);
 
   // The issuer stops answering: fail closed.
-  const std::string another = Record(net, {"--consenter", "child", "--age", "16"}, "another");
+  const std::string another = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "another");
   REQUIRE(VerifyAt(net, "gemeente", another, &code) == "valid");
   net.process("jeugdhulp").Signal(SIGTERM);
   REQUIRE(net.process("jeugdhulp").Wait(std::chrono::seconds(15)) == 0);
@@ -119,7 +135,7 @@ TEST_CASE("an issuer's answer is reused for the policy's cache time, and stale a
   LocalNetwork net({"jeugdhulp", "gemeente"}, {"--policy", policy});
   net.StartAll();
   int code = -1;
-  const std::string receipt = Record(net, {"--consenter", "child", "--age", "16"}, "cached");
+  const std::string receipt = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "cached");
   REQUIRE(VerifyAt(net, "gemeente", receipt, &code) == "valid");
   const std::string id = nlohmann::json::parse(*ReadFile(receipt))["receipt"]["receipt_id"];
   REQUIRE(net.Casectl("jeugdhulp", {"consent", "revoke", id, "--revoked-by", "staff-7f3a"}).exit_code == 0);
@@ -147,7 +163,7 @@ TEST_CASE("a real node decides a Peer call on the consent receipts attached to i
   for (const std::string org : {"gemeente", "jeugdhulp", "school"}) net.Start(org);  // responders first
 
   auto ping = [&](const std::vector<std::string>& receipts) {
-    std::vector<std::string> args = {"node", "ping", "gemeente"};
+    std::vector<std::string> args = {"node", "ping", "gemeente", "--subject", kSubjectHex};
     for (const auto& r : receipts) args.insert(args.end(), {"--consent", r});
     return net.CasectlJson("school", args);
   };
@@ -158,16 +174,23 @@ TEST_CASE("a real node decides a Peer call on the consent receipts attached to i
     extra.insert(extra.end(), scope.begin(), scope.end());
     return extra;
   };
-  const std::string valid = Record(net, with({"--consenter", "child", "--age", "16"}), "ping-valid");
+  const std::string valid = Record(net, with({"--consenter", "child", "--birth-date", BirthDate(16)}), "ping-valid");
   REQUIRE(ping({valid})["reachable"] == true);
 
-  const std::string expired = Record(net, with({"--consenter", "child", "--age", "16", "--valid-from",
+  const std::string expired = Record(net, with({"--consenter", "child", "--birth-date", BirthDate(23), "--valid-from",
                                                 "2020-01-01T00:00:00Z", "--valid-until", "2021-01-01T00:00:00Z"}),
                                      "ping-expired");
   REQUIRE(ping({expired})["error"] == "PERMISSION_DENIED: CONSENT_EXPIRED");
 
-  const std::string other_purpose = Record(net, {"--consenter", "child", "--age", "16"}, "ping-scope");
+  const std::string other_purpose = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "ping-scope");
   REQUIRE(ping({other_purpose})["error"] == "PERMISSION_DENIED: CONSENT_OUT_OF_SCOPE");
+
+  // The same valid receipt does not cover a ping about another child.
+  const std::string other_child(64, 'b');
+  REQUIRE(net.CasectlJson("school", {"node", "ping", "gemeente", "--subject", other_child, "--consent", valid})["error"] ==
+          "PERMISSION_DENIED: CONSENT_OUT_OF_SCOPE");
+  REQUIRE(net.CasectlJson("school", {"node", "ping", "gemeente", "--consent", valid})["error"] ==
+          "PERMISSION_DENIED: CONSENT_OUT_OF_SCOPE");
 
   const std::string id = nlohmann::json::parse(*ReadFile(valid))["receipt"]["receipt_id"];
   REQUIRE(net.Casectl("jeugdhulp", {"consent", "revoke", id, "--revoked-by", "staff-7f3a"}).exit_code == 0);
@@ -179,7 +202,7 @@ TEST_CASE("a real node decides a Peer call on the consent receipts attached to i
   REQUIRE(ping({net.dir() + "/ping-forged.json"})["error"] == "PERMISSION_DENIED: CONSENT_FORGED");
 
   // An issuer that cannot be reached: fail closed.
-  const std::string fresh = Record(net, with({"--consenter", "child", "--age", "16"}), "ping-fresh");
+  const std::string fresh = Record(net, with({"--consenter", "child", "--birth-date", BirthDate(16)}), "ping-fresh");
   net.process("jeugdhulp").Signal(SIGSTOP);
   REQUIRE(ping({fresh})["error"] == "PERMISSION_DENIED: CONSENT_ISSUER_UNREACHABLE");
   net.process("jeugdhulp").Signal(SIGCONT);
@@ -188,7 +211,7 @@ TEST_CASE("a real node decides a Peer call on the consent receipts attached to i
 TEST_CASE("consent records reveal no pseudonym, staff content or evidence in files or logs", "[integration][consent][canary]") {
   LocalNetwork net({"jeugdhulp", "gemeente"});
   net.StartAll();
-  const std::string id = Record(net, {"--consenter", "child", "--age", "16"}, "r");
+  const std::string id = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "r");
   REQUIRE(!id.empty());
   net.process("jeugdhulp").Signal(SIGTERM);
   REQUIRE(net.process("jeugdhulp").Wait(std::chrono::seconds(15)) == 0);
@@ -206,4 +229,39 @@ TEST_CASE("consent records reveal no pseudonym, staff content or evidence in fil
   }
   INFO((hits.empty() ? "" : hits.front()));
   REQUIRE(hits.empty());
+}
+
+TEST_CASE("a consent status is answered only once its decision is on disk", "[integration][consent]") {
+  LocalNetwork net({"jeugdhulp", "gemeente"});
+  net.StartAll();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    const auto entry = net.CasectlJson("jeugdhulp", RecordArgs({"--consenter", "child", "--birth-date", BirthDate(16)}));
+    ids.push_back(entry["receipt"]["receipt_id"]);
+  }
+  // Ask as gemeente, then kill jeugdhulp the moment the answers are in: no
+  // answer may outlive its decision record.
+  auto stub = testing::PeerStubAs(net, "jeugdhulp", "gemeente");
+  std::vector<std::string> traces;
+  for (const auto& id : ids) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    const std::string trace = std::string(30, 'a') + std::to_string(10 + traces.size());
+    ctx.AddMetadata("traceparent", "00-" + trace + "-00f067aa0ba902b7-01");
+    v1::ConsentStatusRequest req;
+    req.set_receipt_id(id);
+    v1::ConsentStatusResponse resp;
+    REQUIRE(stub->ConsentStatus(&ctx, req, &resp).ok());
+    REQUIRE(resp.state() == v1::ConsentStatusResponse::STATE_ACTIVE);
+    traces.push_back(trace);
+  }
+  net.process("jeugdhulp").Signal(SIGKILL);
+  REQUIRE(net.process("jeugdhulp").Wait(std::chrono::seconds(10)) == -1);
+  const auto decisions = testing::StoredDecisions(net, "jeugdhulp");
+  for (const auto& trace : traces) {
+    INFO("trace " << trace);
+    REQUIRE(std::any_of(decisions.begin(), decisions.end(), [&](const v1::DecisionRecord& d) {
+      return d.trace_id() == trace && d.action() == "consent.status" && d.allowed();
+    }));
+  }
 }

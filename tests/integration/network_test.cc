@@ -15,25 +15,15 @@
 #include "node/rpc_status.h"
 #include "tests/support/canary.h"
 #include "tests/support/local_network.h"
+#include "tests/support/node_files.h"
 
 using namespace casenode;
 using casenode::testing::LocalNetwork;
 using casenode::testing::Process;
 using casenode::testing::RunResult;
+using casenode::testing::UnsealTlsKey;
 
 namespace {
-
-// The TLS key a node keeps sealed in its directory.
-keys::SecretBytes UnsealTlsKey(const LocalNetwork& net, const std::string& org) {
-  const std::string sealed = *ReadFile(net.NodeDir(org) + "/identity.sealed");
-  auto master = keys::MasterKey::Unlock("file:" + net.NodeDir(org) + "/master.key", AsBytes(sealed));
-  REQUIRE(master.ok());
-  auto plain = master->Open(keys::kNodeIdentityPurpose, AsBytes(sealed));
-  REQUIRE(plain.ok());
-  auto identity = keys::NodeIdentity::Parse(plain->span());
-  REQUIRE(identity.ok());
-  return std::move(identity->tls_key_pem);
-}
 
 // Calls Peer.Ping on `org` presenting (cert_pem, key) — or no certificate if cert_pem is empty.
 grpc::Status PingAs(const LocalNetwork& net, const std::string& org, const std::string& cert_pem,
@@ -133,7 +123,7 @@ TEST_CASE("a valid network certificate that the manifest does not list is refuse
   auto cert = op->IssueCertificate(*key, "school", "school", now - std::chrono::hours(1), now + std::chrono::days(1));
   grpc::Status s = PingAs(net, "gemeente", *cert, &*key);
   REQUIRE(s.error_code() == grpc::StatusCode::UNAUTHENTICATED);
-  REQUIRE(node::GrpcReason(s) == "PEER_NOT_IN_MANIFEST");
+  REQUIRE(node::GrpcReason(s) == Reason::kPeerNotInManifest);
   REQUIRE(net.Log("gemeente").find("\"reason\":\"PEER_NOT_IN_MANIFEST\"") != std::string::npos);
 }
 
@@ -178,6 +168,26 @@ TEST_CASE("a reload that finds an older manifest keeps the current one", "[integ
   REQUIRE(r.exit_code == 1);
   REQUIRE(r.err.find("older than the one in force") != std::string::npos);
   REQUIRE(net.CasectlJson("school", {"node", "status"})["manifest_version"] == 2);
+}
+
+TEST_CASE("a manifest rolled back on disk is refused at restart, so a removed node stays removed", "[integration]") {
+  LocalNetwork net({"school", "politie", "gemeente"});
+  net.Start("school");
+  const std::string manifest = *ReadFile(net.dir() + "/network/manifest.json");
+  const std::string sig = *ReadFile(net.dir() + "/network/manifest.json.sig");
+  REQUIRE(net.Casectl("", {"network", "remove", net.dir(), "politie"}).exit_code == 0);
+  REQUIRE(net.CasectlJson("school", {"node", "reload"})["manifest_version"] == 2);
+  net.process("school").Signal(SIGTERM);
+  REQUIRE(net.process("school").Wait(std::chrono::seconds(15)) == 0);
+
+  // Version 1, validly signed and not expired, which still lists politie.
+  REQUIRE(WriteFileAtomic(net.dir() + "/network/manifest.json.sig", sig, 0644).ok());
+  REQUIRE(WriteFileAtomic(net.dir() + "/network/manifest.json", manifest, 0644).ok());
+  const RunResult r = testing::Run({testing::CasenodeBin(), "--config", "casenode.toml", "--check-config"},
+                                   net.NodeDir("school"));
+  REQUIRE(r.exit_code == 1);
+  REQUIRE(r.err.find("MANIFEST_ROLLBACK") != std::string::npos);
+  REQUIRE(r.err.find("older than version 2") != std::string::npos);
 }
 
 TEST_CASE("SIGTERM during a call lets the call finish before the node exits", "[integration]") {
@@ -265,4 +275,54 @@ TEST_CASE("no key material appears in logs, data directories or sealed files", "
   }
   INFO((hits.empty() ? "" : hits.front()));
   REQUIRE(hits.empty());
+}
+
+namespace {
+
+// A server that claims to be an organisation: it answers Ping with that name.
+class Impostor final : public v1::Peer::Service {
+ public:
+  explicit Impostor(std::string org) : org_(std::move(org)) {}
+  grpc::Status Ping(grpc::ServerContext*, const v1::PingRequest*, v1::PingResponse* response) override {
+    response->set_org(org_);
+    response->set_role(v1::ROLE_GEMEENTE);
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::string org_;
+};
+
+}  // namespace
+
+TEST_CASE("a node does not talk to a server whose certificate is not the manifest's, even from the network CA",
+          "[integration]") {
+  LocalNetwork net({"school", "gemeente"});
+  net.Start("school");
+  // The CA issues a second, valid certificate for gemeente (as before a
+  // re-key); whoever holds it listens where gemeente should be.
+  auto op = keys::NetworkOperator::Open(net.dir() + "/network");
+  REQUIRE(op.ok());
+  const SystemTime now = SystemNow();
+  auto key = keys::NewTlsKeyPem();
+  auto cert = op->IssueCertificate(*key, "gemeente", "gemeente", now - std::chrono::hours(1), now + std::chrono::days(1));
+  REQUIRE(cert.ok());
+  Impostor impostor("gemeente");
+  grpc::SslServerCredentialsOptions opts(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  opts.pem_key_cert_pairs.push_back({std::string(key->InsecureView()), *cert});
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(net.Endpoint("gemeente"), grpc::SslServerCredentials(opts));
+  builder.RegisterService(&impostor);
+  auto server = builder.BuildAndStart();
+  REQUIRE(server != nullptr);
+
+  const auto answer = net.CasectlJson("school", {"node", "ping", "gemeente"});
+  INFO(answer.dump());
+  REQUIRE(answer["reachable"] == false);  // the handshake fails: the impostor never sees a call
+  server->Shutdown();
+  server.reset();
+
+  // The real gemeente, with the manifest's certificate, is reached at once.
+  net.Start("gemeente");
+  REQUIRE(net.CasectlJson("school", {"node", "ping", "gemeente"})["reachable"] == true);
 }

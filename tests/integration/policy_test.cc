@@ -9,10 +9,12 @@
 #include "keys/key_store.h"
 #include "node/store/store.h"
 #include "tests/support/local_network.h"
+#include "tests/support/node_files.h"
 
 using namespace casenode;
 using casenode::testing::LocalNetwork;
 using casenode::testing::RunResult;
+using casenode::testing::StoredDecisions;
 
 namespace {
 
@@ -44,21 +46,6 @@ void UseLocalRules(const LocalNetwork& net, const std::string& org, const std::s
   REQUIRE(WriteFileAtomic(net.NodeDir(org) + "/casenode.toml", config, 0644).ok());
 }
 
-std::vector<v1::DecisionRecord> StoredDecisions(const LocalNetwork& net, const std::string& org) {
-  auto ks = keys::KeyStore::Open(net.NodeDir(org) + "/data/keys",
-                                 *keys::MasterKey::FromKeyFile(net.NodeDir(org) + "/master.key"));
-  REQUIRE(ks.ok());
-  auto st = store::Store::Open(net.NodeDir(org) + "/data/records", **ks, SystemNow);
-  REQUIRE(st.ok());
-  std::vector<v1::DecisionRecord> out;
-  REQUIRE((*st)->Scan(store::Family::kDecisions, "", [&](std::string_view, const absl::StatusOr<std::string>& v) {
-    REQUIRE(v.ok());
-    v1::DecisionRecord d;
-    REQUIRE(d.ParseFromString(*v));
-    out.push_back(d);
-  }).ok());
-  return out;
-}
 
 }  // namespace
 

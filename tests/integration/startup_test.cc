@@ -88,8 +88,10 @@ TEST_CASE("a wrong passphrase is refused with a clear message and changes nothin
   REQUIRE(CheckConfig(net, "school").exit_code == 0);
   const std::string sealed_before = *ReadFile(net.NodeDir("school") + "/identity.sealed");
   RunResult wrong = CheckConfig(net, "school", {"CASENODE_TEST_PASS=canary-Wr0ng-passphrase"});
-  REQUIRE(wrong.exit_code == 2);
+  // Not a configuration error: the node cannot run with the key it was given.
+  REQUIRE(wrong.exit_code == 1);
   REQUIRE(wrong.err.find("wrong master key or passphrase") != std::string::npos);
+  REQUIRE(wrong.err.find("(WRONG_MASTER_KEY)") != std::string::npos);
   REQUIRE(wrong.err.find("canary-Wr0ng") == std::string::npos);
   REQUIRE(*ReadFile(net.NodeDir("school") + "/identity.sealed") == sealed_before);
   RunResult missing = CheckConfig(net, "school", {"CASENODE_TEST_PASS="});

@@ -2,10 +2,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -15,7 +18,7 @@ namespace casenode::testing {
 namespace {
 
 bool PortFree(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -25,20 +28,51 @@ bool PortFree(int port) {
   return ok;
 }
 
-// A run of `n` consecutive free loopback ports.
-int FreePortRun(int n) {
-  std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(::time(nullptr)));
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const int base = 20000 + static_cast<int>(rng() % 30000);
-    bool all = true;
-    for (int i = 0; i < n && all; ++i) all = PortFree(base + i);
-    if (all) return base;
-  }
-  FAIL("no free port range on loopback");
-  return 0;
+// The first port the kernel hands out for outgoing connections: ports below
+// it are never taken by a client socket between our check and the node's bind.
+int EphemeralStart() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  in >> low;
+  return low;
 }
 
 }  // namespace
+
+// A run of `n` consecutive free loopback ports below the ephemeral range,
+// reserved against every other test process by a lock file held until the
+// network is destroyed (the probe alone would race another test's bind).
+PortReservation::PortReservation(int n) {
+  const int top = std::min(EphemeralStart(), 32768) - n;
+  std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(::time(nullptr)));
+  std::filesystem::create_directories("/tmp/casenode-test-ports");
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    const int base = 10000 + static_cast<int>(rng() % static_cast<unsigned>(top - 10000));
+    const std::string lock = "/tmp/casenode-test-ports/" + std::to_string(base / 8);
+    const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      continue;
+    }
+    // Reserve the whole block of 8 this lock names, and use a run inside it.
+    const int block = (base / 8) * 8;
+    bool all = n <= 8;
+    for (int i = 0; i < n && all; ++i) all = PortFree(block + i);
+    if (all) {
+      lock_fd_ = fd;
+      base_ = block;
+      return;
+    }
+    ::close(fd);
+  }
+  FAIL("no free port range on loopback");
+}
+
+PortReservation::~PortReservation() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
 
 std::string CasenodeBin() { return CASENODE_BIN; }
 std::string CasectlBin() { return CASECTL_BIN; }
@@ -49,8 +83,8 @@ const std::vector<std::string>& LocalNetwork::AllOrgs() {
 }
 
 LocalNetwork::LocalNetwork(const std::vector<std::string>& orgs, const std::vector<std::string>& init_args)
-    : orgs_(orgs) {
-  base_port_ = FreePortRun(static_cast<int>(orgs.size()));
+    : orgs_(orgs), ports_(static_cast<int>(orgs.size())) {
+  base_port_ = ports_.base();
   net_ = dir_.path("net");
   std::vector<std::string> argv = {CasectlBin(), "network", "init", net_, "--base-port",
                                    std::to_string(base_port_)};
@@ -80,11 +114,14 @@ std::string LocalNetwork::Log(const std::string& org) const {
 void LocalNetwork::Start(const std::string& org) {
   procs_[org] = std::make_unique<Process>(std::vector<std::string>{CasenodeBin(), "--config", "casenode.toml"},
                                           NodeDir(org), NodeDir(org) + "/stdout.log", NodeDir(org) + "/casenode.log");
+  // Ready when its Local service answers. The probe asks nothing of peers:
+  // pinging peers that are not up yet would only put channels in backoff.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
     REQUIRE(procs_[org]->Running());
-    RunResult r = Casectl(org, {"--timeout-ms", "500", "-o", "json", "node", "status"});
-    if (r.out.find("\"org\"") != std::string::npos) return;
+    RunResult r = Casectl(org, {"--timeout-ms", "500", "-o", "json", "policy", "show"});
+    if (r.exit_code == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   FAIL("node " << org << " did not become ready; log:\n" << Log(org));
 }

@@ -21,6 +21,20 @@ namespace casenode::testing {
 std::string CasenodeBin();
 std::string CasectlBin();
 
+// Consecutive loopback ports reserved for one network (see local_network.cc).
+class PortReservation {
+ public:
+  explicit PortReservation(int n);  // REQUIRES: n <= 8
+  ~PortReservation();
+  PortReservation(const PortReservation&) = delete;
+  PortReservation& operator=(const PortReservation&) = delete;
+  int base() const { return base_; }
+
+ private:
+  int lock_fd_ = -1;
+  int base_ = 0;
+};
+
 class LocalNetwork {
  public:
   static const std::vector<std::string>& AllOrgs();  // school, jeugdhulp, politie, gemeente, auditor
@@ -52,6 +66,7 @@ class LocalNetwork {
   TempDir dir_;
   std::string net_;
   std::vector<std::string> orgs_;
+  PortReservation ports_;
   int base_port_ = 0;
   std::map<std::string, std::unique_ptr<Process>> procs_;
 };

@@ -27,6 +27,7 @@ ConsentReceipt Sample() {
   r.valid_until = kFrom + std::chrono::days(365);
   r.recorded_by = "staff-7f3a";
   r.evidence_ref = "DMS-2026-0042";
+  r.age_rule_until = *ParseRfc3339("2029-03-01T00:00:00Z", "t");  // the 16th birthday
   return r;
 }
 
@@ -42,8 +43,8 @@ std::string Sha256Hex(const std::string& bytes) {
 TEST_CASE("the consent receipt encoding is pinned", "[consent][golden]") {
   // Cross-checked with an independent encoder (Python, struct + hashlib).
   const std::string bytes = CanonicalBytes(Sample());
-  REQUIRE(bytes.size() == 272);
-  REQUIRE(Sha256Hex(bytes) == "67a8ac5adbfb78b686b92c62779110f6048050dc40d3905dbdcc0b8a41df256e");
+  REQUIRE(bytes.size() == 280);
+  REQUIRE(Sha256Hex(bytes) == "3d597bc91cbbcc2684f116cb80327a4654d410abc057645ab805853c88a1ca3f");
 }
 
 TEST_CASE("the policy request encoding is pinned", "[policy][golden]") {
@@ -53,9 +54,10 @@ TEST_CASE("the policy request encoding is pinned", "[policy][golden]") {
   q.purpose = "vroegsignalering";
   q.categories = {"signaal"};
   q.legal_basis = "public_task";
-  q.consents = {{"r1", ConsentStatus::kValid, {"vroegsignalering"}, {"signaal"}, {"school"}, {}}};
+  q.consents = {{"r1", ConsentStatus::kValid, {"vroegsignalering"}, {"signaal"}, {"school"}, {}, ""}};
   q.case_active = true;
-  REQUIRE(policy::RequestDigest(q) == "b07c254932cd3cce55428d0a02d38f42fe3c779c15b37a3a0547dd3beb8602de");
+  // Cross-checked with an independent encoder (Python, struct + hashlib).
+  REQUIRE(policy::RequestDigest(q) == "8726203401c03c4a0e07fdaaa833e30c6be2e3f6b01ab5df3aeee2d78476f63c");
 }
 
 TEST_CASE("a receipt signed by its issuer verifies as valid", "[consent]") {
@@ -64,7 +66,7 @@ TEST_CASE("a receipt signed by its issuer verifies as valid", "[consent]") {
   REQUIRE(Validate(r).ok());
   Sign(r, issuer);
   REQUIRE(Verify(r, issuer.public_key(), kFrom + std::chrono::days(1)) == ConsentStatus::kValid);
-  const policy::ConsentFact f = ToFact(r, ConsentStatus::kValid);
+  const policy::ConsentFact f = ToFact(r, ConsentStatus::kValid, "handle");
   REQUIRE(f.receipt_id == r.receipt_id);
   REQUIRE(f.recipient_roles == r.recipient_roles);
 }
@@ -93,6 +95,55 @@ TEST_CASE("a receipt outside its validity window is expired", "[consent]") {
   REQUIRE(Verify(r, issuer.public_key(), kFrom - std::chrono::seconds(1)) == ConsentStatus::kExpired);
   REQUIRE(Verify(r, issuer.public_key(), r.valid_until) == ConsentStatus::kExpired);
   REQUIRE(Verify(r, issuer.public_key(), r.valid_until - std::chrono::seconds(1)) == ConsentStatus::kValid);
+}
+
+TEST_CASE("a receipt does not stand past the day the child reaches the next age boundary", "[consent]") {
+  // Recorded at 11 with a parent's consent, valid for six years: at 12 the
+  // child must consent too, so the receipt stops on the 12th birthday.
+  const keys::SigningKey issuer = keys::SigningKey::Generate();
+  const auto birth = *ParseBirthDate("2015-06-10");
+  const AgeFacts at_recording = AgeAt(birth, kFrom);
+  REQUIRE(at_recording.age_years == 11);
+  REQUIRE(at_recording.rule_until == *ParseRfc3339("2027-06-10T00:00:00Z", "t"));
+  ConsentReceipt r = Sample();
+  r.consenters = {"parent"};
+  r.child_age_years = at_recording.age_years;
+  r.age_rule_until = at_recording.rule_until;
+  r.valid_until = kFrom + std::chrono::days(6 * 365);
+  Sign(r, issuer);
+  REQUIRE(Verify(r, issuer.public_key(), r.age_rule_until - std::chrono::seconds(1)) == ConsentStatus::kValid);
+  REQUIRE(Verify(r, issuer.public_key(), r.age_rule_until) == ConsentStatus::kAgeRule);
+  REQUIRE(Verify(r, issuer.public_key(), kFrom + std::chrono::days(5 * 365)) == ConsentStatus::kAgeRule);
+  // Moving the boundary later breaks the signature.
+  ConsentReceipt later = r;
+  later.age_rule_until += std::chrono::days(365 * 4);
+  REQUIRE(Verify(later, issuer.public_key(), r.age_rule_until) == ConsentStatus::kForged);
+}
+
+TEST_CASE("the age and the next boundary follow from the date of birth", "[consent]") {
+  auto at = [](const char* t) { return *ParseRfc3339(t, "t"); };
+  const auto birth = *ParseBirthDate("2010-03-15");
+  CHECK(AgeAt(birth, at("2022-03-14T23:59:59Z")).age_years == 11);
+  CHECK(AgeAt(birth, at("2022-03-14T23:59:59Z")).rule_until == at("2022-03-15T00:00:00Z"));
+  CHECK(AgeAt(birth, at("2022-03-15T00:00:00Z")).age_years == 12);
+  CHECK(AgeAt(birth, at("2022-03-15T00:00:00Z")).rule_until == at("2026-03-15T00:00:00Z"));
+  CHECK(AgeAt(birth, at("2026-03-15T00:00:00Z")).age_years == 16);
+  CHECK(AgeAt(birth, at("2026-03-15T00:00:00Z")).rule_until.time_since_epoch().count() == 0);
+  // A leap-day birthday counts on 28 February in other years (never later than the rule changes).
+  const auto leap = *ParseBirthDate("2012-02-29");
+  CHECK(AgeAt(leap, at("2023-02-27T23:59:59Z")).age_years == 10);
+  CHECK(AgeAt(leap, at("2023-02-28T00:00:00Z")).age_years == 11);
+  CHECK(AgeAt(leap, at("2023-02-28T00:00:00Z")).rule_until == at("2024-02-29T00:00:00Z"));
+  CHECK(AgeAt(leap, at("2025-01-01T00:00:00Z")).rule_until == at("2028-02-29T00:00:00Z"));
+}
+
+TEST_CASE("a date of birth is checked without echoing it", "[consent]") {
+  for (const char* bad : {"2015-13-01", "2015-02-30", "15-06-10", "2015/06/10", "", "1850-01-01", "2015-06-1x"}) {
+    auto parsed = ParseBirthDate(bad);
+    REQUIRE_FALSE(parsed.ok());
+    REQUIRE(parsed.status().message().find("birth_date") != std::string_view::npos);
+    if (*bad != '\0') REQUIRE(parsed.status().message().find(bad) == std::string_view::npos);
+  }
 }
 
 TEST_CASE("the age rule decides who must consent", "[consent]") {

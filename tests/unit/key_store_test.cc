@@ -65,7 +65,7 @@ TEST_CASE("a wrong master key is refused and changes nothing", "[key_store]") {
   const auto before = Snapshot(dir.path("keys"));
   auto wrong = KeyStore::Open(dir.path("keys"), NewMaster(dir, "other.key"));
   REQUIRE(wrong.status().code() == absl::StatusCode::kPermissionDenied);
-  REQUIRE(ReasonOf(wrong.status()) == "WRONG_MASTER_KEY");
+  REQUIRE(ReasonOf(wrong.status()) == Reason::kWrongMasterKey);
   // RocksDB rewrites its LOG and OPTIONS files on open; the data itself must not change.
   auto after = Snapshot(dir.path("keys"));
   for (const auto& [path, bytes] : before) {
@@ -86,7 +86,7 @@ TEST_CASE("a shredded data key is gone for good, with a specific error", "[key_s
   REQUIRE((*ks)->Shred(Subject(1)).ok());
   absl::Status s = (*ks)->Get(Subject(1), &k);
   REQUIRE(s.code() == absl::StatusCode::kNotFound);
-  REQUIRE(ReasonOf(s) == "SHREDDED");
+  REQUIRE(ReasonOf(s) == Reason::kShredded);
   REQUIRE((*ks)->Get(Subject(2), &k).ok());
   REQUIRE((*ks)->Shred(Subject(1)).ok());  // idempotent
 }

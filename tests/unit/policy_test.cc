@@ -5,6 +5,8 @@
 #include "policy/test_suite.h"
 
 using namespace casenode::policy;
+using casenode::Reason;
+using casenode::ReasonName;
 
 namespace {
 
@@ -68,7 +70,7 @@ TEST_CASE("every test case of the default network policy passes", "[policy]") {
   REQUIRE(tests.ok());
   REQUIRE(tests->size() >= 50);
   for (const auto& r : RunPolicyTests(**policy, *tests)) {
-    INFO(r.test->name << ": got " << r.decision.rule_id << " " << r.decision.reason);
+    INFO(r.test->name << ": got " << r.decision.rule_id << " " << ReasonName(r.decision.reason));
     CHECK(r.passed);
   }
 }
@@ -95,7 +97,7 @@ TEST_CASE("a request is denied by default when no rule applies", "[policy]") {
   const Decision d = (*p)->Evaluate(r);
   REQUIRE_FALSE(d.allowed());
   REQUIRE(d.rule_id == "default-deny");
-  REQUIRE(d.reason == "NO_MATCHING_RULE");
+  REQUIRE(d.reason == Reason::kNoMatchingRule);
 }
 
 TEST_CASE("a decision names its rule, policy hash, request digest and rate limit", "[policy]") {
@@ -103,7 +105,7 @@ TEST_CASE("a decision names its rule, policy hash, request digest and rate limit
   const Decision d = (*p)->Evaluate(Lookup());
   REQUIRE(d.allowed());
   REQUIRE(d.rule_id == "lookup");
-  REQUIRE(d.reason == "ALLOWED");
+  REQUIRE(d.reason == Reason::kAllowed);
   REQUIRE(d.policy_hash == (*p)->hash());
   REQUIRE(d.request_digest == RequestDigest(Lookup()));
   REQUIRE(d.rate_limit_per_minute == 60);
@@ -119,15 +121,34 @@ TEST_CASE("a consent-based allow names the receipt it relied on", "[policy]") {
   r.categories = {"zorg"};
   r.legal_basis = "consent";
   r.case_member = true;
-  r.consents = {{"bad", ConsentStatus::kRevoked, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}},
-                {"good", ConsentStatus::kValid, {"casusoverleg"}, {"zorg"}, {}, {"gemeente"}}};
+  r.consents = {{"bad", ConsentStatus::kRevoked, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, ""},
+                {"good", ConsentStatus::kValid, {"casusoverleg"}, {"zorg"}, {}, {"gemeente"}, ""}};
   Decision d = (*p)->Evaluate(r);
   REQUIRE(d.allowed());
   REQUIRE(d.consent_receipt_ids == std::vector<std::string>{"good"});
   r.consents.pop_back();
   d = (*p)->Evaluate(r);
-  REQUIRE(d.reason == "CONSENT_REVOKED");
+  REQUIRE(d.reason == Reason::kConsentRevoked);
   REQUIRE(d.rule_id == "read-zorg");
+}
+
+TEST_CASE("a valid receipt about another child does not cover the request", "[policy]") {
+  auto p = Policy::FromSources({kVocab, kRules});
+  Request r;
+  r.subject = "handle-of-child-b";
+  r.requester_org = "gemeente";
+  r.requester_role = "gemeente";
+  r.action = "case.read";
+  r.purpose = "casusoverleg";
+  r.categories = {"zorg"};
+  r.legal_basis = "consent";
+  r.case_member = true;
+  r.consents = {{"for-a", ConsentStatus::kValid, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, "handle-of-child-a"}};
+  Decision d = (*p)->Evaluate(r);
+  REQUIRE_FALSE(d.allowed());
+  REQUIRE(d.reason == Reason::kConsentOutOfScope);
+  r.consents[0].subject = r.subject;
+  REQUIRE((*p)->Evaluate(r).allowed());
 }
 
 TEST_CASE("the consent failure reason does not depend on the order of receipts", "[policy]") {
@@ -139,13 +160,13 @@ TEST_CASE("the consent failure reason does not depend on the order of receipts",
   r.categories = {"zorg"};
   r.legal_basis = "consent";
   r.case_member = true;
-  const ConsentFact expired{"a", ConsentStatus::kExpired, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}};
-  const ConsentFact forged{"b", ConsentStatus::kForged, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}};
+  const ConsentFact expired{"a", ConsentStatus::kExpired, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, ""};
+  const ConsentFact forged{"b", ConsentStatus::kForged, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, ""};
   r.consents = {expired, forged};
   const Decision one = (*p)->Evaluate(r);
   r.consents = {forged, expired};
   const Decision two = (*p)->Evaluate(r);
-  REQUIRE(one.reason == "CONSENT_FORGED");
+  REQUIRE(one.reason == Reason::kConsentForged);
   REQUIRE(two == one);
 }
 
@@ -243,7 +264,7 @@ purposes = ["vroegsignalering"]
   REQUIRE((*base)->Evaluate(Lookup("gemeente")).allowed());
   const Decision d = (*local)->Evaluate(Lookup("gemeente"));
   REQUIRE(d.rule_id == "local-no-gemeente-lookups");
-  REQUIRE(d.reason == "DENIED_BY_RULE");
+  REQUIRE(d.reason == Reason::kDeniedByRule);
   REQUIRE((*local)->Evaluate(Lookup("school")).allowed());
   REQUIRE((*local)->hash() != (*base)->hash());
 }
@@ -285,11 +306,11 @@ TEST_CASE("requests naming anything outside the vocabulary are denied with a spe
     REQUIRE(d.rule_id == "vocabulary");
     return d.reason;
   };
-  CHECK(reason([](Request& r) { r.requester_role = "ministerie"; }) == "UNKNOWN_ROLE");
-  CHECK(reason([](Request& r) { r.action = "signal.delete"; }) == "UNKNOWN_ACTION");
-  CHECK(reason([](Request& r) { r.purpose = "marketing"; }) == "UNKNOWN_PURPOSE");
-  CHECK(reason([](Request& r) { r.categories = {"financieel"}; }) == "UNKNOWN_CATEGORY");
-  CHECK(reason([](Request& r) { r.legal_basis = "contract"; }) == "UNKNOWN_LEGAL_BASIS");
+  CHECK(reason([](Request& r) { r.requester_role = "ministerie"; }) == Reason::kUnknownRole);
+  CHECK(reason([](Request& r) { r.action = "signal.delete"; }) == Reason::kUnknownAction);
+  CHECK(reason([](Request& r) { r.purpose = "marketing"; }) == Reason::kUnknownPurpose);
+  CHECK(reason([](Request& r) { r.categories = {"financieel"}; }) == Reason::kUnknownCategory);
+  CHECK(reason([](Request& r) { r.legal_basis = "contract"; }) == Reason::kUnknownLegalBasis);
 }
 
 TEST_CASE("explain marks the deciding rule and says why the others did not apply", "[policy]") {

@@ -111,7 +111,7 @@ TEST_CASE("a sealed value fails to open under another record key", "[store]") {
   fx.Reopen();
   auto moved = fx.store->Get(Family::kSignals, "k2");
   REQUIRE(moved.status().code() == absl::StatusCode::kDataLoss);
-  REQUIRE(ReasonOf(moved.status()) == "RECORD_CORRUPT");
+  REQUIRE(ReasonOf(moved.status()) == Reason::kRecordCorrupt);
   REQUIRE(moved.status().message().find("signals record failed authentication") != std::string::npos);
 }
 
@@ -191,11 +191,11 @@ TEST_CASE("shredding a subject makes its records unreadable, in a checkpoint tak
 
   auto live = fx.store->Get(Family::kSignals, "a1");
   REQUIRE(live.status().code() == absl::StatusCode::kNotFound);
-  REQUIRE(ReasonOf(live.status()) == "SHREDDED");
+  REQUIRE(ReasonOf(live.status()) == Reason::kShredded);
 
   fx.Reopen(fx.dir.path("backup"));  // the old checkpoint, with the current keys
-  REQUIRE(ReasonOf(fx.store->Get(Family::kSignals, "a1").status()) == "SHREDDED");
-  REQUIRE(ReasonOf(fx.store->Get(Family::kCases, "a2").status()) == "SHREDDED");
+  REQUIRE(ReasonOf(fx.store->Get(Family::kSignals, "a1").status()) == Reason::kShredded);
+  REQUIRE(ReasonOf(fx.store->Get(Family::kCases, "a2").status()) == Reason::kShredded);
   REQUIRE(*fx.store->Get(Family::kSignals, "b1") == "subject two");
 
   auto stats = fx.store->Sweep();
@@ -222,7 +222,7 @@ TEST_CASE("a store written by a newer format version is refused", "[store]") {
   }
   auto s = Store::Open(fx.dir.path("records"), *fx.key_store, fx.clock());
   REQUIRE(s.status().code() == absl::StatusCode::kFailedPrecondition);
-  REQUIRE(ReasonOf(s.status()) == "NEWER_FORMAT");
+  REQUIRE(ReasonOf(s.status()) == Reason::kNewerFormat);
 }
 
 TEST_CASE("canaries written to the store appear in no file of the data directory", "[store][canary]") {
@@ -313,7 +313,7 @@ TEST_CASE("a full disk is a clear ResourceExhausted error and acknowledged recor
       if (!s.ok()) break;
     }
     if (s.ok() || written == 0) _exit(15);
-    if (s.code() != absl::StatusCode::kResourceExhausted || ReasonOf(s) != "DISK_FULL") _exit(16);
+    if (s.code() != absl::StatusCode::kResourceExhausted || ReasonOf(s) != Reason::kDiskFull) _exit(16);
     if (s.message().find("disk full") == absl::string_view::npos) _exit(17);
     auto first = (*store)->Get(Family::kSignals, "r0");
     if (!first.ok() || *first != big) _exit(18);
