@@ -34,6 +34,34 @@ std::string HexEncode(std::span<const uint8_t> bytes) {
   return out;
 }
 
+bool IsLowerHex(std::string_view text, size_t digits) {
+  if (text.size() != digits) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+void AppendU32(std::string& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+}
+
+void AppendU64(std::string& out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+}
+
+uint32_t ReadU32(std::span<const uint8_t> in) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; ++i) v = (v << 8) | in[i];
+  return v;
+}
+
+uint64_t ReadU64(std::span<const uint8_t> in) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | in[i];
+  return v;
+}
+
 absl::StatusOr<Bytes> HexDecode(std::string_view text, std::string_view what) {
   Bytes out(text.size() / 2);
   size_t out_len = 0;

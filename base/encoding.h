@@ -21,7 +21,16 @@ std::string Base64Encode(std::span<const uint8_t> bytes);
 absl::StatusOr<Bytes> Base64Decode(std::string_view text, std::string_view what);
 
 std::string HexEncode(std::span<const uint8_t> bytes);
+// True if `text` is exactly `digits` lowercase hex digits (ids, fingerprints).
+bool IsLowerHex(std::string_view text, size_t digits);
 absl::StatusOr<Bytes> HexDecode(std::string_view text, std::string_view what);
+
+// Big-endian integers, the byte order of every fixed encoding in casenode.
+void AppendU32(std::string& out, uint32_t v);
+void AppendU64(std::string& out, uint64_t v);
+// REQUIRES: at least 4 (8) bytes.
+uint32_t ReadU32(std::span<const uint8_t> in);
+uint64_t ReadU64(std::span<const uint8_t> in);
 
 inline std::span<const uint8_t> AsBytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};

@@ -9,7 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "node/rpc_status.h"
+#include "node/rpc/status.h"
 
 namespace casenode::cli {
 

@@ -11,7 +11,7 @@
 #include "cli/commands.h"
 #include "keys/network_operator.h"
 #include "keys/x509.h"
-#include "node/config.h"
+#include "node/config/config.h"
 #include "policy/policy.h"
 
 namespace casenode::cli {

@@ -2,23 +2,12 @@
 
 #include "base/reason.h"
 #include "base/strings.h"
-#include "node/log.h"
-#include "node/peer_gate.h"
-#include "node/rpc_status.h"
+#include "base/log.h"
+#include "node/gate/gate.h"
+#include "node/rpc/context.h"
+#include "node/rpc/status.h"
 
 namespace casenode::node {
-namespace {
-
-std::string TraceIdFrom(const grpc::ServerContext& context) {
-  const auto& md = context.client_metadata();
-  auto it = md.find(kTraceparentHeader);
-  std::string id;
-  if (it != md.end()) id = TraceIdOf(std::string_view(it->second.data(), it->second.size()));
-  return id.empty() ? TraceIdOf(NewTraceparent()) : id;
-}
-
-}  // namespace
-
 grpc::Status LocalService::Status(grpc::ServerContext* context, const v1::StatusRequest*,
                                   v1::StatusResponse* response) {
   const auto manifest = network_.manifest();
@@ -26,7 +15,7 @@ grpc::Status LocalService::Status(grpc::ServerContext* context, const v1::Status
   response->set_role(network_.self().role);
   response->set_manifest_version(manifest->version);
   response->set_network(manifest->network);
-  for (auto& r : peers_.PingAll(TraceIdFrom(*context))) *response->add_peers() = std::move(r);
+  for (auto& r : peers_.PingAll(TraceIdOf(*context))) *response->add_peers() = std::move(r);
   return grpc::Status::OK;
 }
 
@@ -43,7 +32,7 @@ grpc::Status LocalService::PingPeer(grpc::ServerContext* context, const v1::Ping
   if (!request->subject().empty() && request->subject().size() != 32) {
     return ToGrpcStatus(absl::InvalidArgumentError("subject: expected a 32-byte pseudonym"));
   }
-  *response = peers_.Ping(*peer, TraceIdFrom(*context), receipts, request->subject());
+  *response = peers_.Ping(*peer, TraceIdOf(*context), receipts, request->subject());
   return grpc::Status::OK;
 }
 

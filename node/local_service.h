@@ -8,9 +8,9 @@
 #include "keys/key_store.h"
 #include "node/consent/consent_book.h"
 #include "node/consent/verifier.h"
-#include "node/network.h"
-#include "node/peer_client.h"
-#include "node/peer_gate.h"
+#include "node/network/network.h"
+#include "node/rpc/peer_client.h"
+#include "node/gate/gate.h"
 #include "node/store/store.h"
 
 namespace casenode::node {

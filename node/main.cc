@@ -14,12 +14,13 @@
 #include <iostream>
 
 #include "base/reason.h"
-#include "node/config.h"
-#include "node/log.h"
+#include "node/config/config.h"
+#include "base/log.h"
 #include "node/node.h"
+#include "node/rpc/tls.h"
 
-using casenode::node::Log;
-using casenode::node::LogLevel;
+using casenode::Log;
+using casenode::LogLevel;
 
 namespace {
 
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
   }
 
   if (sodium_init() < 0) return Fail(1, "node.start_failed", absl::InternalError("libsodium failed to initialise"));
+  if (auto s = casenode::node::RequireTls13(); !s.ok()) return Fail(1, "node.start_failed", s);
   ::umask(077);  // sockets, stores and files we create are ours alone
 
   // Block the signals we handle before gRPC starts threads; we read them with sigwait.
@@ -82,7 +84,7 @@ int main(int argc, char** argv) {
 
   auto config = casenode::node::NodeConfig::Load(config_path);
   if (!config.ok()) return Fail(2, "config.invalid", config.status());
-  casenode::node::SetLogLevel(config->log_level);
+  casenode::SetLogLevel(config->log_level);
 
   if (!restore_from.empty()) {
     if (auto s = casenode::node::RestoreRecords(*config, restore_from); !s.ok()) {

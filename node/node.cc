@@ -14,7 +14,7 @@
 #include "keys/master_key.h"
 #include "keys/network_operator.h"
 #include "keys/x509.h"
-#include "node/log.h"
+#include "base/log.h"
 
 namespace casenode::node {
 namespace {

@@ -4,8 +4,8 @@
 
 #include "casenode/v1/peer.grpc.pb.h"
 #include "node/consent/consent_book.h"
-#include "node/network.h"
-#include "node/peer_gate.h"
+#include "node/network/network.h"
+#include "node/gate/gate.h"
 
 namespace casenode::node {
 

@@ -11,15 +11,15 @@
 #include "echo.grpc.pb.h"
 #include "keys/identity.h"
 #include "keys/key_store.h"
-#include "node/decision_log.h"
+#include "node/audit/decision_log.h"
 #include "node/node.h"
 #include "node/store/store.h"
 #include "policy/policy.h"
 #include "keys/network_operator.h"
-#include "node/log.h"
-#include "node/network.h"
-#include "node/peer_client.h"
-#include "node/peer_gate.h"
+#include "base/log.h"
+#include "node/network/network.h"
+#include "node/rpc/peer_client.h"
+#include "node/gate/gate.h"
 #include "node/peer_service.h"
 #include "tests/bench/harness.h"
 #include "tests/support/temp_dir.h"
@@ -58,7 +58,7 @@ Member MakeMember(const keys::NetworkOperator& op, const std::string& org, keys:
 
 int main(int argc, char** argv) {
   if (sodium_init() < 0) return 1;
-  node::SetLogLevel("warn");
+  SetLogLevel("warn");
   const int threads = 8;
   const auto duration = std::chrono::milliseconds(argc > 1 ? std::atoi(argv[1]) : 2000);
 

@@ -1,5 +1,7 @@
 // Integration: real casenode processes with real certificates on loopback.
 #include <grpcpp/grpcpp.h>
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -12,7 +14,7 @@
 #include "keys/master_key.h"
 #include "keys/network_operator.h"
 #include "keys/x509.h"
-#include "node/rpc_status.h"
+#include "node/rpc/status.h"
 #include "tests/support/canary.h"
 #include "tests/support/local_network.h"
 #include "tests/support/node_files.h"
@@ -325,4 +327,31 @@ TEST_CASE("a node does not talk to a server whose certificate is not the manifes
   // The real gemeente, with the manifest's certificate, is reached at once.
   net.Start("gemeente");
   REQUIRE(net.CasectlJson("school", {"node", "ping", "gemeente"})["reachable"] == true);
+}
+
+namespace {
+
+// The TLS version a node's Peer listener agrees to when a client offers at
+// most `max_version`, or 0 if the handshake fails.
+int NegotiatedVersion(const LocalNetwork& net, const std::string& org, int max_version) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_set_max_proto_version(ctx, max_version);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);  // only the version matters here
+  BIO* bio = BIO_new_ssl_connect(ctx);
+  BIO_set_conn_hostname(bio, net.Endpoint(org).c_str());
+  SSL* ssl = nullptr;
+  BIO_get_ssl(bio, &ssl);
+  const int version = BIO_do_connect(bio) == 1 && BIO_do_handshake(bio) == 1 ? SSL_version(ssl) : 0;
+  BIO_free_all(bio);
+  SSL_CTX_free(ctx);
+  return version;
+}
+
+}  // namespace
+
+TEST_CASE("the Peer listener speaks TLS 1.3 only", "[integration]") {
+  LocalNetwork net({"school"});
+  net.Start("school");
+  REQUIRE(NegotiatedVersion(net, "school", TLS1_3_VERSION) == TLS1_3_VERSION);
+  REQUIRE(NegotiatedVersion(net, "school", TLS1_2_VERSION) == 0);
 }

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "node/config.h"
+#include "node/config/config.h"
 
 using casenode::node::NodeConfig;
 

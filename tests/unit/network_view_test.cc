@@ -5,7 +5,7 @@
 #include "base/file.h"
 #include "base/reason.h"
 #include "keys/manifest.h"
-#include "node/network.h"
+#include "node/network/network.h"
 #include "tests/support/temp_dir.h"
 
 using namespace casenode;

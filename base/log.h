@@ -12,7 +12,7 @@
 #include <string_view>
 #include <variant>
 
-namespace casenode::node {
+namespace casenode {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
@@ -34,4 +34,4 @@ void SetLogLevel(std::string_view level);
 bool LogEnabled(LogLevel level);
 void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
 
-}  // namespace casenode::node
+}  // namespace casenode

@@ -1,4 +1,4 @@
-#include "node/rate_limiter.h"
+#include "node/gate/rate_limiter.h"
 
 #include <algorithm>
 

@@ -1,8 +1,10 @@
-#include "node/decision_log.h"
+#include "node/audit/decision_log.h"
 
 #include <chrono>
 
-#include "node/log.h"
+#include "base/encoding.h"
+#include "base/log.h"
+#include "keys/nonce.h"
 
 namespace casenode::node {
 namespace {
@@ -15,7 +17,37 @@ constexpr auto kBufferedDelay = std::chrono::milliseconds(50);
 
 }  // namespace
 
-DecisionLog::DecisionLog(store::Store& store) : store_(store), writer_([this] { Run(); }) {}
+v1::DecisionRecord EncodeDecision(const DecisionEvent& e, int64_t now_ms) {
+  const policy::Request& q = *e.request;
+  const policy::Decision& d = *e.decision;
+  v1::DecisionRecord rec;
+  rec.set_time_unix_ms(now_ms);
+  rec.set_trace_id(std::string(e.trace_id));
+  rec.set_method(std::string(e.method));
+  rec.set_requester_org(q.requester_org);
+  rec.set_requester_role(e.requester_role);
+  rec.set_action(q.action);
+  rec.set_purpose(q.purpose);
+  for (const auto& c : q.categories) rec.add_categories(c);
+  rec.set_legal_basis(q.legal_basis);
+  rec.set_allowed(d.allowed());
+  rec.set_rule_id(d.rule_id);
+  rec.set_reason(std::string(ReasonName(d.reason)));
+  rec.set_policy_hash(d.policy_hash);
+  for (const auto& id : d.consent_receipt_ids) rec.add_consent_receipt_ids(id);
+  rec.set_request_digest(d.request_digest);
+  // The whole request as decided, so an auditor can decide it again.
+  rec.set_canonical_request(policy::CanonicalRequest(q));
+  return rec;
+}
+
+int64_t DecisionLog::SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+DecisionLog::DecisionLog(store::Store& store, MsClock clock_ms)
+    : store_(store), clock_ms_(std::move(clock_ms)), writer_([this] { Run(); }) {}
 
 DecisionLog::~DecisionLog() {
   {
@@ -26,7 +58,14 @@ DecisionLog::~DecisionLog() {
   writer_.join();
 }
 
-absl::Status DecisionLog::Append(store::Record record, store::Durability durability) {
+absl::Status DecisionLog::Append(const DecisionEvent& event, store::Durability durability) {
+  const int64_t ms = clock_ms_();
+  std::string key;
+  AppendU64(key, static_cast<uint64_t>(ms));
+  key.resize(16);
+  keys::FillRandomNonce(reinterpret_cast<uint8_t*>(key.data()) + 8, 8);
+  store::Record record{store::Family::kDecisions, std::move(key), keys::DataKeyRef{keys::DataKeyKind::kNode, {}},
+                       EncodeDecision(event, ms).SerializeAsString(), std::nullopt};
   std::unique_lock<std::mutex> lock(mu_);
   if (stop_) return absl::UnavailableError("decision log is shutting down");
   std::shared_ptr<Batch> batch = open_;

@@ -1,4 +1,4 @@
-#include "node/log.h"
+#include "base/log.h"
 
 #include <atomic>
 #include <chrono>
@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace casenode::node {
+namespace casenode {
 namespace {
 
 std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
@@ -64,4 +64,4 @@ void Log(LogLevel level, std::string_view event, std::initializer_list<LogField>
   std::fflush(stderr);
 }
 
-}  // namespace casenode::node
+}  // namespace casenode

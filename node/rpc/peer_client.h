@@ -16,27 +16,10 @@
 #include "casenode/v1/local.pb.h"
 #include "casenode/v1/peer.grpc.pb.h"
 #include "keys/secret.h"
-#include "node/network.h"
+#include "node/network/network.h"
+#include "node/rpc/tls.h"
 
 namespace casenode::node {
-
-struct TlsMaterial {
-  std::string ca_cert_pem;
-  std::string cert_pem;
-  keys::SecretBytes key_pem;
-};
-
-// Server and channel credentials for the Peer listener and its clients: TLS
-// with client certificates required and verified against the network CA.
-// A client also pins the server: its leaf certificate must have
-// `server_fingerprint` (hex SHA-256, from the manifest) or the handshake fails.
-std::shared_ptr<grpc::ServerCredentials> PeerServerCredentials(const TlsMaterial& tls);
-std::shared_ptr<grpc::ChannelCredentials> PeerChannelCredentials(const TlsMaterial& tls,
-                                                                 const std::string& server_fingerprint);
-// A channel to `peer`, verifying that its certificate names `peer.org`.
-std::shared_ptr<grpc::Channel> PeerChannel(const keys::ManifestNode& peer,
-                                           const std::shared_ptr<grpc::ChannelCredentials>& creds,
-                                           int max_message_bytes);
 
 class PeerClient {
  public:

@@ -1,4 +1,4 @@
-#include "node/rpc_status.h"
+#include "node/rpc/status.h"
 
 #include "base/reason.h"
 #include "casenode/v1/types.pb.h"

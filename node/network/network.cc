@@ -1,4 +1,4 @@
-#include "node/network.h"
+#include "node/network/network.h"
 
 #include "base/file.h"
 #include "base/reason.h"

@@ -33,11 +33,12 @@
 
 #include "absl/status/status.h"
 #include "node/consent/verifier.h"
-#include "node/decision_log.h"
-#include "node/log.h"
-#include "node/network.h"
-#include "node/rate_limiter.h"
-#include "node/rpc_status.h"
+#include "node/audit/decision_log.h"
+#include "base/log.h"
+#include "node/network/network.h"
+#include "node/gate/rate_limiter.h"
+#include "node/rpc/context.h"
+#include "node/rpc/status.h"
 #include "node/store/store.h"
 #include "policy/policy.h"
 
@@ -100,8 +101,6 @@ class PeerGate {
   // Authenticates, evaluates and stores the decision; an error if the call may not proceed.
   absl::StatusOr<PeerCall> Decide(const grpc::ServerContext& context, std::string_view method,
                                   const PeerCallFacts& facts);
-  [[nodiscard]] absl::Status StoreDecision(std::string_view method, const PeerCall& call, const PeerCallFacts& facts,
-                                           const policy::Request& request);
   void Record(std::string_view method, const PeerCall* call, const absl::Status& status,
               std::chrono::steady_clock::duration elapsed) const;
 
@@ -113,18 +112,5 @@ class PeerGate {
   mutable std::mutex mu_;
   std::shared_ptr<const policy::Policy> policy_;
 };
-
-// W3C trace context: "00-<32 hex trace id>-<16 hex span id>-<2 hex flags>".
-inline constexpr char kTraceparentHeader[] = "traceparent";
-// Serialized casenode.v1.ConsentReceiptList.
-inline constexpr char kConsentHeader[] = "casenode-consent-bin";
-inline constexpr int kMaxReceiptsPerCall = 16;
-
-// The deadline for a call made while answering `context`: half of what the
-// caller has left, so the answer still reaches it in time.
-std::chrono::system_clock::time_point NestedDeadline(const grpc::ServerContext& context);
-std::string NewTraceparent(std::string_view trace_id = {});
-// The trace id of a traceparent value, or "" if malformed.
-std::string TraceIdOf(std::string_view traceparent);
 
 }  // namespace casenode::node

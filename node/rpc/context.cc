@@ -1,0 +1,49 @@
+#include "node/rpc/context.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "base/encoding.h"
+
+namespace casenode::node {
+namespace {
+
+std::string RandomHex(size_t bytes) {
+  uint8_t buf[16];
+  randombytes_buf(buf, bytes);
+  return HexEncode({buf, bytes});
+}
+
+}  // namespace
+
+std::string NewTraceparent(std::string_view trace_id) {
+  const std::string id = IsLowerHex(trace_id, 32) ? std::string(trace_id) : RandomHex(16);
+  return "00-" + id + "-" + RandomHex(8) + "-01";
+}
+
+std::string TraceIdOf(std::string_view tp) {
+  if (tp.size() != 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-') return {};
+  const std::string_view id = tp.substr(3, 32);
+  if (!IsLowerHex(id, 32) || id == std::string_view("00000000000000000000000000000000")) return {};
+  return std::string(id);
+}
+
+std::string TraceIdOf(const grpc::ServerContext& context) {
+  const auto& md = context.client_metadata();
+  std::string id;
+  if (auto it = md.find(kTraceparentHeader); it != md.end()) {
+    id = TraceIdOf(std::string_view(it->second.data(), it->second.size()));
+  }
+  return id.empty() ? RandomHex(16) : id;
+}
+
+std::chrono::system_clock::time_point NestedDeadline(const grpc::ServerContext& context) {
+  const auto now = std::chrono::system_clock::now();
+  const auto left = context.deadline() - now;
+  const auto cap = std::chrono::seconds(30);  // no deadline from the caller: still bounded
+  return now + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                   std::min<std::chrono::system_clock::duration>(left, cap) / 2);
+}
+
+}  // namespace casenode::node

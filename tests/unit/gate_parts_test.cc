@@ -1,0 +1,96 @@
+// The gate's parts with injected time: the rate limiter, and the decision
+// writer with what it records.
+#include <catch2/catch.hpp>
+
+#include "keys/key_store.h"
+#include "node/audit/decision_log.h"
+#include "node/gate/rate_limiter.h"
+#include "node/store/store.h"
+#include "tests/support/temp_dir.h"
+
+using namespace casenode;
+using Steady = std::chrono::steady_clock;
+
+TEST_CASE("a rule's rate limit admits a minute's worth at once, then refills continuously", "[gate]") {
+  node::RateLimiter limiter;
+  const Steady::time_point t0{};
+  for (int i = 0; i < 60; ++i) REQUIRE(limiter.Allow("school", "pseudoniem-afleiden", 60, t0));
+  REQUIRE_FALSE(limiter.Allow("school", "pseudoniem-afleiden", 60, t0));
+  REQUIRE(limiter.Allow("politie", "pseudoniem-afleiden", 60, t0));  // per organisation
+  REQUIRE(limiter.Allow("school", "andere-regel", 60, t0));          // per rule
+  REQUIRE_FALSE(limiter.Allow("school", "pseudoniem-afleiden", 60, t0 + std::chrono::milliseconds(999)));
+  REQUIRE(limiter.Allow("school", "pseudoniem-afleiden", 60, t0 + std::chrono::milliseconds(1999)));
+  REQUIRE_FALSE(limiter.Allow("school", "pseudoniem-afleiden", 60, t0 + std::chrono::milliseconds(1999)));
+  // A long pause refills to the bucket size, not beyond.
+  const auto later = t0 + std::chrono::hours(1);
+  for (int i = 0; i < 60; ++i) REQUIRE(limiter.Allow("school", "pseudoniem-afleiden", 60, later));
+  REQUIRE_FALSE(limiter.Allow("school", "pseudoniem-afleiden", 60, later));
+}
+
+namespace {
+
+struct Stores {
+  TempDir dir;
+  std::unique_ptr<keys::KeyStore> key_store;
+  std::unique_ptr<store::Store> store;
+  Stores() {
+    REQUIRE(keys::MasterKey::CreateKeyFile(dir.path("master.key")).ok());
+    key_store = *keys::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("master.key")));
+    store = *store::Store::Open(dir.path("records"), *key_store, SystemNow);
+  }
+  std::vector<std::pair<std::string, v1::DecisionRecord>> Stored() {
+    std::vector<std::pair<std::string, v1::DecisionRecord>> out;
+    REQUIRE(store->Scan(store::Family::kDecisions, "", [&](std::string_view key, const absl::StatusOr<std::string>& v) {
+      REQUIRE(v.ok());
+      v1::DecisionRecord d;
+      REQUIRE(d.ParseFromString(*v));
+      out.emplace_back(std::string(key), d);
+    }).ok());
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a decision record holds the whole request it decided, at the injected time", "[gate][audit]") {
+  Stores s;
+  int64_t now_ms = 1'800'000'000'000;
+  policy::Request q;
+  q.subject = "handle";
+  q.requester_org = "school";
+  q.requester_role = "school";
+  q.action = "signal.lookup";
+  q.purpose = "vroegsignalering";
+  q.categories = {"signaal"};
+  q.legal_basis = "public_task";
+  policy::Decision d;
+  d.effect = policy::Effect::kAllow;
+  d.rule_id = "signaal-opvragen";
+  d.reason = Reason::kAllowed;
+  d.policy_hash = std::string(64, 'c');
+  d.request_digest = policy::RequestDigest(q);
+  {
+    node::DecisionLog log(*s.store, [&] { return now_ms; });
+    const node::DecisionEvent first{"Peer.LookupSignal", "0af7651916cd43dd8448eb211c80319c", v1::ROLE_SCHOOL, &q, &d};
+    REQUIRE(log.Append(first, store::Durability::kSynced).ok());
+    now_ms += 5;
+    q.purpose = "casusoverleg";
+    REQUIRE(log.Append(first, store::Durability::kBuffered).ok());  // written at the latest when the log closes
+  }
+  const auto stored = s.Stored();
+  REQUIRE(stored.size() == 2);
+  const v1::DecisionRecord& rec = stored[0].second;
+  REQUIRE(rec.time_unix_ms() == 1'800'000'000'000);
+  REQUIRE(stored[1].second.time_unix_ms() == 1'800'000'000'005);  // keys sort by time
+  REQUIRE(rec.trace_id() == "0af7651916cd43dd8448eb211c80319c");
+  REQUIRE(rec.method() == "Peer.LookupSignal");
+  REQUIRE(rec.requester_org() == "school");
+  REQUIRE(rec.allowed());
+  REQUIRE(rec.reason() == "ALLOWED");
+  REQUIRE(rec.rule_id() == "signaal-opvragen");
+  // The request can be decided again from the record alone.
+  q.purpose = "vroegsignalering";
+  REQUIRE(rec.canonical_request() == policy::CanonicalRequest(q));
+  REQUIRE(rec.request_digest() == policy::RequestDigest(q));
+  REQUIRE(stored[1].second.purpose() == "casusoverleg");
+}
