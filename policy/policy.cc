@@ -12,6 +12,7 @@
 
 #include "base/encoding.h"
 #include "base/file.h"
+#include "base/org_id.h"
 #include "base/status.h"
 #include "base/strings.h"
 
@@ -130,6 +131,25 @@ bool ValidId(std::string_view id) {
   });
 }
 
+// A rejected value as it may appear in an error message: control and
+// non-ASCII bytes escaped, long values cut, so a malicious file cannot inject
+// lines into the log that reports it.
+std::string Printable(std::string_view s) {
+  constexpr size_t kMax = 70;
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c <= 0x7e && c != '\\' && c != '"') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += StrCat("\\x", kHex[c >> 4], kHex[c & 15]);
+    }
+  }
+  if (s.size() > kMax) out += "...";
+  return out;
+}
+
 }  // namespace
 
 struct Policy::Compiled {
@@ -154,7 +174,7 @@ absl::Status ParseVocabulary(const FileReader& r, const toml::table& t, Vocab* v
       return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": at most ", kMaxBits[k], " names"));
     }
     for (const auto& n : names) {
-      if (!ValidId(n)) return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": \"", n, "\" is not a valid name (a-z, 0-9, . - _)"));
+      if (!ValidId(n)) return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": \"", Printable(n), "\" is not a valid name (a-z, 0-9, . - _)"));
       if (!v->index[k].emplace(n, static_cast<int>(v->names[k].size())).second) {
         return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": \"", n, "\" is listed twice"));
       }
@@ -225,6 +245,15 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
     std::sort(rule.lists[k].begin(), rule.lists[k].end());
   }
   ASSIGN_OR_RETURN(rule.orgs, r.Strings(t, "orgs", where));
+  // Org ids are not in the vocabulary (they come from the manifest), so they
+  // need their own check: the manifest's syntax, so no org can carry a
+  // separator, a newline or any other text with it.
+  for (size_t i = 0; i < rule.orgs.size(); ++i) {
+    if (!ValidOrgId(rule.orgs[i])) {
+      return r.Error(t.get("orgs")->as_array()->get(i),
+                     StrCat(where, "orgs: \"", Printable(rule.orgs[i]), "\" is not an organisation id (", kOrgIdSyntax, ")"));
+    }
+  }
   std::sort(rule.orgs.begin(), rule.orgs.end());
   if (rule.roles == 0 && rule.orgs.empty()) return r.Error(&t, where + "names no requester: give roles or orgs");
   if (rule.actions.empty()) return r.Error(&t, where + "actions: must list at least one action");

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <set>
 
+#include "base/file.h"
 #include "policy/policy.h"
 #include "policy/test_suite.h"
 
@@ -57,6 +59,39 @@ std::string LoadError(const std::vector<Source>& network, const std::vector<Sour
   REQUIRE_FALSE(p.ok());
   REQUIRE(p.status().code() == absl::StatusCode::kInvalidArgument);
   return std::string(p.status().message());
+}
+
+// The default network policy's files, as Policy::Load reads them.
+std::vector<Source> NetworkSources() {
+  std::vector<std::string> paths;
+  for (const auto& e : std::filesystem::directory_iterator(kNetworkDir)) {
+    if (e.is_regular_file() && e.path().extension() == ".toml") paths.push_back(e.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  std::vector<Source> out;
+  for (const auto& p : paths) {
+    auto text = casenode::ReadFile(p);
+    REQUIRE(text.ok());
+    out.push_back({p, *text});
+  }
+  return out;
+}
+
+Source& FindSource(std::vector<Source>& sources, std::string_view file) {
+  auto it = std::find_if(sources.begin(), sources.end(), [&](const Source& s) { return s.name.ends_with(file); });
+  REQUIRE(it != sources.end());
+  return *it;
+}
+
+// Replaces the [[rule]] table with id `id` (up to the next [[rule]]) by `with`.
+void ReplaceRule(Source& s, const std::string& id, const std::string& with) {
+  const size_t at = s.text.find("id = \"" + id + "\"\n");
+  REQUIRE(at != std::string::npos);
+  const size_t begin = s.text.rfind("[[rule]]", at);
+  REQUIRE(begin != std::string::npos);
+  size_t end = s.text.find("\n[[rule]]", at);
+  end = end == std::string::npos ? s.text.size() : end + 1;
+  s.text.replace(begin, end - begin, with);
 }
 
 }  // namespace
@@ -301,4 +336,66 @@ TEST_CASE("explain marks the deciding rule and says why the others did not apply
   REQUIRE(e.rules[0].decided);
   REQUIRE(e.rules[0].origin == "rules.toml:2");
   REQUIRE(e.rules[1].why == "action signal.lookup is not in [case.read]");
+}
+
+// ---- The policy hash cannot be forged (issue 7, A1) ----
+
+// The reproduced forgery: in the v1 hash (SHA-256 of one text line per rule,
+// list items joined by ",") an org value could hold a newline and the text of
+// the next rule, which was then deleted. The forged policy lets a school read
+// criminal-law data with no legal basis, and had the default policy's hash.
+TEST_CASE("an org id cannot smuggle another rule into the policy hash", "[policy][hash]") {
+  std::vector<Source> sources = NetworkSources();
+  auto original = Policy::FromSources(sources);
+  REQUIRE(original.ok());
+  // The v1 text of the rest of the pseudoniem-afleiden line and the start of
+  // the school-geen-justitieel line; the forged rule's own fields then spell
+  // out the rest of the deny rule's line.
+  const std::string smuggled =
+      " actions=pseudonym.evaluate purposes=casusoverleg,vroegsignalering categories= "
+      "legal_bases=legal_duty,public_task consent=not_required conditions= rate_limit_per_minute=600\\n"
+      "rule id=school-geen-justitieel effect=deny local=0 roles=school orgs=";
+  ReplaceRule(FindSource(sources, "10-netwerk.toml"), "pseudoniem-afleiden",
+              "[[rule]]\n"
+              "id = \"pseudoniem-afleiden\"\n"
+              "effect = \"allow\"\n"
+              "roles = [\"school\", \"jeugdhulp\", \"politie\", \"gemeente\"]\n"
+              "orgs = [\"" + smuggled + "\"]\n"
+              "actions = [\"case.read\", \"case.contribute\"]\n"
+              "purposes = [\"casusoverleg\"]\n"
+              "categories = [\"justitieel\"]\n\n");
+  ReplaceRule(FindSource(sources, "30-casusoverleg.toml"), "school-geen-justitieel", "");
+
+  auto forged = Policy::FromSources(sources);
+  if (forged.ok()) {
+    // Never loaded by a node comparing hashes: it must not pass for the default.
+    REQUIRE((*forged)->hash() != (*original)->hash());
+  } else {
+    const std::string msg(forged.status().message());
+    CHECK(msg.find("10-netwerk.toml:") != std::string::npos);
+    CHECK(msg.find("rule \"pseudoniem-afleiden\": orgs: ") != std::string::npos);
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("orgs in a rule must be manifest org ids; errors name file, line and orgs", "[policy][hash]") {
+  auto rule_with_org = [](const std::string& org) {
+    return Source{"orgs.toml", "[[rule]]\nid = \"x\"\neffect = \"deny\"\nroles = [\"school\"]\norgs = [\"zorg-a\", \"" + org +
+                                   "\"]\nactions = [\"case.read\"]\npurposes = [\"casusoverleg\"]\n"};
+  };
+  for (const std::string& bad : std::vector<std::string>{"zorg-b\\nrule id=y", "zorg b", "Zorg-b", "", std::string(64, 'a'),
+                                                         "zorg-a,zorg-b", "zorg_b"}) {
+    const std::string msg = LoadError({kVocab, rule_with_org(bad)});
+    INFO(msg);
+    CHECK(msg.find("orgs.toml:5: rule \"x\": orgs: ") == 0);
+    CHECK(msg.find("is not an organisation id (1 to 63 characters of a-z, 0-9 and -)") != std::string::npos);
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+  // The line is the offending item's, in a list over several lines.
+  const std::string multiline = LoadError(
+      {kVocab, Source{"orgs.toml", "[[rule]]\nid = \"x\"\neffect = \"deny\"\norgs = [\n  \"zorg-a\",\n  \"zorg b\",\n]\n"
+                                   "actions = [\"case.read\"]\npurposes = [\"casusoverleg\"]\n"}});
+  CHECK(multiline.find("orgs.toml:6: rule \"x\": orgs: \"zorg b\"") == 0);
+  REQUIRE(Policy::FromSources({kVocab, rule_with_org(std::string(63, 'a'))}).ok());
+  REQUIRE(Policy::FromSources({kVocab, rule_with_org("ggz-flevoland-2")}).ok());
 }
