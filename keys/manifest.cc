@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/ascii.h"
 #include "base/strings.h"
 #include "base/encoding.h"
+#include "base/org_id.h"
 #include "base/status.h"
 
 namespace casenode::keys {
@@ -50,12 +50,6 @@ absl::StatusOr<PublicKey> GetKey(const json& obj, std::string_view where, const 
   return pk;
 }
 
-bool ValidOrgId(std::string_view org) {
-  if (org.empty() || org.size() > 63) return false;
-  return std::all_of(org.begin(), org.end(),
-                     [](char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-'; });
-}
-
 absl::Status Validate(const Manifest& m) {
   if (m.network.empty()) return Invalid("network", "a non-empty name");
   if (m.version == 0) return Invalid("version", "a version of 1 or more");
@@ -65,7 +59,7 @@ absl::Status Validate(const Manifest& m) {
   for (size_t i = 0; i < m.nodes.size(); ++i) {
     const ManifestNode& n = m.nodes[i];
     const std::string where = StrCat("nodes[", i, "].");
-    if (!ValidOrgId(n.org)) return Invalid(where + "org", "1 to 63 characters of a-z, 0-9 and -");
+    if (!ValidOrgId(n.org)) return Invalid(where + "org", kOrgIdSyntax);
     if (!orgs.insert(n.org).second) return Invalid(where + "org", "an organisation id listed once");
     if (n.role == Role::ROLE_UNSPECIFIED) return Invalid(where + "role", "school, jeugdhulp, politie, gemeente or auditor");
     if (n.endpoint.empty() || n.endpoint.find(':') == std::string::npos) return Invalid(where + "endpoint", "host:port");

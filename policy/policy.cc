@@ -10,8 +10,10 @@
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
 
+#include "base/canonical.h"
 #include "base/encoding.h"
 #include "base/file.h"
+#include "base/org_id.h"
 #include "base/status.h"
 #include "base/strings.h"
 
@@ -49,7 +51,7 @@ struct Rule {
   bool consent_required = false;
   uint8_t conditions = 0;
   uint32_t rate_limit = 0;
-  std::vector<std::string> lists[kKinds];  // names as written, sorted (canonical text, explain)
+  std::vector<std::string> lists[kKinds];  // names as written, sorted (canonical form, explain)
   std::vector<std::string> condition_names;
 };
 
@@ -130,6 +132,33 @@ bool ValidId(std::string_view id) {
   });
 }
 
+// The [policy] name is shown next to the hash (`casectl policy show`) and is
+// part of it: printable ASCII on one line, so it cannot pose as more lines of
+// the readable canonical text or of a log.
+bool ValidPolicyName(std::string_view name) {
+  return !name.empty() && name.size() <= 100 &&
+         std::all_of(name.begin(), name.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+// A rejected value as it may appear in an error message: control and
+// non-ASCII bytes escaped, long values cut, so a malicious file cannot inject
+// lines into the log that reports it.
+std::string Printable(std::string_view s) {
+  constexpr size_t kMax = 70;
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c <= 0x7e && c != '\\' && c != '"') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += StrCat("\\x", kHex[c >> 4], kHex[c & 15]);
+    }
+  }
+  if (s.size() > kMax) out += "...";
+  return out;
+}
+
 }  // namespace
 
 struct Policy::Compiled {
@@ -138,7 +167,7 @@ struct Policy::Compiled {
   Vocab vocab;
   std::vector<Rule> rules;  // sorted by id
   std::unordered_map<uint64_t, std::vector<uint32_t>> index;  // (action, purpose) -> deny rules, then allow rules
-  std::string canonical;
+  std::string canonical_bytes;
   std::string hash;
   int consent_basis = -1;
 };
@@ -154,7 +183,7 @@ absl::Status ParseVocabulary(const FileReader& r, const toml::table& t, Vocab* v
       return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": at most ", kMaxBits[k], " names"));
     }
     for (const auto& n : names) {
-      if (!ValidId(n)) return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": \"", n, "\" is not a valid name (a-z, 0-9, . - _)"));
+      if (!ValidId(n)) return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": \"", Printable(n), "\" is not a valid name (a-z, 0-9, . - _)"));
       if (!v->index[k].emplace(n, static_cast<int>(v->names[k].size())).second) {
         return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": \"", n, "\" is listed twice"));
       }
@@ -225,6 +254,15 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
     std::sort(rule.lists[k].begin(), rule.lists[k].end());
   }
   ASSIGN_OR_RETURN(rule.orgs, r.Strings(t, "orgs", where));
+  // Org ids are not in the vocabulary (they come from the manifest), so they
+  // need their own check: the manifest's syntax, so no org can carry a
+  // separator, a newline or any other text with it.
+  for (size_t i = 0; i < rule.orgs.size(); ++i) {
+    if (!ValidOrgId(rule.orgs[i])) {
+      return r.Error(t.get("orgs")->as_array()->get(i),
+                     StrCat(where, "orgs: \"", Printable(rule.orgs[i]), "\" is not an organisation id (", kOrgIdSyntax, ")"));
+    }
+  }
   std::sort(rule.orgs.begin(), rule.orgs.end());
   if (rule.roles == 0 && rule.orgs.empty()) return r.Error(&t, where + "names no requester: give roles or orgs");
   if (rule.actions.empty()) return r.Error(&t, where + "actions: must list at least one action");
@@ -260,8 +298,51 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
   return rule;
 }
 
+// The policy's canonical bytes; the policy hash is their SHA-256. Every
+// field is length-prefixed by CanonicalWriter (base/canonical.h):
+//
+//   string:  u32be length || bytes
+//   list:    u32be count || each string as above, sorted bytewise
+//   integer: u64be;  flag: u64be 0 or 1
+//
+// so no name can run into the next field or rule, whatever it holds. In order:
+//
+//   "casenode-policy/v2"                        domain tag and format version
+//   name                                        [policy] name ("" if none)
+//   roles, actions, purposes, categories, legal_bases     the vocabulary (5 lists)
+//   status_cache_seconds, allow_stale           [consent] (integer, flag)
+//   rule count                                  integer, then for each rule by id:
+//     id, effect ("allow" or "deny"), local (flag),
+//     roles, orgs, actions, purposes, categories, legal_bases (6 lists),
+//     consent_required (flag), conditions (list), rate_limit_per_minute (integer)
+//
+// That is everything a decision depends on (the vocabulary's order is not:
+// requests are interned by name), and the name shown with the hash;
+// descriptions, comments, [policy] version, file names and rule origins are
+// left out, as they decide nothing. Two policies with the same bytes therefore
+// decide every request identically. A new layout needs a new domain tag.
+// policy/README.md documents the same format; a golden test pins it.
+std::string CanonicalBytes(const Policy::Compiled& c) {
+  CanonicalWriter w("casenode-policy/v2");
+  w.String(c.name);
+  for (int k = 0; k < kKinds; ++k) w.List(c.vocab.names[k]);
+  w.U64(c.consent.status_cache_seconds).Bool(c.consent.allow_stale);
+  w.U64(c.rules.size());
+  for (const Rule& r : c.rules) {
+    w.String(r.id).String(r.effect == Effect::kAllow ? "allow" : "deny").Bool(r.local);
+    w.List(r.lists[kRoles]).List(r.orgs).List(r.lists[kActions]).List(r.lists[kPurposes]);
+    w.List(r.lists[kCategories]).List(r.lists[kBases]);
+    w.Bool(r.consent_required).List(r.condition_names).U64(r.rate_limit);
+  }
+  return w.bytes();
+}
+
+// The same content as CanonicalBytes, one line per item, for people and logs.
+// It is not hashed; it stays unambiguous because every name in it is validated
+// (ids and vocabulary a-z 0-9 . - _, orgs a-z 0-9 -, the name printable ASCII).
 std::string CanonicalText(const Policy::Compiled& c) {
-  std::string out = "casenode-policy/v1\n";
+  std::string out = "casenode-policy/v2\n";
+  out += StrCat("policy name=", c.name, "\n");
   for (int k = 0; k < kKinds; ++k) {
     std::vector<std::string> names = c.vocab.names[k];
     std::sort(names.begin(), names.end());
@@ -295,6 +376,7 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
   std::vector<Parsed> parsed;
   const Source* vocab_source = nullptr;
   const Source* consent_source = nullptr;
+  const Source* name_source = nullptr;
   for (bool is_local : {false, true}) {
     for (const Source& src : is_local ? local : network) {
       FileReader r(src);
@@ -318,8 +400,16 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
       }
       if (const toml::table* meta = t["policy"].as_table()) {
         RETURN_IF_ERROR(CheckKeys(r, *meta, "[policy] ", {"name", "version", "description"}));
-        if (!is_local) {
-          if (auto n = (*meta)["name"].value<std::string>()) c->name = *n;
+        // The name is part of the hash, so it must come from one file: with
+        // two, which one won would depend on file names.
+        const toml::node* n = meta->get("name");
+        if (!is_local && n != nullptr) {
+          if (name_source != nullptr) return r.Error(n, StrCat("[policy] name is already declared in ", name_source->name));
+          if (!n->is_string() || !ValidPolicyName(n->as_string()->get())) {
+            return r.Error(n, "[policy] name: expected 1 to 100 printable ASCII characters on one line");
+          }
+          c->name = n->as_string()->get();
+          name_source = &src;
         }
       }
       parsed.push_back({&src, std::move(t), is_local});
@@ -353,8 +443,8 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
     }
   }
   c->consent_basis = c->vocab.Find(kBases, "consent");
-  c->canonical = policy::CanonicalText(*c);
-  c->hash = Sha256Hex(c->canonical);
+  c->canonical_bytes = policy::CanonicalBytes(*c);
+  c->hash = Sha256Hex(c->canonical_bytes);
   return std::shared_ptr<const Policy>(new Policy(std::move(c)));
 }
 
@@ -382,7 +472,8 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Load(const std::string& ne
 }
 
 const std::string& Policy::hash() const { return c_->hash; }
-std::string Policy::CanonicalText() const { return c_->canonical; }
+const std::string& Policy::CanonicalBytes() const { return c_->canonical_bytes; }
+std::string Policy::CanonicalText() const { return policy::CanonicalText(*c_); }
 size_t Policy::rule_count() const { return c_->rules.size(); }
 const std::string& Policy::name() const { return c_->name; }
 const ConsentSettings& Policy::consent_settings() const { return c_->consent; }

@@ -66,9 +66,14 @@ class Policy {
   Decision Evaluate(const Request& request) const;
   Explanation Explain(const Request& request) const;
 
-  // Hex SHA-256 of CanonicalText(): the policy version.
+  // Hex SHA-256 of CanonicalBytes(): the policy version.
   const std::string& hash() const;
-  // A fixed, sorted text form of vocabulary and rules, independent of file layout and comments.
+  // The unambiguous, length-prefixed encoding of everything that decides a
+  // request (format in policy.cc and policy/README.md), independent of file
+  // layout, comments and descriptions. Equal bytes mean equal decisions.
+  const std::string& CanonicalBytes() const;
+  // The same content as readable text, one line per item (for people and
+  // logs); not what is hashed.
   std::string CanonicalText() const;
   size_t rule_count() const;
   const std::string& name() const;

@@ -88,6 +88,21 @@ TEST_CASE("a manifest listing an organisation twice is refused", "[manifest]") {
   REQUIRE(text.status().message().find("nodes[1].org") != std::string::npos);
 }
 
+TEST_CASE("a manifest org id must be 1 to 63 characters of a-z, 0-9 and -", "[manifest]") {
+  for (const std::string& bad : std::vector<std::string>{"", "School", "de school", "school\n", std::string(64, 'a')}) {
+    Manifest m = TwoNodes();
+    m.nodes[0].org = bad;
+    auto text = EncodeManifest(m);
+    INFO("org id \"" << bad << "\"");
+    REQUIRE(text.status().code() == absl::StatusCode::kInvalidArgument);
+    REQUIRE(text.status().message().find("nodes[0].org") != std::string::npos);
+  }
+  Manifest m = TwoNodes();
+  m.nodes[0].org = std::string(63, 'a');
+  m.oprf_holders = {"gemeente"};
+  REQUIRE(EncodeManifest(m).ok());
+}
+
 TEST_CASE("a manifest with an unknown role is refused naming the field", "[manifest]") {
   std::string text = *EncodeManifest(TwoNodes());
   text.replace(text.find("\"gemeente\",\n"), 10, "\"ministry\"");

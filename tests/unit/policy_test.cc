@@ -1,6 +1,11 @@
 #include <catch2/catch.hpp>
+#include <array>
+#include <filesystem>
+#include <map>
+#include <random>
 #include <set>
 
+#include "base/file.h"
 #include "policy/policy.h"
 #include "policy/test_suite.h"
 
@@ -59,6 +64,39 @@ std::string LoadError(const std::vector<Source>& network, const std::vector<Sour
   REQUIRE_FALSE(p.ok());
   REQUIRE(p.status().code() == absl::StatusCode::kInvalidArgument);
   return std::string(p.status().message());
+}
+
+// The default network policy's files, as Policy::Load reads them.
+std::vector<Source> NetworkSources() {
+  std::vector<std::string> paths;
+  for (const auto& e : std::filesystem::directory_iterator(kNetworkDir)) {
+    if (e.is_regular_file() && e.path().extension() == ".toml") paths.push_back(e.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  std::vector<Source> out;
+  for (const auto& p : paths) {
+    auto text = casenode::ReadFile(p);
+    REQUIRE(text.ok());
+    out.push_back({p, *text});
+  }
+  return out;
+}
+
+Source& FindSource(std::vector<Source>& sources, std::string_view file) {
+  auto it = std::find_if(sources.begin(), sources.end(), [&](const Source& s) { return s.name.ends_with(file); });
+  REQUIRE(it != sources.end());
+  return *it;
+}
+
+// Replaces the [[rule]] table with id `id` (up to the next [[rule]]) by `with`.
+void ReplaceRule(Source& s, const std::string& id, const std::string& with) {
+  const size_t at = s.text.find("id = \"" + id + "\"\n");
+  REQUIRE(at != std::string::npos);
+  const size_t begin = s.text.rfind("[[rule]]", at);
+  REQUIRE(begin != std::string::npos);
+  size_t end = s.text.find("\n[[rule]]", at);
+  end = end == std::string::npos ? s.text.size() : end + 1;
+  s.text.replace(begin, end - begin, with);
 }
 
 }  // namespace
@@ -204,10 +242,17 @@ TEST_CASE("the policy hash ignores comments and file layout but not rules", "[po
   REQUIRE((*Policy::FromSources({kVocab, changed}))->hash() != (*p)->hash());
 }
 
-TEST_CASE("the canonical policy text is pinned", "[policy][golden]") {
+TEST_CASE("the canonical policy bytes and text are pinned", "[policy][golden]") {
   auto p = Policy::FromSources({kVocab, kRules});
+  // Domain tag, then the name ("" here), each as u32be length || bytes.
+  using namespace std::string_literals;
+  REQUIRE((*p)->CanonicalBytes().starts_with("\0\0\0\x12"s "casenode-policy/v2" "\0\0\0\0"s));
+  // Cross-checked with the independent encoder: python3 tests/golden/policy_hash.py
+  // on these two files.
+  REQUIRE((*p)->hash() == "da0e1d86c1ff3e4bdd78fa647e5fefd1b82e8c4f84ee2387d80084f336986a90");
   REQUIRE((*p)->CanonicalText() ==
-          "casenode-policy/v1\n"
+          "casenode-policy/v2\n"
+          "policy name=\n"
           "vocabulary roles=gemeente,school\n"
           "vocabulary actions=case.read,signal.lookup\n"
           "vocabulary purposes=casusoverleg,vroegsignalering\n"
@@ -219,7 +264,6 @@ TEST_CASE("the canonical policy text is pinned", "[policy][golden]") {
           "rate_limit_per_minute=60\n"
           "rule id=read-zorg effect=allow local=0 roles=gemeente orgs= actions=case.read purposes=casusoverleg "
           "categories=zorg legal_bases=consent consent=not_required conditions=case_member rate_limit_per_minute=0\n");
-  REQUIRE((*p)->hash() == "7bb0576eaad1b3770b6fa3b2d6d63c3c8a40800b4861711c71e1531a029330e6");
 }
 
 TEST_CASE("consent settings come from the network policy and are part of its hash", "[policy]") {
@@ -322,4 +366,390 @@ TEST_CASE("explain marks the deciding rule and says why the others did not apply
   REQUIRE(e.rules[0].decided);
   REQUIRE(e.rules[0].origin == "rules.toml:2");
   REQUIRE(e.rules[1].why == "action signal.lookup is not in [case.read]");
+}
+
+// ---- The policy hash cannot be forged (issue 7, A1) ----
+
+// The reproduced forgery: in the v1 hash (SHA-256 of one text line per rule,
+// list items joined by ",") an org value could hold a newline and the text of
+// the next rule, which was then deleted. The forged policy lets a school read
+// criminal-law data with no legal basis, and had the default policy's hash.
+TEST_CASE("an org id cannot smuggle another rule into the policy hash", "[policy][hash]") {
+  std::vector<Source> sources = NetworkSources();
+  auto original = Policy::FromSources(sources);
+  REQUIRE(original.ok());
+  // The v1 text of the rest of the pseudoniem-afleiden line and the start of
+  // the school-geen-justitieel line; the forged rule's own fields then spell
+  // out the rest of the deny rule's line.
+  const std::string smuggled =
+      " actions=pseudonym.evaluate purposes=casusoverleg,vroegsignalering categories= "
+      "legal_bases=legal_duty,public_task consent=not_required conditions= rate_limit_per_minute=600\\n"
+      "rule id=school-geen-justitieel effect=deny local=0 roles=school orgs=";
+  ReplaceRule(FindSource(sources, "10-netwerk.toml"), "pseudoniem-afleiden",
+              "[[rule]]\n"
+              "id = \"pseudoniem-afleiden\"\n"
+              "effect = \"allow\"\n"
+              "roles = [\"school\", \"jeugdhulp\", \"politie\", \"gemeente\"]\n"
+              "orgs = [\"" + smuggled + "\"]\n"
+              "actions = [\"case.read\", \"case.contribute\"]\n"
+              "purposes = [\"casusoverleg\"]\n"
+              "categories = [\"justitieel\"]\n\n");
+  ReplaceRule(FindSource(sources, "30-casusoverleg.toml"), "school-geen-justitieel", "");
+
+  auto forged = Policy::FromSources(sources);
+  if (forged.ok()) {
+    // Never loaded by a node comparing hashes: it must not pass for the default.
+    REQUIRE((*forged)->hash() != (*original)->hash());
+  } else {
+    const std::string msg(forged.status().message());
+    CHECK(msg.find("10-netwerk.toml:") != std::string::npos);
+    CHECK(msg.find("rule \"pseudoniem-afleiden\": orgs: ") != std::string::npos);
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("orgs in a rule must be manifest org ids; errors name file, line and orgs", "[policy][hash]") {
+  auto rule_with_org = [](const std::string& org) {
+    return Source{"orgs.toml", "[[rule]]\nid = \"x\"\neffect = \"deny\"\nroles = [\"school\"]\norgs = [\"zorg-a\", \"" + org +
+                                   "\"]\nactions = [\"case.read\"]\npurposes = [\"casusoverleg\"]\n"};
+  };
+  for (const std::string& bad : std::vector<std::string>{"zorg-b\\nrule id=y", "zorg b", "Zorg-b", "", std::string(64, 'a'),
+                                                         "zorg-a,zorg-b", "zorg_b"}) {
+    const std::string msg = LoadError({kVocab, rule_with_org(bad)});
+    INFO(msg);
+    CHECK(msg.find("orgs.toml:5: rule \"x\": orgs: ") == 0);
+    CHECK(msg.find("is not an organisation id (1 to 63 characters of a-z, 0-9 and -)") != std::string::npos);
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+  // The line is the offending item's, in a list over several lines.
+  const std::string multiline = LoadError(
+      {kVocab, Source{"orgs.toml", "[[rule]]\nid = \"x\"\neffect = \"deny\"\norgs = [\n  \"zorg-a\",\n  \"zorg b\",\n]\n"
+                                   "actions = [\"case.read\"]\npurposes = [\"casusoverleg\"]\n"}});
+  CHECK(multiline.find("orgs.toml:6: rule \"x\": orgs: \"zorg b\"") == 0);
+  REQUIRE(Policy::FromSources({kVocab, rule_with_org(std::string(63, 'a'))}).ok());
+  REQUIRE(Policy::FromSources({kVocab, rule_with_org("ggz-flevoland-2")}).ok());
+}
+
+TEST_CASE("the policy name is validated, declared once and part of the hash", "[policy][hash]") {
+  auto named = [](const std::string& toml_value) { return Source{"name.toml", "[policy]\nname = " + toml_value + "\n"}; };
+  auto plain = Policy::FromSources({kVocab, kRules});
+  auto a = Policy::FromSources({kVocab, kRules, named("\"net-a\"")});
+  auto b = Policy::FromSources({kVocab, kRules, named("\"net-b\"")});
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK((*a)->name() == "net-a");
+  CHECK((*a)->hash() != (*b)->hash());
+  CHECK((*a)->hash() != (*plain)->hash());
+  for (const std::string& bad :
+       std::vector<std::string>{"\"net\\nrule id=x\"", "\"\"", "\"tab\\there\"", "42", "\"" + std::string(101, 'n') + "\""}) {
+    INFO(bad);
+    CHECK(LoadError({kVocab, kRules, named(bad)}).find("name.toml:2: [policy] name: expected") == 0);
+  }
+  CHECK(LoadError({kVocab, kRules, named("\"net-a\""), Source{"z.toml", "[policy]\nname = \"net-b\"\n"}})
+            .find("z.toml:2: [policy] name is already declared in name.toml") == 0);
+  // A local file's [policy] is documentation only, as before.
+  REQUIRE(Policy::FromSources({kVocab, kRules}, {named("\"local\"")}).ok());
+}
+
+TEST_CASE("the hash of the default network policy is pinned", "[policy][hash][golden]") {
+  auto p = Policy::Load(kNetworkDir);
+  REQUIRE(p.ok());
+  // Cross-checked by tests/golden/policy_hash.py, an independent encoder that
+  // reads the same files: python3 tests/golden/policy_hash.py policy/network
+  REQUIRE((*p)->hash() == "20c8936a050c67961426f7d362bcfd66afe5c45e317a53a78583ce155ecdfde8");
+}
+
+namespace {
+
+// A small random policy, as its meaning: what the engine compiles it to.
+// Two policies with equal models must hash equal; two with equal hashes must
+// have equal models and decide every request alike.
+struct RuleModel {
+  bool allow = false;
+  bool local = false;
+  std::set<std::string> roles, orgs, actions, purposes, categories, bases, conditions;
+  bool consent_required = false;
+  uint32_t rate_limit = 0;
+  auto operator<=>(const RuleModel&) const = default;
+};
+
+struct PolicyModel {
+  std::string name;
+  uint32_t cache_seconds = 60;
+  bool allow_stale = false;
+  std::map<std::string, RuleModel> rules;  // by id
+  auto operator<=>(const PolicyModel&) const = default;
+};
+
+const std::vector<std::string> kPropRoles = {"school", "gemeente"};
+const std::vector<std::string> kPropActions = {"case.read", "signal.lookup"};
+const std::vector<std::string> kPropPurposes = {"casusoverleg", "vroegsignalering"};
+const std::vector<std::string> kPropCategories = {"signaal", "zorg"};
+const std::vector<std::string> kPropBases = {"consent", "public_task"};
+const std::vector<std::string> kPropConditions = {"case_member", "case_active", "within_retention"};
+const std::vector<std::string> kPropOrgs = {"zorg-a", "zorg-b", "gemeente"};
+// What the v1 text made of orgs = ["zorg-a", "zorg-b"]; an invalid org id now.
+const std::string kJoinedOrgs = "zorg-a,zorg-b";
+
+// Portable across standard libraries: mt19937's output is specified, the distributions are not.
+struct Rng {
+  std::mt19937 gen{20260701};
+  uint32_t Below(uint32_t n) { return static_cast<uint32_t>(gen() % n); }
+  bool Coin() { return Below(2) == 0; }
+  std::set<std::string> Subset(const std::vector<std::string>& pool, bool nonempty) {
+    std::set<std::string> out;
+    for (const auto& x : pool) {
+      if (Coin()) out.insert(x);
+    }
+    if (nonempty && out.empty()) out.insert(pool[Below(static_cast<uint32_t>(pool.size()))]);
+    return out;
+  }
+  template <typename T>
+  void Shuffle(std::vector<T>& v) {
+    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[Below(static_cast<uint32_t>(i))]);
+  }
+};
+
+RuleModel RandomRule(Rng& rng) {
+  RuleModel r;
+  r.allow = rng.Coin();
+  r.local = !r.allow && rng.Below(3) == 0;
+  r.roles = rng.Subset(kPropRoles, false);
+  r.orgs = rng.Below(3) == 0 ? rng.Subset(kPropOrgs, false) : std::set<std::string>{};
+  if (r.roles.empty() && r.orgs.empty()) r.roles.insert(kPropRoles[rng.Below(2)]);
+  r.actions = rng.Subset(kPropActions, true);
+  r.purposes = rng.Subset(kPropPurposes, true);
+  r.categories = rng.Subset(kPropCategories, false);
+  if (r.allow) {
+    r.bases = rng.Subset(kPropBases, false);
+    r.consent_required = rng.Below(3) == 0;
+    r.conditions = rng.Subset(kPropConditions, false);
+    r.rate_limit = std::array<uint32_t, 3>{0, 60, 61}[rng.Below(3)];
+  }
+  return r;
+}
+
+PolicyModel RandomPolicy(Rng& rng) {
+  PolicyModel p;
+  p.name = std::array<const char*, 3>{"", "net-a", "net-b"}[rng.Below(3)];
+  p.cache_seconds = rng.Coin() ? 60 : 5;
+  p.allow_stale = rng.Below(3) == 0;
+  std::vector<std::string> ids = {"r1", "r2", "r3", "r4"};
+  rng.Shuffle(ids);
+  const uint32_t n = 1 + rng.Below(3);
+  for (uint32_t i = 0; i < n; ++i) p.rules[ids[i]] = RandomRule(rng);
+  return p;
+}
+
+// One small change to the meaning.
+PolicyModel Mutate(PolicyModel p, Rng& rng) {
+  auto it = p.rules.begin();
+  std::advance(it, rng.Below(static_cast<uint32_t>(p.rules.size())));
+  RuleModel& r = it->second;
+  auto toggle = [&](std::set<std::string>& s, const std::vector<std::string>& pool, bool keep_nonempty) {
+    const std::string& x = pool[rng.Below(static_cast<uint32_t>(pool.size()))];
+    if (s.erase(x) == 0) {
+      s.insert(x);
+    } else if (keep_nonempty && s.empty()) {
+      s.insert(x == pool[0] ? pool[1] : pool[0]);
+    }
+  };
+  switch (rng.Below(8)) {
+    case 0: toggle(r.roles, kPropRoles, r.orgs.empty()); break;
+    case 1: toggle(r.orgs, kPropOrgs, r.roles.empty()); break;
+    case 2: toggle(r.actions, kPropActions, true); break;
+    case 3: toggle(r.purposes, kPropPurposes, true); break;
+    case 4: toggle(r.categories, kPropCategories, false); break;
+    case 5:
+      if (r.allow && rng.Coin()) {
+        toggle(r.bases, kPropBases, false);
+      } else if (r.allow) {
+        toggle(r.conditions, kPropConditions, false);
+      } else {
+        r.local = !r.local;
+      }
+      break;
+    case 6:
+      if (r.allow) {
+        r.consent_required = !r.consent_required;
+        r.rate_limit = r.rate_limit == 60 ? 61 : 60;
+      } else {
+        r.allow = true;
+      }
+      break;
+    default:
+      if (rng.Coin()) {
+        p.name = p.name == "net-a" ? "net-b" : "net-a";
+      } else {
+        p.allow_stale = !p.allow_stale;
+      }
+      break;
+  }
+  if (r.allow) r.local = false;  // only deny rules may be local
+  return p;
+}
+
+std::string TomlList(std::set<std::string> s, Rng& rng) {
+  std::vector<std::string> v(s.begin(), s.end());
+  rng.Shuffle(v);
+  std::string out = "[";
+  for (const auto& x : v) out += (out.size() > 1 ? ", \"" : "\"") + x + "\"";
+  return out + "]";
+}
+
+// The model as policy files, laid out at random: file split, rule and list
+// order, comments and descriptions, optional keys written or left out.
+std::pair<std::vector<Source>, std::vector<Source>> Render(const PolicyModel& p, Rng& rng) {
+  auto list = [&](const std::vector<std::string>& v) { return TomlList({v.begin(), v.end()}, rng); };
+  std::string vocab = "# vocabulary\n";
+  if (!p.name.empty()) vocab += "[policy]\nname = \"" + p.name + "\"\nversion = \"" + std::to_string(rng.Below(9)) + "\"\n";
+  vocab += "[vocabulary]\nroles = " + list(kPropRoles) + "\nactions = " + list(kPropActions) + "\npurposes = " +
+           list(kPropPurposes) + "\ncategories = " + list(kPropCategories) + "\nlegal_bases = " + list(kPropBases) + "\n";
+  if (p.cache_seconds != 60 || p.allow_stale || rng.Coin()) {
+    vocab += "[consent]\nstatus_cache_seconds = " + std::to_string(p.cache_seconds) + "\non_issuer_unreachable = \"" +
+             (p.allow_stale ? "allow_stale" : "deny") + "\"\n";
+  }
+  std::vector<Source> network = {{"00-vocab.toml", vocab}, {"10-a.toml", ""}, {"20-b.toml", ""}};
+  std::vector<Source> local = {{"local.toml", ""}};
+  std::vector<std::pair<std::string, RuleModel>> rules(p.rules.begin(), p.rules.end());
+  rng.Shuffle(rules);
+  for (const auto& [id, r] : rules) {
+    std::string t = "[[rule]]\nid = \"" + id + "\"\neffect = \"" + (r.allow ? "allow" : "deny") + "\"\n";
+    if (rng.Coin()) t += "description = \"rule " + std::to_string(rng.Below(100)) + "\" # says nothing\n";
+    if (!r.roles.empty() || rng.Coin()) t += "roles = " + TomlList(r.roles, rng) + "\n";
+    if (!r.orgs.empty() || rng.Coin()) t += "orgs = " + TomlList(r.orgs, rng) + "\n";
+    t += "actions = " + TomlList(r.actions, rng) + "\npurposes = " + TomlList(r.purposes, rng) + "\n";
+    if (!r.categories.empty() || rng.Coin()) t += "categories = " + TomlList(r.categories, rng) + "\n";
+    if (r.allow) {
+      if (!r.bases.empty() || rng.Coin()) t += "legal_bases = " + TomlList(r.bases, rng) + "\n";
+      if (r.consent_required || rng.Coin()) t += std::string("consent = \"") + (r.consent_required ? "" : "not_") + "required\"\n";
+      if (!r.conditions.empty() || rng.Coin()) t += "conditions = " + TomlList(r.conditions, rng) + "\n";
+      if (r.rate_limit != 0) t += "rate_limit_per_minute = " + std::to_string(r.rate_limit) + "\n";
+    }
+    (r.local ? local[0] : network[1 + rng.Below(2)]).text += t + "\n";
+  }
+  if (local[0].text.empty() && rng.Coin()) local.clear();
+  return {network, local};
+}
+
+// Every request over the small vocabulary, with every consent state that
+// matters and each case condition failing on its own (enough to tell any two
+// condition sets apart; more would only slow the test down).
+std::vector<Request> AllRequests() {
+  std::vector<Request> out;
+  std::vector<std::vector<std::string>> category_sets = {{}, {"signaal"}, {"zorg"}, {"signaal", "zorg"}};
+  for (const auto& role : kPropRoles) {
+    for (const std::string org : {"zorg-a", "zorg-b", "gemeente", "elders"}) {
+      for (const auto& action : kPropActions) {
+        for (const auto& purpose : kPropPurposes) {
+          for (const auto& cats : category_sets) {
+            for (const std::string basis : {"", "consent", "public_task"}) {
+              for (int consent = 0; consent < 3; ++consent) {
+                for (int failing = 0; failing < 4; ++failing) {
+                  Request r;
+                  r.requester_org = org;
+                  r.requester_role = role;
+                  r.action = action;
+                  r.purpose = purpose;
+                  r.categories = cats;
+                  r.legal_basis = basis;
+                  if (consent > 0) {
+                    r.consents = {{"c", consent == 1 ? ConsentStatus::kValid : ConsentStatus::kRevoked,
+                                   kPropPurposes, kPropCategories, {role}, {}}};
+                  }
+                  r.case_member = failing != 1;
+                  r.case_active = failing != 2;
+                  r.within_retention = failing != 3;
+                  out.push_back(std::move(r));
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("random policies: equal hashes mean equal meaning and equal decisions", "[policy][hash][property]") {
+  Rng rng;
+  struct Loaded {
+    PolicyModel model;
+    std::shared_ptr<const Policy> policy;
+  };
+  std::vector<Loaded> loaded;
+  size_t refused = 0;
+  auto add = [&](const PolicyModel& m) {
+    auto [network, local] = Render(m, rng);
+    auto p = Policy::FromSources(network, local);
+    bool joined = false;
+    for (const auto& [id, r] : m.rules) joined = joined || r.orgs.contains(kJoinedOrgs);
+    if (joined && !p.ok()) {
+      // Not an org id: refused, naming the field, never hashed.
+      CHECK(std::string(p.status().message()).find("orgs: \"zorg-a,zorg-b\" is not an organisation id") !=
+            std::string::npos);
+      ++refused;
+      return;
+    }
+    INFO(p.status().message());
+    REQUIRE(p.ok());
+    loaded.push_back({m, *p});
+  };
+  constexpr int kPolicies = 150;
+  for (int i = 0; i < kPolicies; ++i) {
+    const PolicyModel m = RandomPolicy(rng);
+    add(m);
+    // Laid out differently, for a quarter of them: comparing all decisions of a
+    // pair takes most of this test's time.
+    if (i % 4 == 1) add(m);
+    const PolicyModel mutant = Mutate(m, rng);
+    add(mutant);
+    add(Mutate(mutant, rng));
+    if (i % 4 == 0) {
+      // Two orgs, and one "org" that the v1 text wrote the same way.
+      PolicyModel split = m, joined = m;
+      split.rules.begin()->second.orgs = {"zorg-a", "zorg-b"};
+      joined.rules.begin()->second.orgs = {kJoinedOrgs};
+      add(split);
+      add(joined);
+    }
+  }
+
+  const std::vector<Request> requests = AllRequests();
+  std::map<std::string, std::vector<const Loaded*>> by_hash;
+  std::map<PolicyModel, std::string> hash_of;
+  for (const Loaded& l : loaded) {
+    by_hash[l.policy->hash()].push_back(&l);
+    const auto it = hash_of.emplace(l.model, l.policy->hash()).first;
+    INFO("the same policy, laid out differently, got another hash");
+    CHECK(it->second == l.policy->hash());
+  }
+  size_t compared = 0;
+  for (const auto& [hash, group] : by_hash) {
+    if (group.size() < 2) continue;
+    const Loaded& first = *group.front();
+    for (const Loaded* other : group) {
+      if (other == &first) continue;
+      INFO("policies with hash " << hash << " differ");
+      CHECK(other->model == first.model);
+      // The hash is what a node compares: a policy that decides any request
+      // otherwise must never share it.
+      for (const Request& r : requests) {
+        const Decision a = first.policy->Evaluate(r);
+        const Decision b = other->policy->Evaluate(r);
+        if (!(a == b)) {
+          FAIL_CHECK("request " << r.requester_org << "/" << r.requester_role << " " << r.action << " " << r.purpose
+                                << ": " << a.rule_id << " " << a.reason << " vs " << b.rule_id << " " << b.reason);
+          break;
+        }
+      }
+      ++compared;
+    }
+  }
+  CHECK(refused == (kPolicies + 3) / 4);  // every joined "org"
+  CHECK(compared >= kPolicies / 4);      // those laid out a second way
+  CHECK(by_hash.size() >= 2 * kPolicies);
 }
