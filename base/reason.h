@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -90,6 +91,11 @@ absl::Status WithReason(absl::Status status, Reason reason);
 Reason ReasonOf(const absl::Status& status);
 // `status` with "what: " before its message; code and reason are kept.
 absl::Status Annotate(std::string_view what, const absl::Status& status);
+
+// For test output and logs: the name, or "NONE".
+inline std::ostream& operator<<(std::ostream& os, Reason reason) {
+  return os << (reason == Reason::kNone ? std::string_view("NONE") : ReasonName(reason));
+}
 
 inline constexpr char kReasonPayloadUrl[] = "type.googleapis.com/casenode.v1.ErrorInfo.reason";
 

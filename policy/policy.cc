@@ -194,7 +194,14 @@ absl::Status ParseVocabulary(const FileReader& r, const toml::table& t, Vocab* v
 }
 
 absl::Status ParseConsentSettings(const FileReader& r, const toml::table& t, ConsentSettings* out) {
-  RETURN_IF_ERROR(CheckKeys(r, t, "[consent] ", {"status_cache_seconds", "on_issuer_unreachable"}));
+  RETURN_IF_ERROR(
+      CheckKeys(r, t, "[consent] ", {"status_cache_seconds", "on_issuer_unreachable", "max_stale_seconds"}));
+  if (const toml::node* n = t.get("max_stale_seconds")) {
+    if (!n->is_integer() || n->as_integer()->get() < 0 || n->as_integer()->get() > 7 * 86400) {
+      return r.Error(n, "[consent] max_stale_seconds: expected an integer from 0 to 604800");
+    }
+    out->max_stale_seconds = static_cast<uint32_t>(n->as_integer()->get());
+  }
   if (const toml::node* n = t.get("status_cache_seconds")) {
     if (!n->is_integer() || n->as_integer()->get() < 0 || n->as_integer()->get() > 86400) {
       return r.Error(n, "[consent] status_cache_seconds: expected an integer from 0 to 86400");
@@ -310,7 +317,7 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
 //   "casenode-policy/v2"                        domain tag and format version
 //   name                                        [policy] name ("" if none)
 //   roles, actions, purposes, categories, legal_bases     the vocabulary (5 lists)
-//   status_cache_seconds, allow_stale           [consent] (integer, flag)
+//   status_cache_seconds, allow_stale, max_stale_seconds   [consent] (integer, flag, integer)
 //   rule count                                  integer, then for each rule by id:
 //     id, effect ("allow" or "deny"), local (flag),
 //     roles, orgs, actions, purposes, categories, legal_bases (6 lists),
@@ -326,7 +333,7 @@ std::string CanonicalBytes(const Policy::Compiled& c) {
   CanonicalWriter w("casenode-policy/v2");
   w.String(c.name);
   for (int k = 0; k < kKinds; ++k) w.List(c.vocab.names[k]);
-  w.U64(c.consent.status_cache_seconds).Bool(c.consent.allow_stale);
+  w.U64(c.consent.status_cache_seconds).Bool(c.consent.allow_stale).U64(c.consent.max_stale_seconds);
   w.U64(c.rules.size());
   for (const Rule& r : c.rules) {
     w.String(r.id).String(r.effect == Effect::kAllow ? "allow" : "deny").Bool(r.local);
@@ -349,7 +356,8 @@ std::string CanonicalText(const Policy::Compiled& c) {
     out += StrCat("vocabulary ", kKindKey[k], "=", Join(names), "\n");
   }
   out += StrCat("consent status_cache_seconds=", c.consent.status_cache_seconds,
-                " on_issuer_unreachable=", c.consent.allow_stale ? "allow_stale" : "deny", "\n");
+                " on_issuer_unreachable=", c.consent.allow_stale ? "allow_stale" : "deny",
+                " max_stale_seconds=", c.consent.max_stale_seconds, "\n");
   for (const Rule& r : c.rules) {
     out += StrCat("rule id=", r.id, " effect=", r.effect == Effect::kAllow ? "allow" : "deny", " local=", r.local ? 1 : 0,
                   " roles=", Join(r.lists[kRoles]), " orgs=", Join(r.orgs), " actions=", Join(r.lists[kActions]),

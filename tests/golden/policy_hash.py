@@ -56,6 +56,7 @@ def encode(network_dir: str, local_files) -> bytes:
         w.list(vocab[k])
     w.u64(consent.get("status_cache_seconds", 60))
     w.flag(consent.get("on_issuer_unreachable", "deny") == "allow_stale")
+    w.u64(consent.get("max_stale_seconds", 3600))
     w.u64(len(rules))
     for r, local in sorted(rules, key=lambda rl: rl[0]["id"].encode()):
         w.string(r["id"])

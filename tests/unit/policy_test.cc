@@ -249,7 +249,7 @@ TEST_CASE("the canonical policy bytes and text are pinned", "[policy][golden]") 
   REQUIRE((*p)->CanonicalBytes().starts_with("\0\0\0\x12"s "casenode-policy/v2" "\0\0\0\0"s));
   // Cross-checked with the independent encoder: python3 tests/golden/policy_hash.py
   // on these two files.
-  REQUIRE((*p)->hash() == "da0e1d86c1ff3e4bdd78fa647e5fefd1b82e8c4f84ee2387d80084f336986a90");
+  REQUIRE((*p)->hash() == "e46f45c4eaab34a42d20acc6be8730325ff822033df66df59dfcf66c398f1124");
   REQUIRE((*p)->CanonicalText() ==
           "casenode-policy/v2\n"
           "policy name=\n"
@@ -258,7 +258,7 @@ TEST_CASE("the canonical policy bytes and text are pinned", "[policy][golden]") 
           "vocabulary purposes=casusoverleg,vroegsignalering\n"
           "vocabulary categories=signaal,zorg\n"
           "vocabulary legal_bases=consent,public_task\n"
-          "consent status_cache_seconds=60 on_issuer_unreachable=deny\n"
+          "consent status_cache_seconds=60 on_issuer_unreachable=deny max_stale_seconds=3600\n"
           "rule id=lookup effect=allow local=0 roles=gemeente,school orgs= actions=signal.lookup "
           "purposes=vroegsignalering categories=signaal legal_bases=public_task consent=not_required conditions= "
           "rate_limit_per_minute=60\n"
@@ -268,11 +268,13 @@ TEST_CASE("the canonical policy bytes and text are pinned", "[policy][golden]") 
 
 TEST_CASE("consent settings come from the network policy and are part of its hash", "[policy]") {
   auto defaults = Policy::FromSources({kVocab, kRules});
-  REQUIRE((*defaults)->consent_settings() == ConsentSettings{60, false});
-  const Source settings{"consent.toml", "[consent]\nstatus_cache_seconds = 5\non_issuer_unreachable = \"allow_stale\"\n"};
+  REQUIRE((*defaults)->consent_settings() == ConsentSettings{60, false, 3600});
+  const Source settings{"consent.toml",
+                        "[consent]\nstatus_cache_seconds = 5\non_issuer_unreachable = \"allow_stale\"\n"
+                        "max_stale_seconds = 900\n"};
   auto custom = Policy::FromSources({kVocab, kRules, settings});
   REQUIRE(custom.ok());
-  REQUIRE((*custom)->consent_settings() == ConsentSettings{5, true});
+  REQUIRE((*custom)->consent_settings() == ConsentSettings{5, true, 900});
   REQUIRE((*custom)->hash() != (*defaults)->hash());
   CHECK(LoadError({kVocab, kRules, Source{"c.toml", "[consent]\non_issuer_unreachable = \"shrug\"\n"}})
             .find("c.toml:2: [consent] on_issuer_unreachable") == 0);
@@ -456,7 +458,7 @@ TEST_CASE("the hash of the default network policy is pinned", "[policy][hash][go
   REQUIRE(p.ok());
   // Cross-checked by tests/golden/policy_hash.py, an independent encoder that
   // reads the same files: python3 tests/golden/policy_hash.py policy/network
-  REQUIRE((*p)->hash() == "20c8936a050c67961426f7d362bcfd66afe5c45e317a53a78583ce155ecdfde8");
+  REQUIRE((*p)->hash() == "938a3487595e7f513c6b8896cc1c53a5306bf6cec01af77d6f370bf72f881436");
 }
 
 namespace {
@@ -655,7 +657,7 @@ std::vector<Request> AllRequests() {
                   r.legal_basis = basis;
                   if (consent > 0) {
                     r.consents = {{"c", consent == 1 ? ConsentStatus::kValid : ConsentStatus::kRevoked,
-                                   kPropPurposes, kPropCategories, {role}, {}}};
+                                   kPropPurposes, kPropCategories, {role}, {}, ""}};
                   }
                   r.case_member = failing != 1;
                   r.case_active = failing != 2;
