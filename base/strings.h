@@ -28,6 +28,27 @@ std::string StrCat(const Args&... args) {
   return out;
 }
 
+// An untrusted value as it may appear in an error message: control and
+// non-ASCII bytes escaped, long values cut, so a malicious file cannot inject
+// lines into the log that reports it. Never pass secrets or personal data.
+inline std::string Printable(std::string_view s) {
+  constexpr size_t kMax = 70;
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c <= 0x7e && c != '\\' && c != '"') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  if (s.size() > kMax) out += "...";
+  return out;
+}
+
 // Removes `prefix` from the front of *s and returns true, if *s starts with it.
 inline bool ConsumePrefix(std::string_view* s, std::string_view prefix) {
   if (!s->starts_with(prefix)) return false;

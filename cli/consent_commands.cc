@@ -81,7 +81,7 @@ int Record(const Globals& g, const RecordArgs& a) {
   r->set_evidence_ref(a.evidence);
   req.set_birth_date(a.birth_date);
   v1::ConsentEntry e;
-  grpc::Status s = CallLocal(g, &v1::Local::Stub::ConsentRecord, req, &e);
+  grpc::Status s = CallLocal(g, &v1::LocalConsent::Stub::Record, req, &e);
   if (!s.ok()) return Fail(s);
   PrintEntry(g, e);
   return kOk;
@@ -116,7 +116,7 @@ int Verify(const Globals& g, const std::string& file) {
   v1::ConsentVerifyRequest req;
   *req.mutable_receipt() = *receipt;
   v1::ConsentVerifyResponse r;
-  grpc::Status s = CallLocal(g, &v1::Local::Stub::ConsentVerify, req, &r);
+  grpc::Status s = CallLocal(g, &v1::LocalConsent::Stub::Verify, req, &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     PrintJson({{"receipt_id", req.receipt().receipt_id()}, {"status", r.status()}});
@@ -165,7 +165,7 @@ void AddConsentCommands(CLI::App& app, const Globals& g, int* exit_code) {
     req.set_receipt_id(revoke_id);
     req.set_revoked_by(revoked_by);
     v1::ConsentEntry e;
-    grpc::Status s = CallLocal(g, &v1::Local::Stub::ConsentRevoke, req, &e);
+    grpc::Status s = CallLocal(g, &v1::LocalConsent::Stub::Revoke, req, &e);
     *exit_code = s.ok() ? (PrintEntry(g, e), kOk) : Fail(s);
   });
 
@@ -176,7 +176,7 @@ void AddConsentCommands(CLI::App& app, const Globals& g, int* exit_code) {
     v1::ConsentShowRequest req;
     req.set_receipt_id(show_id);
     v1::ConsentEntry e;
-    grpc::Status s = CallLocal(g, &v1::Local::Stub::ConsentShow, req, &e);
+    grpc::Status s = CallLocal(g, &v1::LocalConsent::Stub::Show, req, &e);
     *exit_code = s.ok() ? (PrintEntry(g, e), kOk) : Fail(s);
   });
 
@@ -192,7 +192,7 @@ void AddConsentCommands(CLI::App& app, const Globals& g, int* exit_code) {
     v1::ConsentListRequest req;
     req.set_subject(*subject);
     v1::ConsentListResponse r;
-    grpc::Status s = CallLocal(g, &v1::Local::Stub::ConsentList, req, &r);
+    grpc::Status s = CallLocal(g, &v1::LocalConsent::Stub::List, req, &r);
     if (!s.ok()) {
       *exit_code = Fail(s);
       return;

@@ -11,18 +11,16 @@
 
 namespace casenode::cli {
 
-inline std::unique_ptr<v1::Local::Stub> LocalStub(const Globals& g) {
-  return v1::Local::NewStub(grpc::CreateChannel("unix:" + g.socket, grpc::InsecureChannelCredentials()));
-}
-
 // Calls one Local method with the global deadline:
-//   CallLocal(g, &v1::Local::Stub::Sweep, v1::SweepRequest(), &response)
-template <typename Method, typename Request, typename Response>
-grpc::Status CallLocal(const Globals& g, Method method, const Request& request, Response* response) {
+//   CallLocal(g, &v1::LocalNode::Stub::Sweep, v1::SweepRequest(), &response)
+template <typename Stub, typename Request, typename Response>
+grpc::Status CallLocal(const Globals& g,
+                       grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                       const Request& request, Response* response) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(g.timeout_ms));
-  auto stub = LocalStub(g);
-  return ((*stub).*method)(&ctx, request, response);
+  Stub stub(grpc::CreateChannel("unix:" + g.socket, grpc::InsecureChannelCredentials()));
+  return (stub.*method)(&ctx, request, response);
 }
 
 }  // namespace casenode::cli

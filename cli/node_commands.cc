@@ -32,7 +32,7 @@ std::string PeerLine(const v1::PeerReachability& p) {
 
 int Status(const Globals& g) {
   v1::StatusResponse r;
-  grpc::Status s = CallLocal(g, &v1::Local::Stub::Status, v1::StatusRequest(), &r);
+  grpc::Status s = CallLocal(g, &v1::LocalNode::Stub::Status, v1::StatusRequest(), &r);
   if (!s.ok()) return Fail(s);
   size_t reachable = 0;
   for (const auto& p : r.peers()) reachable += p.reachable() ? 1 : 0;
@@ -68,7 +68,7 @@ int Ping(const Globals& g, const std::string& org, const std::string& subject_he
     *req.add_consent_receipts() = *std::move(receipt);
   }
   v1::PeerReachability r;
-  grpc::Status s = CallLocal(g, &v1::Local::Stub::PingPeer, req, &r);
+  grpc::Status s = CallLocal(g, &v1::LocalNode::Stub::PingPeer, req, &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     PrintJson(PeerJson(r));
@@ -80,7 +80,7 @@ int Ping(const Globals& g, const std::string& org, const std::string& subject_he
 
 int Reload(const Globals& g) {
   v1::ReloadResponse r;
-  grpc::Status s = CallLocal(g, &v1::Local::Stub::Reload, v1::ReloadRequest(), &r);
+  grpc::Status s = CallLocal(g, &v1::LocalNode::Stub::Reload, v1::ReloadRequest(), &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     PrintJson({{"manifest_version", r.manifest_version()}, {"policy_hash", r.policy_hash()}});
@@ -92,7 +92,7 @@ int Reload(const Globals& g) {
 
 int PolicyShow(const Globals& g) {
   v1::PolicyShowResponse r;
-  grpc::Status s = CallLocal(g, &v1::Local::Stub::PolicyShow, v1::PolicyShowRequest(), &r);
+  grpc::Status s = CallLocal(g, &v1::LocalPolicy::Stub::Show, v1::PolicyShowRequest(), &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     PrintJson({{"name", r.name()},
@@ -112,7 +112,7 @@ int Backup(const Globals& g, const std::string& dir) {
   v1::BackupRequest req;
   req.set_dir(std::filesystem::absolute(dir).lexically_normal().string());
   v1::BackupResponse r;
-  grpc::Status s = CallLocal(g, &v1::Local::Stub::Backup, req, &r);
+  grpc::Status s = CallLocal(g, &v1::LocalNode::Stub::Backup, req, &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     PrintJson({{"dir", r.dir()}});
@@ -125,7 +125,7 @@ int Backup(const Globals& g, const std::string& dir) {
 
 int Sweep(const Globals& g) {
   v1::SweepResponse r;
-  grpc::Status s = CallLocal(g, &v1::Local::Stub::Sweep, v1::SweepRequest(), &r);
+  grpc::Status s = CallLocal(g, &v1::LocalNode::Stub::Sweep, v1::SweepRequest(), &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     PrintJson({{"expired", r.expired()}, {"shredded", r.shredded()}});
@@ -137,7 +137,7 @@ int Sweep(const Globals& g) {
 
 int Rotate(const Globals& g) {
   v1::RotateKeysResponse r;
-  grpc::Status s = CallLocal(g, &v1::Local::Stub::RotateKeys, v1::RotateKeysRequest(), &r);
+  grpc::Status s = CallLocal(g, &v1::LocalKeys::Stub::Rotate, v1::RotateKeysRequest(), &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     PrintJson({{"kek_id", r.kek_id()}});

@@ -23,7 +23,7 @@ absl::Status Invalid(std::string_view field, std::string_view expected) {
 absl::Status OnlyKeys(const json& obj, std::string_view where, std::initializer_list<std::string_view> allowed) {
   for (const auto& [key, value] : obj.items()) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return absl::InvalidArgumentError(StrCat("manifest: ", where, ": unknown key \"", key, "\""));
+      return absl::InvalidArgumentError(StrCat("manifest: ", where, ": unknown key \"", Printable(key), "\""));
     }
   }
   return absl::OkStatus();

@@ -110,8 +110,10 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
             [this](std::span<const uint8_t> pseudonym) { return key_store_->SubjectHandle(pseudonym); },
             std::move(policy)),
       peer_service_(*network_, gate_, consents_),
-      local_service_(*network_, peers_, *key_store_, *store_, gate_, consents_, consent_verifier_,
-                     config_.policy_local, [this] { return Reload(); }) {}
+      node_service_(*network_, peers_, *store_, gate_, [this] { return Reload(); }),
+      keys_service_(*key_store_),
+      policy_service_(*network_, gate_, config_.policy_local),
+      consent_service_(*network_, gate_, consents_, consent_verifier_) {}
 
 Node::~Node() { Shutdown(std::chrono::milliseconds(0)); }
 
@@ -146,7 +148,10 @@ absl::Status Node::Start() {
   int local_port = 0;
   local_builder.AddListeningPort("unix:" + config_.local_socket, grpc::InsecureServerCredentials(), &local_port);
   ApplyServerOptions(local_builder);
-  local_builder.RegisterService(&local_service_);
+  for (grpc::Service* service : std::initializer_list<grpc::Service*>{&node_service_, &keys_service_, &policy_service_,
+                                                                    &consent_service_}) {
+    local_builder.RegisterService(service);
+  }
   local_server_ = local_builder.BuildAndStart();
   if (!local_server_ || local_port == 0) {
     return absl::UnavailableError(StrCat("local.socket: cannot listen on ", config_.local_socket));

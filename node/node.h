@@ -18,7 +18,10 @@
 #include "node/consent/consent_book.h"
 #include "node/consent/verifier.h"
 #include "node/audit/decision_log.h"
-#include "node/local_service.h"
+#include "node/consent_service.h"
+#include "node/keys_service.h"
+#include "node/node_service.h"
+#include "node/policy_service.h"
 #include "node/network/network.h"
 #include "node/rpc/peer_client.h"
 #include "node/gate/gate.h"
@@ -62,7 +65,10 @@ class Node {
   consent::ConsentVerifier consent_verifier_;
   PeerGate gate_;
   PeerService peer_service_;
-  LocalService local_service_;
+  NodeService node_service_;
+  KeysService keys_service_;
+  PolicyService policy_service_;
+  ConsentService consent_service_;
   std::unique_ptr<grpc::Server> peer_server_;
   std::unique_ptr<grpc::Server> local_server_;
 };

@@ -1,7 +1,5 @@
 #include "policy/policy.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -13,6 +11,7 @@
 #include "base/canonical.h"
 #include "base/encoding.h"
 #include "base/file.h"
+#include "base/sha256.h"
 #include "base/org_id.h"
 #include "base/status.h"
 #include "base/strings.h"
@@ -71,13 +70,6 @@ std::string Join(const std::vector<std::string>& v) {
 
 uint64_t IndexKey(int action, int purpose) { return (uint64_t(uint32_t(action)) << 32) | uint32_t(purpose); }
 
-std::string Sha256Hex(std::string_view bytes) {
-  uint8_t md[32];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  return HexEncode({md, len});
-}
-
 // Parses one file; errors are "file:line: problem".
 class FileReader {
  public:
@@ -120,7 +112,7 @@ absl::Status CheckKeys(const FileReader& r, const toml::table& t, std::string_vi
                        std::initializer_list<std::string_view> allowed) {
   for (const auto& [k, v] : t) {
     if (std::find(allowed.begin(), allowed.end(), k.str()) == allowed.end()) {
-      return r.Error(&v, StrCat(where, "unknown key \"", k.str(), "\""));
+      return r.Error(&v, StrCat(where, "unknown key \"", Printable(k.str()), "\""));
     }
   }
   return absl::OkStatus();
@@ -140,24 +132,6 @@ bool ValidPolicyName(std::string_view name) {
          std::all_of(name.begin(), name.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
-// A rejected value as it may appear in an error message: control and
-// non-ASCII bytes escaped, long values cut, so a malicious file cannot inject
-// lines into the log that reports it.
-std::string Printable(std::string_view s) {
-  constexpr size_t kMax = 70;
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c <= 0x7e && c != '\\' && c != '"') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      constexpr char kHex[] = "0123456789abcdef";
-      out += StrCat("\\x", kHex[c >> 4], kHex[c & 15]);
-    }
-  }
-  if (s.size() > kMax) out += "...";
-  return out;
-}
 
 }  // namespace
 

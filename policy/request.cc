@@ -1,11 +1,10 @@
 #include "policy/request.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 
 #include "base/canonical.h"
 #include "base/encoding.h"
+#include "base/sha256.h"
 
 namespace casenode::policy {
 std::string CanonicalRequest(const Request& r) {
@@ -23,13 +22,7 @@ std::string CanonicalRequest(const Request& r) {
   return w.bytes();
 }
 
-std::string RequestDigest(const Request& request) {
-  const std::string bytes = CanonicalRequest(request);
-  uint8_t md[32];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  return HexEncode({md, len});
-}
+std::string RequestDigest(const Request& request) { return Sha256Hex(CanonicalRequest(request)); }
 
 std::string_view ConsentStatusName(ConsentStatus s) {
   switch (s) {

@@ -50,7 +50,7 @@ absl::Status GetBool(const json& j, const char* key, bool* out) {
 absl::Status OnlyKeys(const json& j, std::string_view where, std::initializer_list<std::string_view> keys) {
   for (const auto& [k, v] : j.items()) {
     if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
-      return absl::InvalidArgumentError(StrCat(where, ": unknown key \"", k, "\""));
+      return absl::InvalidArgumentError(StrCat(where, ": unknown key \"", Printable(k), "\""));
     }
   }
   return absl::OkStatus();

@@ -40,11 +40,11 @@ class Reader {
     for (const auto& [table_name, table_node] : root_) {
       auto known = kSchema.find(table_name.str());
       if (known == kSchema.end() || !table_node.is_table()) {
-        return Error(&table_node, StrCat("unknown table [", table_name.str(), "]"));
+        return Error(&table_node, StrCat("unknown table [", Printable(table_name.str()), "]"));
       }
       for (const auto& [key, value] : *table_node.as_table()) {
         if (!known->second.contains(std::string(key.str()))) {
-          return Error(&value, StrCat("unknown key \"", key.str(), "\" in [", table_name.str(), "]"));
+          return Error(&value, StrCat("unknown key \"", Printable(key.str()), "\" in [", Printable(table_name.str()), "]"));
         }
       }
     }

@@ -1,6 +1,7 @@
 #include "tests/support/process.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +41,8 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& cwd, const 
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    // A test process that dies (a crash, a killed ctest) takes its nodes with it.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) _exit(127);
     const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);

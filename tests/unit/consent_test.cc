@@ -1,8 +1,7 @@
-#include <openssl/evp.h>
-
 #include <catch2/catch.hpp>
 
 #include "base/encoding.h"
+#include "base/sha256.h"
 #include "node/consent/receipt.h"
 
 using namespace casenode;
@@ -29,13 +28,6 @@ ConsentReceipt Sample() {
   r.evidence_ref = "DMS-2026-0042";
   r.age_rule_until = *ParseRfc3339("2029-03-01T00:00:00Z", "t");  // the 16th birthday
   return r;
-}
-
-std::string Sha256Hex(const std::string& bytes) {
-  uint8_t md[32];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  return HexEncode({md, len});
 }
 
 }  // namespace

@@ -1,0 +1,36 @@
+// LocalNode: this node for its operators — identity and peers, reload,
+// backups and the sweep. A thin service over the network view, the peer
+// client and the store.
+#pragma once
+
+#include <functional>
+
+#include "casenode/v1/local.grpc.pb.h"
+#include "node/gate/gate.h"
+#include "node/network/network.h"
+#include "node/rpc/peer_client.h"
+#include "node/store/store.h"
+
+namespace casenode::node {
+
+class NodeService final : public v1::LocalNode::Service {
+ public:
+  using ReloadFn = std::function<absl::StatusOr<uint64_t>()>;
+  NodeService(const Network& network, PeerClient& peers, store::Store& store, const PeerGate& gate, ReloadFn reload)
+      : network_(network), peers_(peers), store_(store), gate_(gate), reload_(std::move(reload)) {}
+
+  grpc::Status Status(grpc::ServerContext*, const v1::StatusRequest*, v1::StatusResponse*) override;
+  grpc::Status PingPeer(grpc::ServerContext*, const v1::PingPeerRequest*, v1::PeerReachability*) override;
+  grpc::Status Reload(grpc::ServerContext*, const v1::ReloadRequest*, v1::ReloadResponse*) override;
+  grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest*, v1::BackupResponse*) override;
+  grpc::Status Sweep(grpc::ServerContext*, const v1::SweepRequest*, v1::SweepResponse*) override;
+
+ private:
+  const Network& network_;
+  PeerClient& peers_;
+  store::Store& store_;
+  const PeerGate& gate_;
+  const ReloadFn reload_;
+};
+
+}  // namespace casenode::node
