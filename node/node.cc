@@ -126,6 +126,8 @@ void ApplyServerOptions(grpc::ServerBuilder& builder) {
 }
 
 absl::Status Node::Start() {
+  // From here on this manifest is accepted: no older one may come back.
+  RETURN_IF_ERROR(Annotate("network.manifest", network_->CommitVersion()));
   grpc::EnableDefaultHealthCheckService(true);
 
   grpc::ServerBuilder peer_builder;

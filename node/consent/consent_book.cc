@@ -79,6 +79,9 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Record(ConsentReceipt draft, std::
   draft.issuer_org = self_org_;
   // Consent is given as of valid_from: the child's age then decides who must
   // consent, and the receipt stands no longer than that rule does.
+  const SystemTime born(std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::sys_days(birth_date).time_since_epoch()));
+  if (draft.valid_from < born) return absl::InvalidArgumentError("valid_from: before the child's date of birth");
   const AgeFacts age = AgeAt(birth_date, draft.valid_from);
   draft.child_age_years = age.age_years;
   draft.age_rule_until = age.rule_until;

@@ -43,9 +43,13 @@ absl::Status Network::SetVersionFloor(VersionFloor floor) {
                  StrCat("manifest version ", version, " is older than version ", *highest,
                         " that this node has accepted before; install the operator's current manifest"));
   }
-  RETURN_IF_ERROR(floor.raise(version));
   floor_ = std::move(floor);
   return absl::OkStatus();
+}
+
+absl::Status Network::CommitVersion() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return floor_.raise ? floor_.raise(current_->manifest->version) : absl::OkStatus();
 }
 
 absl::Status Network::CheckFresh() const {

@@ -42,15 +42,20 @@ class Network {
   // before it takes effect. Returns the version in force afterwards.
   absl::StatusOr<uint64_t> Install(keys::Manifest manifest);
 
-  // Persists the highest manifest version this node accepted (see
-  // KeyStore::RaiseCounter) and reads it back. With a floor set, the manifest
-  // in force must be at least as new as every one accepted before, across
-  // restarts: FailedPrecondition with reason MANIFEST_ROLLBACK otherwise.
+  // The highest manifest version this node has accepted, kept durably (see
+  // KeyStore::RaiseCounter). With a floor set, the manifest in force must be
+  // at least as new as every one accepted before, across restarts:
+  // FailedPrecondition with reason MANIFEST_ROLLBACK otherwise.
   struct VersionFloor {
     std::function<absl::StatusOr<std::optional<uint64_t>>()> get;
     std::function<absl::Status(uint64_t)> raise;
   };
+  // Checks the manifest in force against `floor` and keeps it; nothing is
+  // written yet (so `casenode --check-config` changes nothing).
   [[nodiscard]] absl::Status SetVersionFloor(VersionFloor floor);
+  // Raises the floor to the manifest in force: the node has accepted it.
+  // Install() does the same for every manifest it installs.
+  [[nodiscard]] absl::Status CommitVersion();
 
   // OK while the manifest in force has not expired (by the injected clock);
   // FailedPrecondition with reason MANIFEST_EXPIRED after. A node with an

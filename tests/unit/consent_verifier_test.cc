@@ -2,12 +2,10 @@
 // stale answers and their bound, and the cache key.
 #include <catch2/catch.hpp>
 
-#include "keys/key_store.h"
 #include "keys/manifest.h"
 #include "node/consent/consent_book.h"
 #include "node/consent/verifier.h"
-#include "node/store/store.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/stores.h"
 
 using namespace casenode;
 using namespace casenode::consent;
@@ -16,11 +14,7 @@ using State = v1::ConsentStatusResponse::State;
 
 namespace {
 
-struct Fixture {
-  TempDir dir;
-  SystemTime now = *ParseRfc3339("2026-11-28T12:00:00Z", "t");
-  std::unique_ptr<keys::KeyStore> key_store;
-  std::unique_ptr<store::Store> store;
+struct Fixture : testing::Stores {
   keys::SigningKey self_key = keys::SigningKey::Generate();
   keys::SigningKey issuer_key = keys::SigningKey::Generate();
   std::unique_ptr<ConsentBook> book;
@@ -32,10 +26,7 @@ struct Fixture {
   policy::ConsentSettings settings;
 
   Fixture() {
-    REQUIRE(keys::MasterKey::CreateKeyFile(dir.path("master.key")).ok());
-    key_store = *keys::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("master.key")));
-    store = *store::Store::Open(dir.path("records"), *key_store, [this] { return now; });
-    book = std::make_unique<ConsentBook>(*store, *key_store, self_key, "gemeente", [this] { return now; });
+    book = std::make_unique<ConsentBook>(*store, *key_store, self_key, "gemeente", clock());
     keys::ManifestNode issuer;
     issuer.org = "jeugdhulp";
     issuer.role = v1::ROLE_JEUGDHULP;

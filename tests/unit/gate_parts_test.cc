@@ -2,11 +2,9 @@
 // writer with what it records.
 #include <catch2/catch.hpp>
 
-#include "keys/key_store.h"
 #include "node/audit/decision_log.h"
 #include "node/gate/rate_limiter.h"
-#include "node/store/store.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/stores.h"
 
 using namespace casenode;
 using Steady = std::chrono::steady_clock;
@@ -29,15 +27,7 @@ TEST_CASE("a rule's rate limit admits a minute's worth at once, then refills con
 
 namespace {
 
-struct Stores {
-  TempDir dir;
-  std::unique_ptr<keys::KeyStore> key_store;
-  std::unique_ptr<store::Store> store;
-  Stores() {
-    REQUIRE(keys::MasterKey::CreateKeyFile(dir.path("master.key")).ok());
-    key_store = *keys::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("master.key")));
-    store = *store::Store::Open(dir.path("records"), *key_store, SystemNow);
-  }
+struct Stores : testing::Stores {
   std::vector<std::pair<std::string, v1::DecisionRecord>> Stored() {
     std::vector<std::pair<std::string, v1::DecisionRecord>> out;
     REQUIRE(store->Scan(store::Family::kDecisions, "", [&](std::string_view key, const absl::StatusOr<std::string>& v) {

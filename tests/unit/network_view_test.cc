@@ -55,6 +55,9 @@ TEST_CASE("a node refuses a manifest older than one it accepted before, across r
   auto first = node::Network::Load(pub.path(), pub.op.public_key(), "school", [&] { return now; });
   REQUIRE(first.ok());
   REQUIRE((*first)->SetVersionFloor(floor.Floor()).ok());
+  REQUIRE_FALSE(floor.value.has_value());  // checked, not yet accepted (--check-config writes nothing)
+  REQUIRE((*first)->CommitVersion().ok());
+  REQUIRE(floor.value == 1u);
   pub.Publish(2);
   auto v2 = (*first)->ReadVerified();
   REQUIRE(v2.ok());
