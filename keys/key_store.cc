@@ -71,9 +71,29 @@ size_t DataKeyRefHash::operator()(const DataKeyRef& r) const {
   return h ^ static_cast<size_t>(r.kind);
 }
 
+DataKey::DataKey(DataKey&& other) noexcept : bytes_(other.bytes_) {
+  sodium_memzero(other.bytes_.data(), other.bytes_.size());
+}
+
+DataKey& DataKey::operator=(DataKey&& other) noexcept {
+  if (this != &other) {
+    bytes_ = other.bytes_;
+    sodium_memzero(other.bytes_.data(), other.bytes_.size());
+  }
+  return *this;
+}
+
+DataKey::~DataKey() { sodium_memzero(bytes_.data(), bytes_.size()); }
+
+bool DataKey::Equals(const DataKey& other) const {
+  return sodium_memcmp(bytes_.data(), other.bytes_.data(), kSize) == 0;
+}
+
 KeyStore::~KeyStore() = default;
 
-absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir, MasterKey master) {
+absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir, MasterKey master,
+                                                        KeyStoreOptions ks_options) {
+  if (ks_options.cache_capacity == 0) return absl::InvalidArgumentError("key store: cache_capacity must be at least 1");
   std::unique_ptr<KeyStore> ks(new KeyStore(std::move(master)));
   rocksdb::Options options;
   options.create_if_missing = true;
@@ -91,8 +111,9 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
   }
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir, &db), "key store"));
   ks->db_.reset(db);
-  ks->cache_slab_ = SecretBytes(kCacheSlots * sizeof(DataKey));
-  ks->cache_owner_.resize(kCacheSlots);
+  ks->cache_slots_ = ks_options.cache_capacity;
+  ks->cache_slab_ = SecretBytes(ks->cache_slots_ * DataKey::kSize);
+  ks->cache_owner_.resize(ks->cache_slots_);
   RETURN_IF_ERROR(ks->LoadOrInit(/*read_only=*/false));
   return ks;
 }
@@ -195,9 +216,8 @@ absl::Status KeyStore::Get(const DataKeyRef& ref, DataKey* out) {
     dek = Unwrap(ref, wrapped);
   }
   if (!dek.ok()) return dek.status();
-  *out = *dek;
   CachePut(ref, *dek);
-  sodium_memzero(dek->data(), dek->size());
+  *out = *std::move(dek);
   return absl::OkStatus();
 }
 
@@ -277,7 +297,6 @@ absl::Status KeyStore::FinishRotation(uint32_t to, const RotationHook& hook) {
       std::memcpy(ref.id.data(), key.data() + kDekPrefix.size() + 1, 32);
       ASSIGN_OR_RETURN(DataKey dek, Unwrap(ref, value));
       batch.Put(it->key(), Wrap(ref, dek, to));
-      sodium_memzero(dek.data(), dek.size());
       ++n;
     }
     RETURN_IF_ERROR(FromRocks(it->status(), "key store"));
@@ -313,7 +332,7 @@ bool KeyStore::CacheGet(const DataKeyRef& ref, DataKey* out) const {
   std::lock_guard<std::mutex> lock(cache_mu_);
   auto it = cache_index_.find(ref);
   if (it == cache_index_.end()) return false;
-  std::memcpy(out->data(), cache_slab_.data() + size_t{it->second} * sizeof(DataKey), sizeof(DataKey));
+  std::memcpy(out->data(), cache_slab_.data() + size_t{it->second} * DataKey::kSize, DataKey::kSize);
   return true;
 }
 
@@ -321,18 +340,18 @@ void KeyStore::CachePut(const DataKeyRef& ref, const DataKey& dek) const {
   std::lock_guard<std::mutex> lock(cache_mu_);
   if (cache_index_.contains(ref)) return;
   const uint32_t slot = cache_next_;
-  cache_next_ = static_cast<uint32_t>((cache_next_ + 1) % kCacheSlots);
-  if (cache_index_.size() == kCacheSlots) cache_index_.erase(cache_owner_[slot]);  // evict round-robin
+  cache_next_ = static_cast<uint32_t>((cache_next_ + 1) % cache_slots_);
+  if (cache_index_.size() == cache_slots_) cache_index_.erase(cache_owner_[slot]);  // evict round-robin
   cache_owner_[slot] = ref;
   cache_index_[ref] = slot;
-  std::memcpy(cache_slab_.data() + size_t{slot} * sizeof(DataKey), dek.data(), sizeof(DataKey));
+  std::memcpy(cache_slab_.data() + size_t{slot} * DataKey::kSize, dek.data(), DataKey::kSize);
 }
 
 void KeyStore::CacheErase(const DataKeyRef& ref) const {
   std::lock_guard<std::mutex> lock(cache_mu_);
   auto it = cache_index_.find(ref);
   if (it == cache_index_.end()) return;
-  sodium_memzero(cache_slab_.data() + size_t{it->second} * sizeof(DataKey), sizeof(DataKey));
+  sodium_memzero(cache_slab_.data() + size_t{it->second} * DataKey::kSize, DataKey::kSize);
   cache_index_.erase(it);
 }
 

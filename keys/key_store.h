@@ -37,6 +37,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -61,7 +62,37 @@ struct DataKeyRefHash {
   size_t operator()(const DataKeyRef& r) const;
 };
 
-using DataKey = std::array<uint8_t, 32>;
+// A data key (DEK): 32 bytes that wipe themselves (sodium_memzero) when
+// destroyed or moved from. Move-only, no operator<<, compared in constant time.
+// Held inline rather than on sodium_malloc memory: one is made for every record
+// read and write, and a guarded allocation costs several system calls; the
+// long-lived copies are the key store's cache, which is locked memory.
+class DataKey {
+ public:
+  static constexpr size_t kSize = 32;
+  DataKey() = default;  // all zero
+  DataKey(DataKey&& other) noexcept;
+  DataKey& operator=(DataKey&& other) noexcept;
+  DataKey(const DataKey&) = delete;
+  DataKey& operator=(const DataKey&) = delete;
+  ~DataKey();
+
+  uint8_t* data() { return bytes_.data(); }
+  const uint8_t* data() const { return bytes_.data(); }
+  static constexpr size_t size() { return kSize; }
+  std::span<const uint8_t> span() const { return bytes_; }
+  // Constant-time equality.
+  bool Equals(const DataKey& other) const;
+
+ private:
+  std::array<uint8_t, kSize> bytes_{};
+};
+
+struct KeyStoreOptions {
+  // How many data keys the key store keeps unwrapped in memory (locked,
+  // guarded) at most; 32 bytes each. Beyond it, a miss evicts one entry.
+  size_t cache_capacity = size_t{1} << 16;
+};
 
 class KeyStore {
  public:
@@ -71,7 +102,9 @@ class KeyStore {
   // WRONG_MASTER_KEY if `master` does not open its KEKs; FailedPrecondition
   // with reason NEWER_FORMAT for a store written by a newer casenode.
   // The key store keeps `master` to seal new KEKs on rotation.
-  static absl::StatusOr<std::unique_ptr<KeyStore>> Open(const std::string& dir, MasterKey master);
+  // InvalidArgument if options.cache_capacity is 0.
+  static absl::StatusOr<std::unique_ptr<KeyStore>> Open(const std::string& dir, MasterKey master,
+                                                        KeyStoreOptions options = {});
   ~KeyStore();
 
   // The node-local keyed hash (BLAKE2b-256) of a pseudonym: what record keys
@@ -114,7 +147,7 @@ class KeyStore {
   uint32_t active_ = 0;
 
   // DEK cache: fixed slots in one sodium_malloc allocation.
-  static constexpr size_t kCacheSlots = 1 << 16;
+  size_t cache_slots_ = 0;
   mutable std::mutex cache_mu_;
   mutable SecretBytes cache_slab_;
   mutable std::unordered_map<DataKeyRef, uint32_t, DataKeyRefHash> cache_index_;

@@ -47,12 +47,12 @@ TEST_CASE("data keys are created once and survive reopening", "[key_store]") {
     REQUIRE(ks.ok());
     REQUIRE((*ks)->GetOrCreate(Subject(1), &first).ok());
     REQUIRE((*ks)->GetOrCreate(Subject(1), &again).ok());
-    REQUIRE(first == again);
+    REQUIRE(first.Equals(again));
   }
   auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
   REQUIRE(ks.ok());
   REQUIRE((*ks)->Get(Subject(1), &again).ok());
-  REQUIRE(first == again);
+  REQUIRE(first.Equals(again));
 }
 
 TEST_CASE("a wrong master key is refused and changes nothing", "[key_store]") {
@@ -124,7 +124,7 @@ TEST_CASE("rotation makes a new KEK and keeps every data key", "[key_store]") {
     std::memcpy(r.id.data(), &i, sizeof i);
     DataKey k;
     REQUIRE((*ks)->Get(r, &k).ok());
-    REQUIRE(k == keys[i]);
+    REQUIRE(k.Equals(keys[i]));
   }
 }
 
@@ -163,7 +163,7 @@ TEST_CASE("rotation killed with SIGKILL after each step still opens with every d
         std::memcpy(r.id.data(), &i, sizeof i);
         DataKey k;
         REQUIRE((*ks)->Get(r, &k).ok());
-        REQUIRE(k == keys[i]);
+        REQUIRE(k.Equals(keys[i]));
       }
     }
   }
