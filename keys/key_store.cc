@@ -6,6 +6,8 @@
 
 #include <cstring>
 #include <filesystem>
+#include <unordered_map>
+#include <vector>
 
 #include "base/reason.h"
 #include "base/status.h"
@@ -65,6 +67,68 @@ absl::Status Shredded() {
 
 }  // namespace
 
+// The DEK cache: a bounded map from DataKeyRef to a slot of one sodium_malloc
+// allocation (locked, guarded) holding that DEK.
+//
+// Invariant (under mu_): every slot is either the value of exactly one index_
+// entry or in free_, never both. Put takes a free slot, or evicts
+// index_.begin() when none is left: any victim is correct, and that one is
+// O(1) with no bookkeeping on hits. Erase wipes the slot and frees it.
+// Thread-safe.
+class KeyStore::Cache {
+ public:
+  explicit Cache(size_t capacity) : slab_(capacity * DataKey::kSize) {
+    free_.reserve(capacity);
+    for (size_t i = capacity; i > 0; --i) free_.push_back(i - 1);
+    index_.reserve(capacity);
+  }
+
+  bool Get(const DataKeyRef& ref, DataKey* out) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(ref);
+    if (it == index_.end()) return false;
+    std::memcpy(out->data(), Slot(it->second), DataKey::kSize);
+    return true;
+  }
+
+  // Inserts or replaces the DEK of `ref`.
+  void Put(const DataKeyRef& ref, const DataKey& dek) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(ref);
+    size_t slot = 0;
+    if (it != index_.end()) {
+      slot = it->second;
+    } else {
+      if (free_.empty()) {
+        auto victim = index_.begin();
+        free_.push_back(victim->second);
+        index_.erase(victim);
+      }
+      slot = free_.back();
+      free_.pop_back();
+      index_.emplace(ref, slot);
+    }
+    std::memcpy(Slot(slot), dek.data(), DataKey::kSize);
+  }
+
+  void Erase(const DataKeyRef& ref) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(ref);
+    if (it == index_.end()) return;
+    sodium_memzero(Slot(it->second), DataKey::kSize);
+    free_.push_back(it->second);
+    index_.erase(it);
+  }
+
+ private:
+  uint8_t* Slot(size_t slot) const { return slab_.data() + slot * DataKey::kSize; }
+
+  mutable std::mutex mu_;
+  mutable SecretBytes slab_;
+  std::unordered_map<DataKeyRef, size_t, DataKeyRefHash> index_;
+  std::vector<size_t> free_;
+};
+
 size_t DataKeyRefHash::operator()(const DataKeyRef& r) const {
   size_t h;
   std::memcpy(&h, r.id.data(), sizeof h);  // ids are uniformly random or hashes
@@ -89,6 +153,7 @@ bool DataKey::Equals(const DataKey& other) const {
   return sodium_memcmp(bytes_.data(), other.bytes_.data(), kSize) == 0;
 }
 
+KeyStore::KeyStore(MasterKey master) : master_(std::move(master)) {}
 KeyStore::~KeyStore() = default;
 
 absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir, MasterKey master,
@@ -111,9 +176,7 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
   }
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir, &db), "key store"));
   ks->db_.reset(db);
-  ks->cache_slots_ = ks_options.cache_capacity;
-  ks->cache_slab_ = SecretBytes(ks->cache_slots_ * DataKey::kSize);
-  ks->cache_owner_.resize(ks->cache_slots_);
+  ks->cache_ = std::make_unique<Cache>(ks_options.cache_capacity);
   RETURN_IF_ERROR(ks->LoadOrInit(/*read_only=*/false));
   return ks;
 }
@@ -205,7 +268,7 @@ absl::StatusOr<DataKey> KeyStore::Unwrap(const DataKeyRef& ref, std::string_view
 }
 
 absl::Status KeyStore::Get(const DataKeyRef& ref, DataKey* out) {
-  if (CacheGet(ref, out)) return absl::OkStatus();
+  if (cache_->Get(ref, out)) return absl::OkStatus();
   std::string wrapped;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), DekKey(ref), &wrapped);
   if (s.IsNotFound()) return Shredded();
@@ -216,7 +279,7 @@ absl::Status KeyStore::Get(const DataKeyRef& ref, DataKey* out) {
     dek = Unwrap(ref, wrapped);
   }
   if (!dek.ok()) return dek.status();
-  CachePut(ref, *dek);
+  cache_->Put(ref, *dek);
   *out = *std::move(dek);
   return absl::OkStatus();
 }
@@ -234,13 +297,13 @@ absl::Status KeyStore::GetOrCreate(const DataKeyRef& ref, DataKey* out) {
   if (!rs.IsNotFound()) return FromRocks(rs, "key store");
   randombytes_buf(out->data(), out->size());
   RETURN_IF_ERROR(FromRocks(db_->Put(Synced(), DekKey(ref), Wrap(ref, *out, active_)), "key store"));
-  CachePut(ref, *out);
+  cache_->Put(ref, *out);
   return absl::OkStatus();
 }
 
 absl::Status KeyStore::Shred(const DataKeyRef& ref) {
   std::lock_guard<std::mutex> lock(mu_);
-  CacheErase(ref);
+  cache_->Erase(ref);
   RETURN_IF_ERROR(FromRocks(db_->Delete(Synced(), DekKey(ref)), "key store"));
   // Push the deletion through to the SST files so the wrapped key does not
   // linger in an older file of the key store either.
@@ -326,33 +389,6 @@ uint32_t KeyStore::active_kek() const {
 size_t KeyStore::kek_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return keks_.size();
-}
-
-bool KeyStore::CacheGet(const DataKeyRef& ref, DataKey* out) const {
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  auto it = cache_index_.find(ref);
-  if (it == cache_index_.end()) return false;
-  std::memcpy(out->data(), cache_slab_.data() + size_t{it->second} * DataKey::kSize, DataKey::kSize);
-  return true;
-}
-
-void KeyStore::CachePut(const DataKeyRef& ref, const DataKey& dek) const {
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  if (cache_index_.contains(ref)) return;
-  const uint32_t slot = cache_next_;
-  cache_next_ = static_cast<uint32_t>((cache_next_ + 1) % cache_slots_);
-  if (cache_index_.size() == cache_slots_) cache_index_.erase(cache_owner_[slot]);  // evict round-robin
-  cache_owner_[slot] = ref;
-  cache_index_[ref] = slot;
-  std::memcpy(cache_slab_.data() + size_t{slot} * DataKey::kSize, dek.data(), DataKey::kSize);
-}
-
-void KeyStore::CacheErase(const DataKeyRef& ref) const {
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  auto it = cache_index_.find(ref);
-  if (it == cache_index_.end()) return;
-  sodium_memzero(cache_slab_.data() + size_t{it->second} * DataKey::kSize, DataKey::kSize);
-  cache_index_.erase(it);
 }
 
 }  // namespace casenode::keys

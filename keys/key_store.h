@@ -26,7 +26,7 @@
 //   "dek/" kind u8 id[32]   → kek_id u32be | nonce[24] | XChaCha20-Poly1305(DEK)
 //                             AD = "casenode/dek/v1" | kind | id | kek_id
 //
-// Thread-safe. DEKs are cached in one locked, guarded allocation.
+// Thread-safe. Unwrapped DEKs are cached in one locked, guarded allocation.
 #pragma once
 
 #include <rocksdb/db.h>
@@ -39,7 +39,6 @@
 #include <mutex>
 #include <span>
 #include <string>
-#include <unordered_map>
 
 #include "absl/status/statusor.h"
 #include "keys/master_key.h"
@@ -129,15 +128,11 @@ class KeyStore {
   size_t kek_count() const;
 
  private:
-  explicit KeyStore(MasterKey master) : master_(std::move(master)) {}
+  explicit KeyStore(MasterKey master);
   absl::Status LoadOrInit(bool read_only);
   absl::Status FinishRotation(uint32_t to, const RotationHook& hook);
   absl::StatusOr<DataKey> Unwrap(const DataKeyRef& ref, std::string_view wrapped) const;
   std::string Wrap(const DataKeyRef& ref, const DataKey& dek, uint32_t kek_id) const;
-  bool CacheGet(const DataKeyRef& ref, DataKey* out) const;
-  void CachePut(const DataKeyRef& ref, const DataKey& dek) const;
-  void CacheErase(const DataKeyRef& ref) const;
-
   const MasterKey master_;
   std::unique_ptr<rocksdb::DB> db_;
   SecretBytes hash_key_;
@@ -146,13 +141,8 @@ class KeyStore {
   std::map<uint32_t, SecretBytes> keks_;
   uint32_t active_ = 0;
 
-  // DEK cache: fixed slots in one sodium_malloc allocation.
-  size_t cache_slots_ = 0;
-  mutable std::mutex cache_mu_;
-  mutable SecretBytes cache_slab_;
-  mutable std::unordered_map<DataKeyRef, uint32_t, DataKeyRefHash> cache_index_;
-  mutable std::vector<DataKeyRef> cache_owner_;
-  mutable uint32_t cache_next_ = 0;
+  class Cache;  // unwrapped DEKs in locked memory; see key_store.cc
+  std::unique_ptr<Cache> cache_;
 };
 
 }  // namespace casenode::keys
