@@ -269,45 +269,51 @@ absl::StatusOr<DataKey> KeyStore::Unwrap(const DataKeyRef& ref, std::string_view
 
 absl::Status KeyStore::Get(const DataKeyRef& ref, DataKey* out) {
   if (cache_->Get(ref, out)) return absl::OkStatus();
+  std::lock_guard<std::mutex> lock(mu_);
+  return LoadLocked(ref, out);
+}
+
+absl::Status KeyStore::LoadLocked(const DataKeyRef& ref, DataKey* out) {
+  // mu_ is held from the read to the cache insert: Shred erases the cache
+  // entry and deletes the DEK under mu_ too, so a DEK read before a Shred can
+  // never be cached after it (which would undo the shred for every later Get).
+  if (cache_->Get(ref, out)) return absl::OkStatus();  // loaded while we waited for mu_
   std::string wrapped;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), DekKey(ref), &wrapped);
   if (s.IsNotFound()) return Shredded();
   RETURN_IF_ERROR(FromRocks(s, "key store"));
-  absl::StatusOr<DataKey> dek;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    dek = Unwrap(ref, wrapped);
-  }
-  if (!dek.ok()) return dek.status();
-  cache_->Put(ref, *dek);
-  *out = *std::move(dek);
+  ASSIGN_OR_RETURN(DataKey dek, Unwrap(ref, wrapped));
+  cache_->Put(ref, dek);
+  *out = std::move(dek);
   return absl::OkStatus();
 }
 
 absl::Status KeyStore::GetOrCreate(const DataKeyRef& ref, DataKey* out) {
-  absl::Status s = Get(ref, out);
-  if (s.ok() || ReasonOf(s) != "SHREDDED") return s;
+  if (cache_->Get(ref, out)) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(mu_);
-  std::string wrapped;
-  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), DekKey(ref), &wrapped);
-  if (rs.ok()) {  // another thread created it meanwhile
-    ASSIGN_OR_RETURN(*out, Unwrap(ref, wrapped));
-    return absl::OkStatus();
-  }
-  if (!rs.IsNotFound()) return FromRocks(rs, "key store");
-  randombytes_buf(out->data(), out->size());
-  RETURN_IF_ERROR(FromRocks(db_->Put(Synced(), DekKey(ref), Wrap(ref, *out, active_)), "key store"));
-  cache_->Put(ref, *out);
+  absl::Status s = LoadLocked(ref, out);
+  if (s.ok() || ReasonOf(s) != "SHREDDED") return s;
+  DataKey dek;
+  randombytes_buf(dek.data(), dek.size());
+  RETURN_IF_ERROR(FromRocks(db_->Put(Synced(), DekKey(ref), Wrap(ref, dek, active_)), "key store"));
+  cache_->Put(ref, dek);
+  *out = std::move(dek);
   return absl::OkStatus();
 }
 
 absl::Status KeyStore::Shred(const DataKeyRef& ref) {
-  std::lock_guard<std::mutex> lock(mu_);
-  cache_->Erase(ref);
-  RETURN_IF_ERROR(FromRocks(db_->Delete(Synced(), DekKey(ref)), "key store"));
-  // Push the deletion through to the SST files so the wrapped key does not
-  // linger in an older file of the key store either.
   const std::string key = DekKey(ref);
+  {
+    // Erase and delete under mu_: see LoadLocked. Once this block is done,
+    // no Get can return the old DEK and GetOrCreate makes a new one.
+    std::lock_guard<std::mutex> lock(mu_);
+    cache_->Erase(ref);
+    RETURN_IF_ERROR(FromRocks(db_->Delete(Synced(), key), "key store"));
+  }
+  // Push the deletion through to the SST files so the wrapped key does not
+  // linger in an older file of the key store either. Outside mu_: the delete
+  // is already durable, and a flush and compaction would stall every cache
+  // miss and key creation meanwhile.
   rocksdb::Slice k(key);
   rocksdb::CompactRangeOptions opts;
   opts.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;

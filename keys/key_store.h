@@ -27,6 +27,8 @@
 //                             AD = "casenode/dek/v1" | kind | id | kek_id
 //
 // Thread-safe. Unwrapped DEKs are cached in one locked, guarded allocation.
+// Once Shred(ref) has returned, Get(ref) is NotFound (SHREDDED) and
+// GetOrCreate(ref) makes a new key, whatever ran concurrently with it.
 #pragma once
 
 #include <rocksdb/db.h>
@@ -115,7 +117,8 @@ class KeyStore {
   // Copies an existing DEK into *out. NotFound with reason SHREDDED if it was
   // shredded (or never existed: the two are the same to a reader).
   [[nodiscard]] absl::Status Get(const DataKeyRef& ref, DataKey* out);
-  // Deletes the DEK for good (synced). Idempotent.
+  // Deletes the DEK for good (synced, and compacted out of the key store's
+  // files). Idempotent.
   [[nodiscard]] absl::Status Shred(const DataKeyRef& ref);
 
   // Test hook for RotateKek: called after each durable step (1: new KEK
@@ -133,11 +136,16 @@ class KeyStore {
   absl::Status FinishRotation(uint32_t to, const RotationHook& hook);
   absl::StatusOr<DataKey> Unwrap(const DataKeyRef& ref, std::string_view wrapped) const;
   std::string Wrap(const DataKeyRef& ref, const DataKey& dek, uint32_t kek_id) const;
+  // REQUIRES: mu_ held. Reads, unwraps and caches the DEK of `ref`.
+  [[nodiscard]] absl::Status LoadLocked(const DataKeyRef& ref, DataKey* out);
+
   const MasterKey master_;
   std::unique_ptr<rocksdb::DB> db_;
   SecretBytes hash_key_;
   std::mutex rotate_mu_;  // one rotation at a time
-  mutable std::mutex mu_;  // guards keks_, active_, and serialises DEK writes
+  // Guards keks_ and active_, serialises DEK writes and deletes, and is held
+  // from reading a DEK to caching it (see LoadLocked).
+  mutable std::mutex mu_;
   std::map<uint32_t, SecretBytes> keks_;
   uint32_t active_ = 0;
 

@@ -5,7 +5,10 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "base/reason.h"
 #include "keys/key_store.h"
@@ -231,4 +234,80 @@ TEST_CASE("a cache capacity of zero is refused", "[key_store]") {
   TempDir dir;
   auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir), KeyStoreOptions{.cache_capacity = 0});
   REQUIRE(ks.status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("after Shred returns, no Get or GetOrCreate hands out the shredded key", "[key_store]") {
+  // One shredder, two readers and one creator race on one subject. The
+  // shredder records each key it shreds with a sequence number once Shred has
+  // returned; a call that began after that (its sequence number read before
+  // the call) must never return those bytes. A Get may still find a key: a
+  // NEW one, recreated by the creator meanwhile.
+  TempDir dir(std::filesystem::is_directory("/dev/shm") ? std::filesystem::path("/dev/shm")
+                                                         : std::filesystem::temp_directory_path());
+  auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+  REQUIRE(ks.ok());
+  KeyStore& store = **ks;
+  const DataKeyRef ref = Subject(7);
+  // Each Shred flushes and compacts (~20 ms even on tmpfs), so 500 rounds take
+  // about 10 s; the racy cache failed within 10 rounds in 7 runs out of 8.
+  constexpr int kIterations = 500;
+
+  std::mutex shredded_mu;
+  std::map<std::array<uint8_t, 32>, uint64_t> shredded;  // key bytes -> sequence number of its shred
+  std::atomic<uint64_t> seq{0};
+  std::atomic<bool> done{false};
+  std::atomic<int> stale{0}, errors{0}, recreated{0};
+  auto bytes = [](const DataKey& k) {
+    std::array<uint8_t, 32> a{};
+    std::memcpy(a.data(), k.data(), a.size());
+    return a;
+  };
+  // Checks a key returned by a call that began when `before` shreds had returned.
+  auto check = [&](const DataKey& k, uint64_t before) {
+    std::lock_guard<std::mutex> lock(shredded_mu);
+    auto it = shredded.find(bytes(k));
+    if (it != shredded.end() && it->second < before) ++stale;
+  };
+  auto reader = [&](bool create) {
+    while (!done.load()) {
+      const uint64_t before = seq.load();
+      DataKey k;
+      const absl::Status s = create ? store.GetOrCreate(ref, &k) : store.Get(ref, &k);
+      if (s.ok()) {
+        check(k, before);
+      } else if (create || ReasonOf(s) != "SHREDDED") {
+        ++errors;
+      }
+      std::this_thread::yield();  // two cores: leave the shredder its share
+    }
+  };
+  std::vector<std::thread> threads;
+  threads.emplace_back(reader, false);
+  threads.emplace_back(reader, false);
+  threads.emplace_back(reader, true);
+
+  for (int i = 0; i < kIterations && errors.load() == 0; ++i) {
+    DataKey current;
+    if (!store.GetOrCreate(ref, &current).ok()) ++errors;
+    // Only this thread shreds, so `current` is the key on disk until Shred.
+    if (!store.Shred(ref).ok()) ++errors;
+    {
+      std::lock_guard<std::mutex> lock(shredded_mu);
+      shredded.emplace(bytes(current), seq.load());
+      seq.fetch_add(1);
+    }
+    DataKey after;
+    const absl::Status s = store.Get(ref, &after);
+    if (s.ok()) {
+      ++recreated;
+      check(after, seq.load());
+    } else if (ReasonOf(s) != "SHREDDED") {
+      ++errors;
+    }
+  }
+  done = true;
+  for (auto& t : threads) t.join();
+  INFO(recreated.load() << " of " << kIterations << " Gets right after a Shred found a recreated key");
+  REQUIRE(errors.load() == 0);
+  REQUIRE(stale.load() == 0);
 }
