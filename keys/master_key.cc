@@ -36,6 +36,22 @@ Bytes EncodeHeader(const KdfParams& params) {
   return h;
 }
 
+// Bounds on the Argon2id limits, for a header read from disk and for
+// parameters given to FromPassphrase alike. `where` prefixes the message.
+absl::Status CheckArgon2idLimits(const KdfParams& p, std::string_view where) {
+  if (p.opslimit < crypto_pwhash_OPSLIMIT_MIN || p.opslimit > kMaxArgon2idOpslimit) {
+    return absl::InvalidArgumentError(StrCat(where, "Argon2id opslimit ", p.opslimit,
+                                             " is out of bounds (expected ", crypto_pwhash_OPSLIMIT_MIN, " to ",
+                                             kMaxArgon2idOpslimit, ")"));
+  }
+  if (p.memlimit_kib < crypto_pwhash_MEMLIMIT_MIN / 1024 || p.memlimit_kib > kMaxArgon2idMemlimitKib) {
+    return absl::InvalidArgumentError(StrCat(where, "Argon2id memlimit_kib ", p.memlimit_kib,
+                                             " is out of bounds (expected ", crypto_pwhash_MEMLIMIT_MIN / 1024,
+                                             " to ", kMaxArgon2idMemlimitKib, ")"));
+  }
+  return absl::OkStatus();
+}
+
 // Parses the header; sets *header_len to the bytes before the nonce.
 absl::StatusOr<KdfParams> ParseHeader(std::span<const uint8_t> sealed, size_t* header_len) {
   if (sealed.size() < kMagic.size() + 2 ||
@@ -60,6 +76,7 @@ absl::StatusOr<KdfParams> ParseHeader(std::span<const uint8_t> sealed, size_t* h
       p.memlimit_kib = GetU32(&sealed[len + 4]);
       std::memcpy(p.salt.data(), &sealed[len + 8], p.salt.size());
       len += 8 + p.salt.size();
+      RETURN_IF_ERROR(CheckArgon2idLimits(p, "sealed file header: "));
       break;
     default:
       return absl::InvalidArgumentError("sealed file names an unknown key derivation");
@@ -132,9 +149,7 @@ absl::StatusOr<MasterKey> MasterKey::FromKeyFile(const std::string& path) {
 
 absl::StatusOr<MasterKey> MasterKey::FromPassphrase(const SecretBytes& passphrase, const KdfParams& params) {
   if (params.kind != KdfKind::kArgon2id) return absl::InvalidArgumentError("passphrase needs Argon2id parameters");
-  if (params.opslimit < crypto_pwhash_OPSLIMIT_MIN || params.memlimit_kib < crypto_pwhash_MEMLIMIT_MIN / 1024) {
-    return absl::InvalidArgumentError("Argon2id limits below libsodium's minimum");
-  }
+  RETURN_IF_ERROR(CheckArgon2idLimits(params, "passphrase: "));
   SecretBytes key(kKeySize);
   if (crypto_pwhash(key.data(), key.size(), reinterpret_cast<const char*>(passphrase.data()), passphrase.size(),
                     params.salt.data(), params.opslimit, size_t{params.memlimit_kib} * 1024,

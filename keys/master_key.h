@@ -11,7 +11,7 @@
 //
 // Sealed file format (version 1), all integers big-endian:
 //   "CNSEAL" (6 bytes) | version u8 = 1 | kdf u8 (1 key file, 2 Argon2id)
-//   [kdf = 2: opslimit u32 | memlimit KiB u32 | salt 16 bytes]
+//   [kdf = 2: opslimit u32 (1..10) | memlimit_kib u32 (8..1048576) | salt 16 bytes]
 //   nonce 24 bytes | XChaCha20-Poly1305-IETF ciphertext with tag
 // Associated data: purpose || 0x00 || every header byte before the ciphertext,
 // so a file sealed for one purpose (say "node-identity") cannot be opened as
@@ -34,6 +34,16 @@ namespace casenode::keys {
 
 enum class KdfKind : uint8_t { kUnspecified = 0, kKeyFile = 1, kArgon2id = 2 };
 
+// The highest Argon2id limits a sealed file may ask for. The header is read
+// (and the key derived) before anything is authenticated, so whoever can write
+// a sealed file chooses what unlocking it costs: these bounds keep a crafted
+// header from hanging or exhausting a node at start. libsodium's strongest
+// preset (SENSITIVE) is 4 passes over 1 GiB; we allow more passes, which cost
+// only time, but no more memory than that. casenode itself writes 3 passes
+// over 256 MiB.
+inline constexpr uint32_t kMaxArgon2idOpslimit = 10;
+inline constexpr uint32_t kMaxArgon2idMemlimitKib = 1024 * 1024;  // 1 GiB
+
 struct KdfParams {
   KdfKind kind = KdfKind::kUnspecified;
   uint32_t opslimit = 0;
@@ -51,7 +61,8 @@ class MasterKey {
 
   // Reads a key file; refuses one readable by others (FailedPrecondition).
   static absl::StatusOr<MasterKey> FromKeyFile(const std::string& path);
-  // Derives the key from a passphrase. InvalidArgument if `params` is not Argon2id.
+  // Derives the key from a passphrase. InvalidArgument if `params` is not
+  // Argon2id or its limits are below libsodium's minimum or above the maximums.
   static absl::StatusOr<MasterKey> FromPassphrase(const SecretBytes& passphrase, const KdfParams& params);
   // Creates a new key file with 32 random bytes, mode 0600. Fails if it exists.
   static absl::Status CreateKeyFile(const std::string& path);
@@ -64,7 +75,8 @@ class MasterKey {
 
   // Seals `plaintext` for `purpose` into the sealed-file format.
   [[nodiscard]] Bytes Seal(std::string_view purpose, std::span<const uint8_t> plaintext) const;
-  // Opens a sealed file. InvalidArgument for a malformed or foreign file,
+  // Opens a sealed file. InvalidArgument for a malformed or foreign file (or
+  // Argon2id limits above the maximums, naming the header field),
   // FailedPrecondition for a newer format, PermissionDenied for a wrong key
   // (or a tampered file: the two cannot be told apart, by design).
   [[nodiscard]] absl::StatusOr<SecretBytes> Open(std::string_view purpose, std::span<const uint8_t> sealed) const;
@@ -77,7 +89,8 @@ class MasterKey {
   KdfParams params_;
 };
 
-// Reads the KDF parameters from a sealed file's header.
+// Reads the KDF parameters from a sealed file's header. InvalidArgument for
+// Argon2id limits out of bounds, naming the header field.
 absl::StatusOr<KdfParams> ReadSealedHeader(std::span<const uint8_t> sealed);
 
 }  // namespace casenode::keys

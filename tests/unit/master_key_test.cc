@@ -107,3 +107,56 @@ TEST_CASE("a sealed file of a newer format version is refused with a clear error
   REQUIRE(opened.status().code() == absl::StatusCode::kFailedPrecondition);
   REQUIRE(opened.status().message().find("version 2") != std::string::npos);
 }
+
+namespace {
+Bytes WithU32At(Bytes sealed, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) sealed[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (24 - 8 * i));
+  return sealed;
+}
+constexpr size_t kOpslimitAt = 8;  // "CNSEAL" | version | kdf | opslimit | memlimit_kib | salt
+constexpr size_t kMemlimitAt = 12;
+}  // namespace
+
+TEST_CASE("a sealed header asking for endless Argon2id passes is refused before deriving", "[keys]") {
+  const SecretBytes pass = SecretBytes::CopyFrom(std::string_view("correct horse"));
+  auto key = MasterKey::FromPassphrase(pass, FastParams());
+  const Bytes crafted = WithU32At(key->Seal("p", AsBytes(kPlain)), kOpslimitAt, 0xFFFFFFFF);
+  auto header = ReadSealedHeader(crafted);
+  REQUIRE(header.status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(header.status().message().find("opslimit") != std::string::npos);
+  // Unlocking must refuse too, at once (the old code derived for hours here).
+  ::setenv("CASENODE_TEST_PASSPHRASE", "correct horse", 1);
+  auto unlocked = MasterKey::Unlock("passphrase-env:CASENODE_TEST_PASSPHRASE", crafted);
+  REQUIRE(unlocked.status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(unlocked.status().message().find("opslimit") != std::string::npos);
+  REQUIRE(key->Open("p", crafted).status().code() == absl::StatusCode::kInvalidArgument);
+  // One above the maximum is refused; the maximum itself is a valid header.
+  REQUIRE(ReadSealedHeader(WithU32At(crafted, kOpslimitAt, kMaxArgon2idOpslimit + 1)).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(ReadSealedHeader(WithU32At(crafted, kOpslimitAt, kMaxArgon2idOpslimit)).ok());
+}
+
+TEST_CASE("a sealed header asking for more Argon2id memory than the maximum is refused", "[keys]") {
+  const SecretBytes pass = SecretBytes::CopyFrom(std::string_view("correct horse"));
+  auto key = MasterKey::FromPassphrase(pass, FastParams());
+  const Bytes sealed = key->Seal("p", AsBytes(kPlain));
+  for (uint32_t kib : {uint32_t{0xFFFFFFFF}, kMaxArgon2idMemlimitKib + 1}) {
+    const Bytes crafted = WithU32At(sealed, kMemlimitAt, kib);
+    auto header = ReadSealedHeader(crafted);
+    INFO(kib);
+    REQUIRE(header.status().code() == absl::StatusCode::kInvalidArgument);
+    REQUIRE(header.status().message().find("memlimit_kib") != std::string::npos);
+    ::setenv("CASENODE_TEST_PASSPHRASE", "correct horse", 1);
+    auto unlocked = MasterKey::Unlock("passphrase-env:CASENODE_TEST_PASSPHRASE", crafted);
+    REQUIRE(unlocked.status().code() == absl::StatusCode::kInvalidArgument);
+  }
+  REQUIRE(ReadSealedHeader(WithU32At(sealed, kMemlimitAt, kMaxArgon2idMemlimitKib)).ok());
+}
+
+TEST_CASE("a passphrase with Argon2id limits above the maximums is refused", "[keys]") {
+  const SecretBytes pass = SecretBytes::CopyFrom(std::string_view("correct horse"));
+  auto ops = MasterKey::FromPassphrase(pass, KdfParams::NewArgon2id(kMaxArgon2idOpslimit + 1, 8 * 1024));
+  REQUIRE(ops.status().code() == absl::StatusCode::kInvalidArgument);
+  auto mem = MasterKey::FromPassphrase(pass, KdfParams::NewArgon2id(1, kMaxArgon2idMemlimitKib + 1));
+  REQUIRE(mem.status().code() == absl::StatusCode::kInvalidArgument);
+}
