@@ -13,11 +13,14 @@ namespace casenode {
 // Reads a whole file. NotFound if it does not exist; the message names the path.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
-// Writes `bytes` to `path` atomically and durably: a temporary file with
-// `mode`, fsync, rename over `path`, fsync of the directory. A crash leaves
-// either the old or the new content, never a mix.
-absl::Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> bytes, mode_t mode);
-inline absl::Status WriteFileAtomic(const std::string& path, std::string_view text, mode_t mode) {
+// Writes `bytes` to `path` atomically and durably: a new temporary file with
+// a random name beside `path` (O_EXCL | O_NOFOLLOW, so never a planted file or
+// symlink), chmod to `mode` before the first byte, fsync, rename over `path`,
+// fsync of the directory. A crash leaves either the old or the new content,
+// never a mix; concurrent writers each replace the file whole; on failure the
+// temporary file is removed. A symlink at `path` is replaced, not followed.
+[[nodiscard]] absl::Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> bytes, mode_t mode);
+[[nodiscard]] inline absl::Status WriteFileAtomic(const std::string& path, std::string_view text, mode_t mode) {
   return WriteFileAtomic(path, AsBytes(text), mode);
 }
 
