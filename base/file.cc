@@ -87,15 +87,58 @@ absl::Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> b
   return absl::OkStatus();
 }
 
-absl::Status CheckOwnerOnly(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return ErrnoError("cannot stat", path);
+namespace {
+
+absl::Status CheckOwnerOnlyStat(const struct stat& st, const std::string& path) {
+  if (S_ISLNK(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        StrCat(path, ": is a symbolic link; a key file must be a regular file (give its real path)"));
+  }
   if (!S_ISREG(st.st_mode)) return absl::FailedPreconditionError(StrCat(path, ": not a regular file"));
+  // Another user's file could be replaced by that user at any time, however
+  // strict its mode.
+  if (st.st_uid != ::geteuid()) {
+    return absl::FailedPreconditionError(StrCat(path, ": owned by uid ", st.st_uid, ", but this process runs as uid ",
+                                                ::geteuid(), "; a key file must belong to the user that reads it"));
+  }
   if ((st.st_mode & 077) != 0) {
     return absl::FailedPreconditionError(
         StrCat(path, ": permissions too open; a key file must be mode 0600 (chmod 600 ", path, ")"));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckOwnerOnly(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return ErrnoError("cannot stat", path);
+  return CheckOwnerOnlyStat(st, path);
+}
+
+absl::Status CheckOwnerOnly(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return ErrnoError("cannot stat", path);
+  return CheckOwnerOnlyStat(st, path);
+}
+
+absl::StatusOr<int> OpenOwnerOnly(const std::string& path) {
+  // O_NOFOLLOW: a symlink as the last component fails with ELOOP instead of
+  // being followed. O_NONBLOCK: a FIFO planted there cannot block the open;
+  // the check below refuses it (no effect on regular files).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ELOOP) {
+      return absl::FailedPreconditionError(
+          StrCat(path, ": is a symbolic link; a key file must be a regular file (give its real path)"));
+    }
+    return ErrnoError("cannot open", path);
+  }
+  if (absl::Status s = CheckOwnerOnly(fd, path); !s.ok()) {
+    ::close(fd);
+    return s;
+  }
+  return fd;
 }
 
 }  // namespace casenode

@@ -24,8 +24,18 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
   return WriteFileAtomic(path, AsBytes(text), mode);
 }
 
-// FailedPrecondition unless `path` is a regular file that only its owner can
-// read or write (mode 0600 or 0400), as a key file must be.
-absl::Status CheckOwnerOnly(const std::string& path);
+// FailedPrecondition unless `path` is a regular file (not a symlink, which is
+// not followed), owned by the effective uid, that only its owner can read or
+// write (mode 0600 or 0400), as a key file must be. This checks the path as it
+// is now: to read the file, use OpenOwnerOnly, which checks what it opened.
+[[nodiscard]] absl::Status CheckOwnerOnly(const std::string& path);
+// The same checks on an open descriptor (fstat); `path` names it in errors.
+[[nodiscard]] absl::Status CheckOwnerOnly(int fd, const std::string& path);
+
+// Opens `path` read-only without following a symlink (O_NOFOLLOW, so the
+// last component only) and checks the descriptor with CheckOwnerOnly: what is
+// checked is what is read, with no window to swap the file in between.
+// Returns the descriptor; the caller closes it.
+[[nodiscard]] absl::StatusOr<int> OpenOwnerOnly(const std::string& path);
 
 }  // namespace casenode

@@ -92,6 +92,13 @@ Bytes AssociatedData(std::string_view purpose, std::span<const uint8_t> header_a
   return ad;
 }
 
+// The length of `text` without the line ending(s) an editor leaves at its end.
+size_t WithoutTrailingNewlines(const SecretBytes& text) {
+  size_t len = text.size();
+  while (len > 0 && (text.data()[len - 1] == '\n' || text.data()[len - 1] == '\r')) --len;
+  return len;
+}
+
 absl::StatusOr<SecretBytes> ReadPassphrase(std::string_view uri) {
   if (ConsumePrefix(&uri, "passphrase-env:")) {
     const char* v = std::getenv(std::string(uri).c_str());
@@ -102,13 +109,10 @@ absl::StatusOr<SecretBytes> ReadPassphrase(std::string_view uri) {
   }
   if (ConsumePrefix(&uri, "passphrase-file:")) {
     const std::string path(uri);
-    RETURN_IF_ERROR(CheckOwnerOnly(path));
-    ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    SecretBytes s = SecretBytes::CopyFrom(text);
-    sodium_memzero(text.data(), text.size());
-    if (s.empty()) return absl::InvalidArgumentError(StrCat("master_key: passphrase file ", path, " is empty"));
-    return s;
+    ASSIGN_OR_RETURN(SecretBytes text, ReadSecretFile(path));
+    const size_t len = WithoutTrailingNewlines(text);
+    if (len == 0) return absl::InvalidArgumentError(StrCat("master_key: passphrase file ", path, " is empty"));
+    return SecretBytes::CopyFrom(text.span().first(len));
   }
   return absl::InvalidArgumentError(
       "master_key: expected a URI starting with file:, passphrase-file: or passphrase-env:");
@@ -130,16 +134,15 @@ KdfParams KdfParams::NewArgon2id(uint32_t opslimit, uint32_t memlimit_kib) {
 }
 
 absl::StatusOr<MasterKey> MasterKey::FromKeyFile(const std::string& path) {
-  RETURN_IF_ERROR(CheckOwnerOnly(path));
-  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  ASSIGN_OR_RETURN(SecretBytes text, ReadSecretFile(path));
+  const size_t text_len = WithoutTrailingNewlines(text);
+  const char* b64 = reinterpret_cast<const char*>(text.data());
   SecretBytes key(kKeySize);
   size_t len = 0;
   const char* end = nullptr;
-  const int rc = sodium_base642bin(key.data(), key.size(), text.data(), text.size(), nullptr, &len, &end,
+  const int rc = sodium_base642bin(key.data(), key.size(), b64, text_len, nullptr, &len, &end,
                                    sodium_base64_VARIANT_ORIGINAL);
-  sodium_memzero(text.data(), text.size());
-  if (rc != 0 || len != kKeySize || end == nullptr || *end != '\0') {
+  if (rc != 0 || len != kKeySize || end != b64 + text_len) {
     return absl::InvalidArgumentError(StrCat(path, ": expected a key file holding 32 bytes in base64"));
   }
   KdfParams p;

@@ -95,3 +95,20 @@ TEST_CASE("a failed WriteFileAtomic leaves no temporary file behind", "[file]") 
   REQUIRE_FALSE(WriteFileAtomic(dir.path("taken"), std::string_view("x"), 0600).ok());
   REQUIRE(Names(dir.root()) == std::vector<std::string>{"taken"});
 }
+
+TEST_CASE("CheckOwnerOnly refuses a symlink, another user's file and an open mode", "[file]") {
+  TempDir dir;
+  const std::string key = dir.path("k");
+  REQUIRE(WriteFileAtomic(key, std::string_view("x"), 0600).ok());
+  REQUIRE(CheckOwnerOnly(key).ok());
+  REQUIRE(::symlink(key.c_str(), dir.path("link").c_str()) == 0);
+  REQUIRE(CheckOwnerOnly(dir.path("link")).code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(::chmod(key.c_str(), 0640) == 0);
+  REQUIRE(CheckOwnerOnly(key).code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(::chmod(key.c_str(), 0400) == 0);
+  REQUIRE(CheckOwnerOnly(key).ok());
+  if (::geteuid() == 0) {
+    REQUIRE(::chown(key.c_str(), 65534, 65534) == 0);
+    REQUIRE(CheckOwnerOnly(key).code() == absl::StatusCode::kFailedPrecondition);
+  }
+}

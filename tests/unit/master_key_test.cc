@@ -1,5 +1,6 @@
 #include <sodium.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -159,4 +160,50 @@ TEST_CASE("a passphrase with Argon2id limits above the maximums is refused", "[k
   REQUIRE(ops.status().code() == absl::StatusCode::kInvalidArgument);
   auto mem = MasterKey::FromPassphrase(pass, KdfParams::NewArgon2id(1, kMaxArgon2idMemlimitKib + 1));
   REQUIRE(mem.status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("a key file reached through a symlink is refused", "[keys]") {
+  TempDir dir;
+  REQUIRE(MasterKey::CreateKeyFile(dir.path("m.key")).ok());
+  REQUIRE(::symlink(dir.path("m.key").c_str(), dir.path("link.key").c_str()) == 0);
+  auto key = MasterKey::FromKeyFile(dir.path("link.key"));
+  REQUIRE(key.status().code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(key.status().message().find("symbolic link") != std::string::npos);
+
+  REQUIRE(WriteFileAtomic(dir.path("pass"), std::string_view("right passphrase\n"), 0600).ok());
+  REQUIRE(::symlink(dir.path("pass").c_str(), dir.path("link.pass").c_str()) == 0);
+  auto key2 = MasterKey::FromPassphrase(SecretBytes::CopyFrom(std::string_view("right passphrase")), FastParams());
+  const Bytes sealed = key2->Seal("p", AsBytes(kPlain));
+  auto via_link = MasterKey::Unlock("passphrase-file:" + dir.path("link.pass"), sealed);
+  REQUIRE(via_link.status().code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(MasterKey::Unlock("passphrase-file:" + dir.path("pass"), sealed).ok());
+}
+
+TEST_CASE("a key file owned by another user is refused", "[keys]") {
+  if (::geteuid() != 0) {
+    WARN("needs root to chown a file to another user; skipped");
+    return;
+  }
+  TempDir dir;
+  REQUIRE(MasterKey::CreateKeyFile(dir.path("m.key")).ok());
+  REQUIRE(MasterKey::FromKeyFile(dir.path("m.key")).ok());
+  REQUIRE(::chown(dir.path("m.key").c_str(), 65534, 65534) == 0);
+  auto key = MasterKey::FromKeyFile(dir.path("m.key"));
+  REQUIRE(key.status().code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(key.status().message().find("uid 65534") != std::string::npos);
+
+  REQUIRE(WriteFileAtomic(dir.path("pass"), std::string_view("right passphrase\n"), 0600).ok());
+  REQUIRE(::chown(dir.path("pass").c_str(), 65534, 65534) == 0);
+  auto key2 = MasterKey::FromPassphrase(SecretBytes::CopyFrom(std::string_view("right passphrase")), FastParams());
+  const Bytes sealed = key2->Seal("p", AsBytes(kPlain));
+  REQUIRE(MasterKey::Unlock("passphrase-file:" + dir.path("pass"), sealed).status().code() ==
+          absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("a FIFO in place of a key file is refused without blocking", "[keys]") {
+  TempDir dir;
+  REQUIRE(::mkfifo(dir.path("m.key").c_str(), 0600) == 0);
+  auto key = MasterKey::FromKeyFile(dir.path("m.key"));
+  REQUIRE(key.status().code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(key.status().message().find("not a regular file") != std::string::npos);
 }
