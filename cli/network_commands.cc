@@ -76,6 +76,11 @@ absl::StatusOr<nlohmann::ordered_json> Init(const InitOptions& o) {
   const std::string dir = fs::absolute(o.dir).lexically_normal().string();
   const SystemTime now = SystemNow();
   const SystemTime not_after = now + std::chrono::days(o.validity_days);
+  // Read once and kept: the variable leaves the environment when read (keys/master_key.h).
+  keys::SecretBytes passphrase;
+  if (!o.passphrase_env.empty()) {
+    ASSIGN_OR_RETURN(passphrase, keys::MasterKey::ReadPassphrase("passphrase-env:" + o.passphrase_env));
+  }
   ASSIGN_OR_RETURN(keys::NetworkOperator op, keys::NetworkOperator::Create(dir + "/network", o.network, "", now));
 
   // The network policy travels with the network: copied beside the manifest,
@@ -114,8 +119,8 @@ absl::StatusOr<nlohmann::ordered_json> Init(const InitOptions& o) {
       master_uri = "passphrase-env:" + o.passphrase_env;
     }
     ASSIGN_OR_RETURN(keys::MasterKey master,
-                     keys::MasterKey::ForNewFiles(o.passphrase_env.empty() ? "file:" + node_dir + "/master.key"
-                                                                           : master_uri));
+                     passphrase.empty() ? keys::MasterKey::FromKeyFile(node_dir + "/master.key")
+                                        : keys::MasterKey::FromPassphrase(passphrase, keys::KdfParams::NewArgon2id()));
     ASSIGN_OR_RETURN(keys::SecretBytes tls_key, keys::NewTlsKeyPem());
     ASSIGN_OR_RETURN(std::string cert, op.IssueCertificate(tls_key, spec.org, std::string(keys::RoleName(spec.role)),
                                                            now - std::chrono::minutes(5), not_after));

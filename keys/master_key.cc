@@ -99,13 +99,24 @@ size_t WithoutTrailingNewlines(const SecretBytes& text) {
   return len;
 }
 
-absl::StatusOr<SecretBytes> ReadPassphrase(std::string_view uri) {
+absl::StatusOr<SecretBytes> ReadPassphraseUri(std::string_view uri) {
   if (ConsumePrefix(&uri, "passphrase-env:")) {
-    const char* v = std::getenv(std::string(uri).c_str());
+    const std::string name(uri);
+    char* v = std::getenv(name.c_str());
     if (v == nullptr || *v == '\0') {
-      return absl::InvalidArgumentError(StrCat("master_key: environment variable ", uri, " is not set"));
+      return absl::InvalidArgumentError(StrCat("master_key: environment variable ", name, " is not set"));
     }
-    return SecretBytes::CopyFrom(std::string_view(v));
+    SecretBytes passphrase = SecretBytes::CopyFrom(std::string_view(v));
+    // Take the passphrase out of the environment: child processes would
+    // inherit it, and /proc/PID/environ shows it to the process's user (and
+    // root). unsetenv alone only fixes the first: /proc/PID/environ reads the
+    // block the process was started with, which unsetenv leaves as it was,
+    // so the value is wiped in place first. (POSIX says not to modify what
+    // getenv returns; glibc returns the process's own writable environment
+    // string, and unsetenv drops the last reference to it.)
+    sodium_memzero(v, std::strlen(v));
+    ::unsetenv(name.c_str());
+    return passphrase;
   }
   if (ConsumePrefix(&uri, "passphrase-file:")) {
     const std::string path(uri);
@@ -185,16 +196,18 @@ absl::StatusOr<MasterKey> MasterKey::Unlock(std::string_view uri, std::span<cons
   if (IsPassphraseUri(uri) && params.kind != KdfKind::kArgon2id) {
     return absl::FailedPreconditionError("master_key: the file was sealed with a key file, not a passphrase");
   }
-  ASSIGN_OR_RETURN(SecretBytes passphrase, ReadPassphrase(uri));
+  ASSIGN_OR_RETURN(SecretBytes passphrase, ReadPassphraseUri(uri));
   return FromPassphrase(passphrase, params);
 }
 
 absl::StatusOr<MasterKey> MasterKey::ForNewFiles(std::string_view uri) {
   std::string_view path = uri;
   if (ConsumePrefix(&path, "file:")) return FromKeyFile(std::string(path));
-  ASSIGN_OR_RETURN(SecretBytes passphrase, ReadPassphrase(uri));
+  ASSIGN_OR_RETURN(SecretBytes passphrase, ReadPassphraseUri(uri));
   return FromPassphrase(passphrase, KdfParams::NewArgon2id());
 }
+
+absl::StatusOr<SecretBytes> MasterKey::ReadPassphrase(std::string_view uri) { return ReadPassphraseUri(uri); }
 
 Bytes MasterKey::Seal(std::string_view purpose, std::span<const uint8_t> plaintext) const {
   Bytes out = EncodeHeader(params_);

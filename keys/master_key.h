@@ -8,6 +8,12 @@
 //   file:/path/master.key             a key file
 //   passphrase-file:/path/passphrase  a passphrase in a 0600 file
 //   passphrase-env:NAME               a passphrase in environment variable NAME
+// A passphrase-env: variable is removed from the environment (and its value
+// wiped) once read, so child processes do not inherit it and /proc/PID/environ
+// does not show it. So it can be read once per process: a caller that needs
+// the passphrase for several keys reads it once with ReadPassphrase and keeps
+// the SecretBytes. setenv/unsetenv are not thread-safe: resolve keys before
+// starting threads (casenode does, in Node::Create).
 //
 // Sealed file format (version 1), all integers big-endian:
 //   "CNSEAL" (6 bytes) | version u8 = 1 | kdf u8 (1 key file, 2 Argon2id)
@@ -72,6 +78,10 @@ class MasterKey {
   static absl::StatusOr<MasterKey> Unlock(std::string_view uri, std::span<const uint8_t> sealed_file_bytes);
   // Resolves a key URI for sealing new files (a fresh Argon2id salt if a passphrase).
   static absl::StatusOr<MasterKey> ForNewFiles(std::string_view uri);
+  // The passphrase a passphrase-env: or passphrase-file: URI names, for a
+  // caller that derives several keys from one passphrase (see above: an
+  // environment variable is gone once read).
+  static absl::StatusOr<SecretBytes> ReadPassphrase(std::string_view uri);
 
   // Seals `plaintext` for `purpose` into the sealed-file format.
   [[nodiscard]] Bytes Seal(std::string_view purpose, std::span<const uint8_t> plaintext) const;

@@ -1,9 +1,14 @@
+#include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "base/file.h"
 #include "keys/master_key.h"
@@ -206,4 +211,71 @@ TEST_CASE("a FIFO in place of a key file is refused without blocking", "[keys]")
   auto key = MasterKey::FromKeyFile(dir.path("m.key"));
   REQUIRE(key.status().code() == absl::StatusCode::kFailedPrecondition);
   REQUIRE(key.status().message().find("not a regular file") != std::string::npos);
+}
+
+TEST_CASE("a passphrase taken from the environment is removed from it once read", "[keys]") {
+  const SecretBytes pass = SecretBytes::CopyFrom(std::string_view("canary-Env-Pa55phrase"));
+  auto key = MasterKey::FromPassphrase(pass, FastParams());
+  const Bytes sealed = key->Seal("p", AsBytes(kPlain));
+
+  ::setenv("CASENODE_TEST_PASSPHRASE", "canary-Env-Pa55phrase", 1);
+  auto unlocked = MasterKey::Unlock("passphrase-env:CASENODE_TEST_PASSPHRASE", sealed);
+  REQUIRE(unlocked.ok());
+  REQUIRE(unlocked->Open("p", sealed).ok());
+  REQUIRE(std::getenv("CASENODE_TEST_PASSPHRASE") == nullptr);  // child processes no longer inherit it
+  // A second read in the same process finds nothing, and says so.
+  auto again = MasterKey::Unlock("passphrase-env:CASENODE_TEST_PASSPHRASE", sealed);
+  REQUIRE(again.status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(again.status().message().find("CASENODE_TEST_PASSPHRASE is not set") != std::string::npos);
+
+  ::setenv("CASENODE_TEST_PASSPHRASE", "canary-Env-Pa55phrase", 1);
+  auto passphrase = MasterKey::ReadPassphrase("passphrase-env:CASENODE_TEST_PASSPHRASE");
+  REQUIRE(passphrase.ok());
+  REQUIRE(passphrase->Equals(pass));
+  REQUIRE(std::getenv("CASENODE_TEST_PASSPHRASE") == nullptr);
+}
+
+namespace {
+constexpr char kEnvironCanary[] = "canary-Environ-Pa55phrase-q7";
+std::string ProcSelfEnviron() {
+  std::ifstream in("/proc/self/environ", std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+// Runs only in the child process the next test starts: /proc/self/environ
+// shows the environment a process was started with, so the passphrase must
+// come from a real exec to test it.
+TEST_CASE("passphrase environ child", "[.][passphrase_environ_child]") {
+  REQUIRE(ProcSelfEnviron().find(kEnvironCanary) != std::string::npos);  // the test is not vacuous
+  auto key = MasterKey::FromPassphrase(SecretBytes::CopyFrom(std::string_view(kEnvironCanary)), FastParams());
+  const Bytes sealed = key->Seal("p", AsBytes(kPlain));
+  auto unlocked = MasterKey::Unlock("passphrase-env:CASENODE_TEST_ENVIRON_PASS", sealed);
+  REQUIRE(unlocked.ok());
+  REQUIRE(unlocked->Open("p", sealed).ok());
+  REQUIRE(std::getenv("CASENODE_TEST_ENVIRON_PASS") == nullptr);
+  REQUIRE(ProcSelfEnviron().find(kEnvironCanary) == std::string::npos);
+}
+
+TEST_CASE("a passphrase taken from the environment no longer shows in /proc/self/environ", "[keys]") {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  env.push_back(std::string("CASENODE_TEST_ENVIRON_PASS=") + kEnvironCanary);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  std::string arg0 = self, filter = "[passphrase_environ_child]", warn = "--warn", no_tests = "NoTests";
+  char* argv[] = {arg0.data(), filter.data(), warn.data(), no_tests.data(), nullptr};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);  // the child's report is its exit code
+    ::execve(self.c_str(), argv, envp.data());
+    _exit(127);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
 }
