@@ -28,6 +28,10 @@ class NetworkOperator {
   // `master_uri` as in master_key.h; "" creates and uses DIR/operator.master.key.
   static absl::StatusOr<NetworkOperator> Create(const std::string& dir, const std::string& network,
                                                 std::string master_uri, SystemTime now);
+  // The same, sealing with `master` (say, from MasterKey::FromPassphrase with a
+  // passphrase the caller has already read); writes no key file.
+  static absl::StatusOr<NetworkOperator> Create(const std::string& dir, const std::string& network,
+                                                const MasterKey& master, SystemTime now);
   static absl::StatusOr<NetworkOperator> Open(const std::string& dir, std::string master_uri = "");
 
   const std::string& dir() const { return dir_; }
