@@ -34,10 +34,15 @@ std::string U32(uint32_t v) {
   for (int i = 0; i < 4; ++i) s[static_cast<size_t>(i)] = static_cast<char>(v >> (24 - 8 * i));
   return s;
 }
+// REQUIRES: s.size() >= 4 (callers check the length of what they read first).
 uint32_t ReadU32(std::string_view s) {
   uint32_t v = 0;
   for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(s[static_cast<size_t>(i)]);
   return v;
+}
+
+absl::Status Corrupt(std::string_view what) {
+  return WithReason(absl::DataLossError(StrCat("key store: ", what)), "STORE_CORRUPT");
 }
 
 std::string DekKey(const DataKeyRef& ref) {
@@ -215,20 +220,31 @@ absl::Status KeyStore::LoadOrInit(bool read_only) {
   RETURN_IF_ERROR(FromRocks(db_->Get(rocksdb::ReadOptions(), kHashKeyKey, &sealed_hash), "key store"));
   auto hash_key = master.Open(kHashKeyPurpose, AsBytes(sealed_hash));
   if (!hash_key.ok()) return wrong_key();
+  // Sealed values are authenticated, but their sizes are still checked: every
+  // value is used as a fixed-size key, and a wrong size would be read past.
+  if (hash_key->size() != crypto_generichash_KEYBYTES) {
+    return Corrupt(StrCat("node-hash-key is ", hash_key->size(), " bytes (expected ", crypto_generichash_KEYBYTES, ")"));
+  }
   hash_key_ = *std::move(hash_key);
 
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(kKekPrefix); it->Valid() && it->key().starts_with(kKekPrefix); it->Next()) {
-    const uint32_t id = ReadU32(it->key().ToStringView().substr(kKekPrefix.size()));
+    const std::string_view id_bytes = it->key().ToStringView().substr(kKekPrefix.size());
+    if (id_bytes.size() != 4) {
+      return Corrupt(StrCat("entry kek/ has a ", id_bytes.size(), "-byte KEK id (expected 4)"));
+    }
+    const uint32_t id = ReadU32(id_bytes);
     auto kek = master.Open(kKekPurpose, AsBytes(it->value().ToStringView()));
     if (!kek.ok()) return wrong_key();
+    if (kek->size() != 32) return Corrupt(StrCat("KEK ", id, " is ", kek->size(), " bytes (expected 32)"));
     keks_.emplace(id, *std::move(kek));
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "key store"));
   std::string active;
   RETURN_IF_ERROR(FromRocks(db_->Get(rocksdb::ReadOptions(), kActiveKey, &active), "key store"));
+  if (active.size() != 4) return Corrupt(StrCat("kek-active is ", active.size(), " bytes (expected 4)"));
   active_ = ReadU32(active);
-  if (!keks_.contains(active_)) return WithReason(absl::DataLossError("key store: the active KEK is missing"), "STORE_CORRUPT");
+  if (!keks_.contains(active_)) return Corrupt(StrCat("kek-active names KEK ", active_, ", which is missing"));
   if (keks_.size() > 1 && !read_only) return FinishRotation(active_, {});  // a rotation was interrupted
   return absl::OkStatus();
 }
@@ -252,7 +268,7 @@ std::string KeyStore::Wrap(const DataKeyRef& ref, const DataKey& dek, uint32_t k
 }
 
 absl::StatusOr<DataKey> KeyStore::Unwrap(const DataKeyRef& ref, std::string_view wrapped) const {
-  if (wrapped.size() != kWrappedSize) return WithReason(absl::DataLossError("key store: malformed data key"), "STORE_CORRUPT");
+  if (wrapped.size() != kWrappedSize) return Corrupt(StrCat("a data key is ", wrapped.size(), " bytes (expected ", kWrappedSize, ")"));
   const uint32_t kek_id = ReadU32(wrapped);
   auto kek = keks_.find(kek_id);
   if (kek == keks_.end()) return WithReason(absl::DataLossError("key store: data key names an unknown KEK"), "STORE_CORRUPT");

@@ -311,3 +311,49 @@ TEST_CASE("after Shred returns, no Get or GetOrCreate hands out the shredded key
   REQUIRE(errors.load() == 0);
   REQUIRE(stale.load() == 0);
 }
+
+namespace {
+// Writes `key` = `value` into a closed key store with plain RocksDB, as
+// corruption or an attacker with the files would.
+void RawPut(const std::string& dir, const std::string& key, const std::string& value) {
+  rocksdb::DB* db = nullptr;
+  REQUIRE(rocksdb::DB::Open(rocksdb::Options(), dir, &db).ok());
+  std::unique_ptr<rocksdb::DB> owned(db);
+  rocksdb::WriteOptions w;
+  w.sync = true;
+  REQUIRE(db->Put(w, key, value).ok());
+}
+std::string RawGet(const std::string& dir, const std::string& key) {
+  rocksdb::DB* db = nullptr;
+  REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir, &db).ok());
+  std::unique_ptr<rocksdb::DB> owned(db);
+  std::string value;
+  REQUIRE(db->Get(rocksdb::ReadOptions(), key, &value).ok());
+  return value;
+}
+}  // namespace
+
+TEST_CASE("a malformed value in the key store is DATA_LOSS naming the entry, never a read past its end", "[key_store]") {
+  TempDir dir;
+  {
+    auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+    REQUIRE(ks.ok());
+  }
+  const std::string kek1 = std::string("kek/") + std::string("\0\0\0\1", 4);
+  std::string key, value, field;
+  SECTION("a 1-byte kek-active") {
+    key = "kek-active", value = std::string(1, '\1'), field = "kek-active";
+  }
+  SECTION("a 5-byte kek-active") {
+    key = "kek-active", value = std::string("\0\0\0\1\0", 5), field = "kek-active";
+  }
+  SECTION("a KEK under a 1-byte id") {
+    key = "kek/\1", value = RawGet(dir.path("keys"), kek1), field = "kek/";
+  }
+  RawPut(dir.path("keys"), key, value);
+  auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+  INFO(ks.status().ToString());
+  REQUIRE(ks.status().code() == absl::StatusCode::kDataLoss);
+  REQUIRE(ReasonOf(ks.status()) == "STORE_CORRUPT");
+  REQUIRE(ks.status().message().find(field) != std::string::npos);
+}
