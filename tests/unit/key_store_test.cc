@@ -94,6 +94,19 @@ TEST_CASE("a shredded data key is gone for good, with a specific error", "[key_s
   REQUIRE((*ks)->Shred(Subject(1)).ok());  // idempotent
 }
 
+TEST_CASE("GetOrCreate after a Shred makes a new key", "[key_store]") {
+  TempDir dir;
+  auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+  DataKey before, after;
+  REQUIRE((*ks)->GetOrCreate(Subject(1), &before).ok());
+  REQUIRE((*ks)->Shred(Subject(1)).ok());
+  REQUIRE((*ks)->GetOrCreate(Subject(1), &after).ok());
+  REQUIRE_FALSE(after.Equals(before));
+  DataKey again;
+  REQUIRE((*ks)->Get(Subject(1), &again).ok());
+  REQUIRE(again.Equals(after));
+}
+
 TEST_CASE("subject handles are keyed per node", "[key_store]") {
   TempDir a, b;
   auto ka = KeyStore::Open(a.path("keys"), NewMaster(a));
