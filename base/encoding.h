@@ -18,12 +18,12 @@ using Bytes = std::vector<uint8_t>;
 
 std::string Base64Encode(std::span<const uint8_t> bytes);
 // Fails with InvalidArgument naming `what` if `text` is not valid base64.
-absl::StatusOr<Bytes> Base64Decode(std::string_view text, std::string_view what);
+[[nodiscard]] absl::StatusOr<Bytes> Base64Decode(std::string_view text, std::string_view what);
 
 std::string HexEncode(std::span<const uint8_t> bytes);
 // True if `text` is exactly `digits` lowercase hex digits (ids, fingerprints).
 bool IsLowerHex(std::string_view text, size_t digits);
-absl::StatusOr<Bytes> HexDecode(std::string_view text, std::string_view what);
+[[nodiscard]] absl::StatusOr<Bytes> HexDecode(std::string_view text, std::string_view what);
 
 // Big-endian integers, the byte order of every fixed encoding in casenode.
 void AppendU32(std::string& out, uint32_t v);

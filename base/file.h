@@ -11,18 +11,31 @@
 namespace casenode {
 
 // Reads a whole file. NotFound if it does not exist; the message names the path.
-absl::StatusOr<std::string> ReadFile(const std::string& path);
+[[nodiscard]] absl::StatusOr<std::string> ReadFile(const std::string& path);
 
-// Writes `bytes` to `path` atomically and durably: a temporary file with
-// `mode`, fsync, rename over `path`, fsync of the directory. A crash leaves
-// either the old or the new content, never a mix.
-absl::Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> bytes, mode_t mode);
-inline absl::Status WriteFileAtomic(const std::string& path, std::string_view text, mode_t mode) {
+// Writes `bytes` to `path` atomically and durably: a new temporary file with
+// a random name beside `path` (O_EXCL | O_NOFOLLOW, so never a planted file or
+// symlink), chmod to `mode` before the first byte, fsync, rename over `path`,
+// fsync of the directory. A crash leaves either the old or the new content,
+// never a mix; concurrent writers each replace the file whole; on failure the
+// temporary file is removed. A symlink at `path` is replaced, not followed.
+[[nodiscard]] absl::Status WriteFileAtomic(const std::string& path, std::span<const uint8_t> bytes, mode_t mode);
+[[nodiscard]] inline absl::Status WriteFileAtomic(const std::string& path, std::string_view text, mode_t mode) {
   return WriteFileAtomic(path, AsBytes(text), mode);
 }
 
-// FailedPrecondition unless `path` is a regular file that only its owner can
-// read or write (mode 0600 or 0400), as a key file must be.
-absl::Status CheckOwnerOnly(const std::string& path);
+// FailedPrecondition unless `path` is a regular file (not a symlink, which is
+// not followed), owned by the effective uid, that only its owner can read or
+// write (mode 0600 or 0400), as a key file must be. This checks the path as it
+// is now: to read the file, use OpenOwnerOnly, which checks what it opened.
+[[nodiscard]] absl::Status CheckOwnerOnly(const std::string& path);
+// The same checks on an open descriptor (fstat); `path` names it in errors.
+[[nodiscard]] absl::Status CheckOwnerOnly(int fd, const std::string& path);
+
+// Opens `path` read-only without following a symlink (O_NOFOLLOW, so the
+// last component only) and checks the descriptor with CheckOwnerOnly: what is
+// checked is what is read, with no window to swap the file in between.
+// Returns the descriptor; the caller closes it.
+[[nodiscard]] absl::StatusOr<int> OpenOwnerOnly(const std::string& path);
 
 }  // namespace casenode

@@ -83,14 +83,14 @@ std::optional<Reason> ParseReason(std::string_view name);
 
 // An error with `reason`, its canonical code, and `message`.
 // REQUIRES: ReasonCode(reason) != kOk.
-absl::Status Error(Reason reason, std::string_view message);
+[[nodiscard]] absl::Status Error(Reason reason, std::string_view message);
 // `status` with `reason` attached, keeping its own code (no-op on OK). For
 // errors of a library (RocksDB, I/O) that already chose the code.
-absl::Status WithReason(absl::Status status, Reason reason);
+[[nodiscard]] absl::Status WithReason(absl::Status status, Reason reason);
 // The attached reason, or kNone.
 Reason ReasonOf(const absl::Status& status);
 // `status` with "what: " before its message; code and reason are kept.
-absl::Status Annotate(std::string_view what, const absl::Status& status);
+[[nodiscard]] absl::Status Annotate(std::string_view what, const absl::Status& status);
 
 // For test output and logs: the name, or "NONE".
 inline std::ostream& operator<<(std::ostream& os, Reason reason) {

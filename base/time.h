@@ -16,7 +16,7 @@ using SystemTime = std::chrono::sys_seconds;
 
 std::string FormatRfc3339(SystemTime t);
 // Fails with InvalidArgument naming `what` unless `text` is YYYY-MM-DDTHH:MM:SSZ.
-absl::StatusOr<SystemTime> ParseRfc3339(std::string_view text, std::string_view what);
+[[nodiscard]] absl::StatusOr<SystemTime> ParseRfc3339(std::string_view text, std::string_view what);
 
 // The clock is injected wherever time decides something (expiry, validity),
 // so tests can move it. Thread-safe if the function is.

@@ -64,6 +64,16 @@ absl::StatusOr<OrgSpec> ParseOrg(const std::string& text) {
   return spec;
 }
 
+// With a passphrase, the operator's CA and signing keys are sealed under it
+// too: a key file beside them would leave them as exposed as if they were in
+// the clear. Without one, DIR/network/operator.master.key.
+absl::StatusOr<keys::NetworkOperator> CreateOperator(const std::string& dir, const std::string& network,
+                                                     const keys::SecretBytes& passphrase, SystemTime now) {
+  if (passphrase.empty()) return keys::NetworkOperator::Create(dir, network, "", now);
+  ASSIGN_OR_RETURN(keys::MasterKey master, keys::MasterKey::FromPassphrase(passphrase, keys::KdfParams::NewArgon2id()));
+  return keys::NetworkOperator::Create(dir, network, master, now);
+}
+
 absl::StatusOr<nlohmann::ordered_json> Init(const InitOptions& o) {
   std::vector<OrgSpec> orgs;
   for (const std::string& text : o.orgs.empty() ? kDefaultOrgs : o.orgs) {
@@ -76,7 +86,12 @@ absl::StatusOr<nlohmann::ordered_json> Init(const InitOptions& o) {
   const std::string dir = fs::absolute(o.dir).lexically_normal().string();
   const SystemTime now = SystemNow();
   const SystemTime not_after = now + std::chrono::days(o.validity_days);
-  ASSIGN_OR_RETURN(keys::NetworkOperator op, keys::NetworkOperator::Create(dir + "/network", o.network, "", now));
+  // Read once and kept: the variable leaves the environment when read (keys/master_key.h).
+  keys::SecretBytes passphrase;
+  if (!o.passphrase_env.empty()) {
+    ASSIGN_OR_RETURN(passphrase, keys::MasterKey::ReadPassphrase("passphrase-env:" + o.passphrase_env));
+  }
+  ASSIGN_OR_RETURN(keys::NetworkOperator op, CreateOperator(dir + "/network", o.network, passphrase, now));
 
   // The network policy travels with the network: copied beside the manifest,
   // its hash signed into it.
@@ -114,8 +129,8 @@ absl::StatusOr<nlohmann::ordered_json> Init(const InitOptions& o) {
       master_uri = "passphrase-env:" + o.passphrase_env;
     }
     ASSIGN_OR_RETURN(keys::MasterKey master,
-                     keys::MasterKey::ForNewFiles(o.passphrase_env.empty() ? "file:" + node_dir + "/master.key"
-                                                                           : master_uri));
+                     passphrase.empty() ? keys::MasterKey::FromKeyFile(node_dir + "/master.key")
+                                        : keys::MasterKey::FromPassphrase(passphrase, keys::KdfParams::NewArgon2id()));
     ASSIGN_OR_RETURN(keys::SecretBytes tls_key, keys::NewTlsKeyPem());
     ASSIGN_OR_RETURN(std::string cert, op.IssueCertificate(tls_key, spec.org, std::string(keys::RoleName(spec.role)),
                                                            now - std::chrono::minutes(5), not_after));
@@ -162,8 +177,21 @@ absl::StatusOr<nlohmann::ordered_json> Init(const InitOptions& o) {
                                 {"nodes", nodes}};
 }
 
-absl::StatusOr<uint64_t> Remove(const std::string& dir, const std::string& org) {
-  ASSIGN_OR_RETURN(keys::NetworkOperator op, keys::NetworkOperator::Open(dir + "/network"));
+absl::StatusOr<uint64_t> Remove(const std::string& dir, const std::string& org, const std::string& passphrase_env) {
+  const std::string op_dir = dir + "/network";
+  std::string master_uri;  // "": the operator.master.key file
+  if (!passphrase_env.empty()) {
+    master_uri = "passphrase-env:" + passphrase_env;
+  } else if (auto sealed = ReadFile(op_dir + "/operator.key.sealed"); sealed.ok()) {
+    // Name the missing flag rather than leave "sealed with a passphrase, not a key file".
+    auto header = keys::ReadSealedHeader(AsBytes(*sealed));
+    if (header.ok() && header->kind == keys::KdfKind::kArgon2id) {
+      return absl::InvalidArgumentError(StrCat("--passphrase-env: the operator keys in ", op_dir,
+                                               " are sealed with a passphrase; name the environment variable "
+                                               "that holds it"));
+    }
+  }
+  ASSIGN_OR_RETURN(keys::NetworkOperator op, keys::NetworkOperator::Open(op_dir, master_uri));
   ASSIGN_OR_RETURN(keys::Manifest m, op.Current());
   if (m.FindOrg(org) == nullptr) {
     return absl::InvalidArgumentError(StrCat("ORG: \"", org, "\" is not in manifest version ", m.version));
@@ -203,7 +231,9 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
   init_cmd->add_option("--policy", init.policy_dir, "Network policy directory to ship with the network")
       ->capture_default_str();
   init_cmd->add_option("--passphrase-env", init.passphrase_env,
-                       "Seal node keys with the passphrase in this environment variable instead of key files");
+                       "Seal the operator's keys and every node's keys with the passphrase in this environment\n"
+                       "variable instead of key files (each file with its own Argon2id salt); network remove\n"
+                       "then needs the same option. Each node reads the variable named in its casenode.toml");
   init_cmd->callback([&g, exit_code] {
     auto result = Init(init);
     if (!result.ok()) {
@@ -223,13 +253,15 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
     *exit_code = kOk;
   });
 
-  static std::string remove_dir, remove_org;
+  static std::string remove_dir, remove_org, remove_passphrase_env;
   CLI::App* remove = network->add_subcommand(
       "remove", "Publish a new manifest version without ORG; nodes refuse it once they reload");
   remove->add_option("DIR", remove_dir, "Directory made by network init")->required();
   remove->add_option("ORG", remove_org, "Organisation id to remove")->required();
+  remove->add_option("--passphrase-env", remove_passphrase_env,
+                     "Environment variable holding the operator's passphrase, if network init was given one");
   remove->callback([&g, exit_code] {
-    auto version = Remove(remove_dir, remove_org);
+    auto version = Remove(remove_dir, remove_org, remove_passphrase_env);
     if (!version.ok()) {
       *exit_code = Fail(version.status());
       return;

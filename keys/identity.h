@@ -25,7 +25,7 @@ class SigningKey {
  public:
   static SigningKey Generate();
   // InvalidArgument unless `seed` is 32 bytes.
-  static absl::StatusOr<SigningKey> FromSeed(std::span<const uint8_t> seed);
+  [[nodiscard]] static absl::StatusOr<SigningKey> FromSeed(std::span<const uint8_t> seed);
 
   const PublicKey& public_key() const { return public_key_; }
   const SecretBytes& seed() const { return seed_; }
@@ -54,7 +54,7 @@ struct NodeIdentity {
 
   static NodeIdentity Generate(SecretBytes tls_key_pem);
   SecretBytes Serialize() const;
-  static absl::StatusOr<NodeIdentity> Parse(std::span<const uint8_t> bytes);
+  [[nodiscard]] static absl::StatusOr<NodeIdentity> Parse(std::span<const uint8_t> bytes);
 };
 
 inline constexpr std::string_view kNodeIdentityPurpose = "node-identity";

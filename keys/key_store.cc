@@ -6,6 +6,8 @@
 
 #include <cstring>
 #include <filesystem>
+#include <unordered_map>
+#include <vector>
 
 #include "base/reason.h"
 #include "base/status.h"
@@ -32,10 +34,15 @@ std::string U32(uint32_t v) {
   for (int i = 0; i < 4; ++i) s[static_cast<size_t>(i)] = static_cast<char>(v >> (24 - 8 * i));
   return s;
 }
+// REQUIRES: s.size() >= 4 (callers check the length of what they read first).
 uint32_t ReadU32(std::string_view s) {
   uint32_t v = 0;
   for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(s[static_cast<size_t>(i)]);
   return v;
+}
+
+absl::Status Corrupt(std::string_view what) {
+  return Error(Reason::kStoreCorrupt, StrCat("key store: ", what));
 }
 
 std::string DekKey(const DataKeyRef& ref) {
@@ -65,15 +72,98 @@ absl::Status Shredded() {
 
 }  // namespace
 
+// The DEK cache: a bounded map from DataKeyRef to a slot of one sodium_malloc
+// allocation (locked, guarded) holding that DEK.
+//
+// Invariant (under mu_): every slot is either the value of exactly one index_
+// entry or in free_, never both. Put takes a free slot, or evicts
+// index_.begin() when none is left: any victim is correct, and that one is
+// O(1) with no bookkeeping on hits. Erase wipes the slot and frees it.
+// Thread-safe.
+class KeyStore::Cache {
+ public:
+  explicit Cache(size_t capacity) : slab_(capacity * DataKey::kSize) {
+    free_.reserve(capacity);
+    for (size_t i = capacity; i > 0; --i) free_.push_back(i - 1);
+    index_.reserve(capacity);
+  }
+
+  bool Get(const DataKeyRef& ref, DataKey* out) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(ref);
+    if (it == index_.end()) return false;
+    std::memcpy(out->data(), Slot(it->second), DataKey::kSize);
+    return true;
+  }
+
+  // Inserts or replaces the DEK of `ref`.
+  void Put(const DataKeyRef& ref, const DataKey& dek) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(ref);
+    size_t slot = 0;
+    if (it != index_.end()) {
+      slot = it->second;
+    } else {
+      if (free_.empty()) {
+        auto victim = index_.begin();
+        free_.push_back(victim->second);
+        index_.erase(victim);
+      }
+      slot = free_.back();
+      free_.pop_back();
+      index_.emplace(ref, slot);
+    }
+    std::memcpy(Slot(slot), dek.data(), DataKey::kSize);
+  }
+
+  void Erase(const DataKeyRef& ref) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(ref);
+    if (it == index_.end()) return;
+    sodium_memzero(Slot(it->second), DataKey::kSize);
+    free_.push_back(it->second);
+    index_.erase(it);
+  }
+
+ private:
+  uint8_t* Slot(size_t slot) const { return slab_.data() + slot * DataKey::kSize; }
+
+  mutable std::mutex mu_;
+  mutable SecretBytes slab_;
+  std::unordered_map<DataKeyRef, size_t, DataKeyRefHash> index_;
+  std::vector<size_t> free_;
+};
+
 size_t DataKeyRefHash::operator()(const DataKeyRef& r) const {
   size_t h;
   std::memcpy(&h, r.id.data(), sizeof h);  // ids are uniformly random or hashes
   return h ^ static_cast<size_t>(r.kind);
 }
 
+DataKey::DataKey(DataKey&& other) noexcept : bytes_(other.bytes_) {
+  sodium_memzero(other.bytes_.data(), other.bytes_.size());
+}
+
+DataKey& DataKey::operator=(DataKey&& other) noexcept {
+  if (this != &other) {
+    bytes_ = other.bytes_;
+    sodium_memzero(other.bytes_.data(), other.bytes_.size());
+  }
+  return *this;
+}
+
+DataKey::~DataKey() { sodium_memzero(bytes_.data(), bytes_.size()); }
+
+bool DataKey::Equals(const DataKey& other) const {
+  return sodium_memcmp(bytes_.data(), other.bytes_.data(), kSize) == 0;
+}
+
+KeyStore::KeyStore(MasterKey master) : master_(std::move(master)) {}
 KeyStore::~KeyStore() = default;
 
-absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir, MasterKey master) {
+absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir, MasterKey master,
+                                                        KeyStoreOptions ks_options) {
+  if (ks_options.cache_capacity == 0) return absl::InvalidArgumentError("key store: cache_capacity must be at least 1");
   std::unique_ptr<KeyStore> ks(new KeyStore(std::move(master)));
   rocksdb::Options options;
   options.create_if_missing = true;
@@ -91,8 +181,7 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
   }
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir, &db), "key store"));
   ks->db_.reset(db);
-  ks->cache_slab_ = SecretBytes(kCacheSlots * sizeof(DataKey));
-  ks->cache_owner_.resize(kCacheSlots);
+  ks->cache_ = std::make_unique<Cache>(ks_options.cache_capacity);
   RETURN_IF_ERROR(ks->LoadOrInit(/*read_only=*/false));
   return ks;
 }
@@ -129,20 +218,31 @@ absl::Status KeyStore::LoadOrInit(bool read_only) {
   RETURN_IF_ERROR(FromRocks(db_->Get(rocksdb::ReadOptions(), kHashKeyKey, &sealed_hash), "key store"));
   auto hash_key = master.Open(kHashKeyPurpose, AsBytes(sealed_hash));
   if (!hash_key.ok()) return wrong_key();
+  // Sealed values are authenticated, but their sizes are still checked: every
+  // value is used as a fixed-size key, and a wrong size would be read past.
+  if (hash_key->size() != crypto_generichash_KEYBYTES) {
+    return Corrupt(StrCat("node-hash-key is ", hash_key->size(), " bytes (expected ", crypto_generichash_KEYBYTES, ")"));
+  }
   hash_key_ = *std::move(hash_key);
 
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(kKekPrefix); it->Valid() && it->key().starts_with(kKekPrefix); it->Next()) {
-    const uint32_t id = ReadU32(it->key().ToStringView().substr(kKekPrefix.size()));
+    const std::string_view id_bytes = it->key().ToStringView().substr(kKekPrefix.size());
+    if (id_bytes.size() != 4) {
+      return Corrupt(StrCat("entry kek/ has a ", id_bytes.size(), "-byte KEK id (expected 4)"));
+    }
+    const uint32_t id = ReadU32(id_bytes);
     auto kek = master.Open(kKekPurpose, AsBytes(it->value().ToStringView()));
     if (!kek.ok()) return wrong_key();
+    if (kek->size() != 32) return Corrupt(StrCat("KEK ", id, " is ", kek->size(), " bytes (expected 32)"));
     keks_.emplace(id, *std::move(kek));
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "key store"));
   std::string active;
   RETURN_IF_ERROR(FromRocks(db_->Get(rocksdb::ReadOptions(), kActiveKey, &active), "key store"));
+  if (active.size() != 4) return Corrupt(StrCat("kek-active is ", active.size(), " bytes (expected 4)"));
   active_ = ReadU32(active);
-  if (!keks_.contains(active_)) return Error(Reason::kStoreCorrupt, "key store: the active KEK is missing");
+  if (!keks_.contains(active_)) return Corrupt(StrCat("kek-active names KEK ", active_, ", which is missing"));
   if (keks_.size() > 1 && !read_only) return FinishRotation(active_, {});  // a rotation was interrupted
   return absl::OkStatus();
 }
@@ -166,7 +266,7 @@ std::string KeyStore::Wrap(const DataKeyRef& ref, const DataKey& dek, uint32_t k
 }
 
 absl::StatusOr<DataKey> KeyStore::Unwrap(const DataKeyRef& ref, std::string_view wrapped) const {
-  if (wrapped.size() != kWrappedSize) return Error(Reason::kStoreCorrupt, "key store: malformed data key");
+  if (wrapped.size() != kWrappedSize) return Corrupt(StrCat("a data key is ", wrapped.size(), " bytes (expected ", kWrappedSize, ")"));
   const uint32_t kek_id = ReadU32(wrapped);
   auto kek = keks_.find(kek_id);
   if (kek == keks_.end()) return Error(Reason::kStoreCorrupt, "key store: data key names an unknown KEK");
@@ -182,47 +282,52 @@ absl::StatusOr<DataKey> KeyStore::Unwrap(const DataKeyRef& ref, std::string_view
 }
 
 absl::Status KeyStore::Get(const DataKeyRef& ref, DataKey* out) {
-  if (CacheGet(ref, out)) return absl::OkStatus();
+  if (cache_->Get(ref, out)) return absl::OkStatus();
+  std::lock_guard<std::mutex> lock(mu_);
+  return LoadLocked(ref, out);
+}
+
+absl::Status KeyStore::LoadLocked(const DataKeyRef& ref, DataKey* out) {
+  // mu_ is held from the read to the cache insert: Shred erases the cache
+  // entry and deletes the DEK under mu_ too, so a DEK read before a Shred can
+  // never be cached after it (which would undo the shred for every later Get).
+  if (cache_->Get(ref, out)) return absl::OkStatus();  // loaded while we waited for mu_
   std::string wrapped;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), DekKey(ref), &wrapped);
   if (s.IsNotFound()) return Shredded();
   RETURN_IF_ERROR(FromRocks(s, "key store"));
-  absl::StatusOr<DataKey> dek;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    dek = Unwrap(ref, wrapped);
-  }
-  if (!dek.ok()) return dek.status();
-  *out = *dek;
-  CachePut(ref, *dek);
-  sodium_memzero(dek->data(), dek->size());
+  ASSIGN_OR_RETURN(DataKey dek, Unwrap(ref, wrapped));
+  cache_->Put(ref, dek);
+  *out = std::move(dek);
   return absl::OkStatus();
 }
 
 absl::Status KeyStore::GetOrCreate(const DataKeyRef& ref, DataKey* out) {
-  absl::Status s = Get(ref, out);
-  if (s.ok() || ReasonOf(s) != Reason::kShredded) return s;
+  if (cache_->Get(ref, out)) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(mu_);
-  std::string wrapped;
-  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), DekKey(ref), &wrapped);
-  if (rs.ok()) {  // another thread created it meanwhile
-    ASSIGN_OR_RETURN(*out, Unwrap(ref, wrapped));
-    return absl::OkStatus();
-  }
-  if (!rs.IsNotFound()) return FromRocks(rs, "key store");
-  randombytes_buf(out->data(), out->size());
-  RETURN_IF_ERROR(FromRocks(db_->Put(Synced(), DekKey(ref), Wrap(ref, *out, active_)), "key store"));
-  CachePut(ref, *out);
+  absl::Status s = LoadLocked(ref, out);
+  if (s.ok() || ReasonOf(s) != Reason::kShredded) return s;
+  DataKey dek;
+  randombytes_buf(dek.data(), dek.size());
+  RETURN_IF_ERROR(FromRocks(db_->Put(Synced(), DekKey(ref), Wrap(ref, dek, active_)), "key store"));
+  cache_->Put(ref, dek);
+  *out = std::move(dek);
   return absl::OkStatus();
 }
 
 absl::Status KeyStore::Shred(const DataKeyRef& ref) {
-  std::lock_guard<std::mutex> lock(mu_);
-  CacheErase(ref);
-  RETURN_IF_ERROR(FromRocks(db_->Delete(Synced(), DekKey(ref)), "key store"));
-  // Push the deletion through to the SST files so the wrapped key does not
-  // linger in an older file of the key store either.
   const std::string key = DekKey(ref);
+  {
+    // Erase and delete under mu_: see LoadLocked. Once this block is done,
+    // no Get can return the old DEK and GetOrCreate makes a new one.
+    std::lock_guard<std::mutex> lock(mu_);
+    cache_->Erase(ref);
+    RETURN_IF_ERROR(FromRocks(db_->Delete(Synced(), key), "key store"));
+  }
+  // Push the deletion through to the SST files so the wrapped key does not
+  // linger in an older file of the key store either. Outside mu_: the delete
+  // is already durable, and a flush and compaction would stall every cache
+  // miss and key creation meanwhile.
   rocksdb::Slice k(key);
   rocksdb::CompactRangeOptions opts;
   opts.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
@@ -275,7 +380,6 @@ absl::Status KeyStore::FinishRotation(uint32_t to, const RotationHook& hook) {
       std::memcpy(ref.id.data(), key.data() + kDekPrefix.size() + 1, 32);
       ASSIGN_OR_RETURN(DataKey dek, Unwrap(ref, value));
       batch.Put(it->key(), Wrap(ref, dek, to));
-      sodium_memzero(dek.data(), dek.size());
       ++n;
     }
     RETURN_IF_ERROR(FromRocks(it->status(), "key store"));
@@ -332,33 +436,6 @@ uint32_t KeyStore::active_kek() const {
 size_t KeyStore::kek_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return keks_.size();
-}
-
-bool KeyStore::CacheGet(const DataKeyRef& ref, DataKey* out) const {
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  auto it = cache_index_.find(ref);
-  if (it == cache_index_.end()) return false;
-  std::memcpy(out->data(), cache_slab_.data() + size_t{it->second} * sizeof(DataKey), sizeof(DataKey));
-  return true;
-}
-
-void KeyStore::CachePut(const DataKeyRef& ref, const DataKey& dek) const {
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  if (cache_index_.contains(ref)) return;
-  const uint32_t slot = cache_next_;
-  cache_next_ = static_cast<uint32_t>((cache_next_ + 1) % kCacheSlots);
-  if (cache_index_.size() == kCacheSlots) cache_index_.erase(cache_owner_[slot]);  // evict round-robin
-  cache_owner_[slot] = ref;
-  cache_index_[ref] = slot;
-  std::memcpy(cache_slab_.data() + size_t{slot} * sizeof(DataKey), dek.data(), sizeof(DataKey));
-}
-
-void KeyStore::CacheErase(const DataKeyRef& ref) const {
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  auto it = cache_index_.find(ref);
-  if (it == cache_index_.end()) return;
-  sodium_memzero(cache_slab_.data() + size_t{it->second} * sizeof(DataKey), sizeof(DataKey));
-  cache_index_.erase(it);
 }
 
 }  // namespace casenode::keys

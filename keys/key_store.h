@@ -27,7 +27,9 @@
 //   "dek/" kind u8 id[32]   → kek_id u32be | nonce[24] | XChaCha20-Poly1305(DEK)
 //                             AD = "casenode/dek/v1" | kind | id | kek_id
 //
-// Thread-safe. DEKs are cached in one locked, guarded allocation.
+// Thread-safe. Unwrapped DEKs are cached in one locked, guarded allocation.
+// Once Shred(ref) has returned, Get(ref) is NotFound (SHREDDED) and
+// GetOrCreate(ref) makes a new key, whatever ran concurrently with it.
 #pragma once
 
 #include <rocksdb/db.h>
@@ -40,8 +42,8 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <span>
 #include <string>
-#include <unordered_map>
 
 #include "absl/status/statusor.h"
 #include "keys/master_key.h"
@@ -64,7 +66,37 @@ struct DataKeyRefHash {
   size_t operator()(const DataKeyRef& r) const;
 };
 
-using DataKey = std::array<uint8_t, 32>;
+// A data key (DEK): 32 bytes that wipe themselves (sodium_memzero) when
+// destroyed or moved from. Move-only, no operator<<, compared in constant time.
+// Held inline rather than on sodium_malloc memory: one is made for every record
+// read and write, and a guarded allocation costs several system calls; the
+// long-lived copies are the key store's cache, which is locked memory.
+class DataKey {
+ public:
+  static constexpr size_t kSize = 32;
+  DataKey() = default;  // all zero
+  DataKey(DataKey&& other) noexcept;
+  DataKey& operator=(DataKey&& other) noexcept;
+  DataKey(const DataKey&) = delete;
+  DataKey& operator=(const DataKey&) = delete;
+  ~DataKey();
+
+  uint8_t* data() { return bytes_.data(); }
+  const uint8_t* data() const { return bytes_.data(); }
+  static constexpr size_t size() { return kSize; }
+  std::span<const uint8_t> span() const { return bytes_; }
+  // Constant-time equality.
+  bool Equals(const DataKey& other) const;
+
+ private:
+  std::array<uint8_t, kSize> bytes_{};
+};
+
+struct KeyStoreOptions {
+  // How many data keys the key store keeps unwrapped in memory (locked,
+  // guarded) at most; 32 bytes each. Beyond it, a miss evicts one entry.
+  size_t cache_capacity = size_t{1} << 16;
+};
 
 class KeyStore {
  public:
@@ -74,7 +106,9 @@ class KeyStore {
   // WRONG_MASTER_KEY if `master` does not open its KEKs; FailedPrecondition
   // with reason NEWER_FORMAT for a store written by a newer casenode.
   // The key store keeps `master` to seal new KEKs on rotation.
-  static absl::StatusOr<std::unique_ptr<KeyStore>> Open(const std::string& dir, MasterKey master);
+  // InvalidArgument if options.cache_capacity is 0.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<KeyStore>> Open(const std::string& dir, MasterKey master,
+                                                        KeyStoreOptions options = {});
   ~KeyStore();
 
   // The node-local keyed hash (BLAKE2b-256) of a pseudonym: what record keys
@@ -86,14 +120,15 @@ class KeyStore {
   // Copies an existing DEK into *out. NotFound with reason SHREDDED if it was
   // shredded (or never existed: the two are the same to a reader).
   [[nodiscard]] absl::Status Get(const DataKeyRef& ref, DataKey* out);
-  // Deletes the DEK for good (synced). Idempotent.
+  // Deletes the DEK for good (synced, and compacted out of the key store's
+  // files). Idempotent.
   [[nodiscard]] absl::Status Shred(const DataKeyRef& ref);
 
   // Test hook for RotateKek: called after each durable step (1: new KEK
   // written, 2: new KEK active, 3: first batch re-wrapped, 4: old KEK deleted).
   using RotationHook = std::function<void(int step)>;
   // Makes a new KEK and re-wraps every DEK under it; returns the new KEK id.
-  absl::StatusOr<uint32_t> RotateKek(const RotationHook& hook = {});
+  [[nodiscard]] absl::StatusOr<uint32_t> RotateKek(const RotationHook& hook = {});
 
   // Monotonic counters sealed under the master key, for node state that must
   // never go backwards, such as the highest manifest version accepted. They
@@ -107,30 +142,26 @@ class KeyStore {
   size_t kek_count() const;
 
  private:
-  explicit KeyStore(MasterKey master) : master_(std::move(master)) {}
-  absl::Status LoadOrInit(bool read_only);
+  explicit KeyStore(MasterKey master);
+  [[nodiscard]] absl::Status LoadOrInit(bool read_only);
   absl::Status FinishRotation(uint32_t to, const RotationHook& hook);
-  absl::StatusOr<DataKey> Unwrap(const DataKeyRef& ref, std::string_view wrapped) const;
+  [[nodiscard]] absl::StatusOr<DataKey> Unwrap(const DataKeyRef& ref, std::string_view wrapped) const;
   std::string Wrap(const DataKeyRef& ref, const DataKey& dek, uint32_t kek_id) const;
-  bool CacheGet(const DataKeyRef& ref, DataKey* out) const;
-  void CachePut(const DataKeyRef& ref, const DataKey& dek) const;
-  void CacheErase(const DataKeyRef& ref) const;
+  // REQUIRES: mu_ held. Reads, unwraps and caches the DEK of `ref`.
+  [[nodiscard]] absl::Status LoadLocked(const DataKeyRef& ref, DataKey* out);
 
   const MasterKey master_;
   std::unique_ptr<rocksdb::DB> db_;
   SecretBytes hash_key_;
   std::mutex rotate_mu_;  // one rotation at a time
-  mutable std::mutex mu_;  // guards keks_, active_, and serialises DEK writes
+  // Guards keks_ and active_, serialises DEK writes and deletes, and is held
+  // from reading a DEK to caching it (see LoadLocked).
+  mutable std::mutex mu_;
   std::map<uint32_t, SecretBytes> keks_;
   uint32_t active_ = 0;
 
-  // DEK cache: fixed slots in one sodium_malloc allocation.
-  static constexpr size_t kCacheSlots = 1 << 16;
-  mutable std::mutex cache_mu_;
-  mutable SecretBytes cache_slab_;
-  mutable std::unordered_map<DataKeyRef, uint32_t, DataKeyRefHash> cache_index_;
-  mutable std::vector<DataKeyRef> cache_owner_;
-  mutable uint32_t cache_next_ = 0;
+  class Cache;  // unwrapped DEKs in locked memory; see key_store.cc
+  std::unique_ptr<Cache> cache_;
 };
 
 }  // namespace casenode::keys

@@ -61,9 +61,9 @@ struct Manifest {
 inline constexpr std::string_view kManifestContext = "manifest/v1";
 
 // The manifest's JSON text. Validates it first (InvalidArgument naming the field).
-absl::StatusOr<std::string> EncodeManifest(const Manifest& manifest);
+[[nodiscard]] absl::StatusOr<std::string> EncodeManifest(const Manifest& manifest);
 // Parses and validates JSON without checking any signature (for tools).
-absl::StatusOr<Manifest> ParseManifest(std::string_view json);
+[[nodiscard]] absl::StatusOr<Manifest> ParseManifest(std::string_view json);
 
 // Signs manifest bytes; returns the text of the .sig file.
 std::string SignManifest(const SigningKey& operator_key, std::string_view manifest_bytes);
@@ -72,7 +72,7 @@ std::string SignManifest(const SigningKey& operator_key, std::string_view manife
 // PermissionDenied on a bad signature, FailedPrecondition when expired (at
 // `now`) or not yet valid, or when it does not list `self_org`, and
 // InvalidArgument when malformed.
-absl::StatusOr<Manifest> VerifyManifest(std::string_view manifest_bytes, std::string_view signature_text,
+[[nodiscard]] absl::StatusOr<Manifest> VerifyManifest(std::string_view manifest_bytes, std::string_view signature_text,
                                         const PublicKey& operator_key, SystemTime now, std::string_view self_org);
 
 }  // namespace casenode::keys

@@ -37,6 +37,22 @@ Bytes EncodeHeader(const KdfParams& params) {
   return h;
 }
 
+// Bounds on the Argon2id limits, for a header read from disk and for
+// parameters given to FromPassphrase alike. `where` prefixes the message.
+absl::Status CheckArgon2idLimits(const KdfParams& p, std::string_view where) {
+  if (p.opslimit < crypto_pwhash_OPSLIMIT_MIN || p.opslimit > kMaxArgon2idOpslimit) {
+    return absl::InvalidArgumentError(StrCat(where, "Argon2id opslimit ", p.opslimit,
+                                             " is out of bounds (expected ", crypto_pwhash_OPSLIMIT_MIN, " to ",
+                                             kMaxArgon2idOpslimit, ")"));
+  }
+  if (p.memlimit_kib < crypto_pwhash_MEMLIMIT_MIN / 1024 || p.memlimit_kib > kMaxArgon2idMemlimitKib) {
+    return absl::InvalidArgumentError(StrCat(where, "Argon2id memlimit_kib ", p.memlimit_kib,
+                                             " is out of bounds (expected ", crypto_pwhash_MEMLIMIT_MIN / 1024,
+                                             " to ", kMaxArgon2idMemlimitKib, ")"));
+  }
+  return absl::OkStatus();
+}
+
 // Parses the header; sets *header_len to the bytes before the nonce.
 absl::StatusOr<KdfParams> ParseHeader(std::span<const uint8_t> sealed, size_t* header_len) {
   if (sealed.size() < kMagic.size() + 2 ||
@@ -61,6 +77,7 @@ absl::StatusOr<KdfParams> ParseHeader(std::span<const uint8_t> sealed, size_t* h
       p.memlimit_kib = GetU32(&sealed[len + 4]);
       std::memcpy(p.salt.data(), &sealed[len + 8], p.salt.size());
       len += 8 + p.salt.size();
+      RETURN_IF_ERROR(CheckArgon2idLimits(p, "sealed file header: "));
       break;
     default:
       return absl::InvalidArgumentError("sealed file names an unknown key derivation");
@@ -76,23 +93,38 @@ Bytes AssociatedData(std::string_view purpose, std::span<const uint8_t> header_a
   return ad;
 }
 
-absl::StatusOr<SecretBytes> ReadPassphrase(std::string_view uri) {
+// The length of `text` without the line ending(s) an editor leaves at its end.
+size_t WithoutTrailingNewlines(const SecretBytes& text) {
+  size_t len = text.size();
+  while (len > 0 && (text.data()[len - 1] == '\n' || text.data()[len - 1] == '\r')) --len;
+  return len;
+}
+
+absl::StatusOr<SecretBytes> ReadPassphraseUri(std::string_view uri) {
   if (ConsumePrefix(&uri, "passphrase-env:")) {
-    const char* v = std::getenv(std::string(uri).c_str());
+    const std::string name(uri);
+    char* v = std::getenv(name.c_str());
     if (v == nullptr || *v == '\0') {
-      return absl::InvalidArgumentError(StrCat("master_key: environment variable ", uri, " is not set"));
+      return absl::InvalidArgumentError(StrCat("master_key: environment variable ", name, " is not set"));
     }
-    return SecretBytes::CopyFrom(std::string_view(v));
+    SecretBytes passphrase = SecretBytes::CopyFrom(std::string_view(v));
+    // Take the passphrase out of the environment: child processes would
+    // inherit it, and /proc/PID/environ shows it to the process's user (and
+    // root). unsetenv alone only fixes the first: /proc/PID/environ reads the
+    // block the process was started with, which unsetenv leaves as it was,
+    // so the value is wiped in place first. (POSIX says not to modify what
+    // getenv returns; glibc returns the process's own writable environment
+    // string, and unsetenv drops the last reference to it.)
+    sodium_memzero(v, std::strlen(v));
+    ::unsetenv(name.c_str());
+    return passphrase;
   }
   if (ConsumePrefix(&uri, "passphrase-file:")) {
     const std::string path(uri);
-    RETURN_IF_ERROR(CheckOwnerOnly(path));
-    ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    SecretBytes s = SecretBytes::CopyFrom(text);
-    sodium_memzero(text.data(), text.size());
-    if (s.empty()) return absl::InvalidArgumentError(StrCat("master_key: passphrase file ", path, " is empty"));
-    return s;
+    ASSIGN_OR_RETURN(SecretBytes text, ReadSecretFile(path));
+    const size_t len = WithoutTrailingNewlines(text);
+    if (len == 0) return absl::InvalidArgumentError(StrCat("master_key: passphrase file ", path, " is empty"));
+    return SecretBytes::CopyFrom(text.span().first(len));
   }
   return absl::InvalidArgumentError(
       "master_key: expected a URI starting with file:, passphrase-file: or passphrase-env:");
@@ -114,16 +146,15 @@ KdfParams KdfParams::NewArgon2id(uint32_t opslimit, uint32_t memlimit_kib) {
 }
 
 absl::StatusOr<MasterKey> MasterKey::FromKeyFile(const std::string& path) {
-  RETURN_IF_ERROR(CheckOwnerOnly(path));
-  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  ASSIGN_OR_RETURN(SecretBytes text, ReadSecretFile(path));
+  const size_t text_len = WithoutTrailingNewlines(text);
+  const char* b64 = reinterpret_cast<const char*>(text.data());
   SecretBytes key(kKeySize);
   size_t len = 0;
   const char* end = nullptr;
-  const int rc = sodium_base642bin(key.data(), key.size(), text.data(), text.size(), nullptr, &len, &end,
+  const int rc = sodium_base642bin(key.data(), key.size(), b64, text_len, nullptr, &len, &end,
                                    sodium_base64_VARIANT_ORIGINAL);
-  sodium_memzero(text.data(), text.size());
-  if (rc != 0 || len != kKeySize || end == nullptr || *end != '\0') {
+  if (rc != 0 || len != kKeySize || end != b64 + text_len) {
     return absl::InvalidArgumentError(StrCat(path, ": expected a key file holding 32 bytes in base64"));
   }
   KdfParams p;
@@ -133,9 +164,7 @@ absl::StatusOr<MasterKey> MasterKey::FromKeyFile(const std::string& path) {
 
 absl::StatusOr<MasterKey> MasterKey::FromPassphrase(const SecretBytes& passphrase, const KdfParams& params) {
   if (params.kind != KdfKind::kArgon2id) return absl::InvalidArgumentError("passphrase needs Argon2id parameters");
-  if (params.opslimit < crypto_pwhash_OPSLIMIT_MIN || params.memlimit_kib < crypto_pwhash_MEMLIMIT_MIN / 1024) {
-    return absl::InvalidArgumentError("Argon2id limits below libsodium's minimum");
-  }
+  RETURN_IF_ERROR(CheckArgon2idLimits(params, "passphrase: "));
   SecretBytes key(kKeySize);
   if (crypto_pwhash(key.data(), key.size(), reinterpret_cast<const char*>(passphrase.data()), passphrase.size(),
                     params.salt.data(), params.opslimit, size_t{params.memlimit_kib} * 1024,
@@ -168,16 +197,18 @@ absl::StatusOr<MasterKey> MasterKey::Unlock(std::string_view uri, std::span<cons
   if (IsPassphraseUri(uri) && params.kind != KdfKind::kArgon2id) {
     return absl::FailedPreconditionError("master_key: the file was sealed with a key file, not a passphrase");
   }
-  ASSIGN_OR_RETURN(SecretBytes passphrase, ReadPassphrase(uri));
+  ASSIGN_OR_RETURN(SecretBytes passphrase, ReadPassphraseUri(uri));
   return FromPassphrase(passphrase, params);
 }
 
 absl::StatusOr<MasterKey> MasterKey::ForNewFiles(std::string_view uri) {
   std::string_view path = uri;
   if (ConsumePrefix(&path, "file:")) return FromKeyFile(std::string(path));
-  ASSIGN_OR_RETURN(SecretBytes passphrase, ReadPassphrase(uri));
+  ASSIGN_OR_RETURN(SecretBytes passphrase, ReadPassphraseUri(uri));
   return FromPassphrase(passphrase, KdfParams::NewArgon2id());
 }
+
+absl::StatusOr<SecretBytes> MasterKey::ReadPassphrase(std::string_view uri) { return ReadPassphraseUri(uri); }
 
 Bytes MasterKey::Seal(std::string_view purpose, std::span<const uint8_t> plaintext) const {
   Bytes out = EncodeHeader(params_);

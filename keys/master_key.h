@@ -8,10 +8,16 @@
 //   file:/path/master.key             a key file
 //   passphrase-file:/path/passphrase  a passphrase in a 0600 file
 //   passphrase-env:NAME               a passphrase in environment variable NAME
+// A passphrase-env: variable is removed from the environment (and its value
+// wiped) once read, so child processes do not inherit it and /proc/PID/environ
+// does not show it. So it can be read once per process: a caller that needs
+// the passphrase for several keys reads it once with ReadPassphrase and keeps
+// the SecretBytes. setenv/unsetenv are not thread-safe: resolve keys before
+// starting threads (casenode does, in Node::Create).
 //
 // Sealed file format (version 1), all integers big-endian:
 //   "CNSEAL" (6 bytes) | version u8 = 1 | kdf u8 (1 key file, 2 Argon2id)
-//   [kdf = 2: opslimit u32 | memlimit KiB u32 | salt 16 bytes]
+//   [kdf = 2: opslimit u32 (1..10) | memlimit_kib u32 (8..1048576) | salt 16 bytes]
 //   nonce 24 bytes | XChaCha20-Poly1305-IETF ciphertext with tag
 // Associated data: purpose || 0x00 || every header byte before the ciphertext,
 // so a file sealed for one purpose (say "node-identity") cannot be opened as
@@ -34,6 +40,16 @@ namespace casenode::keys {
 
 enum class KdfKind : uint8_t { kUnspecified = 0, kKeyFile = 1, kArgon2id = 2 };
 
+// The highest Argon2id limits a sealed file may ask for. The header is read
+// (and the key derived) before anything is authenticated, so whoever can write
+// a sealed file chooses what unlocking it costs: these bounds keep a crafted
+// header from hanging or exhausting a node at start. libsodium's strongest
+// preset (SENSITIVE) is 4 passes over 1 GiB; we allow more passes, which cost
+// only time, but no more memory than that. casenode itself writes 3 passes
+// over 256 MiB.
+inline constexpr uint32_t kMaxArgon2idOpslimit = 10;
+inline constexpr uint32_t kMaxArgon2idMemlimitKib = 1024 * 1024;  // 1 GiB
+
 struct KdfParams {
   KdfKind kind = KdfKind::kUnspecified;
   uint32_t opslimit = 0;
@@ -50,21 +66,27 @@ class MasterKey {
   static constexpr size_t kKeySize = 32;
 
   // Reads a key file; refuses one readable by others (FailedPrecondition).
-  static absl::StatusOr<MasterKey> FromKeyFile(const std::string& path);
-  // Derives the key from a passphrase. InvalidArgument if `params` is not Argon2id.
-  static absl::StatusOr<MasterKey> FromPassphrase(const SecretBytes& passphrase, const KdfParams& params);
+  [[nodiscard]] static absl::StatusOr<MasterKey> FromKeyFile(const std::string& path);
+  // Derives the key from a passphrase. InvalidArgument if `params` is not
+  // Argon2id or its limits are below libsodium's minimum or above the maximums.
+  [[nodiscard]] static absl::StatusOr<MasterKey> FromPassphrase(const SecretBytes& passphrase, const KdfParams& params);
   // Creates a new key file with 32 random bytes, mode 0600. Fails if it exists.
-  static absl::Status CreateKeyFile(const std::string& path);
+  [[nodiscard]] static absl::Status CreateKeyFile(const std::string& path);
 
   // Resolves a key URI (see above) for opening `sealed_file_bytes`, whose header
   // says how its key was derived. Errors name the URI scheme, never the secret.
-  static absl::StatusOr<MasterKey> Unlock(std::string_view uri, std::span<const uint8_t> sealed_file_bytes);
+  [[nodiscard]] static absl::StatusOr<MasterKey> Unlock(std::string_view uri, std::span<const uint8_t> sealed_file_bytes);
   // Resolves a key URI for sealing new files (a fresh Argon2id salt if a passphrase).
-  static absl::StatusOr<MasterKey> ForNewFiles(std::string_view uri);
+  [[nodiscard]] static absl::StatusOr<MasterKey> ForNewFiles(std::string_view uri);
+  // The passphrase a passphrase-env: or passphrase-file: URI names, for a
+  // caller that derives several keys from one passphrase (see above: an
+  // environment variable is gone once read).
+  [[nodiscard]] static absl::StatusOr<SecretBytes> ReadPassphrase(std::string_view uri);
 
   // Seals `plaintext` for `purpose` into the sealed-file format.
   [[nodiscard]] Bytes Seal(std::string_view purpose, std::span<const uint8_t> plaintext) const;
-  // Opens a sealed file. InvalidArgument for a malformed or foreign file,
+  // Opens a sealed file. InvalidArgument for a malformed or foreign file (or
+  // Argon2id limits above the maximums, naming the header field),
   // FailedPrecondition for a newer format, PermissionDenied for a wrong key
   // (or a tampered file: the two cannot be told apart, by design).
   [[nodiscard]] absl::StatusOr<SecretBytes> Open(std::string_view purpose, std::span<const uint8_t> sealed) const;
@@ -77,7 +99,8 @@ class MasterKey {
   KdfParams params_;
 };
 
-// Reads the KDF parameters from a sealed file's header.
-absl::StatusOr<KdfParams> ReadSealedHeader(std::span<const uint8_t> sealed);
+// Reads the KDF parameters from a sealed file's header. InvalidArgument for
+// Argon2id limits out of bounds, naming the header field.
+[[nodiscard]] absl::StatusOr<KdfParams> ReadSealedHeader(std::span<const uint8_t> sealed);
 
 }  // namespace casenode::keys

@@ -13,10 +13,8 @@ std::string DefaultMasterUri(const std::string& dir, const std::string& uri) {
   return uri.empty() ? StrCat("file:", dir, "/operator.master.key") : uri;
 }
 
-}  // namespace
-
-absl::StatusOr<NetworkOperator> NetworkOperator::Create(const std::string& dir, const std::string& network,
-                                                        std::string master_uri, SystemTime now) {
+// AlreadyExists if `dir` holds an operator; creates it if missing.
+absl::Status PrepareDir(const std::string& dir) {
   namespace fs = std::filesystem;
   if (fs::exists(dir + "/ca.pem") || fs::exists(dir + "/operator.pub")) {
     return absl::AlreadyExistsError(StrCat(dir, " already holds a network operator"));
@@ -24,9 +22,22 @@ absl::StatusOr<NetworkOperator> NetworkOperator::Create(const std::string& dir, 
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return absl::UnavailableError(StrCat("cannot create ", dir, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<NetworkOperator> NetworkOperator::Create(const std::string& dir, const std::string& network,
+                                                        std::string master_uri, SystemTime now) {
+  RETURN_IF_ERROR(PrepareDir(dir));
   if (master_uri.empty()) RETURN_IF_ERROR(MasterKey::CreateKeyFile(dir + "/operator.master.key"));
   ASSIGN_OR_RETURN(MasterKey master, MasterKey::ForNewFiles(DefaultMasterUri(dir, master_uri)));
+  return Create(dir, network, master, now);
+}
 
+absl::StatusOr<NetworkOperator> NetworkOperator::Create(const std::string& dir, const std::string& network,
+                                                        const MasterKey& master, SystemTime now) {
+  RETURN_IF_ERROR(PrepareDir(dir));
   ASSIGN_OR_RETURN(SecretBytes ca_key, NewTlsKeyPem());
   ASSIGN_OR_RETURN(std::string ca_cert,
                    CreateCaCertificate(ca_key, network, now - std::chrono::hours(1), now + std::chrono::days(3650)));

@@ -26,9 +26,13 @@ class NetworkOperator {
  public:
   // Creates the directory's CA and operator key; AlreadyExists if there is one.
   // `master_uri` as in master_key.h; "" creates and uses DIR/operator.master.key.
-  static absl::StatusOr<NetworkOperator> Create(const std::string& dir, const std::string& network,
+  [[nodiscard]] static absl::StatusOr<NetworkOperator> Create(const std::string& dir, const std::string& network,
                                                 std::string master_uri, SystemTime now);
-  static absl::StatusOr<NetworkOperator> Open(const std::string& dir, std::string master_uri = "");
+  // The same, sealing with `master` (say, from MasterKey::FromPassphrase with a
+  // passphrase the caller has already read); writes no key file.
+  [[nodiscard]] static absl::StatusOr<NetworkOperator> Create(const std::string& dir, const std::string& network,
+                                                const MasterKey& master, SystemTime now);
+  [[nodiscard]] static absl::StatusOr<NetworkOperator> Open(const std::string& dir, std::string master_uri = "");
 
   const std::string& dir() const { return dir_; }
   const std::string& ca_cert_pem() const { return ca_cert_pem_; }
@@ -36,14 +40,14 @@ class NetworkOperator {
   const std::string& network() const { return network_; }
 
   // Issues a node certificate for `node_key_pem`'s public key.
-  absl::StatusOr<std::string> IssueCertificate(const SecretBytes& node_key_pem, const std::string& org,
+  [[nodiscard]] absl::StatusOr<std::string> IssueCertificate(const SecretBytes& node_key_pem, const std::string& org,
                                                const std::string& role, SystemTime not_before,
                                                SystemTime not_after) const;
 
   // Signs and writes manifest.json and manifest.json.sig (atomically each).
-  absl::Status Publish(const Manifest& manifest) const;
+  [[nodiscard]] absl::Status Publish(const Manifest& manifest) const;
   // The current manifest, verified with the operator key (expiry not checked).
-  absl::StatusOr<Manifest> Current() const;
+  [[nodiscard]] absl::StatusOr<Manifest> Current() const;
 
   std::string manifest_path() const { return dir_ + "/manifest.json"; }
 
@@ -60,6 +64,6 @@ class NetworkOperator {
 };
 
 // Reads a base64 public key file (operator.pub). Errors name the path.
-absl::StatusOr<PublicKey> ReadPublicKeyFile(const std::string& path);
+[[nodiscard]] absl::StatusOr<PublicKey> ReadPublicKeyFile(const std::string& path);
 
 }  // namespace casenode::keys

@@ -12,7 +12,7 @@
 
 namespace casenode {
 
-inline absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+[[nodiscard]] inline absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
   const std::string msg = StrCat(what, ": ", s.ToString());
   if (s.IsNoSpace()) return Error(Reason::kDiskFull, StrCat(what, ": disk full: ", s.ToString()));

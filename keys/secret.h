@@ -9,7 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
+
+#include "absl/status/statusor.h"
 
 namespace casenode::keys {
 
@@ -44,5 +47,12 @@ class SecretBytes {
   uint8_t* data_ = nullptr;
   size_t size_ = 0;
 };
+
+// Reads a key or passphrase file straight into locked memory, through
+// OpenOwnerOnly (base/file.h): a regular file, not a symlink, owned by this
+// process's user, mode 0600 or 0400, checked on the descriptor that is read.
+// FailedPrecondition for a file that fails those checks, InvalidArgument for
+// one larger than 64 KiB. Errors name the path, never the content.
+[[nodiscard]] absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path);
 
 }  // namespace casenode::keys

@@ -18,10 +18,10 @@
 namespace casenode::keys {
 
 // A fresh ECDSA P-256 private key, PKCS#8 PEM.
-absl::StatusOr<SecretBytes> NewTlsKeyPem();
+[[nodiscard]] absl::StatusOr<SecretBytes> NewTlsKeyPem();
 
 // A self-signed CA certificate (PEM) for network `network`.
-absl::StatusOr<std::string> CreateCaCertificate(const SecretBytes& ca_key_pem, std::string_view network,
+[[nodiscard]] absl::StatusOr<std::string> CreateCaCertificate(const SecretBytes& ca_key_pem, std::string_view network,
                                                 SystemTime not_before, SystemTime not_after);
 
 struct CertificateSpec {
@@ -33,16 +33,16 @@ struct CertificateSpec {
 };
 
 // A node certificate (PEM) for the public half of `node_key_pem`, signed by the CA.
-absl::StatusOr<std::string> IssueNodeCertificate(const SecretBytes& ca_key_pem, std::string_view ca_cert_pem,
+[[nodiscard]] absl::StatusOr<std::string> IssueNodeCertificate(const SecretBytes& ca_key_pem, std::string_view ca_cert_pem,
                                                  const SecretBytes& node_key_pem, const CertificateSpec& spec);
 
 // Lowercase hex SHA-256 of the certificate's DER encoding (what the manifest lists).
-absl::StatusOr<std::string> CertificateFingerprint(std::string_view cert_pem);
+[[nodiscard]] absl::StatusOr<std::string> CertificateFingerprint(std::string_view cert_pem);
 
 struct CertificateSubject {
   std::string org;   // CN
   std::string role;  // OU
 };
-absl::StatusOr<CertificateSubject> ReadCertificateSubject(std::string_view cert_pem);
+[[nodiscard]] absl::StatusOr<CertificateSubject> ReadCertificateSubject(std::string_view cert_pem);
 
 }  // namespace casenode::keys

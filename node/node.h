@@ -37,13 +37,13 @@ class Node {
   // that it lists this node with this certificate and these keys, and opens
   // the key store (data_dir/keys) and record store (data_dir/records). Every
   // error names the config key or file at fault, never key bytes.
-  static absl::StatusOr<std::unique_ptr<Node>> Create(const NodeConfig& config, Clock clock = SystemNow);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Node>> Create(const NodeConfig& config, Clock clock = SystemNow);
   ~Node();
 
-  absl::Status Start();
+  [[nodiscard]] absl::Status Start();
   void Shutdown(std::chrono::milliseconds grace);
   // Reloads the manifest and the policy; keeps the old ones on any error. Logs either way.
-  absl::StatusOr<uint64_t> Reload();
+  [[nodiscard]] absl::StatusOr<uint64_t> Reload();
 
   const Network& network() const { return *network_; }
   store::Store& store() { return *store_; }
@@ -78,12 +78,12 @@ void ApplyServerOptions(grpc::ServerBuilder& builder);
 
 // Loads the network policy (whose hash must equal the manifest's policy_hash)
 // and the local rule files of `config`.
-absl::StatusOr<std::shared_ptr<const policy::Policy>> LoadPolicy(const NodeConfig& config,
+[[nodiscard]] absl::StatusOr<std::shared_ptr<const policy::Policy>> LoadPolicy(const NodeConfig& config,
                                                                  const std::string& manifest_policy_hash);
 
 // Copies a backup made by Store::Checkpoint into config.data_dir/records.
 // FailedPrecondition if that directory exists; InvalidArgument if `backup_dir`
 // is not a record store backup. The node must not be running.
-absl::Status RestoreRecords(const NodeConfig& config, const std::string& backup_dir);
+[[nodiscard]] absl::Status RestoreRecords(const NodeConfig& config, const std::string& backup_dir);
 
 }  // namespace casenode::node

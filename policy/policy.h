@@ -57,9 +57,9 @@ class Policy {
   // Reads every *.toml file directly in `network_dir` (sorted by name) as the
   // network policy, and each of `local_files` as local rules. Errors name the
   // file, line and problem.
-  static absl::StatusOr<std::shared_ptr<const Policy>> Load(const std::string& network_dir,
+  [[nodiscard]] static absl::StatusOr<std::shared_ptr<const Policy>> Load(const std::string& network_dir,
                                                             const std::vector<std::string>& local_files = {});
-  static absl::StatusOr<std::shared_ptr<const Policy>> FromSources(const std::vector<Source>& network,
+  [[nodiscard]] static absl::StatusOr<std::shared_ptr<const Policy>> FromSources(const std::vector<Source>& network,
                                                                    const std::vector<Source>& local = {});
   ~Policy();
 

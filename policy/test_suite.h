@@ -29,7 +29,7 @@
 namespace casenode::policy {
 
 // Strict: unknown keys and wrong types are InvalidArgument naming the field.
-absl::StatusOr<Request> RequestFromJson(const nlohmann::json& j);
+[[nodiscard]] absl::StatusOr<Request> RequestFromJson(const nlohmann::json& j);
 nlohmann::ordered_json DecisionToJson(const Decision& d);
 
 struct PolicyTest {
@@ -42,7 +42,7 @@ struct PolicyTest {
 };
 
 // Reads every *.toml file in `dir` (sorted).
-absl::StatusOr<std::vector<PolicyTest>> LoadPolicyTests(const std::string& dir);
+[[nodiscard]] absl::StatusOr<std::vector<PolicyTest>> LoadPolicyTests(const std::string& dir);
 
 struct PolicyTestResult {
   const PolicyTest* test = nullptr;

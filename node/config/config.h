@@ -50,9 +50,9 @@ struct NodeConfig {
 
   // Reads and validates a config file. InvalidArgument with "FILE:LINE: ..." on
   // any problem; NotFound if the file does not exist.
-  static absl::StatusOr<NodeConfig> Load(const std::string& path);
+  [[nodiscard]] static absl::StatusOr<NodeConfig> Load(const std::string& path);
   // Parses TOML text; `base_dir` resolves relative paths, `source` names the text.
-  static absl::StatusOr<NodeConfig> Parse(std::string_view toml, const std::string& base_dir,
+  [[nodiscard]] static absl::StatusOr<NodeConfig> Parse(std::string_view toml, const std::string& base_dir,
                                           const std::string& source);
   // The config as TOML with paths as given (used by `casectl network init`).
   std::string ToToml() const;

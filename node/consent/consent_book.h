@@ -33,12 +33,12 @@ class ConsentBook {
   // next age boundary from `birth_date` (which is not kept), validates — the
   // age rule included, so staff learn at once that a receipt could never
   // stand — signs and stores it.
-  absl::StatusOr<v1::ConsentEntry> Record(ConsentReceipt draft, std::chrono::year_month_day birth_date);
+  [[nodiscard]] absl::StatusOr<v1::ConsentEntry> Record(ConsentReceipt draft, std::chrono::year_month_day birth_date);
   // Revokes a receipt issued here. NotFound (reason UNKNOWN_RECEIPT) if there is none;
   // revoking twice keeps the first revocation.
-  absl::StatusOr<v1::ConsentEntry> Revoke(const std::string& receipt_id, const std::string& revoked_by);
+  [[nodiscard]] absl::StatusOr<v1::ConsentEntry> Revoke(const std::string& receipt_id, const std::string& revoked_by);
   absl::StatusOr<v1::ConsentEntry> Show(const std::string& receipt_id) const;
-  absl::StatusOr<std::vector<v1::ConsentEntry>> List(const std::array<uint8_t, 32>& subject) const;
+  [[nodiscard]] absl::StatusOr<std::vector<v1::ConsentEntry>> List(const std::array<uint8_t, 32>& subject) const;
 
  private:
   keys::DataKeyRef SubjectKey(const std::array<uint8_t, 32>& subject) const;
@@ -53,6 +53,6 @@ class ConsentBook {
 
 // Conversions between the receipt and its protobuf form.
 v1::ConsentReceipt ToProto(const ConsentReceipt& r);
-absl::StatusOr<ConsentReceipt> FromProto(const v1::ConsentReceipt& p);
+[[nodiscard]] absl::StatusOr<ConsentReceipt> FromProto(const v1::ConsentReceipt& p);
 
 }  // namespace casenode::consent

@@ -52,7 +52,7 @@ struct ConsentReceipt {
 
 // A date of birth, "YYYY-MM-DD". InvalidArgument naming `birth_date` otherwise
 // (never echoing the value: it is personal data).
-absl::StatusOr<std::chrono::year_month_day> ParseBirthDate(std::string_view text);
+[[nodiscard]] absl::StatusOr<std::chrono::year_month_day> ParseBirthDate(std::string_view text);
 
 // What the date of birth tells the consent rule at moment `at`: the child's
 // age in whole years, and the start (00:00 UTC) of the day it reaches the
@@ -71,7 +71,7 @@ std::string CanonicalBytes(const ConsentReceipt& receipt);
 std::string NewReceiptId();
 
 // Checks the receipt's own fields: InvalidArgument naming the field.
-absl::Status Validate(const ConsentReceipt& receipt);
+[[nodiscard]] absl::Status Validate(const ConsentReceipt& receipt);
 
 // Signs the receipt as its issuer. REQUIRES: Validate(receipt).ok().
 void Sign(ConsentReceipt& receipt, const keys::SigningKey& issuer_key);

@@ -43,7 +43,7 @@ class ConsentVerifier {
                                const policy::ConsentSettings& settings, Deadline deadline) const;
 
  private:
-  absl::StatusOr<v1::ConsentStatusResponse::State> IssuerState(const keys::ManifestNode& issuer,
+  [[nodiscard]] absl::StatusOr<v1::ConsentStatusResponse::State> IssuerState(const keys::ManifestNode& issuer,
                                                                const ConsentReceipt& receipt,
                                                                const policy::ConsentSettings& settings,
                                                                Deadline deadline) const;

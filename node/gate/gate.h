@@ -97,9 +97,9 @@ class PeerGate {
   std::shared_ptr<const policy::Policy> policy() const;
 
  private:
-  absl::StatusOr<PeerCall> Authenticate(const grpc::ServerContext& context) const;
+  [[nodiscard]] absl::StatusOr<PeerCall> Authenticate(const grpc::ServerContext& context) const;
   // Authenticates, evaluates and stores the decision; an error if the call may not proceed.
-  absl::StatusOr<PeerCall> Decide(const grpc::ServerContext& context, std::string_view method,
+  [[nodiscard]] absl::StatusOr<PeerCall> Decide(const grpc::ServerContext& context, std::string_view method,
                                   const PeerCallFacts& facts);
   void Record(std::string_view method, const PeerCall* call, const absl::Status& status,
               std::chrono::steady_clock::duration elapsed) const;

@@ -28,7 +28,7 @@ struct Caller {
 class Network {
  public:
   // Reads and verifies the manifest at `manifest_path` (signature beside it).
-  static absl::StatusOr<std::unique_ptr<Network>> Load(std::string manifest_path, keys::PublicKey operator_key,
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Network>> Load(std::string manifest_path, keys::PublicKey operator_key,
                                                        std::string self_org, Clock clock);
 
   std::shared_ptr<const keys::Manifest> manifest() const;
@@ -36,11 +36,11 @@ class Network {
   const keys::ManifestNode& self() const;  // REQUIRES: as of the current manifest
 
   // Reads and verifies the manifest file, without installing it.
-  absl::StatusOr<keys::Manifest> ReadVerified() const;
+  [[nodiscard]] absl::StatusOr<keys::Manifest> ReadVerified() const;
   // Installs a verified manifest. Refuses (and keeps the current one) a lower
   // version (MANIFEST_ROLLBACK) or another network; persists the version
   // before it takes effect. Returns the version in force afterwards.
-  absl::StatusOr<uint64_t> Install(keys::Manifest manifest);
+  [[nodiscard]] absl::StatusOr<uint64_t> Install(keys::Manifest manifest);
 
   // The highest manifest version this node has accepted, kept durably (see
   // KeyStore::RaiseCounter). With a floor set, the manifest in force must be
@@ -65,7 +65,7 @@ class Network {
   // Identifies a peer by its verified TLS certificate (PEM). Unauthenticated
   // with reason PEER_NOT_IN_MANIFEST if the certificate is not listed, or
   // PEER_CERT_MISMATCH if its subject disagrees with the manifest entry.
-  absl::StatusOr<Caller> Identify(const std::string& cert_pem) const;
+  [[nodiscard]] absl::StatusOr<Caller> Identify(const std::string& cert_pem) const;
 
  private:
   struct Snapshot {

@@ -34,7 +34,7 @@ class PeerClient {
   std::vector<v1::PeerReachability> PingAll(const std::string& trace_id);
   // Asks a receipt's issuer whether it stands, by `deadline` at the latest
   // (and within the configured timeout). An error if it cannot be reached or refuses.
-  absl::StatusOr<v1::ConsentStatusResponse::State> ConsentStatus(const keys::ManifestNode& issuer,
+  [[nodiscard]] absl::StatusOr<v1::ConsentStatusResponse::State> ConsentStatus(const keys::ManifestNode& issuer,
                                                                  const std::string& receipt_id,
                                                                  std::chrono::system_clock::time_point deadline);
 

@@ -13,7 +13,7 @@
 namespace casenode::node {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
-absl::Status FromGrpcStatus(const grpc::Status& status);
+[[nodiscard]] absl::Status FromGrpcStatus(const grpc::Status& status);
 // The reason code in a gRPC status's details, or kNone.
 Reason GrpcReason(const grpc::Status& status);
 // "PERMISSION_DENIED", "UNAVAILABLE", ...

@@ -175,7 +175,6 @@ absl::Status Store::Write(std::span<const Record> records, Durability durability
                                                reinterpret_cast<const uint8_t*>(r.plaintext.data()),
                                                r.plaintext.size(), reinterpret_cast<const uint8_t*>(ad.data()),
                                                ad.size(), nullptr, p + kHeaderSize, dek.data());
-    sodium_memzero(dek.data(), dek.size());
     batch.Put(cf, r.key, value);
   }
   rocksdb::WriteOptions w;
@@ -209,7 +208,6 @@ absl::StatusOr<std::string> Store::Open(Family family, std::string_view key, std
   const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
       reinterpret_cast<uint8_t*>(plain.data()), nullptr, nullptr, p + kHeaderSize + kNonce, ct_len,
       reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), p + kHeaderSize, dek.data());
-  sodium_memzero(dek.data(), dek.size());
   if (rc != 0) {
     return Error(Reason::kRecordCorrupt, StrCat(name, " record failed authentication (corrupted, or moved from another key)"));
   }
@@ -265,7 +263,6 @@ absl::StatusOr<SweepStats> Store::Sweep() {
       }
       keys::DataKey dek;
       absl::Status s = keys_->Get(h.ref, &dek);
-      sodium_memzero(dek.data(), dek.size());
       if (!s.ok() && ReasonOf(s) == Reason::kShredded) {
         batch.Delete(Handle(f), it->key());
         ++stats.shredded;

@@ -79,7 +79,7 @@ class Store {
   // (which must outlive the Store). FailedPrecondition with reason
   // NEWER_FORMAT for a store written by a newer casenode.
   // `clock` must be thread-safe (the compaction filter calls it).
-  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir, keys::KeyStore& keys, Clock clock,
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir, keys::KeyStore& keys, Clock clock,
                                                      StoreOptions options = {});
   ~Store();
 
@@ -100,7 +100,7 @@ class Store {
                                   const std::function<void(std::string_view, const absl::StatusOr<std::string>&)>& fn) const;
 
   // Deletes every expired record and every record whose data key was shredded.
-  absl::StatusOr<SweepStats> Sweep();
+  [[nodiscard]] absl::StatusOr<SweepStats> Sweep();
 
   // A consistent copy of the records (hard links where possible) in `dir`,
   // which must not exist. It holds sealed records only, never data keys.
@@ -112,7 +112,7 @@ class Store {
  private:
   Store() = default;
   rocksdb::ColumnFamilyHandle* Handle(Family family) const;
-  absl::StatusOr<std::string> Open(Family family, std::string_view key, std::string_view value) const;
+  [[nodiscard]] absl::StatusOr<std::string> Open(Family family, std::string_view key, std::string_view value) const;
 
   keys::KeyStore* keys_ = nullptr;
   Clock clock_;

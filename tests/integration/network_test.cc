@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "base/encoding.h"
 #include "base/file.h"
 #include "casenode/v1/peer.grpc.pb.h"
 #include "keys/identity.h"
@@ -246,6 +247,8 @@ TEST_CASE("no key material appears in logs, data directories or sealed files", "
     std::string master = *ReadFile(net.NodeDir(org) + "/master.key");
     master.pop_back();  // newline
     canaries.push_back(master);
+    const Bytes raw = *Base64Decode(master, "master.key");  // and the key itself, as raw bytes
+    canaries.emplace_back(raw.begin(), raw.end());
     const std::string pem(UnsealTlsKey(net, org).InsecureView());
     const size_t line = pem.find('\n') + 1;
     canaries.push_back(pem.substr(line, 40));  // a piece of the key's base64 body
@@ -253,6 +256,8 @@ TEST_CASE("no key material appears in logs, data directories or sealed files", "
   std::string op_master = *ReadFile(net.dir() + "/network/operator.master.key");
   op_master.pop_back();
   canaries.push_back(op_master);
+  const Bytes op_raw = *Base64Decode(op_master, "operator.master.key");
+  canaries.emplace_back(op_raw.begin(), op_raw.end());
 
   std::vector<std::string> hits;
   for (const std::string org : {"school", "gemeente"}) {

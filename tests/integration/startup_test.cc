@@ -4,7 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include "base/file.h"
+#include "keys/master_key.h"
+#include "keys/network_operator.h"
 #include "tests/support/local_network.h"
 
 using namespace casenode;
@@ -97,4 +101,38 @@ TEST_CASE("a wrong passphrase is refused with a clear message and changes nothin
   RunResult missing = CheckConfig(net, "school", {"CASENODE_TEST_PASS="});
   REQUIRE(missing.exit_code == 2);
   REQUIRE(missing.err.find("CASENODE_TEST_PASS is not set") != std::string::npos);
+}
+
+TEST_CASE("network init --passphrase-env seals the operator's keys with the passphrase too", "[startup][passphrase]") {
+  ::setenv("CASENODE_TEST_PASS", "the operator passphrase", 1);  // inherited by casectl
+  LocalNetwork net({"school", "gemeente"}, {"--passphrase-env", "CASENODE_TEST_PASS"});
+  const std::string op_dir = net.dir() + "/network";
+  // No key file anywhere: an operator.master.key beside the sealed CA key would
+  // protect nothing.
+  REQUIRE_FALSE(std::filesystem::exists(op_dir + "/operator.master.key"));
+  REQUIRE_FALSE(std::filesystem::exists(net.NodeDir("school") + "/master.key"));
+  for (const std::string f : {"ca.key.sealed", "operator.key.sealed"}) {
+    auto header = keys::ReadSealedHeader(AsBytes(*ReadFile(op_dir + "/" + f)));
+    INFO(f);
+    REQUIRE(header.ok());
+    REQUIRE(header->kind == keys::KdfKind::kArgon2id);
+  }
+
+  // network remove needs the passphrase, and says how to give it.
+  RunResult without = testing::Run({testing::CasectlBin(), "network", "remove", net.dir(), "gemeente"});
+  REQUIRE(without.exit_code == 2);
+  REQUIRE(without.err.find("--passphrase-env") != std::string::npos);
+  RunResult wrong = testing::Run(
+      {testing::CasectlBin(), "network", "remove", net.dir(), "gemeente", "--passphrase-env", "CASENODE_TEST_PASS"}, "",
+      {"CASENODE_TEST_PASS=canary-Wr0ng-operator"});
+  REQUIRE(wrong.exit_code != 0);
+  REQUIRE(wrong.err.find("wrong master key or passphrase") != std::string::npos);
+  RunResult right = testing::Run(
+      {testing::CasectlBin(), "network", "remove", net.dir(), "gemeente", "--passphrase-env", "CASENODE_TEST_PASS"});
+  INFO(right.err);
+  REQUIRE(right.exit_code == 0);
+
+  auto op = keys::NetworkOperator::Open(op_dir, "passphrase-env:CASENODE_TEST_PASS");
+  REQUIRE(op.ok());
+  REQUIRE(op->Current()->version == 2);
 }

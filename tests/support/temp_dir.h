@@ -7,8 +7,9 @@
 
 class TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "casenode-test-XXXXXX").string();
+  // Under `base`, by default $TMPDIR or /tmp.
+  explicit TempDir(const std::filesystem::path& base = std::filesystem::temp_directory_path()) {
+    std::string tmpl = (base / "casenode-test-XXXXXX").string();
     root_ = ::mkdtemp(tmpl.data());
   }
   ~TempDir() {

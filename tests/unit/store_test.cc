@@ -1,4 +1,5 @@
 #include <rocksdb/db.h>
+#include <sodium.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <sched.h>
@@ -12,6 +13,7 @@
 #include <functional>
 #include <set>
 
+#include "base/file.h"
 #include "base/reason.h"
 #include "node/store/store.h"
 #include "tests/support/canary.h"
@@ -237,6 +239,82 @@ TEST_CASE("canaries written to the store appear in no file of the data directory
   fx.store.reset();
   fx.key_store.reset();
   const auto hits = testing::FindCanaries(fx.dir.root(), canaries);
+  INFO(hits.size() << " hits, first: " << (hits.empty() ? "" : hits.front()));
+  REQUIRE(hits.empty());
+}
+
+namespace {
+
+// Runs a node's life on the key store and record store in `dir` (records for
+// several subjects, a shred, a KEK rotation, a sweep, a checkpoint, a sealed
+// file, compaction), closes both, and returns every canary hit under the
+// directories the node wrote. `raw_master` and `text_master` are the master
+// key as raw bytes and as written in a key file (empty for a passphrase).
+std::vector<std::string> MasterKeyHits(const std::string& dir, keys::MasterKey master, const std::string& raw_master,
+                                       const std::string& text_master) {
+  const SystemTime now = *ParseRfc3339("2026-11-28T12:00:00Z", "t");
+  const Bytes sealed = master.Seal("node-identity", AsBytes(std::string_view("identity key material")));
+  std::error_code ec;
+  std::filesystem::create_directories(dir + "/sealed", ec);
+  REQUIRE(WriteFileAtomic(dir + "/sealed/identity.sealed", sealed, 0600).ok());
+  std::string raw_dek;
+  {
+    auto ks = keys::KeyStore::Open(dir + "/keys", std::move(master));
+    REQUIRE(ks.ok());
+    auto store = Store::Open(dir + "/records", **ks, [now] { return now; });
+    REQUIRE(store.ok());
+    for (int i = 0; i < 500; ++i) {
+      REQUIRE((*store)->Put(Rec(Family::kSignals, "k" + std::to_string(i), static_cast<uint8_t>(i % 5), "payload")).ok());
+    }
+    keys::DataKey dek;
+    REQUIRE((*ks)->Get(Subject(2), &dek).ok());
+    raw_dek.assign(reinterpret_cast<const char*>(dek.data()), dek.size());
+    REQUIRE((*ks)->Shred(Subject(1)).ok());
+    REQUIRE((*ks)->RotateKek().ok());
+    REQUIRE((*store)->Sweep().ok());
+    REQUIRE((*store)->Checkpoint(dir + "/backup").ok());
+    REQUIRE((*store)->CompactAll().ok());
+  }
+  std::vector<std::string> canaries = {raw_master, raw_dek};
+  if (!text_master.empty()) canaries.push_back(text_master);
+  std::vector<std::string> hits;
+  for (const std::string sub : {"/keys", "/records", "/backup", "/sealed"}) {
+    for (auto& h : testing::FindCanaries(dir + sub, canaries)) hits.push_back(h);
+  }
+  return hits;
+}
+
+}  // namespace
+
+TEST_CASE("the master key, raw or in base64, is in no file the node writes", "[store][canary]") {
+  TempDir dir;
+  REQUIRE(keys::MasterKey::CreateKeyFile(dir.path("master.key")).ok());
+  std::string text = *ReadFile(dir.path("master.key"));
+  text.pop_back();  // newline
+  auto raw = Base64Decode(text, "master.key");
+  REQUIRE(raw.ok());
+  REQUIRE(raw->size() == 32);
+  const std::string raw_master(raw->begin(), raw->end());
+  const auto hits = MasterKeyHits(dir.root(), *keys::MasterKey::FromKeyFile(dir.path("master.key")), raw_master, text);
+  INFO(hits.size() << " hits, first: " << (hits.empty() ? "" : hits.front()));
+  REQUIRE(hits.empty());
+  // The scan does find raw bytes (NULs and all) where they are.
+  REQUIRE(WriteFileAtomic(dir.path("keys/planted"), raw_master, 0600).ok());
+  REQUIRE(testing::FindCanaries(dir.path("keys"), {raw_master}).size() == 1);
+}
+
+TEST_CASE("a passphrase-derived master key is in no file the node writes", "[store][canary]") {
+  TempDir dir;
+  const keys::KdfParams params = keys::KdfParams::NewArgon2id(1, 8 * 1024);  // fast limits for tests
+  const keys::SecretBytes pass = keys::SecretBytes::CopyFrom(std::string_view("canary passphrase"));
+  // The derived key, computed here independently of MasterKey.
+  std::string raw(32, '\0');
+  REQUIRE(crypto_pwhash(reinterpret_cast<uint8_t*>(raw.data()), raw.size(), reinterpret_cast<const char*>(pass.data()),
+                        pass.size(), params.salt.data(), params.opslimit, size_t{params.memlimit_kib} * 1024,
+                        crypto_pwhash_ALG_ARGON2ID13) == 0);
+  auto master = keys::MasterKey::FromPassphrase(pass, params);
+  REQUIRE(master.ok());
+  const auto hits = MasterKeyHits(dir.root(), *std::move(master), raw, "");
   INFO(hits.size() << " hits, first: " << (hits.empty() ? "" : hits.front()));
   REQUIRE(hits.empty());
 }

@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
 
 #include "keys/network_operator.h"
 #include "keys/x509.h"
@@ -50,4 +52,29 @@ TEST_CASE("the operator re-opens from its directory and verifies its manifest", 
 
 TEST_CASE("a certificate that is not PEM is refused", "[x509]") {
   REQUIRE(CertificateFingerprint("garbage").status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("an operator sealed with a passphrase has no master key file and reopens with the passphrase", "[x509]") {
+  TempDir dir;
+  const SystemTime now = SystemNow();
+  const SecretBytes pass = SecretBytes::CopyFrom(std::string_view("operator passphrase"));
+  auto master = MasterKey::FromPassphrase(pass, KdfParams::NewArgon2id(1, 8 * 1024));  // fast limits for tests
+  REQUIRE(master.ok());
+  auto op = NetworkOperator::Create(dir.path("network"), "flevoland", *master, now);
+  REQUIRE(op.ok());
+  REQUIRE_FALSE(std::filesystem::exists(dir.path("network/operator.master.key")));
+
+  ::setenv("CASENODE_TEST_OPERATOR_PASS", "operator passphrase", 1);
+  auto again = NetworkOperator::Open(dir.path("network"), "passphrase-env:CASENODE_TEST_OPERATOR_PASS");
+  REQUIRE(again.ok());
+  REQUIRE(again->public_key() == op->public_key());
+  REQUIRE(again->ca_cert_pem() == op->ca_cert_pem());
+
+  // Neither without the passphrase nor with another one.
+  REQUIRE_FALSE(NetworkOperator::Open(dir.path("network")).ok());
+  ::setenv("CASENODE_TEST_OPERATOR_PASS", "another passphrase", 1);
+  auto wrong = NetworkOperator::Open(dir.path("network"), "passphrase-env:CASENODE_TEST_OPERATOR_PASS");
+  REQUIRE(wrong.status().code() == absl::StatusCode::kPermissionDenied);
+  REQUIRE(NetworkOperator::Create(dir.path("network"), "x", *master, now).status().code() ==
+          absl::StatusCode::kAlreadyExists);
 }
