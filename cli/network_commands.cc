@@ -3,6 +3,9 @@
 // DIR/network holds the operator material (see keys/network_operator.h);
 // DIR/<org> holds one node: casenode.toml, master.key (0600), identity.sealed,
 // cert.pem and data/.
+#include <sodium.h>
+
+#include <algorithm>
 #include <filesystem>
 
 #include "base/file.h"
@@ -33,7 +36,8 @@ struct InitOptions {
   int base_port = 7101;
   int validity_days = 365;
   int oprf_threshold = 2;
-  std::string passphrase_env;
+  std::string passphrase_env;           // the nodes' master keys
+  std::string operator_passphrase_env;  // the operator's CA and signing keys
   std::string policy_dir = CASENODE_DEFAULT_POLICY_DIR;
 };
 
@@ -64,9 +68,11 @@ absl::StatusOr<OrgSpec> ParseOrg(const std::string& text) {
   return spec;
 }
 
-// With a passphrase, the operator's CA and signing keys are sealed under it
-// too: a key file beside them would leave them as exposed as if they were in
-// the clear. Without one, DIR/network/operator.master.key.
+// With its own passphrase, the operator's CA and signing keys are sealed under
+// it: a key file beside them would leave them as exposed as if they were in
+// the clear. Without one, DIR/network/operator.master.key. Never the nodes'
+// passphrase: every organisation's IT knows that one, and whoever holds the
+// operator's keys can issue certificates and sign manifests for the network.
 absl::StatusOr<keys::NetworkOperator> CreateOperator(const std::string& dir, const std::string& network,
                                                      const keys::SecretBytes& passphrase, SystemTime now) {
   if (passphrase.empty()) return keys::NetworkOperator::Create(dir, network, "", now);
@@ -86,12 +92,27 @@ absl::StatusOr<nlohmann::ordered_json> Init(const InitOptions& o) {
   const std::string dir = fs::absolute(o.dir).lexically_normal().string();
   const SystemTime now = SystemNow();
   const SystemTime not_after = now + std::chrono::days(o.validity_days);
-  // Read once and kept: the variable leaves the environment when read (keys/master_key.h).
-  keys::SecretBytes passphrase;
+  if (!o.passphrase_env.empty() && o.passphrase_env == o.operator_passphrase_env) {
+    return absl::InvalidArgumentError(
+        "--operator-passphrase-env: must not be the nodes' --passphrase-env; the operator's keys need a secret "
+        "that no node operator holds");
+  }
+  // Read once and kept: a variable leaves the environment when read (keys/master_key.h).
+  keys::SecretBytes passphrase, operator_passphrase;
   if (!o.passphrase_env.empty()) {
     ASSIGN_OR_RETURN(passphrase, keys::MasterKey::ReadPassphrase("passphrase-env:" + o.passphrase_env));
   }
-  ASSIGN_OR_RETURN(keys::NetworkOperator op, CreateOperator(dir + "/network", o.network, passphrase, now));
+  if (!o.operator_passphrase_env.empty()) {
+    ASSIGN_OR_RETURN(operator_passphrase,
+                     keys::MasterKey::ReadPassphrase("passphrase-env:" + o.operator_passphrase_env));
+    if (!passphrase.empty() && sodium_memcmp(passphrase.data(), operator_passphrase.data(),
+                                             std::min(passphrase.size(), operator_passphrase.size())) == 0 &&
+        passphrase.size() == operator_passphrase.size()) {
+      return absl::InvalidArgumentError(
+          "--operator-passphrase-env: the operator's passphrase must differ from the nodes' passphrase");
+    }
+  }
+  ASSIGN_OR_RETURN(keys::NetworkOperator op, CreateOperator(dir + "/network", o.network, operator_passphrase, now));
 
   // The network policy travels with the network: copied beside the manifest,
   // its hash signed into it.
@@ -177,16 +198,17 @@ absl::StatusOr<nlohmann::ordered_json> Init(const InitOptions& o) {
                                 {"nodes", nodes}};
 }
 
-absl::StatusOr<uint64_t> Remove(const std::string& dir, const std::string& org, const std::string& passphrase_env) {
+absl::StatusOr<uint64_t> Remove(const std::string& dir, const std::string& org,
+                                const std::string& operator_passphrase_env) {
   const std::string op_dir = dir + "/network";
   std::string master_uri;  // "": the operator.master.key file
-  if (!passphrase_env.empty()) {
-    master_uri = "passphrase-env:" + passphrase_env;
+  if (!operator_passphrase_env.empty()) {
+    master_uri = "passphrase-env:" + operator_passphrase_env;
   } else if (auto sealed = ReadFile(op_dir + "/operator.key.sealed"); sealed.ok()) {
     // Name the missing flag rather than leave "sealed with a passphrase, not a key file".
     auto header = keys::ReadSealedHeader(AsBytes(*sealed));
     if (header.ok() && header->kind == keys::KdfKind::kArgon2id) {
-      return absl::InvalidArgumentError(StrCat("--passphrase-env: the operator keys in ", op_dir,
+      return absl::InvalidArgumentError(StrCat("--operator-passphrase-env: the operator keys in ", op_dir,
                                                " are sealed with a passphrase; name the environment variable "
                                                "that holds it"));
     }
@@ -231,9 +253,13 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
   init_cmd->add_option("--policy", init.policy_dir, "Network policy directory to ship with the network")
       ->capture_default_str();
   init_cmd->add_option("--passphrase-env", init.passphrase_env,
-                       "Seal the operator's keys and every node's keys with the passphrase in this environment\n"
-                       "variable instead of key files (each file with its own Argon2id salt); network remove\n"
-                       "then needs the same option. Each node reads the variable named in its casenode.toml");
+                       "Seal every node's keys with the passphrase in this environment variable instead of key\n"
+                       "files (each file with its own Argon2id salt). Each node reads the variable named in its\n"
+                       "casenode.toml");
+  init_cmd->add_option("--operator-passphrase-env", init.operator_passphrase_env,
+                       "Seal the operator's CA and signing keys with the passphrase in this environment variable\n"
+                       "instead of operator.master.key; it must differ from the nodes' passphrase. network remove\n"
+                       "then needs the same option");
   init_cmd->callback([&g, exit_code] {
     auto result = Init(init);
     if (!result.ok()) {
@@ -258,7 +284,7 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
       "remove", "Publish a new manifest version without ORG; nodes refuse it once they reload");
   remove->add_option("DIR", remove_dir, "Directory made by network init")->required();
   remove->add_option("ORG", remove_org, "Organisation id to remove")->required();
-  remove->add_option("--passphrase-env", remove_passphrase_env,
+  remove->add_option("--operator-passphrase-env", remove_passphrase_env,
                      "Environment variable holding the operator's passphrase, if network init was given one");
   remove->callback([&g, exit_code] {
     auto version = Remove(remove_dir, remove_org, remove_passphrase_env);

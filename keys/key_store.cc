@@ -20,6 +20,41 @@ namespace {
 constexpr std::string_view kFormatKey = "format";
 constexpr std::string_view kActiveKey = "kek-active";
 constexpr std::string_view kHashKeyKey = "node-hash-key";
+constexpr std::string_view kCountersKey = "counters";
+constexpr std::string_view kCountersPurpose = "counters";
+constexpr size_t kMaxCounters = 64;
+
+// Counters as sealed: u32be count, then per counter (sorted by name)
+// u32be name length, name, u64be value.
+std::string EncodeCounters(const std::map<std::string, uint64_t>& counters) {
+  std::string out;
+  AppendU32(out, static_cast<uint32_t>(counters.size()));
+  for (const auto& [name, value] : counters) {
+    AppendU32(out, static_cast<uint32_t>(name.size()));
+    out += name;
+    AppendU64(out, value);
+  }
+  return out;
+}
+
+std::optional<std::map<std::string, uint64_t>> DecodeCounters(std::span<const uint8_t> in) {
+  std::map<std::string, uint64_t> out;
+  size_t at = 0;
+  auto take = [&](size_t n) { return at + n <= in.size() ? (at += n, true) : false; };
+  if (!take(4)) return std::nullopt;
+  const uint32_t count = casenode::ReadU32(in.subspan(0));
+  if (count > kMaxCounters) return std::nullopt;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (!take(4)) return std::nullopt;
+    const uint32_t len = casenode::ReadU32(in.subspan(at - 4));
+    if (len > 64 || !take(len)) return std::nullopt;
+    std::string name(reinterpret_cast<const char*>(in.data() + at - len), len);
+    if (!take(8)) return std::nullopt;
+    out[std::move(name)] = casenode::ReadU64(in.subspan(at - 8));
+  }
+  if (at != in.size()) return std::nullopt;
+  return out;
+}
 constexpr std::string_view kKekPrefix = "kek/";
 constexpr std::string_view kDekPrefix = "dek/";
 constexpr std::string_view kKekPurpose = "kek";
@@ -30,16 +65,12 @@ constexpr size_t kWrappedSize = 4 + kNonce + 32 + kTag;
 constexpr size_t kRotationBatch = 1000;
 
 std::string U32(uint32_t v) {
-  std::string s(4, '\0');
-  for (int i = 0; i < 4; ++i) s[static_cast<size_t>(i)] = static_cast<char>(v >> (24 - 8 * i));
+  std::string s;
+  AppendU32(s, v);
   return s;
 }
 // REQUIRES: s.size() >= 4 (callers check the length of what they read first).
-uint32_t ReadU32(std::string_view s) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(s[static_cast<size_t>(i)]);
-  return v;
-}
+uint32_t ReadU32(std::string_view s) { return casenode::ReadU32(AsBytes(s)); }
 
 absl::Status Corrupt(std::string_view what) {
   return Error(Reason::kStoreCorrupt, StrCat("key store: ", what));
@@ -186,6 +217,19 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
   return ks;
 }
 
+absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::OpenReadOnly(const std::string& dir, MasterKey master) {
+  if (!std::filesystem::exists(dir + "/CURRENT")) return absl::NotFoundError(StrCat("key store: none in ", dir));
+  std::unique_ptr<KeyStore> ks(new KeyStore(std::move(master)));
+  rocksdb::Options options;
+  options.paranoid_checks = true;
+  rocksdb::DB* db = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::OpenForReadOnly(options, dir, &db), "key store"));
+  ks->db_.reset(db);
+  ks->cache_ = std::make_unique<Cache>(1);
+  RETURN_IF_ERROR(ks->LoadOrInit(/*read_only=*/true));
+  return ks;
+}
+
 absl::Status KeyStore::LoadOrInit(bool read_only) {
   const MasterKey& master = master_;
   std::string format;
@@ -200,6 +244,12 @@ absl::Status KeyStore::LoadOrInit(bool read_only) {
     batch.Put(StrCat(kKekPrefix, U32(1)), rocksdb::Slice(reinterpret_cast<const char*>(sealed_kek.data()), sealed_kek.size()));
     batch.Put(kActiveKey, U32(1));
     batch.Put(kHashKeyKey, rocksdb::Slice(reinterpret_cast<const char*>(sealed_hash.data()), sealed_hash.size()));
+    // The counters exist from the first write on, so that deleting them is
+    // corruption (the node refuses to start), never a silent reset.
+    const std::string counters = EncodeCounters({});
+    const Bytes sealed_counters = master.Seal(kCountersPurpose, AsBytes(counters));
+    batch.Put(kCountersKey,
+              rocksdb::Slice(reinterpret_cast<const char*>(sealed_counters.data()), sealed_counters.size()));
     batch.Put(kFormatKey, std::to_string(kFormatVersion));
     RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &batch), "key store"));
     format = std::to_string(kFormatVersion);
@@ -243,6 +293,15 @@ absl::Status KeyStore::LoadOrInit(bool read_only) {
   if (active.size() != 4) return Corrupt(StrCat("kek-active is ", active.size(), " bytes (expected 4)"));
   active_ = ReadU32(active);
   if (!keks_.contains(active_)) return Corrupt(StrCat("kek-active names KEK ", active_, ", which is missing"));
+  std::string sealed_counters;
+  s = db_->Get(rocksdb::ReadOptions(), kCountersKey, &sealed_counters);
+  if (s.IsNotFound()) return Corrupt("the counters entry is missing");
+  RETURN_IF_ERROR(FromRocks(s, "key store"));
+  auto counters_plain = master.Open(kCountersPurpose, AsBytes(sealed_counters));
+  if (!counters_plain.ok()) return Corrupt("the counters entry does not open");
+  auto counters = DecodeCounters(counters_plain->span());
+  if (!counters) return Corrupt("the counters entry is malformed");
+  counters_ = *std::move(counters);
   if (keks_.size() > 1 && !read_only) return FinishRotation(active_, {});  // a rotation was interrupted
   return absl::OkStatus();
 }
@@ -402,30 +461,26 @@ absl::Status KeyStore::FinishRotation(uint32_t to, const RotationHook& hook) {
 }
 
 absl::StatusOr<std::optional<uint64_t>> KeyStore::GetCounter(std::string_view name) const {
-  const std::string purpose = StrCat("counter/", name);
-  std::string sealed;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), purpose, &sealed);
-  if (s.IsNotFound()) return std::optional<uint64_t>();
-  RETURN_IF_ERROR(FromRocks(s, "key store"));
-  auto plain = master_.Open(purpose, AsBytes(sealed));
-  if (!plain.ok() || plain->size() != 8) {
-    return Error(Reason::kStoreCorrupt, StrCat("key store: counter ", name, " is corrupt"));
-  }
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | plain->data()[i];
-  return std::optional<uint64_t>(v);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = counters_.find(std::string(name));
+  return it == counters_.end() ? std::optional<uint64_t>() : std::optional<uint64_t>(it->second);
 }
 
 absl::Status KeyStore::RaiseCounter(std::string_view name, uint64_t value) {
+  if (name.empty() || name.size() > 64) return absl::InvalidArgumentError("counter name: expected 1 to 64 bytes");
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(std::optional<uint64_t> current, GetCounter(name));
-  if (current && *current >= value) return absl::OkStatus();
-  uint8_t be[8];
-  for (size_t i = 0; i < 8; ++i) be[i] = static_cast<uint8_t>(value >> (56 - 8 * i));
-  const std::string purpose = StrCat("counter/", name);
-  const Bytes sealed = master_.Seal(purpose, be);
-  return FromRocks(db_->Put(Synced(), purpose, rocksdb::Slice(reinterpret_cast<const char*>(sealed.data()), sealed.size())),
-                   "key store");
+  std::map<std::string, uint64_t> next = counters_;
+  uint64_t& slot = next[std::string(name)];
+  if (slot >= value && counters_.contains(std::string(name))) return absl::OkStatus();
+  if (next.size() > kMaxCounters) return absl::ResourceExhaustedError("key store: too many counters");
+  slot = value;
+  const std::string plain = EncodeCounters(next);
+  const Bytes sealed = master_.Seal(kCountersPurpose, AsBytes(plain));
+  RETURN_IF_ERROR(FromRocks(
+      db_->Put(Synced(), kCountersKey, rocksdb::Slice(reinterpret_cast<const char*>(sealed.data()), sealed.size())),
+      "key store"));
+  counters_ = std::move(next);
+  return absl::OkStatus();
 }
 
 uint32_t KeyStore::active_kek() const {

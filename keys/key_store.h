@@ -23,7 +23,8 @@
 //   "kek/" u32be id         → sealed file (purpose "kek") of the 32-byte KEK
 //   "kek-active"            → u32be id
 //   "node-hash-key"         → sealed file (purpose "node-hash-key")
-//   "counter/" name         → sealed file (purpose "counter/" name) of a u64be
+//   "counters"              → sealed file (purpose "counters") of the counters:
+//                             u32be n, then n × (u32be name length, name, u64be value)
 //   "dek/" kind u8 id[32]   → kek_id u32be | nonce[24] | XChaCha20-Poly1305(DEK)
 //                             AD = "casenode/dek/v1" | kind | id | kek_id
 //
@@ -107,6 +108,11 @@ class KeyStore {
   // with reason NEWER_FORMAT for a store written by a newer casenode.
   // The key store keeps `master` to seal new KEKs on rotation.
   // InvalidArgument if options.cache_capacity is 0.
+  // Opens an existing key store without writing anything (no WAL replay, no
+  // finished rotation): checks the format and the master key and reads the
+  // counters, for `casenode --check-config`. NotFound if there is none.
+  // Only the const accessors may be used on it.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<KeyStore>> OpenReadOnly(const std::string& dir, MasterKey master);
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<KeyStore>> Open(const std::string& dir, MasterKey master,
                                                         KeyStoreOptions options = {});
   ~KeyStore();
@@ -133,7 +139,10 @@ class KeyStore {
   // Monotonic counters sealed under the master key, for node state that must
   // never go backwards, such as the highest manifest version accepted. They
   // live here, not among the records, so restoring a backup of the records
-  // cannot roll them back. Get: nullopt if never set.
+  // cannot roll them back; the entry exists from the store's first write, so
+  // deleting it makes the store refuse to open (STORE_CORRUPT). Replaying an
+  // older copy of the whole key store is not detected here (it takes
+  // witnesses). Get: nullopt if never set.
   [[nodiscard]] absl::StatusOr<std::optional<uint64_t>> GetCounter(std::string_view name) const;
   // Sets the counter to `value` (synced) if that is higher; never lowers it.
   [[nodiscard]] absl::Status RaiseCounter(std::string_view name, uint64_t value);
@@ -158,6 +167,7 @@ class KeyStore {
   // from reading a DEK to caching it (see LoadLocked).
   mutable std::mutex mu_;
   std::map<uint32_t, SecretBytes> keks_;
+  std::map<std::string, uint64_t> counters_;  // guarded by mu_
   uint32_t active_ = 0;
 
   class Cache;  // unwrapped DEKs in locked memory; see key_store.cc

@@ -21,9 +21,7 @@ constexpr size_t kNonceSize = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 void PutU32(Bytes& out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
 }
-uint32_t GetU32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
+uint32_t GetU32(const uint8_t* p) { return ReadU32(std::span<const uint8_t>(p, 4)); }
 
 Bytes EncodeHeader(const KdfParams& params) {
   Bytes h(kMagic.begin(), kMagic.end());

@@ -91,16 +91,17 @@ int main(int argc, char** argv) {
       return Fail(2, "store.restore_failed", s);
     }
   }
+  if (check_only && restore_from.empty()) {  // writes nothing, like nginx -t
+    auto version = casenode::node::Node::Check(*config);
+    if (!version.ok()) return Fail(StartupExitCode(version.status()), "node.check_failed", version.status());
+    std::cout << "casenode: configuration ok (org " << config->org << ", manifest version " << *version << ")\n";
+    return 0;
+  }
   auto node = casenode::node::Node::Create(*config);
   if (!node.ok()) return Fail(StartupExitCode(node.status()), "node.start_failed", node.status());
   if (!restore_from.empty()) {
     Log(LogLevel::kInfo, "store.restored", {{"org", config->org}});
     std::cout << "casenode: records restored from " << restore_from << " and verified; start the node normally\n";
-    return 0;
-  }
-  if (check_only) {
-    std::cout << "casenode: configuration ok (org " << config->org << ", manifest version "
-              << (*node)->network().manifest()->version << ")\n";
     return 0;
   }
   if (auto s = (*node)->Start(); !s.ok()) return Fail(1, "node.start_failed", s);

@@ -25,21 +25,39 @@ constexpr std::string_view kManifestVersionCounter = "manifest-version";
 
 absl::StatusOr<std::shared_ptr<const policy::Policy>> LoadPolicy(const NodeConfig& config,
                                                                  const std::string& manifest_policy_hash) {
-  auto network_only = policy::Policy::Load(config.policy_network);
-  if (!network_only.ok()) return Annotate("policy.network", network_only.status());
-  if ((*network_only)->hash() != manifest_policy_hash) {
-    return Error(Reason::kPolicyNotInManifest, StrCat(
-                          "policy.network: the policy's hash ", (*network_only)->hash(),
-                          " is not the one the manifest lists (", manifest_policy_hash.empty() ? "none" : manifest_policy_hash,
-                          "); the network policy must be the operator's signed version"));
+  // One read and one compile: the network part checked against the manifest
+  // is the one put in force, so a file swapped mid-load cannot slip in
+  // unsigned rules.
+  auto network = policy::Policy::ReadNetworkSources(config.policy_network);
+  if (!network.ok()) return Annotate("policy.network", network.status());
+  auto local = policy::Policy::ReadFiles(config.policy_local);
+  if (!local.ok()) return Annotate("policy.local", local.status());
+  // Errors of the network files name policy.network, those of the local ones policy.local.
+  if (auto network_only = policy::Policy::FromSources(*network); !network_only.ok()) {
+    return Annotate("policy.network", network_only.status());
   }
-  if (config.policy_local.empty()) return network_only;
-  auto with_local = policy::Policy::Load(config.policy_network, config.policy_local);
-  if (!with_local.ok()) return Annotate("policy.local", with_local.status());
-  return with_local;
+  auto loaded = policy::Policy::FromSources(*network, *local);
+  if (!loaded.ok()) return Annotate("policy.local", loaded.status());
+  if ((*loaded)->network_hash() != manifest_policy_hash) {
+    return Error(Reason::kPolicyNotInManifest,
+                 StrCat("policy.network: the policy's hash ", (*loaded)->network_hash(),
+                        " is not the one the manifest lists (", manifest_policy_hash.empty() ? "none" : manifest_policy_hash,
+                        "); the network policy must be the operator's signed version"));
+  }
+  return loaded;
 }
 
-absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clock clock) {
+// Everything a node needs before it opens its stores: the verified network,
+// the policy, and its identity checked against the manifest.
+struct Node::Prepared {
+  std::unique_ptr<Network> network;
+  std::shared_ptr<const policy::Policy> policy;
+  TlsMaterial tls;
+  keys::SigningKey signing;
+  keys::MasterKey master;
+};
+
+absl::StatusOr<Node::Prepared> Node::Prepare(const NodeConfig& config, Clock clock) {
   auto operator_key = keys::ReadPublicKeyFile(config.operator_key);
   if (!operator_key.ok()) return Annotate("network.operator_key", operator_key.status());
   auto network = Network::Load(config.manifest, *operator_key, config.org, clock);
@@ -60,7 +78,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clo
   auto identity = keys::NodeIdentity::Parse(plain->span());
   if (!identity.ok()) return Annotate("keys.identity", identity.status());
 
-  const keys::ManifestNode& self = (*network)->self();
+  const keys::ManifestNode self = (*network)->self();
   auto fp = keys::CertificateFingerprint(*cert);
   if (!fp.ok()) return Annotate("keys.tls_cert", fp.status());
   if (*fp != self.tls_cert_sha256) {
@@ -71,22 +89,42 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clo
     return absl::FailedPreconditionError(
         StrCat("keys.identity: keys do not match the manifest entry for \"", config.org, "\""));
   }
-  TlsMaterial tls{*std::move(ca), *std::move(cert), std::move(identity->tls_key_pem)};
+  return Prepared{*std::move(network), *std::move(policy),
+                  TlsMaterial{*std::move(ca), *std::move(cert), std::move(identity->tls_key_pem)},
+                  std::move(identity->signing), *std::move(master)};
+}
 
+namespace {
+
+Network::VersionFloor FloorIn(keys::KeyStore* ks) {
+  return {[ks] { return ks->GetCounter(kManifestVersionCounter); },
+          [ks](uint64_t v) { return ks->RaiseCounter(kManifestVersionCounter, v); }};
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> Node::Check(const NodeConfig& config, Clock clock) {
+  ASSIGN_OR_RETURN(Prepared p, Prepare(config, clock));
+  const uint64_t version = p.network->manifest()->version;
+  auto key_store = keys::KeyStore::OpenReadOnly(config.data_dir + "/keys", std::move(p.master));
+  if (key_store.status().code() == absl::StatusCode::kNotFound) return version;  // made at the first start
+  if (!key_store.ok()) return Annotate("node.data_dir (key store)", key_store.status());
+  RETURN_IF_ERROR(Annotate("network.manifest", p.network->SetVersionFloor(FloorIn(key_store->get()))));
+  return version;
+}
+
+absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clock clock) {
+  ASSIGN_OR_RETURN(Prepared p, Prepare(config, clock));
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) return absl::UnavailableError(StrCat("node.data_dir: cannot create ", config.data_dir, ": ", ec.message()));
-  auto key_store = keys::KeyStore::Open(config.data_dir + "/keys", *std::move(master));
+  auto key_store = keys::KeyStore::Open(config.data_dir + "/keys", std::move(p.master));
   if (!key_store.ok()) return Annotate("node.data_dir (key store)", key_store.status());
-  keys::KeyStore* ks = key_store->get();
-  absl::Status floor = (*network)->SetVersionFloor(
-      {[ks] { return ks->GetCounter(kManifestVersionCounter); },
-       [ks](uint64_t v) { return ks->RaiseCounter(kManifestVersionCounter, v); }});
-  if (!floor.ok()) return Annotate("network.manifest", floor);
+  RETURN_IF_ERROR(Annotate("network.manifest", p.network->SetVersionFloor(FloorIn(key_store->get()))));
   auto store = store::Store::Open(config.data_dir + "/records", **key_store, clock);
   if (!store.ok()) return Annotate("node.data_dir (record store)", store.status());
-  return std::unique_ptr<Node>(new Node(config, *std::move(network), std::move(tls), std::move(identity->signing),
-                                        *std::move(key_store), *std::move(store), *std::move(policy), clock));
+  return std::unique_ptr<Node>(new Node(config, std::move(p.network), std::move(p.tls), std::move(p.signing),
+                                        *std::move(key_store), *std::move(store), std::move(p.policy), clock));
 }
 
 Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls, keys::SigningKey signing_key,
@@ -106,9 +144,7 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
                           return peers_.ConsentStatus(issuer, id, deadline);
                         },
                         clock),
-      gate_(*network_, *decisions_, consent_verifier_,
-            [this](std::span<const uint8_t> pseudonym) { return key_store_->SubjectHandle(pseudonym); },
-            std::move(policy)),
+      gate_(*network_, *decisions_, consent_verifier_, std::move(policy)),
       peer_service_(*network_, gate_, consents_),
       node_service_(*network_, peers_, *store_, gate_, [this] { return Reload(); }),
       keys_service_(*key_store_),
@@ -208,6 +244,9 @@ absl::Status RestoreRecords(const NodeConfig& config, const std::string& backup_
 }
 
 absl::StatusOr<uint64_t> Node::Reload() {
+  // One reload at a time, so a manifest is never put in force with another
+  // reload's policy.
+  std::lock_guard<std::mutex> reloading(reload_mu_);
   // Read and check both the manifest and the policy before installing either,
   // so a bad policy leaves the old manifest and policy in force together.
   auto version = [&]() -> absl::StatusOr<uint64_t> {

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 
 #include "absl/status/statusor.h"
 #include "keys/key_store.h"
@@ -38,6 +39,10 @@ class Node {
   // the key store (data_dir/keys) and record store (data_dir/records). Every
   // error names the config key or file at fault, never key bytes.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Node>> Create(const NodeConfig& config, Clock clock = SystemNow);
+  // The checks of Create — configuration, manifest, policy, identity, master
+  // key, store format, manifest floor — without writing anything, for
+  // `casenode --check-config`. Returns the manifest version in force.
+  [[nodiscard]] static absl::StatusOr<uint64_t> Check(const NodeConfig& config, Clock clock = SystemNow);
   ~Node();
 
   [[nodiscard]] absl::Status Start();
@@ -49,6 +54,8 @@ class Node {
   store::Store& store() { return *store_; }
 
  private:
+  struct Prepared;
+  static absl::StatusOr<Prepared> Prepare(const NodeConfig& config, Clock clock);
   Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls, keys::SigningKey signing_key,
        std::unique_ptr<keys::KeyStore> key_store, std::unique_ptr<store::Store> store,
        std::shared_ptr<const policy::Policy> policy, Clock clock);
@@ -69,6 +76,7 @@ class Node {
   KeysService keys_service_;
   PolicyService policy_service_;
   ConsentService consent_service_;
+  std::mutex reload_mu_;
   std::unique_ptr<grpc::Server> peer_server_;
   std::unique_ptr<grpc::Server> local_server_;
 };

@@ -37,8 +37,9 @@ grpc::Status PeerService::Ping(grpc::ServerContext* context, const v1::PingReque
   const PeerCallFacts& facts = request->subject().empty() ? kAboutNoOne : about_child;
   return gate_.Admit(context, "Peer.Ping", facts, [&](const PeerCall& call) {
     const auto manifest = network_.manifest();
+    const keys::ManifestNode* self = manifest->FindOrg(network_.self_org());
     response->set_org(network_.self_org());
-    response->set_role(network_.self().role);
+    response->set_role(self != nullptr ? self->role : v1::ROLE_UNSPECIFIED);
     response->set_manifest_version(manifest->version);
     response->set_caller_org(call.caller.org);
     return absl::OkStatus();

@@ -142,6 +142,7 @@ struct Policy::Compiled {
   std::vector<Rule> rules;  // sorted by id
   std::unordered_map<uint64_t, std::vector<uint32_t>> index;  // (action, purpose) -> deny rules, then allow rules
   std::string canonical_bytes;
+  std::string network_hash;
   std::string hash;
   int consent_basis = -1;
 };
@@ -222,7 +223,7 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
     ASSIGN_OR_RETURN(rule.lists[k], r.Strings(t, kKindKey[k], where));
     for (const auto& name : rule.lists[k]) {
       const int ix = v.Find(k, name);
-      if (ix < 0) return r.Error(t.get(kKindKey[k]), StrCat(where, kKindNoun[k], " \"", name, "\" is not in the vocabulary"));
+      if (ix < 0) return r.Error(t.get(kKindKey[k]), StrCat(where, kKindNoun[k], " \"", Printable(name), "\" is not in the vocabulary"));
       switch (k) {
         case kRoles: rule.roles |= uint64_t{1} << ix; break;
         case kActions: rule.actions.push_back(ix); break;
@@ -262,7 +263,7 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
   for (const auto& name : rule.condition_names) {
     auto it = std::find_if(std::begin(kConditions), std::end(kConditions), [&](auto& c) { return name == c.first; });
     if (it == std::end(kConditions)) {
-      return r.Error(t.get("conditions"), where + "conditions: \"" + name + "\" is not case_member, case_active or within_retention");
+      return r.Error(t.get("conditions"), where + "conditions: \"" + Printable(name) + "\" is not case_member, case_active or within_retention");
     }
     rule.conditions |= it->second;
   }
@@ -303,13 +304,15 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
 // left out, as they decide nothing. Two policies with the same bytes therefore
 // decide every request identically. A new layout needs a new domain tag.
 // policy/README.md documents the same format; a golden test pins it.
-std::string CanonicalBytes(const Policy::Compiled& c) {
+std::string CanonicalBytes(const Policy::Compiled& c, bool with_local) {
   CanonicalWriter w("casenode-policy/v2");
   w.String(c.name);
   for (int k = 0; k < kKinds; ++k) w.List(c.vocab.names[k]);
   w.U64(c.consent.status_cache_seconds).Bool(c.consent.allow_stale).U64(c.consent.max_stale_seconds);
-  w.U64(c.rules.size());
+  const auto counted = std::count_if(c.rules.begin(), c.rules.end(), [&](const Rule& r) { return with_local || !r.local; });
+  w.U64(static_cast<uint64_t>(counted));
   for (const Rule& r : c.rules) {
+    if (r.local && !with_local) continue;
     w.String(r.id).String(r.effect == Effect::kAllow ? "allow" : "deny").Bool(r.local);
     w.List(r.lists[kRoles]).List(r.orgs).List(r.lists[kActions]).List(r.lists[kPurposes]);
     w.List(r.lists[kCategories]).List(r.lists[kBases]);
@@ -415,6 +418,15 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
     }
   }
   std::sort(c->rules.begin(), c->rules.end(), [](const Rule& a, const Rule& b) { return a.id < b.id; });
+  // The index holds one entry per (action, purpose) of each rule: bound it, so
+  // a crafted policy cannot exhaust memory before its hash is even checked.
+  constexpr size_t kMaxIndexEntries = 1 << 20;
+  size_t entries = 0;
+  for (const Rule& rule : c->rules) entries += rule.actions.size() * rule.purposes.size();
+  if (entries > kMaxIndexEntries) {
+    return absl::InvalidArgumentError(StrCat("policy: rules name ", entries, " (action, purpose) pairs; at most ",
+                                             kMaxIndexEntries, " are allowed"));
+  }
   for (Effect pass : {Effect::kDeny, Effect::kAllow}) {
     for (uint32_t i = 0; i < c->rules.size(); ++i) {
       const Rule& rule = c->rules[i];
@@ -425,13 +437,14 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
     }
   }
   c->consent_basis = c->vocab.Find(kBases, "consent");
-  c->canonical_bytes = policy::CanonicalBytes(*c);
+  c->canonical_bytes = policy::CanonicalBytes(*c, /*with_local=*/true);
   c->hash = Sha256Hex(c->canonical_bytes);
+  const bool has_local = std::any_of(c->rules.begin(), c->rules.end(), [](const Rule& r) { return r.local; });
+  c->network_hash = has_local ? Sha256Hex(policy::CanonicalBytes(*c, /*with_local=*/false)) : c->hash;
   return std::shared_ptr<const Policy>(new Policy(std::move(c)));
 }
 
-absl::StatusOr<std::shared_ptr<const Policy>> Policy::Load(const std::string& network_dir,
-                                                           const std::vector<std::string>& local_files) {
+absl::StatusOr<std::vector<Source>> Policy::ReadNetworkSources(const std::string& network_dir) {
   namespace fs = std::filesystem;
   std::vector<std::string> paths;
   std::error_code ec;
@@ -441,19 +454,27 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Load(const std::string& ne
   if (ec) return absl::NotFoundError(StrCat("policy: cannot read directory ", network_dir, ": ", ec.message()));
   if (paths.empty()) return absl::NotFoundError(StrCat("policy: no .toml files in ", network_dir));
   std::sort(paths.begin(), paths.end());
-  std::vector<Source> network, local;
-  for (const auto& p : paths) {
+  return ReadFiles(paths);
+}
+
+absl::StatusOr<std::vector<Source>> Policy::ReadFiles(const std::vector<std::string>& files) {
+  std::vector<Source> out;
+  for (const auto& p : files) {
     ASSIGN_OR_RETURN(std::string text, ReadFile(p));
-    network.push_back({p, std::move(text)});
+    out.push_back({p, std::move(text)});
   }
-  for (const auto& p : local_files) {
-    ASSIGN_OR_RETURN(std::string text, ReadFile(p));
-    local.push_back({p, std::move(text)});
-  }
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<const Policy>> Policy::Load(const std::string& network_dir,
+                                                           const std::vector<std::string>& local_files) {
+  ASSIGN_OR_RETURN(std::vector<Source> network, ReadNetworkSources(network_dir));
+  ASSIGN_OR_RETURN(std::vector<Source> local, ReadFiles(local_files));
   return FromSources(network, local);
 }
 
 const std::string& Policy::hash() const { return c_->hash; }
+const std::string& Policy::network_hash() const { return c_->network_hash; }
 const std::string& Policy::CanonicalBytes() const { return c_->canonical_bytes; }
 std::string Policy::CanonicalText() const { return policy::CanonicalText(*c_); }
 size_t Policy::rule_count() const { return c_->rules.size(); }
@@ -485,7 +506,8 @@ Reason ReceiptFailure(const ConsentFact& f, const Request& req) {
     case ConsentStatus::kIssuerUnreachable: return Reason::kConsentIssuerUnreachable;
     default: return Reason::kConsentForged;
   }
-  if (f.subject != req.subject) return Reason::kConsentOutOfScope;  // a receipt about another child
+  // A receipt about another child, or a request about no child at all.
+  if (req.subject.empty() || f.subject != req.subject) return Reason::kConsentOutOfScope;
   if (!Contains(f.purposes, req.purpose)) return Reason::kConsentOutOfScope;
   for (const auto& c : req.categories) {
     if (!Contains(f.categories, c)) return Reason::kConsentOutOfScope;

@@ -59,6 +59,10 @@ class Policy {
   // file, line and problem.
   [[nodiscard]] static absl::StatusOr<std::shared_ptr<const Policy>> Load(const std::string& network_dir,
                                                             const std::vector<std::string>& local_files = {});
+  // The sources Load() reads: every *.toml directly in `network_dir` (sorted
+  // by name), and each of `files`.
+  [[nodiscard]] static absl::StatusOr<std::vector<Source>> ReadNetworkSources(const std::string& network_dir);
+  [[nodiscard]] static absl::StatusOr<std::vector<Source>> ReadFiles(const std::vector<std::string>& files);
   [[nodiscard]] static absl::StatusOr<std::shared_ptr<const Policy>> FromSources(const std::vector<Source>& network,
                                                                    const std::vector<Source>& local = {});
   ~Policy();
@@ -68,6 +72,10 @@ class Policy {
 
   // Hex SHA-256 of CanonicalBytes(): the policy version.
   const std::string& hash() const;
+  // The hash the network part alone would have (its local rules left out),
+  // from the same compile: what a node compares with the manifest's
+  // policy_hash. Equals hash() when there are no local rules.
+  const std::string& network_hash() const;
   // The unambiguous, length-prefixed encoding of everything that decides a
   // request (format in policy.cc and policy/README.md), independent of file
   // layout, comments and descriptions. Equal bytes mean equal decisions.

@@ -35,13 +35,19 @@ struct ConsentFact {
   std::vector<std::string> categories;
   std::vector<std::string> recipient_roles;
   std::vector<std::string> recipient_orgs;
-  std::string subject;  // the receipt's child, in the same form as Request::subject
+  std::string subject;  // the receipt's child, named as in Request::subject
 };
 
+// How a node names children to the policy: the request's own child, and any
+// other one. The policy needs only to know whether a receipt is about the
+// request's child, so no identifier of a child ever reaches a decision.
+inline constexpr char kThisChild[] = "this-child";
+inline constexpr char kAnotherChild[] = "another-child";
+
 struct Request {
-  // The child the request is about: the node-local keyed handle of its
-  // pseudonym in hex (never the pseudonym itself); "" if about no child. A
-  // consent receipt covers a request only if it is about the same child.
+  // The child the request is about ("" if about no child): a node passes
+  // kThisChild; policy test files may use any names. A consent receipt covers
+  // a request only if it is about the same, non-empty subject.
   std::string subject;
   std::string requester_org;
   std::string requester_role;

@@ -63,6 +63,7 @@ absl::StatusOr<Request> RequestFromJson(const json& j) {
   RETURN_IF_ERROR(OnlyKeys(j, "request", {"subject", "org", "role", "action", "purpose", "categories", "legal_basis",
                                           "consents", "case_member", "case_active", "within_retention"}));
   Request r;
+  r.subject = kThisChild;  // about one child unless "subject" says otherwise ("" for none)
   RETURN_IF_ERROR(GetString(j, "subject", &r.subject, false));
   RETURN_IF_ERROR(GetString(j, "org", &r.requester_org, true));
   RETURN_IF_ERROR(GetString(j, "role", &r.requester_role, true));

@@ -6,7 +6,8 @@
 //   name = "school may ask whether a signal exists"
 //   expect = { effect = "allow", rule = "signaal-opvragen", reason = "ALLOWED" }   # reason optional
 //   [test.request]
-//   subject = "child-a"   # optional: which child; a receipt covers only its own child
+//   subject = "child-a"   # optional, default "this-child"; "" for a request about no child;
+//                         # a receipt covers only a request about its own child
 //   org = "school"  role = "school"  action = "signal.lookup"  purpose = "vroegsignalering"
 //   categories = ["signaal"]  legal_basis = "public_task"
 //   case_member = false  case_active = false  within_retention = true

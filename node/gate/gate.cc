@@ -16,13 +16,11 @@
 namespace casenode::node {
 
 void PeerGate::SetPolicy(std::shared_ptr<const policy::Policy> policy) {
-  std::lock_guard<std::mutex> lock(mu_);
-  policy_ = std::move(policy);
+  policy_.store(std::move(policy));
 }
 
 std::shared_ptr<const policy::Policy> PeerGate::policy() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return policy_;
+  return policy_.load();
 }
 
 absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, std::string_view method,
@@ -30,7 +28,12 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
   ASSIGN_OR_RETURN(PeerCall call, Authenticate(context));
   const std::shared_ptr<const policy::Policy> policy_now = policy();  // one version for the whole call
   policy::Request req;
-  if (facts.subject) req.subject = HexEncode(subject_hasher_(*facts.subject));
+  // The policy sees which receipts are about the call's child, never who the
+  // child is: the call's subject is the token kThisChild, a receipt about it
+  // gets the same token, and any other receipt kAnotherChild. Decisions can
+  // be taken again from the stored request, and no two records can be linked
+  // to one child through it (the audit log seals the pseudonym separately).
+  if (facts.subject) req.subject = policy::kThisChild;
   req.requester_org = call.caller.org;
   req.requester_role = std::string(keys::RoleName(call.caller.role));
   req.action = facts.action;
@@ -50,9 +53,11 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
     for (const auto& proto : list.receipts()) {
       auto receipt = consent::FromProto(proto);
       if (!receipt.ok()) return WithReason(receipt.status(), Reason::kMalformedConsentReceipt);
+      const bool same_child =
+          facts.subject && sodium_memcmp(receipt->subject.data(), facts.subject->data(), facts.subject->size()) == 0;
       req.consents.push_back(consent::ToFact(
           *receipt, verifier_.Verify(*receipt, *manifest, policy_now->consent_settings(), NestedDeadline(context)),
-          HexEncode(subject_hasher_(receipt->subject))));
+          same_child ? policy::kThisChild : policy::kAnotherChild));
     }
   }
   req.case_member = facts.case_member;
@@ -66,7 +71,9 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
   }
   // Fail closed: an answer whose decision cannot be recorded is not given.
   const DecisionEvent event{method, call.trace_id, call.caller.role, &req, &call.decision};
-  if (absl::Status stored = decisions_.Append(event, facts.decision_durability); !stored.ok()) {
+  // A decision that involved a consent receipt is about a child: never buffered.
+  const store::Durability durability = req.consents.empty() ? facts.decision_durability : store::Durability::kSynced;
+  if (absl::Status stored = decisions_.Append(event, durability); !stored.ok()) {
     return Error(Reason::kDecisionNotRecorded, "cannot record the policy decision; refusing to answer");
   }
   if (call.decision.allowed()) return call;
@@ -83,7 +90,7 @@ absl::StatusOr<PeerCall> PeerGate::Authenticate(const grpc::ServerContext& conte
     return Error(Reason::kPeerNoCertificate, "no client certificate");
   }
   PeerCall call;
-  auto caller = network_.Identify(std::string(pems.front().data(), pems.front().size()));
+  auto caller = network_.Identify(std::string_view(pems.front().data(), pems.front().size()));
   if (!caller.ok()) return caller.status();
   call.caller = *std::move(caller);
   call.trace_id = TraceIdOf(context);

@@ -22,6 +22,7 @@
 #include <grpcpp/server_context.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -47,9 +48,9 @@ namespace casenode::node {
 // What a Peer method asks for, in the policy's terms. Set by each method from
 // its request (or fixed, for calls such as Ping).
 struct PeerCallFacts {
-  // The child the call is about (its network pseudonym), if any. The gate
-  // turns it into the node-local handle the policy sees, and only a receipt
-  // about this child can cover the call.
+  // The child the call is about (its network pseudonym), if any. Only a
+  // receipt about this child can cover the call; the policy and the decision
+  // record see a token, never the pseudonym (see gate.cc).
   std::optional<std::array<uint8_t, 32>> subject;
   std::string action;
   std::string purpose;
@@ -71,15 +72,11 @@ struct PeerCall {
   policy::Decision decision;
 };
 
-// The node-local keyed hash of a pseudonym (keys::KeyStore::SubjectHandle).
-using SubjectHasher = std::function<std::array<uint8_t, 32>(std::span<const uint8_t> pseudonym)>;
-
 class PeerGate {
  public:
   PeerGate(const Network& network, DecisionLog& decisions, const consent::ConsentVerifier& verifier,
-           SubjectHasher subject_hasher, std::shared_ptr<const policy::Policy> policy)
-      : network_(network), decisions_(decisions), verifier_(verifier), subject_hasher_(std::move(subject_hasher)),
-        policy_(std::move(policy)) {}
+           std::shared_ptr<const policy::Policy> policy)
+      : network_(network), decisions_(decisions), verifier_(verifier), policy_(std::move(policy)) {}
 
   // Authenticates, decides and records, then runs
   // `handler(const PeerCall&) -> absl::Status` if the call is allowed.
@@ -107,10 +104,8 @@ class PeerGate {
   const Network& network_;
   DecisionLog& decisions_;
   const consent::ConsentVerifier& verifier_;
-  const SubjectHasher subject_hasher_;
   RateLimiter limiter_;
-  mutable std::mutex mu_;
-  std::shared_ptr<const policy::Policy> policy_;
+  std::atomic<std::shared_ptr<const policy::Policy>> policy_;  // swapped whole on reload
 };
 
 }  // namespace casenode::node

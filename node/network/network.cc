@@ -25,19 +25,20 @@ absl::StatusOr<keys::Manifest> Network::ReadVerified() const {
   return keys::VerifyManifest(text, sig, operator_key_, clock_(), self_org_);
 }
 
-std::shared_ptr<const Network::Snapshot> Network::snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return current_;
-}
+std::shared_ptr<const Network::Snapshot> Network::snapshot() const { return current_.load(); }
 
 std::shared_ptr<const keys::Manifest> Network::manifest() const { return snapshot()->manifest; }
 
-const keys::ManifestNode& Network::self() const { return *manifest()->FindOrg(self_org_); }
+keys::ManifestNode Network::self() const {
+  const auto m = manifest();
+  const keys::ManifestNode* node = m->FindOrg(self_org_);
+  return node != nullptr ? *node : keys::ManifestNode{};  // every manifest installed lists this node
+}
 
 absl::Status Network::SetVersionFloor(VersionFloor floor) {
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(std::optional<uint64_t> highest, floor.get());
-  const uint64_t version = current_->manifest->version;
+  const uint64_t version = current_.load()->manifest->version;
   if (highest && version < *highest) {
     return Error(Reason::kManifestRollback,
                  StrCat("manifest version ", version, " is older than version ", *highest,
@@ -49,7 +50,7 @@ absl::Status Network::SetVersionFloor(VersionFloor floor) {
 
 absl::Status Network::CommitVersion() {
   std::lock_guard<std::mutex> lock(mu_);
-  return floor_.raise ? floor_.raise(current_->manifest->version) : absl::OkStatus();
+  return floor_.raise ? floor_.raise(current_.load()->manifest->version) : absl::OkStatus();
 }
 
 absl::Status Network::CheckFresh() const {
@@ -62,26 +63,28 @@ absl::Status Network::CheckFresh() const {
 
 absl::StatusOr<uint64_t> Network::Install(keys::Manifest m) {
   std::lock_guard<std::mutex> lock(mu_);
-  const uint64_t current = current_->manifest->version;
+  const std::shared_ptr<const Snapshot> in_force = current_.load();
+  const uint64_t current = in_force->manifest->version;
   if (m.version < current) {
     return Error(Reason::kManifestRollback, StrCat("manifest version ", m.version,
                                                    " is older than the one in force (", current, ")"));
   }
-  if (m.network != current_->manifest->network) {
+  if (m.network != in_force->manifest->network) {
     return absl::FailedPreconditionError("manifest names another network");
   }
   // Durable first: a crash right after must not let an older manifest back in.
   if (floor_.raise) RETURN_IF_ERROR(floor_.raise(m.version));
   auto snap = std::make_shared<Snapshot>();
   snap->manifest = std::make_shared<const keys::Manifest>(std::move(m));
-  current_ = std::move(snap);
-  return current_->manifest->version;
+  const uint64_t version = snap->manifest->version;
+  current_.store(std::move(snap));
+  return version;
 }
 
-absl::StatusOr<Caller> Network::Identify(const std::string& cert_pem) const {
+absl::StatusOr<Caller> Network::Identify(std::string_view cert_pem) const {
   const auto snap = snapshot();
   {
-    std::lock_guard<std::mutex> lock(snap->mu);
+    std::shared_lock<std::shared_mutex> lock(snap->mu);
     auto it = snap->by_pem.find(cert_pem);
     if (it != snap->by_pem.end()) return it->second;
   }
@@ -98,9 +101,9 @@ absl::StatusOr<Caller> Network::Identify(const std::string& cert_pem) const {
     }
     return Caller{entry->org, entry->role};
   }();
-  std::lock_guard<std::mutex> lock(snap->mu);
+  std::unique_lock<std::shared_mutex> lock(snap->mu);
   if (snap->by_pem.size() >= 4096) snap->by_pem.clear();  // only CA-signed certificates get here; stay bounded
-  snap->by_pem.emplace(cert_pem, result);
+  snap->by_pem.emplace(std::string(cert_pem), result);
   return result;
 }
 

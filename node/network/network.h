@@ -7,7 +7,10 @@
 #pragma once
 
 #include <functional>
+#include <atomic>
 #include <memory>
+#include <shared_mutex>
+#include <string_view>
 #include <optional>
 #include <mutex>
 #include <string>
@@ -33,7 +36,9 @@ class Network {
 
   std::shared_ptr<const keys::Manifest> manifest() const;
   const std::string& self_org() const { return self_org_; }
-  const keys::ManifestNode& self() const;  // REQUIRES: as of the current manifest
+  // This node's entry in the manifest in force (a copy: a reload may replace
+  // the manifest at any time).
+  keys::ManifestNode self() const;
 
   // Reads and verifies the manifest file, without installing it.
   [[nodiscard]] absl::StatusOr<keys::Manifest> ReadVerified() const;
@@ -65,14 +70,19 @@ class Network {
   // Identifies a peer by its verified TLS certificate (PEM). Unauthenticated
   // with reason PEER_NOT_IN_MANIFEST if the certificate is not listed, or
   // PEER_CERT_MISMATCH if its subject disagrees with the manifest entry.
-  [[nodiscard]] absl::StatusOr<Caller> Identify(const std::string& cert_pem) const;
+  [[nodiscard]] absl::StatusOr<Caller> Identify(std::string_view cert_pem) const;
 
  private:
   struct Snapshot {
     std::shared_ptr<const keys::Manifest> manifest;
     // PEM -> result, so the per-call cost is one hash lookup, not an X.509 parse.
-    mutable std::mutex mu;
-    mutable std::unordered_map<std::string, absl::StatusOr<Caller>> by_pem;
+    // Read on every Peer call by many threads, written once per new peer.
+    mutable std::shared_mutex mu;
+    struct PemHash {
+      using is_transparent = void;  // look up by string_view: no copy of the PEM per call
+      size_t operator()(std::string_view pem) const { return std::hash<std::string_view>{}(pem); }
+    };
+    mutable std::unordered_map<std::string, absl::StatusOr<Caller>, PemHash, std::equal_to<>> by_pem;
   };
 
   Network(std::string manifest_path, keys::PublicKey operator_key, std::string self_org, Clock clock)
@@ -84,8 +94,8 @@ class Network {
   const keys::PublicKey operator_key_;
   const std::string self_org_;
   const Clock clock_;
-  mutable std::mutex mu_;
-  std::shared_ptr<const Snapshot> current_;
+  mutable std::mutex mu_;  // serialises installs and the floor; readers take current_ without it
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
   VersionFloor floor_;  // guarded by mu_
 };
 

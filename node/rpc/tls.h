@@ -34,7 +34,9 @@ struct TlsMaterial {
 std::shared_ptr<grpc::ServerCredentials> PeerServerCredentials(const TlsMaterial& tls);
 std::shared_ptr<grpc::ChannelCredentials> PeerChannelCredentials(const TlsMaterial& tls,
                                                                  const std::string& server_fingerprint);
-// A channel to `peer`, verifying that its certificate names `peer.org`.
+// A channel to `peer`, with bounded reconnect backoff. The credentials'
+// pin (PeerChannelCredentials) is what authenticates the server; the target
+// name override only sets SNI and the call host.
 std::shared_ptr<grpc::Channel> PeerChannel(const keys::ManifestNode& peer,
                                            const std::shared_ptr<grpc::ChannelCredentials>& creds,
                                            int max_message_bytes);

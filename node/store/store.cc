@@ -7,9 +7,13 @@
 #include <rocksdb/write_batch.h>
 #include <sodium.h>
 
+#include <array>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <shared_mutex>
 
+#include "base/encoding.h"
 #include "base/reason.h"
 #include "base/status.h"
 #include "base/strings.h"
@@ -19,8 +23,9 @@
 namespace casenode::store {
 namespace {
 
-constexpr uint8_t kRecordVersion = 1;
-constexpr size_t kHeaderSize = 1 + 1 + 32 + 8;
+constexpr uint8_t kRecordVersion = 2;
+constexpr size_t kKeyIdSize = 8;
+constexpr size_t kHeaderSize = 1 + 1 + 32 + 8 + kKeyIdSize;
 constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 constexpr std::string_view kAdPrefix{"casenode/record/v1\0", 19};
@@ -30,16 +35,31 @@ struct Header {
   uint8_t version = 0;
   keys::DataKeyRef ref;
   int64_t expires_at = 0;  // seconds since the epoch; 0 = never
+  std::array<uint8_t, kKeyIdSize> key_id{};
 };
+
+// Which generation of a data key sealed a record: a hash of the key itself.
+// A subject that is shredded and later gets a new key has records under the
+// old one; their id no longer matches, so they read as shredded (and the
+// sweep removes them), never as corrupt.
+std::array<uint8_t, kKeyIdSize> KeyId(const keys::DataKey& dek) {
+  static constexpr std::string_view kDomain = "casenode/dek-id/v1";
+  std::array<uint8_t, kKeyIdSize> id{};
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, id.size());
+  crypto_generichash_update(&st, reinterpret_cast<const uint8_t*>(kDomain.data()), kDomain.size());
+  crypto_generichash_update(&st, dek.data(), keys::DataKey::kSize);
+  crypto_generichash_final(&st, id.data(), id.size());
+  return id;
+}
 
 bool ParseHeader(std::string_view v, Header* h) {
   if (v.size() < kHeaderSize + kNonce + kTag) return false;
   h->version = static_cast<uint8_t>(v[0]);
   h->ref.kind = static_cast<keys::DataKeyKind>(v[1]);
   std::memcpy(h->ref.id.data(), v.data() + 2, 32);
-  uint64_t e = 0;
-  for (size_t i = 0; i < 8; ++i) e = (e << 8) | static_cast<uint8_t>(v[34 + i]);
-  h->expires_at = static_cast<int64_t>(e);
+  h->expires_at = static_cast<int64_t>(ReadU64(AsBytes(v.substr(34, 8))));
+  std::memcpy(h->key_id.data(), v.data() + 42, kKeyIdSize);
   return true;
 }
 
@@ -149,7 +169,16 @@ rocksdb::ColumnFamilyHandle* Store::Handle(Family family) const {
   return i > 0 && i < handles_.size() ? handles_[i] : nullptr;
 }
 
+absl::Status Store::Shred(const keys::DataKeyRef& ref) {
+  std::unique_lock<std::shared_mutex> shredding(shred_mu_);
+  return keys_->Shred(ref);
+}
+
 absl::Status Store::Write(std::span<const Record> records, Durability durability) {
+  // Held from taking each data key to the write: a Shred waits for it, so no
+  // record is ever sealed under a key that is already gone (it would read as
+  // corrupt, not as shredded, and no sweep would remove it).
+  std::shared_lock<std::shared_mutex> writing(shred_mu_);
   rocksdb::WriteBatch batch;
   std::string value;
   for (const Record& r : records) {
@@ -169,6 +198,8 @@ absl::Status Store::Write(std::span<const Record> records, Durability durability
     std::memcpy(p + 2, r.data_key.id.data(), 32);
     const uint64_t e = r.expires_at ? static_cast<uint64_t>(r.expires_at->time_since_epoch().count()) : 0;
     for (size_t i = 0; i < 8; ++i) p[34 + i] = static_cast<uint8_t>(e >> (56 - 8 * i));
+    const auto key_id = KeyId(dek);
+    std::memcpy(p + 42, key_id.data(), kKeyIdSize);
     keys::FillRandomNonce(p + kHeaderSize, kNonce);
     const std::string_view ad = AssociatedData(r.family, r.key, std::string_view(value.data(), kHeaderSize));
     crypto_aead_xchacha20poly1305_ietf_encrypt(p + kHeaderSize + kNonce, nullptr,
@@ -195,11 +226,9 @@ absl::StatusOr<std::string> Store::Open(Family family, std::string_view key, std
   if (Expired(h, clock_().time_since_epoch().count())) return absl::NotFoundError(StrCat(name, " record expired"));
   keys::DataKey dek;
   absl::Status s = keys_->Get(h.ref, &dek);
-  if (!s.ok()) {
-    if (ReasonOf(s) == Reason::kShredded) {
-      return Error(Reason::kShredded, StrCat(name, " record was crypto-shredded"));
-    }
-    return s;
+  if (!s.ok() && ReasonOf(s) != Reason::kShredded) return s;
+  if (!s.ok() || sodium_memcmp(KeyId(dek).data(), h.key_id.data(), kKeyIdSize) != 0) {
+    return Error(Reason::kShredded, StrCat(name, " record was crypto-shredded"));
   }
   const size_t ct_len = value.size() - kHeaderSize - kNonce;
   std::string plain(ct_len - kTag, '\0');
@@ -263,7 +292,9 @@ absl::StatusOr<SweepStats> Store::Sweep() {
       }
       keys::DataKey dek;
       absl::Status s = keys_->Get(h.ref, &dek);
-      if (!s.ok() && ReasonOf(s) == Reason::kShredded) {
+      const bool key_gone = !s.ok() ? ReasonOf(s) == Reason::kShredded
+                                    : sodium_memcmp(KeyId(dek).data(), h.key_id.data(), kKeyIdSize) != 0;
+      if (key_gone) {
         batch.Delete(Handle(f), it->key());
         ++stats.shredded;
       }

@@ -1,13 +1,16 @@
 // Store: the node's records, one RocksDB (data/records) with a column family
 // per record kind, every value sealed under its subject's or case's data key.
 //
-// Record value format, version 1:
-//   version u8 = 1 | key kind u8 | key id [32] | expires_at u64be (0 = never)
+// Record value format, version 2:
+//   version u8 = 2 | key kind u8 | key id [32] | expires_at u64be (0 = never)
+//   | key generation [8] = BLAKE2b-64("casenode/dek-id/v1" || data key)
 //   | nonce [24] | XChaCha20-Poly1305 ciphertext and tag
 // Associated data: "casenode/record/v1" 0x00 | family name 0x00 | record key
 //   | the header bytes before the nonce.
 // So a value moved to another key or family, or with its expiry or key
 // reference altered, fails to open (DataLoss naming the family, never content).
+// A record whose data key was shredded reads as SHREDDED, also after the
+// subject got a new key (the key generation differs).
 // Expiry is in the clear so the compaction filter can drop expired records
 // without keys; reads never return an expired record.
 //
@@ -22,6 +25,7 @@
 
 #include <functional>
 #include <memory>
+#include <shared_mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -89,6 +93,12 @@ class Store {
     return Write(std::span<const Record>(&record, 1), durability);
   }
 
+  // Crypto-shreds a data key (KeyStore::Shred), after every write in
+  // progress: no write that started before it seals a record under the key
+  // it destroys, and every write after it gets a new key. Callers shred
+  // through the store, not the key store directly.
+  [[nodiscard]] absl::Status Shred(const keys::DataKeyRef& ref);
+
   // The plaintext of a record. NotFound if absent or expired; NotFound with
   // reason SHREDDED if its data key was shredded; DataLoss with reason
   // RECORD_CORRUPT if it fails authentication.
@@ -110,6 +120,7 @@ class Store {
   [[nodiscard]] absl::Status CompactAll();
 
  private:
+  mutable std::shared_mutex shred_mu_;  // shared by writes, exclusive by Shred
   Store() = default;
   rocksdb::ColumnFamilyHandle* Handle(Family family) const;
   [[nodiscard]] absl::StatusOr<std::string> Open(Family family, std::string_view key, std::string_view value) const;

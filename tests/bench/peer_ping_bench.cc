@@ -94,8 +94,7 @@ int main(int argc, char** argv) {
         return absl::UnavailableError("no receipts in this benchmark");
       },
       SystemNow);
-  node::PeerGate gate(**network, decisions, verifier,
-                      [&](std::span<const uint8_t> p) { return (*key_store)->SubjectHandle(p); }, *policy);
+  node::PeerGate gate(**network, decisions, verifier, *policy);
   node::PeerService peer_service(**network, gate, consents);
   EchoService echo_service;
   grpc::ServerBuilder builder;

@@ -71,7 +71,9 @@ Synthetic Make(size_t rules, std::mt19937& rng) {
     q.case_member = rng() % 2;
     q.case_active = true;
     if (q.legal_basis == "consent") {
-      q.consents.push_back({"receipt-1", ConsentStatus::kValid, {q.purpose}, q.categories, {q.requester_role}, {}, ""});
+      q.subject = casenode::policy::kThisChild;
+      q.consents.push_back({"receipt-1", ConsentStatus::kValid, {q.purpose}, q.categories, {q.requester_role}, {},
+                            casenode::policy::kThisChild});
     }
     s.requests.push_back(std::move(q));
   }

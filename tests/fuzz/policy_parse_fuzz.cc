@@ -48,7 +48,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     r.categories = {"zorg", "afspraken"};
     r.legal_basis = "consent";
     r.case_member = r.case_active = true;
-    r.consents = {{"r1", casenode::policy::ConsentStatus::kValid, {"casusoverleg"}, {"zorg"}, {"school"}, {}, ""}};
+    r.subject = casenode::policy::kThisChild;
+    r.consents = {{"r1", casenode::policy::ConsentStatus::kValid, {"casusoverleg"}, {"zorg"}, {"school"}, {},
+                   casenode::policy::kThisChild}};
     const auto a = (**p)->Evaluate(r);
     const auto b = (**p)->Evaluate(r);
     if (!(a == b)) std::abort();  // decisions must be deterministic

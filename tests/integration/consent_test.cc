@@ -1,5 +1,6 @@
 // Integration: consent receipts recorded at one node and verified at another,
 // with revocation asked of the issuer over mTLS.
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
@@ -235,9 +236,11 @@ TEST_CASE("a consent status is answered only once its decision is on disk", "[in
   LocalNetwork net({"jeugdhulp", "gemeente"});
   net.StartAll();
   std::vector<std::string> ids;
+  v1::ConsentReceiptList attached;  // for pings about no child that still carry a receipt
   for (int i = 0; i < 5; ++i) {
     const auto entry = net.CasectlJson("jeugdhulp", RecordArgs({"--consenter", "child", "--birth-date", BirthDate(16)}));
     ids.push_back(entry["receipt"]["receipt_id"]);
+    REQUIRE(google::protobuf::util::JsonStringToMessage(entry["receipt"].dump(), attached.add_receipts()).ok());
   }
   // Ask as gemeente, then kill jeugdhulp the moment the answers are in: no
   // answer may outlive its decision record.
@@ -255,6 +258,18 @@ TEST_CASE("a consent status is answered only once its decision is on disk", "[in
     REQUIRE(resp.state() == v1::ConsentStatusResponse::STATE_ACTIVE);
     traces.push_back(trace);
   }
+  // A ping about no child is buffered, but not once it carries consent receipts.
+  std::vector<std::string> ping_traces;
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    const std::string trace = std::string(30, 'b') + std::to_string(10 + i);
+    ctx.AddMetadata("traceparent", "00-" + trace + "-00f067aa0ba902b7-01");
+    ctx.AddMetadata("casenode-consent-bin", attached.SerializeAsString());
+    v1::PingResponse resp;
+    stub->Ping(&ctx, v1::PingRequest(), &resp);  // allowed or denied: either way decided with receipts
+    ping_traces.push_back(trace);
+  }
   net.process("jeugdhulp").Signal(SIGKILL);
   REQUIRE(net.process("jeugdhulp").Wait(std::chrono::seconds(10)) == -1);
   const auto decisions = testing::StoredDecisions(net, "jeugdhulp");
@@ -262,6 +277,12 @@ TEST_CASE("a consent status is answered only once its decision is on disk", "[in
     INFO("trace " << trace);
     REQUIRE(std::any_of(decisions.begin(), decisions.end(), [&](const v1::DecisionRecord& d) {
       return d.trace_id() == trace && d.action() == "consent.status" && d.allowed();
+    }));
+  }
+  for (const auto& trace : ping_traces) {
+    INFO("ping trace " << trace);
+    REQUIRE(std::any_of(decisions.begin(), decisions.end(), [&](const v1::DecisionRecord& d) {
+      return d.trace_id() == trace && d.action() == "node.ping";
     }));
   }
 }

@@ -1,8 +1,11 @@
 // Integration: the daemon refuses to start on bad configuration or key
 // material, with a specific message and exit code 2, and changes nothing.
 #include <sys/stat.h>
+#include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <map>
 
 #include <filesystem>
 
@@ -10,6 +13,7 @@
 #include "keys/master_key.h"
 #include "keys/network_operator.h"
 #include "tests/support/local_network.h"
+#include "tests/support/temp_dir.h"
 
 using namespace casenode;
 using casenode::testing::LocalNetwork;
@@ -36,6 +40,33 @@ TEST_CASE("a well-formed node passes --check-config", "[startup]") {
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   REQUIRE(r.out.find("configuration ok (org school, manifest version 1)") != std::string::npos);
+}
+
+namespace {
+
+// Every file under `dir` with its size and modification time.
+std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> Tree(const std::string& dir) {
+  std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) out[e.path().string()] = {e.file_size(), e.last_write_time()};
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("casenode --check-config writes nothing, on a new node or an existing one", "[startup]") {
+  LocalNetwork net({"school", "gemeente"});
+  const std::string data = net.NodeDir("school") + "/data";
+  REQUIRE(CheckConfig(net, "school").exit_code == 0);
+  REQUIRE_FALSE(std::filesystem::exists(data + "/keys"));  // the stores are made at the first start
+  net.Start("school");
+  net.process("school").Signal(SIGTERM);
+  REQUIRE(net.process("school").Wait(std::chrono::seconds(15)) == 0);
+  const auto before = Tree(data);
+  REQUIRE_FALSE(before.empty());
+  REQUIRE(CheckConfig(net, "school").exit_code == 0);
+  REQUIRE(Tree(data) == before);
 }
 
 TEST_CASE("startup errors each give their specific message and exit code 2", "[startup]") {
@@ -103,9 +134,17 @@ TEST_CASE("a wrong passphrase is refused with a clear message and changes nothin
   REQUIRE(missing.err.find("CASENODE_TEST_PASS is not set") != std::string::npos);
 }
 
-TEST_CASE("network init --passphrase-env seals the operator's keys with the passphrase too", "[startup][passphrase]") {
+TEST_CASE("network init seals the operator's keys with a passphrase of their own, never the nodes'",
+          "[startup][passphrase]") {
   ::setenv("CASENODE_TEST_PASS", "the operator passphrase", 1);  // inherited by casectl
-  LocalNetwork net({"school", "gemeente"}, {"--passphrase-env", "CASENODE_TEST_PASS"});
+  ::setenv("CASENODE_TEST_NODE_PASS", "the nodes' passphrase", 1);
+  // The nodes' passphrase is known to every organisation's IT: it may not also guard the CA.
+  RunResult same = testing::Run({testing::CasectlBin(), "network", "init", TempDir().path("x"), "--passphrase-env",
+                                 "CASENODE_TEST_NODE_PASS", "--operator-passphrase-env", "CASENODE_TEST_NODE_PASS"});
+  REQUIRE(same.exit_code == 2);
+  REQUIRE(same.err.find("--operator-passphrase-env") != std::string::npos);
+  LocalNetwork net({"school", "gemeente"}, {"--passphrase-env", "CASENODE_TEST_NODE_PASS", "--operator-passphrase-env",
+                                           "CASENODE_TEST_PASS"});
   const std::string op_dir = net.dir() + "/network";
   // No key file anywhere: an operator.master.key beside the sealed CA key would
   // protect nothing.
@@ -121,14 +160,19 @@ TEST_CASE("network init --passphrase-env seals the operator's keys with the pass
   // network remove needs the passphrase, and says how to give it.
   RunResult without = testing::Run({testing::CasectlBin(), "network", "remove", net.dir(), "gemeente"});
   REQUIRE(without.exit_code == 2);
-  REQUIRE(without.err.find("--passphrase-env") != std::string::npos);
-  RunResult wrong = testing::Run(
-      {testing::CasectlBin(), "network", "remove", net.dir(), "gemeente", "--passphrase-env", "CASENODE_TEST_PASS"}, "",
-      {"CASENODE_TEST_PASS=canary-Wr0ng-operator"});
+  REQUIRE(without.err.find("--operator-passphrase-env") != std::string::npos);
+  // The nodes' passphrase does not open the operator's keys.
+  RunResult nodes = testing::Run({testing::CasectlBin(), "network", "remove", net.dir(), "gemeente",
+                                  "--operator-passphrase-env", "CASENODE_TEST_NODE_PASS"});
+  REQUIRE(nodes.exit_code != 0);
+  REQUIRE(nodes.err.find("wrong master key or passphrase") != std::string::npos);
+  RunResult wrong = testing::Run({testing::CasectlBin(), "network", "remove", net.dir(), "gemeente",
+                                  "--operator-passphrase-env", "CASENODE_TEST_PASS"},
+                                 "", {"CASENODE_TEST_PASS=canary-Wr0ng-operator"});
   REQUIRE(wrong.exit_code != 0);
   REQUIRE(wrong.err.find("wrong master key or passphrase") != std::string::npos);
-  RunResult right = testing::Run(
-      {testing::CasectlBin(), "network", "remove", net.dir(), "gemeente", "--passphrase-env", "CASENODE_TEST_PASS"});
+  RunResult right = testing::Run({testing::CasectlBin(), "network", "remove", net.dir(), "gemeente",
+                                  "--operator-passphrase-env", "CASENODE_TEST_PASS"});
   INFO(right.err);
   REQUIRE(right.exit_code == 0);
 

@@ -370,3 +370,34 @@ TEST_CASE("a malformed value in the key store is DATA_LOSS naming the entry, nev
   REQUIRE(ReasonOf(ks.status()) == Reason::kStoreCorrupt);
   REQUIRE(ks.status().message().find(field) != std::string::npos);
 }
+
+TEST_CASE("counters only rise, survive reopening, and cannot be deleted unnoticed", "[key_store]") {
+  TempDir dir;
+  {
+    auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+    REQUIRE(ks.ok());
+    REQUIRE(*(*ks)->GetCounter("manifest-version") == std::nullopt);
+    REQUIRE((*ks)->RaiseCounter("manifest-version", 3).ok());
+    REQUIRE((*ks)->RaiseCounter("manifest-version", 2).ok());  // never lowered
+    REQUIRE(**(*ks)->GetCounter("manifest-version") == 3u);
+  }
+  {
+    auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+    REQUIRE(ks.ok());
+    REQUIRE(**(*ks)->GetCounter("manifest-version") == 3u);
+  }
+  // An attacker with the files but not the master key deletes the entry to
+  // reset the floor: the store refuses to open instead of starting from zero.
+  {
+    rocksdb::DB* db = nullptr;
+    REQUIRE(rocksdb::DB::Open(rocksdb::Options(), dir.path("keys"), &db).ok());
+    std::unique_ptr<rocksdb::DB> owned(db);
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    REQUIRE(db->Delete(w, "counters").ok());
+  }
+  auto ks = KeyStore::Open(dir.path("keys"), NewMaster(dir));
+  REQUIRE(ks.status().code() == absl::StatusCode::kDataLoss);
+  REQUIRE(ReasonOf(ks.status()) == Reason::kStoreCorrupt);
+  REQUIRE(ks.status().message().find("counters") != std::string::npos);
+}

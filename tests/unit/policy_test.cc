@@ -159,8 +159,9 @@ TEST_CASE("a consent-based allow names the receipt it relied on", "[policy]") {
   r.categories = {"zorg"};
   r.legal_basis = "consent";
   r.case_member = true;
-  r.consents = {{"bad", ConsentStatus::kRevoked, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, ""},
-                {"good", ConsentStatus::kValid, {"casusoverleg"}, {"zorg"}, {}, {"gemeente"}, ""}};
+  r.subject = kThisChild;
+  r.consents = {{"bad", ConsentStatus::kRevoked, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, kThisChild},
+                {"good", ConsentStatus::kValid, {"casusoverleg"}, {"zorg"}, {}, {"gemeente"}, kThisChild}};
   Decision d = (*p)->Evaluate(r);
   REQUIRE(d.allowed());
   REQUIRE(d.consent_receipt_ids == std::vector<std::string>{"good"});
@@ -187,6 +188,10 @@ TEST_CASE("a valid receipt about another child does not cover the request", "[po
   REQUIRE(d.reason == Reason::kConsentOutOfScope);
   r.consents[0].subject = r.subject;
   REQUIRE((*p)->Evaluate(r).allowed());
+  // A request about no child is covered by no receipt, not even one naming no child.
+  r.subject = "";
+  r.consents[0].subject = "";
+  REQUIRE((*p)->Evaluate(r).reason == Reason::kConsentOutOfScope);
 }
 
 TEST_CASE("the consent failure reason does not depend on the order of receipts", "[policy]") {
@@ -198,8 +203,9 @@ TEST_CASE("the consent failure reason does not depend on the order of receipts",
   r.categories = {"zorg"};
   r.legal_basis = "consent";
   r.case_member = true;
-  const ConsentFact expired{"a", ConsentStatus::kExpired, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, ""};
-  const ConsentFact forged{"b", ConsentStatus::kForged, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, ""};
+  r.subject = kThisChild;
+  const ConsentFact expired{"a", ConsentStatus::kExpired, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, kThisChild};
+  const ConsentFact forged{"b", ConsentStatus::kForged, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, kThisChild};
   r.consents = {expired, forged};
   const Decision one = (*p)->Evaluate(r);
   r.consents = {forged, expired};
@@ -279,6 +285,19 @@ TEST_CASE("consent settings come from the network policy and are part of its has
   CHECK(LoadError({kVocab, kRules, Source{"c.toml", "[consent]\non_issuer_unreachable = \"shrug\"\n"}})
             .find("c.toml:2: [consent] on_issuer_unreachable") == 0);
   CHECK(LoadError({kVocab, kRules}, {settings}).find("unknown key \"consent\"") != std::string::npos);
+}
+
+TEST_CASE("the network hash of a policy with local rules is the network policy's own hash", "[policy]") {
+  // What a node compares with the manifest comes from the same compile as the
+  // policy it enforces (no second read of the files).
+  const Source local{"local.toml", "[[rule]]\nid = \"lokaal\"\neffect = \"deny\"\nroles = [\"school\"]\n"
+                                   "actions = [\"case.read\"]\npurposes = [\"casusoverleg\"]\n"};
+  auto network_only = Policy::FromSources({kVocab, kRules});
+  auto with_local = Policy::FromSources({kVocab, kRules}, {local});
+  REQUIRE(with_local.ok());
+  REQUIRE((*with_local)->hash() != (*network_only)->hash());
+  REQUIRE((*with_local)->network_hash() == (*network_only)->hash());
+  REQUIRE((*network_only)->network_hash() == (*network_only)->hash());
 }
 
 TEST_CASE("a local rule that would widen access is rejected naming file and line", "[policy]") {
@@ -656,8 +675,9 @@ std::vector<Request> AllRequests() {
                   r.categories = cats;
                   r.legal_basis = basis;
                   if (consent > 0) {
+                    r.subject = kThisChild;
                     r.consents = {{"c", consent == 1 ? ConsentStatus::kValid : ConsentStatus::kRevoked,
-                                   kPropPurposes, kPropCategories, {role}, {}, ""}};
+                                   kPropPurposes, kPropCategories, {role}, {}, kThisChild}};
                   }
                   r.case_member = failing != 1;
                   r.case_active = failing != 2;

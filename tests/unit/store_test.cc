@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <atomic>
+#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -402,4 +404,34 @@ TEST_CASE("a full disk is a clear ResourceExhausted error and acknowledged recor
   REQUIRE(WIFEXITED(status));
   INFO("child exit code (10-14: setup, 15: never filled, 16-17: wrong error, 18: lost a record)");
   REQUIRE(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("a shred waits for writes in progress: no record is left sealed under a destroyed key", "[store]") {
+  Fixture fx;
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::atomic<int> failed{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      if (!fx.store->Put(Rec(Family::kSignals, "w" + std::to_string(i), 7, "text"), Durability::kBuffered).ok()) ++failed;
+      ++written;
+    }
+  });
+  for (int round = 0; round < 20; ++round) {
+    const int before = written.load();
+    while (written.load() < before + 20) std::this_thread::yield();
+    REQUIRE(fx.store->Shred(Subject(7)).ok());
+  }
+  stop = true;
+  writer.join();
+  REQUIRE(failed == 0);
+  int corrupt = 0, readable = 0, shredded = 0;
+  REQUIRE(fx.store->Scan(Family::kSignals, "w", [&](std::string_view, const absl::StatusOr<std::string>& v) {
+    if (v.ok()) ++readable;
+    else if (ReasonOf(v.status()) == Reason::kShredded) ++shredded;
+    else if (ReasonOf(v.status()) == Reason::kRecordCorrupt) ++corrupt;
+  }).ok());
+  INFO("readable " << readable << ", shredded " << shredded);
+  REQUIRE(corrupt == 0);
+  REQUIRE(shredded > 0);
 }
