@@ -58,15 +58,21 @@ echo "The parents withdraw their consent; after the cache time in the policy eve
 "$casectl" --socket "$dir/jeugdhulp/local.sock" consent verify "$dir/receipt.json" || true
 
 say "The operator removes politie from the network (manifest version 2); the others reload"
+cp "$dir/network/manifest.json" "$dir/manifest-v1.json"
+cp "$dir/network/manifest.json.sig" "$dir/manifest-v1.json.sig"
 "$casectl" network remove "$dir" politie
 for org in school jeugdhulp gemeente auditor; do
   "$casectl" --socket "$dir/$org/local.sock" node reload >/dev/null
 done
 echo "politie still runs, but every other node now refuses it:"
 "$casectl" --socket "$dir/politie/local.sock" node status || true
+echo "Someone puts the old manifest (which still lists politie) back; every node remembers version 2:"
+cp "$dir/manifest-v1.json" "$dir/network/manifest.json"
+cp "$dir/manifest-v1.json.sig" "$dir/network/manifest.json.sig"
+(cd "$dir/school" && "$CASENODE_BUILD/node/casenode" --config casenode.toml --check-config) || true
 
 say "Stopping the network"
 "$root/deploy/network.sh" down "$dir"
 trap 'rm -rf "$dir"' EXIT
 echo "demo finished: five nodes were up and authenticated to each other under a signed policy;"
-echo "the policy explained its decisions; a removed node was refused."
+echo "the policy explained its decisions; a removed node was refused, also after its old manifest came back."
