@@ -60,21 +60,21 @@ DecisionLog::~DecisionLog() {
 
 absl::Status DecisionLog::Append(const DecisionEvent& event, store::Durability durability) {
   const int64_t ms = clock_ms_();
-  std::string key;
-  AppendU64(key, static_cast<uint64_t>(ms));
-  key.resize(16);
-  keys::FillRandomNonce(reinterpret_cast<uint8_t*>(key.data()) + 8, 8);
-  store::Record record{store::Family::kDecisions, std::move(key), keys::DataKeyRef{keys::DataKeyKind::kNode, {}},
-                       EncodeDecision(event, ms).SerializeAsString(), std::nullopt};
+  // One DecisionBatch of one record; serialized batches concatenate into one.
+  v1::DecisionBatch one;
+  *one.add_records() = EncodeDecision(event, ms);
+  const std::string bytes = one.SerializeAsString();
   std::unique_lock<std::mutex> lock(mu_);
   if (stop_) return absl::UnavailableError("decision log is shutting down");
   std::shared_ptr<Batch> batch = open_;
-  batch->records.push_back(std::move(record));
+  if (batch->count == 0) batch->first_ms = ms;
+  batch->payload += bytes;
+  ++batch->count;
   const bool durable = durability == store::Durability::kSynced;
   batch->durable = batch->durable || durable;
   // The writer waits for a first record, or (with buffered ones) for a durable
   // one; later buffered records just join the batch without a wake-up.
-  if (batch->records.size() == 1 || durable) work_.notify_one();
+  if (batch->count == 1 || durable) work_.notify_one();
   if (!durable) return absl::OkStatus();
   done_.wait(lock, [&] { return batch->done; });
   return batch->status;
@@ -83,20 +83,28 @@ absl::Status DecisionLog::Append(const DecisionEvent& event, store::Durability d
 void DecisionLog::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    work_.wait(lock, [&] { return stop_ || !open_->records.empty(); });
-    if (open_->records.empty()) return;  // stopping, nothing left
+    work_.wait(lock, [&] { return stop_ || open_->count > 0; });
+    if (open_->count == 0) return;  // stopping, nothing left
     if (!open_->durable && !stop_) {
       work_.wait_for(lock, kBufferedDelay, [&] { return stop_ || open_->durable; });
     }
     std::shared_ptr<Batch> batch = std::move(open_);
     open_ = std::make_shared<Batch>();
     lock.unlock();
-    // While this batch is written (and fsynced), new appends gather in the next one.
-    absl::Status status = store_.Write(batch->records, batch->durable ? store::Durability::kSynced
-                                                                      : store::Durability::kBuffered);
+    // While this batch is written (and fsynced), new appends gather in the
+    // next one. The whole batch is one sealed value: one seal and one put per
+    // group commit, not per decision.
+    std::string key;
+    AppendU64(key, static_cast<uint64_t>(batch->first_ms));
+    key.resize(16);
+    keys::FillRandomNonce(reinterpret_cast<uint8_t*>(key.data()) + 8, 8);
+    const store::Record record{store::Family::kDecisions, std::move(key),
+                               keys::DataKeyRef{keys::DataKeyKind::kNode, {}}, std::move(batch->payload), std::nullopt};
+    absl::Status status =
+        store_.Put(record, batch->durable ? store::Durability::kSynced : store::Durability::kBuffered);
     if (!status.ok()) {
       Log(LogLevel::kError, "decisions.write_failed",
-          {{"records", static_cast<int64_t>(batch->records.size())},
+          {{"records", static_cast<int64_t>(batch->count)},
            {"status", absl::StatusCodeToString(status.code())}});
     }
     lock.lock();

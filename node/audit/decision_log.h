@@ -10,9 +10,10 @@
 // one (a ping), returns at once; the record goes out with the next batch,
 // within 50 ms, and only a crash in between loses it.
 //
-// Record format: key = time (u64be Unix ms) || 8 random bytes, so records sort
-// by time; value = casenode.v1.DecisionRecord, sealed by the store under the
-// node data key.
+// Record format: one store record per group commit. Key = time of its first
+// decision (u64be Unix ms) || 8 random bytes, so records sort by time; value
+// = casenode.v1.DecisionBatch (the decisions in the order they were taken),
+// sealed by the store under the node data key.
 // Thread-safe. The destructor writes everything still pending.
 #pragma once
 
@@ -61,7 +62,9 @@ class DecisionLog {
 
  private:
   struct Batch {
-    std::vector<store::Record> records;
+    std::string payload;  // serialized DecisionBatch
+    size_t count = 0;
+    int64_t first_ms = 0;
     bool durable = false;
     bool done = false;
     absl::Status status;

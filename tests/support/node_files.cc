@@ -21,9 +21,9 @@ std::vector<v1::DecisionRecord> StoredDecisions(const LocalNetwork& net, const s
   std::vector<v1::DecisionRecord> out;
   REQUIRE((*st)->Scan(store::Family::kDecisions, "", [&](std::string_view, const absl::StatusOr<std::string>& v) {
     REQUIRE(v.ok());
-    v1::DecisionRecord d;
-    REQUIRE(d.ParseFromString(*v));
-    out.push_back(d);
+    v1::DecisionBatch batch;
+    REQUIRE(batch.ParseFromString(*v));
+    out.insert(out.end(), batch.records().begin(), batch.records().end());
   }).ok());
   return out;
 }

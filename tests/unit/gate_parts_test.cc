@@ -32,9 +32,9 @@ struct Stores : testing::Stores {
     std::vector<std::pair<std::string, v1::DecisionRecord>> out;
     REQUIRE(store->Scan(store::Family::kDecisions, "", [&](std::string_view key, const absl::StatusOr<std::string>& v) {
       REQUIRE(v.ok());
-      v1::DecisionRecord d;
-      REQUIRE(d.ParseFromString(*v));
-      out.emplace_back(std::string(key), d);
+      v1::DecisionBatch batch;
+      REQUIRE(batch.ParseFromString(*v));
+      for (const auto& d : batch.records()) out.emplace_back(std::string(key), d);
     }).ok());
     return out;
   }
