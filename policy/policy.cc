@@ -625,7 +625,8 @@ Decision Policy::Evaluate(const Request& req) const {
   Decision d;
   d.effect = Effect::kDeny;
   d.policy_hash = c_->hash;
-  d.request_digest = RequestDigest(req);
+  d.canonical_request = CanonicalRequest(req);
+  d.request_digest = Sha256Hex(d.canonical_request);
   Interned in;
   if (const Reason unknown = Intern(*c_, req, &in); unknown != Reason::kNone) {
     d.rule_id = "vocabulary";

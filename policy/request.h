@@ -70,7 +70,8 @@ struct Decision {
   Reason reason = Reason::kNoMatchingRule;  // kAllowed, kNoMatchingRule, kDeniedByRule, kConsentRevoked, ...
   std::string policy_hash;  // hex SHA-256 of the policy's canonical form
   std::vector<std::string> consent_receipt_ids;  // receipts the decision relied on
-  std::string request_digest;                    // hex SHA-256 of the request's canonical encoding
+  std::string request_digest;                    // hex SHA-256 of canonical_request
+  std::string canonical_request;                 // CanonicalRequest(request): what can be decided again
   uint32_t rate_limit_per_minute = 0;            // 0 = none; enforced by the caller
 
   bool allowed() const { return effect == Effect::kAllow; }

@@ -17,10 +17,9 @@ constexpr auto kBufferedDelay = std::chrono::milliseconds(50);
 
 }  // namespace
 
-v1::DecisionRecord EncodeDecision(const DecisionEvent& e, int64_t now_ms) {
+void EncodeDecision(const DecisionEvent& e, int64_t now_ms, v1::DecisionRecord& rec) {
   const policy::Request& q = *e.request;
   const policy::Decision& d = *e.decision;
-  v1::DecisionRecord rec;
   rec.set_time_unix_ms(now_ms);
   rec.set_trace_id(std::string(e.trace_id));
   rec.set_method(std::string(e.method));
@@ -36,9 +35,8 @@ v1::DecisionRecord EncodeDecision(const DecisionEvent& e, int64_t now_ms) {
   rec.set_policy_hash(d.policy_hash);
   for (const auto& id : d.consent_receipt_ids) rec.add_consent_receipt_ids(id);
   rec.set_request_digest(d.request_digest);
-  // The whole request as decided, so an auditor can decide it again.
-  rec.set_canonical_request(policy::CanonicalRequest(q));
-  return rec;
+  // The whole request as decided (the bytes of its digest), so an auditor can decide it again.
+  rec.set_canonical_request(d.canonical_request);
 }
 
 int64_t DecisionLog::SystemNowMs() {
@@ -62,7 +60,7 @@ absl::Status DecisionLog::Append(const DecisionEvent& event, store::Durability d
   const int64_t ms = clock_ms_();
   // One DecisionBatch of one record; serialized batches concatenate into one.
   v1::DecisionBatch one;
-  *one.add_records() = EncodeDecision(event, ms);
+  EncodeDecision(event, ms, *one.add_records());
   const std::string bytes = one.SerializeAsString();
   std::unique_lock<std::mutex> lock(mu_);
   if (stop_) return absl::UnavailableError("decision log is shutting down");

@@ -43,8 +43,8 @@ struct DecisionEvent {
   const policy::Decision* decision = nullptr;  // and how
 };
 
-// The stored form of a decision at time `now_ms`.
-v1::DecisionRecord EncodeDecision(const DecisionEvent& event, int64_t now_ms);
+// The stored form of a decision taken at `now_ms`, into `record`.
+void EncodeDecision(const DecisionEvent& event, int64_t now_ms, v1::DecisionRecord& record);
 
 class DecisionLog {
  public:

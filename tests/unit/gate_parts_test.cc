@@ -58,6 +58,7 @@ TEST_CASE("a decision record holds the whole request it decided, at the injected
   d.rule_id = "signaal-opvragen";
   d.reason = Reason::kAllowed;
   d.policy_hash = std::string(64, 'c');
+  d.canonical_request = policy::CanonicalRequest(q);
   d.request_digest = policy::RequestDigest(q);
   {
     node::DecisionLog log(*s.store, [&] { return now_ms; });
@@ -65,6 +66,7 @@ TEST_CASE("a decision record holds the whole request it decided, at the injected
     REQUIRE(log.Append(first, store::Durability::kSynced).ok());
     now_ms += 5;
     q.purpose = "casusoverleg";
+    d.canonical_request = policy::CanonicalRequest(q);
     REQUIRE(log.Append(first, store::Durability::kBuffered).ok());  // written at the latest when the log closes
   }
   const auto stored = s.Stored();

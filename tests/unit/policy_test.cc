@@ -59,6 +59,19 @@ Request Lookup(const std::string& role = "school") {
   return r;
 }
 
+// The gemeente reading a child's health data in a case, on consent.
+Request ConsentRead() {
+  Request r;
+  r.subject = kThisChild;
+  r.requester_org = r.requester_role = "gemeente";
+  r.action = "case.read";
+  r.purpose = "casusoverleg";
+  r.categories = {"zorg"};
+  r.legal_basis = "consent";
+  r.case_member = true;
+  return r;
+}
+
 std::string LoadError(const std::vector<Source>& network, const std::vector<Source>& local = {}) {
   auto p = Policy::FromSources(network, local);
   REQUIRE_FALSE(p.ok());
@@ -146,20 +159,13 @@ TEST_CASE("a decision names its rule, policy hash, request digest and rate limit
   REQUIRE(d.reason == Reason::kAllowed);
   REQUIRE(d.policy_hash == (*p)->hash());
   REQUIRE(d.request_digest == RequestDigest(Lookup()));
+  REQUIRE(d.canonical_request == CanonicalRequest(Lookup()));
   REQUIRE(d.rate_limit_per_minute == 60);
 }
 
 TEST_CASE("a consent-based allow names the receipt it relied on", "[policy]") {
   auto p = Policy::FromSources({kVocab, kRules});
-  Request r;
-  r.requester_org = "gemeente";
-  r.requester_role = "gemeente";
-  r.action = "case.read";
-  r.purpose = "casusoverleg";
-  r.categories = {"zorg"};
-  r.legal_basis = "consent";
-  r.case_member = true;
-  r.subject = kThisChild;
+  Request r = ConsentRead();
   r.consents = {{"bad", ConsentStatus::kRevoked, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, kThisChild},
                 {"good", ConsentStatus::kValid, {"casusoverleg"}, {"zorg"}, {}, {"gemeente"}, kThisChild}};
   Decision d = (*p)->Evaluate(r);
@@ -173,15 +179,8 @@ TEST_CASE("a consent-based allow names the receipt it relied on", "[policy]") {
 
 TEST_CASE("a valid receipt about another child does not cover the request", "[policy]") {
   auto p = Policy::FromSources({kVocab, kRules});
-  Request r;
+  Request r = ConsentRead();
   r.subject = "handle-of-child-b";
-  r.requester_org = "gemeente";
-  r.requester_role = "gemeente";
-  r.action = "case.read";
-  r.purpose = "casusoverleg";
-  r.categories = {"zorg"};
-  r.legal_basis = "consent";
-  r.case_member = true;
   r.consents = {{"for-a", ConsentStatus::kValid, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, "handle-of-child-a"}};
   Decision d = (*p)->Evaluate(r);
   REQUIRE_FALSE(d.allowed());
