@@ -195,14 +195,7 @@ TEST_CASE("a valid receipt about another child does not cover the request", "[po
 
 TEST_CASE("the consent failure reason does not depend on the order of receipts", "[policy]") {
   auto p = Policy::FromSources({kVocab, kRules});
-  Request r;
-  r.requester_org = r.requester_role = "gemeente";
-  r.action = "case.read";
-  r.purpose = "casusoverleg";
-  r.categories = {"zorg"};
-  r.legal_basis = "consent";
-  r.case_member = true;
-  r.subject = kThisChild;
+  Request r = ConsentRead();
   const ConsentFact expired{"a", ConsentStatus::kExpired, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, kThisChild};
   const ConsentFact forged{"b", ConsentStatus::kForged, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, kThisChild};
   r.consents = {expired, forged};
