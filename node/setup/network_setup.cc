@@ -1,0 +1,224 @@
+#include "node/setup/network_setup.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "base/file.h"
+#include "base/org_id.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "keys/identity.h"
+#include "keys/master_key.h"
+#include "keys/network_operator.h"
+#include "keys/x509.h"
+#include "node/config/config.h"
+#include "policy/policy.h"
+
+namespace casenode::setup {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool SamePassphrase(const keys::SecretBytes& a, const keys::SecretBytes& b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// With its own passphrase, the operator's CA and signing keys are sealed under
+// it: a key file beside them would leave them as exposed as if they were in
+// the clear. Without one, DIR/network/operator.master.key. Never the nodes'
+// passphrase: every organisation's IT knows that one, and whoever holds the
+// operator's keys can issue certificates and sign manifests for the network.
+absl::StatusOr<keys::NetworkOperator> CreateOperator(const NetworkPlan& plan, const std::string& dir, SystemTime now) {
+  if (plan.operator_passphrase.empty()) return keys::NetworkOperator::Create(dir, plan.network, "", now);
+  ASSIGN_OR_RETURN(
+      keys::MasterKey master,
+      keys::MasterKey::FromPassphrase(plan.operator_passphrase,
+                                      keys::KdfParams::NewArgon2id(plan.argon2_opslimit, plan.argon2_memlimit_kib)));
+  return keys::NetworkOperator::Create(dir, plan.network, master, now);
+}
+
+absl::Status CheckPlan(const NetworkPlan& plan) {
+  if (plan.orgs.empty()) return absl::InvalidArgumentError("a network needs at least one organisation");
+  std::set<std::string_view> seen;
+  for (const OrgSpec& spec : plan.orgs) {
+    if (!ValidOrgId(spec.org)) {
+      return absl::InvalidArgumentError(StrCat("org \"", Printable(spec.org), "\": expected ", kOrgIdSyntax));
+    }
+    if (!seen.insert(spec.org).second) {
+      return absl::InvalidArgumentError(StrCat("org \"", spec.org, "\" is listed twice"));
+    }
+    if (keys::RoleName(spec.role).empty() || spec.role == keys::Role::ROLE_UNSPECIFIED) {
+      return absl::InvalidArgumentError(StrCat("org \"", spec.org, "\": no role"));
+    }
+  }
+  if (plan.base_port < 1 || plan.base_port + static_cast<int>(plan.orgs.size()) > 65536) {
+    return absl::InvalidArgumentError(
+        StrCat("base port ", plan.base_port, ": the ", plan.orgs.size(), " nodes need ports within 1-65535"));
+  }
+  if (plan.validity_days < 1) return absl::InvalidArgumentError("validity: at least one day");
+  if (plan.oprf_threshold < 1) return absl::InvalidArgumentError("pseudonym key threshold: at least 1");
+  if (!plan.node_passphrase.empty() && plan.node_passphrase_env.empty()) {
+    return absl::InvalidArgumentError("a node passphrase needs the name of the variable the nodes read it from");
+  }
+  if (!plan.operator_passphrase.empty() && SamePassphrase(plan.operator_passphrase, plan.node_passphrase)) {
+    return absl::InvalidArgumentError("the operator's passphrase must differ from the nodes' passphrase");
+  }
+  if (fs::exists(plan.dir) && !fs::is_empty(plan.dir)) {
+    return absl::FailedPreconditionError(StrCat(plan.dir, " exists and is not empty"));
+  }
+  return absl::OkStatus();
+}
+
+// The network policy travels with the network: copied beside the manifest,
+// its hash signed into it.
+absl::StatusOr<std::string> ShipPolicy(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  fs::create_directories(to, ec);
+  if (ec) return absl::UnavailableError(StrCat("cannot create ", to, ": ", ec.message()));
+  for (const auto& e : fs::directory_iterator(from, ec)) {
+    if (!e.is_regular_file() || e.path().extension() != ".toml") continue;
+    ASSIGN_OR_RETURN(std::string text, ReadFile(e.path().string()));
+    RETURN_IF_ERROR(WriteFileAtomic(to + "/" + e.path().filename().string(), text, 0644));
+  }
+  if (ec) return absl::InvalidArgumentError(StrCat("network policy: cannot read ", from, ": ", ec.message()));
+  auto policy = policy::Policy::Load(to);
+  if (!policy.ok()) return Annotate("network policy", policy.status());
+  return (*policy)->hash();
+}
+
+// One node's directory; returns its manifest entry.
+absl::StatusOr<keys::ManifestNode> CreateNode(const NetworkPlan& plan, const keys::NetworkOperator& op,
+                                              const OrgSpec& spec, const std::string& node_dir,
+                                              const std::string& endpoint, SystemTime now, SystemTime not_after) {
+  std::error_code ec;
+  fs::create_directories(node_dir + "/data", ec);
+  if (ec) return absl::UnavailableError(StrCat("cannot create ", node_dir, ": ", ec.message()));
+
+  std::string master_uri = "file:master.key";
+  if (plan.node_passphrase.empty()) {
+    RETURN_IF_ERROR(keys::MasterKey::CreateKeyFile(node_dir + "/master.key"));
+  } else {
+    master_uri = "passphrase-env:" + plan.node_passphrase_env;
+  }
+  ASSIGN_OR_RETURN(
+      keys::MasterKey master,
+      plan.node_passphrase.empty()
+          ? keys::MasterKey::FromKeyFile(node_dir + "/master.key")
+          : keys::MasterKey::FromPassphrase(
+                plan.node_passphrase, keys::KdfParams::NewArgon2id(plan.argon2_opslimit, plan.argon2_memlimit_kib)));
+  ASSIGN_OR_RETURN(keys::SecretBytes tls_key, keys::NewTlsKeyPem());
+  ASSIGN_OR_RETURN(std::string cert, op.IssueCertificate(tls_key, spec.org, std::string(keys::RoleName(spec.role)),
+                                                         now - std::chrono::minutes(5), not_after));
+  const keys::NodeIdentity identity = keys::NodeIdentity::Generate(std::move(tls_key));
+  RETURN_IF_ERROR(WriteFileAtomic(node_dir + "/identity.sealed",
+                                  master.Seal(keys::kNodeIdentityPurpose, identity.Serialize().span()), 0600));
+  RETURN_IF_ERROR(WriteFileAtomic(node_dir + "/cert.pem", cert, 0644));
+  ASSIGN_OR_RETURN(std::string fingerprint, keys::CertificateFingerprint(cert));
+
+  node::NodeConfig config;
+  config.org = spec.org;
+  config.data_dir = "data";
+  config.manifest = "../network/manifest.json";
+  config.operator_key = "../network/operator.pub";
+  config.ca_cert = "../network/ca.pem";
+  config.master_key = master_uri;
+  config.identity = "identity.sealed";
+  config.tls_cert = "cert.pem";
+  config.peer_listen = endpoint;
+  config.policy_network = "../network/policy";
+  config.local_socket = "local.sock";
+  RETURN_IF_ERROR(WriteFileAtomic(node_dir + "/casenode.toml", config.ToToml(), 0644));
+  return keys::ManifestNode{
+      spec.org, spec.name, spec.role, endpoint, fingerprint, identity.signing.public_key(), identity.encryption_public};
+}
+
+}  // namespace
+
+absl::StatusOr<OrgSpec> ParseOrgSpec(std::string_view text) {
+  const size_t a = text.find(':');
+  if (a == std::string_view::npos) {
+    return absl::InvalidArgumentError(StrCat("\"", Printable(text), "\": expected ORG:ROLE[:DISPLAY NAME]"));
+  }
+  const size_t b = text.find(':', a + 1);
+  OrgSpec spec;
+  spec.org = std::string(text.substr(0, a));
+  const std::string_view role = text.substr(a + 1, b == std::string_view::npos ? std::string_view::npos : b - a - 1);
+  const auto parsed = keys::ParseRole(role);
+  if (!parsed) {
+    return absl::InvalidArgumentError(StrCat("\"", Printable(text), "\": role \"", Printable(role),
+                                             "\" is not school, jeugdhulp, politie, gemeente or auditor"));
+  }
+  if (!ValidOrgId(spec.org)) {
+    return absl::InvalidArgumentError(
+        StrCat("\"", Printable(text), "\": org \"", Printable(spec.org), "\" is not ", kOrgIdSyntax));
+  }
+  spec.role = *parsed;
+  spec.name = b == std::string_view::npos ? spec.org : std::string(text.substr(b + 1));
+  return spec;
+}
+
+const std::vector<std::string>& DemoOrgSpecs() {
+  static const std::vector<std::string> specs = {
+      "school:school:OBS De Regenboog",
+      "jeugdhulp:jeugdhulp:Jeugdhulp Flevoland",
+      "politie:politie:Politie Midden-Nederland",
+      "gemeente:gemeente:Gemeente Almere",
+      "auditor:auditor:Functionaris Gegevensbescherming",
+  };
+  return specs;
+}
+
+bool HoldsPseudonymShare(keys::Role role) {
+  return role == keys::Role::ROLE_JEUGDHULP || role == keys::Role::ROLE_POLITIE || role == keys::Role::ROLE_GEMEENTE;
+}
+
+absl::StatusOr<CreatedNetwork> CreateNetwork(const NetworkPlan& plan, SystemTime now) {
+  RETURN_IF_ERROR(CheckPlan(plan));
+  const std::string dir = fs::absolute(plan.dir).lexically_normal().string();
+  const SystemTime not_after = now + std::chrono::days(plan.validity_days);
+  ASSIGN_OR_RETURN(keys::NetworkOperator op, CreateOperator(plan, dir + "/network", now));
+
+  keys::Manifest manifest;
+  manifest.network = plan.network;
+  manifest.version = 1;
+  manifest.issued_at = now;
+  manifest.expires_at = not_after;
+  ASSIGN_OR_RETURN(manifest.policy_hash, ShipPolicy(plan.policy_dir, dir + "/network/policy"));
+
+  CreatedNetwork created{plan.network, dir, manifest.version, manifest.policy_hash, {}};
+  for (size_t i = 0; i < plan.orgs.size(); ++i) {
+    const OrgSpec& spec = plan.orgs[i];
+    const std::string node_dir = dir + "/" + spec.org;
+    const std::string endpoint = StrCat(plan.host, ":", plan.base_port + static_cast<int>(i));
+    ASSIGN_OR_RETURN(keys::ManifestNode entry, CreateNode(plan, op, spec, node_dir, endpoint, now, not_after));
+    manifest.nodes.push_back(std::move(entry));
+    if (HoldsPseudonymShare(spec.role)) manifest.oprf_holders.push_back(spec.org);
+    created.nodes.push_back({spec.org, spec.role, endpoint, node_dir + "/casenode.toml", node_dir + "/local.sock"});
+  }
+  manifest.oprf_threshold =
+      std::min<uint32_t>(plan.oprf_threshold, static_cast<uint32_t>(manifest.oprf_holders.size()));
+  RETURN_IF_ERROR(op.Publish(manifest));
+  return created;
+}
+
+absl::StatusOr<uint64_t> RemoveOrg(const std::string& dir, const std::string& org,
+                                   const std::string& operator_master_uri, SystemTime now) {
+  const std::string op_dir = dir + "/network";
+  ASSIGN_OR_RETURN(keys::NetworkOperator op, keys::NetworkOperator::Open(op_dir, operator_master_uri));
+  ASSIGN_OR_RETURN(keys::Manifest m, op.Current());
+  if (m.FindOrg(org) == nullptr) {
+    return absl::InvalidArgumentError(StrCat("org \"", Printable(org), "\" is not in manifest version ", m.version));
+  }
+  std::erase_if(m.nodes, [&](const keys::ManifestNode& n) { return n.org == org; });
+  std::erase(m.oprf_holders, org);
+  m.oprf_threshold = std::min<uint32_t>(m.oprf_threshold, static_cast<uint32_t>(m.oprf_holders.size()));
+  m.version += 1;
+  m.issued_at = std::min(now, m.expires_at - std::chrono::seconds(1));
+  RETURN_IF_ERROR(op.Publish(m));
+  return m.version;
+}
+
+}  // namespace casenode::setup

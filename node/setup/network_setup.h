@@ -1,0 +1,84 @@
+// Network setup: the operator's ceremony that creates a network, and the
+// manifest changes made after it. casectl's `network` commands are a thin
+// layer over this (they read passphrases and print); the tests call it directly.
+//
+// CreateNetwork(plan) makes, under plan.dir (which must be new or empty):
+//   network/            the operator's material (keys/network_operator.h), the
+//                       signed manifest, and policy/ (a copy of the network
+//                       policy whose hash the manifest carries)
+//   <org>/              per node: casenode.toml, master.key (0600, unless a
+//                       passphrase seals the keys), identity.sealed, cert.pem, data/
+// Every org spec is checked before anything is written.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "base/time.h"
+#include "keys/manifest.h"
+#include "keys/secret.h"
+
+namespace casenode::setup {
+
+struct OrgSpec {
+  std::string org;
+  keys::Role role = keys::Role::ROLE_UNSPECIFIED;
+  std::string name;  // display name; the org id if none was given
+};
+
+// "ORG:ROLE[:DISPLAY NAME]"; the role is school, jeugdhulp, politie, gemeente or auditor.
+[[nodiscard]] absl::StatusOr<OrgSpec> ParseOrgSpec(std::string_view text);
+// The five organisations of the demo network, as specs.
+const std::vector<std::string>& DemoOrgSpecs();
+
+struct NetworkPlan {
+  std::string dir;
+  std::string network = "regio-flevoland";
+  std::vector<OrgSpec> orgs;
+  std::string host = "127.0.0.1";
+  int base_port = 7101;  // the i-th org listens on base_port + i
+  int validity_days = 365;
+  uint32_t oprf_threshold = 2;  // clamped to the number of holders
+  std::string policy_dir;       // the network policy to ship (*.toml)
+  // Nodes' master keys: key files if `node_passphrase` is empty; otherwise
+  // sealed with it, each with its own Argon2id salt, and every casenode.toml
+  // names `node_passphrase_env` as where the node reads it.
+  keys::SecretBytes node_passphrase;
+  std::string node_passphrase_env;
+  // The operator's CA and signing keys: network/operator.master.key if empty;
+  // otherwise sealed with this passphrase, which must differ from the nodes'.
+  keys::SecretBytes operator_passphrase;
+  uint32_t argon2_opslimit = 3;
+  uint32_t argon2_memlimit_kib = 256 * 1024;
+};
+
+struct CreatedNode {
+  std::string org;
+  keys::Role role = keys::Role::ROLE_UNSPECIFIED;
+  std::string endpoint;
+  std::string config_path;
+  std::string socket_path;
+};
+
+struct CreatedNetwork {
+  std::string network;
+  std::string dir;  // absolute
+  uint64_t manifest_version = 0;
+  std::string policy_hash;
+  std::vector<CreatedNode> nodes;
+};
+
+// Roles whose nodes hold a share of the pseudonym key (jeugdhulp, politie, gemeente).
+bool HoldsPseudonymShare(keys::Role role);
+
+[[nodiscard]] absl::StatusOr<CreatedNetwork> CreateNetwork(const NetworkPlan& plan, SystemTime now);
+
+// Publishes the next manifest version without `org` (also as a pseudonym key
+// holder). `operator_master_uri` as in keys/master_key.h; "" for the key file.
+[[nodiscard]] absl::StatusOr<uint64_t> RemoveOrg(const std::string& dir, const std::string& org,
+                                                 const std::string& operator_master_uri, SystemTime now);
+
+}  // namespace casenode::setup

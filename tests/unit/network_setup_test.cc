@@ -1,0 +1,179 @@
+// Network setup (node/setup): the operator's ceremony, without a process.
+#include "node/setup/network_setup.h"
+
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "base/file.h"
+#include "base/reason.h"
+#include "keys/identity.h"
+#include "keys/master_key.h"
+#include "keys/network_operator.h"
+#include "keys/x509.h"
+#include "node/config/config.h"
+#include "policy/policy.h"
+#include "tests/support/temp_dir.h"
+
+using namespace casenode;
+namespace fs = std::filesystem;
+
+namespace {
+
+setup::NetworkPlan Plan(const std::string& dir, std::vector<std::string> specs) {
+  setup::NetworkPlan plan;
+  plan.dir = dir;
+  plan.network = "test-net";
+  plan.base_port = 7300;
+  plan.policy_dir = CASENODE_SOURCE_DIR "/policy/network";
+  for (const auto& s : specs) plan.orgs.push_back(*setup::ParseOrgSpec(s));
+  return plan;
+}
+
+const std::vector<std::string> kThree = {"school:school:OBS De Regenboog", "jeugdhulp:jeugdhulp", "gemeente:gemeente"};
+
+}  // namespace
+
+TEST_CASE("org specs: ORG:ROLE[:DISPLAY NAME], with the role and org id checked") {
+  auto full = setup::ParseOrgSpec("school:school:OBS De Regenboog");
+  REQUIRE(full.ok());
+  CHECK(full->org == "school");
+  CHECK(full->role == keys::Role::ROLE_SCHOOL);
+  CHECK(full->name == "OBS De Regenboog");
+  auto bare = setup::ParseOrgSpec("wijkteam-2:gemeente");
+  REQUIRE(bare.ok());
+  CHECK(bare->name == "wijkteam-2");
+
+  CHECK(setup::ParseOrgSpec("school").status().message().find("expected ORG:ROLE") != std::string::npos);
+  CHECK(setup::ParseOrgSpec("school:teacher").status().message().find("role \"teacher\"") != std::string::npos);
+  CHECK(setup::ParseOrgSpec("School A:school").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(setup::ParseOrgSpec(":school").status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("a created network: signed manifest, one working directory per node, the policy's hash") {
+  TempDir tmp;
+  const std::string dir = tmp.path("net");
+  const SystemTime now = SystemNow();
+  auto created = setup::CreateNetwork(Plan(dir, kThree), now);
+  REQUIRE(created.ok());
+  CHECK(created->dir == dir);
+  REQUIRE(created->nodes.size() == 3);
+  CHECK(created->nodes[1].endpoint == "127.0.0.1:7301");
+
+  // The manifest verifies with the operator key the nodes are given.
+  auto op_key = keys::ReadPublicKeyFile(dir + "/network/operator.pub");
+  REQUIRE(op_key.ok());
+  auto manifest = keys::VerifyManifest(*ReadFile(dir + "/network/manifest.json"),
+                                       *ReadFile(dir + "/network/manifest.json.sig"), *op_key, now, "school");
+  REQUIRE(manifest.ok());
+  CHECK(manifest->version == 1);
+  CHECK(manifest->nodes.size() == 3);
+  CHECK(manifest->oprf_holders == std::vector<std::string>{"jeugdhulp", "gemeente"});
+  CHECK(manifest->oprf_threshold == 2);
+  // Its policy hash is the hash of the policy shipped beside it.
+  auto shipped = policy::Policy::Load(dir + "/network/policy");
+  REQUIRE(shipped.ok());
+  CHECK(manifest->policy_hash == (*shipped)->hash());
+  CHECK(created->policy_hash == (*shipped)->hash());
+
+  for (const setup::CreatedNode& n : created->nodes) {
+    INFO(n.org);
+    auto config = node::NodeConfig::Load(n.config_path);
+    REQUIRE(config.ok());
+    CHECK(config->org == n.org);
+    CHECK(config->peer_listen == n.endpoint);
+    // The node's key file is its own, and unseals its identity, whose keys the manifest lists.
+    struct stat st {};
+    REQUIRE(::stat((dir + "/" + n.org + "/master.key").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    auto master = keys::MasterKey::FromKeyFile(dir + "/" + n.org + "/master.key");
+    REQUIRE(master.ok());
+    auto sealed = ReadFile(dir + "/" + n.org + "/identity.sealed");
+    REQUIRE(sealed.ok());
+    auto opened = master->Open(keys::kNodeIdentityPurpose, AsBytes(*sealed));
+    REQUIRE(opened.ok());
+    auto identity = keys::NodeIdentity::Parse(opened->span());
+    REQUIRE(identity.ok());
+    const keys::ManifestNode* entry = manifest->FindOrg(n.org);
+    REQUIRE(entry != nullptr);
+    CHECK(entry->signing_key == identity->signing.public_key());
+    CHECK(entry->encryption_key == identity->encryption_public);
+    CHECK(entry->tls_cert_sha256 == *keys::CertificateFingerprint(*ReadFile(dir + "/" + n.org + "/cert.pem")));
+  }
+}
+
+TEST_CASE("a bad plan is refused before anything is written") {
+  TempDir tmp;
+  const std::string dir = tmp.path("net");
+  auto expect_refused = [&](const setup::NetworkPlan& plan, std::string_view words) {
+    auto created = setup::CreateNetwork(plan, SystemNow());
+    REQUIRE_FALSE(created.ok());
+    CHECK(std::string(created.status().message()).find(words) != std::string::npos);
+    CHECK_FALSE(fs::exists(dir));
+  };
+  expect_refused(Plan(dir, {"school:school", "school:gemeente"}), "listed twice");
+  expect_refused(Plan(dir, {}), "at least one organisation");
+  setup::NetworkPlan ports = Plan(dir, kThree);
+  ports.base_port = 65534;
+  expect_refused(ports, "ports within");
+  setup::NetworkPlan same = Plan(dir, kThree);
+  same.node_passphrase = keys::SecretBytes::CopyFrom(AsBytes("one secret for all"));
+  same.node_passphrase_env = "NODE_PASS";
+  same.operator_passphrase = keys::SecretBytes::CopyFrom(AsBytes("one secret for all"));
+  expect_refused(same, "must differ");
+  setup::NetworkPlan bad_policy = Plan(dir, kThree);
+  bad_policy.policy_dir = tmp.path("no-such-policy");
+  auto created = setup::CreateNetwork(bad_policy, SystemNow());
+  CHECK(created.status().message().find("network policy") != std::string::npos);
+
+  // A directory in use is never written into.
+  TempDir used;
+  REQUIRE(WriteFileAtomic(used.path("keep.txt"), "x", 0600).ok());
+  auto refused = setup::CreateNetwork(Plan(used.root(), kThree), SystemNow());
+  CHECK(refused.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_FALSE(fs::exists(used.path("network")));
+}
+
+TEST_CASE("nodes' keys sealed with a passphrase: no key file, the config names the variable") {
+  TempDir tmp;
+  setup::NetworkPlan plan = Plan(tmp.path("net"), {"school:school"});
+  plan.node_passphrase = keys::SecretBytes::CopyFrom(AsBytes("node passphrase"));
+  plan.node_passphrase_env = "NODE_PASS";
+  plan.operator_passphrase = keys::SecretBytes::CopyFrom(AsBytes("operator passphrase"));
+  plan.argon2_opslimit = 1;
+  plan.argon2_memlimit_kib = 8 * 1024;
+  auto created = setup::CreateNetwork(plan, SystemNow());
+  REQUIRE(created.ok());
+  CHECK_FALSE(fs::exists(tmp.path("net/school/master.key")));
+  CHECK_FALSE(fs::exists(tmp.path("net/network/operator.master.key")));
+  auto config = node::NodeConfig::Load(created->nodes[0].config_path);
+  REQUIRE(config.ok());
+  CHECK(config->master_key == "passphrase-env:NODE_PASS");
+  auto unlocked = keys::MasterKey::FromPassphrase(
+      plan.node_passphrase, *keys::ReadSealedHeader(AsBytes(*ReadFile(tmp.path("net/school/identity.sealed")))));
+  REQUIRE(unlocked.ok());
+  CHECK(unlocked->Open(keys::kNodeIdentityPurpose, AsBytes(*ReadFile(tmp.path("net/school/identity.sealed")))).ok());
+}
+
+TEST_CASE("removing an org publishes the next version without it, as a node and as a key holder") {
+  TempDir tmp;
+  const std::string dir = tmp.path("net");
+  setup::NetworkPlan plan = Plan(dir, {"school:school", "jeugdhulp:jeugdhulp", "gemeente:gemeente"});
+  REQUIRE(setup::CreateNetwork(plan, SystemNow()).ok());
+  auto version = setup::RemoveOrg(dir, "jeugdhulp", "", SystemNow());
+  REQUIRE(version.ok());
+  CHECK(*version == 2);
+  auto op = keys::NetworkOperator::Open(dir + "/network");
+  REQUIRE(op.ok());
+  auto m = op->Current();
+  REQUIRE(m.ok());
+  CHECK(m->version == 2);
+  CHECK(m->FindOrg("jeugdhulp") == nullptr);
+  CHECK(m->oprf_holders == std::vector<std::string>{"gemeente"});
+  CHECK(m->oprf_threshold == 1);
+
+  auto unknown = setup::RemoveOrg(dir, "jeugdhulp", "", SystemNow());
+  CHECK(unknown.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(op->Current()->version == 2);  // nothing published
+}
