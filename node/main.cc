@@ -17,7 +17,7 @@
 #include "node/config/config.h"
 #include "base/log.h"
 #include "node/node.h"
-#include "node/rpc/tls.h"
+#include "node/rpc/runtime.h"
 
 using casenode::Log;
 using casenode::LogLevel;
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   }
 
   if (sodium_init() < 0) return Fail(1, "node.start_failed", absl::InternalError("libsodium failed to initialise"));
-  if (auto s = casenode::node::RequireTls13(); !s.ok()) return Fail(1, "node.start_failed", s);
+  if (auto s = casenode::node::PrepareRpcRuntime(); !s.ok()) return Fail(1, "node.start_failed", s);
   ::umask(077);  // sockets, stores and files we create are ours alone
 
   // Block the signals we handle before gRPC starts threads; we read them with sigwait.

@@ -122,7 +122,7 @@ int main() {
       return r;
     };
     volatile size_t sink = 0;
-    auto [ours, baseline] = bench::Compare(
+    const bench::Comparison decide = bench::Compare(
         3, [&] { return measure([&](const Request& q) { sink = sink + (*policy)->Evaluate(q).rule_id.size(); }); },
         [&] {
           return measure([&](const Request& q) {
@@ -130,7 +130,7 @@ int main() {
             sink = sink + d.rule_id.size();
           });
         });
-    bench::Report("policy_decide", ours, baseline,
+    bench::Report("policy_decide", decide,
                   StrCat("rules=", rules, " allowed_share=", allowed * 100 / s.requests.size(), "%"));
   }
   return 0;

@@ -116,7 +116,7 @@ int main() {
     std::mt19937_64 rng(42);
     std::vector<uint64_t> probe(200000);
     for (auto& p : probe) p = rng() % records;
-    auto [ours_get, base_get] = bench::Compare(
+    const bench::Comparison get = bench::Compare(
         3,
         [&] {
           return Timed(probe.size(), [&](size_t i) { return (*store)->Get(store::Family::kSignals, KeyFor(probe[i])).ok(); });
@@ -127,7 +127,7 @@ int main() {
             return plain.db->Get(rocksdb::ReadOptions(), plain.cf, KeyFor(probe[i]), &v).ok();
           });
         });
-    bench::Report("store_get", ours_get, base_get, "records=" + std::to_string(records));
+    bench::Report("store_get", get, "records=" + std::to_string(records));
   }
 
   // Acknowledged writes: ours with 8 writers (group commit) vs one synced write at a time.
@@ -140,7 +140,7 @@ int main() {
     std::atomic<uint64_t> next{0};
     rocksdb::WriteOptions sync;
     sync.sync = true;
-    auto [ours, base] = bench::Compare(
+    const bench::Comparison put = bench::Compare(
         3,
         [&] {
           return bench::RunConcurrent(8, std::chrono::milliseconds(2000), [&] {
@@ -153,7 +153,7 @@ int main() {
             return plain.db->Put(sync, plain.cf, KeyFor(next++), value).ok();
           });
         });
-    bench::Report("store_put_synced", ours, base, "writers=8 baseline_writers=1");
+    bench::Report("store_put_synced", put, "writers=8 baseline_writers=1");
   }
   return 0;
 }
