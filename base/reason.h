@@ -65,7 +65,9 @@ namespace casenode {
   X(kConsentUnknownIssuer, 64, "CONSENT_UNKNOWN_ISSUER", kPermissionDenied)          \
   X(kConsentIssuerUnreachable, 65, "CONSENT_ISSUER_UNREACHABLE", kPermissionDenied)  \
   X(kConsentOutOfScope, 66, "CONSENT_OUT_OF_SCOPE", kPermissionDenied)               \
-  X(kConsentMissing, 67, "CONSENT_MISSING", kPermissionDenied)
+  X(kConsentMissing, 67, "CONSENT_MISSING", kPermissionDenied)                       \
+  /* pseudonyms (keys/oprf, base/bsn) */                                             \
+  X(kInvalidBsn, 70, "INVALID_BSN", kInvalidArgument)
 
 enum class Reason : uint16_t {
   kNone = 0,  // no reason attached (also: a name this build does not know)
