@@ -67,7 +67,10 @@ namespace casenode {
   X(kConsentOutOfScope, 66, "CONSENT_OUT_OF_SCOPE", kPermissionDenied)               \
   X(kConsentMissing, 67, "CONSENT_MISSING", kPermissionDenied)                       \
   /* pseudonyms (keys/oprf, base/bsn) */                                             \
-  X(kInvalidBsn, 70, "INVALID_BSN", kInvalidArgument)
+  X(kInvalidBsn, 70, "INVALID_BSN", kInvalidArgument)                                \
+  X(kOprfInvalidInput, 71, "OPRF_INVALID_INPUT", kInvalidArgument)                   \
+  X(kOprfInvalidEncoding, 72, "OPRF_INVALID_ENCODING", kInvalidArgument)             \
+  X(kOprfProofFailed, 73, "OPRF_PROOF_FAILED", kDataLoss)
 
 enum class Reason : uint16_t {
   kNone = 0,  // no reason attached (also: a name this build does not know)
