@@ -70,7 +70,9 @@ namespace casenode {
   X(kInvalidBsn, 70, "INVALID_BSN", kInvalidArgument)                                \
   X(kOprfInvalidInput, 71, "OPRF_INVALID_INPUT", kInvalidArgument)                   \
   X(kOprfInvalidEncoding, 72, "OPRF_INVALID_ENCODING", kInvalidArgument)             \
-  X(kOprfProofFailed, 73, "OPRF_PROOF_FAILED", kDataLoss)
+  X(kOprfProofFailed, 73, "OPRF_PROOF_FAILED", kDataLoss)                            \
+  X(kOprfTooFewShares, 74, "OPRF_TOO_FEW_SHARES", kUnavailable)                      \
+  X(kOprfSharesInconsistent, 75, "OPRF_SHARES_INCONSISTENT", kFailedPrecondition)
 
 enum class Reason : uint16_t {
   kNone = 0,  // no reason attached (also: a name this build does not know)
