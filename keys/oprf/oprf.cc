@@ -27,22 +27,26 @@ absl::Status CheckInput(std::span<const uint8_t> input) {
 // blindedElement = blind * HashToGroup(input).
 absl::StatusOr<Element> BlindElement(Mode mode, std::span<const uint8_t> input, const SecretScalar& blind) {
   RETURN_IF_ERROR(CheckInput(input));
-  const Element input_element = internal::HashToGroup(input, internal::DstsFor(mode).hash_to_group);
+  // HashToGroup(input) is as telling as the input (the BSNs can be
+  // enumerated), so it is wiped once blinded.
+  Element input_element = internal::HashToGroup(input, internal::DstsFor(mode).hash_to_group);
   if (internal::IsIdentity(input_element)) {
     return Error(Reason::kOprfInvalidInput, "input: hashes to the identity element");
   }
   Element blinded;
   internal::Mul(blinded, blind.data(), input_element);
+  sodium_memzero(input_element.data(), input_element.size());
   return blinded;
 }
 
-// blind^-1 * evaluated, for an element already checked.
-Element Unblind(const SecretScalar& blind, const Element& evaluated) {
+// Finalize's unblind and hash, for an evaluated element already checked. The
+// unblinded element k*HashToGroup(input) is wiped after hashing.
+Output UnblindAndHash(std::span<const uint8_t> input, const SecretScalar& blind, const Element& evaluated) {
   Wiped<32> inverse;
   if (crypto_core_ristretto255_scalar_invert(inverse.data(), blind.data()) != 0) std::abort();  // blinds are non-zero
-  Element unblinded;
-  internal::Mul(unblinded, inverse.data(), evaluated);
-  return unblinded;
+  Wiped<kElementBytes> unblinded;
+  internal::Mul(unblinded.b, inverse.data(), evaluated);
+  return internal::FinalizeHash(input, unblinded.b);
 }
 
 absl::Status CheckBatch(std::span<const Element> blinded, std::string_view what) {
@@ -168,7 +172,7 @@ absl::StatusOr<Output> Finalize(std::span<const uint8_t> input, const Blinded& b
   }
   RETURN_IF_ERROR(CheckInput(input));
   RETURN_IF_ERROR(internal::CheckElement(evaluated, "evaluated element"));
-  return internal::FinalizeHash(input, Unblind(blinded.blind(), evaluated));
+  return UnblindAndHash(input, blinded.blind(), evaluated);
 }
 
 absl::StatusOr<std::vector<Output>> VerifiableFinalize(const Element& public_key,
@@ -190,7 +194,7 @@ absl::StatusOr<std::vector<Output>> VerifiableFinalize(const Element& public_key
   RETURN_IF_ERROR(internal::VerifyProof(Mode::kVoprf, public_key, blinded, evaluation.elements, evaluation.proof));
   std::vector<Output> outputs(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
-    outputs[i] = internal::FinalizeHash(inputs[i], Unblind(blinds[i].blind(), evaluation.elements[i]));
+    outputs[i] = UnblindAndHash(inputs[i], blinds[i].blind(), evaluation.elements[i]);
   }
   return outputs;
 }

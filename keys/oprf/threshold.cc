@@ -191,15 +191,15 @@ absl::StatusOr<Output> HolderSet::CombineAndFinalize(std::span<const uint8_t> in
   // N = sum (lambda_j * blind^-1) * Z_j: unblinding folded into the coefficients.
   Wiped<kScalarBytes> inverse, coefficient;
   if (crypto_core_ristretto255_scalar_invert(inverse.data(), blinded.blind().data()) != 0) std::abort();
-  Element unblinded{};
+  // The sum and its terms are k*HashToGroup(input) and parts of it: wiped.
+  Wiped<kElementBytes> unblinded, term;
   for (size_t j = 0; j < holders_.size(); ++j) {
     crypto_core_ristretto255_scalar_mul(coefficient.data(), lambdas_[j].data(), inverse.data());
-    Element term;
-    internal::Mul(term, coefficient.data(), at[j]->element);
-    internal::Add(unblinded, unblinded, term);
+    internal::Mul(term.b, coefficient.data(), at[j]->element);
+    internal::Add(unblinded.b, unblinded.b, term.b);
   }
-  if (internal::IsIdentity(unblinded)) return absl::InternalError("combine: the shares combine to the identity");
-  return internal::FinalizeHash(input, unblinded);
+  if (internal::IsIdentity(unblinded.b)) return absl::InternalError("combine: the shares combine to the identity");
+  return internal::FinalizeHash(input, unblinded.b);
 }
 
 }  // namespace casenode::oprf
