@@ -72,7 +72,9 @@ namespace casenode {
   X(kOprfInvalidEncoding, 72, "OPRF_INVALID_ENCODING", kInvalidArgument)             \
   X(kOprfProofFailed, 73, "OPRF_PROOF_FAILED", kDataLoss)                            \
   X(kOprfTooFewShares, 74, "OPRF_TOO_FEW_SHARES", kUnavailable)                      \
-  X(kOprfSharesInconsistent, 75, "OPRF_SHARES_INCONSISTENT", kFailedPrecondition)
+  X(kOprfSharesInconsistent, 75, "OPRF_SHARES_INCONSISTENT", kFailedPrecondition)    \
+  X(kOprfShareInvalid, 76, "OPRF_SHARE_INVALID", kFailedPrecondition)                \
+  X(kNotAKeyHolder, 77, "NOT_A_KEY_HOLDER", kFailedPrecondition)
 
 enum class Reason : uint16_t {
   kNone = 0,  // no reason attached (also: a name this build does not know)

@@ -14,7 +14,11 @@
 namespace casenode::cli {
 
 int Fail(const absl::Status& status) {
-  std::cerr << "casectl: " << status.message() << "\n";
+  // The reason code too, for scripts and for support: "... (INVALID_BSN)".
+  const Reason reason = ReasonOf(status);
+  std::cerr << "casectl: " << status.message();
+  if (reason != Reason::kNone) std::cerr << " (" << ReasonName(reason) << ")";
+  std::cerr << "\n";
   switch (status.code()) {
     case absl::StatusCode::kPermissionDenied: return kRefused;
     case absl::StatusCode::kInvalidArgument: return kUsage;
@@ -23,7 +27,8 @@ int Fail(const absl::Status& status) {
 }
 
 int Fail(const grpc::Status& status) {
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+  // Unavailable without a reason is the transport: no node behind the socket.
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE && node::GrpcReason(status) == Reason::kNone) {
     std::cerr << "casectl: the node does not answer on its Local socket (is casenode running? see --socket): "
               << status.error_message() << "\n";
     return kFailed;
@@ -89,6 +94,7 @@ int main(int argc, char** argv) {
   AddKeysCommands(app, globals, &exit_code);
   AddPolicyCommands(app, globals, &exit_code);
   AddConsentCommands(app, globals, &exit_code);
+  AddPseudonymCommands(app, globals, &exit_code);
   AddCompletion(app, &exit_code);
   try {
     app.parse(argc, argv);

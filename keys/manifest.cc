@@ -4,6 +4,7 @@
 #include <set>
 
 #include <nlohmann/json.hpp>
+#include <sodium.h>
 
 #include "base/strings.h"
 #include "base/encoding.h"
@@ -14,7 +15,8 @@ namespace casenode::keys {
 namespace {
 
 using nlohmann::json;
-constexpr std::string_view kFormat = "casenode-manifest/1";
+constexpr std::string_view kFormat = "casenode-manifest/2";
+constexpr uint32_t kMaxOprfIndex = 255;
 
 absl::Status Invalid(std::string_view field, std::string_view expected) {
   return absl::InvalidArgumentError(StrCat("manifest: ", field, ": expected ", expected));
@@ -50,6 +52,11 @@ absl::StatusOr<PublicKey> GetKey(const json& obj, std::string_view where, const 
   return pk;
 }
 
+// A canonical ristretto255 encoding, and not the identity (all zero bytes).
+bool ValidGroupElement(const PublicKey& p) {
+  return crypto_core_ristretto255_is_valid_point(p.data()) == 1 && sodium_is_zero(p.data(), p.size()) == 0;
+}
+
 absl::Status Validate(const Manifest& m) {
   if (m.network.empty()) return Invalid("network", "a non-empty name");
   if (m.version == 0) return Invalid("version", "a version of 1 or more");
@@ -68,11 +75,25 @@ absl::Status Validate(const Manifest& m) {
     }
     if (!fingerprints.insert(n.tls_cert_sha256).second) return Invalid(where + "tls_cert_sha256", "a certificate listed once");
   }
-  for (const std::string& h : m.oprf_holders) {
-    if (m.FindOrg(h) == nullptr) return Invalid("oprf.holders", StrCat("organisations listed in nodes (", h, " is not)"));
+  std::set<std::string_view> holders;
+  std::set<uint32_t> indices;
+  for (size_t i = 0; i < m.oprf_holders.size(); ++i) {
+    const OprfHolder& h = m.oprf_holders[i];
+    const std::string where = StrCat("oprf.holders[", i, "].");
+    if (m.FindOrg(h.org) == nullptr) return Invalid(where + "org", "an organisation listed in nodes");
+    if (!holders.insert(h.org).second) return Invalid(where + "org", "a holder listed once");
+    if (h.index < 1 || h.index > kMaxOprfIndex || !indices.insert(h.index).second) {
+      return Invalid(where + "index", "a share index from 1 to 255, each used once");
+    }
+    if (!ValidGroupElement(h.commitment)) {
+      return Invalid(where + "commitment", "a ristretto255 point other than the identity");
+    }
   }
   if (m.oprf_threshold > m.oprf_holders.size()) return Invalid("oprf.threshold", "at most the number of holders");
   if (!m.oprf_holders.empty() && m.oprf_threshold == 0) return Invalid("oprf.threshold", "at least 1");
+  if (!m.oprf_holders.empty() && !ValidGroupElement(m.oprf_public_key)) {
+    return Invalid("oprf.public_key", "a ristretto255 point other than the identity");
+  }
   return absl::OkStatus();
 }
 
@@ -103,6 +124,13 @@ const ManifestNode* Manifest::FindOrg(std::string_view org) const {
   return nullptr;
 }
 
+const OprfHolder* Manifest::FindOprfHolder(std::string_view org) const {
+  for (const auto& h : oprf_holders) {
+    if (h.org == org) return &h;
+  }
+  return nullptr;
+}
+
 const ManifestNode* Manifest::FindFingerprint(std::string_view fp) const {
   for (const auto& n : nodes) {
     if (n.tls_cert_sha256 == fp) return &n;
@@ -122,13 +150,19 @@ absl::StatusOr<std::string> EncodeManifest(const Manifest& m) {
                          {"signing_key", Base64Encode(n.signing_key)},
                          {"encryption_key", Base64Encode(n.encryption_key)}});
   }
+  json holders = json::array();
+  for (const auto& h : m.oprf_holders) {
+    holders.push_back(json{{"org", h.org}, {"index", h.index}, {"commitment", Base64Encode(h.commitment)}});
+  }
   json doc{{"format", kFormat},
            {"network", m.network},
            {"version", m.version},
            {"issued_at", FormatRfc3339(m.issued_at)},
            {"expires_at", FormatRfc3339(m.expires_at)},
            {"policy_hash", m.policy_hash},
-           {"oprf", json{{"threshold", m.oprf_threshold}, {"holders", m.oprf_holders}}},
+           {"oprf", json{{"threshold", m.oprf_threshold},
+                         {"public_key", Base64Encode(m.oprf_public_key)},
+                         {"holders", holders}}},
            {"nodes", nodes}};
   return doc.dump(2) + "\n";
 }
@@ -151,14 +185,25 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view text) {
 
   auto oprf = doc.find("oprf");
   if (oprf == doc.end() || !oprf->is_object()) return Invalid("oprf", "an object");
-  RETURN_IF_ERROR(OnlyKeys(*oprf, "oprf", {"threshold", "holders"}));
+  RETURN_IF_ERROR(OnlyKeys(*oprf, "oprf", {"threshold", "public_key", "holders"}));
   ASSIGN_OR_RETURN(uint64_t threshold, GetUint(*oprf, "oprf.", "threshold"));
+  if (threshold > kMaxOprfIndex) return Invalid("oprf.threshold", "at most the number of holders");
   m.oprf_threshold = static_cast<uint32_t>(threshold);
+  ASSIGN_OR_RETURN(m.oprf_public_key, GetKey(*oprf, "oprf.", "public_key"));
   auto holders = oprf->find("holders");
-  if (holders == oprf->end() || !holders->is_array()) return Invalid("oprf.holders", "an array of organisation ids");
-  for (const auto& h : *holders) {
-    if (!h.is_string()) return Invalid("oprf.holders", "an array of organisation ids");
-    m.oprf_holders.push_back(h.get<std::string>());
+  if (holders == oprf->end() || !holders->is_array()) return Invalid("oprf.holders", "an array of holders");
+  for (size_t i = 0; i < holders->size(); ++i) {
+    const json& jh = (*holders)[i];
+    const std::string where = StrCat("oprf.holders[", i, "].");
+    if (!jh.is_object()) return Invalid(StrCat("oprf.holders[", i, "]"), "an object");
+    RETURN_IF_ERROR(OnlyKeys(jh, StrCat("oprf.holders[", i, "]"), {"org", "index", "commitment"}));
+    OprfHolder h;
+    ASSIGN_OR_RETURN(h.org, GetString(jh, where, "org"));
+    ASSIGN_OR_RETURN(uint64_t index, GetUint(jh, where, "index"));
+    if (index > kMaxOprfIndex) return Invalid(where + "index", "a share index from 1 to 255, each used once");
+    h.index = static_cast<uint32_t>(index);
+    ASSIGN_OR_RETURN(h.commitment, GetKey(jh, where, "commitment"));
+    m.oprf_holders.push_back(std::move(h));
   }
 
   auto nodes = doc.find("nodes");

@@ -8,10 +8,17 @@
 //
 //   { "format": "casenode-manifest/1", "network": "...", "version": 3,
 //     "issued_at": "2026-11-28T12:00:00Z", "expires_at": "2027-11-28T12:00:00Z",
-//     "policy_hash": "",  "oprf": { "threshold": 2, "holders": ["jeugdhulp", ...] },
+//     "policy_hash": "",
+//     "oprf": { "threshold": 2, "public_key": "<base64>",
+//               "holders": [ { "org": "jeugdhulp", "index": 1, "commitment": "<base64>" }, ... ] },
 //     "nodes": [ { "org": "school", "name": "...", "role": "school",
 //                  "endpoint": "127.0.0.1:7101", "tls_cert_sha256": "<hex>",
 //                  "signing_key": "<base64>", "encryption_key": "<base64>" } ] }
+//
+// The network pseudonym key k is Shamir-shared t-of-n (threshold t) among the
+// holders: holder `index` (its x-coordinate, 1..255, fixed for the key's life)
+// holds k_index, and `commitment` = k_index·G (ristretto255) lets anyone check
+// that holder's evaluations; `public_key` = k·G. Removing a holder keeps the others' indices.
 //
 // A Manifest value is immutable; share it as shared_ptr<const Manifest>.
 #pragma once
@@ -44,6 +51,12 @@ struct ManifestNode {
   PublicKey encryption_key{};
 };
 
+struct OprfHolder {
+  std::string org;
+  uint32_t index = 0;
+  PublicKey commitment{};  // ristretto255 point k_index·G
+};
+
 struct Manifest {
   std::string network;
   uint64_t version = 0;
@@ -51,11 +64,13 @@ struct Manifest {
   SystemTime expires_at;
   std::string policy_hash;
   uint32_t oprf_threshold = 0;
-  std::vector<std::string> oprf_holders;
+  PublicKey oprf_public_key{};  // ristretto255 point k·G; all zero when there are no holders
+  std::vector<OprfHolder> oprf_holders;
   std::vector<ManifestNode> nodes;
 
   const ManifestNode* FindOrg(std::string_view org) const;
   const ManifestNode* FindFingerprint(std::string_view tls_cert_sha256) const;
+  const OprfHolder* FindOprfHolder(std::string_view org) const;
 };
 
 inline constexpr std::string_view kManifestContext = "manifest/v1";

@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "keys/identity.h"
+#include "keys/oprf_share.h"
 #include "keys/master_key.h"
 #include "keys/network_operator.h"
 #include "keys/x509.h"
@@ -55,7 +56,29 @@ struct Node::Prepared {
   TlsMaterial tls;
   keys::SigningKey signing;
   keys::MasterKey master;
+  std::optional<oprf::KeyShare> oprf_share;
 };
+
+namespace {
+
+// The node's share of the pseudonym key, if the manifest names it a holder:
+// opened with its identity and checked against its commitment there.
+absl::StatusOr<std::optional<oprf::KeyShare>> LoadOprfShare(const NodeConfig& config, const keys::Manifest& manifest,
+                                                            const keys::NodeIdentity& identity) {
+  if (manifest.FindOprfHolder(config.org) == nullptr) return std::nullopt;
+  if (config.oprf_share.empty()) {
+    return Error(Reason::kOprfShareInvalid,
+                 StrCat("keys.oprf_share: the manifest names \"", config.org,
+                        "\" a pseudonym key holder; give the file with its share"));
+  }
+  auto sealed = ReadFile(config.oprf_share);
+  if (!sealed.ok()) return Annotate("keys.oprf_share", sealed.status());
+  auto share = keys::OpenOprfShare(AsBytes(*sealed), identity, manifest, config.org);
+  if (!share.ok()) return Annotate("keys.oprf_share", share.status());
+  return std::optional<oprf::KeyShare>(*std::move(share));
+}
+
+}  // namespace
 
 absl::StatusOr<Node::Prepared> Node::Prepare(const NodeConfig& config, Clock clock) {
   auto operator_key = keys::ReadPublicKeyFile(config.operator_key);
@@ -89,9 +112,14 @@ absl::StatusOr<Node::Prepared> Node::Prepare(const NodeConfig& config, Clock clo
     return absl::FailedPreconditionError(
         StrCat("keys.identity: keys do not match the manifest entry for \"", config.org, "\""));
   }
-  return Prepared{*std::move(network), *std::move(policy),
+  auto share = LoadOprfShare(config, *(*network)->manifest(), *identity);
+  if (!share.ok()) return share.status();
+  return Prepared{*std::move(network),
+                  *std::move(policy),
                   TlsMaterial{*std::move(ca), *std::move(cert), std::move(identity->tls_key_pem)},
-                  std::move(identity->signing), *std::move(master)};
+                  std::move(identity->signing),
+                  *std::move(master),
+                  *std::move(share)};
 }
 
 namespace {
@@ -124,16 +152,18 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clo
   auto store = store::Store::Open(config.data_dir + "/records", **key_store, clock);
   if (!store.ok()) return Annotate("node.data_dir (record store)", store.status());
   return std::unique_ptr<Node>(new Node(config, std::move(p.network), std::move(p.tls), std::move(p.signing),
-                                        *std::move(key_store), *std::move(store), std::move(p.policy), clock));
+                                        std::move(p.oprf_share), *std::move(key_store), *std::move(store),
+                                        std::move(p.policy), clock));
 }
 
 Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls, keys::SigningKey signing_key,
-           std::unique_ptr<keys::KeyStore> key_store, std::unique_ptr<store::Store> store,
-           std::shared_ptr<const policy::Policy> policy, Clock clock)
+           std::optional<oprf::KeyShare> oprf_share, std::unique_ptr<keys::KeyStore> key_store,
+           std::unique_ptr<store::Store> store, std::shared_ptr<const policy::Policy> policy, Clock clock)
     : config_(std::move(config)),
       network_(std::move(network)),
       tls_(std::move(tls)),
       signing_key_(std::move(signing_key)),
+      oprf_share_(std::move(oprf_share)),
       key_store_(std::move(key_store)),
       store_(std::move(store)),
       decisions_(std::make_unique<DecisionLog>(*store_)),
@@ -145,11 +175,13 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
                         },
                         clock),
       gate_(*network_, *decisions_, consent_verifier_, std::move(policy)),
-      peer_service_(*network_, gate_, consents_),
+      deriver_(*network_, peers_),
+      peer_service_(*network_, gate_, consents_, oprf_share_ ? &*oprf_share_ : nullptr),
       node_service_(*network_, peers_, *store_, gate_, [this] { return Reload(); }),
       keys_service_(*key_store_),
       policy_service_(*network_, gate_, config_.policy_local),
-      consent_service_(*network_, gate_, consents_, consent_verifier_) {}
+      consent_service_(*network_, gate_, consents_, consent_verifier_),
+      pseudonym_service_(deriver_) {}
 
 Node::~Node() { Shutdown(std::chrono::milliseconds(0)); }
 
@@ -186,8 +218,8 @@ absl::Status Node::Start() {
   int local_port = 0;
   local_builder.AddListeningPort("unix:" + config_.local_socket, grpc::InsecureServerCredentials(), &local_port);
   ApplyServerOptions(local_builder);
-  for (grpc::Service* service : std::initializer_list<grpc::Service*>{&node_service_, &keys_service_, &policy_service_,
-                                                                    &consent_service_}) {
+  for (grpc::Service* service : std::initializer_list<grpc::Service*>{
+           &node_service_, &keys_service_, &policy_service_, &consent_service_, &pseudonym_service_}) {
     local_builder.RegisterService(service);
   }
   local_server_ = local_builder.BuildAndStart();
@@ -254,6 +286,14 @@ absl::StatusOr<uint64_t> Node::Reload() {
     if (!manifest.ok()) return Annotate("network.manifest", manifest.status());
     auto policy = LoadPolicy(config_, manifest->policy_hash);
     if (!policy.ok()) return policy.status();
+    // A holder's share must still be the one the new manifest commits to.
+    const keys::OprfHolder* holder = manifest->FindOprfHolder(config_.org);
+    if ((holder != nullptr) != oprf_share_.has_value() ||
+        (holder != nullptr && (holder->index != oprf_share_->index ||
+                               holder->commitment != oprf_share_->key.public_key()))) {
+      return Error(Reason::kOprfShareInvalid,
+                   "network.manifest: it changes this node's pseudonym key share; restart with the new share");
+    }
     ASSIGN_OR_RETURN(uint64_t v, network_->Install(*std::move(manifest)));
     gate_.SetPolicy(*std::move(policy));
     return v;

@@ -12,9 +12,11 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "keys/key_store.h"
+#include "keys/oprf/threshold.h"
 #include "node/config/config.h"
 #include "node/consent/consent_book.h"
 #include "node/consent/verifier.h"
@@ -23,6 +25,8 @@
 #include "node/keys_service.h"
 #include "node/node_service.h"
 #include "node/policy_service.h"
+#include "node/pseudonym/deriver.h"
+#include "node/pseudonym_service.h"
 #include "node/network/network.h"
 #include "node/rpc/peer_client.h"
 #include "node/gate/gate.h"
@@ -57,13 +61,14 @@ class Node {
   struct Prepared;
   static absl::StatusOr<Prepared> Prepare(const NodeConfig& config, Clock clock);
   Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls, keys::SigningKey signing_key,
-       std::unique_ptr<keys::KeyStore> key_store, std::unique_ptr<store::Store> store,
-       std::shared_ptr<const policy::Policy> policy, Clock clock);
+       std::optional<oprf::KeyShare> oprf_share, std::unique_ptr<keys::KeyStore> key_store,
+       std::unique_ptr<store::Store> store, std::shared_ptr<const policy::Policy> policy, Clock clock);
 
   const NodeConfig config_;
   std::unique_ptr<Network> network_;
   TlsMaterial tls_;
   const keys::SigningKey signing_key_;
+  const std::optional<oprf::KeyShare> oprf_share_;  // this node's share of the pseudonym key, if a holder
   std::unique_ptr<keys::KeyStore> key_store_;
   std::unique_ptr<store::Store> store_;  // declared after key_store_: closed before it
   std::unique_ptr<DecisionLog> decisions_;  // declared after store_: flushed before it closes
@@ -71,11 +76,13 @@ class Node {
   PeerClient peers_;
   consent::ConsentVerifier consent_verifier_;
   PeerGate gate_;
+  PseudonymDeriver deriver_;
   PeerService peer_service_;
   NodeService node_service_;
   KeysService keys_service_;
   PolicyService policy_service_;
   ConsentService consent_service_;
+  PseudonymService pseudonym_service_;
   std::mutex reload_mu_;
   std::unique_ptr<grpc::Server> peer_server_;
   std::unique_ptr<grpc::Server> local_server_;

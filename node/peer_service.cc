@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/reason.h"
+#include "base/status.h"
 
 namespace casenode::node {
 namespace {
@@ -61,6 +62,31 @@ grpc::Status PeerService::ConsentStatus(grpc::ServerContext* context, const v1::
       return absl::OkStatus();
     }
     return entry.status();
+  });
+}
+
+grpc::Status PeerService::EvaluatePseudonym(grpc::ServerContext* context,
+                                           const v1::EvaluatePseudonymRequest* request,
+                                           v1::EvaluatePseudonymResponse* response) {
+  if (request->blinded_element().size() != oprf::kElementBytes) {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, "blinded_element: expected 32 bytes"));
+  }
+  if (request->purpose().empty()) {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, "purpose: required"));
+  }
+  PeerCallFacts facts = FixedFacts("pseudonym.evaluate", request->purpose());
+  facts.legal_basis = request->legal_basis();
+  return gate_.Admit(context, "Peer.EvaluatePseudonym", facts, [&](const PeerCall&) -> absl::Status {
+    if (share_ == nullptr) {
+      return Error(Reason::kNotAKeyHolder, "this node holds no share of the pseudonym key");
+    }
+    oprf::Element blinded;
+    std::copy(request->blinded_element().begin(), request->blinded_element().end(), blinded.begin());
+    ASSIGN_OR_RETURN(oprf::ShareEvaluation share, oprf::EvaluateShare(*share_, blinded));
+    response->set_holder_index(share.holder);
+    response->set_evaluated_element(std::string(share.element.begin(), share.element.end()));
+    response->set_proof(std::string(share.proof.begin(), share.proof.end()));
+    return absl::OkStatus();
   });
 }
 

@@ -148,6 +148,17 @@ absl::StatusOr<HolderSet> HolderSet::New(const PublicShares& public_shares, std:
   return set;
 }
 
+absl::Status VerifyShare(const Element& commitment, const Element& blinded, const ShareEvaluation& share) {
+  const std::span<const Element> c(&blinded, 1);
+  const std::span<const Element> d(&share.element, 1);
+  if (!internal::CheckElement(share.element, "share").ok() ||
+      !internal::VerifyProof(Mode::kVoprf, commitment, c, d, share.proof).ok()) {
+    return Error(Reason::kOprfProofFailed,
+                 StrCat(NameHolders({share.holder}), ": share failed verification against the holder's commitment"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Output> HolderSet::CombineAndFinalize(std::span<const uint8_t> input, const Blinded& blinded,
                                                      std::span<const ShareEvaluation> shares) const {
   if (blinded.mode() != Mode::kVoprf) {

@@ -73,6 +73,13 @@ struct ShareEvaluation {
 // OPRF_INVALID_ENCODING for a bad blinded element.
 [[nodiscard]] absl::StatusOr<ShareEvaluation> EvaluateShare(const KeyShare& share, const Element& blinded);
 
+// A requester's check of one share as it arrives, so that a holder whose
+// share fails can be replaced before combining: the element is valid and not
+// the identity, and the proof holds against `commitment` (K_i) for
+// (blinded, share.element). OPRF_PROOF_FAILED naming the holder otherwise.
+[[nodiscard]] absl::Status VerifyShare(const Element& commitment, const Element& blinded,
+                                       const ShareEvaluation& share);
+
 // A set of at least t holders whose shares a requester combines, with what
 // can be computed once for the set: the Lagrange coefficients and the
 // holders' commitments, checked to interpolate to K.

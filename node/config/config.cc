@@ -19,7 +19,7 @@ namespace {
 const std::map<std::string, std::set<std::string>, std::less<>> kSchema = {
     {"node", {"org", "data_dir"}},
     {"network", {"manifest", "operator_key", "ca_cert"}},
-    {"keys", {"master_key", "identity", "tls_cert"}},
+    {"keys", {"master_key", "identity", "tls_cert", "oprf_share"}},
     {"peer", {"listen", "timeout_ms", "max_message_bytes"}},
     {"policy", {"network", "local"}},
     {"local", {"socket"}},
@@ -162,6 +162,8 @@ absl::StatusOr<NodeConfig> NodeConfig::Parse(std::string_view text, const std::s
   c.master_key = ResolveUri(r, master);
   ASSIGN_OR_RETURN(c.identity, r.Path("keys", "identity"));
   ASSIGN_OR_RETURN(c.tls_cert, r.Path("keys", "tls_cert"));
+  ASSIGN_OR_RETURN(c.oprf_share, r.String("keys", "oprf_share", false));
+  c.oprf_share = r.Resolve(c.oprf_share);
   ASSIGN_OR_RETURN(c.peer_listen, r.String("peer", "listen", true));
   RETURN_IF_ERROR(CheckListen(r, c.peer_listen));
   ASSIGN_OR_RETURN(int64_t timeout, r.Integer("peer", "timeout_ms", 2000, 10, 600000));
@@ -197,7 +199,7 @@ std::string NodeConfig::ToToml() const {
                 "[network]\nmanifest = ", q(manifest), "\noperator_key = ", q(operator_key),
                 "\nca_cert = ", q(ca_cert), "\n\n",
                 "[keys]\nmaster_key = ", q(master_key), "\nidentity = ", q(identity), "\ntls_cert = ", q(tls_cert),
-                "\n\n", "[peer]\nlisten = ", q(peer_listen), "\ntimeout_ms = ", peer_timeout.count(),
+                oprf_share.empty() ? "" : StrCat("\noprf_share = ", q(oprf_share)), "\n\n", "[peer]\nlisten = ", q(peer_listen), "\ntimeout_ms = ", peer_timeout.count(),
                 "\nmax_message_bytes = ", max_message_bytes, "\n\n",
                 "[policy]\nnetwork = ", q(policy_network), "\nlocal = [", LocalList(policy_local, q), "]\n\n",
                 "[local]\nsocket = ", q(local_socket), "\n\n", "[log]\nlevel = ", q(log_level), "\n");

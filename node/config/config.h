@@ -40,6 +40,7 @@ struct NodeConfig {
   std::string master_key;  // URI
   std::string identity;
   std::string tls_cert;
+  std::string oprf_share;  // a pseudonym key holder's sealed share (keys/oprf_share.h); "" if none
   std::string peer_listen;
   std::chrono::milliseconds peer_timeout{2000};
   int max_message_bytes = 1 << 20;

@@ -2,7 +2,6 @@
 
 #include <condition_variable>
 
-
 #include "base/log.h"
 #include "node/rpc/context.h"
 #include "node/rpc/status.h"
@@ -58,20 +57,14 @@ std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_i
   return PingAll(trace_id, peers, {}, {});
 }
 
-std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_id,
-                                                      const std::vector<const keys::ManifestNode*>& peers,
-                                                      const std::vector<v1::ConsentReceipt>& receipts,
-                                                      const std::string& subject) {
-  std::string consent_header;
-  if (!receipts.empty()) {
-    v1::ConsentReceiptList list;
-    for (const auto& r : receipts) *list.add_receipts() = r;
-    consent_header = list.SerializeAsString();
-  }
+template <typename Request, typename Response, typename Call>
+std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<const keys::ManifestNode*>& peers,
+                                                             const Request& request, const std::string& trace_id,
+                                                             std::string_view method, const std::string& consent_header,
+                                                             Call call) {
   struct Pending {
     grpc::ClientContext context;
-    v1::PingRequest request;
-    v1::PingResponse response;
+    Response response;
     grpc::Status status;
     std::shared_ptr<v1::Peer::Stub> stub;
     std::chrono::steady_clock::time_point start;
@@ -81,7 +74,6 @@ std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_i
   std::mutex mu;
   std::condition_variable cv;
   size_t done = 0;
-  const uint64_t version = network_.manifest()->version;
   for (const keys::ManifestNode* peer : peers) {
     auto p = std::make_unique<Pending>();
     p->context.set_deadline(std::chrono::system_clock::now() + timeout_);
@@ -91,13 +83,11 @@ std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_i
     p->context.set_wait_for_ready(true);
     p->context.AddMetadata(kTraceparentHeader, NewTraceparent(trace_id));
     if (!consent_header.empty()) p->context.AddMetadata(kConsentHeader, consent_header);
-    p->request.set_manifest_version(version);
-    p->request.set_subject(subject);
     p->start = std::chrono::steady_clock::now();
     Pending* raw = p.get();
-    Log(LogLevel::kDebug, "peer.call.start", {{"method", "Peer.Ping"}, {"peer_org", peer->org}, {"trace_id", trace_id}});
+    Log(LogLevel::kDebug, "peer.call.start", {{"method", method}, {"peer_org", peer->org}, {"trace_id", trace_id}});
     p->stub = Stub(*peer);
-    p->stub->async()->Ping(&raw->context, &raw->request, &raw->response, [&, raw](grpc::Status s) {
+    call(p->stub->async(), &raw->context, &request, &raw->response, [&, raw](grpc::Status s) {
       raw->end = std::chrono::steady_clock::now();
       std::lock_guard<std::mutex> lock(mu);
       raw->status = std::move(s);
@@ -110,24 +100,61 @@ std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_i
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return done == pending.size(); });
   }
-  std::vector<v1::PeerReachability> out;
+  std::vector<Reply<Response>> out;
   for (size_t i = 0; i < peers.size(); ++i) {
-    const Pending& p = *pending[i];
+    Pending& p = *pending[i];
+    out.push_back({peers[i], FromGrpcStatus(p.status), std::move(p.response),
+                   std::chrono::duration<double, std::milli>(p.end - p.start)});
+  }
+  return out;
+}
+
+std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_id,
+                                                      const std::vector<const keys::ManifestNode*>& peers,
+                                                      const std::vector<v1::ConsentReceipt>& receipts,
+                                                      const std::string& subject) {
+  std::string consent_header;
+  if (!receipts.empty()) {
+    v1::ConsentReceiptList list;
+    for (const auto& r : receipts) *list.add_receipts() = r;
+    consent_header = list.SerializeAsString();
+  }
+  v1::PingRequest request;
+  request.set_manifest_version(network_.manifest()->version);
+  request.set_subject(subject);
+  auto replies = CallAll<v1::PingRequest, v1::PingResponse>(
+      peers, request, trace_id, "Peer.Ping", consent_header,
+      [](auto* async, grpc::ClientContext* ctx, const v1::PingRequest* req, v1::PingResponse* resp, auto done) {
+        async->Ping(ctx, req, resp, std::move(done));
+      });
+  std::vector<v1::PeerReachability> out;
+  for (const auto& reply : replies) {
     v1::PeerReachability r;
-    r.set_org(peers[i]->org);
-    r.set_role(peers[i]->role);
-    if (p.status.ok() && p.response.org() == peers[i]->org) {
+    r.set_org(reply.peer->org);
+    r.set_role(reply.peer->role);
+    if (reply.status.ok() && reply.response.org() == reply.peer->org) {
       r.set_reachable(true);
-      r.set_rtt_ms(std::chrono::duration<double, std::milli>(p.end - p.start).count());
-    } else if (p.status.ok()) {
+      r.set_rtt_ms(reply.rtt.count());
+    } else if (reply.status.ok()) {
       r.set_error("PEER_IDENTITY_MISMATCH: answered as another organisation");
     } else {
-      const std::string_view reason = ReasonName(GrpcReason(p.status));
-      r.set_error(GrpcCodeName(p.status.error_code()) + (reason.empty() ? "" : ": " + std::string(reason)));
+      const std::string_view reason = ReasonName(ReasonOf(reply.status));
+      r.set_error(std::string(absl::StatusCodeToString(reply.status.code())) +
+                  (reason.empty() ? "" : ": " + std::string(reason)));
     }
     out.push_back(std::move(r));
   }
   return out;
+}
+
+std::vector<PeerClient::Reply<v1::EvaluatePseudonymResponse>> PeerClient::EvaluatePseudonym(
+    const std::vector<const keys::ManifestNode*>& holders, const v1::EvaluatePseudonymRequest& request,
+    const std::string& trace_id) {
+  return CallAll<v1::EvaluatePseudonymRequest, v1::EvaluatePseudonymResponse>(
+      holders, request, trace_id, "Peer.EvaluatePseudonym", {},
+      [](auto* async, grpc::ClientContext* ctx, const v1::EvaluatePseudonymRequest* req,
+         v1::EvaluatePseudonymResponse* resp,
+         auto done) { async->EvaluatePseudonym(ctx, req, resp, std::move(done)); });
 }
 
 }  // namespace casenode::node

@@ -23,8 +23,7 @@ namespace casenode::node {
 
 class PeerClient {
  public:
-  PeerClient(const Network& network, const TlsMaterial& tls, std::chrono::milliseconds timeout,
-             int max_message_bytes);
+  PeerClient(const Network& network, const TlsMaterial& tls, std::chrono::milliseconds timeout, int max_message_bytes);
 
   // Pings one peer, with consent receipts attached if any. Never fails: an
   // unreachable or refusing peer is a result.
@@ -32,15 +31,34 @@ class PeerClient {
                             const std::vector<v1::ConsentReceipt>& receipts = {}, const std::string& subject = {});
   // Pings every other node of the manifest in parallel.
   std::vector<v1::PeerReachability> PingAll(const std::string& trace_id);
+  // One peer's answer in a fan-out: its status (OK, or why it did not answer
+  // well), the response, and the round-trip time.
+  template <typename Response>
+  struct Reply {
+    const keys::ManifestNode* peer = nullptr;
+    absl::Status status;
+    Response response;
+    std::chrono::duration<double, std::milli> rtt{0};
+  };
+  // Asks each of `holders` in parallel to evaluate its share of the pseudonym
+  // key on `request`'s blinded element; one reply per holder, in order.
+  std::vector<Reply<v1::EvaluatePseudonymResponse>> EvaluatePseudonym(
+      const std::vector<const keys::ManifestNode*>& holders, const v1::EvaluatePseudonymRequest& request,
+      const std::string& trace_id);
   // Asks a receipt's issuer whether it stands, by `deadline` at the latest
   // (and within the configured timeout). An error if it cannot be reached or refuses.
-  [[nodiscard]] absl::StatusOr<v1::ConsentStatusResponse::State> ConsentStatus(const keys::ManifestNode& issuer,
-                                                                 const std::string& receipt_id,
-                                                                 std::chrono::system_clock::time_point deadline);
+  [[nodiscard]] absl::StatusOr<v1::ConsentStatusResponse::State> ConsentStatus(
+      const keys::ManifestNode& issuer, const std::string& receipt_id, std::chrono::system_clock::time_point deadline);
 
  private:
   // Shared: a reload may replace a channel while a call on the old one runs.
   std::shared_ptr<v1::Peer::Stub> Stub(const keys::ManifestNode& peer);
+  // The fan-out: `call(async stub, context, request, response, done)` starts
+  // one call per peer; waits for all, each bounded by the configured timeout.
+  template <typename Request, typename Response, typename Call>
+  std::vector<Reply<Response>> CallAll(const std::vector<const keys::ManifestNode*>& peers, const Request& request,
+                                       const std::string& trace_id, std::string_view method,
+                                       const std::string& consent_header, Call call);
   std::vector<v1::PeerReachability> PingAll(const std::string& trace_id,
                                             const std::vector<const keys::ManifestNode*>& peers,
                                             const std::vector<v1::ConsentReceipt>& receipts,

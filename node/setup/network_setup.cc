@@ -13,6 +13,8 @@
 #include "keys/identity.h"
 #include "keys/master_key.h"
 #include "keys/network_operator.h"
+#include "keys/oprf/threshold.h"
+#include "keys/oprf_share.h"
 #include "keys/x509.h"
 #include "node/config/config.h"
 #include "policy/policy.h"
@@ -21,6 +23,9 @@ namespace casenode::setup {
 namespace {
 
 namespace fs = std::filesystem;
+
+// A key holder's sealed share of the pseudonym key, in its node directory.
+constexpr char kShareFile[] = "oprf-share.sealed";
 
 bool SamePassphrase(const keys::SecretBytes& a, const keys::SecretBytes& b) {
   return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
@@ -92,7 +97,8 @@ absl::StatusOr<std::string> ShipPolicy(const std::string& from, const std::strin
 // One node's directory; returns its manifest entry.
 absl::StatusOr<keys::ManifestNode> CreateNode(const NetworkPlan& plan, const keys::NetworkOperator& op,
                                               const OrgSpec& spec, const std::string& node_dir,
-                                              const std::string& endpoint, SystemTime now, SystemTime not_after) {
+                                              const std::string& endpoint, bool key_holder, SystemTime now,
+                                              SystemTime not_after) {
   std::error_code ec;
   fs::create_directories(node_dir + "/data", ec);
   if (ec) return absl::UnavailableError(StrCat("cannot create ", node_dir, ": ", ec.message()));
@@ -127,12 +133,33 @@ absl::StatusOr<keys::ManifestNode> CreateNode(const NetworkPlan& plan, const key
   config.master_key = master_uri;
   config.identity = "identity.sealed";
   config.tls_cert = "cert.pem";
+  if (key_holder) config.oprf_share = kShareFile;
   config.peer_listen = endpoint;
   config.policy_network = "../network/policy";
   config.local_socket = "local.sock";
   RETURN_IF_ERROR(WriteFileAtomic(node_dir + "/casenode.toml", config.ToToml(), 0644));
   return keys::ManifestNode{
       spec.org, spec.name, spec.role, endpoint, fingerprint, identity.signing.public_key(), identity.encryption_public};
+}
+
+// The dealer ceremony: a fresh network pseudonym key, shared t-of-n among
+// `holders` (holder i gets index i + 1), each share sealed to its holder's
+// X25519 key; the public key and the commitments go into the manifest. The
+// key itself exists only inside oprf::Deal, which wipes it; no copy is written.
+absl::Status DealPseudonymKey(const NetworkPlan& plan, const std::string& dir,
+                              const std::vector<const keys::ManifestNode*>& holders, keys::Manifest& manifest) {
+  if (holders.empty()) return absl::OkStatus();
+  const auto t = std::min<uint32_t>(plan.oprf_threshold, static_cast<uint32_t>(holders.size()));
+  ASSIGN_OR_RETURN(oprf::Dealing dealing, oprf::Deal(t, static_cast<uint32_t>(holders.size())));
+  manifest.oprf_threshold = t;
+  manifest.oprf_public_key = dealing.public_shares.public_key;
+  for (size_t i = 0; i < holders.size(); ++i) {
+    const oprf::KeyShare& share = dealing.shares[i];
+    RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + holders[i]->org + "/" + kShareFile,
+                                    keys::SealOprfShare(share, plan.network, holders[i]->encryption_key), 0600));
+    manifest.oprf_holders.push_back({holders[i]->org, share.index, dealing.public_shares.commitments[i]});
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -189,17 +216,19 @@ absl::StatusOr<CreatedNetwork> CreateNetwork(const NetworkPlan& plan, SystemTime
   ASSIGN_OR_RETURN(manifest.policy_hash, ShipPolicy(plan.policy_dir, dir + "/network/policy"));
 
   CreatedNetwork created{plan.network, dir, manifest.version, manifest.policy_hash, {}};
+  std::vector<const keys::ManifestNode*> holders;
+  manifest.nodes.reserve(plan.orgs.size());  // `holders` points into it
   for (size_t i = 0; i < plan.orgs.size(); ++i) {
     const OrgSpec& spec = plan.orgs[i];
     const std::string node_dir = dir + "/" + spec.org;
     const std::string endpoint = StrCat(plan.host, ":", plan.base_port + static_cast<int>(i));
-    ASSIGN_OR_RETURN(keys::ManifestNode entry, CreateNode(plan, op, spec, node_dir, endpoint, now, not_after));
+    ASSIGN_OR_RETURN(keys::ManifestNode entry,
+                     CreateNode(plan, op, spec, node_dir, endpoint, HoldsPseudonymShare(spec.role), now, not_after));
     manifest.nodes.push_back(std::move(entry));
-    if (HoldsPseudonymShare(spec.role)) manifest.oprf_holders.push_back(spec.org);
+    if (HoldsPseudonymShare(spec.role)) holders.push_back(&manifest.nodes.back());
     created.nodes.push_back({spec.org, spec.role, endpoint, node_dir + "/casenode.toml", node_dir + "/local.sock"});
   }
-  manifest.oprf_threshold =
-      std::min<uint32_t>(plan.oprf_threshold, static_cast<uint32_t>(manifest.oprf_holders.size()));
+  RETURN_IF_ERROR(DealPseudonymKey(plan, dir, holders, manifest));
   RETURN_IF_ERROR(op.Publish(manifest));
   return created;
 }
@@ -212,9 +241,15 @@ absl::StatusOr<uint64_t> RemoveOrg(const std::string& dir, const std::string& or
   if (m.FindOrg(org) == nullptr) {
     return absl::InvalidArgumentError(StrCat("org \"", Printable(org), "\" is not in manifest version ", m.version));
   }
+  // The threshold is the degree of the sharing polynomial, not a setting: it
+  // stays. With fewer than t holders left no pseudonym can be derived again.
+  if (m.FindOprfHolder(org) != nullptr && m.oprf_holders.size() - 1 < m.oprf_threshold) {
+    return absl::FailedPreconditionError(StrCat("removing \"", org, "\" would leave ", m.oprf_holders.size() - 1,
+                                                " pseudonym key holders, fewer than the threshold of ",
+                                                m.oprf_threshold, "; deal a new key first"));
+  }
   std::erase_if(m.nodes, [&](const keys::ManifestNode& n) { return n.org == org; });
-  std::erase(m.oprf_holders, org);
-  m.oprf_threshold = std::min<uint32_t>(m.oprf_threshold, static_cast<uint32_t>(m.oprf_holders.size()));
+  std::erase_if(m.oprf_holders, [&](const keys::OprfHolder& h) { return h.org == org; });
   m.version += 1;
   m.issued_at = std::min(now, m.expires_at - std::chrono::seconds(1));
   RETURN_IF_ERROR(op.Publish(m));

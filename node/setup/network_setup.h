@@ -7,7 +7,11 @@
 //                       signed manifest, and policy/ (a copy of the network
 //                       policy whose hash the manifest carries)
 //   <org>/              per node: casenode.toml, master.key (0600, unless a
-//                       passphrase seals the keys), identity.sealed, cert.pem, data/
+//                       passphrase seals the keys), identity.sealed, cert.pem, data/,
+//                       and for a pseudonym key holder oprf-share.sealed: its share
+//                       of a freshly dealt network pseudonym key, sealed to the
+//                       node's X25519 key (keys/oprf_share.h). The dealt key is
+//                       never written.
 // Every org spec is checked before anything is written.
 #pragma once
 
@@ -41,7 +45,7 @@ struct NetworkPlan {
   std::string host = "127.0.0.1";
   int base_port = 7101;  // the i-th org listens on base_port + i
   int validity_days = 365;
-  uint32_t oprf_threshold = 2;  // clamped to the number of holders
+  uint32_t oprf_threshold = 2;  // pseudonym key holders needed; at most the number of holders
   std::string policy_dir;       // the network policy to ship (*.toml)
   // Nodes' master keys: key files if `node_passphrase` is empty; otherwise
   // sealed with it, each with its own Argon2id salt, and every casenode.toml

@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
       },
       SystemNow);
   node::PeerGate gate(**network, decisions, verifier, *policy);
-  node::PeerService peer_service(**network, gate, consents);
+  node::PeerService peer_service(**network, gate, consents, nullptr);
   EchoService echo_service;
   grpc::ServerBuilder builder;
   int peer_port = 0, echo_port = 0;

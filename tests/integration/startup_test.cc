@@ -158,20 +158,20 @@ TEST_CASE("network init seals the operator's keys with a passphrase of their own
   }
 
   // network remove needs the passphrase, and says how to give it.
-  RunResult without = testing::Run({testing::CasectlBin(), "network", "remove", net.dir(), "gemeente"});
+  RunResult without = testing::Run({testing::CasectlBin(), "network", "remove", net.dir(), "school"});
   REQUIRE(without.exit_code == 2);
   REQUIRE(without.err.find("--operator-passphrase-env") != std::string::npos);
   // The nodes' passphrase does not open the operator's keys.
-  RunResult nodes = testing::Run({testing::CasectlBin(), "network", "remove", net.dir(), "gemeente",
+  RunResult nodes = testing::Run({testing::CasectlBin(), "network", "remove", net.dir(), "school",
                                   "--operator-passphrase-env", "CASENODE_TEST_NODE_PASS"});
   REQUIRE(nodes.exit_code != 0);
   REQUIRE(nodes.err.find("wrong master key or passphrase") != std::string::npos);
-  RunResult wrong = testing::Run({testing::CasectlBin(), "network", "remove", net.dir(), "gemeente",
+  RunResult wrong = testing::Run({testing::CasectlBin(), "network", "remove", net.dir(), "school",
                                   "--operator-passphrase-env", "CASENODE_TEST_PASS"},
                                  "", {"CASENODE_TEST_PASS=canary-Wr0ng-operator"});
   REQUIRE(wrong.exit_code != 0);
   REQUIRE(wrong.err.find("wrong master key or passphrase") != std::string::npos);
-  RunResult right = testing::Run({testing::CasectlBin(), "network", "remove", net.dir(), "gemeente",
+  RunResult right = testing::Run({testing::CasectlBin(), "network", "remove", net.dir(), "school",
                                   "--operator-passphrase-env", "CASENODE_TEST_PASS"});
   INFO(right.err);
   REQUIRE(right.exit_code == 0);

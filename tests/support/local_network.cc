@@ -141,14 +141,15 @@ void LocalNetwork::StartAll() {
   }
 }
 
-RunResult LocalNetwork::Casectl(const std::string& org, const std::vector<std::string>& args) const {
+RunResult LocalNetwork::Casectl(const std::string& org, const std::vector<std::string>& args,
+                                const std::optional<std::string>& input) const {
   std::vector<std::string> argv = {CasectlBin()};
   if (!org.empty()) {
     argv.push_back("--socket");
     argv.push_back(Socket(org));
   }
   argv.insert(argv.end(), args.begin(), args.end());
-  return Run(argv);
+  return RunWithInput(argv, input);
 }
 
 nlohmann::json LocalNetwork::CasectlJson(const std::string& org, const std::vector<std::string>& args,

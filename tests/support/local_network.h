@@ -57,8 +57,10 @@ class LocalNetwork {
   void StartAll();
   Process& process(const std::string& org) { return *procs_.at(org); }
 
-  // casectl with --socket of `org` (if not empty) and the given arguments.
-  RunResult Casectl(const std::string& org, const std::vector<std::string>& args) const;
+  // casectl with --socket of `org` (if not empty) and the given arguments,
+  // and `input` on its standard input.
+  RunResult Casectl(const std::string& org, const std::vector<std::string>& args,
+                    const std::optional<std::string>& input = std::nullopt) const;
   // casectl ... -o json, parsed; REQUIREs valid JSON on stdout.
   nlohmann::json CasectlJson(const std::string& org, const std::vector<std::string>& args, int* exit_code = nullptr) const;
 

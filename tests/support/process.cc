@@ -17,7 +17,8 @@ namespace casenode::testing {
 namespace {
 
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& cwd, const std::string& out_path,
-            const std::string& err_path, const std::vector<std::string>& extra_env) {
+            const std::string& err_path, const std::vector<std::string>& extra_env,
+            const std::string& in_path = "/dev/null") {
   // Prepare everything before fork: the child may only call async-signal-safe functions.
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -46,7 +47,7 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& cwd, const 
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) _exit(127);
     const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    const int in = ::open("/dev/null", O_RDONLY);
+    const int in = ::open(in_path.c_str(), O_RDONLY);
     if (out < 0 || err < 0 || in < 0) _exit(127);
     ::dup2(in, 0);
     ::dup2(out, 1);
@@ -68,8 +69,18 @@ std::string Slurp(const std::string& path) {
 
 RunResult Run(const std::vector<std::string>& argv, const std::string& cwd,
               const std::vector<std::string>& extra_env) {
+  return RunWithInput(argv, std::nullopt, cwd, extra_env);
+}
+
+RunResult RunWithInput(const std::vector<std::string>& argv, const std::optional<std::string>& input,
+                       const std::string& cwd, const std::vector<std::string>& extra_env) {
   TempDir tmp;
-  Process p(argv, cwd, tmp.path("out"), tmp.path("err"), extra_env);
+  std::string in_path = "/dev/null";
+  if (input) {
+    in_path = tmp.path("in");
+    std::ofstream(in_path, std::ios::binary) << *input;
+  }
+  Process p(argv, cwd, tmp.path("out"), tmp.path("err"), extra_env, in_path);
   RunResult r;
   r.exit_code = p.Wait(std::chrono::seconds(120));
   r.out = Slurp(tmp.path("out"));
@@ -78,8 +89,8 @@ RunResult Run(const std::vector<std::string>& argv, const std::string& cwd,
 }
 
 Process::Process(const std::vector<std::string>& argv, const std::string& cwd, const std::string& out_path,
-                 const std::string& err_path, const std::vector<std::string>& extra_env)
-    : pid_(Spawn(argv, cwd, out_path, err_path, extra_env)) {}
+                 const std::string& err_path, const std::vector<std::string>& extra_env, const std::string& in_path)
+    : pid_(Spawn(argv, cwd, out_path, err_path, extra_env, in_path)) {}
 
 Process::~Process() {
   if (Running()) {

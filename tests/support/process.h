@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,12 +19,16 @@ struct RunResult {
 // Runs a program to completion in `cwd` (empty: inherit), capturing stdout and stderr.
 RunResult Run(const std::vector<std::string>& argv, const std::string& cwd = "",
               const std::vector<std::string>& extra_env = {});
+// The same with `input` (if any) on its standard input, else /dev/null.
+RunResult RunWithInput(const std::vector<std::string>& argv, const std::optional<std::string>& input,
+                       const std::string& cwd = "", const std::vector<std::string>& extra_env = {});
 
 // A running child whose stdout and stderr go to files.
 class Process {
  public:
   Process(const std::vector<std::string>& argv, const std::string& cwd, const std::string& out_path,
-          const std::string& err_path, const std::vector<std::string>& extra_env = {});
+          const std::string& err_path, const std::vector<std::string>& extra_env = {},
+          const std::string& in_path = "/dev/null");
   ~Process();  // SIGKILL if still running
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;

@@ -1,3 +1,5 @@
+#include <sodium.h>
+
 #include <catch2/catch.hpp>
 
 #include "keys/manifest.h"
@@ -10,6 +12,12 @@ namespace {
 const SystemTime kIssued = *ParseRfc3339("2026-11-01T00:00:00Z", "t");
 const SystemTime kNow = *ParseRfc3339("2026-11-28T00:00:00Z", "t");
 
+OprfHolder Holder(std::string org, uint32_t index) {
+  OprfHolder h{std::move(org), index, {}};
+  crypto_core_ristretto255_random(h.commitment.data());
+  return h;
+}
+
 Manifest TwoNodes() {
   Manifest m;
   m.network = "flevoland";
@@ -17,7 +25,8 @@ Manifest TwoNodes() {
   m.issued_at = kIssued;
   m.expires_at = kIssued + std::chrono::days(365);
   m.oprf_threshold = 1;
-  m.oprf_holders = {"gemeente"};
+  m.oprf_holders = {Holder("gemeente", 1)};
+  crypto_core_ristretto255_random(m.oprf_public_key.data());
   m.nodes.push_back({"school", "OBS De Regenboog", Role::ROLE_SCHOOL, "127.0.0.1:7101", std::string(64, 'a'), {}, {}});
   m.nodes.push_back({"gemeente", "Gemeente Almere", Role::ROLE_GEMEENTE, "127.0.0.1:7104", std::string(64, 'b'), {}, {}});
   return m;
@@ -99,7 +108,7 @@ TEST_CASE("a manifest org id must be 1 to 63 characters of a-z, 0-9 and -", "[ma
   }
   Manifest m = TwoNodes();
   m.nodes[0].org = std::string(63, 'a');
-  m.oprf_holders = {"gemeente"};
+  m.oprf_holders = {Holder("gemeente", 1)};
   REQUIRE(EncodeManifest(m).ok());
 }
 
@@ -114,4 +123,48 @@ TEST_CASE("an OPRF threshold above the number of holders is refused", "[manifest
   Manifest m = TwoNodes();
   m.oprf_threshold = 2;
   REQUIRE(EncodeManifest(m).status().message().find("oprf.threshold") != std::string::npos);
+}
+
+TEST_CASE("pseudonym key holders: each an org in nodes, with its own index and a valid commitment", "[manifest]") {
+  Manifest m = TwoNodes();
+  m.oprf_holders = {Holder("gemeente", 3), Holder("school", 1)};
+  auto text = EncodeManifest(m);
+  REQUIRE(text.ok());
+  auto parsed = ParseManifest(*text);
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->oprf_holders.size() == 2);
+  CHECK(parsed->FindOprfHolder("gemeente")->index == 3);
+  CHECK(parsed->FindOprfHolder("gemeente")->commitment == m.oprf_holders[0].commitment);
+  CHECK(parsed->FindOprfHolder("politie") == nullptr);
+
+  auto refused = [](Manifest bad, std::string_view field) {
+    auto encoded = EncodeManifest(bad);
+    REQUIRE_FALSE(encoded.ok());
+    CHECK(std::string(encoded.status().message()).find(field) != std::string::npos);
+  };
+  Manifest same_index = m;
+  same_index.oprf_holders[1].index = 3;
+  refused(same_index, "oprf.holders[1].index");
+  Manifest zero = m;
+  zero.oprf_holders[0].index = 0;
+  refused(zero, "oprf.holders[0].index");
+  Manifest twice = m;
+  twice.oprf_holders[1].org = "gemeente";
+  refused(twice, "oprf.holders[1].org");
+  Manifest stranger = m;
+  stranger.oprf_holders[0].org = "politie";
+  refused(stranger, "oprf.holders[0].org");
+  Manifest no_key = m;
+  no_key.oprf_public_key.fill(0);
+  refused(no_key, "oprf.public_key");
+  Manifest not_a_point = m;
+  not_a_point.oprf_holders[0].commitment.fill(0xff);
+  refused(not_a_point, "oprf.holders[0].commitment");
+
+  // And in the JSON: an index out of range or an unknown key names the field.
+  std::string big = *text;
+  const std::string three = "\"index\": 3";
+  REQUIRE(big.find(three) != std::string::npos);
+  big.replace(big.find(three), three.size(), "\"index\": 300");
+  CHECK(ParseManifest(big).status().message().find("index") != std::string::npos);
 }

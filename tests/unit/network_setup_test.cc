@@ -11,6 +11,8 @@
 #include "keys/identity.h"
 #include "keys/master_key.h"
 #include "keys/network_operator.h"
+#include "keys/oprf/threshold.h"
+#include "keys/oprf_share.h"
 #include "keys/x509.h"
 #include "node/config/config.h"
 #include "policy/policy.h"
@@ -69,7 +71,11 @@ TEST_CASE("a created network: signed manifest, one working directory per node, t
   REQUIRE(manifest.ok());
   CHECK(manifest->version == 1);
   CHECK(manifest->nodes.size() == 3);
-  CHECK(manifest->oprf_holders == std::vector<std::string>{"jeugdhulp", "gemeente"});
+  REQUIRE(manifest->oprf_holders.size() == 2);
+  CHECK(manifest->oprf_holders[0].org == "jeugdhulp");
+  CHECK(manifest->oprf_holders[0].index == 1);
+  CHECK(manifest->oprf_holders[1].org == "gemeente");
+  CHECK(manifest->oprf_holders[1].index == 2);
   CHECK(manifest->oprf_threshold == 2);
   // Its policy hash is the hash of the policy shipped beside it.
   auto shipped = policy::Policy::Load(dir + "/network/policy");
@@ -100,7 +106,30 @@ TEST_CASE("a created network: signed manifest, one working directory per node, t
     CHECK(entry->signing_key == identity->signing.public_key());
     CHECK(entry->encryption_key == identity->encryption_public);
     CHECK(entry->tls_cert_sha256 == *keys::CertificateFingerprint(*ReadFile(dir + "/" + n.org + "/cert.pem")));
+
+    // A key holder's share opens with its own identity only, and matches its commitment.
+    const std::string share_file = dir + "/" + n.org + "/oprf-share.sealed";
+    if (manifest->FindOprfHolder(n.org) == nullptr) {
+      CHECK_FALSE(fs::exists(share_file));
+      CHECK(config->oprf_share.empty());
+      continue;
+    }
+    CHECK(config->oprf_share == share_file);
+    auto sealed_share = ReadFile(share_file);
+    REQUIRE(sealed_share.ok());
+    auto share = keys::OpenOprfShare(AsBytes(*sealed_share), *identity, *manifest, n.org);
+    REQUIRE(share.ok());
+    CHECK(share->index == manifest->FindOprfHolder(n.org)->index);
+    const std::string other = n.org == "jeugdhulp" ? "gemeente" : "jeugdhulp";
+    CHECK(ReasonOf(keys::OpenOprfShare(AsBytes(*sealed_share), *identity, *manifest, other).status()) ==
+          Reason::kOprfShareInvalid);
   }
+
+  // The shares are a t-of-n sharing of the key behind the manifest's public key.
+  std::vector<oprf::HolderIndex> both = {1, 2};
+  oprf::PublicShares published{manifest->oprf_threshold, manifest->oprf_public_key, {}};
+  for (const auto& h : manifest->oprf_holders) published.commitments.push_back(h.commitment);
+  CHECK(oprf::HolderSet::New(published, both).ok());
 }
 
 TEST_CASE("a bad plan is refused before anything is written") {
@@ -159,7 +188,7 @@ TEST_CASE("nodes' keys sealed with a passphrase: no key file, the config names t
 TEST_CASE("removing an org publishes the next version without it, as a node and as a key holder") {
   TempDir tmp;
   const std::string dir = tmp.path("net");
-  setup::NetworkPlan plan = Plan(dir, {"school:school", "jeugdhulp:jeugdhulp", "gemeente:gemeente"});
+  setup::NetworkPlan plan = Plan(dir, {"school:school", "jeugdhulp:jeugdhulp", "politie:politie", "gemeente:gemeente"});
   REQUIRE(setup::CreateNetwork(plan, SystemNow()).ok());
   auto version = setup::RemoveOrg(dir, "jeugdhulp", "", SystemNow());
   REQUIRE(version.ok());
@@ -170,10 +199,18 @@ TEST_CASE("removing an org publishes the next version without it, as a node and 
   REQUIRE(m.ok());
   CHECK(m->version == 2);
   CHECK(m->FindOrg("jeugdhulp") == nullptr);
-  CHECK(m->oprf_holders == std::vector<std::string>{"gemeente"});
-  CHECK(m->oprf_threshold == 1);
+  // The others keep their indices, and the threshold (the sharing's degree) stays.
+  REQUIRE(m->oprf_holders.size() == 2);
+  CHECK(m->FindOprfHolder("politie")->index == 2);
+  CHECK(m->FindOprfHolder("gemeente")->index == 3);
+  CHECK(m->oprf_threshold == 2);
 
   auto unknown = setup::RemoveOrg(dir, "jeugdhulp", "", SystemNow());
   CHECK(unknown.status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(op->Current()->version == 2);  // nothing published
+  // Below t holders no pseudonym could be derived again: refused.
+  auto too_few = setup::RemoveOrg(dir, "politie", "", SystemNow());
+  CHECK(too_few.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(too_few.status().message().find("fewer than the threshold") != std::string::npos);
+  CHECK(op->Current()->version == 2);                            // nothing published
+  CHECK(setup::RemoveOrg(dir, "school", "", SystemNow()).ok());  // not a holder: fine
 }

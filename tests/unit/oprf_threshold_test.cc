@@ -268,3 +268,27 @@ TEST_CASE("a 1-of-n dealing gives every holder the key itself", "[oprf][threshol
   const PrivateKey key = DealerKey();
   for (const KeyShare& share : dealing.shares) REQUIRE(share.key.scalar().Equals(key.scalar()));
 }
+
+TEST_CASE("VerifyShare checks one share against its holder's commitment as it arrives", "[oprf][threshold]") {
+  const Dealing dealing = DealDealerKey(2, 3);
+  auto blinded = Blind(Mode::kVoprf, AsBytes(kInput));
+  REQUIRE(blinded.ok());
+  auto share = EvaluateShare(dealing.shares[1], blinded->element());
+  REQUIRE(share.ok());
+  const Element& k2 = dealing.public_shares.commitments[1];
+  const Element& k3 = dealing.public_shares.commitments[2];
+  CHECK(VerifyShare(k2, blinded->element(), *share).ok());
+  // Against another holder's commitment, for another blinded element, or tampered: refused, naming holder 2.
+  const absl::Status other_holder = VerifyShare(k3, blinded->element(), *share);
+  CHECK(ReasonOf(other_holder) == Reason::kOprfProofFailed);
+  CHECK(other_holder.message().find("holder 2: ") == 0);
+  auto other_input = Blind(Mode::kVoprf, AsBytes(std::string("252760189")));
+  REQUIRE(other_input.ok());
+  CHECK(ReasonOf(VerifyShare(k2, other_input->element(), *share)) == Reason::kOprfProofFailed);
+  ShareEvaluation tampered = *share;
+  tampered.proof[40] ^= 1;
+  CHECK(ReasonOf(VerifyShare(k2, blinded->element(), tampered)) == Reason::kOprfProofFailed);
+  tampered = *share;
+  tampered.element.fill(0);  // the identity
+  CHECK(ReasonOf(VerifyShare(k2, blinded->element(), tampered)) == Reason::kOprfProofFailed);
+}

@@ -1,0 +1,69 @@
+// PseudonymDeriver: from a BSN to the child's network pseudonym, with no
+// single organisation able to do it and no holder seeing the BSN
+// (DESIGN.md, "Pseudonyms").
+//
+// Derive blinds the BSN (RFC 9497 VOPRF), asks t of the manifest's key
+// holders in parallel (Peer EvaluatePseudonym), checks each share's DLEQ proof
+// against that holder's commitment, and asks further holders in place of any
+// that failed (unreachable, denied, a wrong share) until t shares verify.
+// It then combines them (Lagrange coefficients, cached per holder set and
+// manifest version) and unblinds. With fewer than t good shares the answer is
+// OPRF_TOO_FEW_SHARES naming every holder that failed and why, never a
+// pseudonym.
+//
+// The pseudonym is the first 32 bytes of the VOPRF output: the same for every
+// node and every set of t holders, and a value of its own (no BSN, no key).
+// Thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "base/bsn.h"
+#include "keys/oprf/threshold.h"
+#include "node/network/network.h"
+#include "node/rpc/peer_client.h"
+
+namespace casenode::node {
+
+using Pseudonym = std::array<uint8_t, 32>;
+
+struct HolderOutcome {
+  std::string org;
+  uint32_t index = 0;
+  absl::Status status;  // OK: its share was used
+};
+
+struct Derivation {
+  Pseudonym pseudonym{};
+  std::vector<HolderOutcome> holders;  // every holder asked, in the order asked
+};
+
+class PseudonymDeriver {
+ public:
+  PseudonymDeriver(const Network& network, PeerClient& peers);
+
+  // `purpose` and `legal_basis` go to every holder, whose policy decides.
+  [[nodiscard]] absl::StatusOr<Derivation> Derive(const Bsn& bsn, std::string_view purpose,
+                                                  std::string_view legal_basis, const std::string& trace_id);
+
+ private:
+  // The HolderSet for `indices` (sorted) under manifest `version`, made once.
+  absl::StatusOr<std::shared_ptr<const oprf::HolderSet>> HolderSetFor(const keys::Manifest& manifest,
+                                                                      std::vector<oprf::HolderIndex> indices);
+
+  const Network& network_;
+  PeerClient& peers_;
+  std::mutex mu_;
+  uint64_t cached_version_ = 0;
+  std::map<std::vector<oprf::HolderIndex>, std::shared_ptr<const oprf::HolderSet>> holder_sets_;
+};
+
+}  // namespace casenode::node
