@@ -138,6 +138,7 @@ bool ValidPolicyName(std::string_view name) {
 struct Policy::Compiled {
   std::string name;
   ConsentSettings consent;
+  SignalSettings signals;
   Vocab vocab;
   std::vector<Rule> rules;  // sorted by id
   std::unordered_map<uint64_t, std::vector<uint32_t>> index;  // (action, purpose) -> deny rules, then allow rules
@@ -189,6 +190,23 @@ absl::Status ParseConsentSettings(const FileReader& r, const toml::table& t, Con
       return r.Error(n, "[consent] on_issuer_unreachable: expected \"deny\" or \"allow_stale\"");
     }
     out->allow_stale = v == "allow_stale";
+  }
+  return absl::OkStatus();
+}
+
+// A signal is kept from 1 day to 10 years after its registration.
+constexpr int64_t kMinRetentionSeconds = 86400;
+constexpr int64_t kMaxRetentionSeconds = int64_t{3650} * 86400;
+
+absl::Status ParseSignalSettings(const FileReader& r, const toml::table& t, SignalSettings* out) {
+  RETURN_IF_ERROR(CheckKeys(r, t, "[signals] ", {"retention_seconds"}));
+  if (const toml::node* n = t.get("retention_seconds")) {
+    if (!n->is_integer() || n->as_integer()->get() < kMinRetentionSeconds ||
+        n->as_integer()->get() > kMaxRetentionSeconds) {
+      return r.Error(n, StrCat("[signals] retention_seconds: expected an integer from ", kMinRetentionSeconds, " to ",
+                               kMaxRetentionSeconds, " (1 to 3650 days)"));
+    }
+    out->retention_seconds = static_cast<uint64_t>(n->as_integer()->get());
   }
   return absl::OkStatus();
 }
@@ -289,10 +307,11 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
 //
 // so no name can run into the next field or rule, whatever it holds. In order:
 //
-//   "casenode-policy/v2"                        domain tag and format version
+//   "casenode-policy/v3"                        domain tag and format version
 //   name                                        [policy] name ("" if none)
 //   roles, actions, purposes, categories, legal_bases     the vocabulary (5 lists)
 //   status_cache_seconds, allow_stale, max_stale_seconds   [consent] (integer, flag, integer)
+//   retention_seconds                           [signals] (integer)
 //   rule count                                  integer, then for each rule by id:
 //     id, effect ("allow" or "deny"), local (flag),
 //     roles, orgs, actions, purposes, categories, legal_bases (6 lists),
@@ -302,13 +321,15 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
 // requests are interned by name), and the name shown with the hash;
 // descriptions, comments, [policy] version, file names and rule origins are
 // left out, as they decide nothing. Two policies with the same bytes therefore
-// decide every request identically. A new layout needs a new domain tag.
+// decide every request identically. A new layout needs a new domain tag
+// (v2 had no [signals]; v3 added retention_seconds).
 // policy/README.md documents the same format; a golden test pins it.
 std::string CanonicalBytes(const Policy::Compiled& c, bool with_local) {
-  CanonicalWriter w("casenode-policy/v2");
+  CanonicalWriter w("casenode-policy/v3");
   w.String(c.name);
   for (int k = 0; k < kKinds; ++k) w.List(c.vocab.names[k]);
   w.U64(c.consent.status_cache_seconds).Bool(c.consent.allow_stale).U64(c.consent.max_stale_seconds);
+  w.U64(c.signals.retention_seconds);
   const auto counted = std::count_if(c.rules.begin(), c.rules.end(), [&](const Rule& r) { return with_local || !r.local; });
   w.U64(static_cast<uint64_t>(counted));
   for (const Rule& r : c.rules) {
@@ -325,7 +346,7 @@ std::string CanonicalBytes(const Policy::Compiled& c, bool with_local) {
 // It is not hashed; it stays unambiguous because every name in it is validated
 // (ids and vocabulary a-z 0-9 . - _, orgs a-z 0-9 -, the name printable ASCII).
 std::string CanonicalText(const Policy::Compiled& c) {
-  std::string out = "casenode-policy/v2\n";
+  std::string out = "casenode-policy/v3\n";
   out += StrCat("policy name=", c.name, "\n");
   for (int k = 0; k < kKinds; ++k) {
     std::vector<std::string> names = c.vocab.names[k];
@@ -335,6 +356,7 @@ std::string CanonicalText(const Policy::Compiled& c) {
   out += StrCat("consent status_cache_seconds=", c.consent.status_cache_seconds,
                 " on_issuer_unreachable=", c.consent.allow_stale ? "allow_stale" : "deny",
                 " max_stale_seconds=", c.consent.max_stale_seconds, "\n");
+  out += StrCat("signals retention_seconds=", c.signals.retention_seconds, "\n");
   for (const Rule& r : c.rules) {
     out += StrCat("rule id=", r.id, " effect=", r.effect == Effect::kAllow ? "allow" : "deny", " local=", r.local ? 1 : 0,
                   " roles=", Join(r.lists[kRoles]), " orgs=", Join(r.orgs), " actions=", Join(r.lists[kActions]),
@@ -361,20 +383,32 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
   std::vector<Parsed> parsed;
   const Source* vocab_source = nullptr;
   const Source* consent_source = nullptr;
+  const Source* signals_source = nullptr;
   const Source* name_source = nullptr;
   for (bool is_local : {false, true}) {
     for (const Source& src : is_local ? local : network) {
       FileReader r(src);
       ASSIGN_OR_RETURN(toml::table t, r.Parse());
-      RETURN_IF_ERROR(CheckKeys(r, t, "", is_local ? std::initializer_list<std::string_view>{"policy", "rule"}
-                                                   : std::initializer_list<std::string_view>{"policy", "vocabulary",
-                                                                                             "consent", "rule"}));
+      RETURN_IF_ERROR(CheckKeys(
+          r, t, "",
+          is_local ? std::initializer_list<std::string_view>{"policy", "rule"}
+                   : std::initializer_list<std::string_view>{"policy", "vocabulary", "consent", "signals", "rule"}));
       if (const toml::table* consent = t["consent"].as_table()) {
         if (consent_source != nullptr) {
           return r.Error(consent, StrCat("[consent] is already declared in ", consent_source->name));
         }
         RETURN_IF_ERROR(ParseConsentSettings(r, *consent, &c->consent));
         consent_source = &src;
+      }
+      if (const toml::node* n = t.get("signals"); n != nullptr && !n->is_table()) {
+        return r.Error(n, "[signals]: expected a table");
+      }
+      if (const toml::table* signals = t["signals"].as_table()) {
+        if (signals_source != nullptr) {
+          return r.Error(signals, StrCat("[signals] is already declared in ", signals_source->name));
+        }
+        RETURN_IF_ERROR(ParseSignalSettings(r, *signals, &c->signals));
+        signals_source = &src;
       }
       if (const toml::table* v = t["vocabulary"].as_table()) {
         if (vocab_source != nullptr) {
@@ -480,6 +514,7 @@ std::string Policy::CanonicalText() const { return policy::CanonicalText(*c_); }
 size_t Policy::rule_count() const { return c_->rules.size(); }
 const std::string& Policy::name() const { return c_->name; }
 const ConsentSettings& Policy::consent_settings() const { return c_->consent; }
+const SignalSettings& Policy::signal_settings() const { return c_->signals; }
 
 namespace {
 

@@ -47,6 +47,13 @@ struct ConsentSettings {
   bool operator==(const ConsentSettings&) const = default;
 };
 
+// How long a registered signal lasts, from the network policy's [signals]
+// table: it expires this long after its registration.
+struct SignalSettings {
+  uint64_t retention_seconds = 63072000;  // 730 days: two years after registration
+  bool operator==(const SignalSettings&) const = default;
+};
+
 struct Explanation {
   Decision decision;
   std::vector<RuleTrace> rules;  // every rule, in id order
@@ -86,6 +93,7 @@ class Policy {
   size_t rule_count() const;
   const std::string& name() const;
   const ConsentSettings& consent_settings() const;
+  const SignalSettings& signal_settings() const;
 
   struct Compiled;  // internal
 

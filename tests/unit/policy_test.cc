@@ -244,12 +244,12 @@ TEST_CASE("the canonical policy bytes and text are pinned", "[policy][golden]") 
   auto p = Policy::FromSources({kVocab, kRules});
   // Domain tag, then the name ("" here), each as u32be length || bytes.
   using namespace std::string_literals;
-  REQUIRE((*p)->CanonicalBytes().starts_with("\0\0\0\x12"s "casenode-policy/v2" "\0\0\0\0"s));
+  REQUIRE((*p)->CanonicalBytes().starts_with("\0\0\0\x12"s "casenode-policy/v3" "\0\0\0\0"s));
   // Cross-checked with the independent encoder: python3 tests/golden/policy_hash.py
   // on these two files.
-  REQUIRE((*p)->hash() == "e46f45c4eaab34a42d20acc6be8730325ff822033df66df59dfcf66c398f1124");
+  REQUIRE((*p)->hash() == "d79a1995e72baf5d5d57203eab6d25c76a7dcd7ec96a88af1e07dc40de14e3d7");
   REQUIRE((*p)->CanonicalText() ==
-          "casenode-policy/v2\n"
+          "casenode-policy/v3\n"
           "policy name=\n"
           "vocabulary roles=gemeente,school\n"
           "vocabulary actions=case.read,signal.lookup\n"
@@ -257,6 +257,7 @@ TEST_CASE("the canonical policy bytes and text are pinned", "[policy][golden]") 
           "vocabulary categories=signaal,zorg\n"
           "vocabulary legal_bases=consent,public_task\n"
           "consent status_cache_seconds=60 on_issuer_unreachable=deny max_stale_seconds=3600\n"
+          "signals retention_seconds=63072000\n"
           "rule id=lookup effect=allow local=0 roles=gemeente,school orgs= actions=signal.lookup "
           "purposes=vroegsignalering categories=signaal legal_bases=public_task consent=not_required conditions= "
           "rate_limit_per_minute=60\n"
@@ -469,7 +470,7 @@ TEST_CASE("the hash of the default network policy is pinned", "[policy][hash][go
   REQUIRE(p.ok());
   // Cross-checked by tests/golden/policy_hash.py, an independent encoder that
   // reads the same files: python3 tests/golden/policy_hash.py policy/network
-  REQUIRE((*p)->hash() == "938a3487595e7f513c6b8896cc1c53a5306bf6cec01af77d6f370bf72f881436");
+  REQUIRE((*p)->hash() == "7b8b16d35645a91ce1bca350e09b5859c320156cb381e10a6e86cc7c14ced163");
 }
 
 namespace {
