@@ -280,6 +280,46 @@ TEST_CASE("consent settings come from the network policy and are part of its has
   CHECK(LoadError({kVocab, kRules}, {settings}).find("unknown key \"consent\"") != std::string::npos);
 }
 
+TEST_CASE("signal retention comes from the network policy and is part of its hash", "[policy]") {
+  auto signals = [](const std::string& name, const std::string& body) { return Source{name, "[signals]\n" + body}; };
+  // Absent: two years (730 days) after registration.
+  auto defaults = Policy::FromSources({kVocab, kRules});
+  REQUIRE((*defaults)->signal_settings() == SignalSettings{63072000});
+  REQUIRE(SignalSettings{}.retention_seconds == 730 * 86400);
+  // Naming the default changes nothing, not even the hash.
+  auto explicit_default = Policy::FromSources({kVocab, kRules, signals("s.toml", "retention_seconds = 63072000\n")});
+  REQUIRE(explicit_default.ok());
+  REQUIRE((*explicit_default)->hash() == (*defaults)->hash());
+  auto year = Policy::FromSources({kVocab, kRules, signals("s.toml", "retention_seconds = 31536000 # 365 days\n")});
+  REQUIRE(year.ok());
+  REQUIRE((*year)->signal_settings() == SignalSettings{31536000});
+  // The same rules otherwise, but another retention: another policy.
+  REQUIRE((*year)->hash() != (*defaults)->hash());
+  REQUIRE((*year)->rule_count() == (*defaults)->rule_count());
+  REQUIRE((*year)->CanonicalText().find("signals retention_seconds=31536000\n") != std::string::npos);
+  const Decision before = (*defaults)->Evaluate(Lookup()), after = (*year)->Evaluate(Lookup());
+  CHECK((after.rule_id == before.rule_id && after.reason == before.reason && after.policy_hash == (*year)->hash()));
+  // The bounds: 1 day and 3650 days.
+  REQUIRE(Policy::FromSources({kVocab, kRules, signals("s.toml", "retention_seconds = 86400\n")}).ok());
+  REQUIRE(Policy::FromSources({kVocab, kRules, signals("s.toml", "retention_seconds = 315360000\n")}).ok());
+  for (const std::string& bad : std::vector<std::string>{"0", "-1", "86399", "315360001", "9223372036854775807",
+                                                         "\"63072000\"", "6.3e7", "true", "[63072000]"}) {
+    INFO(bad);
+    CHECK(LoadError({kVocab, kRules, signals("s.toml", "retention_seconds = " + bad + "\n")})
+              .find("s.toml:2: [signals] retention_seconds: expected an integer from 86400 to 315360000") == 0);
+  }
+  CHECK(LoadError({kVocab, kRules, signals("s.toml", "retention_days = 730\n")})
+            .find("s.toml:2: [signals] unknown key \"retention_days\"") == 0);
+  CHECK(LoadError({kVocab, kRules, Source{"s.toml", "signals = 63072000\n"}})
+            .find("s.toml:1: [signals]: expected a table") == 0);
+  // Network files only, and declared once.
+  CHECK(LoadError({kVocab, kRules}, {signals("local.toml", "retention_seconds = 31536000\n")})
+            .find("local.toml:1: unknown key \"signals\"") == 0);
+  CHECK(LoadError({kVocab, kRules, signals("a.toml", "retention_seconds = 31536000\n"),
+                   signals("b.toml", "retention_seconds = 31536000\n")})
+            .find("b.toml:1: [signals] is already declared in a.toml") == 0);
+}
+
 TEST_CASE("the network hash of a policy with local rules is the network policy's own hash", "[policy]") {
   // What a node compares with the manifest comes from the same compile as the
   // policy it enforces (no second read of the files).
