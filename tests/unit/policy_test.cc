@@ -531,6 +531,7 @@ struct PolicyModel {
   std::string name;
   uint32_t cache_seconds = 60;
   bool allow_stale = false;
+  uint64_t retention_seconds = 63072000;
   std::map<std::string, RuleModel> rules;  // by id
   auto operator<=>(const PolicyModel&) const = default;
 };
@@ -588,6 +589,7 @@ PolicyModel RandomPolicy(Rng& rng) {
   p.name = std::array<const char*, 3>{"", "net-a", "net-b"}[rng.Below(3)];
   p.cache_seconds = rng.Coin() ? 60 : 5;
   p.allow_stale = rng.Below(3) == 0;
+  p.retention_seconds = rng.Below(3) == 0 ? 31536000 : 63072000;
   std::vector<std::string> ids = {"r1", "r2", "r3", "r4"};
   rng.Shuffle(ids);
   const uint32_t n = 1 + rng.Below(3);
@@ -632,10 +634,16 @@ PolicyModel Mutate(PolicyModel p, Rng& rng) {
       }
       break;
     default:
-      if (rng.Coin()) {
-        p.name = p.name == "net-a" ? "net-b" : "net-a";
-      } else {
-        p.allow_stale = !p.allow_stale;
+      switch (rng.Below(3)) {
+        case 0:
+          p.name = p.name == "net-a" ? "net-b" : "net-a";
+          break;
+        case 1:
+          p.allow_stale = !p.allow_stale;
+          break;
+        default:
+          p.retention_seconds = p.retention_seconds == 63072000 ? 31536000 : 63072000;
+          break;
       }
       break;
   }
@@ -664,6 +672,9 @@ std::pair<std::vector<Source>, std::vector<Source>> Render(const PolicyModel& p,
              (p.allow_stale ? "allow_stale" : "deny") + "\"\n";
   }
   std::vector<Source> network = {{"00-vocab.toml", vocab}, {"10-a.toml", ""}, {"20-b.toml", ""}};
+  if (p.retention_seconds != 63072000 || rng.Coin()) {
+    network[rng.Below(3)].text += "[signals]\nretention_seconds = " + std::to_string(p.retention_seconds) + "\n";
+  }
   std::vector<Source> local = {{"local.toml", ""}};
   std::vector<std::pair<std::string, RuleModel>> rules(p.rules.begin(), p.rules.end());
   rng.Shuffle(rules);
