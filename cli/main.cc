@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
   AddPolicyCommands(app, globals, &exit_code);
   AddConsentCommands(app, globals, &exit_code);
   AddPseudonymCommands(app, globals, &exit_code);
+  AddSignalCommands(app, globals, &exit_code);
   AddCompletion(app, &exit_code);
   try {
     app.parse(argc, argv);

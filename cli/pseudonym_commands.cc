@@ -5,10 +5,7 @@
 // it): it is read from standard input (a prompt without echo on a terminal)
 // or from --bsn-file, and checked (9 digits, elfproef) before anything else.
 #include <sodium.h>
-#include <termios.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <iostream>
 
 #include "base/bsn.h"
@@ -17,60 +14,10 @@
 #include "base/reason.h"
 #include "cli/commands.h"
 #include "cli/local_client.h"
+#include "cli/private_input.h"
 
 namespace casenode::cli {
 namespace {
-
-// At most this much is read for a BSN: 9 digits and some whitespace.
-constexpr size_t kMaxBsnInput = 64;
-
-// Restores the terminal's echo when it goes out of scope.
-class NoEcho {
- public:
-  NoEcho() {
-    if (::isatty(STDIN_FILENO) != 1 || ::tcgetattr(STDIN_FILENO, &saved_) != 0) return;
-    termios quiet = saved_;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    active_ = ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
-  }
-  ~NoEcho() {
-    if (active_) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
-  }
-  NoEcho(const NoEcho&) = delete;
-  NoEcho& operator=(const NoEcho&) = delete;
-
- private:
-  termios saved_{};
-  bool active_ = false;
-};
-
-// The BSN text from `file`, or else one line of standard input. The caller wipes it.
-absl::StatusOr<std::string> ReadBsnText(const std::string& file) {
-  if (!file.empty()) {
-    auto text = ReadFile(file);
-    if (!text.ok()) return Annotate("--bsn-file", text.status());
-    if (text->size() > kMaxBsnInput) {
-      sodium_memzero(text->data(), text->size());
-      return Error(Reason::kInvalidBsn, "--bsn-file: a BSN is 9 digits; the file is longer than any BSN line");
-    }
-    return text;
-  }
-  const bool terminal = ::isatty(STDIN_FILENO) == 1;
-  if (terminal) std::cerr << "BSN: " << std::flush;
-  std::string line;
-  {
-    NoEcho quiet;
-    for (int c; line.size() <= kMaxBsnInput && (c = std::getchar()) != EOF && c != '\n';) {
-      line.push_back(static_cast<char>(c));
-    }
-  }
-  if (terminal) std::cerr << "\n";
-  if (line.size() > kMaxBsnInput) {
-    sodium_memzero(line.data(), line.size());
-    return Error(Reason::kInvalidBsn, "BSN on standard input: a BSN is 9 digits; the line is longer than any BSN");
-  }
-  return line;
-}
 
 struct DeriveArgs {
   std::string bsn_file;

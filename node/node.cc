@@ -176,12 +176,16 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
                         clock),
       gate_(*network_, *decisions_, consent_verifier_, std::move(policy)),
       deriver_(*network_, peers_),
-      peer_service_(*network_, gate_, consents_, oprf_share_ ? &*oprf_share_ : nullptr),
+      signals_(*store_, *key_store_, clock),
+      notifier_(*network_, peers_, signals_, clock),
+      signal_desk_(*network_, peers_, deriver_, signals_, notifier_, [this] { return gate_.policy(); }, clock),
+      peer_service_(*network_, gate_, consents_, oprf_share_ ? &*oprf_share_ : nullptr, signals_, clock),
       node_service_(*network_, peers_, *store_, gate_, [this] { return Reload(); }),
       keys_service_(*key_store_),
       policy_service_(*network_, gate_, config_.policy_local),
       consent_service_(*network_, gate_, consents_, consent_verifier_),
-      pseudonym_service_(deriver_) {}
+      pseudonym_service_(deriver_),
+      signal_service_(signal_desk_, signals_) {}
 
 Node::~Node() { Shutdown(std::chrono::milliseconds(0)); }
 
@@ -219,7 +223,8 @@ absl::Status Node::Start() {
   local_builder.AddListeningPort("unix:" + config_.local_socket, grpc::InsecureServerCredentials(), &local_port);
   ApplyServerOptions(local_builder);
   for (grpc::Service* service : std::initializer_list<grpc::Service*>{
-           &node_service_, &keys_service_, &policy_service_, &consent_service_, &pseudonym_service_}) {
+           &node_service_, &keys_service_, &policy_service_, &consent_service_, &pseudonym_service_,
+           &signal_service_}) {
     local_builder.RegisterService(service);
   }
   local_server_ = local_builder.BuildAndStart();
@@ -229,6 +234,7 @@ absl::Status Node::Start() {
   if (::chmod(config_.local_socket.c_str(), 0600) != 0) {
     return absl::UnavailableError(StrCat("local.socket: cannot set mode 0600 on ", config_.local_socket));
   }
+  notifier_.Start();  // notices left in the outbox by an earlier run go out now
   Log(LogLevel::kInfo, "node.ready",
       {{"org", config_.org}, {"peer_listen", config_.peer_listen}, {"local_socket", config_.local_socket},
        {"manifest_version", network_->manifest()->version}, {"policy_hash", gate_.policy()->hash()}});

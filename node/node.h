@@ -27,6 +27,10 @@
 #include "node/policy_service.h"
 #include "node/pseudonym/deriver.h"
 #include "node/pseudonym_service.h"
+#include "node/signal_service.h"
+#include "node/signals/desk.h"
+#include "node/signals/notifier.h"
+#include "node/signals/signal_book.h"
 #include "node/network/network.h"
 #include "node/rpc/peer_client.h"
 #include "node/gate/gate.h"
@@ -77,12 +81,16 @@ class Node {
   consent::ConsentVerifier consent_verifier_;
   PeerGate gate_;
   PseudonymDeriver deriver_;
+  SignalBook signals_;
+  Notifier notifier_;  // after signals_ and peers_: stopped before them
+  SignalDesk signal_desk_;
   PeerService peer_service_;
   NodeService node_service_;
   KeysService keys_service_;
   PolicyService policy_service_;
   ConsentService consent_service_;
   PseudonymService pseudonym_service_;
+  SignalService signal_service_;
   std::mutex reload_mu_;
   std::unique_ptr<grpc::Server> peer_server_;
   std::unique_ptr<grpc::Server> local_server_;

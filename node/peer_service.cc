@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/encoding.h"
 #include "base/reason.h"
 #include "base/status.h"
 
@@ -48,7 +49,7 @@ grpc::Status PeerService::Ping(grpc::ServerContext* context, const v1::PingReque
 }
 
 grpc::Status PeerService::ConsentStatus(grpc::ServerContext* context, const v1::ConsentStatusRequest* request,
-                                       v1::ConsentStatusResponse* response) {
+                                        v1::ConsentStatusResponse* response) {
   return gate_.Admit(context, "Peer.ConsentStatus", kConsentStatusFacts, [&](const PeerCall&) -> absl::Status {
     auto entry = consents_.Show(request->receipt_id());
     if (entry.ok()) {
@@ -65,9 +66,8 @@ grpc::Status PeerService::ConsentStatus(grpc::ServerContext* context, const v1::
   });
 }
 
-grpc::Status PeerService::EvaluatePseudonym(grpc::ServerContext* context,
-                                           const v1::EvaluatePseudonymRequest* request,
-                                           v1::EvaluatePseudonymResponse* response) {
+grpc::Status PeerService::EvaluatePseudonym(grpc::ServerContext* context, const v1::EvaluatePseudonymRequest* request,
+                                            v1::EvaluatePseudonymResponse* response) {
   if (request->blinded_element().size() != oprf::kElementBytes) {
     return ToGrpcStatus(Error(Reason::kMalformedRequest, "blinded_element: expected 32 bytes"));
   }
@@ -86,6 +86,87 @@ grpc::Status PeerService::EvaluatePseudonym(grpc::ServerContext* context,
     response->set_holder_index(share.holder);
     response->set_evaluated_element(std::string(share.element.begin(), share.element.end()));
     response->set_proof(std::string(share.proof.begin(), share.proof.end()));
+    return absl::OkStatus();
+  });
+}
+
+namespace {
+
+// The subject and purpose every signal call carries, checked before the gate.
+absl::Status CheckSignalCall(const std::string& subject, const std::string& purpose) {
+  if (subject.size() != 32) return Error(Reason::kMalformedRequest, "subject: expected a 32-byte pseudonym");
+  if (purpose.empty()) return Error(Reason::kMalformedRequest, "purpose: required");
+  return absl::OkStatus();
+}
+
+PeerCallFacts SignalFacts(std::string action, const std::string& subject, const std::string& purpose,
+                          const std::string& legal_basis, std::vector<std::string> categories) {
+  PeerCallFacts facts = FixedFacts(std::move(action), purpose);
+  facts.subject.emplace();
+  std::copy(subject.begin(), subject.end(), facts.subject->begin());
+  facts.legal_basis = legal_basis;
+  facts.categories = std::move(categories);
+  return facts;
+}
+
+}  // namespace
+
+// The answer depends on the signals held only after the gate has decided, and
+// the decision only on the request: a refused caller learns nothing.
+grpc::Status PeerService::LookupSignal(grpc::ServerContext* context, const v1::LookupSignalRequest* request,
+                                       v1::LookupSignalResponse* response) {
+  if (auto bad = CheckSignalCall(request->subject(), request->purpose()); !bad.ok()) return ToGrpcStatus(bad);
+  const PeerCallFacts facts =
+      SignalFacts("signal.lookup", request->subject(), request->purpose(), request->legal_basis(), {"signaal"});
+  return gate_.Admit(context, "Peer.LookupSignal", facts, [&](const PeerCall&) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<v1::SignalRecord> held, signals_.On(AsBytes(request->subject())));
+    const keys::ManifestNode self = network_.self();
+    for (const v1::SignalRecord& s : held) {
+      v1::SignalMatch* m = response->add_matches();
+      m->set_org(self.org);
+      m->set_role(self.role);
+      m->set_contact(s.contact());
+      m->set_category(s.category());
+      m->set_since_ms(s.registered_at_ms());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status PeerService::NotifySignal(grpc::ServerContext* context, const v1::NotifySignalRequest* request,
+                                       v1::NotifySignalResponse* response) {
+  if (auto bad = CheckSignalCall(request->subject(), request->purpose()); !bad.ok()) return ToGrpcStatus(bad);
+  if (!IsLowerHex(request->notice_id(), 32)) {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, "notice_id: expected 32 lowercase hex digits"));
+  }
+  if (request->from().contact().size() > 256 || request->from().category().size() > 64) {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, "from: contact or category too long"));
+  }
+  const PeerCallFacts facts = SignalFacts("signal.notify", request->subject(), request->purpose(),
+                                          request->legal_basis(), {"signaal", "contact"});
+  return gate_.Admit(context, "Peer.NotifySignal", facts, [&](const PeerCall& call) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<v1::SignalRecord> held, signals_.On(AsBytes(request->subject())));
+    if (held.empty()) {  // withdrawn or expired meanwhile: nothing to tell anyone here
+      response->set_stored(false);
+      return absl::OkStatus();
+    }
+    v1::MatchNotice notice;
+    notice.set_notice_id(request->notice_id());
+    notice.set_sent(false);
+    *notice.mutable_other() = request->from();
+    // Who sent it is the certificate's organisation, whatever the message says.
+    notice.mutable_other()->set_org(call.caller.org);
+    notice.mutable_other()->set_role(call.caller.role);
+    int64_t expires = 0;
+    for (const v1::SignalRecord& s : held) {
+      notice.add_signal_ids(s.signal_id());
+      expires = std::max(expires, s.expires_at_ms());
+    }
+    notice.set_time_ms(std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count());
+    notice.set_delivered(true);
+    notice.set_expires_at_ms(expires);
+    RETURN_IF_ERROR(signals_.PutNotice(signals_.HandleOf(AsBytes(request->subject())), notice));
+    response->set_stored(true);
     return absl::OkStatus();
   });
 }

@@ -3,32 +3,38 @@
 #pragma once
 
 #include "casenode/v1/peer.grpc.pb.h"
-#include "node/consent/consent_book.h"
-#include "node/network/network.h"
 #include "keys/oprf/threshold.h"
+#include "node/consent/consent_book.h"
 #include "node/gate/gate.h"
+#include "node/network/network.h"
+#include "node/signals/signal_book.h"
 
 namespace casenode::node {
 
 class PeerService final : public v1::Peer::Service {
  public:
   // `share`: this node's share of the pseudonym key, or null if it holds none.
-  PeerService(const Network& network, PeerGate& gate, const consent::ConsentBook& consents,
-              const oprf::KeyShare* share)
-      : network_(network), gate_(gate), consents_(consents), share_(share) {}
+  PeerService(const Network& network, PeerGate& gate, const consent::ConsentBook& consents, const oprf::KeyShare* share,
+              SignalBook& signals, Clock clock)
+      : network_(network), gate_(gate), consents_(consents), share_(share), signals_(signals), clock_(clock) {}
 
-  grpc::Status Ping(grpc::ServerContext* context, const v1::PingRequest* request,
-                    v1::PingResponse* response) override;
+  grpc::Status Ping(grpc::ServerContext* context, const v1::PingRequest* request, v1::PingResponse* response) override;
   grpc::Status ConsentStatus(grpc::ServerContext* context, const v1::ConsentStatusRequest* request,
                              v1::ConsentStatusResponse* response) override;
   grpc::Status EvaluatePseudonym(grpc::ServerContext* context, const v1::EvaluatePseudonymRequest* request,
                                  v1::EvaluatePseudonymResponse* response) override;
+  grpc::Status LookupSignal(grpc::ServerContext* context, const v1::LookupSignalRequest* request,
+                            v1::LookupSignalResponse* response) override;
+  grpc::Status NotifySignal(grpc::ServerContext* context, const v1::NotifySignalRequest* request,
+                            v1::NotifySignalResponse* response) override;
 
  private:
   const Network& network_;
   PeerGate& gate_;
   const consent::ConsentBook& consents_;
   const oprf::KeyShare* const share_;
+  SignalBook& signals_;
+  const Clock clock_;
 };
 
 }  // namespace casenode::node

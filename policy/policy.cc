@@ -194,8 +194,9 @@ absl::Status ParseConsentSettings(const FileReader& r, const toml::table& t, Con
   return absl::OkStatus();
 }
 
-// A signal is kept from 1 day to 10 years after its registration.
-constexpr int64_t kMinRetentionSeconds = 86400;
+// A signal is kept up to 10 years after its registration; a test network may
+// keep it for seconds.
+constexpr int64_t kMinRetentionSeconds = 1;
 constexpr int64_t kMaxRetentionSeconds = int64_t{3650} * 86400;
 
 absl::Status ParseSignalSettings(const FileReader& r, const toml::table& t, SignalSettings* out) {
@@ -204,7 +205,7 @@ absl::Status ParseSignalSettings(const FileReader& r, const toml::table& t, Sign
     if (!n->is_integer() || n->as_integer()->get() < kMinRetentionSeconds ||
         n->as_integer()->get() > kMaxRetentionSeconds) {
       return r.Error(n, StrCat("[signals] retention_seconds: expected an integer from ", kMinRetentionSeconds, " to ",
-                               kMaxRetentionSeconds, " (1 to 3650 days)"));
+                               kMaxRetentionSeconds, " (at most 3650 days)"));
     }
     out->retention_seconds = static_cast<uint64_t>(n->as_integer()->get());
   }

@@ -157,4 +157,25 @@ std::vector<PeerClient::Reply<v1::EvaluatePseudonymResponse>> PeerClient::Evalua
          auto done) { async->EvaluatePseudonym(ctx, req, resp, std::move(done)); });
 }
 
+std::vector<PeerClient::Reply<v1::LookupSignalResponse>> PeerClient::LookupSignal(
+    const std::vector<const keys::ManifestNode*>& peers, const v1::LookupSignalRequest& request,
+    const std::string& trace_id) {
+  return CallAll<v1::LookupSignalRequest, v1::LookupSignalResponse>(
+      peers, request, trace_id, "Peer.LookupSignal", {},
+      [](auto* async, grpc::ClientContext* ctx, const v1::LookupSignalRequest* req, v1::LookupSignalResponse* resp,
+         auto done) { async->LookupSignal(ctx, req, resp, std::move(done)); });
+}
+
+PeerClient::Reply<v1::NotifySignalResponse> PeerClient::NotifySignal(const keys::ManifestNode& peer,
+                                                                     const v1::NotifySignalRequest& request,
+                                                                     const std::string& trace_id) {
+  return std::move(CallAll<v1::NotifySignalRequest, v1::NotifySignalResponse>(
+                       {&peer}, request, trace_id, "Peer.NotifySignal", {},
+                       [](auto* async, grpc::ClientContext* ctx, const v1::NotifySignalRequest* req,
+                          v1::NotifySignalResponse* resp, auto done) {
+                         async->NotifySignal(ctx, req, resp, std::move(done));
+                       })
+                       .front());
+}
+
 }  // namespace casenode::node

@@ -45,6 +45,13 @@ class PeerClient {
   std::vector<Reply<v1::EvaluatePseudonymResponse>> EvaluatePseudonym(
       const std::vector<const keys::ManifestNode*>& holders, const v1::EvaluatePseudonymRequest& request,
       const std::string& trace_id);
+  // Asks each of `peers` in parallel whether it holds a signal on `request`'s subject.
+  std::vector<Reply<v1::LookupSignalResponse>> LookupSignal(const std::vector<const keys::ManifestNode*>& peers,
+                                                            const v1::LookupSignalRequest& request,
+                                                            const std::string& trace_id);
+  // Delivers one match notice.
+  Reply<v1::NotifySignalResponse> NotifySignal(const keys::ManifestNode& peer, const v1::NotifySignalRequest& request,
+                                               const std::string& trace_id);
   // Asks a receipt's issuer whether it stands, by `deadline` at the latest
   // (and within the configured timeout). An error if it cannot be reached or refuses.
   [[nodiscard]] absl::StatusOr<v1::ConsentStatusResponse::State> ConsentStatus(

@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
       },
       SystemNow);
   node::PeerGate gate(**network, decisions, verifier, *policy);
-  node::PeerService peer_service(**network, gate, consents, nullptr);
+  node::SignalBook signals(**store, **key_store, SystemNow);
+  node::PeerService peer_service(**network, gate, consents, nullptr, signals, SystemNow);
   EchoService echo_service;
   grpc::ServerBuilder builder;
   int peer_port = 0, echo_port = 0;

@@ -118,7 +118,7 @@ void LocalNetwork::Start(const std::string& org) {
   // pinging peers that are not up yet would only put channels in backoff.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
-    REQUIRE(procs_[org]->Running());
+    if (!procs_[org]->Running()) FAIL("node " << org << " exited while starting; log:\n" << Log(org));
     RunResult r = Casectl(org, {"--timeout-ms", "500", "-o", "json", "policy", "show"});
     if (r.exit_code == 0) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

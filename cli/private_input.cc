@@ -1,0 +1,82 @@
+#include "cli/private_input.h"
+
+#include <sodium.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "base/file.h"
+#include "base/reason.h"
+#include "base/strings.h"
+
+namespace casenode::cli {
+namespace {
+
+// At most this much is read for a BSN: 9 digits and some whitespace.
+constexpr size_t kMaxBsnInput = 64;
+
+// Turns the terminal's echo off for its lifetime.
+class NoEcho {
+ public:
+  NoEcho() {
+    if (::isatty(STDIN_FILENO) != 1 || ::tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+    termios quiet = saved_;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    active_ = ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+  }
+  ~NoEcho() {
+    if (active_) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+  }
+  NoEcho(const NoEcho&) = delete;
+  NoEcho& operator=(const NoEcho&) = delete;
+
+ private:
+  termios saved_{};
+  bool active_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadPrivateLine(std::string_view what, std::string_view prompt, size_t max_bytes) {
+  const bool terminal = ::isatty(STDIN_FILENO) == 1;
+  if (terminal) std::cerr << prompt << std::flush;
+  std::string line;
+  bool got_any = false;
+  {
+    NoEcho quiet;
+    for (int c; line.size() <= max_bytes && (c = std::getchar()) != EOF;) {
+      got_any = true;
+      if (c == '\n') break;
+      line.push_back(static_cast<char>(c));
+    }
+  }
+  if (terminal) std::cerr << "\n";
+  if (line.size() > max_bytes) {
+    sodium_memzero(line.data(), line.size());
+    return absl::InvalidArgumentError(StrCat(what, " on standard input: longer than ", max_bytes, " bytes"));
+  }
+  if (!got_any) return absl::InvalidArgumentError(StrCat(what, ": expected a line on standard input"));
+  return line;
+}
+
+absl::StatusOr<std::string> ReadPrivateFile(std::string_view option, const std::string& file, size_t max_bytes) {
+  auto text = ReadFile(file);
+  if (!text.ok()) return Annotate(option, text.status());
+  if (text->size() > max_bytes) {
+    sodium_memzero(text->data(), text->size());
+    return absl::InvalidArgumentError(StrCat(option, ": the file is longer than ", max_bytes, " bytes"));
+  }
+  while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
+  return text;
+}
+
+absl::StatusOr<std::string> ReadBsnText(const std::string& file) {
+  auto text =
+      file.empty() ? ReadPrivateLine("BSN", "BSN: ", kMaxBsnInput) : ReadPrivateFile("--bsn-file", file, kMaxBsnInput);
+  if (text.status().code() == absl::StatusCode::kInvalidArgument) return WithReason(text.status(), Reason::kInvalidBsn);
+  return text;
+}
+
+}  // namespace casenode::cli

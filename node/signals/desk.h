@@ -1,0 +1,59 @@
+// SignalDesk: the school's question across the network (DESIGN.md, "Signals
+// and matches"). Check derives the child's pseudonym, asks every peer that
+// takes part in signal matching (Peer LookupSignal, in parallel, each within
+// the peer timeout) and adds this node's own signals. Register stores a
+// signal, does the same lookup, and sends a match notice to each organisation
+// that holds a matching signal (through the outbox, so a notice to a node
+// that is down is delivered when it returns); both sides see it in their inbox.
+//
+// The answer is honest about who did not answer: `status` is "complete" only
+// when every peer asked gave an answer (a match list or a denial); a peer
+// that could not be reached is listed and makes it "incomplete", never "not
+// known". Which peers take part is the policy's call: those whose role the
+// network policy lets look up signals for the purpose.
+// Thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "base/bsn.h"
+#include "casenode/v1/local.pb.h"
+#include "node/network/network.h"
+#include "node/pseudonym/deriver.h"
+#include "node/rpc/peer_client.h"
+#include "node/signals/notifier.h"
+#include "node/signals/signal_book.h"
+#include "policy/policy.h"
+
+namespace casenode::node {
+
+class SignalDesk {
+ public:
+  using PolicyNow = std::function<std::shared_ptr<const policy::Policy>()>;
+  SignalDesk(const Network& network, PeerClient& peers, PseudonymDeriver& deriver, SignalBook& book, Notifier& notifier,
+             PolicyNow policy, Clock clock);
+
+  [[nodiscard]] absl::StatusOr<v1::SignalCheckResult> Check(const Bsn& bsn, std::string_view purpose,
+                                                            std::string_view legal_basis, const std::string& trace_id);
+  [[nodiscard]] absl::StatusOr<v1::RegisterSignalResponse> Register(const Bsn& bsn, const SignalDraft& draft,
+                                                                    std::string_view legal_basis,
+                                                                    const std::string& trace_id);
+
+ private:
+  // The lookup for a derived pseudonym: peers' answers and this node's signals.
+  absl::StatusOr<v1::SignalCheckResult> Lookup(const Pseudonym& p, std::string_view purpose,
+                                               std::string_view legal_basis, const std::string& trace_id);
+
+  const Network& network_;
+  PeerClient& peers_;
+  PseudonymDeriver& deriver_;
+  SignalBook& book_;
+  Notifier& notifier_;
+  const PolicyNow policy_;
+  const Clock clock_;
+};
+
+}  // namespace casenode::node

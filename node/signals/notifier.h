@@ -1,0 +1,47 @@
+// Notifier: delivers the match notices in the SignalBook's outbox (Peer
+// NotifySignal), one thread, until each is acknowledged. A notice that cannot
+// be delivered now (recipient down, refusing) stays in the outbox, persisted,
+// and is tried again with exponential backoff (250 ms doubling to 30 s); it
+// shows as pending in the sender's inbox until then. A restart resumes with
+// whatever the outbox holds. Thread-safe; the destructor stops the thread.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "node/network/network.h"
+#include "node/rpc/peer_client.h"
+#include "node/signals/signal_book.h"
+
+namespace casenode::node {
+
+class Notifier {
+ public:
+  Notifier(const Network& network, PeerClient& peers, SignalBook& book, Clock clock);
+  ~Notifier();
+  Notifier(const Notifier&) = delete;
+  Notifier& operator=(const Notifier&) = delete;
+
+  // Starts the delivery thread (after the node's listeners are up).
+  void Start();
+  // Something was enqueued: try now rather than at the next scheduled time.
+  void Kick();
+
+ private:
+  void Run();
+  // One pass over the outbox; returns when the next attempt is due.
+  std::chrono::milliseconds DeliverDue();
+
+  const Network& network_;
+  PeerClient& peers_;
+  SignalBook& book_;
+  const Clock clock_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool kicked_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace casenode::node

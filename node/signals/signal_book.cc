@@ -1,0 +1,162 @@
+#include "node/signals/signal_book.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "base/encoding.h"
+#include "base/reason.h"
+#include "base/status.h"
+#include "base/strings.h"
+
+namespace casenode::node {
+namespace {
+
+constexpr char kSignal = 'S';
+constexpr char kWithdrawIndex = 'W';
+constexpr char kInbox = 'I';
+constexpr char kOutbox = 'O';
+
+std::string Key(char kind, std::span<const uint8_t> a, std::string_view id = {}) {
+  std::string key(1, kind);
+  key.append(reinterpret_cast<const char*>(a.data()), a.size());
+  key.append(id);
+  return key;
+}
+
+int64_t Ms(SystemTime t) { return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(); }
+
+keys::DataKeyRef SubjectKey(const SubjectHandle& h) { return {keys::DataKeyKind::kSubject, h}; }
+
+absl::Status CheckId(std::string_view id, std::string_view what) {
+  if (!IsLowerHex(id, 32)) return Error(Reason::kMalformedRequest, StrCat(what, ": expected 32 lowercase hex digits"));
+  return absl::OkStatus();
+}
+
+// Parses every value of a scan; a record that fails to open fails the scan
+// (it is reported, never skipped silently), except one shredded meanwhile.
+template <typename Message>
+absl::StatusOr<std::vector<Message>> ScanAll(const store::Store& store, std::string_view prefix) {
+  std::vector<Message> out;
+  absl::Status failed;
+  RETURN_IF_ERROR(
+      store.Scan(store::Family::kSignals, prefix, [&](std::string_view, const absl::StatusOr<std::string>& value) {
+        if (!value.ok()) {
+          if (ReasonOf(value.status()) != Reason::kShredded && failed.ok()) {
+            failed = value.status();
+          }
+          return;
+        }
+        Message m;
+        if (!m.ParseFromString(*value) && failed.ok()) {
+          failed = Error(Reason::kRecordCorrupt, "signals: a record does not parse");
+        }
+        out.push_back(std::move(m));
+      }));
+  RETURN_IF_ERROR(failed);
+  return out;
+}
+
+}  // namespace
+
+SignalBook::SignalBook(store::Store& store, const keys::KeyStore& keys, Clock clock)
+    : store_(store), keys_(keys), clock_(std::move(clock)) {}
+
+SubjectHandle SignalBook::HandleOf(std::span<const uint8_t> pseudonym) const { return keys_.SubjectHandle(pseudonym); }
+
+std::string SignalBook::NewId() {
+  uint8_t raw[16];
+  randombytes_buf(raw, sizeof raw);
+  return HexEncode(raw);
+}
+
+absl::StatusOr<v1::SignalRecord> SignalBook::Register(std::span<const uint8_t> pseudonym, const SignalDraft& draft,
+                                                      std::chrono::seconds retention) {
+  const SubjectHandle handle = HandleOf(pseudonym);
+  const SystemTime now = clock_();
+  const SystemTime expires = now + retention;
+  v1::SignalRecord signal;
+  signal.set_signal_id(NewId());
+  signal.set_purpose(draft.purpose);
+  signal.set_category(draft.category);
+  signal.set_contact(draft.contact);
+  signal.set_registered_at_ms(Ms(now));
+  signal.set_expires_at_ms(Ms(expires));
+  const store::Record records[] = {
+      {store::Family::kSignals, Key(kSignal, handle, signal.signal_id()), SubjectKey(handle),
+       signal.SerializeAsString(), expires},
+      {store::Family::kSignals, Key(kWithdrawIndex, AsBytes(signal.signal_id())),
+       keys::DataKeyRef{keys::DataKeyKind::kNode, {}}, std::string(handle.begin(), handle.end()), expires},
+  };
+  RETURN_IF_ERROR(store_.Write(records));
+  return signal;
+}
+
+absl::Status SignalBook::Withdraw(std::string_view signal_id) {
+  RETURN_IF_ERROR(CheckId(signal_id, "signal id"));
+  const std::string index_key = Key(kWithdrawIndex, AsBytes(signal_id));
+  auto handle = store_.Get(store::Family::kSignals, index_key);
+  if (!handle.ok() || handle->size() != 32) {
+    if (handle.ok() || handle.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(StrCat("signal ", signal_id, ": no such signal here (withdrawn or expired?)"));
+    }
+    return handle.status();
+  }
+  // The signal first: from this delete on it matches nothing.
+  RETURN_IF_ERROR(store_.Delete(store::Family::kSignals, Key(kSignal, AsBytes(*handle), signal_id)));
+  return store_.Delete(store::Family::kSignals, index_key);
+}
+
+absl::StatusOr<std::vector<v1::SignalRecord>> SignalBook::List() const {
+  return ScanAll<v1::SignalRecord>(store_, std::string(1, kSignal));
+}
+
+absl::StatusOr<std::vector<v1::SignalRecord>> SignalBook::On(std::span<const uint8_t> pseudonym) const {
+  return ScanAll<v1::SignalRecord>(store_, Key(kSignal, HandleOf(pseudonym)));
+}
+
+absl::Status SignalBook::PutNotice(const SubjectHandle& handle, const v1::MatchNotice& notice) {
+  RETURN_IF_ERROR(CheckId(notice.notice_id(), "notice id"));
+  return store_.Put(
+      {store::Family::kSignals, Key(kInbox, handle, notice.notice_id()), SubjectKey(handle), notice.SerializeAsString(),
+       SystemTime(
+           std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds(notice.expires_at_ms())))});
+}
+
+absl::Status SignalBook::MarkDelivered(const SubjectHandle& handle, std::string_view notice_id) {
+  const std::string key = Key(kInbox, handle, notice_id);
+  auto value = store_.Get(store::Family::kSignals, key);
+  if (!value.ok()) return value.status().code() == absl::StatusCode::kNotFound ? absl::OkStatus() : value.status();
+  v1::MatchNotice notice;
+  if (!notice.ParseFromString(*value)) return Error(Reason::kRecordCorrupt, "signals: an inbox record does not parse");
+  notice.set_delivered(true);
+  return PutNotice(handle, notice);
+}
+
+absl::StatusOr<std::vector<v1::MatchNotice>> SignalBook::Inbox() const {
+  auto notices = ScanAll<v1::MatchNotice>(store_, std::string(1, kInbox));
+  if (notices.ok()) {
+    std::sort(notices->begin(), notices->end(),
+              [](const v1::MatchNotice& a, const v1::MatchNotice& b) { return a.time_ms() < b.time_ms(); });
+  }
+  return notices;
+}
+
+absl::Status SignalBook::Enqueue(const v1::PendingNotice& pending) {
+  RETURN_IF_ERROR(CheckId(pending.notice_id(), "notice id"));
+  if (pending.subject_handle().size() != 32) return absl::InvalidArgumentError("pending notice: no subject handle");
+  SubjectHandle handle;
+  std::copy(pending.subject_handle().begin(), pending.subject_handle().end(), handle.begin());
+  return store_.Put({store::Family::kSignals, Key(kOutbox, AsBytes(pending.notice_id())), SubjectKey(handle),
+                     pending.SerializeAsString(), std::nullopt});
+}
+
+absl::StatusOr<std::vector<v1::PendingNotice>> SignalBook::Outbox() const {
+  return ScanAll<v1::PendingNotice>(store_, std::string(1, kOutbox));
+}
+
+absl::Status SignalBook::Dequeue(std::string_view notice_id) {
+  return store_.Delete(store::Family::kSignals, Key(kOutbox, AsBytes(notice_id)));
+}
+
+}  // namespace casenode::node

@@ -1,0 +1,71 @@
+// SignalBook: this node's signals on children, its inbox of match notices and
+// its outbox of notices still to deliver, in the record store (family
+// "signals"). Nothing is keyed by a pseudonym: keys use the node-local subject
+// handle (KeyStore::SubjectHandle), and every value that concerns a child is
+// sealed under that child's data key, so shredding the child destroys them.
+//
+// Keys:   'S' | handle | signal id   -> SignalRecord    (child's key, expires with the retention)
+//         'W' | signal id            -> handle          (node key; finds a signal to withdraw)
+//         'I' | handle | notice id   -> MatchNotice     (child's key, expires with the retention)
+//         'O' | notice id            -> PendingNotice   (child's key, until delivered)
+// Thread-safe (the store is).
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "base/time.h"
+#include "casenode/v1/types.pb.h"
+#include "keys/key_store.h"
+#include "node/store/store.h"
+
+namespace casenode::node {
+
+using SubjectHandle = std::array<uint8_t, 32>;
+
+struct SignalDraft {
+  std::string purpose;
+  std::string category;
+  std::string contact;
+};
+
+class SignalBook {
+ public:
+  SignalBook(store::Store& store, const keys::KeyStore& keys, Clock clock);
+
+  SubjectHandle HandleOf(std::span<const uint8_t> pseudonym) const;
+
+  // Stores a new signal on the child, expiring `retention` from now.
+  [[nodiscard]] absl::StatusOr<v1::SignalRecord> Register(std::span<const uint8_t> pseudonym, const SignalDraft& draft,
+                                                          std::chrono::seconds retention);
+  // Removes a signal at once: it matches no lookup from then on. NotFound
+  // (naming the id) if there is no such signal.
+  [[nodiscard]] absl::Status Withdraw(std::string_view signal_id);
+  // Every live signal (never the child: the node does not know who it is).
+  [[nodiscard]] absl::StatusOr<std::vector<v1::SignalRecord>> List() const;
+  // The live signals on one child.
+  [[nodiscard]] absl::StatusOr<std::vector<v1::SignalRecord>> On(std::span<const uint8_t> pseudonym) const;
+
+  // Adds or replaces (same notice id) a notice in the inbox, until its expires_at_ms.
+  [[nodiscard]] absl::Status PutNotice(const SubjectHandle& handle, const v1::MatchNotice& notice);
+  // Marks a sent notice delivered, if it is still in the inbox.
+  [[nodiscard]] absl::Status MarkDelivered(const SubjectHandle& handle, std::string_view notice_id);
+  [[nodiscard]] absl::StatusOr<std::vector<v1::MatchNotice>> Inbox() const;
+
+  [[nodiscard]] absl::Status Enqueue(const v1::PendingNotice& pending);
+  [[nodiscard]] absl::StatusOr<std::vector<v1::PendingNotice>> Outbox() const;
+  [[nodiscard]] absl::Status Dequeue(std::string_view notice_id);
+
+  // A fresh random id: 32 hex digits.
+  static std::string NewId();
+
+ private:
+  store::Store& store_;
+  const keys::KeyStore& keys_;
+  const Clock clock_;
+};
+
+}  // namespace casenode::node

@@ -1,0 +1,257 @@
+// Signalen end to end on a five-node network: the school's question, match
+// notices on both sides, honesty about peers that did not answer.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <thread>
+
+#include "base/file.h"
+#include "tests/support/canary.h"
+#include "tests/support/local_network.h"
+#include "tests/support/temp_dir.h"
+
+using namespace casenode;
+using namespace casenode::testing;
+
+namespace {
+
+// Canaries: a BSN that passes the elfproef, and contact points.
+constexpr char kBsn[] = "507529170";
+constexpr char kOtherBsn[] = "079244026";
+constexpr char kJeugdhulpContact[] = "Canary Jansen-Jeugdhulp 0612345678";
+constexpr char kSchoolContact[] = "Canary Pietersen-School 0687654321";
+
+nlohmann::json Json(const RunResult& r) {
+  INFO(r.out << r.err);
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  return j;
+}
+
+nlohmann::json Check(const LocalNetwork& net, const std::string& org, const std::string& bsn, int* code = nullptr) {
+  RunResult r = net.Casectl(org, {"-o", "json", "signal", "check"}, bsn + "\n");
+  if (code != nullptr) *code = r.exit_code;
+  return Json(r);
+}
+
+nlohmann::json Register(const LocalNetwork& net, const std::string& org, const std::string& bsn,
+                        const std::string& contact) {
+  RunResult r =
+      net.Casectl(org, {"-o", "json", "signal", "register", "--category", "zorg"}, bsn + "\n" + contact + "\n");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return Json(r);
+}
+
+nlohmann::json Inbox(const LocalNetwork& net, const std::string& org) {
+  return Json(net.Casectl(org, {"-o", "json", "inbox"}));
+}
+
+std::vector<std::string> Orgs(const nlohmann::json& matches) {
+  std::vector<std::string> out;
+  for (const auto& m : matches) out.push_back(m["org"]);
+  return out;
+}
+
+// Waits (polling, no fixed sleep) until `org`'s inbox has a notice in `state`.
+nlohmann::json WaitForNotice(const LocalNetwork& net, const std::string& org, const std::string& state) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    const nlohmann::json inbox = Inbox(net, org);
+    for (const auto& n : inbox) {
+      if (n["state"] == state) return n;
+    }
+    if (std::chrono::steady_clock::now() > deadline)
+      FAIL(org << " has no notice in state " << state << ": " << inbox.dump());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void Stop(LocalNetwork& net, const std::string& org) {
+  net.process(org).Signal(SIGTERM);
+  REQUIRE(net.process(org).Wait(std::chrono::seconds(10)) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("the school's question: not known, a signal elsewhere, a match on both sides", "[integration][signals]") {
+  LocalNetwork net;
+  net.StartAll();
+  // Not known, and every organisation that takes part answered.
+  int code = -1;
+  nlohmann::json first = Check(net, "school", kBsn, &code);
+  CHECK(code == 0);
+  CHECK(first["status"] == "complete");
+  CHECK(first["matches"].empty());
+  CHECK(first["unreachable"].empty());
+
+  // Jeugdhulp registers a signal; the school checks again and finds it, with its contact point.
+  const nlohmann::json reg = Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
+  const std::string signal_id = reg["signal_id"];
+  nlohmann::json second = Check(net, "school", kBsn);
+  CHECK(second["status"] == "complete");
+  REQUIRE(second["matches"].size() == 1);
+  CHECK(second["matches"][0]["org"] == "jeugdhulp");
+  CHECK(second["matches"][0]["role"] == "jeugdhulp");
+  CHECK(second["matches"][0]["contact"] == kJeugdhulpContact);
+  CHECK(second["matches"][0]["category"] == "zorg");
+  // Another child is not known.
+  CHECK(Check(net, "school", kOtherBsn)["matches"].empty());
+
+  // The school registers its own signal: the match is told to both sides.
+  const nlohmann::json school_reg = Register(net, "school", kBsn, kSchoolContact);
+  CHECK(Orgs(school_reg["check"]["matches"]) == std::vector<std::string>{"jeugdhulp"});
+  const nlohmann::json sent = WaitForNotice(net, "school", "delivered");
+  CHECK(sent["other"]["org"] == "jeugdhulp");
+  CHECK(sent["other"]["contact"] == kJeugdhulpContact);
+  const nlohmann::json received = WaitForNotice(net, "jeugdhulp", "received");
+  CHECK(received["other"]["org"] == "school");
+  CHECK(received["other"]["contact"] == kSchoolContact);
+  CHECK(received["signal_ids"] == std::vector<std::string>{signal_id});
+  CHECK(received["notice_id"] == sent["notice_id"]);
+
+  // Withdrawn: it stops matching at once.
+  REQUIRE(net.Casectl("jeugdhulp", {"signal", "withdraw", signal_id}).exit_code == 0);
+  const nlohmann::json after = Check(net, "gemeente", kBsn);
+  CHECK(Orgs(after["matches"]) == std::vector<std::string>{"school"});
+  RunResult again = net.Casectl("jeugdhulp", {"signal", "withdraw", signal_id});
+  CHECK(again.exit_code == 1);
+  CHECK(again.err.find("no such signal") != std::string::npos);
+
+  // Nothing in any directory or log: not the BSN, not a contact in the clear.
+  for (const auto& org : LocalNetwork::AllOrgs()) Stop(net, org);
+  const auto hits = FindCanaries(net.dir(), {kBsn, kOtherBsn, kJeugdhulpContact, kSchoolContact, "Canary"});
+  INFO((hits.empty() ? "" : hits.front()));
+  CHECK(hits.empty());
+}
+
+TEST_CASE("a check with a peer down is incomplete and names it, never 'not known'", "[integration][signals]") {
+  LocalNetwork net;
+  net.StartAll();
+  Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
+  Stop(net, "jeugdhulp");
+  int code = 0;
+  const nlohmann::json down = Check(net, "school", kBsn, &code);
+  CHECK(code == 1);  // incomplete
+  CHECK(down["status"] == "incomplete");
+  CHECK(down["unreachable"] == std::vector<std::string>{"jeugdhulp"});
+  CHECK(down["matches"].empty());
+  // The text answer says so in words.
+  RunResult text = net.Casectl("school", {"signal", "check"}, std::string(kBsn) + "\n");
+  CHECK(text.out.find("INCOMPLETE") != std::string::npos);
+  CHECK(text.out.find("not known") == std::string::npos);
+  CHECK(text.out.find("did not answer: jeugdhulp") != std::string::npos);
+
+  net.Start("jeugdhulp");
+  const nlohmann::json back = Check(net, "school", kBsn);
+  CHECK(back["status"] == "complete");
+  CHECK(Orgs(back["matches"]) == std::vector<std::string>{"jeugdhulp"});
+}
+
+TEST_CASE("politie and the auditor take no part in signal matching; politie may not ask", "[integration][signals]") {
+  LocalNetwork net;
+  net.StartAll();
+  const nlohmann::json r = Check(net, "school", kBsn);
+  CHECK(r["status"] == "complete");
+  CHECK(r["denied"].empty());
+  RunResult politie = net.Casectl("politie", {"-o", "json", "signal", "check"}, std::string(kBsn) + "\n");
+  const nlohmann::json p = Json(politie);
+  // Every organisation that takes part refuses politie, by the network policy.
+  CHECK(p["denied"].size() == 3);
+  for (const auto& d : p["denied"]) CHECK(d["reason"] == "DENIED_BY_RULE");
+}
+
+TEST_CASE("a notice that cannot be delivered is pending, survives a crash, and arrives when the recipient is back",
+          "[integration][signals]") {
+  LocalNetwork net;
+  // Jeugdhulp refuses notices for now (a local rule), so the school's notice stays in its outbox.
+  REQUIRE(WriteFileAtomic(net.NodeDir("jeugdhulp") + "/local-policy.toml",
+                          "[[rule]]\nid = \"lokaal-geen-matchbericht\"\neffect = \"deny\"\norgs = "
+                          "[\"school\"]\nactions = [\"signal.notify\"]\n"
+                          "purposes = [\"vroegsignalering\"]\n",
+                          0644)
+              .ok());
+  std::string config = *ReadFile(net.NodeDir("jeugdhulp") + "/casenode.toml");
+  config.replace(config.find("local = []"), 10, "local = ['local-policy.toml']");
+  REQUIRE(WriteFileAtomic(net.NodeDir("jeugdhulp") + "/casenode.toml", config, 0644).ok());
+  net.StartAll();
+  Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
+
+  Register(net, "school", kBsn, kSchoolContact);
+  CHECK(WaitForNotice(net, "school", "pending")["other"]["org"] == "jeugdhulp");
+  // Tried and refused (not merely not tried yet): jeugdhulp recorded a denied notify.
+  const auto tried = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (net.Log("school").find("signal.notice_pending") == std::string::npos &&
+         std::chrono::steady_clock::now() < tried) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(net.Log("school").find("signal.notice_pending") != std::string::npos);
+  CHECK(WaitForNotice(net, "school", "pending")["other"]["org"] == "jeugdhulp");
+  // The school crashes: the notice is in its store, not in memory.
+  net.process("school").Signal(SIGKILL);
+  net.process("school").Wait(std::chrono::seconds(10));
+  // Jeugdhulp goes down, and comes back accepting notices; then the school returns.
+  Stop(net, "jeugdhulp");
+  // (A local rule that concerns something else now.)
+  REQUIRE(WriteFileAtomic(
+              net.NodeDir("jeugdhulp") + "/local-policy.toml",
+              "[[rule]]\nid = \"lokaal-anders\"\neffect = \"deny\"\norgs = [\"school\"]\nactions = [\"case.close\"]\n"
+              "purposes = [\"inzage\"]\n",
+              0644)
+              .ok());
+  net.Start("school");
+  CHECK(WaitForNotice(net, "school", "pending")["other"]["org"] == "jeugdhulp");
+  net.Start("jeugdhulp");
+  WaitForNotice(net, "school", "delivered");
+  const nlohmann::json received = WaitForNotice(net, "jeugdhulp", "received");
+  CHECK(received["other"]["org"] == "school");
+  CHECK(Inbox(net, "jeugdhulp").size() == 1);  // delivered once, however often it was tried
+}
+
+TEST_CASE("signal commands refuse bad input before anything happens", "[integration][signals]") {
+  LocalNetwork net({"school", "gemeente"});
+  // No node runs: a refusal here cannot come from a call.
+  RunResult bad = net.Casectl("school", {"signal", "check"}, "739184625\n");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("INVALID_BSN") != std::string::npos);
+  CHECK(bad.err.find("739184625") == std::string::npos);
+  RunResult no_contact = net.Casectl("school", {"signal", "register", "--category", "zorg"}, std::string(kBsn) + "\n");
+  CHECK(no_contact.exit_code == 2);
+  CHECK(no_contact.err.find("contact") != std::string::npos);
+  net.Start("school");
+  RunResult bad_id = net.Casectl("school", {"signal", "withdraw", "not-an-id"});
+  CHECK(bad_id.exit_code == 2);
+  CHECK(bad_id.err.find("signal id") != std::string::npos);
+  RunResult bad_category =
+      net.Casectl("school", {"signal", "register", "--category", "Zorg!"}, std::string(kBsn) + "\nX\n");
+  CHECK(bad_category.exit_code == 2);
+  CHECK(bad_category.err.find("category") != std::string::npos);
+  CHECK(Json(net.Casectl("school", {"-o", "json", "signal", "list"})).empty());  // nothing was stored
+}
+
+TEST_CASE("a signal expires after the retention the network policy names", "[integration][signals]") {
+  // A network whose policy keeps signals for 2 seconds.
+  TempDir custom;
+  const std::string dir = custom.path("policy");
+  std::filesystem::create_directories(dir);
+  for (const auto& e : std::filesystem::directory_iterator(CASENODE_SOURCE_DIR "/policy/network")) {
+    std::string text = *ReadFile(e.path().string());
+    const std::string from = "retention_seconds = 63072000";
+    if (auto at = text.find(from); at != std::string::npos) text.replace(at, from.size(), "retention_seconds = 2");
+    REQUIRE(WriteFileAtomic(dir + "/" + e.path().filename().string(), text, 0644).ok());
+  }
+  LocalNetwork net({"school", "jeugdhulp", "gemeente"}, {"--policy", dir});
+  net.StartAll();
+  const nlohmann::json reg = Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
+  CHECK(Orgs(Check(net, "school", kBsn)["matches"]) == std::vector<std::string>{"jeugdhulp"});
+  // Wait for the expiry (a condition, polled), then: no match, not listed.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  nlohmann::json r;
+  do {
+    r = Check(net, "school", kBsn);
+  } while (!r["matches"].empty() && std::chrono::steady_clock::now() < deadline);
+  CHECK(r["matches"].empty());
+  CHECK(r["status"] == "complete");
+  CHECK(Json(net.Casectl("jeugdhulp", {"-o", "json", "signal", "list"})).empty());
+}
