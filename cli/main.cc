@@ -7,6 +7,7 @@
 #include <functional>
 #include <iostream>
 
+#include "base/process.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "node/rpc/status.h"
@@ -69,6 +70,7 @@ void AddCompletion(CLI::App& app, int* exit_code) {
 
 int main(int argc, char** argv) {
   using namespace casenode::cli;
+  casenode::DisableCoreDumps();  // casectl holds BSNs and contact points while it sends them
   if (sodium_init() < 0) return kFailed;
   CLI::App app{
       "casectl: command line for a casenode (staff, operators, auditors).\n"

@@ -93,8 +93,8 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
   init_cmd->add_option("--validity-days", init.validity_days, "Certificate and manifest validity")
       ->check(CLI::Range(1, 3650))
       ->capture_default_str();
-  init_cmd->add_option("--oprf-threshold", init.oprf_threshold, "Pseudonym key holders needed (t of n)")
-      ->check(CLI::Range(1, 16))
+  init_cmd->add_option("--oprf-threshold", init.oprf_threshold, "Pseudonym key holders needed (t of n, at least 2)")
+      ->check(CLI::Range(2, 16))
       ->capture_default_str();
   init_cmd->add_option("--policy", init.policy_dir, "Network policy directory to ship with the network")
       ->capture_default_str();
@@ -126,6 +126,7 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
                  {"dir", created->dir},
                  {"manifest_version", created->manifest_version},
                  {"policy_hash", created->policy_hash},
+                 {"pseudonym_key", {{"threshold", created->oprf_threshold}, {"holders", created->oprf_holders}}},
                  {"nodes", nodes}});
     } else {
       std::cout << "created network " << created->network << " in " << created->dir << " with " << created->nodes.size()
@@ -133,6 +134,12 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
       for (const setup::CreatedNode& n : created->nodes) {
         std::cout << "  " << n.org << " (" << keys::RoleName(n.role) << ") on " << n.endpoint << ", config "
                   << n.config_path << "\n";
+      }
+      if (created->oprf_holders == 0) {
+        std::cout << "no pseudonym key: it needs at least 2 jeugdhulp, politie or gemeente nodes\n";
+      } else {
+        std::cout << "pseudonym key dealt " << created->oprf_threshold << " of " << created->oprf_holders
+                  << "; the dealt key was never written\n";
       }
     }
     *exit_code = kOk;

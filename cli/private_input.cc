@@ -43,6 +43,7 @@ absl::StatusOr<std::string> ReadPrivateLine(std::string_view what, std::string_v
   const bool terminal = ::isatty(STDIN_FILENO) == 1;
   if (terminal) std::cerr << prompt << std::flush;
   std::string line;
+  line.reserve(max_bytes + 1);  // no reallocation leaves a copy behind
   bool got_any = false;
   {
     NoEcho quiet;

@@ -85,12 +85,13 @@ absl::Status Validate(const Manifest& m) {
     if (h.index < 1 || h.index > kMaxOprfIndex || !indices.insert(h.index).second) {
       return Invalid(where + "index", "a share index from 1 to 255, each used once");
     }
-    if (!ValidGroupElement(h.commitment)) {
-      return Invalid(where + "commitment", "a ristretto255 point other than the identity");
+    if (!ValidGroupElement(h.commitment) || h.commitment == m.oprf_public_key) {
+      return Invalid(where + "commitment", "a ristretto255 point other than the identity and the public key");
     }
   }
   if (m.oprf_threshold > m.oprf_holders.size()) return Invalid("oprf.threshold", "at most the number of holders");
-  if (!m.oprf_holders.empty() && m.oprf_threshold == 0) return Invalid("oprf.threshold", "at least 1");
+  // One holder alone, or t = 1, would let one organisation derive pseudonyms.
+  if (!m.oprf_holders.empty() && m.oprf_threshold < 2) return Invalid("oprf.threshold", "at least 2");
   if (!m.oprf_holders.empty() && !ValidGroupElement(m.oprf_public_key)) {
     return Invalid("oprf.public_key", "a ristretto255 point other than the identity");
   }

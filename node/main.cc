@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "base/reason.h"
+#include "base/process.h"
 #include "node/config/config.h"
 #include "base/log.h"
 #include "node/node.h"
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  casenode::DisableCoreDumps();
   if (sodium_init() < 0) return Fail(1, "node.start_failed", absl::InternalError("libsodium failed to initialise"));
   if (auto s = casenode::node::PrepareRpcRuntime(); !s.ok()) return Fail(1, "node.start_failed", s);
   ::umask(077);  // sockets, stores and files we create are ours alone

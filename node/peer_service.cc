@@ -74,12 +74,13 @@ grpc::Status PeerService::EvaluatePseudonym(grpc::ServerContext* context, const 
   if (request->purpose().empty()) {
     return ToGrpcStatus(Error(Reason::kMalformedRequest, "purpose: required"));
   }
+  // Public in the manifest anyway; no decision to record for a call that cannot be served.
+  if (share_ == nullptr) {
+    return ToGrpcStatus(Error(Reason::kNotAKeyHolder, "this node holds no share of the pseudonym key"));
+  }
   PeerCallFacts facts = FixedFacts("pseudonym.evaluate", request->purpose());
   facts.legal_basis = request->legal_basis();
   return gate_.Admit(context, "Peer.EvaluatePseudonym", facts, [&](const PeerCall&) -> absl::Status {
-    if (share_ == nullptr) {
-      return Error(Reason::kNotAKeyHolder, "this node holds no share of the pseudonym key");
-    }
     oprf::Element blinded;
     std::copy(request->blinded_element().begin(), request->blinded_element().end(), blinded.begin());
     ASSIGN_OR_RETURN(oprf::ShareEvaluation share, oprf::EvaluateShare(*share_, blinded));

@@ -15,7 +15,8 @@ grpc::Status PseudonymService::Derive(grpc::ServerContext* context, const v1::De
   if (request->purpose().empty()) {
     return ToGrpcStatus(Error(Reason::kMalformedRequest, "purpose: required (the doelbinding of the derivation)"));
   }
-  auto derived = deriver_.Derive(*bsn, request->purpose(), request->legal_basis(), TraceIdOf(*context));
+  auto derived =
+      deriver_.Derive(*bsn, request->purpose(), request->legal_basis(), TraceIdOf(*context), NestedDeadline(*context));
   if (!derived.ok()) return ToGrpcStatus(derived.status());
   response->set_pseudonym(std::string(derived->pseudonym.begin(), derived->pseudonym.end()));
   for (const HolderOutcome& h : derived->holders) {

@@ -41,7 +41,7 @@ grpc::Status SignalService::Register(grpc::ServerContext* context, const v1::Reg
     return ToGrpcStatus(Error(Reason::kMalformedRequest, "contact: required, at most 256 bytes"));
   }
   auto registered = desk_.Register(*bsn, {request->purpose(), request->category(), request->contact()},
-                                   request->legal_basis(), TraceIdOf(*context));
+                                   request->legal_basis(), TraceIdOf(*context), NestedDeadline(*context));
   if (!registered.ok()) return ToGrpcStatus(registered.status());
   *response = *std::move(registered);
   return grpc::Status::OK;
@@ -52,7 +52,8 @@ grpc::Status SignalService::Check(grpc::ServerContext* context, const v1::CheckS
   auto bsn = ParseBsn(request->bsn());
   if (!bsn.ok()) return ToGrpcStatus(Annotate("bsn", bsn.status()));
   if (auto bad = CheckFields(request->purpose(), request->legal_basis()); !bad.ok()) return ToGrpcStatus(bad);
-  auto result = desk_.Check(*bsn, request->purpose(), request->legal_basis(), TraceIdOf(*context));
+  auto result =
+      desk_.Check(*bsn, request->purpose(), request->legal_basis(), TraceIdOf(*context), NestedDeadline(*context));
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;

@@ -26,7 +26,7 @@ oprf::PublicShares PublicSharesOf(const keys::Manifest& m) {
 absl::StatusOr<oprf::ShareEvaluation> ShareOf(const keys::OprfHolder& holder, const v1::EvaluatePseudonymResponse& r) {
   if (r.holder_index() != holder.index || r.evaluated_element().size() != oprf::kElementBytes ||
       r.proof().size() != oprf::kProofBytes) {
-    return Error(Reason::kMalformedRequest, "the holder's answer is not a share of its index");
+    return Error(Reason::kOprfProofFailed, "the holder's answer is not a share of its index");
   }
   oprf::ShareEvaluation share;
   share.holder = holder.index;
@@ -35,12 +35,19 @@ absl::StatusOr<oprf::ShareEvaluation> ShareOf(const keys::OprfHolder& holder, co
   return share;
 }
 
+// A refusal by the holder's policy (or of the request's form): asking another
+// holder the same would be refused alike, and recorded there too.
+bool RefusedByPolicy(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kPermissionDenied || s.code() == absl::StatusCode::kInvalidArgument;
+}
+
 }  // namespace
 
 PseudonymDeriver::PseudonymDeriver(const Network& network, PeerClient& peers) : network_(network), peers_(peers) {}
 
 absl::StatusOr<Derivation> PseudonymDeriver::Derive(const Bsn& bsn, std::string_view purpose,
-                                                    std::string_view legal_basis, const std::string& trace_id) {
+                                                    std::string_view legal_basis, const std::string& trace_id,
+                                                    PeerClient::Deadline deadline) {
   const std::shared_ptr<const keys::Manifest> manifest = network_.manifest();
   const uint32_t t = manifest->oprf_threshold;
   if (manifest->oprf_holders.empty() || t == 0) {
@@ -62,17 +69,18 @@ absl::StatusOr<Derivation> PseudonymDeriver::Derive(const Bsn& bsn, std::string_
   Derivation out;
   std::vector<oprf::ShareEvaluation> good;
   size_t next = 0;
-  while (good.size() < t && next < order.size()) {
+  while (good.size() < t && next < order.size() && std::chrono::system_clock::now() < deadline) {
     const size_t want = std::min<size_t>(t - good.size(), order.size() - next);
     std::vector<const keys::OprfHolder*> round(order.begin() + static_cast<std::ptrdiff_t>(next),
                                                order.begin() + static_cast<std::ptrdiff_t>(next + want));
     next += want;
     std::vector<const keys::ManifestNode*> nodes;
     for (const auto* h : round) nodes.push_back(manifest->FindOrg(h->org));
-    auto replies = peers_.EvaluatePseudonym(nodes, request, trace_id);
+    auto replies = peers_.EvaluatePseudonym(nodes, request, trace_id, deadline);
     for (size_t i = 0; i < round.size(); ++i) {
       const keys::OprfHolder& holder = *round[i];
       absl::Status status = replies[i].status;
+      if (RefusedByPolicy(status)) return Annotate(StrCat("pseudonym: key holder ", holder.org), status);
       if (status.ok()) {
         auto share = ShareOf(holder, replies[i].response);
         if (share.ok()) {
@@ -87,6 +95,10 @@ absl::StatusOr<Derivation> PseudonymDeriver::Derive(const Bsn& bsn, std::string_
   }
   if (good.size() < t) {
     std::string failed;
+    for (size_t i = next; i < order.size(); ++i) {
+      out.holders.push_back(
+          {order[i]->org, order[i]->index, absl::DeadlineExceededError("not asked: the derivation ran out of time")});
+    }
     for (const auto& h : out.holders) {
       if (h.status.ok()) continue;
       const Reason reason = ReasonOf(h.status);
@@ -100,7 +112,7 @@ absl::StatusOr<Derivation> PseudonymDeriver::Derive(const Bsn& bsn, std::string_
   std::vector<oprf::HolderIndex> indices;
   for (const auto& s : good) indices.push_back(s.holder);
   std::sort(indices.begin(), indices.end());
-  ASSIGN_OR_RETURN(std::shared_ptr<const oprf::HolderSet> set, HolderSetFor(*manifest, std::move(indices)));
+  ASSIGN_OR_RETURN(std::shared_ptr<const oprf::HolderSet> set, HolderSetFor(manifest, std::move(indices)));
   ASSIGN_OR_RETURN(oprf::Output output, set->CombineAndFinalize(bsn.CleartextDigits(), blinded, good));
   std::copy_n(output.begin(), out.pseudonym.size(), out.pseudonym.begin());
   sodium_memzero(output.data(), output.size());
@@ -108,14 +120,14 @@ absl::StatusOr<Derivation> PseudonymDeriver::Derive(const Bsn& bsn, std::string_
 }
 
 absl::StatusOr<std::shared_ptr<const oprf::HolderSet>> PseudonymDeriver::HolderSetFor(
-    const keys::Manifest& manifest, std::vector<oprf::HolderIndex> indices) {
+    const std::shared_ptr<const keys::Manifest>& manifest, std::vector<oprf::HolderIndex> indices) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (cached_version_ != manifest.version) {
+  if (cached_for_ != manifest) {
     holder_sets_.clear();
-    cached_version_ = manifest.version;
+    cached_for_ = manifest;
   }
   if (auto it = holder_sets_.find(indices); it != holder_sets_.end()) return it->second;
-  ASSIGN_OR_RETURN(oprf::HolderSet set, oprf::HolderSet::New(PublicSharesOf(manifest), indices));
+  ASSIGN_OR_RETURN(oprf::HolderSet set, oprf::HolderSet::New(PublicSharesOf(*manifest), indices));
   auto shared = std::make_shared<const oprf::HolderSet>(std::move(set));
   holder_sets_.emplace(std::move(indices), shared);
   return shared;

@@ -7,7 +7,7 @@
 // against that holder's commitment, and asks further holders in place of any
 // that failed (unreachable, denied, a wrong share) until t shares verify.
 // It then combines them (Lagrange coefficients, cached per holder set and
-// manifest version) and unblinds. With fewer than t good shares the answer is
+// manifest) and unblinds. With fewer than t good shares the answer is
 // OPRF_TOO_FEW_SHARES naming every holder that failed and why, never a
 // pseudonym.
 //
@@ -50,19 +50,24 @@ class PseudonymDeriver {
  public:
   PseudonymDeriver(const Network& network, PeerClient& peers);
 
-  // `purpose` and `legal_basis` go to every holder, whose policy decides.
+  // `purpose` and `legal_basis` go to every holder, whose policy decides; a
+  // holder that refuses by policy ends the derivation (the others would
+  // refuse alike). Holders not answered by `deadline` count as failed.
   [[nodiscard]] absl::StatusOr<Derivation> Derive(const Bsn& bsn, std::string_view purpose,
-                                                  std::string_view legal_basis, const std::string& trace_id);
+                                                  std::string_view legal_basis, const std::string& trace_id,
+                                                  PeerClient::Deadline deadline);
 
  private:
-  // The HolderSet for `indices` (sorted) under manifest `version`, made once.
-  absl::StatusOr<std::shared_ptr<const oprf::HolderSet>> HolderSetFor(const keys::Manifest& manifest,
-                                                                      std::vector<oprf::HolderIndex> indices);
+  // The HolderSet for `indices` (sorted) under `manifest`, made once per manifest.
+  absl::StatusOr<std::shared_ptr<const oprf::HolderSet>> HolderSetFor(
+      const std::shared_ptr<const keys::Manifest>& manifest, std::vector<oprf::HolderIndex> indices);
 
   const Network& network_;
   PeerClient& peers_;
   std::mutex mu_;
-  uint64_t cached_version_ = 0;
+  // The manifest the cached sets were made for: the snapshot itself, not its
+  // version (a manifest of the same version may be installed again).
+  std::shared_ptr<const keys::Manifest> cached_for_;
   std::map<std::vector<oprf::HolderIndex>, std::shared_ptr<const oprf::HolderSet>> holder_sets_;
 };
 

@@ -61,7 +61,7 @@ template <typename Request, typename Response, typename Call>
 std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<const keys::ManifestNode*>& peers,
                                                              const Request& request, const std::string& trace_id,
                                                              std::string_view method, const std::string& consent_header,
-                                                             Call call) {
+                                                             Call call, Deadline deadline) {
   struct Pending {
     grpc::ClientContext context;
     Response response;
@@ -76,7 +76,7 @@ std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<c
   size_t done = 0;
   for (const keys::ManifestNode* peer : peers) {
     auto p = std::make_unique<Pending>();
-    p->context.set_deadline(std::chrono::system_clock::now() + timeout_);
+    p->context.set_deadline(std::min(deadline, std::chrono::system_clock::now() + timeout_));
     // Wait for a connection until the deadline rather than fail at once on a
     // channel in backoff: a peer that is up by then answers; one that is not
     // is reported unreachable when the deadline passes, never sooner.
@@ -149,33 +149,33 @@ std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_i
 
 std::vector<PeerClient::Reply<v1::EvaluatePseudonymResponse>> PeerClient::EvaluatePseudonym(
     const std::vector<const keys::ManifestNode*>& holders, const v1::EvaluatePseudonymRequest& request,
-    const std::string& trace_id) {
+    const std::string& trace_id, Deadline deadline) {
   return CallAll<v1::EvaluatePseudonymRequest, v1::EvaluatePseudonymResponse>(
       holders, request, trace_id, "Peer.EvaluatePseudonym", {},
       [](auto* async, grpc::ClientContext* ctx, const v1::EvaluatePseudonymRequest* req,
-         v1::EvaluatePseudonymResponse* resp,
-         auto done) { async->EvaluatePseudonym(ctx, req, resp, std::move(done)); });
+         v1::EvaluatePseudonymResponse* resp, auto done) { async->EvaluatePseudonym(ctx, req, resp, std::move(done)); },
+      deadline);
 }
 
 std::vector<PeerClient::Reply<v1::LookupSignalResponse>> PeerClient::LookupSignal(
     const std::vector<const keys::ManifestNode*>& peers, const v1::LookupSignalRequest& request,
-    const std::string& trace_id) {
+    const std::string& trace_id, Deadline deadline) {
   return CallAll<v1::LookupSignalRequest, v1::LookupSignalResponse>(
       peers, request, trace_id, "Peer.LookupSignal", {},
       [](auto* async, grpc::ClientContext* ctx, const v1::LookupSignalRequest* req, v1::LookupSignalResponse* resp,
-         auto done) { async->LookupSignal(ctx, req, resp, std::move(done)); });
+         auto done) { async->LookupSignal(ctx, req, resp, std::move(done)); },
+      deadline);
 }
 
 PeerClient::Reply<v1::NotifySignalResponse> PeerClient::NotifySignal(const keys::ManifestNode& peer,
                                                                      const v1::NotifySignalRequest& request,
                                                                      const std::string& trace_id) {
-  return std::move(CallAll<v1::NotifySignalRequest, v1::NotifySignalResponse>(
-                       {&peer}, request, trace_id, "Peer.NotifySignal", {},
-                       [](auto* async, grpc::ClientContext* ctx, const v1::NotifySignalRequest* req,
-                          v1::NotifySignalResponse* resp, auto done) {
-                         async->NotifySignal(ctx, req, resp, std::move(done));
-                       })
-                       .front());
+  return std::move(
+      CallAll<v1::NotifySignalRequest, v1::NotifySignalResponse>(
+          {&peer}, request, trace_id, "Peer.NotifySignal", {},
+          [](auto* async, grpc::ClientContext* ctx, const v1::NotifySignalRequest* req, v1::NotifySignalResponse* resp,
+             auto done) { async->NotifySignal(ctx, req, resp, std::move(done)); })
+          .front());
 }
 
 }  // namespace casenode::node

@@ -23,6 +23,8 @@ namespace casenode::node {
 
 class PeerClient {
  public:
+  using Deadline = std::chrono::system_clock::time_point;
+
   PeerClient(const Network& network, const TlsMaterial& tls, std::chrono::milliseconds timeout, int max_message_bytes);
 
   // Pings one peer, with consent receipts attached if any. Never fails: an
@@ -42,13 +44,14 @@ class PeerClient {
   };
   // Asks each of `holders` in parallel to evaluate its share of the pseudonym
   // key on `request`'s blinded element; one reply per holder, in order.
+  // Every call ends by `deadline` at the latest (and within the configured timeout).
   std::vector<Reply<v1::EvaluatePseudonymResponse>> EvaluatePseudonym(
       const std::vector<const keys::ManifestNode*>& holders, const v1::EvaluatePseudonymRequest& request,
-      const std::string& trace_id);
+      const std::string& trace_id, Deadline deadline);
   // Asks each of `peers` in parallel whether it holds a signal on `request`'s subject.
   std::vector<Reply<v1::LookupSignalResponse>> LookupSignal(const std::vector<const keys::ManifestNode*>& peers,
                                                             const v1::LookupSignalRequest& request,
-                                                            const std::string& trace_id);
+                                                            const std::string& trace_id, Deadline deadline);
   // Delivers one match notice.
   Reply<v1::NotifySignalResponse> NotifySignal(const keys::ManifestNode& peer, const v1::NotifySignalRequest& request,
                                                const std::string& trace_id);
@@ -65,7 +68,8 @@ class PeerClient {
   template <typename Request, typename Response, typename Call>
   std::vector<Reply<Response>> CallAll(const std::vector<const keys::ManifestNode*>& peers, const Request& request,
                                        const std::string& trace_id, std::string_view method,
-                                       const std::string& consent_header, Call call);
+                                       const std::string& consent_header, Call call,
+                                       Deadline deadline = Deadline::max());
   std::vector<v1::PeerReachability> PingAll(const std::string& trace_id,
                                             const std::vector<const keys::ManifestNode*>& peers,
                                             const std::vector<v1::ConsentReceipt>& receipts,

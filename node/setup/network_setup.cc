@@ -64,7 +64,16 @@ absl::Status CheckPlan(const NetworkPlan& plan) {
         StrCat("base port ", plan.base_port, ": the ", plan.orgs.size(), " nodes need ports within 1-65535"));
   }
   if (plan.validity_days < 1) return absl::InvalidArgumentError("validity: at least one day");
-  if (plan.oprf_threshold < 1) return absl::InvalidArgumentError("pseudonym key threshold: at least 1");
+  if (plan.oprf_threshold < 2) {
+    return absl::InvalidArgumentError(
+        "pseudonym key threshold: at least 2, so that no single organisation can derive pseudonyms");
+  }
+  const auto holders =
+      std::count_if(plan.orgs.begin(), plan.orgs.end(), [](const OrgSpec& o) { return HoldsPseudonymShare(o.role); });
+  if (holders >= 2 && static_cast<uint32_t>(holders) < plan.oprf_threshold) {
+    return absl::InvalidArgumentError(StrCat("pseudonym key threshold ", plan.oprf_threshold, ": the network has only ",
+                                             holders, " key holders (jeugdhulp, politie and gemeente nodes)"));
+  }
   if (!plan.node_passphrase.empty() && plan.node_passphrase_env.empty()) {
     return absl::InvalidArgumentError("a node passphrase needs the name of the variable the nodes read it from");
   }
@@ -148,8 +157,10 @@ absl::StatusOr<keys::ManifestNode> CreateNode(const NetworkPlan& plan, const key
 // key itself exists only inside oprf::Deal, which wipes it; no copy is written.
 absl::Status DealPseudonymKey(const NetworkPlan& plan, const std::string& dir,
                               const std::vector<const keys::ManifestNode*>& holders, keys::Manifest& manifest) {
-  if (holders.empty()) return absl::OkStatus();
-  const auto t = std::min<uint32_t>(plan.oprf_threshold, static_cast<uint32_t>(holders.size()));
+  // With fewer than two holders one organisation would hold the whole key:
+  // such a network has no pseudonyms (CheckPlan refused t above the holders).
+  if (holders.size() < 2) return absl::OkStatus();
+  const uint32_t t = plan.oprf_threshold;
   ASSIGN_OR_RETURN(oprf::Dealing dealing, oprf::Deal(t, static_cast<uint32_t>(holders.size())));
   manifest.oprf_threshold = t;
   manifest.oprf_public_key = dealing.public_shares.public_key;
@@ -215,7 +226,7 @@ absl::StatusOr<CreatedNetwork> CreateNetwork(const NetworkPlan& plan, SystemTime
   manifest.expires_at = not_after;
   ASSIGN_OR_RETURN(manifest.policy_hash, ShipPolicy(plan.policy_dir, dir + "/network/policy"));
 
-  CreatedNetwork created{plan.network, dir, manifest.version, manifest.policy_hash, {}};
+  CreatedNetwork created{plan.network, dir, manifest.version, manifest.policy_hash, 0, 0, {}};
   std::vector<const keys::ManifestNode*> holders;
   manifest.nodes.reserve(plan.orgs.size());  // `holders` points into it
   for (size_t i = 0; i < plan.orgs.size(); ++i) {
@@ -229,6 +240,8 @@ absl::StatusOr<CreatedNetwork> CreateNetwork(const NetworkPlan& plan, SystemTime
     created.nodes.push_back({spec.org, spec.role, endpoint, node_dir + "/casenode.toml", node_dir + "/local.sock"});
   }
   RETURN_IF_ERROR(DealPseudonymKey(plan, dir, holders, manifest));
+  created.oprf_threshold = manifest.oprf_threshold;
+  created.oprf_holders = static_cast<uint32_t>(manifest.oprf_holders.size());
   RETURN_IF_ERROR(op.Publish(manifest));
   return created;
 }
@@ -246,7 +259,7 @@ absl::StatusOr<uint64_t> RemoveOrg(const std::string& dir, const std::string& or
   if (m.FindOprfHolder(org) != nullptr && m.oprf_holders.size() - 1 < m.oprf_threshold) {
     return absl::FailedPreconditionError(StrCat("removing \"", org, "\" would leave ", m.oprf_holders.size() - 1,
                                                 " pseudonym key holders, fewer than the threshold of ",
-                                                m.oprf_threshold, "; deal a new key first"));
+                                                m.oprf_threshold, "; set up the network anew to deal a new key"));
   }
   std::erase_if(m.nodes, [&](const keys::ManifestNode& n) { return n.org == org; });
   std::erase_if(m.oprf_holders, [&](const keys::OprfHolder& h) { return h.org == org; });

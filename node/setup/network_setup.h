@@ -45,8 +45,10 @@ struct NetworkPlan {
   std::string host = "127.0.0.1";
   int base_port = 7101;  // the i-th org listens on base_port + i
   int validity_days = 365;
-  uint32_t oprf_threshold = 2;  // pseudonym key holders needed; at most the number of holders
-  std::string policy_dir;       // the network policy to ship (*.toml)
+  // Pseudonym key holders needed, at least 2 and at most the number of
+  // holders. A network with fewer than 2 holders gets no pseudonym key.
+  uint32_t oprf_threshold = 2;
+  std::string policy_dir;  // the network policy to ship (*.toml)
   // Nodes' master keys: key files if `node_passphrase` is empty; otherwise
   // sealed with it, each with its own Argon2id salt, and every casenode.toml
   // names `node_passphrase_env` as where the node reads it.
@@ -72,6 +74,8 @@ struct CreatedNetwork {
   std::string dir;  // absolute
   uint64_t manifest_version = 0;
   std::string policy_hash;
+  uint32_t oprf_threshold = 0;  // 0: no pseudonym key (fewer than 2 holders)
+  uint32_t oprf_holders = 0;
   std::vector<CreatedNode> nodes;
 };
 

@@ -27,6 +27,11 @@ bool Unreachable(const absl::Status& s) {
           s.code() == absl::StatusCode::kUnknown || s.code() == absl::StatusCode::kCancelled);
 }
 
+PeerClient::Deadline HalfwayTo(PeerClient::Deadline deadline) {
+  const auto now = std::chrono::system_clock::now();
+  return deadline <= now ? deadline : now + (deadline - now) / 2;
+}
+
 }  // namespace
 
 SignalDesk::SignalDesk(const Network& network, PeerClient& peers, PseudonymDeriver& deriver, SignalBook& book,
@@ -40,7 +45,8 @@ SignalDesk::SignalDesk(const Network& network, PeerClient& peers, PseudonymDeriv
       clock_(std::move(clock)) {}
 
 absl::StatusOr<v1::SignalCheckResult> SignalDesk::Lookup(const Pseudonym& p, std::string_view purpose,
-                                                         std::string_view legal_basis, const std::string& trace_id) {
+                                                         std::string_view legal_basis, const std::string& trace_id,
+                                                         PeerClient::Deadline deadline) {
   const auto manifest = network_.manifest();
   const keys::ManifestNode self = network_.self();
   const auto policy = policy_();
@@ -62,7 +68,7 @@ absl::StatusOr<v1::SignalCheckResult> SignalDesk::Lookup(const Pseudonym& p, std
   request.set_subject(std::string(p.begin(), p.end()));
   request.set_purpose(std::string(purpose));
   request.set_legal_basis(std::string(legal_basis));
-  auto replies = peers_.LookupSignal(asked, request, trace_id);
+  auto replies = peers_.LookupSignal(asked, request, trace_id, deadline);
 
   v1::SignalCheckResult result;
   ASSIGN_OR_RETURN(std::vector<v1::SignalRecord> own, book_.On(p));
@@ -90,17 +96,19 @@ absl::StatusOr<v1::SignalCheckResult> SignalDesk::Lookup(const Pseudonym& p, std
 }
 
 absl::StatusOr<v1::SignalCheckResult> SignalDesk::Check(const Bsn& bsn, std::string_view purpose,
-                                                        std::string_view legal_basis, const std::string& trace_id) {
-  ASSIGN_OR_RETURN(Derivation d, deriver_.Derive(bsn, purpose, legal_basis, trace_id));
-  return Lookup(d.pseudonym, purpose, legal_basis, trace_id);
+                                                        std::string_view legal_basis, const std::string& trace_id,
+                                                        PeerClient::Deadline deadline) {
+  ASSIGN_OR_RETURN(Derivation d, deriver_.Derive(bsn, purpose, legal_basis, trace_id, HalfwayTo(deadline)));
+  return Lookup(d.pseudonym, purpose, legal_basis, trace_id, deadline);
 }
 
 absl::StatusOr<v1::RegisterSignalResponse> SignalDesk::Register(const Bsn& bsn, const SignalDraft& draft,
                                                                 std::string_view legal_basis,
-                                                                const std::string& trace_id) {
-  ASSIGN_OR_RETURN(Derivation d, deriver_.Derive(bsn, draft.purpose, legal_basis, trace_id));
+                                                                const std::string& trace_id,
+                                                                PeerClient::Deadline deadline) {
+  ASSIGN_OR_RETURN(Derivation d, deriver_.Derive(bsn, draft.purpose, legal_basis, trace_id, HalfwayTo(deadline)));
   // Matches are those that existed before this signal: look up first.
-  ASSIGN_OR_RETURN(v1::SignalCheckResult found, Lookup(d.pseudonym, draft.purpose, legal_basis, trace_id));
+  ASSIGN_OR_RETURN(v1::SignalCheckResult found, Lookup(d.pseudonym, draft.purpose, legal_basis, trace_id, deadline));
   const auto retention = std::chrono::seconds(policy_()->signal_settings().retention_seconds);
   ASSIGN_OR_RETURN(v1::SignalRecord signal, book_.Register(d.pseudonym, draft, retention));
   const keys::ManifestNode self = network_.self();

@@ -36,16 +36,20 @@ class SignalDesk {
   SignalDesk(const Network& network, PeerClient& peers, PseudonymDeriver& deriver, SignalBook& book, Notifier& notifier,
              PolicyNow policy, Clock clock);
 
+  // Both answer by `deadline`: the derivation gets half the time left, the lookup the rest.
   [[nodiscard]] absl::StatusOr<v1::SignalCheckResult> Check(const Bsn& bsn, std::string_view purpose,
-                                                            std::string_view legal_basis, const std::string& trace_id);
+                                                            std::string_view legal_basis, const std::string& trace_id,
+                                                            PeerClient::Deadline deadline);
   [[nodiscard]] absl::StatusOr<v1::RegisterSignalResponse> Register(const Bsn& bsn, const SignalDraft& draft,
                                                                     std::string_view legal_basis,
-                                                                    const std::string& trace_id);
+                                                                    const std::string& trace_id,
+                                                                    PeerClient::Deadline deadline);
 
  private:
   // The lookup for a derived pseudonym: peers' answers and this node's signals.
   absl::StatusOr<v1::SignalCheckResult> Lookup(const Pseudonym& p, std::string_view purpose,
-                                               std::string_view legal_basis, const std::string& trace_id);
+                                               std::string_view legal_basis, const std::string& trace_id,
+                                               PeerClient::Deadline deadline);
 
   const Network& network_;
   PeerClient& peers_;

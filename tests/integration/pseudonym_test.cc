@@ -208,3 +208,50 @@ TEST_CASE("key holders record every evaluation, and see neither the BSN nor the 
   INFO((hits.empty() ? "" : hits.front()));
   CHECK(hits.empty());
 }
+
+// With a long peer timeout and two of three holders down, asking in rounds
+// (one down holder in each) would take two timeouts: the answer must still
+// come within the caller's deadline, naming the holders (found in review).
+TEST_CASE("with holders down the answer names them within the caller's deadline", "[integration]") {
+  LocalNetwork net;
+  const std::string path = net.NodeDir("school") + "/casenode.toml";
+  std::string toml = *ReadFile(path);
+  const std::string from = "timeout_ms = 2000";
+  REQUIRE(toml.find(from) != std::string::npos);
+  toml.replace(toml.find(from), from.size(), "timeout_ms = 6000");
+  REQUIRE(WriteFileAtomic(path, toml, 0644).ok());
+  net.StartAll();
+  for (const std::string down : {"jeugdhulp", "politie"}) {
+    net.process(down).Signal(SIGTERM);
+    REQUIRE(net.process(down).Wait(std::chrono::seconds(10)) == 0);
+  }
+  // Holders are asked in random order; 2 of 3 orders put a down holder in each round.
+  for (int i = 0; i < 3; ++i) {
+    int code = 0;
+    std::string err;
+    Derive(net, "school", kBsn, &code, &err);
+    INFO("try " << i << ": " << err);
+    REQUIRE(code == 1);
+    CHECK(err.find("OPRF_TOO_FEW_SHARES") != std::string::npos);
+  }
+}
+
+TEST_CASE("a holder's policy refusal ends the derivation at once, with its reason", "[integration]") {
+  LocalNetwork net;
+  net.StartAll();
+  // The auditor may have pseudonyms evaluated only for inzage; for vroegsignalering every holder refuses.
+  RunResult r =
+      net.Casectl("auditor", {"pseudonym", "derive", "--purpose", "vroegsignalering"}, std::string(kBsn) + "\n");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("NO_MATCHING_RULE") != std::string::npos);
+  // Only the first holder asked recorded the refusal; the others were not asked.
+  for (const auto& org : LocalNetwork::AllOrgs()) {
+    net.process(org).Signal(SIGTERM);
+    REQUIRE(net.process(org).Wait(std::chrono::seconds(10)) == 0);
+  }
+  int refusals = 0;
+  for (const auto& holder : kHolders) {
+    for (const auto& d : StoredDecisions(net, holder)) refusals += d.method() == "Peer.EvaluatePseudonym" ? 1 : 0;
+  }
+  CHECK(refusals <= 2);  // one round of t = 2, never a third holder
+}

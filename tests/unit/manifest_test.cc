@@ -1,8 +1,8 @@
+#include "keys/manifest.h"
+
 #include <sodium.h>
 
 #include <catch2/catch.hpp>
-
-#include "keys/manifest.h"
 
 using namespace casenode;
 using namespace casenode::keys;
@@ -24,11 +24,12 @@ Manifest TwoNodes() {
   m.version = 1;
   m.issued_at = kIssued;
   m.expires_at = kIssued + std::chrono::days(365);
-  m.oprf_threshold = 1;
-  m.oprf_holders = {Holder("gemeente", 1)};
+  m.oprf_threshold = 2;
+  m.oprf_holders = {Holder("gemeente", 1), Holder("school", 2)};
   crypto_core_ristretto255_random(m.oprf_public_key.data());
   m.nodes.push_back({"school", "OBS De Regenboog", Role::ROLE_SCHOOL, "127.0.0.1:7101", std::string(64, 'a'), {}, {}});
-  m.nodes.push_back({"gemeente", "Gemeente Almere", Role::ROLE_GEMEENTE, "127.0.0.1:7104", std::string(64, 'b'), {}, {}});
+  m.nodes.push_back(
+      {"gemeente", "Gemeente Almere", Role::ROLE_GEMEENTE, "127.0.0.1:7104", std::string(64, 'b'), {}, {}});
   return m;
 }
 
@@ -108,7 +109,7 @@ TEST_CASE("a manifest org id must be 1 to 63 characters of a-z, 0-9 and -", "[ma
   }
   Manifest m = TwoNodes();
   m.nodes[0].org = std::string(63, 'a');
-  m.oprf_holders = {Holder("gemeente", 1)};
+  m.oprf_holders[1].org = m.nodes[0].org;
   REQUIRE(EncodeManifest(m).ok());
 }
 
@@ -119,10 +120,17 @@ TEST_CASE("a manifest with an unknown role is refused naming the field", "[manif
   REQUIRE_FALSE(m.ok());
 }
 
-TEST_CASE("an OPRF threshold above the number of holders is refused", "[manifest]") {
+TEST_CASE("an OPRF threshold above the number of holders, or below 2, is refused", "[manifest]") {
   Manifest m = TwoNodes();
-  m.oprf_threshold = 2;
+  m.oprf_threshold = 3;
   REQUIRE(EncodeManifest(m).status().message().find("oprf.threshold") != std::string::npos);
+  // t = 1 would let one holder derive pseudonyms alone.
+  m.oprf_threshold = 1;
+  REQUIRE(EncodeManifest(m).status().message().find("oprf.threshold: expected at least 2") != std::string::npos);
+  // So would a holder whose share is the key itself.
+  m = TwoNodes();
+  m.oprf_holders[0].commitment = m.oprf_public_key;
+  REQUIRE(EncodeManifest(m).status().message().find("oprf.holders[0].commitment") != std::string::npos);
 }
 
 TEST_CASE("pseudonym key holders: each an org in nodes, with its own index and a valid commitment", "[manifest]") {

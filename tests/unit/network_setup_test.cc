@@ -151,6 +151,12 @@ TEST_CASE("a bad plan is refused before anything is written") {
   same.node_passphrase_env = "NODE_PASS";
   same.operator_passphrase = keys::SecretBytes::CopyFrom(AsBytes("one secret for all"));
   expect_refused(same, "must differ");
+  setup::NetworkPlan alone = Plan(dir, kThree);
+  alone.oprf_threshold = 1;  // one organisation could derive pseudonyms alone
+  expect_refused(alone, "at least 2");
+  setup::NetworkPlan too_high = Plan(dir, kThree);
+  too_high.oprf_threshold = 3;  // two holders can never reach it
+  expect_refused(too_high, "only 2 key holders");
   setup::NetworkPlan bad_policy = Plan(dir, kThree);
   bad_policy.policy_dir = tmp.path("no-such-policy");
   auto created = setup::CreateNetwork(bad_policy, SystemNow());
@@ -175,6 +181,8 @@ TEST_CASE("nodes' keys sealed with a passphrase: no key file, the config names t
   auto created = setup::CreateNetwork(plan, SystemNow());
   REQUIRE(created.ok());
   CHECK_FALSE(fs::exists(tmp.path("net/school/master.key")));
+  CHECK(created->oprf_holders == 0);  // a network without 2 holders has no pseudonym key
+  CHECK_FALSE(fs::exists(tmp.path("net/school/oprf-share.sealed")));
   CHECK_FALSE(fs::exists(tmp.path("net/network/operator.master.key")));
   auto config = node::NodeConfig::Load(created->nodes[0].config_path);
   REQUIRE(config.ok());

@@ -1,6 +1,5 @@
 // Network: the node's view of the manifest — version floor across restarts
 // and expiry while running, with an injected clock.
-#include <sodium.h>
 
 #include <catch2/catch.hpp>
 
@@ -26,11 +25,6 @@ struct Published {
     m.version = version;
     m.issued_at = issued;
     m.expires_at = issued + std::chrono::days(30);
-    m.oprf_threshold = 1;
-    keys::OprfHolder holder{"school", 1, {}};
-    crypto_core_ristretto255_random(holder.commitment.data());
-    m.oprf_holders = {holder};
-    crypto_core_ristretto255_random(m.oprf_public_key.data());
     m.nodes.push_back({"school", "School", keys::Role::ROLE_SCHOOL, "127.0.0.1:7101", std::string(64, 'a'), {}, {}});
     const std::string text = *keys::EncodeManifest(m);
     REQUIRE(WriteFileAtomic(path(), text, 0644).ok());
