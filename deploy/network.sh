@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Starts or stops a local network of casenode processes on loopback.
-#   deploy/network.sh up DIR     build if needed, create the network in DIR if
-#                                DIR is empty, start every node, return when
-#                                all are ready (Local socket answers)
-#   deploy/network.sh down DIR   SIGTERM every node of DIR and wait for it
+#   deploy/network.sh up DIR [ORG]    build if needed, create the network in DIR if
+#                                     DIR is empty, start every node (or ORG's),
+#                                     return when all are ready (Local socket answers)
+#   deploy/network.sh down DIR [ORG]  SIGTERM every node of DIR (or ORG's) and wait for it
 # Each node logs JSON lines to DIR/<org>/casenode.log; its pid is in DIR/<org>/casenode.pid.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${CASENODE_BUILD:-$root/build}
-cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 up|down DIR" >&2; exit 2; }
+cmd=${1:-}; dir=${2:-}; only=${3:-}
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 up|down DIR [ORG]" >&2; exit 2; }
 
-nodes() { for d in "$dir"/*/; do [ -f "$d/casenode.toml" ] && basename "$d"; done; }
+nodes() {
+  for d in "$dir"/*/; do
+    [ -f "$d/casenode.toml" ] || continue
+    [ -z "$only" ] || [ "$(basename "$d")" = "$only" ] && basename "$d"
+  done
+  return 0
+}
 
 case "$cmd" in
   up)
@@ -56,5 +62,5 @@ case "$cmd" in
     done
     echo "network.sh: nodes in $dir stopped" >&2
     ;;
-  *) echo "usage: $0 up|down DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down DIR [ORG]" >&2; exit 2 ;;
 esac
