@@ -87,9 +87,12 @@ std::shared_ptr<grpc::Channel> PeerChannel(const keys::ManifestNode& peer,
   args.SetMaxReceiveMessageSize(max_message_bytes);
   args.SetMaxSendMessageSize(max_message_bytes);
   // A peer that comes back must be reachable at once: keep reconnect backoff
-  // short and bounded (gRPC's defaults grow to 120 s).
+  // short and bounded (gRPC's defaults grow to 120 s). gRPC also takes the
+  // "min reconnect backoff" as the least time a connection attempt (TCP and
+  // the TLS handshake) may take: 2 s, not 100 ms, or a busy machine or a WAN
+  // link times handshakes out. A refused connection still fails at once.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 2000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   return grpc::CreateCustomChannel(peer.endpoint, creds, args);
 }
