@@ -172,7 +172,8 @@ class CheckBench {
     std::vector<double> slowest, sum;
   };
   bool FanOut(Rtts* rtts = nullptr, bool first_only = false) {
-    const auto replies = client_.LookupSignal(first_only ? first_ : asked_, lookup_, /*trace_id=*/"");
+    const auto replies =
+        client_.LookupSignal(first_only ? first_ : asked_, lookup_, /*trace_id=*/"", node::PeerClient::Deadline::max());
     double slowest = 0, sum = 0;
     for (const auto& r : replies) {
       if (!r.status.ok()) return false;
