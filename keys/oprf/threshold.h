@@ -77,8 +77,7 @@ struct ShareEvaluation {
 // share fails can be replaced before combining: the element is valid and not
 // the identity, and the proof holds against `commitment` (K_i) for
 // (blinded, share.element). OPRF_PROOF_FAILED naming the holder otherwise.
-[[nodiscard]] absl::Status VerifyShare(const Element& commitment, const Element& blinded,
-                                       const ShareEvaluation& share);
+[[nodiscard]] absl::Status VerifyShare(const Element& commitment, const Element& blinded, const ShareEvaluation& share);
 
 // A set of at least t holders whose shares a requester combines, with what
 // can be computed once for the set: the Lagrange coefficients and the
@@ -106,8 +105,14 @@ class HolderSet {
   //   InvalidArgument      a share from a holder outside the set, a holder
   //                        twice, a blind not made in kVoprf mode, or an
   //                        oversized input.
+  //
+  // kSharesVerified skips the proofs (about half a derivation's CPU) for a
+  // caller that has just checked every share with VerifyShare against this
+  // set's commitments and this blinded element; elements are still checked.
+  enum class Proofs { kVerify, kSharesVerified };
   [[nodiscard]] absl::StatusOr<Output> CombineAndFinalize(std::span<const uint8_t> input, const Blinded& blinded,
-                                                          std::span<const ShareEvaluation> shares) const;
+                                                          std::span<const ShareEvaluation> shares,
+                                                          Proofs proofs = Proofs::kVerify) const;
 
  private:
   HolderSet() = default;

@@ -113,7 +113,8 @@ absl::StatusOr<Derivation> PseudonymDeriver::Derive(const Bsn& bsn, std::string_
   for (const auto& s : good) indices.push_back(s.holder);
   std::sort(indices.begin(), indices.end());
   ASSIGN_OR_RETURN(std::shared_ptr<const oprf::HolderSet> set, HolderSetFor(manifest, std::move(indices)));
-  ASSIGN_OR_RETURN(oprf::Output output, set->CombineAndFinalize(bsn.CleartextDigits(), blinded, good));
+  ASSIGN_OR_RETURN(oprf::Output output, set->CombineAndFinalize(bsn.CleartextDigits(), blinded, good,
+                                                                oprf::HolderSet::Proofs::kSharesVerified));
   std::copy_n(output.begin(), out.pseudonym.size(), out.pseudonym.begin());
   sodium_memzero(output.data(), output.size());
   return out;

@@ -292,3 +292,23 @@ TEST_CASE("VerifyShare checks one share against its holder's commitment as it ar
   tampered.element.fill(0);  // the identity
   CHECK(ReasonOf(VerifyShare(k2, blinded->element(), tampered)) == Reason::kOprfProofFailed);
 }
+
+TEST_CASE("combining shares already verified one by one gives the same output, and still checks elements",
+          "[oprf][threshold]") {
+  const Dealing dealing = DealDealerKey(2, 3);
+  const std::vector<HolderIndex> holders = {2, 3};
+  auto set = HolderSet::New(dealing.public_shares, holders);
+  REQUIRE(set.ok());
+  auto blinded = Blind(Mode::kVoprf, AsBytes(kInput));
+  REQUIRE(blinded.ok());
+  std::vector<ShareEvaluation> shares = Evaluate(dealing, holders, *blinded);
+  for (const auto& s : shares)
+    REQUIRE(VerifyShare(dealing.public_shares.commitments[s.holder - 1], blinded->element(), s).ok());
+  auto verified = set->CombineAndFinalize(AsBytes(kInput), *blinded, shares, HolderSet::Proofs::kSharesVerified);
+  REQUIRE(verified.ok());
+  CHECK(*verified == SingleKeyOutput());
+  shares[0].element.fill(0);  // the identity is refused even without proofs
+  CHECK(ReasonOf(
+            set->CombineAndFinalize(AsBytes(kInput), *blinded, shares, HolderSet::Proofs::kSharesVerified).status()) ==
+        Reason::kOprfProofFailed);
+}
