@@ -160,6 +160,12 @@ TEST_CASE("politie and the auditor take no part in signal matching; politie may 
   // Every organisation that takes part refuses politie, by the network policy.
   CHECK(p["denied"].size() == 3);
   for (const auto& d : p["denied"]) CHECK(d["reason"] == "DENIED_BY_RULE");
+  // No oracle: the refusal is the same whether or not the peer holds a signal on the child.
+  Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
+  const nlohmann::json known =
+      Json(net.Casectl("politie", {"-o", "json", "signal", "check"}, std::string(kBsn) + "\n"));
+  CHECK(known["denied"] == p["denied"]);
+  CHECK(known["matches"].empty());
 }
 
 TEST_CASE("a notice that cannot be delivered is pending, survives a crash, and arrives when the recipient is back",
