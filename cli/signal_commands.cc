@@ -52,8 +52,14 @@ nlohmann::ordered_json CheckJson(const v1::SignalCheckResult& r) {
 
 void PrintCheck(const v1::SignalCheckResult& r) {
   if (r.matches_size() == 0) {
-    std::cout << (r.status() == "complete" ? "not known in the network (every organisation answered)\n"
-                                           : "no match among the organisations that answered: INCOMPLETE\n");
+    // "Not known" only when every organisation looked and none refused.
+    if (r.status() == "complete" && r.denied_size() == 0) {
+      std::cout << "not known in the network (every organisation answered)\n";
+    } else if (r.status() == "complete") {
+      std::cout << "no match among the organisations that looked; some refused (see below)\n";
+    } else {
+      std::cout << "no match among the organisations that answered: INCOMPLETE\n";
+    }
   }
   for (const auto& m : r.matches()) {
     std::cout << "match: " << m.org() << " (" << keys::RoleName(m.role()) << "), " << m.category() << " since "
@@ -198,7 +204,10 @@ void AddSignalCommands(CLI::App& app, const Globals& g, int* exit_code) {
     }
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& n : resp.notices()) {
-      const std::string state = !n.sent() ? "received" : n.delivered() ? "delivered" : "pending";
+      const std::string state = !n.sent()       ? "received"
+                                : n.delivered() ? "delivered"
+                                : n.refused()   ? "refused"
+                                                : "pending";
       if (g.json()) {
         out.push_back({{"notice_id", n.notice_id()},
                        {"direction", n.sent() ? "sent" : "received"},
@@ -207,9 +216,14 @@ void AddSignalCommands(CLI::App& app, const Globals& g, int* exit_code) {
                        {"time", Date(n.time_ms())},
                        {"signal_ids", std::vector<std::string>(n.signal_ids().begin(), n.signal_ids().end())}});
       } else {
-        std::cout << Date(n.time_ms()) << "  " << state << "  match with " << n.other().org() << " ("
-                  << keys::RoleName(n.other().role()) << "), " << n.other().category()
-                  << ", contact: " << n.other().contact() << "\n";
+        if (n.other().contact().empty()) {  // a notice to an organisation that did not answer yet
+          std::cout << Date(n.time_ms()) << "  " << state << "  " << n.other().org()
+                    << " did not answer the check; it is told when it is back\n";
+        } else {
+          std::cout << Date(n.time_ms()) << "  " << state << "  match with " << n.other().org() << " ("
+                    << keys::RoleName(n.other().role()) << "), " << n.other().category()
+                    << ", contact: " << n.other().contact() << "\n";
+        }
       }
     }
     if (g.json()) PrintJson(out);

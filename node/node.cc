@@ -243,6 +243,7 @@ absl::Status Node::Start() {
 
 void Node::Shutdown(std::chrono::milliseconds grace) {
   const auto deadline = std::chrono::system_clock::now() + grace;
+  notifier_.Stop();  // what it has not delivered stays in the outbox for the next start
   for (grpc::Server* server : {peer_server_.get(), local_server_.get()}) {
     if (server == nullptr) continue;
     if (auto* health = server->GetHealthCheckService()) health->SetServingStatus(false);

@@ -122,14 +122,7 @@ grpc::Status PeerService::LookupSignal(grpc::ServerContext* context, const v1::L
   return gate_.Admit(context, "Peer.LookupSignal", facts, [&](const PeerCall&) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<v1::SignalRecord> held, signals_.On(AsBytes(request->subject())));
     const keys::ManifestNode self = network_.self();
-    for (const v1::SignalRecord& s : held) {
-      v1::SignalMatch* m = response->add_matches();
-      m->set_org(self.org);
-      m->set_role(self.role);
-      m->set_contact(s.contact());
-      m->set_category(s.category());
-      m->set_since_ms(s.registered_at_ms());
-    }
+    for (const v1::SignalRecord& s : held) *response->add_matches() = SignalBook::MatchOf(s, self);
     return absl::OkStatus();
   });
 }
@@ -168,6 +161,7 @@ grpc::Status PeerService::NotifySignal(grpc::ServerContext* context, const v1::N
     notice.set_expires_at_ms(expires);
     RETURN_IF_ERROR(signals_.PutNotice(signals_.HandleOf(AsBytes(request->subject())), notice));
     response->set_stored(true);
+    *response->mutable_mine() = SignalBook::MatchOf(held.front(), network_.self());
     return absl::OkStatus();
   });
 }

@@ -11,8 +11,8 @@
 #include "base/canonical.h"
 #include "base/encoding.h"
 #include "base/file.h"
-#include "base/sha256.h"
 #include "base/org_id.h"
+#include "base/sha256.h"
 #include "base/status.h"
 #include "base/strings.h"
 
@@ -132,7 +132,6 @@ bool ValidPolicyName(std::string_view name) {
          std::all_of(name.begin(), name.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
-
 }  // namespace
 
 struct Policy::Compiled {
@@ -140,7 +139,7 @@ struct Policy::Compiled {
   ConsentSettings consent;
   SignalSettings signals;
   Vocab vocab;
-  std::vector<Rule> rules;  // sorted by id
+  std::vector<Rule> rules;                                    // sorted by id
   std::unordered_map<uint64_t, std::vector<uint32_t>> index;  // (action, purpose) -> deny rules, then allow rules
   std::string canonical_bytes;
   std::string network_hash;
@@ -159,7 +158,9 @@ absl::Status ParseVocabulary(const FileReader& r, const toml::table& t, Vocab* v
       return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": at most ", kMaxBits[k], " names"));
     }
     for (const auto& n : names) {
-      if (!ValidId(n)) return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": \"", Printable(n), "\" is not a valid name (a-z, 0-9, . - _)"));
+      if (!ValidId(n))
+        return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": \"", Printable(n),
+                                                  "\" is not a valid name (a-z, 0-9, . - _)"));
       if (!v->index[k].emplace(n, static_cast<int>(v->names[k].size())).second) {
         return r.Error(t.get(kKindKey[k]), StrCat("[vocabulary] ", kKindKey[k], ": \"", n, "\" is listed twice"));
       }
@@ -235,21 +236,35 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
     return r.Error(effect ? effect : &t, where + "effect: expected \"allow\" or \"deny\"");
   }
   if (local && rule.effect == Effect::kAllow) {
-    return r.Error(effect, where + "a local rule may only deny; an allow rule would widen access beyond the network policy");
+    return r.Error(effect,
+                   where + "a local rule may only deny; an allow rule would widen access beyond the network policy");
   }
 
   for (Kind k : {kRoles, kActions, kPurposes, kCategories, kBases}) {
     ASSIGN_OR_RETURN(rule.lists[k], r.Strings(t, kKindKey[k], where));
     for (const auto& name : rule.lists[k]) {
       const int ix = v.Find(k, name);
-      if (ix < 0) return r.Error(t.get(kKindKey[k]), StrCat(where, kKindNoun[k], " \"", Printable(name), "\" is not in the vocabulary"));
+      if (ix < 0)
+        return r.Error(t.get(kKindKey[k]),
+                       StrCat(where, kKindNoun[k], " \"", Printable(name), "\" is not in the vocabulary"));
       switch (k) {
-        case kRoles: rule.roles |= uint64_t{1} << ix; break;
-        case kActions: rule.actions.push_back(ix); break;
-        case kPurposes: rule.purposes.push_back(ix); break;
-        case kCategories: rule.categories |= uint64_t{1} << ix; break;
-        case kBases: rule.bases |= uint32_t{1} << ix; break;
-        default: break;
+        case kRoles:
+          rule.roles |= uint64_t{1} << ix;
+          break;
+        case kActions:
+          rule.actions.push_back(ix);
+          break;
+        case kPurposes:
+          rule.purposes.push_back(ix);
+          break;
+        case kCategories:
+          rule.categories |= uint64_t{1} << ix;
+          break;
+        case kBases:
+          rule.bases |= uint32_t{1} << ix;
+          break;
+        default:
+          break;
       }
     }
     std::sort(rule.lists[k].begin(), rule.lists[k].end());
@@ -260,8 +275,8 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
   // separator, a newline or any other text with it.
   for (size_t i = 0; i < rule.orgs.size(); ++i) {
     if (!ValidOrgId(rule.orgs[i])) {
-      return r.Error(t.get("orgs")->as_array()->get(i),
-                     StrCat(where, "orgs: \"", Printable(rule.orgs[i]), "\" is not an organisation id (", kOrgIdSyntax, ")"));
+      return r.Error(t.get("orgs")->as_array()->get(i), StrCat(where, "orgs: \"", Printable(rule.orgs[i]),
+                                                               "\" is not an organisation id (", kOrgIdSyntax, ")"));
     }
   }
   std::sort(rule.orgs.begin(), rule.orgs.end());
@@ -282,7 +297,8 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
   for (const auto& name : rule.condition_names) {
     auto it = std::find_if(std::begin(kConditions), std::end(kConditions), [&](auto& c) { return name == c.first; });
     if (it == std::end(kConditions)) {
-      return r.Error(t.get("conditions"), where + "conditions: \"" + Printable(name) + "\" is not case_member, case_active or within_retention");
+      return r.Error(t.get("conditions"), where + "conditions: \"" + Printable(name) +
+                                              "\" is not case_member, case_active or within_retention");
     }
     rule.conditions |= it->second;
   }
@@ -293,8 +309,12 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
     }
     rule.rate_limit = static_cast<uint32_t>(rl->as_integer()->get());
   }
-  if (rule.effect == Effect::kDeny && (rule.bases != 0 || consent != nullptr || rule.conditions != 0 || rule.rate_limit != 0)) {
-    return r.Error(&t, where + "a deny rule takes no legal_bases, consent, conditions or rate limit: it always denies what it matches");
+  if (rule.effect == Effect::kDeny &&
+      (rule.bases != 0 || consent != nullptr || rule.conditions != 0 || rule.rate_limit != 0)) {
+    return r.Error(
+        &t,
+        where +
+            "a deny rule takes no legal_bases, consent, conditions or rate limit: it always denies what it matches");
   }
   return rule;
 }
@@ -331,7 +351,8 @@ std::string CanonicalBytes(const Policy::Compiled& c, bool with_local) {
   for (int k = 0; k < kKinds; ++k) w.List(c.vocab.names[k]);
   w.U64(c.consent.status_cache_seconds).Bool(c.consent.allow_stale).U64(c.consent.max_stale_seconds);
   w.U64(c.signals.retention_seconds);
-  const auto counted = std::count_if(c.rules.begin(), c.rules.end(), [&](const Rule& r) { return with_local || !r.local; });
+  const auto counted =
+      std::count_if(c.rules.begin(), c.rules.end(), [&](const Rule& r) { return with_local || !r.local; });
   w.U64(static_cast<uint64_t>(counted));
   for (const Rule& r : c.rules) {
     if (r.local && !with_local) continue;
@@ -359,11 +380,12 @@ std::string CanonicalText(const Policy::Compiled& c) {
                 " max_stale_seconds=", c.consent.max_stale_seconds, "\n");
   out += StrCat("signals retention_seconds=", c.signals.retention_seconds, "\n");
   for (const Rule& r : c.rules) {
-    out += StrCat("rule id=", r.id, " effect=", r.effect == Effect::kAllow ? "allow" : "deny", " local=", r.local ? 1 : 0,
-                  " roles=", Join(r.lists[kRoles]), " orgs=", Join(r.orgs), " actions=", Join(r.lists[kActions]),
-                  " purposes=", Join(r.lists[kPurposes]), " categories=", Join(r.lists[kCategories]),
-                  " legal_bases=", Join(r.lists[kBases]), " consent=", r.consent_required ? "required" : "not_required",
-                  " conditions=", Join(r.condition_names), " rate_limit_per_minute=", r.rate_limit, "\n");
+    out +=
+        StrCat("rule id=", r.id, " effect=", r.effect == Effect::kAllow ? "allow" : "deny", " local=", r.local ? 1 : 0,
+               " roles=", Join(r.lists[kRoles]), " orgs=", Join(r.orgs), " actions=", Join(r.lists[kActions]),
+               " purposes=", Join(r.lists[kPurposes]), " categories=", Join(r.lists[kCategories]),
+               " legal_bases=", Join(r.lists[kBases]), " consent=", r.consent_required ? "required" : "not_required",
+               " conditions=", Join(r.condition_names), " rate_limit_per_minute=", r.rate_limit, "\n");
   }
   return out;
 }
@@ -424,7 +446,8 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
         // two, which one won would depend on file names.
         const toml::node* n = meta->get("name");
         if (!is_local && n != nullptr) {
-          if (name_source != nullptr) return r.Error(n, StrCat("[policy] name is already declared in ", name_source->name));
+          if (name_source != nullptr)
+            return r.Error(n, StrCat("[policy] name is already declared in ", name_source->name));
           if (!n->is_string() || !ValidPolicyName(n->as_string()->get())) {
             return r.Error(n, "[policy] name: expected 1 to 100 printable ASCII characters on one line");
           }
@@ -459,8 +482,8 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
   size_t entries = 0;
   for (const Rule& rule : c->rules) entries += rule.actions.size() * rule.purposes.size();
   if (entries > kMaxIndexEntries) {
-    return absl::InvalidArgumentError(StrCat("policy: rules name ", entries, " (action, purpose) pairs; at most ",
-                                             kMaxIndexEntries, " are allowed"));
+    return absl::InvalidArgumentError(
+        StrCat("policy: rules name ", entries, " (action, purpose) pairs; at most ", kMaxIndexEntries, " are allowed"));
   }
   for (Effect pass : {Effect::kDeny, Effect::kAllow}) {
     for (uint32_t i = 0; i < c->rules.size(); ++i) {
@@ -514,6 +537,15 @@ const std::string& Policy::CanonicalBytes() const { return c_->canonical_bytes; 
 std::string Policy::CanonicalText() const { return policy::CanonicalText(*c_); }
 size_t Policy::rule_count() const { return c_->rules.size(); }
 const std::string& Policy::name() const { return c_->name; }
+bool Policy::NetworkAllowsRole(std::string_view role, std::string_view action) const {
+  auto has = [](const std::vector<std::string>& names, std::string_view name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  return std::any_of(c_->rules.begin(), c_->rules.end(), [&](const Rule& r) {
+    return r.effect == Effect::kAllow && !r.local && has(r.lists[kRoles], role) && has(r.lists[kActions], action);
+  });
+}
+
 const ConsentSettings& Policy::consent_settings() const { return c_->consent; }
 const SignalSettings& Policy::signal_settings() const { return c_->signals; }
 
@@ -533,14 +565,22 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 // The failure reason of a receipt for this request, or kNone if it covers it.
 Reason ReceiptFailure(const ConsentFact& f, const Request& req) {
   switch (f.status) {
-    case ConsentStatus::kValid: break;
-    case ConsentStatus::kForged: return Reason::kConsentForged;
-    case ConsentStatus::kRevoked: return Reason::kConsentRevoked;
-    case ConsentStatus::kExpired: return Reason::kConsentExpired;
-    case ConsentStatus::kAgeRule: return Reason::kConsentAgeRule;
-    case ConsentStatus::kUnknownIssuer: return Reason::kConsentUnknownIssuer;
-    case ConsentStatus::kIssuerUnreachable: return Reason::kConsentIssuerUnreachable;
-    default: return Reason::kConsentForged;
+    case ConsentStatus::kValid:
+      break;
+    case ConsentStatus::kForged:
+      return Reason::kConsentForged;
+    case ConsentStatus::kRevoked:
+      return Reason::kConsentRevoked;
+    case ConsentStatus::kExpired:
+      return Reason::kConsentExpired;
+    case ConsentStatus::kAgeRule:
+      return Reason::kConsentAgeRule;
+    case ConsentStatus::kUnknownIssuer:
+      return Reason::kConsentUnknownIssuer;
+    case ConsentStatus::kIssuerUnreachable:
+      return Reason::kConsentIssuerUnreachable;
+    default:
+      return Reason::kConsentForged;
   }
   // A receipt about another child, or a request about no child at all.
   if (req.subject.empty() || f.subject != req.subject) return Reason::kConsentOutOfScope;

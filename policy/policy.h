@@ -64,14 +64,14 @@ class Policy {
   // Reads every *.toml file directly in `network_dir` (sorted by name) as the
   // network policy, and each of `local_files` as local rules. Errors name the
   // file, line and problem.
-  [[nodiscard]] static absl::StatusOr<std::shared_ptr<const Policy>> Load(const std::string& network_dir,
-                                                            const std::vector<std::string>& local_files = {});
+  [[nodiscard]] static absl::StatusOr<std::shared_ptr<const Policy>> Load(
+      const std::string& network_dir, const std::vector<std::string>& local_files = {});
   // The sources Load() reads: every *.toml directly in `network_dir` (sorted
   // by name), and each of `files`.
   [[nodiscard]] static absl::StatusOr<std::vector<Source>> ReadNetworkSources(const std::string& network_dir);
   [[nodiscard]] static absl::StatusOr<std::vector<Source>> ReadFiles(const std::vector<std::string>& files);
   [[nodiscard]] static absl::StatusOr<std::shared_ptr<const Policy>> FromSources(const std::vector<Source>& network,
-                                                                   const std::vector<Source>& local = {});
+                                                                                 const std::vector<Source>& local = {});
   ~Policy();
 
   Decision Evaluate(const Request& request) const;
@@ -92,6 +92,10 @@ class Policy {
   std::string CanonicalText() const;
   size_t rule_count() const;
   const std::string& name() const;
+  // True if some rule of the network policy (never a local rule) allows
+  // requesters of `role` to ask for `action`, for some purpose: who takes part
+  // in an exchange at all (e.g. which roles hold and answer signals).
+  bool NetworkAllowsRole(std::string_view role, std::string_view action) const;
   const ConsentSettings& consent_settings() const;
   const SignalSettings& signal_settings() const;
 

@@ -61,7 +61,7 @@ template <typename Request, typename Response, typename Call>
 std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<const keys::ManifestNode*>& peers,
                                                              const Request& request, const std::string& trace_id,
                                                              std::string_view method, const std::string& consent_header,
-                                                             Call call, Deadline deadline) {
+                                                             Call call, Deadline deadline, bool wait_for_ready) {
   struct Pending {
     grpc::ClientContext context;
     Response response;
@@ -80,7 +80,7 @@ std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<c
     // Wait for a connection until the deadline rather than fail at once on a
     // channel in backoff: a peer that is up by then answers; one that is not
     // is reported unreachable when the deadline passes, never sooner.
-    p->context.set_wait_for_ready(true);
+    p->context.set_wait_for_ready(wait_for_ready);
     p->context.AddMetadata(kTraceparentHeader, NewTraceparent(trace_id));
     if (!consent_header.empty()) p->context.AddMetadata(kConsentHeader, consent_header);
     p->start = std::chrono::steady_clock::now();
@@ -174,7 +174,8 @@ PeerClient::Reply<v1::NotifySignalResponse> PeerClient::NotifySignal(const keys:
       CallAll<v1::NotifySignalRequest, v1::NotifySignalResponse>(
           {&peer}, request, trace_id, "Peer.NotifySignal", {},
           [](auto* async, grpc::ClientContext* ctx, const v1::NotifySignalRequest* req, v1::NotifySignalResponse* resp,
-             auto done) { async->NotifySignal(ctx, req, resp, std::move(done)); })
+             auto done) { async->NotifySignal(ctx, req, resp, std::move(done)); },
+          Deadline::max(), /*wait_for_ready=*/false)
           .front());
 }
 

@@ -52,7 +52,8 @@ class PeerClient {
   std::vector<Reply<v1::LookupSignalResponse>> LookupSignal(const std::vector<const keys::ManifestNode*>& peers,
                                                             const v1::LookupSignalRequest& request,
                                                             const std::string& trace_id, Deadline deadline);
-  // Delivers one match notice.
+  // Delivers one match notice; fails at once if the peer is not connected
+  // (the notifier retries), rather than wait for it to come up.
   Reply<v1::NotifySignalResponse> NotifySignal(const keys::ManifestNode& peer, const v1::NotifySignalRequest& request,
                                                const std::string& trace_id);
   // Asks a receipt's issuer whether it stands, by `deadline` at the latest
@@ -69,7 +70,7 @@ class PeerClient {
   std::vector<Reply<Response>> CallAll(const std::vector<const keys::ManifestNode*>& peers, const Request& request,
                                        const std::string& trace_id, std::string_view method,
                                        const std::string& consent_header, Call call,
-                                       Deadline deadline = Deadline::max());
+                                       Deadline deadline = Deadline::max(), bool wait_for_ready = true);
   std::vector<v1::PeerReachability> PingAll(const std::string& trace_id,
                                             const std::vector<const keys::ManifestNode*>& peers,
                                             const std::vector<v1::ConsentReceipt>& receipts,

@@ -9,30 +9,41 @@
 namespace casenode::node {
 namespace {
 
-v1::SignalMatch MatchOf(const v1::SignalRecord& s, const keys::ManifestNode& self) {
-  v1::SignalMatch m;
-  m.set_org(self.org);
-  m.set_role(self.role);
-  m.set_contact(s.contact());
-  m.set_category(s.category());
-  m.set_since_ms(s.registered_at_ms());
-  return m;
-}
-
-// A peer that did not give an answer of its own: not reachable in time, or
-// refused by the transport. A peer whose gate refused the call answered.
-bool Unreachable(const absl::Status& s) {
-  return ReasonOf(s) == Reason::kNone &&
-         (s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kDeadlineExceeded ||
-          s.code() == absl::StatusCode::kUnknown || s.code() == absl::StatusCode::kCancelled);
-}
-
 PeerClient::Deadline HalfwayTo(PeerClient::Deadline deadline) {
   const auto now = std::chrono::system_clock::now();
   return deadline <= now ? deadline : now + (deadline - now) / 2;
 }
 
 }  // namespace
+
+bool AnsweredByPolicy(const absl::Status& status) {
+  switch (ReasonOf(status)) {
+    case Reason::kNoMatchingRule:
+    case Reason::kDeniedByRule:
+    case Reason::kLegalBasisMissing:
+    case Reason::kLegalBasisInsufficient:
+    case Reason::kNotCaseMember:
+    case Reason::kCaseNotActive:
+    case Reason::kRetentionExpired:
+    case Reason::kRateLimited:
+    case Reason::kUnknownRole:
+    case Reason::kUnknownAction:
+    case Reason::kUnknownPurpose:
+    case Reason::kUnknownCategory:
+    case Reason::kUnknownLegalBasis:
+    case Reason::kConsentForged:
+    case Reason::kConsentRevoked:
+    case Reason::kConsentExpired:
+    case Reason::kConsentAgeRule:
+    case Reason::kConsentUnknownIssuer:
+    case Reason::kConsentIssuerUnreachable:
+    case Reason::kConsentOutOfScope:
+    case Reason::kConsentMissing:
+      return true;
+    default:
+      return false;
+  }
+}
 
 SignalDesk::SignalDesk(const Network& network, PeerClient& peers, PseudonymDeriver& deriver, SignalBook& book,
                        Notifier& notifier, PolicyNow policy, Clock clock)
@@ -46,23 +57,17 @@ SignalDesk::SignalDesk(const Network& network, PeerClient& peers, PseudonymDeriv
 
 absl::StatusOr<v1::SignalCheckResult> SignalDesk::Lookup(const Pseudonym& p, std::string_view purpose,
                                                          std::string_view legal_basis, const std::string& trace_id,
-                                                         PeerClient::Deadline deadline) {
+                                                         PeerClient::Deadline deadline,
+                                                         std::string_view exclude_signal_id) {
   const auto manifest = network_.manifest();
   const keys::ManifestNode self = network_.self();
   const auto policy = policy_();
-  // The peers that take part: those the policy lets look up signals.
+  // Who takes part is the network policy's call, whatever this lookup's
+  // purpose and this node's local rules: every peer whose role it lets look
+  // up signals. Each decides for itself; a refusal is listed, not hidden.
   std::vector<const keys::ManifestNode*> asked;
   for (const keys::ManifestNode& n : manifest->nodes) {
-    if (n.org == self.org) continue;
-    policy::Request q;
-    q.subject = policy::kThisChild;
-    q.requester_org = n.org;
-    q.requester_role = std::string(keys::RoleName(n.role));
-    q.action = "signal.lookup";
-    q.purpose = std::string(purpose);
-    q.categories = {"signaal"};
-    q.legal_basis = std::string(legal_basis);
-    if (policy->Evaluate(q).allowed()) asked.push_back(&n);
+    if (n.org != self.org && policy->NetworkAllowsRole(keys::RoleName(n.role), "signal.lookup")) asked.push_back(&n);
   }
   v1::LookupSignalRequest request;
   request.set_subject(std::string(p.begin(), p.end()));
@@ -72,7 +77,9 @@ absl::StatusOr<v1::SignalCheckResult> SignalDesk::Lookup(const Pseudonym& p, std
 
   v1::SignalCheckResult result;
   ASSIGN_OR_RETURN(std::vector<v1::SignalRecord> own, book_.On(p));
-  for (const auto& s : own) *result.add_matches() = MatchOf(s, self);
+  for (const auto& s : own) {
+    if (s.signal_id() != exclude_signal_id) *result.add_matches() = SignalBook::MatchOf(s, self);
+  }
   for (auto& reply : replies) {
     if (reply.status.ok()) {
       for (auto& m : *reply.response.mutable_matches()) {
@@ -81,14 +88,14 @@ absl::StatusOr<v1::SignalCheckResult> SignalDesk::Lookup(const Pseudonym& p, std
         m.set_role(reply.peer->role);
         *result.add_matches() = std::move(m);
       }
-    } else if (Unreachable(reply.status)) {
-      result.add_unreachable(reply.peer->org);
-    } else {
+    } else if (AnsweredByPolicy(reply.status)) {
       v1::PeerDenial* d = result.add_denied();
       d->set_org(reply.peer->org);
-      const Reason reason = ReasonOf(reply.status);
-      d->set_reason(reason == Reason::kNone ? absl::StatusCodeToString(reply.status.code())
-                                            : std::string(ReasonName(reason)));
+      d->set_reason(std::string(ReasonName(ReasonOf(reply.status))));
+    } else {
+      // Not reached, out of time, or a failure on its side (it may hold a
+      // signal it could not read): the question stays open for this peer.
+      result.add_unreachable(reply.peer->org);
     }
   }
   result.set_status(result.unreachable().empty() ? "complete" : "incomplete");
@@ -99,7 +106,7 @@ absl::StatusOr<v1::SignalCheckResult> SignalDesk::Check(const Bsn& bsn, std::str
                                                         std::string_view legal_basis, const std::string& trace_id,
                                                         PeerClient::Deadline deadline) {
   ASSIGN_OR_RETURN(Derivation d, deriver_.Derive(bsn, purpose, legal_basis, trace_id, HalfwayTo(deadline)));
-  return Lookup(d.pseudonym, purpose, legal_basis, trace_id, deadline);
+  return Lookup(d.pseudonym, purpose, legal_basis, trace_id, deadline, {});
 }
 
 absl::StatusOr<v1::RegisterSignalResponse> SignalDesk::Register(const Bsn& bsn, const SignalDraft& draft,
@@ -107,37 +114,62 @@ absl::StatusOr<v1::RegisterSignalResponse> SignalDesk::Register(const Bsn& bsn, 
                                                                 const std::string& trace_id,
                                                                 PeerClient::Deadline deadline) {
   ASSIGN_OR_RETURN(Derivation d, deriver_.Derive(bsn, draft.purpose, legal_basis, trace_id, HalfwayTo(deadline)));
-  // Matches are those that existed before this signal: look up first.
-  ASSIGN_OR_RETURN(v1::SignalCheckResult found, Lookup(d.pseudonym, draft.purpose, legal_basis, trace_id, deadline));
   const auto retention = std::chrono::seconds(policy_()->signal_settings().retention_seconds);
+  // Stored before the lookup: of two registrations at the same time, at
+  // least one sees the other.
   ASSIGN_OR_RETURN(v1::SignalRecord signal, book_.Register(d.pseudonym, draft, retention));
+  ASSIGN_OR_RETURN(v1::SignalCheckResult found,
+                   Lookup(d.pseudonym, draft.purpose, legal_basis, trace_id, deadline, signal.signal_id()));
   const keys::ManifestNode self = network_.self();
   const SubjectHandle handle = book_.HandleOf(d.pseudonym);
 
-  // One notice per other organisation holding a signal on the child.
+  auto pending_to = [&](const std::string& org) {
+    v1::PendingNotice pending;
+    pending.set_notice_id(SignalBook::NewId());
+    pending.set_to_org(org);
+    pending.set_subject(std::string(d.pseudonym.begin(), d.pseudonym.end()));
+    pending.set_purpose(draft.purpose);
+    pending.set_legal_basis(std::string(legal_basis));
+    *pending.mutable_from() = SignalBook::MatchOf(signal, self);
+    pending.set_subject_handle(std::string(handle.begin(), handle.end()));
+    pending.set_signal_id(signal.signal_id());
+    pending.set_expires_at_ms(signal.expires_at_ms());
+    return pending;
+  };
+  // One notice per other organisation holding a signal on the child, and one
+  // to each that did not answer: it may hold one, and is told when it is back
+  // (it keeps nothing if it holds none).
+  std::vector<v1::MatchNotice> inbox;
+  std::vector<v1::PendingNotice> outbox;
   std::vector<std::string> told;
   for (const v1::SignalMatch& m : found.matches()) {
     if (m.org() == self.org || std::find(told.begin(), told.end(), m.org()) != told.end()) continue;
     told.push_back(m.org());
+    outbox.push_back(pending_to(m.org()));
     v1::MatchNotice mine;
-    mine.set_notice_id(SignalBook::NewId());
+    mine.set_notice_id(outbox.back().notice_id());
     mine.set_sent(true);
     *mine.mutable_other() = m;
     mine.add_signal_ids(signal.signal_id());
     mine.set_time_ms(signal.registered_at_ms());
     mine.set_expires_at_ms(signal.expires_at_ms());
-    RETURN_IF_ERROR(book_.PutNotice(handle, mine));
-    v1::PendingNotice pending;
-    pending.set_notice_id(mine.notice_id());
-    pending.set_to_org(m.org());
-    pending.set_subject(std::string(d.pseudonym.begin(), d.pseudonym.end()));
-    pending.set_purpose(draft.purpose);
-    pending.set_legal_basis(std::string(legal_basis));
-    *pending.mutable_from() = MatchOf(signal, self);
-    pending.set_subject_handle(std::string(handle.begin(), handle.end()));
-    RETURN_IF_ERROR(book_.Enqueue(pending));
+    inbox.push_back(std::move(mine));
   }
-  if (!told.empty()) notifier_.Kick();
+  for (const std::string& org : found.unreachable()) {
+    outbox.push_back(pending_to(org));
+    // Shown as pending until it answers; dropped if it holds no signal.
+    v1::MatchNotice mine;
+    mine.set_notice_id(outbox.back().notice_id());
+    mine.set_sent(true);
+    mine.mutable_other()->set_org(org);
+    if (const keys::ManifestNode* n = network_.manifest()->FindOrg(org)) mine.mutable_other()->set_role(n->role);
+    mine.add_signal_ids(signal.signal_id());
+    mine.set_time_ms(signal.registered_at_ms());
+    mine.set_expires_at_ms(signal.expires_at_ms());
+    inbox.push_back(std::move(mine));
+  }
+  RETURN_IF_ERROR(book_.Announce(handle, inbox, outbox));
+  if (!outbox.empty()) notifier_.Kick();
   v1::RegisterSignalResponse response;
   response.set_signal_id(signal.signal_id());
   response.set_expires_at_ms(signal.expires_at_ms());

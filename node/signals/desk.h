@@ -7,10 +7,10 @@
 // that is down is delivered when it returns); both sides see it in their inbox.
 //
 // The answer is honest about who did not answer: `status` is "complete" only
-// when every peer asked gave an answer (a match list or a denial); a peer
-// that could not be reached is listed and makes it "incomplete", never "not
-// known". Which peers take part is the policy's call: those whose role the
-// network policy lets look up signals for the purpose.
+// when every peer asked gave an answer (a match list, or a refusal by its
+// policy); a peer that could not be reached or failed is listed and makes it
+// "incomplete", never "not known". Which peers take part is the network
+// policy's call: those whose role it lets look up signals at all.
 // Thread-safe.
 #pragma once
 
@@ -30,6 +30,10 @@
 
 namespace casenode::node {
 
+// True for a refusal that is a decision about the request (policy, consent,
+// rate limit): the peer answered. Anything else leaves its answer open.
+bool AnsweredByPolicy(const absl::Status& status);
+
 class SignalDesk {
  public:
   using PolicyNow = std::function<std::shared_ptr<const policy::Policy>()>;
@@ -47,9 +51,10 @@ class SignalDesk {
 
  private:
   // The lookup for a derived pseudonym: peers' answers and this node's signals.
+  // `exclude_signal_id`: this node's signal that is not a match (the one being registered).
   absl::StatusOr<v1::SignalCheckResult> Lookup(const Pseudonym& p, std::string_view purpose,
                                                std::string_view legal_basis, const std::string& trace_id,
-                                               PeerClient::Deadline deadline);
+                                               PeerClient::Deadline deadline, std::string_view exclude_signal_id);
 
   const Network& network_;
   PeerClient& peers_;

@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "base/reason.h"
 #include "node/rpc/context.h"
+#include "node/signals/desk.h"
 
 namespace casenode::node {
 namespace {
@@ -21,7 +22,9 @@ int64_t NowMs(const Clock& clock) {
 Notifier::Notifier(const Network& network, PeerClient& peers, SignalBook& book, Clock clock)
     : network_(network), peers_(peers), book_(book), clock_(std::move(clock)) {}
 
-Notifier::~Notifier() {
+Notifier::~Notifier() { Stop(); }
+
+void Notifier::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -53,24 +56,45 @@ void Notifier::Run() {
   }
 }
 
+bool Notifier::Stopping() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stop_;
+}
+
 std::chrono::milliseconds Notifier::DeliverDue() {
   auto outbox = book_.Outbox();
   if (!outbox.ok()) {
     Log(LogLevel::kError, "signal.outbox_unreadable", {{"reason", ReasonName(ReasonOf(outbox.status()))}});
     return kMaxRetry;
   }
+  // Forget the schedule of notices no longer in the outbox.
+  std::erase_if(schedule_, [&](const auto& entry) {
+    return std::none_of(outbox->begin(), outbox->end(),
+                        [&](const v1::PendingNotice& p) { return p.notice_id() == entry.first; });
+  });
   std::chrono::milliseconds next = kMaxRetry;
+  std::vector<std::string> failing;  // recipients that failed in this pass: their other notices wait too
   for (v1::PendingNotice& pending : *outbox) {
+    if (Stopping()) return next;
     const int64_t now = NowMs(clock_);
-    if (pending.next_attempt_ms() > now) {
-      next = std::min(next, std::chrono::milliseconds(pending.next_attempt_ms() - now));
+    Attempts& tried = schedule_[pending.notice_id()];
+    if (tried.next_ms > now) {
+      next = std::min(next, std::chrono::milliseconds(tried.next_ms - now));
       continue;
     }
+    SubjectHandle handle;
+    std::copy_n(pending.subject_handle().begin(), std::min<size_t>(pending.subject_handle().size(), handle.size()),
+                handle.begin());
     const auto manifest = network_.manifest();
     const keys::ManifestNode* to = manifest->FindOrg(pending.to_org());
     absl::Status status;
+    PeerClient::Reply<v1::NotifySignalResponse> reply;
     if (to == nullptr) {
       status = Error(Reason::kUnknownOrg, "the recipient left the network");
+    } else if (std::find(failing.begin(), failing.end(), pending.to_org()) != failing.end()) {
+      status = absl::UnavailableError("the recipient failed earlier in this pass");
+    } else if (!book_.StillPending(pending.notice_id())) {
+      continue;  // withdrawn since this pass read the outbox
     } else {
       v1::NotifySignalRequest request;
       request.set_subject(pending.subject());
@@ -78,28 +102,55 @@ std::chrono::milliseconds Notifier::DeliverDue() {
       request.set_legal_basis(pending.legal_basis());
       request.set_notice_id(pending.notice_id());
       *request.mutable_from() = pending.from();
-      status = peers_.NotifySignal(*to, request, std::string()).status;
+      reply = peers_.NotifySignal(*to, request, std::string());
+      status = reply.status;
     }
-    if (status.ok() || ReasonOf(status) == Reason::kUnknownOrg) {
-      // Delivered (or undeliverable for good: the recipient is gone). The
-      // inbox entry says which; then the outbox entry goes.
-      SubjectHandle handle;
-      std::copy(pending.subject_handle().begin(), pending.subject_handle().end(), handle.begin());
-      const absl::Status marked = status.ok() ? book_.MarkDelivered(handle, pending.notice_id()) : absl::OkStatus();
-      const absl::Status dequeued = book_.Dequeue(pending.notice_id());
+    if (status.ok()) {
+      // Delivered. The sender's inbox shows the match as the recipient
+      // reported it, or loses it if the recipient kept nothing (its signal
+      // went meanwhile, or it never held one).
+      absl::Status kept = absl::OkStatus();
+      if (reply.response.stored()) {
+        v1::MatchNotice notice;
+        notice.set_notice_id(pending.notice_id());
+        notice.set_sent(true);
+        *notice.mutable_other() = reply.response.mine();
+        notice.mutable_other()->set_org(to->org);  // the recipient speaks for itself only
+        notice.mutable_other()->set_role(to->role);
+        notice.add_signal_ids(pending.signal_id());
+        notice.set_time_ms(pending.from().since_ms());
+        notice.set_delivered(true);
+        notice.set_expires_at_ms(pending.expires_at_ms());
+        kept = book_.PutNotice(handle, notice);
+      } else {
+        kept = book_.DeleteNotice(handle, pending.notice_id());
+      }
+      if (kept.ok()) kept = book_.Dequeue(pending.notice_id());
+      schedule_.erase(pending.notice_id());
       Log(LogLevel::kInfo, "signal.notice_delivered",
-          {{"to_org", pending.to_org()}, {"delivered", status.ok()}, {"stored", marked.ok() && dequeued.ok()}});
+          {{"to_org", pending.to_org()}, {"kept_there", reply.response.stored()}, {"recorded", kept.ok()}});
       continue;
     }
-    pending.set_attempts(pending.attempts() + 1);
-    const auto backoff = std::min<std::chrono::milliseconds>(
-        kMaxRetry, kFirstRetry * (int64_t{1} << std::min(pending.attempts() - 1, 10)));
-    pending.set_next_attempt_ms(NowMs(clock_) + backoff.count());
+    if (to == nullptr || AnsweredByPolicy(status) || ReasonOf(status) == Reason::kMalformedRequest) {
+      // Refused for good (or the recipient left): say so, stop trying.
+      if (auto marked = book_.MarkRefused(handle, pending.notice_id()); !marked.ok()) continue;
+      (void)book_.Dequeue(pending.notice_id());
+      schedule_.erase(pending.notice_id());
+      Log(LogLevel::kWarn, "signal.notice_refused",
+          {{"to_org", pending.to_org()}, {"reason", ReasonName(ReasonOf(status))}});
+      continue;
+    }
+    // Only the schedule changes, in memory: the outbox entry stays as written
+    // (a withdrawal may delete it meanwhile, and must not see it come back).
+    failing.push_back(pending.to_org());
+    tried.count += 1;
+    const auto backoff =
+        std::min<std::chrono::milliseconds>(kMaxRetry, kFirstRetry * (int64_t{1} << std::min(tried.count - 1, 10)));
+    tried.next_ms = NowMs(clock_) + backoff.count();
     next = std::min(next, backoff);
-    if (!book_.Enqueue(pending).ok()) next = kMaxRetry;
     Log(LogLevel::kWarn, "signal.notice_pending",
         {{"to_org", pending.to_org()},
-         {"attempts", static_cast<int64_t>(pending.attempts())},
+         {"attempts", static_cast<int64_t>(tried.count)},
          {"reason", ReasonName(ReasonOf(status))},
          {"status", absl::StatusCodeToString(status.code())}});
   }

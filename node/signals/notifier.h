@@ -1,13 +1,17 @@
 // Notifier: delivers the match notices in the SignalBook's outbox (Peer
 // NotifySignal), one thread, until each is acknowledged. A notice that cannot
-// be delivered now (recipient down, refusing) stays in the outbox, persisted,
-// and is tried again with exponential backoff (250 ms doubling to 30 s); it
-// shows as pending in the sender's inbox until then. A restart resumes with
+// be delivered now (recipient down) stays in the outbox, persisted, and is
+// tried again with exponential backoff (250 ms doubling to 30 s, kept in
+// memory: after a restart every notice is tried at once); it shows as
+// pending in the sender's inbox until then. A refusal by the recipient's
+// policy is final: the notice shows as refused. A restart resumes with
 // whatever the outbox holds. Thread-safe; the destructor stops the thread.
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "node/network/network.h"
@@ -27,9 +31,12 @@ class Notifier {
   void Start();
   // Something was enqueued: try now rather than at the next scheduled time.
   void Kick();
+  // Stops the thread after the notice being delivered (Node::Shutdown).
+  void Stop();
 
  private:
   void Run();
+  bool Stopping();
   // One pass over the outbox; returns when the next attempt is due.
   std::chrono::milliseconds DeliverDue();
 
@@ -41,6 +48,12 @@ class Notifier {
   std::condition_variable wake_;
   bool kicked_ = false;
   bool stop_ = false;
+  // When each notice is tried next (the delivery thread's own; a restart tries all at once).
+  struct Attempts {
+    int count = 0;
+    int64_t next_ms = 0;
+  };
+  std::map<std::string, Attempts> schedule_;
   std::thread thread_;
 };
 

@@ -28,6 +28,17 @@ int64_t Ms(SystemTime t) { return std::chrono::duration_cast<std::chrono::millis
 
 keys::DataKeyRef SubjectKey(const SubjectHandle& h) { return {keys::DataKeyKind::kSubject, h}; }
 
+SubjectHandle AsBytesArray(std::string_view bytes) {
+  SubjectHandle h{};
+  std::copy_n(bytes.begin(), std::min(bytes.size(), h.size()), h.begin());
+  return h;
+}
+
+std::optional<SystemTime> Expiry(int64_t ms) {
+  if (ms <= 0) return std::nullopt;
+  return SystemTime(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds(ms)));
+}
+
 absl::Status CheckId(std::string_view id, std::string_view what) {
   if (!IsLowerHex(id, 32)) return Error(Reason::kMalformedRequest, StrCat(what, ": expected 32 lowercase hex digits"));
   return absl::OkStatus();
@@ -104,7 +115,15 @@ absl::Status SignalBook::Withdraw(std::string_view signal_id) {
   }
   // The signal first: from this delete on it matches nothing.
   RETURN_IF_ERROR(store_.Delete(store::Family::kSignals, Key(kSignal, AsBytes(*handle), signal_id)));
-  return store_.Delete(store::Family::kSignals, index_key);
+  RETURN_IF_ERROR(store_.Delete(store::Family::kSignals, index_key));
+  // Notices not yet delivered would announce a signal that is gone.
+  ASSIGN_OR_RETURN(std::vector<v1::PendingNotice> pending, Outbox());
+  for (const v1::PendingNotice& p : pending) {
+    if (p.signal_id() != signal_id) continue;
+    RETURN_IF_ERROR(Dequeue(p.notice_id()));
+    RETURN_IF_ERROR(DeleteNotice(AsBytesArray(*handle), p.notice_id()));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<v1::SignalRecord>> SignalBook::List() const {
@@ -117,19 +136,17 @@ absl::StatusOr<std::vector<v1::SignalRecord>> SignalBook::On(std::span<const uin
 
 absl::Status SignalBook::PutNotice(const SubjectHandle& handle, const v1::MatchNotice& notice) {
   RETURN_IF_ERROR(CheckId(notice.notice_id(), "notice id"));
-  return store_.Put(
-      {store::Family::kSignals, Key(kInbox, handle, notice.notice_id()), SubjectKey(handle), notice.SerializeAsString(),
-       SystemTime(
-           std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds(notice.expires_at_ms())))});
+  return store_.Put({store::Family::kSignals, Key(kInbox, handle, notice.notice_id()), SubjectKey(handle),
+                     notice.SerializeAsString(), Expiry(notice.expires_at_ms())});
 }
 
-absl::Status SignalBook::MarkDelivered(const SubjectHandle& handle, std::string_view notice_id) {
+absl::Status SignalBook::MarkRefused(const SubjectHandle& handle, std::string_view notice_id) {
   const std::string key = Key(kInbox, handle, notice_id);
   auto value = store_.Get(store::Family::kSignals, key);
   if (!value.ok()) return value.status().code() == absl::StatusCode::kNotFound ? absl::OkStatus() : value.status();
   v1::MatchNotice notice;
   if (!notice.ParseFromString(*value)) return Error(Reason::kRecordCorrupt, "signals: an inbox record does not parse");
-  notice.set_delivered(true);
+  notice.set_refused(true);
   return PutNotice(handle, notice);
 }
 
@@ -142,17 +159,43 @@ absl::StatusOr<std::vector<v1::MatchNotice>> SignalBook::Inbox() const {
   return notices;
 }
 
-absl::Status SignalBook::Enqueue(const v1::PendingNotice& pending) {
-  RETURN_IF_ERROR(CheckId(pending.notice_id(), "notice id"));
-  if (pending.subject_handle().size() != 32) return absl::InvalidArgumentError("pending notice: no subject handle");
-  SubjectHandle handle;
-  std::copy(pending.subject_handle().begin(), pending.subject_handle().end(), handle.begin());
-  return store_.Put({store::Family::kSignals, Key(kOutbox, AsBytes(pending.notice_id())), SubjectKey(handle),
-                     pending.SerializeAsString(), std::nullopt});
+absl::Status SignalBook::Announce(const SubjectHandle& handle, std::span<const v1::MatchNotice> inbox,
+                                  std::span<const v1::PendingNotice> outbox) {
+  std::vector<store::Record> records;
+  for (const v1::MatchNotice& n : inbox) {
+    RETURN_IF_ERROR(CheckId(n.notice_id(), "notice id"));
+    records.push_back({store::Family::kSignals, Key(kInbox, handle, n.notice_id()), SubjectKey(handle),
+                       n.SerializeAsString(), Expiry(n.expires_at_ms())});
+  }
+  for (const v1::PendingNotice& p : outbox) {
+    RETURN_IF_ERROR(CheckId(p.notice_id(), "notice id"));
+    records.push_back({store::Family::kSignals, Key(kOutbox, AsBytes(p.notice_id())), SubjectKey(handle),
+                       p.SerializeAsString(), Expiry(p.expires_at_ms())});
+  }
+  if (records.empty()) return absl::OkStatus();
+  return store_.Write(records);
+}
+
+absl::Status SignalBook::DeleteNotice(const SubjectHandle& handle, std::string_view notice_id) {
+  return store_.Delete(store::Family::kSignals, Key(kInbox, handle, notice_id));
+}
+
+v1::SignalMatch SignalBook::MatchOf(const v1::SignalRecord& signal, const keys::ManifestNode& self) {
+  v1::SignalMatch m;
+  m.set_org(self.org);
+  m.set_role(self.role);
+  m.set_contact(signal.contact());
+  m.set_category(signal.category());
+  m.set_since_ms(signal.registered_at_ms());
+  return m;
 }
 
 absl::StatusOr<std::vector<v1::PendingNotice>> SignalBook::Outbox() const {
   return ScanAll<v1::PendingNotice>(store_, std::string(1, kOutbox));
+}
+
+bool SignalBook::StillPending(std::string_view notice_id) const {
+  return store_.Get(store::Family::kSignals, Key(kOutbox, AsBytes(notice_id))).ok();
 }
 
 absl::Status SignalBook::Dequeue(std::string_view notice_id) {

@@ -20,6 +20,7 @@
 #include "base/time.h"
 #include "casenode/v1/types.pb.h"
 #include "keys/key_store.h"
+#include "keys/manifest.h"
 #include "node/store/store.h"
 
 namespace casenode::node {
@@ -41,8 +42,8 @@ class SignalBook {
   // Stores a new signal on the child, expiring `retention` from now.
   [[nodiscard]] absl::StatusOr<v1::SignalRecord> Register(std::span<const uint8_t> pseudonym, const SignalDraft& draft,
                                                           std::chrono::seconds retention);
-  // Removes a signal at once: it matches no lookup from then on. NotFound
-  // (naming the id) if there is no such signal.
+  // Removes a signal at once: it matches no lookup from then on, and its
+  // undelivered notices go too. NotFound (naming the id) if there is no such signal.
   [[nodiscard]] absl::Status Withdraw(std::string_view signal_id);
   // Every live signal (never the child: the node does not know who it is).
   [[nodiscard]] absl::StatusOr<std::vector<v1::SignalRecord>> List() const;
@@ -51,16 +52,26 @@ class SignalBook {
 
   // Adds or replaces (same notice id) a notice in the inbox, until its expires_at_ms.
   [[nodiscard]] absl::Status PutNotice(const SubjectHandle& handle, const v1::MatchNotice& notice);
-  // Marks a sent notice delivered, if it is still in the inbox.
-  [[nodiscard]] absl::Status MarkDelivered(const SubjectHandle& handle, std::string_view notice_id);
+  // Marks a sent notice refused by its recipient, if it is still in the inbox.
+  [[nodiscard]] absl::Status MarkRefused(const SubjectHandle& handle, std::string_view notice_id);
   [[nodiscard]] absl::StatusOr<std::vector<v1::MatchNotice>> Inbox() const;
 
-  [[nodiscard]] absl::Status Enqueue(const v1::PendingNotice& pending);
   [[nodiscard]] absl::StatusOr<std::vector<v1::PendingNotice>> Outbox() const;
   [[nodiscard]] absl::Status Dequeue(std::string_view notice_id);
+  // True if the notice is (still) in the outbox.
+  bool StillPending(std::string_view notice_id) const;
+
+  // Writes the notices of one registration at once: the sender's inbox
+  // entries and the outbox entries to deliver.
+  [[nodiscard]] absl::Status Announce(const SubjectHandle& handle, std::span<const v1::MatchNotice> inbox,
+                                      std::span<const v1::PendingNotice> outbox);
+  // Removes a notice from the inbox (the other side kept nothing).
+  [[nodiscard]] absl::Status DeleteNotice(const SubjectHandle& handle, std::string_view notice_id);
 
   // A fresh random id: 32 hex digits.
   static std::string NewId();
+  // What a signal shows of itself on a match, as `self`'s.
+  static v1::SignalMatch MatchOf(const v1::SignalRecord& signal, const keys::ManifestNode& self);
 
  private:
   store::Store& store_;
