@@ -7,6 +7,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,27 +21,20 @@
 #include "node/node.h"
 #include "node/rpc/tls.h"
 #include "node/setup/network_setup.h"
+#include "tests/support/ports.h"
 #include "tests/support/temp_dir.h"
 
 namespace casenode::bench {
 
-// `n` consecutive free loopback ports, any n. Reserved with the lock files
-// tests/support/local_network.cc uses (one per block of 8 ports under
-// /tmp/casenode-test-ports), so a test run at the same time never picks them;
-// PortReservation itself takes at most 8. Held until destruction.
-class PortBlock {
- public:
-  static absl::StatusOr<std::unique_ptr<PortBlock>> Reserve(int n);
-  ~PortBlock();
-  PortBlock(const PortBlock&) = delete;
-  PortBlock& operator=(const PortBlock&) = delete;
-  int base() const { return base_; }
-
- private:
-  PortBlock() = default;
-  std::vector<int> lock_fds_;
-  int base_ = 0;
-};
+// The value, or the benchmark ends saying what failed (for setup steps).
+template <typename T>
+T Must(absl::StatusOr<T> v, const char* what) {
+  if (!v.ok()) {
+    std::fprintf(stderr, "bench: %s: %s\n", what, v.status().ToString().c_str());
+    std::exit(1);
+  }
+  return *std::move(v);
+}
 
 // Copies the network policy (*.toml of `from`) to `to`, with every
 // rate_limit_per_minute raised to the most the policy accepts (1,000,000).
@@ -75,7 +70,7 @@ class InProcessNetwork {
   size_t IndexOf(std::string_view org) const;
 
   TempDir temp_;
-  std::unique_ptr<PortBlock> ports_;
+  std::unique_ptr<testing::PortBlock> ports_;
   setup::CreatedNetwork created_;
   std::vector<node::NodeConfig> configs_;
   std::vector<std::unique_ptr<node::Node>> nodes_;

@@ -30,19 +30,7 @@
 #include "tests/bench/harness.h"
 
 using namespace casenode;
-
-namespace {
-
-template <typename T>
-T Must(absl::StatusOr<T> v, const char* what) {
-  if (!v.ok()) {
-    std::fprintf(stderr, "bench pseudonym_derive: %s: %s\n", what, v.status().ToString().c_str());
-    std::exit(1);
-  }
-  return *std::move(v);
-}
-
-}  // namespace
+using bench::Must;
 
 int main(int argc, char** argv) {
   if (sodium_init() < 0) return 1;

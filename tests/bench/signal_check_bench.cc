@@ -50,17 +50,9 @@
 #include "tests/bench/harness.h"
 
 using namespace casenode;
+using bench::Must;
 
 namespace {
-
-template <typename T>
-T Must(absl::StatusOr<T> v, const char* what) {
-  if (!v.ok()) {
-    std::fprintf(stderr, "bench signal_check: %s: %s\n", what, v.status().ToString().c_str());
-    std::exit(1);
-  }
-  return *std::move(v);
-}
 
 void Fail(const char* what) {
   std::fprintf(stderr, "bench signal_check: %s\n", what);

@@ -1,8 +1,8 @@
 #include "tests/support/local_network.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,65 +15,6 @@
 #include <thread>
 
 namespace casenode::testing {
-namespace {
-
-bool PortFree(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// The first port the kernel hands out for outgoing connections: ports below
-// it are never taken by a client socket between our check and the node's bind.
-int EphemeralStart() {
-  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
-  int low = 32768;
-  in >> low;
-  return low;
-}
-
-}  // namespace
-
-// A run of `n` consecutive free loopback ports below the ephemeral range,
-// reserved against every other test process by a lock file held until the
-// network is destroyed (the probe alone would race another test's bind).
-PortReservation::PortReservation(int n) {
-  const int top = std::min(EphemeralStart(), 32768) - n;
-  std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(::time(nullptr)));
-  std::filesystem::create_directories("/tmp/casenode-test-ports");
-  for (int attempt = 0; attempt < 500; ++attempt) {
-    const int base = 10000 + static_cast<int>(rng() % static_cast<unsigned>(top - 10000));
-    const std::string lock = "/tmp/casenode-test-ports/" + std::to_string(base / 8);
-    const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) continue;
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd);
-      continue;
-    }
-    // Reserve the whole block of 8 this lock names, and use a run inside it.
-    const int block = (base / 8) * 8;
-    bool all = n <= 8;
-    for (int i = 0; i < n && all; ++i) all = PortFree(block + i);
-    if (all) {
-      lock_fd_ = fd;
-      base_ = block;
-      return;
-    }
-    ::close(fd);
-  }
-  FAIL("no free port range on loopback");
-}
-
-PortReservation::~PortReservation() {
-  if (lock_fd_ >= 0) ::close(lock_fd_);
-}
-
-
 std::string CasenodeBin() { return CASENODE_BIN; }
 std::string CasectlBin() { return CASECTL_BIN; }
 
@@ -83,11 +24,13 @@ const std::vector<std::string>& LocalNetwork::AllOrgs() {
 }
 
 LocalNetwork::LocalNetwork(const std::vector<std::string>& orgs, const std::vector<std::string>& init_args)
-    : orgs_(orgs), ports_(static_cast<int>(orgs.size())) {
-  base_port_ = ports_.base();
+    : orgs_(orgs) {
+  auto ports = PortBlock::Reserve(static_cast<int>(orgs.size()));
+  if (!ports.ok()) FAIL(ports.status().message());
+  ports_ = *std::move(ports);
+  base_port_ = ports_->base();
   net_ = dir_.path("net");
-  std::vector<std::string> argv = {CasectlBin(), "network", "init", net_, "--base-port",
-                                   std::to_string(base_port_)};
+  std::vector<std::string> argv = {CasectlBin(), "network", "init", net_, "--base-port", std::to_string(base_port_)};
   for (const auto& org : orgs) argv.push_back("--org=" + org + ":" + org);
   argv.insert(argv.end(), init_args.begin(), init_args.end());
   RunResult r = Run(argv);

@@ -7,11 +7,11 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "tests/support/ports.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -20,20 +20,6 @@ namespace casenode::testing {
 // Paths of the binaries under test (set by CMake).
 std::string CasenodeBin();
 std::string CasectlBin();
-
-// Consecutive loopback ports reserved for one network (see local_network.cc).
-class PortReservation {
- public:
-  explicit PortReservation(int n);  // REQUIRES: n <= 8
-  ~PortReservation();
-  PortReservation(const PortReservation&) = delete;
-  PortReservation& operator=(const PortReservation&) = delete;
-  int base() const { return base_; }
-
- private:
-  int lock_fd_ = -1;
-  int base_ = 0;
-};
 
 class LocalNetwork {
  public:
@@ -62,13 +48,14 @@ class LocalNetwork {
   RunResult Casectl(const std::string& org, const std::vector<std::string>& args,
                     const std::optional<std::string>& input = std::nullopt) const;
   // casectl ... -o json, parsed; REQUIREs valid JSON on stdout.
-  nlohmann::json CasectlJson(const std::string& org, const std::vector<std::string>& args, int* exit_code = nullptr) const;
+  nlohmann::json CasectlJson(const std::string& org, const std::vector<std::string>& args,
+                             int* exit_code = nullptr) const;
 
  private:
   TempDir dir_;
   std::string net_;
   std::vector<std::string> orgs_;
-  PortReservation ports_;
+  std::unique_ptr<PortBlock> ports_;
   int base_port_ = 0;
   std::map<std::string, std::unique_ptr<Process>> procs_;
 };
