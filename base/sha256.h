@@ -16,6 +16,8 @@ using Sha256Digest = std::array<uint8_t, 32>;
 
 Sha256Digest Sha256(std::span<const uint8_t> bytes);
 Sha256Digest Sha256(std::string_view bytes);
+// SHA-256(a || b), without building the concatenation.
+Sha256Digest Sha256(std::span<const uint8_t> a, std::span<const uint8_t> b);
 // Lowercase hex of Sha256(bytes).
 std::string Sha256Hex(std::string_view bytes);
 
