@@ -30,6 +30,12 @@ class SigningKey {
   const PublicKey& public_key() const { return public_key_; }
   const SecretBytes& seed() const { return seed_; }
   [[nodiscard]] Signature Sign(std::string_view context, std::span<const uint8_t> message) const;
+  // A plain Ed25519 signature over a C2SP signed note's text (a log
+  // checkpoint, a witness cosignature message), which the note formats
+  // separate by key name and type. Refuses (aborts on) text that starts with
+  // "casenode/", the prefix of every domain-separated Sign(): no note can
+  // stand in for another signature of this key.
+  [[nodiscard]] Signature SignNote(std::string_view text) const;
 
  private:
   SigningKey(SecretBytes seed, SecretBytes secret, PublicKey pk)

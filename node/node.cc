@@ -22,10 +22,17 @@ namespace {
 
 constexpr std::string_view kManifestVersionCounter = "manifest-version";
 
+v1::AuditEntry PolicyLoadEntry(v1::PolicyLoad load) {
+  v1::AuditEntry entry;
+  *entry.mutable_policy_load() = std::move(load);
+  return entry;
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const policy::Policy>> LoadPolicy(const NodeConfig& config,
-                                                                 const std::string& manifest_policy_hash) {
+                                                                 const std::string& manifest_policy_hash,
+                                                                 v1::PolicyLoad* record) {
   // One read and one compile: the network part checked against the manifest
   // is the one put in force, so a file swapped mid-load cannot slip in
   // unsigned rules.
@@ -45,6 +52,21 @@ absl::StatusOr<std::shared_ptr<const policy::Policy>> LoadPolicy(const NodeConfi
                         " is not the one the manifest lists (", manifest_policy_hash.empty() ? "none" : manifest_policy_hash,
                         "); the network policy must be the operator's signed version"));
   }
+  if (record != nullptr) {
+    record->Clear();
+    record->set_policy_hash((*loaded)->hash());
+    record->set_network_policy_hash((*loaded)->network_hash());
+    for (const auto& src : *network) {
+      auto* out = record->add_network_sources();
+      out->set_name(src.name);
+      out->set_text(src.text);
+    }
+    for (const auto& src : *local) {
+      auto* out = record->add_local_sources();
+      out->set_name(src.name);
+      out->set_text(src.text);
+    }
+  }
   return loaded;
 }
 
@@ -53,6 +75,7 @@ absl::StatusOr<std::shared_ptr<const policy::Policy>> LoadPolicy(const NodeConfi
 struct Node::Prepared {
   std::unique_ptr<Network> network;
   std::shared_ptr<const policy::Policy> policy;
+  v1::PolicyLoad policy_load;  // for the audit log, written at Start
   TlsMaterial tls;
   keys::SigningKey signing;
   keys::MasterKey master;
@@ -85,7 +108,8 @@ absl::StatusOr<Node::Prepared> Node::Prepare(const NodeConfig& config, Clock clo
   if (!operator_key.ok()) return Annotate("network.operator_key", operator_key.status());
   auto network = Network::Load(config.manifest, *operator_key, config.org, clock);
   if (!network.ok()) return Annotate("network.manifest", network.status());
-  auto policy = LoadPolicy(config, (*network)->manifest()->policy_hash);
+  v1::PolicyLoad policy_load;
+  auto policy = LoadPolicy(config, (*network)->manifest()->policy_hash, &policy_load);
   if (!policy.ok()) return policy.status();
   auto ca = ReadFile(config.ca_cert);
   if (!ca.ok()) return Annotate("network.ca_cert", ca.status());
@@ -116,6 +140,7 @@ absl::StatusOr<Node::Prepared> Node::Prepare(const NodeConfig& config, Clock clo
   if (!share.ok()) return share.status();
   return Prepared{*std::move(network),
                   *std::move(policy),
+                  std::move(policy_load),
                   TlsMaterial{*std::move(ca), *std::move(cert), std::move(identity->tls_key_pem)},
                   std::move(identity->signing),
                   *std::move(master),
@@ -151,14 +176,20 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clo
   RETURN_IF_ERROR(Annotate("network.manifest", p.network->SetVersionFloor(FloorIn(key_store->get()))));
   auto store = store::Store::Open(config.data_dir + "/records", **key_store, clock);
   if (!store.ok()) return Annotate("node.data_dir (record store)", store.status());
+  auto audit = AuditLog::Open(**store);
+  if (!audit.ok()) return Annotate("node.data_dir (audit log)", audit.status());
+  // The policy in force from here on, before anything is decided under it.
+  RETURN_IF_ERROR(Annotate("node.data_dir (audit log)", (*audit)->Append(PolicyLoadEntry(std::move(p.policy_load)),
+                                                                       store::Durability::kSynced)));
   return std::unique_ptr<Node>(new Node(config, std::move(p.network), std::move(p.tls), std::move(p.signing),
                                         std::move(p.oprf_share), *std::move(key_store), *std::move(store),
-                                        std::move(p.policy), clock));
+                                        *std::move(audit), std::move(p.policy), clock));
 }
 
 Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls, keys::SigningKey signing_key,
            std::optional<oprf::KeyShare> oprf_share, std::unique_ptr<keys::KeyStore> key_store,
-           std::unique_ptr<store::Store> store, std::shared_ptr<const policy::Policy> policy, Clock clock)
+           std::unique_ptr<store::Store> store, std::unique_ptr<AuditLog> audit,
+           std::shared_ptr<const policy::Policy> policy, Clock clock)
     : config_(std::move(config)),
       network_(std::move(network)),
       tls_(std::move(tls)),
@@ -166,7 +197,7 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
       oprf_share_(std::move(oprf_share)),
       key_store_(std::move(key_store)),
       store_(std::move(store)),
-      decisions_(std::make_unique<DecisionLog>(*store_)),
+      audit_(std::move(audit)),
       consents_(*store_, *key_store_, signing_key_, config_.org, clock),
       peers_(*network_, tls_, config_.peer_timeout, config_.max_message_bytes),
       consent_verifier_(consents_, config_.org,
@@ -174,18 +205,20 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
                           return peers_.ConsentStatus(issuer, id, deadline);
                         },
                         clock),
-      gate_(*network_, *decisions_, consent_verifier_, std::move(policy)),
+      gate_(*network_, *audit_, consent_verifier_, std::move(policy)),
       deriver_(*network_, peers_),
       signals_(*store_, *key_store_, clock),
       notifier_(*network_, peers_, signals_, clock),
       signal_desk_(*network_, peers_, deriver_, signals_, notifier_, [this] { return gate_.policy(); }, clock),
-      peer_service_(*network_, gate_, consents_, oprf_share_ ? &*oprf_share_ : nullptr, signals_, clock),
+      peer_service_(*network_, gate_, consents_, oprf_share_ ? &*oprf_share_ : nullptr, signals_, *audit_,
+                    signing_key_, clock),
       node_service_(*network_, peers_, *store_, gate_, [this] { return Reload(); }),
       keys_service_(*key_store_),
       policy_service_(*network_, gate_, config_.policy_local),
       consent_service_(*network_, gate_, consents_, consent_verifier_),
       pseudonym_service_(deriver_),
-      signal_service_(signal_desk_, signals_) {}
+      signal_service_(signal_desk_, signals_),
+      audit_service_(*network_, peers_, *store_) {}
 
 Node::~Node() { Shutdown(std::chrono::milliseconds(0)); }
 
@@ -224,7 +257,7 @@ absl::Status Node::Start() {
   ApplyServerOptions(local_builder);
   for (grpc::Service* service : std::initializer_list<grpc::Service*>{
            &node_service_, &keys_service_, &policy_service_, &consent_service_, &pseudonym_service_,
-           &signal_service_}) {
+           &signal_service_, &audit_service_}) {
     local_builder.RegisterService(service);
   }
   local_server_ = local_builder.BuildAndStart();
@@ -291,7 +324,8 @@ absl::StatusOr<uint64_t> Node::Reload() {
   auto version = [&]() -> absl::StatusOr<uint64_t> {
     auto manifest = network_->ReadVerified();
     if (!manifest.ok()) return Annotate("network.manifest", manifest.status());
-    auto policy = LoadPolicy(config_, manifest->policy_hash);
+    v1::PolicyLoad policy_load;
+    auto policy = LoadPolicy(config_, manifest->policy_hash, &policy_load);
     if (!policy.ok()) return policy.status();
     // A holder's share must still be the one the new manifest commits to.
     const keys::OprfHolder* holder = manifest->FindOprfHolder(config_.org);
@@ -300,6 +334,11 @@ absl::StatusOr<uint64_t> Node::Reload() {
                                holder->commitment != oprf_share_->key.public_key()))) {
       return Error(Reason::kOprfShareInvalid,
                    "network.manifest: it changes this node's pseudonym key share; restart with the new share");
+    }
+    // A changed policy is logged before it decides anything; if it cannot
+    // be logged, it is not put in force.
+    if ((*policy)->hash() != gate_.policy()->hash()) {
+      RETURN_IF_ERROR(audit_->Append(PolicyLoadEntry(std::move(policy_load)), store::Durability::kSynced));
     }
     ASSIGN_OR_RETURN(uint64_t v, network_->Install(*std::move(manifest)));
     gate_.SetPolicy(*std::move(policy));

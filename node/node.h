@@ -20,7 +20,8 @@
 #include "node/config/config.h"
 #include "node/consent/consent_book.h"
 #include "node/consent/verifier.h"
-#include "node/audit/decision_log.h"
+#include "node/audit/audit_log.h"
+#include "node/audit_service.h"
 #include "node/consent_service.h"
 #include "node/keys_service.h"
 #include "node/node_service.h"
@@ -66,7 +67,8 @@ class Node {
   static absl::StatusOr<Prepared> Prepare(const NodeConfig& config, Clock clock);
   Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls, keys::SigningKey signing_key,
        std::optional<oprf::KeyShare> oprf_share, std::unique_ptr<keys::KeyStore> key_store,
-       std::unique_ptr<store::Store> store, std::shared_ptr<const policy::Policy> policy, Clock clock);
+       std::unique_ptr<store::Store> store, std::unique_ptr<AuditLog> audit,
+       std::shared_ptr<const policy::Policy> policy, Clock clock);
 
   const NodeConfig config_;
   std::unique_ptr<Network> network_;
@@ -75,7 +77,7 @@ class Node {
   const std::optional<oprf::KeyShare> oprf_share_;  // this node's share of the pseudonym key, if a holder
   std::unique_ptr<keys::KeyStore> key_store_;
   std::unique_ptr<store::Store> store_;  // declared after key_store_: closed before it
-  std::unique_ptr<DecisionLog> decisions_;  // declared after store_: flushed before it closes
+  std::unique_ptr<AuditLog> audit_;  // declared after store_: flushed before it closes
   consent::ConsentBook consents_;
   PeerClient peers_;
   consent::ConsentVerifier consent_verifier_;
@@ -91,6 +93,7 @@ class Node {
   ConsentService consent_service_;
   PseudonymService pseudonym_service_;
   SignalService signal_service_;
+  AuditService audit_service_;
   std::mutex reload_mu_;
   std::unique_ptr<grpc::Server> peer_server_;
   std::unique_ptr<grpc::Server> local_server_;
@@ -101,8 +104,10 @@ void ApplyServerOptions(grpc::ServerBuilder& builder);
 
 // Loads the network policy (whose hash must equal the manifest's policy_hash)
 // and the local rule files of `config`.
+// If `record` is given, it gets the sources and hashes for the audit log.
 [[nodiscard]] absl::StatusOr<std::shared_ptr<const policy::Policy>> LoadPolicy(const NodeConfig& config,
-                                                                 const std::string& manifest_policy_hash);
+                                                                 const std::string& manifest_policy_hash,
+                                                                 v1::PolicyLoad* record = nullptr);
 
 // Copies a backup made by Store::Checkpoint into config.data_dir/records.
 // FailedPrecondition if that directory exists; InvalidArgument if `backup_dir`

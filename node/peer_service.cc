@@ -5,6 +5,7 @@
 #include "base/encoding.h"
 #include "base/reason.h"
 #include "base/status.h"
+#include "base/strings.h"
 
 namespace casenode::node {
 namespace {
@@ -17,6 +18,22 @@ PeerCallFacts FixedFacts(std::string action, std::string purpose) {
   return facts;
 }
 const PeerCallFacts kConsentStatusFacts = FixedFacts("consent.status", "netwerkbeheer");
+
+// An auditor's read of the log: metadata, under the auditor's legal duty.
+PeerCallFacts AuditReadFacts(const std::string& purpose) {
+  PeerCallFacts facts = FixedFacts("audit.read", purpose);
+  facts.categories = {"logmetadata"};
+  facts.legal_basis = "legal_duty";
+  return facts;
+}
+
+// A ReadAudit answer stops growing past this size (the default message
+// limit is 1 MiB; an entry with a policy load can be tens of KiB).
+constexpr size_t kAuditPageBytes = 256 * 1024;
+
+void AppendHash(google::protobuf::RepeatedPtrField<std::string>& out, const keys::tlog::Hash& h) {
+  out.Add(std::string(reinterpret_cast<const char*>(h.data()), h.size()));
+}
 
 }  // namespace
 
@@ -164,6 +181,61 @@ grpc::Status PeerService::NotifySignal(grpc::ServerContext* context, const v1::N
     *response->mutable_mine() = SignalBook::MatchOf(held.front(), network_.self());
     return absl::OkStatus();
   });
+}
+
+grpc::Status PeerService::AuditCheckpoint(grpc::ServerContext* context, const v1::AuditCheckpointRequest* request,
+                                          v1::AuditCheckpointResponse* response) {
+  return gate_.Admit(context, "Peer.AuditCheckpoint", AuditReadFacts(request->purpose()),
+                     [&](const PeerCall&) -> absl::Status {
+                       response->set_note(SignedCheckpoint(audit_, signing_key_, network_.self_org()));
+                       return absl::OkStatus();
+                     });
+}
+
+grpc::Status PeerService::ReadAudit(grpc::ServerContext* context, const v1::ReadAuditRequest* request,
+                                    v1::ReadAuditResponse* response) {
+  const uint64_t size = request->tree_size();
+  if (request->count() > kMaxAuditPage) {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, StrCat("count: at most ", kMaxAuditPage)));
+  }
+  if (size > audit_.head().size) {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, "tree_size: beyond this node's log"));
+  }
+  if (request->from_seq() > size || request->count() > size - request->from_seq()) {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, "from_seq, count: entries beyond tree_size"));
+  }
+  if (request->consistency() && request->consistency_from() > size) {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, "consistency_from: beyond tree_size"));
+  }
+  return gate_.Admit(context, "Peer.ReadAudit", AuditReadFacts(request->purpose()),
+                     [&](const PeerCall&) -> absl::Status {
+                       const uint64_t end = request->from_seq() + request->count();
+                       uint64_t seq = request->from_seq();
+                       for (; seq < end; ++seq) {
+                         // Stop early to stay well under the message size limit
+                         // (always with at least one entry, so paging advances).
+                         if (seq > request->from_seq() && response->ByteSizeLong() > kAuditPageBytes) break;
+                         absl::StatusOr<std::string> leaf = audit_.Entry(seq);
+                         // An entry the store lost or cannot open is left out: the
+                         // auditor reports the gap by its sequence number.
+                         if (!leaf.ok()) continue;
+                         auto* e = response->add_entries();
+                         e->set_seq(seq);
+                         e->set_leaf(*std::move(leaf));
+                         if (request->inclusion_proofs()) {
+                           auto proof = audit_.InclusionProof(seq, size);
+                           if (!proof.ok()) return proof.status();
+                           for (const auto& h : *proof) AppendHash(*e->mutable_inclusion_proof()->mutable_hashes(), h);
+                         }
+                       }
+                       response->set_next_seq(seq);
+                       if (request->consistency()) {
+                         auto proof = audit_.ConsistencyProof(request->consistency_from(), size);
+                         if (!proof.ok()) return proof.status();
+                         for (const auto& h : *proof) AppendHash(*response->mutable_consistency_proof(), h);
+                       }
+                       return absl::OkStatus();
+                     });
 }
 
 }  // namespace casenode::node

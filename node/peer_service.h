@@ -3,7 +3,9 @@
 #pragma once
 
 #include "casenode/v1/peer.grpc.pb.h"
+#include "keys/identity.h"
 #include "keys/oprf/threshold.h"
+#include "node/audit/audit_log.h"
 #include "node/consent/consent_book.h"
 #include "node/gate/gate.h"
 #include "node/network/network.h"
@@ -15,8 +17,15 @@ class PeerService final : public v1::Peer::Service {
  public:
   // `share`: this node's share of the pseudonym key, or null if it holds none.
   PeerService(const Network& network, PeerGate& gate, const consent::ConsentBook& consents, const oprf::KeyShare* share,
-              SignalBook& signals, Clock clock)
-      : network_(network), gate_(gate), consents_(consents), share_(share), signals_(signals), clock_(clock) {}
+              SignalBook& signals, const AuditLog& audit, const keys::SigningKey& signing_key, Clock clock)
+      : network_(network),
+        gate_(gate),
+        consents_(consents),
+        share_(share),
+        signals_(signals),
+        audit_(audit),
+        signing_key_(signing_key),
+        clock_(clock) {}
 
   grpc::Status Ping(grpc::ServerContext* context, const v1::PingRequest* request, v1::PingResponse* response) override;
   grpc::Status ConsentStatus(grpc::ServerContext* context, const v1::ConsentStatusRequest* request,
@@ -27,6 +36,10 @@ class PeerService final : public v1::Peer::Service {
                             v1::LookupSignalResponse* response) override;
   grpc::Status NotifySignal(grpc::ServerContext* context, const v1::NotifySignalRequest* request,
                             v1::NotifySignalResponse* response) override;
+  grpc::Status AuditCheckpoint(grpc::ServerContext* context, const v1::AuditCheckpointRequest* request,
+                               v1::AuditCheckpointResponse* response) override;
+  grpc::Status ReadAudit(grpc::ServerContext* context, const v1::ReadAuditRequest* request,
+                         v1::ReadAuditResponse* response) override;
 
  private:
   const Network& network_;
@@ -34,6 +47,8 @@ class PeerService final : public v1::Peer::Service {
   const consent::ConsentBook& consents_;
   const oprf::KeyShare* const share_;
   SignalBook& signals_;
+  const AuditLog& audit_;
+  const keys::SigningKey& signing_key_;
   const Clock clock_;
 };
 

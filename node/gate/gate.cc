@@ -73,7 +73,7 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
   const DecisionEvent event{method, call.trace_id, call.caller.role, &req, &call.decision};
   // A decision that involved a consent receipt is about a child: never buffered.
   const store::Durability durability = req.consents.empty() ? facts.decision_durability : store::Durability::kSynced;
-  if (absl::Status stored = decisions_.Append(event, durability); !stored.ok()) {
+  if (absl::Status stored = audit_.Append(event, durability); !stored.ok()) {
     return Error(Reason::kDecisionNotRecorded, "cannot record the policy decision; refusing to answer");
   }
   if (call.decision.allowed()) return call;

@@ -8,8 +8,8 @@
 //    policy in force evaluates the call (action, purpose, data categories,
 //    legal basis, consent facts, case facts); a rule's rate limit is enforced
 //    per caller.
-// 3. Records: every decision goes to the DecisionLog (store family
-//    "decisions"). A decision about personal data is durable before the
+// 3. Records: every decision is an entry of the AuditLog (store family
+//    "audit"). A decision about personal data is durable before the
 //    answer; if it cannot be written the call fails (UNAVAILABLE) and the
 //    handler does not run — logging fails closed.
 // 4. Only an allowed call reaches the handler, which gets the caller and the
@@ -34,7 +34,7 @@
 
 #include "absl/status/status.h"
 #include "node/consent/verifier.h"
-#include "node/audit/decision_log.h"
+#include "node/audit/audit_log.h"
 #include "base/log.h"
 #include "node/network/network.h"
 #include "node/gate/rate_limiter.h"
@@ -74,9 +74,9 @@ struct PeerCall {
 
 class PeerGate {
  public:
-  PeerGate(const Network& network, DecisionLog& decisions, const consent::ConsentVerifier& verifier,
+  PeerGate(const Network& network, AuditLog& audit, const consent::ConsentVerifier& verifier,
            std::shared_ptr<const policy::Policy> policy)
-      : network_(network), decisions_(decisions), verifier_(verifier), policy_(std::move(policy)) {}
+      : network_(network), audit_(audit), verifier_(verifier), policy_(std::move(policy)) {}
 
   // Authenticates, decides and records, then runs
   // `handler(const PeerCall&) -> absl::Status` if the call is allowed.
@@ -102,7 +102,7 @@ class PeerGate {
               std::chrono::steady_clock::duration elapsed) const;
 
   const Network& network_;
-  DecisionLog& decisions_;
+  AuditLog& audit_;
   const consent::ConsentVerifier& verifier_;
   RateLimiter limiter_;
   std::atomic<std::shared_ptr<const policy::Policy>> policy_;  // swapped whole on reload

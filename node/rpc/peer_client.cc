@@ -34,6 +34,38 @@ v1::PeerReachability PeerClient::Ping(const keys::ManifestNode& peer, const std:
   return PingAll(trace_id, {&peer}, receipts, subject).front();
 }
 
+template <typename Response, typename Rpc>
+absl::StatusOr<Response> PeerClient::CallOne(const keys::ManifestNode& peer, const std::string& trace_id,
+                                             Deadline deadline, Rpc rpc) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::min(deadline, std::chrono::system_clock::now() + timeout_));
+  ctx.set_wait_for_ready(true);  // see PingAll
+  ctx.AddMetadata(kTraceparentHeader, NewTraceparent(trace_id));
+  Response resp;
+  grpc::Status s = rpc(*Stub(peer), ctx, resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return resp;
+}
+
+absl::StatusOr<v1::AuditCheckpointResponse> PeerClient::AuditCheckpoint(const keys::ManifestNode& peer,
+                                                                         const v1::AuditCheckpointRequest& request,
+                                                                         const std::string& trace_id,
+                                                                         Deadline deadline) {
+  return CallOne<v1::AuditCheckpointResponse>(
+      peer, trace_id, deadline, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::AuditCheckpointResponse& resp) {
+        return stub.AuditCheckpoint(&ctx, request, &resp);
+      });
+}
+
+absl::StatusOr<v1::ReadAuditResponse> PeerClient::ReadAudit(const keys::ManifestNode& peer,
+                                                             const v1::ReadAuditRequest& request,
+                                                             const std::string& trace_id, Deadline deadline) {
+  return CallOne<v1::ReadAuditResponse>(
+      peer, trace_id, deadline, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::ReadAuditResponse& resp) {
+        return stub.ReadAudit(&ctx, request, &resp);
+      });
+}
+
 absl::StatusOr<v1::ConsentStatusResponse::State> PeerClient::ConsentStatus(
     const keys::ManifestNode& issuer, const std::string& receipt_id, std::chrono::system_clock::time_point deadline) {
   grpc::ClientContext ctx;

@@ -60,10 +60,22 @@ class PeerClient {
   // (and within the configured timeout). An error if it cannot be reached or refuses.
   [[nodiscard]] absl::StatusOr<v1::ConsentStatusResponse::State> ConsentStatus(
       const keys::ManifestNode& issuer, const std::string& receipt_id, std::chrono::system_clock::time_point deadline);
+  // The auditor's reads of a peer's audit log, each by `deadline` at the latest.
+  [[nodiscard]] absl::StatusOr<v1::AuditCheckpointResponse> AuditCheckpoint(const keys::ManifestNode& peer,
+                                                                            const v1::AuditCheckpointRequest& request,
+                                                                            const std::string& trace_id,
+                                                                            Deadline deadline);
+  [[nodiscard]] absl::StatusOr<v1::ReadAuditResponse> ReadAudit(const keys::ManifestNode& peer,
+                                                                const v1::ReadAuditRequest& request,
+                                                                const std::string& trace_id, Deadline deadline);
 
  private:
   // Shared: a reload may replace a channel while a call on the old one runs.
   std::shared_ptr<v1::Peer::Stub> Stub(const keys::ManifestNode& peer);
+  // One call to one peer: `rpc(stub, context, response)`.
+  template <typename Response, typename Rpc>
+  absl::StatusOr<Response> CallOne(const keys::ManifestNode& peer, const std::string& trace_id, Deadline deadline,
+                                   Rpc rpc);
   // The fan-out: `call(async stub, context, request, response, done)` starts
   // one call per peer; waits for all, each bounded by the configured timeout.
   template <typename Request, typename Response, typename Call>

@@ -11,7 +11,7 @@
 #include "echo.grpc.pb.h"
 #include "keys/identity.h"
 #include "keys/key_store.h"
-#include "node/audit/decision_log.h"
+#include "node/audit/audit_log.h"
 #include "node/node.h"
 #include "node/store/store.h"
 #include "policy/policy.h"
@@ -86,7 +86,9 @@ int main(int argc, char** argv) {
   auto store = store::Store::Open(dir.path("records"), **key_store, SystemNow);
   auto policy = policy::Policy::Load(CASENODE_SOURCE_DIR "/policy/network");
   if (!key_store.ok() || !store.ok() || !policy.ok()) return 1;
-  node::DecisionLog decisions(**store);
+  auto audit = node::AuditLog::Open(**store);
+  if (!audit.ok()) return 1;
+  node::AuditLog& decisions = **audit;
   const keys::SigningKey signer = keys::SigningKey::Generate();
   consent::ConsentBook consents(**store, **key_store, signer, "gemeente", SystemNow);
   consent::ConsentVerifier verifier(
@@ -98,7 +100,7 @@ int main(int argc, char** argv) {
       SystemNow);
   node::PeerGate gate(**network, decisions, verifier, *policy);
   node::SignalBook signals(**store, **key_store, SystemNow);
-  node::PeerService peer_service(**network, gate, consents, nullptr, signals, SystemNow);
+  node::PeerService peer_service(**network, gate, consents, nullptr, signals, decisions, signer, SystemNow);
   EchoService echo_service;
   grpc::ServerBuilder builder;
   int peer_port = 0, echo_port = 0;

@@ -19,11 +19,11 @@ std::vector<v1::DecisionRecord> StoredDecisions(const LocalNetwork& net, const s
   auto st = store::Store::Open(net.NodeDir(org) + "/data/records", **ks, SystemNow);
   REQUIRE(st.ok());
   std::vector<v1::DecisionRecord> out;
-  REQUIRE((*st)->Scan(store::Family::kDecisions, "", [&](std::string_view, const absl::StatusOr<std::string>& v) {
+  REQUIRE((*st)->Scan(store::Family::kAudit, "e", [&](std::string_view, const absl::StatusOr<std::string>& v) {
     REQUIRE(v.ok());
-    v1::DecisionBatch batch;
-    REQUIRE(batch.ParseFromString(*v));
-    out.insert(out.end(), batch.records().begin(), batch.records().end());
+    v1::AuditEntry entry;
+    REQUIRE(entry.ParseFromString(*v));
+    if (entry.has_decision()) out.push_back(entry.decision());
   }).ok());
   return out;
 }

@@ -2,7 +2,7 @@
 // writer with what it records.
 #include <catch2/catch.hpp>
 
-#include "node/audit/decision_log.h"
+#include "node/audit/audit_log.h"
 #include "node/gate/rate_limiter.h"
 #include "tests/support/stores.h"
 
@@ -28,13 +28,15 @@ TEST_CASE("a rule's rate limit admits a minute's worth at once, then refills con
 namespace {
 
 struct Stores : testing::Stores {
+  // The decisions of the audit log's entries, in sequence order.
   std::vector<std::pair<std::string, v1::DecisionRecord>> Stored() {
     std::vector<std::pair<std::string, v1::DecisionRecord>> out;
-    REQUIRE(store->Scan(store::Family::kDecisions, "", [&](std::string_view key, const absl::StatusOr<std::string>& v) {
+    REQUIRE(store->Scan(store::Family::kAudit, "e", [&](std::string_view key, const absl::StatusOr<std::string>& v) {
       REQUIRE(v.ok());
-      v1::DecisionBatch batch;
-      REQUIRE(batch.ParseFromString(*v));
-      for (const auto& d : batch.records()) out.emplace_back(std::string(key), d);
+      v1::AuditEntry entry;
+      REQUIRE(entry.ParseFromString(*v));
+      REQUIRE(entry.has_decision());
+      out.emplace_back(std::string(key), entry.decision());
     }).ok());
     return out;
   }
@@ -61,7 +63,9 @@ TEST_CASE("a decision record holds the whole request it decided, at the injected
   d.canonical_request = policy::CanonicalRequest(q);
   d.request_digest = policy::RequestDigest(q);
   {
-    node::DecisionLog log(*s.store, [&] { return now_ms; });
+    auto opened = node::AuditLog::Open(*s.store, [&] { return now_ms; });
+    REQUIRE(opened.ok());
+    node::AuditLog& log = **opened;
     const node::DecisionEvent first{"Peer.LookupSignal", "0af7651916cd43dd8448eb211c80319c", v1::ROLE_SCHOOL, &q, &d};
     REQUIRE(log.Append(first, store::Durability::kSynced).ok());
     now_ms += 5;
@@ -73,7 +77,7 @@ TEST_CASE("a decision record holds the whole request it decided, at the injected
   REQUIRE(stored.size() == 2);
   const v1::DecisionRecord& rec = stored[0].second;
   REQUIRE(rec.time_unix_ms() == 1'800'000'000'000);
-  REQUIRE(stored[1].second.time_unix_ms() == 1'800'000'000'005);  // keys sort by time
+  REQUIRE(stored[1].second.time_unix_ms() == 1'800'000'000'005);  // in the order appended
   REQUIRE(rec.trace_id() == "0af7651916cd43dd8448eb211c80319c");
   REQUIRE(rec.method() == "Peer.LookupSignal");
   REQUIRE(rec.requester_org() == "school");

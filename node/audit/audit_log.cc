@@ -1,0 +1,242 @@
+#include "node/audit/audit_log.h"
+
+#include <google/protobuf/io/coded_stream.h>
+
+#include <chrono>
+
+#include "base/encoding.h"
+#include "base/log.h"
+#include "base/reason.h"
+#include "base/strings.h"
+#include "keys/tlog/note.h"
+
+namespace casenode::node {
+namespace {
+
+namespace tlog = keys::tlog;
+
+// How long buffered entries wait for company before they are written. Each
+// wake-up of the writer costs a context switch that, on 2 virtual cores,
+// shows in peer_ping. Only events about no personal data wait; a crash loses
+// at most this window (and never leaves a gap: sequence numbers are assigned
+// when written).
+constexpr auto kBufferedDelay = std::chrono::milliseconds(50);
+
+constexpr char kEntryPrefix = 'e';
+constexpr char kNodePrefix = 'n';
+constexpr std::string_view kStateKey = "s";
+
+std::string EntryKey(uint64_t seq) {
+  std::string k(1, kEntryPrefix);
+  AppendU64(k, seq);
+  return k;
+}
+
+std::string NodeKey(tlog::NodeId id) {
+  std::string k(1, kNodePrefix);
+  k.push_back(static_cast<char>(id.level));
+  AppendU64(k, id.index);
+  return k;
+}
+
+// The leaf bytes: field 1 (seq) as protobuf writes it, then the rest.
+std::string LeafBytes(uint64_t seq, std::string_view body) {
+  uint8_t head[1 + 10];  // tag and at most 10 varint bytes
+  head[0] = 0x08;  // field 1, varint
+  uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(seq, head + 1);
+  std::string out(reinterpret_cast<const char*>(head), static_cast<size_t>(end - head));
+  out.append(body);
+  return out;
+}
+
+store::Record AuditRecord(std::string key, std::string value) {
+  return store::Record{store::Family::kAudit, std::move(key), keys::DataKeyRef{keys::DataKeyKind::kNode, {}},
+                       std::move(value), std::nullopt};
+}
+
+}  // namespace
+
+// Fields are assigned in place (not set from temporaries) so a reused record
+// keeps its strings' capacity.
+void EncodeDecision(const DecisionEvent& e, int64_t now_ms, v1::DecisionRecord& rec) {
+  const policy::Request& q = *e.request;
+  const policy::Decision& d = *e.decision;
+  rec.set_time_unix_ms(now_ms);
+  rec.mutable_trace_id()->assign(e.trace_id);
+  rec.mutable_method()->assign(e.method);
+  rec.set_requester_org(q.requester_org);
+  rec.set_requester_role(e.requester_role);
+  rec.set_action(q.action);
+  rec.set_purpose(q.purpose);
+  for (const auto& c : q.categories) rec.add_categories(c);
+  rec.set_legal_basis(q.legal_basis);
+  rec.set_allowed(d.allowed());
+  rec.set_rule_id(d.rule_id);
+  rec.mutable_reason()->assign(ReasonName(d.reason));
+  rec.set_policy_hash(d.policy_hash);
+  for (const auto& id : d.consent_receipt_ids) rec.add_consent_receipt_ids(id);
+  rec.set_request_digest(d.request_digest);
+  // The whole request as decided (the bytes of its digest), so an auditor can decide it again.
+  rec.set_canonical_request(d.canonical_request);
+}
+
+int64_t AuditLog::SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store, MsClock clock_ms) {
+  tlog::Frontier frontier;
+  absl::StatusOr<std::string> state = store.Get(store::Family::kAudit, kStateKey);
+  if (state.ok()) {
+    absl::StatusOr<tlog::Frontier> decoded = tlog::Frontier::Decode(*state, "audit log state");
+    if (!decoded.ok()) return WithReason(decoded.status(), Reason::kRecordCorrupt);
+    frontier = *std::move(decoded);
+  } else if (state.status().code() != absl::StatusCode::kNotFound) {
+    return state.status();
+  }
+  return std::unique_ptr<AuditLog>(new AuditLog(store, std::move(clock_ms), std::move(frontier)));
+}
+
+AuditLog::AuditLog(store::Store& store, MsClock clock_ms, tlog::Frontier frontier)
+    : store_(store),
+      clock_ms_(std::move(clock_ms)),
+      frontier_(std::move(frontier)),
+      head_{frontier_.size(), frontier_.Root()},
+      writer_([this] { Run(); }) {}
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_.notify_one();
+  writer_.join();
+}
+
+absl::Status AuditLog::Append(const DecisionEvent& event, store::Durability durability) {
+  const int64_t ms = clock_ms_();
+  // The message is reused per thread: Clear() keeps its strings' capacity, so
+  // encoding a decision allocates little once a thread has encoded a few.
+  thread_local v1::AuditEntry entry;
+  entry.Clear();
+  entry.set_time_unix_ms(ms);
+  entry.mutable_trace_id()->assign(event.trace_id);
+  EncodeDecision(event, ms, *entry.mutable_decision());
+  return Enqueue(entry.SerializeAsString(), durability);
+}
+
+absl::Status AuditLog::Append(v1::AuditEntry entry, store::Durability durability) {
+  if (entry.event_case() == v1::AuditEntry::EVENT_NOT_SET) return absl::InvalidArgumentError("audit entry has no event");
+  entry.clear_seq();
+  entry.set_time_unix_ms(clock_ms_());
+  return Enqueue(entry.SerializeAsString(), durability);
+}
+
+absl::Status AuditLog::Enqueue(std::string body, store::Durability durability) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stop_) return absl::UnavailableError("audit log is shutting down");
+  std::shared_ptr<Batch> batch = open_;
+  batch->bodies.push_back(std::move(body));
+  const bool durable = durability == store::Durability::kSynced;
+  batch->durable = batch->durable || durable;
+  // The writer waits for a first entry, or (with buffered ones) for a durable
+  // one; later buffered entries just join the batch without a wake-up.
+  if (batch->bodies.size() == 1 || durable) work_.notify_one();
+  if (!durable) return absl::OkStatus();
+  done_.wait(lock, [&] { return batch->done; });
+  return batch->status;
+}
+
+void AuditLog::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    work_.wait(lock, [&] { return stop_ || !open_->bodies.empty(); });
+    if (open_->bodies.empty()) return;  // stopping, nothing left
+    if (!open_->durable && !stop_) {
+      work_.wait_for(lock, kBufferedDelay, [&] { return stop_ || open_->durable; });
+    }
+    std::shared_ptr<Batch> batch = std::move(open_);
+    open_ = std::make_shared<Batch>();
+    lock.unlock();
+    // While this batch is written (and fsynced), new appends gather in the next one.
+    absl::Status status = Commit(*batch);
+    lock.lock();
+    batch->done = true;
+    batch->status = std::move(status);
+    done_.notify_all();
+  }
+}
+
+absl::Status AuditLog::Commit(Batch& batch) {
+  // Sequence numbers, leaves and tree nodes are computed on a copy of the
+  // frontier, kept only once the write is durable: a failed write leaves no
+  // gap and the next batch takes the same numbers.
+  tlog::Frontier next = frontier_;
+  std::vector<store::Record> records;
+  records.reserve(batch.bodies.size() * 3 + 1);
+  for (const std::string& body : batch.bodies) {
+    const uint64_t seq = next.size();
+    std::string leaf = LeafBytes(seq, body);
+    next.Append(tlog::LeafHash(leaf), [&](tlog::NodeId id, const tlog::Hash& h) {
+      records.push_back(AuditRecord(NodeKey(id), std::string(reinterpret_cast<const char*>(h.data()), h.size())));
+    });
+    records.push_back(AuditRecord(EntryKey(seq), std::move(leaf)));
+  }
+  records.push_back(AuditRecord(std::string(kStateKey), next.Encode()));
+  absl::Status status =
+      store_.Write(records, batch.durable ? store::Durability::kSynced : store::Durability::kBuffered);
+  if (!status.ok()) {
+    Log(LogLevel::kError, "audit.append_failed",
+        {{"entries", static_cast<int64_t>(batch.bodies.size())}, {"status", absl::StatusCodeToString(status.code())}});
+    return absl::UnavailableError(StrCat("the audit log cannot be written: ", std::string(status.message())));
+  }
+  const Head head{next.size(), next.Root()};
+  frontier_ = std::move(next);
+  std::lock_guard<std::mutex> lock(head_mu_);
+  head_ = head;
+  return absl::OkStatus();
+}
+
+AuditLog::Head AuditLog::head() const {
+  std::lock_guard<std::mutex> lock(head_mu_);
+  return head_;
+}
+
+absl::StatusOr<std::string> AuditLog::Entry(uint64_t seq) const {
+  if (seq >= head().size) return absl::OutOfRangeError("no audit entry with that sequence number yet");
+  return store_.Get(store::Family::kAudit, EntryKey(seq));
+}
+
+absl::StatusOr<tlog::Hash> AuditLog::ReadNode(tlog::NodeId id) const {
+  absl::StatusOr<std::string> v = store_.Get(store::Family::kAudit, NodeKey(id));
+  if (!v.ok()) return v.status();
+  if (v->size() != 32) return Error(Reason::kRecordCorrupt, "an audit tree node has the wrong length");
+  tlog::Hash h;
+  std::copy(v->begin(), v->end(), h.begin());
+  return h;
+}
+
+absl::StatusOr<std::vector<tlog::Hash>> AuditLog::InclusionProof(uint64_t seq, uint64_t size) const {
+  if (size > head().size) return absl::OutOfRangeError("tree size is beyond the log");
+  return tlog::InclusionProof(seq, size, [this](tlog::NodeId id) { return ReadNode(id); });
+}
+
+absl::StatusOr<std::vector<tlog::Hash>> AuditLog::ConsistencyProof(uint64_t old_size, uint64_t size) const {
+  if (size > head().size) return absl::OutOfRangeError("tree size is beyond the log");
+  return tlog::ConsistencyProof(old_size, size, [this](tlog::NodeId id) { return ReadNode(id); });
+}
+
+std::string LogOrigin(std::string_view org) { return StrCat("casenode.log/", std::string(org)); }
+
+std::string SignedCheckpoint(const AuditLog& log, const keys::SigningKey& key, std::string_view org) {
+  const AuditLog::Head head = log.head();
+  const std::string origin = LogOrigin(org);
+  const std::string body = tlog::CheckpointBody({origin, head.size, head.root});
+  const keys::Signature sig = key.SignNote(body);
+  tlog::Note note{body, {{origin, tlog::NoteKeyId(origin, tlog::kEd25519Type, key.public_key()),
+                          std::string(reinterpret_cast<const char*>(sig.data()), sig.size())}}};
+  return tlog::FormatNote(note);
+}
+
+}  // namespace casenode::node

@@ -1,0 +1,119 @@
+// AuditLog: the node's append-only Merkle log (RFC 9162) of every decision
+// the gate takes and every policy load, in the store's "audit" family.
+//
+// Append(kSynced) returns once the entry, the tree nodes it completes and the
+// new tree state are fsynced together with everything appended before it — or
+// with the error, and the caller must then not answer (fail closed). One
+// writer thread assigns sequence numbers and group-commits: each batch is one
+// atomic, synced RocksDB write, so a crash (kill -9 at any moment) leaves
+// either all of a batch or none of it, and the tree state always matches the
+// entries. Append(kBuffered), for events that concern no one (a ping),
+// returns at once; the entry goes out with the next batch, within 50 ms.
+//
+// Store layout (family "audit", every value sealed under the node data key):
+//   "e" || seq u64be            -> the entry's leaf bytes (a v1.AuditEntry)
+//   "n" || level u8 || idx u64be -> hash of the complete subtree (level, idx);
+//                                  level 0 = leaf hashes
+//   "s"                         -> tlog::Frontier of the committed tree
+// The leaf bytes are 0x08 varint(seq) || the entry serialized without seq,
+// i.e. protobuf's own encoding with field 1 first.
+// Thread-safe. The destructor writes everything still pending.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "casenode/v1/types.pb.h"
+#include "keys/identity.h"
+#include "keys/tlog/merkle.h"
+#include "node/store/store.h"
+#include "policy/request.h"
+
+namespace casenode::node {
+
+// The most entries one ReadAudit call returns.
+inline constexpr uint32_t kMaxAuditPage = 1000;
+
+// One decision as the gate took it.
+struct DecisionEvent {
+  std::string_view method;  // "Peer.Ping", ...
+  std::string_view trace_id;
+  v1::Role requester_role = v1::ROLE_UNSPECIFIED;
+  const policy::Request* request = nullptr;    // what was decided
+  const policy::Decision* decision = nullptr;  // and how
+};
+
+// The stored form of a decision into `record`.
+void EncodeDecision(const DecisionEvent& event, int64_t now_ms, v1::DecisionRecord& record);
+
+class AuditLog {
+ public:
+  using MsClock = std::function<int64_t()>;
+  // Opens the log in `store` (which must outlive it), reading the committed
+  // tree state. DataLoss if the state record is damaged.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<AuditLog>> Open(store::Store& store,
+                                                                      MsClock clock_ms = SystemNowMs);
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Encodes and appends one decision. REQUIRES: event.request and event.decision set.
+  [[nodiscard]] absl::Status Append(const DecisionEvent& event, store::Durability durability);
+  // Appends `entry` (its seq and time are set here; its event must be set).
+  [[nodiscard]] absl::Status Append(v1::AuditEntry entry, store::Durability durability);
+
+  struct Head {
+    uint64_t size = 0;
+    keys::tlog::Hash root = keys::tlog::EmptyRoot();
+  };
+  // The committed tree: every entry below size is durable.
+  Head head() const;
+
+  // The leaf bytes of entry `seq`. OutOfRange if seq >= head().size.
+  [[nodiscard]] absl::StatusOr<std::string> Entry(uint64_t seq) const;
+  // Proofs within the committed tree. OutOfRange if `size` > head().size.
+  [[nodiscard]] absl::StatusOr<std::vector<keys::tlog::Hash>> InclusionProof(uint64_t seq, uint64_t size) const;
+  [[nodiscard]] absl::StatusOr<std::vector<keys::tlog::Hash>> ConsistencyProof(uint64_t old_size,
+                                                                               uint64_t size) const;
+
+  static int64_t SystemNowMs();
+
+ private:
+  struct Batch {
+    std::vector<std::string> bodies;  // entries serialized without seq
+    bool durable = false;
+    bool done = false;
+    absl::Status status;
+  };
+  AuditLog(store::Store& store, MsClock clock_ms, keys::tlog::Frontier frontier);
+  [[nodiscard]] absl::Status Enqueue(std::string body, store::Durability durability);
+  [[nodiscard]] absl::Status Commit(Batch& batch);
+  [[nodiscard]] absl::StatusOr<keys::tlog::Hash> ReadNode(keys::tlog::NodeId id) const;
+  void Run();
+
+  store::Store& store_;
+  const MsClock clock_ms_;
+  keys::tlog::Frontier frontier_;  // only the writer thread touches it
+  mutable std::mutex head_mu_;
+  Head head_;
+  std::mutex mu_;
+  std::condition_variable work_;
+  std::condition_variable done_;
+  std::shared_ptr<Batch> open_ = std::make_shared<Batch>();
+  bool stop_ = false;
+  std::thread writer_;  // last: starts after every other member is ready
+};
+
+// The origin line (and note key name) of `org`'s log checkpoints.
+std::string LogOrigin(std::string_view org);
+// The committed tree of `log` as a C2SP checkpoint note signed by `key`.
+std::string SignedCheckpoint(const AuditLog& log, const keys::SigningKey& key, std::string_view org);
+
+}  // namespace casenode::node

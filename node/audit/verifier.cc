@@ -1,0 +1,162 @@
+#include "node/audit/verifier.h"
+
+#include "base/strings.h"
+#include "node/audit/audit_log.h"
+
+namespace casenode::node {
+namespace {
+
+namespace tlog = keys::tlog;
+
+void AddProblem(v1::AuditVerifyReport& report, v1::AuditProblem::Kind kind, uint64_t seq, std::string detail) {
+  v1::AuditProblem* p = report.add_problems();
+  p->set_kind(kind);
+  p->set_seq(seq);
+  p->set_detail(std::move(detail));
+}
+
+std::optional<tlog::Hash> ToHash(const std::string& bytes) {
+  if (bytes.size() != 32) return std::nullopt;
+  tlog::Hash h;
+  std::copy(bytes.begin(), bytes.end(), h.begin());
+  return h;
+}
+
+std::optional<std::vector<tlog::Hash>> ToHashes(const google::protobuf::RepeatedPtrField<std::string>& list) {
+  std::vector<tlog::Hash> out;
+  out.reserve(static_cast<size_t>(list.size()));
+  for (const std::string& b : list) {
+    auto h = ToHash(b);
+    if (!h) return std::nullopt;
+    out.push_back(*h);
+  }
+  return out;
+}
+
+v1::ReadAuditRequest Page(const std::string& purpose, uint64_t tree_size, uint64_t from, bool proofs) {
+  v1::ReadAuditRequest req;
+  req.set_purpose(purpose);
+  req.set_tree_size(tree_size);
+  req.set_from_seq(from);
+  req.set_count(static_cast<uint32_t>(std::min<uint64_t>(kMaxAuditPage, tree_size - from)));
+  req.set_inclusion_proofs(proofs);
+  return req;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& node, const std::string& purpose,
+                                                     const AuditSource& source,
+                                                     const std::optional<tlog::Checkpoint>& previous,
+                                                     const std::function<void(uint64_t, uint64_t)>& progress) {
+  v1::AuditVerifyReport report;
+  report.set_org(node.org);
+
+  // 1. The signed checkpoint.
+  absl::StatusOr<v1::AuditCheckpointResponse> cp_resp = source.checkpoint();
+  if (!cp_resp.ok()) return cp_resp.status();
+  report.set_checkpoint(cp_resp->note());
+  const std::string origin = LogOrigin(node.org);
+  absl::StatusOr<tlog::Note> note = tlog::ParseNote(cp_resp->note());
+  if (!note.ok()) {
+    AddProblem(report, v1::AuditProblem::CHECKPOINT_INVALID, 0, std::string(note.status().message()));
+    return report;
+  }
+  absl::StatusOr<tlog::Checkpoint> cp = tlog::ParseCheckpointBody(note->text);
+  if (!cp.ok() || cp->origin != origin || !tlog::VerifyNoteSignature(*note, origin, node.signing_key)) {
+    AddProblem(report, v1::AuditProblem::CHECKPOINT_INVALID, 0,
+               cp.ok() ? StrCat("not a checkpoint of ", origin, " signed by its key in the manifest")
+                       : std::string(cp.status().message()));
+    return report;
+  }
+  report.set_tree_size(cp->size);
+  report.set_root(std::string(cp->root.begin(), cp->root.end()));
+
+  // 2. Every entry, hashed into the root.
+  std::vector<tlog::Hash> leaves;
+  leaves.reserve(cp->size);
+  bool complete = true;
+  for (uint64_t from = 0; from < cp->size;) {
+    absl::StatusOr<v1::ReadAuditResponse> page = source.read(Page(purpose, cp->size, from, false));
+    if (!page.ok()) return page.status();
+    const uint64_t end = page->next_seq();
+    if (end <= from || end > from + kMaxAuditPage || end > cp->size) {
+      return absl::DataLossError(StrCat(node.org, " answered a page of its audit log that does not advance"));
+    }
+    uint64_t expect = from;
+    for (const auto& e : page->entries()) {
+      if (e.seq() < expect || e.seq() >= end) {
+        AddProblem(report, v1::AuditProblem::ENTRY_OUT_OF_PLACE, e.seq(), "returned out of order or out of range");
+        complete = false;
+        continue;
+      }
+      for (; expect < e.seq(); ++expect) {
+        AddProblem(report, v1::AuditProblem::ENTRY_MISSING, expect, "the node did not return this entry");
+        complete = false;
+      }
+      v1::AuditEntry parsed;
+      if (!parsed.ParseFromString(e.leaf())) {
+        AddProblem(report, v1::AuditProblem::ENTRY_MALFORMED, e.seq(), "not an audit entry");
+      } else if (parsed.seq() != e.seq()) {
+        AddProblem(report, v1::AuditProblem::ENTRY_OUT_OF_PLACE, e.seq(),
+                   StrCat("the entry at this position carries sequence number ", parsed.seq()));
+      }
+      leaves.push_back(tlog::LeafHash(e.leaf()));
+      ++expect;
+    }
+    for (; expect < end; ++expect) {
+      AddProblem(report, v1::AuditProblem::ENTRY_MISSING, expect, "the node did not return this entry");
+      complete = false;
+    }
+    from = end;
+    if (progress) progress(from, cp->size);
+  }
+  report.set_entries_verified(leaves.size());
+
+  // 3. The root; if it differs, find the entries that changed.
+  if (!complete || tlog::RootOf(leaves) != cp->root) {
+    AddProblem(report, v1::AuditProblem::ROOT_MISMATCH, 0, "the entries do not hash to the signed root");
+    for (uint64_t from = 0; from < cp->size;) {
+      absl::StatusOr<v1::ReadAuditResponse> page = source.read(Page(purpose, cp->size, from, true));
+      if (!page.ok()) return page.status();
+      if (page->next_seq() <= from || page->next_seq() > cp->size) {
+        return absl::DataLossError(StrCat(node.org, " answered a page of its audit log that does not advance"));
+      }
+      for (const auto& e : page->entries()) {
+        auto proof = ToHashes(e.inclusion_proof().hashes());
+        if (e.seq() >= cp->size || !proof ||
+            !tlog::VerifyInclusion(e.seq(), cp->size, tlog::LeafHash(e.leaf()), *proof, cp->root)) {
+          AddProblem(report, v1::AuditProblem::ENTRY_CHANGED, e.seq(),
+                     "fails its inclusion proof: changed after it was logged");
+        }
+      }
+      from = page->next_seq();
+    }
+    report.set_entries_verified(0);
+  }
+
+  // 4. Consistency with what this auditor verified before.
+  if (previous) {
+    report.set_previous_size(previous->size);
+    bool consistent = false;
+    if (previous->size <= cp->size) {
+      v1::ReadAuditRequest req;
+      req.set_purpose(purpose);
+      req.set_tree_size(cp->size);
+      req.set_consistency(true);
+      req.set_consistency_from(previous->size);
+      absl::StatusOr<v1::ReadAuditResponse> resp = source.read(req);
+      if (!resp.ok()) return resp.status();
+      auto proof = ToHashes(resp->consistency_proof());
+      consistent = proof && tlog::VerifyConsistency(previous->size, cp->size, previous->root, cp->root, *proof);
+    }
+    if (!consistent) {
+      AddProblem(report, v1::AuditProblem::INCONSISTENT_HISTORY, previous->size,
+                 StrCat("not an extension of the checkpoint of size ", previous->size,
+                        " verified before: history rewritten or rolled back"));
+    }
+  }
+  return report;
+}
+
+}  // namespace casenode::node

@@ -1,0 +1,44 @@
+// The auditor's check of one node's audit log, from what that node returns
+// over Peer calls (AuditCheckpoint, ReadAudit):
+//
+// 1. The checkpoint is a C2SP note signed by the node's key in the manifest,
+//    with origin "casenode.log/<org>".
+// 2. Every entry below its tree size is fetched (pages of up to 1000); each
+//    must parse as an AuditEntry whose seq is its position. The root of all
+//    leaves must equal the signed root: that proves every entry's inclusion
+//    at once, at two hashes per entry.
+// 3. If it does not, each entry's inclusion proof (from the node's stored
+//    tree) is checked, and every entry that fails is reported by sequence
+//    number: changed after it was logged.
+// 4. If this auditor verified an earlier checkpoint of the node, the new one
+//    must be a consistent extension of it (RFC 9162 consistency proof): a log
+//    rewritten or rolled back to an older copy is reported.
+// Problems are results; an error means the node could not be asked at all.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "casenode/v1/local.pb.h"
+#include "casenode/v1/peer.pb.h"
+#include "keys/manifest.h"
+#include "keys/tlog/note.h"
+
+namespace casenode::node {
+
+// How the verifier reaches the node: its Peer calls, bound to one peer.
+struct AuditSource {
+  std::function<absl::StatusOr<v1::AuditCheckpointResponse>()> checkpoint;
+  std::function<absl::StatusOr<v1::ReadAuditResponse>(const v1::ReadAuditRequest&)> read;
+};
+
+// `previous`: the last checkpoint of this node this auditor verified, if any.
+// `progress(done, total)` is called after each page.
+[[nodiscard]] absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(
+    const keys::ManifestNode& node, const std::string& purpose, const AuditSource& source,
+    const std::optional<keys::tlog::Checkpoint>& previous,
+    const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
+
+}  // namespace casenode::node

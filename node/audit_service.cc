@@ -1,0 +1,73 @@
+#include "node/audit_service.h"
+
+#include "base/org_id.h"
+#include "base/reason.h"
+#include "base/strings.h"
+#include "node/audit/verifier.h"
+#include "node/rpc/context.h"
+#include "node/rpc/status.h"
+
+namespace casenode::node {
+namespace {
+
+namespace tlog = keys::tlog;
+
+// Store key (family "audit", next to this node's own log) of the last
+// checkpoint of `org`'s log this node verified clean.
+std::string VerifiedKey(std::string_view org) { return StrCat("v", std::string(org)); }
+
+// How long one verification may take in all.
+constexpr auto kVerifyBudget = std::chrono::minutes(10);
+
+}  // namespace
+
+grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditVerifyRequest* request,
+                                  v1::AuditVerifyReport* response) {
+  if (!ValidOrgId(request->org())) return ToGrpcStatus(Error(Reason::kMalformedRequest, "org: an organisation id"));
+  const auto manifest = network_.manifest();
+  const keys::ManifestNode* node = manifest->FindOrg(request->org());
+  if (node == nullptr) return ToGrpcStatus(Error(Reason::kUnknownOrg, "org: not in the network's manifest"));
+  if (node->org == network_.self_org()) {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, "org: another node's log (an auditor verifies others)"));
+  }
+  const std::string purpose = request->purpose().empty() ? "verantwoording" : request->purpose();
+  if (purpose != "verantwoording" && purpose != "inzage") {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, "purpose: verantwoording or inzage"));
+  }
+
+  std::optional<tlog::Checkpoint> previous;
+  absl::StatusOr<std::string> stored = store_.Get(store::Family::kAudit, VerifiedKey(node->org));
+  if (stored.ok()) {
+    auto cp = tlog::ParseCheckpointBody(*stored);
+    if (!cp.ok()) return ToGrpcStatus(WithReason(cp.status(), Reason::kRecordCorrupt));
+    previous = *cp;
+  } else if (stored.status().code() != absl::StatusCode::kNotFound) {
+    return ToGrpcStatus(stored.status());
+  }
+
+  const std::string trace_id = TraceIdOf(*context);
+  const auto deadline = std::min(context->deadline(), std::chrono::system_clock::now() + kVerifyBudget);
+  const AuditSource source{
+      [&]() {
+        v1::AuditCheckpointRequest req;
+        req.set_purpose(purpose);
+        return peers_.AuditCheckpoint(*node, req, trace_id, deadline);
+      },
+      [&](const v1::ReadAuditRequest& req) { return peers_.ReadAudit(*node, req, trace_id, deadline); }};
+  absl::StatusOr<v1::AuditVerifyReport> report = VerifyAuditLog(*node, purpose, source, previous);
+  if (!report.ok()) return ToGrpcStatus(Annotate(StrCat("audit log of ", node->org), report.status()));
+
+  // A clean log becomes the reference the next verification must extend.
+  if (report->problems().empty()) {
+    auto note = tlog::ParseNote(report->checkpoint());
+    if (note.ok()) {
+      const store::Record rec{store::Family::kAudit, VerifiedKey(node->org),
+                              keys::DataKeyRef{keys::DataKeyKind::kNode, {}}, note->text, std::nullopt};
+      if (absl::Status s = store_.Put(rec); !s.ok()) return ToGrpcStatus(s);
+    }
+  }
+  *response = *std::move(report);
+  return grpc::Status::OK;
+}
+
+}  // namespace casenode::node

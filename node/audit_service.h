@@ -1,0 +1,28 @@
+// LocalAudit: the auditor's staff verify another node's audit log. The
+// checking is node/audit/verifier.h; this service reaches the node over Peer
+// calls and remembers, per node, the last checkpoint it verified clean, so
+// the next verification also proves the log only grew since.
+#pragma once
+
+#include "casenode/v1/local.grpc.pb.h"
+#include "node/network/network.h"
+#include "node/rpc/peer_client.h"
+#include "node/store/store.h"
+
+namespace casenode::node {
+
+class AuditService final : public v1::LocalAudit::Service {
+ public:
+  AuditService(const Network& network, PeerClient& peers, store::Store& store)
+      : network_(network), peers_(peers), store_(store) {}
+
+  grpc::Status Verify(grpc::ServerContext* context, const v1::AuditVerifyRequest* request,
+                      v1::AuditVerifyReport* response) override;
+
+ private:
+  const Network& network_;
+  PeerClient& peers_;
+  store::Store& store_;
+};
+
+}  // namespace casenode::node
