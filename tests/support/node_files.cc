@@ -12,14 +12,20 @@
 
 namespace casenode::testing {
 
-std::vector<v1::DecisionRecord> StoredDecisions(const LocalNetwork& net, const std::string& org) {
+NodeStore OpenNodeStore(const LocalNetwork& net, const std::string& org) {
   auto ks = keys::KeyStore::Open(net.NodeDir(org) + "/data/keys",
                                  *keys::MasterKey::FromKeyFile(net.NodeDir(org) + "/master.key"));
   REQUIRE(ks.ok());
   auto st = store::Store::Open(net.NodeDir(org) + "/data/records", **ks, SystemNow);
   REQUIRE(st.ok());
+  return NodeStore{*std::move(ks), *std::move(st)};
+}
+
+std::vector<v1::DecisionRecord> StoredDecisions(const LocalNetwork& net, const std::string& org) {
+  const NodeStore opened = OpenNodeStore(net, org);
+  const auto& st = opened.store;
   std::vector<v1::DecisionRecord> out;
-  REQUIRE((*st)->Scan(store::Family::kAudit, "e", [&](std::string_view, const absl::StatusOr<std::string>& v) {
+  REQUIRE(st->Scan(store::Family::kAudit, "e", [&](std::string_view, const absl::StatusOr<std::string>& v) {
     REQUIRE(v.ok());
     v1::AuditEntry entry;
     REQUIRE(entry.ParseFromString(*v));
