@@ -52,6 +52,9 @@ using NodeReader = std::function<absl::StatusOr<Hash>(NodeId)>;
 class Frontier {
  public:
   uint64_t size() const { return size_; }
+  // The complete subtrees' hashes, largest first; the last is the last
+  // leaf's own hash when size is odd.
+  const std::vector<Hash>& hashes() const { return hashes_; }
   // Appends a leaf. `completed` is called for every complete subtree this
   // closes, the leaf itself (level 0) first, so a log can store them.
   void Append(const Hash& leaf, const std::function<void(NodeId, const Hash&)>& completed);

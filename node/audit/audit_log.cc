@@ -39,7 +39,8 @@ std::string NodeKey(tlog::NodeId id) {
   return k;
 }
 
-// The leaf bytes: field 1 (seq) as protobuf writes it, then the rest.
+}  // namespace
+
 std::string LeafBytes(uint64_t seq, std::string_view body) {
   uint8_t head[1 + 10];  // tag and at most 10 varint bytes
   head[0] = 0x08;  // field 1, varint
@@ -48,6 +49,8 @@ std::string LeafBytes(uint64_t seq, std::string_view body) {
   out.append(body);
   return out;
 }
+
+namespace {
 
 store::Record AuditRecord(std::string key, std::string value) {
   return store::Record{store::Family::kAudit, std::move(key), keys::DataKeyRef{keys::DataKeyKind::kNode, {}},
@@ -103,6 +106,7 @@ AuditLog::AuditLog(store::Store& store, MsClock clock_ms, tlog::Frontier frontie
       clock_ms_(std::move(clock_ms)),
       frontier_(std::move(frontier)),
       head_{frontier_.size(), frontier_.Root()},
+      odd_leaf_((frontier_.size() & 1) != 0 ? frontier_.hashes().back() : tlog::Hash{}),
       writer_([this] { Run(); }) {}
 
 AuditLog::~AuditLog() {
@@ -178,8 +182,20 @@ absl::Status AuditLog::Commit(Batch& batch) {
   for (const std::string& body : batch.bodies) {
     const uint64_t seq = next.size();
     std::string leaf = LeafBytes(seq, body);
-    next.Append(tlog::LeafHash(leaf), [&](tlog::NodeId id, const tlog::Hash& h) {
-      records.push_back(AuditRecord(NodeKey(id), std::string(reinterpret_cast<const char*>(h.data()), h.size())));
+    const tlog::Hash leaf_hash = tlog::LeafHash(leaf);
+    // An odd leaf completes a level-1 node: its left sibling is the
+    // frontier's last hash before this append.
+    const tlog::Hash left = (seq & 1) != 0 ? next.hashes().back() : tlog::Hash{};
+    next.Append(leaf_hash, [&](tlog::NodeId id, const tlog::Hash& h) {
+      std::string value;
+      if (id.level == 0) return;  // stored with its sibling in the level-1 node
+      if (id.level == 1) {
+        value.append(reinterpret_cast<const char*>(left.data()), left.size());
+        value.append(reinterpret_cast<const char*>(leaf_hash.data()), leaf_hash.size());
+      } else {
+        value.assign(reinterpret_cast<const char*>(h.data()), h.size());
+      }
+      records.push_back(AuditRecord(NodeKey(id), std::move(value)));
     });
     records.push_back(AuditRecord(EntryKey(seq), std::move(leaf)));
   }
@@ -195,6 +211,7 @@ absl::Status AuditLog::Commit(Batch& batch) {
   frontier_ = std::move(next);
   std::lock_guard<std::mutex> lock(head_mu_);
   head_ = head;
+  if ((head.size & 1) != 0) odd_leaf_ = frontier_.hashes().back();
   return absl::OkStatus();
 }
 
@@ -209,11 +226,42 @@ absl::StatusOr<std::string> AuditLog::Entry(uint64_t seq) const {
 }
 
 absl::StatusOr<tlog::Hash> AuditLog::ReadNode(tlog::NodeId id) const {
+  if (id.level == 0) {
+    {
+      std::lock_guard<std::mutex> lock(head_mu_);
+      if ((head_.size & 1) != 0 && id.index == head_.size - 1) return odd_leaf_;
+    }
+    absl::StatusOr<std::string> pair = store_.Get(store::Family::kAudit, NodeKey({1, id.index / 2}));
+    if (!pair.ok()) return pair.status();
+    if (pair->size() != 64) return Error(Reason::kRecordCorrupt, "an audit tree node has the wrong length");
+    tlog::Hash h;
+    std::copy_n(pair->data() + ((id.index & 1) != 0 ? 32 : 0), 32, h.begin());
+    return h;
+  }
+  // Stored nodes never change, so the upper levels (read by every proof) are
+  // kept in memory once read: at most one per 2^kCachedLevel entries.
+  const bool cached = id.level >= kCachedLevel;
+  if (cached) {
+    std::shared_lock<std::shared_mutex> lock(cache_mu_);
+    if (auto it = upper_nodes_.find({id.level, id.index}); it != upper_nodes_.end()) return it->second;
+  }
   absl::StatusOr<std::string> v = store_.Get(store::Family::kAudit, NodeKey(id));
   if (!v.ok()) return v.status();
-  if (v->size() != 32) return Error(Reason::kRecordCorrupt, "an audit tree node has the wrong length");
   tlog::Hash h;
-  std::copy(v->begin(), v->end(), h.begin());
+  if (id.level == 1 && v->size() == 64) {
+    tlog::Hash l, r;
+    std::copy_n(v->data(), 32, l.begin());
+    std::copy_n(v->data() + 32, 32, r.begin());
+    h = tlog::NodeHash(l, r);
+  } else if (id.level > 1 && v->size() == 32) {
+    std::copy(v->begin(), v->end(), h.begin());
+  } else {
+    return Error(Reason::kRecordCorrupt, "an audit tree node has the wrong length");
+  }
+  if (cached) {
+    std::unique_lock<std::shared_mutex> lock(cache_mu_);
+    upper_nodes_.emplace(std::make_pair(id.level, id.index), h);
+  }
   return h;
 }
 
@@ -225,6 +273,14 @@ absl::StatusOr<std::vector<tlog::Hash>> AuditLog::InclusionProof(uint64_t seq, u
 absl::StatusOr<std::vector<tlog::Hash>> AuditLog::ConsistencyProof(uint64_t old_size, uint64_t size) const {
   if (size > head().size) return absl::OutOfRangeError("tree size is beyond the log");
   return tlog::ConsistencyProof(old_size, size, [this](tlog::NodeId id) { return ReadNode(id); });
+}
+
+std::optional<uint64_t> LeafSeq(std::string_view leaf) {
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(leaf.data()),
+                                            static_cast<int>(std::min<size_t>(leaf.size(), 11)));
+  uint64_t seq = 0;
+  if (in.ReadTag() != 0x08 || !in.ReadVarint64(&seq)) return std::nullopt;
+  return seq;
 }
 
 std::string LogOrigin(std::string_view org) { return StrCat("casenode.log/", std::string(org)); }

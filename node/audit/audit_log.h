@@ -12,8 +12,10 @@
 //
 // Store layout (family "audit", every value sealed under the node data key):
 //   "e" || seq u64be            -> the entry's leaf bytes (a v1.AuditEntry)
-//   "n" || level u8 || idx u64be -> hash of the complete subtree (level, idx);
-//                                  level 0 = leaf hashes
+//   "n" || level u8 || idx u64be -> the complete subtree (level, idx): for
+//                                  level 1 its two leaf hashes (64 bytes), so
+//                                  a lost entry does not hide its neighbour's
+//                                  proof; above, its hash (32 bytes)
 //   "s"                         -> tlog::Frontier of the committed tree
 // The leaf bytes are 0x08 varint(seq) || the entry serialized without seq,
 // i.e. protobuf's own encoding with field 1 first.
@@ -23,7 +25,10 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
+#include <map>
 #include <mutex>
+#include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -98,11 +103,17 @@ class AuditLog {
   [[nodiscard]] absl::StatusOr<keys::tlog::Hash> ReadNode(keys::tlog::NodeId id) const;
   void Run();
 
+  // Tree nodes at this level and above are cached once read.
+  static constexpr uint8_t kCachedLevel = 8;
+
   store::Store& store_;
   const MsClock clock_ms_;
+  mutable std::shared_mutex cache_mu_;
+  mutable std::map<std::pair<uint8_t, uint64_t>, keys::tlog::Hash> upper_nodes_;
   keys::tlog::Frontier frontier_;  // only the writer thread touches it
   mutable std::mutex head_mu_;
   Head head_;
+  keys::tlog::Hash odd_leaf_{};  // the last leaf's hash when head_.size is odd (not yet in a level-1 record)
   std::mutex mu_;
   std::condition_variable work_;
   std::condition_variable done_;
@@ -110,6 +121,13 @@ class AuditLog {
   bool stop_ = false;
   std::thread writer_;  // last: starts after every other member is ready
 };
+
+// The leaf bytes of an entry: field 1 (seq, even 0) as protobuf writes it,
+// then `body`, the entry serialized without seq.
+std::string LeafBytes(uint64_t seq, std::string_view body);
+// The sequence number a leaf starts with (field 1, first), without parsing
+// the rest; nullopt if it does not start so.
+std::optional<uint64_t> LeafSeq(std::string_view leaf);
 
 // The origin line (and note key name) of `org`'s log checkpoints.
 std::string LogOrigin(std::string_view org);
