@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,6 +51,57 @@ class CanonicalWriter {
     for (int shift = 24; shift >= 0; shift -= 8) out_.push_back(static_cast<char>(v >> shift));
   }
   std::string out_;
+};
+
+// Reads what a CanonicalWriter wrote, bounded by the input: every read fails
+// (nullopt) rather than run past the end. Callers check that re-encoding
+// what they read gives the same bytes, which also rejects unsorted lists.
+class CanonicalReader {
+ public:
+  explicit CanonicalReader(std::string_view bytes) : in_(bytes) {}
+
+  std::optional<std::string_view> String() {
+    const std::optional<uint32_t> n = U32();
+    if (!n || *n > in_.size()) return std::nullopt;
+    std::string_view s = in_.substr(0, *n);
+    in_.remove_prefix(*n);
+    return s;
+  }
+  std::optional<uint64_t> U64() {
+    if (in_.size() < 8) return std::nullopt;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in_[static_cast<size_t>(i)]);
+    in_.remove_prefix(8);
+    return v;
+  }
+  std::optional<bool> Bool() {
+    const std::optional<uint64_t> v = U64();
+    if (!v || *v > 1) return std::nullopt;
+    return *v == 1;
+  }
+  // At most `max_items` items.
+  std::optional<std::vector<std::string>> List(size_t max_items) {
+    const std::optional<uint32_t> n = U32();
+    if (!n || *n > max_items) return std::nullopt;
+    std::vector<std::string> out;
+    for (uint32_t i = 0; i < *n; ++i) {
+      std::optional<std::string_view> s = String();
+      if (!s) return std::nullopt;
+      out.emplace_back(*s);
+    }
+    return out;
+  }
+  bool AtEnd() const { return in_.empty(); }
+
+ private:
+  std::optional<uint32_t> U32() {
+    if (in_.size() < 4) return std::nullopt;
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(in_[static_cast<size_t>(i)]);
+    in_.remove_prefix(4);
+    return v;
+  }
+  std::string_view in_;
 };
 
 }  // namespace casenode

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "base/encoding.h"
+#include "base/time.h"
 #include "cli/commands.h"
 #include "cli/local_client.h"
 #include "nlohmann/json.hpp"
@@ -17,21 +18,38 @@ constexpr int kVerifyTimeoutMs = 10 * 60 * 1000;
 struct AuditArgs {
   std::string node;
   std::string purpose = "verantwoording";
+  std::string since;
+  std::string until;
 };
+
+// An RFC 3339 time as Unix ms; 0 for none.
+absl::StatusOr<int64_t> TimeArg(const std::string& text, std::string_view flag) {
+  if (text.empty()) return 0;
+  auto t = ParseRfc3339(text, flag);
+  if (!t.ok()) return t.status();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
+}
 
 std::string KindName(v1::AuditProblem::Kind kind) {
   std::string name = v1::AuditProblem::Kind_Name(kind);
   return name.empty() ? "UNKNOWN" : name;
 }
 
-int Verify(const Globals& g, const AuditArgs& a) {
+int Verify(const Globals& g, const AuditArgs& a, bool replay) {
   v1::AuditVerifyRequest req;
   req.set_org(a.node);
   req.set_purpose(a.purpose);
+  req.set_replay(replay);
+  auto since = TimeArg(a.since, "--since");
+  if (!since.ok()) return Fail(since.status());
+  auto until = TimeArg(a.until, "--until");
+  if (!until.ok()) return Fail(until.status());
+  req.set_since_unix_ms(*since);
+  req.set_until_unix_ms(*until);
   v1::AuditVerifyReport r;
   Globals longer = g;
   longer.timeout_ms = std::max(g.timeout_ms, kVerifyTimeoutMs);
-  std::cerr << "verifying the audit log of " << a.node << " ...\n";
+  std::cerr << (replay ? "verifying and replaying" : "verifying") << " the audit log of " << a.node << " ...\n";
   grpc::Status s = CallLocal(longer, &v1::LocalAudit::Stub::Verify, req, &r);
   if (!s.ok()) return Fail(s);
   if (g.json()) {
@@ -44,12 +62,18 @@ int Verify(const Globals& g, const AuditArgs& a) {
                {"root", HexEncode(AsBytes(r.root()))},
                {"entries_verified", r.entries_verified()},
                {"consistent_with_size", r.previous_size()},
+               {"decisions_replayed", r.decisions_replayed()},
+               {"policies_loaded", r.policies_loaded()},
                {"clean", r.problems().empty()},
                {"problems", problems}});
   } else {
     std::cout << "audit log of " << r.org() << ": " << r.tree_size() << " entries, root "
               << HexEncode(AsBytes(r.root())) << "\n";
     if (r.previous_size() > 0) std::cout << "checked against the checkpoint of size " << r.previous_size() << " verified before\n";
+    if (replay) {
+      std::cout << r.decisions_replayed() << " decisions decided again under " << r.policies_loaded()
+                << " recorded polic" << (r.policies_loaded() == 1 ? "y" : "ies") << "\n";
+    }
     for (const auto& p : r.problems()) {
       std::cout << "PROBLEM " << KindName(p.kind());
       if (p.kind() != v1::AuditProblem::ROOT_MISMATCH && p.kind() != v1::AuditProblem::CHECKPOINT_INVALID) {
@@ -57,8 +81,9 @@ int Verify(const Globals& g, const AuditArgs& a) {
       }
       std::cout << ": " << p.detail() << "\n";
     }
-    std::cout << (r.problems().empty() ? "clean: every entry is included in the signed checkpoint\n"
-                                       : "NOT CLEAN: see the problems above\n");
+    std::cout << (!r.problems().empty() ? "NOT CLEAN: see the problems above\n"
+                  : replay              ? "clean: every entry is in the signed checkpoint, every decision stands\n"
+                                        : "clean: every entry is included in the signed checkpoint\n");
   }
   return r.problems().empty() ? kOk : kFailed;
 }
@@ -73,7 +98,17 @@ void AddAuditCommands(CLI::App& app, const Globals& g, int* exit_code) {
       "verify", "Fetch a node's audit log with proofs and check it against its signed checkpoint; exit 1 if not clean");
   verify->add_option("--node", args.node, "The organisation whose log to verify")->required();
   verify->add_option("--purpose", args.purpose, "Doelbinding: verantwoording or inzage")->capture_default_str();
-  verify->callback([&g, exit_code] { *exit_code = Verify(g, args); });
+  verify->callback([&g, exit_code] { *exit_code = Verify(g, args, false); });
+
+  CLI::App* replay = audit->add_subcommand(
+      "replay",
+      "Verify a node's log, then decide every logged decision again under the policy the log recorded for it;\n"
+      "report every difference, unknown policy and gap; exit 1 if not clean");
+  replay->add_option("--node", args.node, "The organisation whose log to replay")->required();
+  replay->add_option("--purpose", args.purpose, "Doelbinding: verantwoording or inzage")->capture_default_str();
+  replay->add_option("--since", args.since, "Only decisions from this time (RFC 3339)");
+  replay->add_option("--until", args.until, "Only decisions before this time (RFC 3339)");
+  replay->callback([&g, exit_code] { *exit_code = Verify(g, args, true); });
 }
 
 }  // namespace casenode::cli

@@ -3,6 +3,7 @@
 #include "base/org_id.h"
 #include "base/reason.h"
 #include "base/strings.h"
+#include "node/audit/replay.h"
 #include "node/audit/verifier.h"
 #include "node/rpc/context.h"
 #include "node/rpc/status.h"
@@ -54,11 +55,27 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
         return peers_.AuditCheckpoint(*node, req, trace_id, deadline);
       },
       [&](const v1::ReadAuditRequest& req) { return peers_.ReadAudit(*node, req, trace_id, deadline); }};
-  absl::StatusOr<v1::AuditVerifyReport> report = VerifyAuditLog(*node, purpose, source, previous);
+  if (request->since_unix_ms() < 0 || request->until_unix_ms() < 0 ||
+      (request->until_unix_ms() != 0 && request->until_unix_ms() <= request->since_unix_ms())) {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, "since, until: a time range with since before until"));
+  }
+  Replayer replayer(request->since_unix_ms(), request->until_unix_ms());
+  v1::AuditVerifyReport replayed;
+  std::function<void(uint64_t, const std::string&)> on_entry;
+  if (request->replay()) {
+    on_entry = [&](uint64_t seq, const std::string& leaf) { replayer.Add(seq, leaf, replayed); };
+  }
+  absl::StatusOr<v1::AuditVerifyReport> report = VerifyAuditLog(*node, purpose, source, previous, on_entry);
   if (!report.ok()) return ToGrpcStatus(Annotate(StrCat("audit log of ", node->org), report.status()));
+  const bool log_clean = report->problems().empty();
+  if (request->replay()) {
+    for (auto& p : *replayed.mutable_problems()) *report->add_problems() = std::move(p);
+    report->set_decisions_replayed(replayer.decisions_replayed());
+    report->set_policies_loaded(replayer.policies_loaded());
+  }
 
-  // A clean log becomes the reference the next verification must extend.
-  if (report->problems().empty()) {
+  // A log verified clean becomes the reference the next verification must extend.
+  if (log_clean) {
     auto note = tlog::ParseNote(report->checkpoint());
     if (note.ok()) {
       const store::Record rec{store::Family::kAudit, VerifiedKey(node->org),

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "base/reason.h"
 
 namespace casenode::policy {
@@ -81,6 +82,9 @@ struct Decision {
 // Canonical byte encoding of a request (for the digest): see request.cc.
 std::string CanonicalRequest(const Request& request);
 std::string RequestDigest(const Request& request);
+// The request `bytes` encode (what an auditor re-decides). InvalidArgument
+// unless CanonicalRequest of the result gives exactly `bytes`.
+[[nodiscard]] absl::StatusOr<Request> ParseCanonicalRequest(std::string_view bytes);
 
 std::string_view ConsentStatusName(ConsentStatus status);
 bool ParseConsentStatus(std::string_view name, ConsentStatus* out);

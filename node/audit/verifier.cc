@@ -48,7 +48,7 @@ v1::ReadAuditRequest Page(const std::string& purpose, uint64_t tree_size, uint64
 absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& node, const std::string& purpose,
                                                      const AuditSource& source,
                                                      const std::optional<tlog::Checkpoint>& previous,
-                                                     const std::function<void(uint64_t, uint64_t)>& progress) {
+                                                     const std::function<void(uint64_t, const std::string&)>& on_entry) {
   v1::AuditVerifyReport report;
   report.set_org(node.org);
 
@@ -104,6 +104,7 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
                    StrCat("the entry at this position carries sequence number ", *seq));
       }
       leaves.push_back(tlog::LeafHash(e.leaf()));
+      if (on_entry) on_entry(e.seq(), e.leaf());
       ++expect;
     }
     for (; expect < end; ++expect) {
@@ -111,7 +112,6 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
       complete = false;
     }
     from = end;
-    if (progress) progress(from, cp->size);
   }
   report.set_entries_verified(leaves.size());
 

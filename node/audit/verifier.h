@@ -35,10 +35,10 @@ struct AuditSource {
 };
 
 // `previous`: the last checkpoint of this node this auditor verified, if any.
-// `progress(done, total)` is called after each page.
+// `on_entry(seq, leaf)` sees every entry returned, in order (for the replay).
 [[nodiscard]] absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(
     const keys::ManifestNode& node, const std::string& purpose, const AuditSource& source,
     const std::optional<keys::tlog::Checkpoint>& previous,
-    const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
+    const std::function<void(uint64_t, const std::string&)>& on_entry = nullptr);
 
 }  // namespace casenode::node

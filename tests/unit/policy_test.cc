@@ -819,3 +819,39 @@ TEST_CASE("random policies: equal hashes mean equal meaning and equal decisions"
   CHECK(compared >= kPolicies / 4);      // those laid out a second way
   CHECK(by_hash.size() >= 2 * kPolicies);
 }
+
+TEST_CASE("a canonical request parses back into the request it encodes, and nothing else does", "[policy][replay]") {
+  Request q;
+  q.subject = kThisChild;
+  q.requester_org = "school";
+  q.requester_role = "school";
+  q.action = "signal.lookup";
+  q.purpose = "vroegsignalering";
+  q.categories = {"zorg", "onderwijs"};
+  q.legal_basis = "consent";
+  ConsentFact f;
+  f.receipt_id = "r-1";
+  f.status = ConsentStatus::kRevoked;
+  f.purposes = {"vroegsignalering"};
+  f.categories = {"zorg"};
+  f.recipient_roles = {"school"};
+  f.recipient_orgs = {"school", "gemeente"};
+  f.subject = kThisChild;
+  q.consents = {f, f};
+  q.consents[1].receipt_id = "r-2";
+  q.consents[1].status = ConsentStatus::kValid;
+  q.case_member = true;
+  q.within_retention = false;
+  const std::string bytes = CanonicalRequest(q);
+  auto back = ParseCanonicalRequest(bytes);
+  REQUIRE(back.ok());
+  REQUIRE(CanonicalRequest(*back) == bytes);
+  REQUIRE(back->consents.size() == 2);
+  REQUIRE(back->case_member);
+  REQUIRE_FALSE(back->within_retention);
+  for (size_t cut = 0; cut < bytes.size(); ++cut) REQUIRE_FALSE(ParseCanonicalRequest(bytes.substr(0, cut)).ok());
+  REQUIRE_FALSE(ParseCanonicalRequest(bytes + "x").ok());
+  std::string flipped = bytes;
+  flipped.back() = 2;  // a bool that is neither 0 nor 1
+  REQUIRE_FALSE(ParseCanonicalRequest(flipped).ok());
+}

@@ -1,0 +1,70 @@
+#include "node/audit/replay.h"
+
+#include "base/strings.h"
+#include "casenode/v1/types.pb.h"
+
+namespace casenode::node {
+namespace {
+
+void AddProblem(v1::AuditVerifyReport& report, v1::AuditProblem::Kind kind, uint64_t seq, std::string detail) {
+  v1::AuditProblem* p = report.add_problems();
+  p->set_kind(kind);
+  p->set_seq(seq);
+  p->set_detail(std::move(detail));
+}
+
+std::vector<policy::Source> Sources(const google::protobuf::RepeatedPtrField<v1::PolicyLoad::Source>& in) {
+  std::vector<policy::Source> out;
+  for (const auto& s : in) out.push_back({s.name(), s.text()});
+  return out;
+}
+
+std::string Outcome(bool allowed, std::string_view rule, std::string_view reason) {
+  return StrCat(allowed ? "allow" : "deny", " by ", std::string(rule), " (", std::string(reason), ")");
+}
+
+}  // namespace
+
+void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& report) {
+  v1::AuditEntry entry;
+  if (!entry.ParseFromArray(leaf.data(), static_cast<int>(leaf.size()))) return;  // the verifier reported it
+  if (entry.has_policy_load()) {
+    const v1::PolicyLoad& load = entry.policy_load();
+    if (policies_.contains(load.policy_hash())) return;
+    auto compiled = policy::Policy::FromSources(Sources(load.network_sources()), Sources(load.local_sources()));
+    if (!compiled.ok() || (*compiled)->hash() != load.policy_hash() ||
+        (*compiled)->network_hash() != load.network_policy_hash()) {
+      AddProblem(report, v1::AuditProblem::POLICY_LOAD_INVALID, seq,
+                 compiled.ok() ? "the recorded sources do not give the recorded policy hash"
+                               : StrCat("the recorded sources do not compile: ", std::string(compiled.status().message())));
+      return;
+    }
+    policies_.emplace(load.policy_hash(), *std::move(compiled));
+    return;
+  }
+  if (!entry.has_decision()) return;
+  const v1::DecisionRecord& d = entry.decision();
+  if ((since_ms_ != 0 && d.time_unix_ms() < since_ms_) || (until_ms_ != 0 && d.time_unix_ms() >= until_ms_)) return;
+  ++replayed_;
+  auto it = policies_.find(d.policy_hash());
+  if (it == policies_.end()) {
+    AddProblem(report, v1::AuditProblem::POLICY_UNKNOWN, seq,
+               StrCat("decided under policy ", d.policy_hash(), ", which the log never recorded loading"));
+    return;
+  }
+  absl::StatusOr<policy::Request> request = policy::ParseCanonicalRequest(d.canonical_request());
+  if (!request.ok()) {
+    AddProblem(report, v1::AuditProblem::DECISION_UNREADABLE, seq, "its canonical request cannot be read");
+    return;
+  }
+  const policy::Decision again = it->second->Evaluate(*request);
+  const std::string_view reason = ReasonName(again.reason);
+  if (again.allowed() != d.allowed() || again.rule_id != d.rule_id() || reason != d.reason() ||
+      again.request_digest != d.request_digest()) {
+    AddProblem(report, v1::AuditProblem::DECISION_DIFFERS, seq,
+               StrCat("logged ", Outcome(d.allowed(), d.rule_id(), d.reason()), ", decided again ",
+                      Outcome(again.allowed(), again.rule_id, reason)));
+  }
+}
+
+}  // namespace casenode::node
