@@ -74,7 +74,8 @@ namespace casenode {
   X(kOprfTooFewShares, 74, "OPRF_TOO_FEW_SHARES", kUnavailable)                      \
   X(kOprfSharesInconsistent, 75, "OPRF_SHARES_INCONSISTENT", kFailedPrecondition)    \
   X(kOprfShareInvalid, 76, "OPRF_SHARE_INVALID", kFailedPrecondition)                \
-  X(kNotAKeyHolder, 77, "NOT_A_KEY_HOLDER", kFailedPrecondition)
+  X(kNotAKeyHolder, 77, "NOT_A_KEY_HOLDER", kFailedPrecondition)                    \
+  X(kAuditLogInconsistent, 78, "AUDIT_LOG_INCONSISTENT", kFailedPrecondition)
 
 enum class Reason : uint16_t {
   kNone = 0,  // no reason attached (also: a name this build does not know)

@@ -64,11 +64,15 @@ int Verify(const Globals& g, const AuditArgs& a, bool replay) {
                {"consistent_with_size", r.previous_size()},
                {"decisions_replayed", r.decisions_replayed()},
                {"policies_loaded", r.policies_loaded()},
+               {"witnesses", r.witnesses()},
                {"clean", r.problems().empty()},
                {"problems", problems}});
   } else {
     std::cout << "audit log of " << r.org() << ": " << r.tree_size() << " entries, root "
               << HexEncode(AsBytes(r.root())) << "\n";
+    std::cout << "cosigned by " << r.witnesses_size() << " witness" << (r.witnesses_size() == 1 ? "" : "es");
+    for (const auto& w : r.witnesses()) std::cout << " " << w;
+    std::cout << "\n";
     if (r.previous_size() > 0) std::cout << "checked against the checkpoint of size " << r.previous_size() << " verified before\n";
     if (replay) {
       std::cout << r.decisions_replayed() << " decisions decided again under " << r.policies_loaded()

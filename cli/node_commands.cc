@@ -30,6 +30,14 @@ std::string PeerLine(const v1::PeerReachability& p) {
   return buf;
 }
 
+nlohmann::ordered_json ViewsJson(const google::protobuf::RepeatedPtrField<v1::WitnessView>& views) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& v : views) {
+    out.push_back({{"org", v.org()}, {"known_size", v.known_size()}, {"offered_size", v.offered_size()}});
+  }
+  return out;
+}
+
 int Status(const Globals& g) {
   v1::StatusResponse r;
   grpc::Status s = CallLocal(g, &v1::LocalNode::Stub::Status, v1::StatusRequest(), &r);
@@ -43,12 +51,29 @@ int Status(const Globals& g) {
                {"role", keys::RoleName(r.role())},
                {"network", r.network()},
                {"manifest_version", r.manifest_version()},
-               {"peers", peers}});
+               {"peers", peers},
+               {"audit",
+                {{"tree_size", r.audit().tree_size()},
+                 {"witnessed_size", r.audit().witnessed_size()},
+                 {"cosignatures", r.audit().cosignatures()},
+                 {"behind", ViewsJson(r.audit().behind())},
+                 {"refused", ViewsJson(r.audit().refused())}}}});
   } else {
     std::cout << r.org() << " (" << keys::RoleName(r.role()) << ") in network " << r.network()
               << ", manifest version " << r.manifest_version() << ": " << reachable << " of " << r.peers_size()
               << " peers reachable\n";
     for (const auto& p : r.peers()) std::cout << PeerLine(p) << "\n";
+    const v1::AuditStatus& a = r.audit();
+    std::cout << "audit log: " << a.tree_size() << " entries, " << a.witnessed_size() << " cosigned by "
+              << a.cosignatures() << " witnesses\n";
+    for (const auto& v : a.behind()) {
+      std::cout << "  BEHIND: witness " << v.org() << " holds " << v.known_size() << " entries of this log, it has "
+                << v.offered_size() << " (restored from an older copy?)\n";
+    }
+    for (const auto& v : a.refused()) {
+      std::cout << "  REFUSED as witness: " << v.org() << " offered " << v.offered_size()
+                << " entries, inconsistent with the " << v.known_size() << " cosigned (evidence kept)\n";
+    }
   }
   return reachable == static_cast<size_t>(r.peers_size()) ? kOk : kFailed;
 }

@@ -206,13 +206,25 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
                         },
                         clock),
       gate_(*network_, *audit_, consent_verifier_, std::move(policy)),
+      witness_(*store_, signing_key_, config_.org, clock),
+      publisher_(
+          *audit_, *store_, signing_key_, config_.org, [this] { return network_->manifest()->nodes; },
+          [this](const keys::ManifestNode& w, const v1::CosignRequest& req, CheckpointPublisher::Deadline deadline) {
+            return peers_.Cosign(w, req, deadline);
+          },
+          clock),
       deriver_(*network_, peers_),
       signals_(*store_, *key_store_, clock),
       notifier_(*network_, peers_, signals_, clock),
       signal_desk_(*network_, peers_, deriver_, signals_, notifier_, [this] { return gate_.policy(); }, clock),
       peer_service_(*network_, gate_, consents_, oprf_share_ ? &*oprf_share_ : nullptr, signals_, *audit_,
-                    signing_key_, clock),
-      node_service_(*network_, peers_, *store_, gate_, [this] { return Reload(); }),
+                    witness_, publisher_, clock),
+      node_service_(*network_, peers_, *store_, gate_, [this] { return Reload(); },
+                    [this] {
+                      v1::AuditStatus s = publisher_.Status();
+                      for (auto& v : witness_.Refused()) *s.add_refused() = std::move(v);
+                      return s;
+                    }),
       keys_service_(*key_store_),
       policy_service_(*network_, gate_, config_.policy_local),
       consent_service_(*network_, gate_, consents_, consent_verifier_),
@@ -268,6 +280,7 @@ absl::Status Node::Start() {
     return absl::UnavailableError(StrCat("local.socket: cannot set mode 0600 on ", config_.local_socket));
   }
   notifier_.Start();  // notices left in the outbox by an earlier run go out now
+  publisher_.Start();  // the witnesses learn this log's size, and this node whether it is behind
   Log(LogLevel::kInfo, "node.ready",
       {{"org", config_.org}, {"peer_listen", config_.peer_listen}, {"local_socket", config_.local_socket},
        {"manifest_version", network_->manifest()->version}, {"policy_hash", gate_.policy()->hash()}});
@@ -277,6 +290,7 @@ absl::Status Node::Start() {
 void Node::Shutdown(std::chrono::milliseconds grace) {
   const auto deadline = std::chrono::system_clock::now() + grace;
   notifier_.Stop();  // what it has not delivered stays in the outbox for the next start
+  publisher_.Stop();
   for (grpc::Server* server : {peer_server_.get(), local_server_.get()}) {
     if (server == nullptr) continue;
     if (auto* health = server->GetHealthCheckService()) health->SetServingStatus(false);

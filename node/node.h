@@ -21,6 +21,7 @@
 #include "node/consent/consent_book.h"
 #include "node/consent/verifier.h"
 #include "node/audit/audit_log.h"
+#include "node/audit/witness.h"
 #include "node/audit_service.h"
 #include "node/consent_service.h"
 #include "node/keys_service.h"
@@ -82,6 +83,8 @@ class Node {
   PeerClient peers_;
   consent::ConsentVerifier consent_verifier_;
   PeerGate gate_;
+  Witness witness_;
+  CheckpointPublisher publisher_;  // after peers_: stopped before it
   PseudonymDeriver deriver_;
   SignalBook signals_;
   Notifier notifier_;  // after signals_ and peers_: stopped before them

@@ -16,6 +16,7 @@ grpc::Status NodeService::Status(grpc::ServerContext* context, const v1::StatusR
   response->set_manifest_version(manifest->version);
   response->set_network(manifest->network);
   for (auto& r : peers_.PingAll(TraceIdOf(*context))) *response->add_peers() = std::move(r);
+  *response->mutable_audit() = audit_status_();
   return grpc::Status::OK;
 }
 

@@ -16,8 +16,15 @@ namespace casenode::node {
 class NodeService final : public v1::LocalNode::Service {
  public:
   using ReloadFn = std::function<absl::StatusOr<uint64_t>()>;
-  NodeService(const Network& network, PeerClient& peers, store::Store& store, const PeerGate& gate, ReloadFn reload)
-      : network_(network), peers_(peers), store_(store), gate_(gate), reload_(std::move(reload)) {}
+  using AuditStatusFn = std::function<v1::AuditStatus()>;
+  NodeService(const Network& network, PeerClient& peers, store::Store& store, const PeerGate& gate, ReloadFn reload,
+              AuditStatusFn audit_status)
+      : network_(network),
+        peers_(peers),
+        store_(store),
+        gate_(gate),
+        reload_(std::move(reload)),
+        audit_status_(std::move(audit_status)) {}
 
   grpc::Status Status(grpc::ServerContext*, const v1::StatusRequest*, v1::StatusResponse*) override;
   grpc::Status PingPeer(grpc::ServerContext*, const v1::PingPeerRequest*, v1::PeerReachability*) override;
@@ -31,6 +38,7 @@ class NodeService final : public v1::LocalNode::Service {
   store::Store& store_;
   const PeerGate& gate_;
   const ReloadFn reload_;
+  const AuditStatusFn audit_status_;
 };
 
 }  // namespace casenode::node

@@ -187,7 +187,8 @@ grpc::Status PeerService::AuditCheckpoint(grpc::ServerContext* context, const v1
                                           v1::AuditCheckpointResponse* response) {
   return gate_.Admit(context, "Peer.AuditCheckpoint", AuditReadFacts(request->purpose()),
                      [&](const PeerCall&) -> absl::Status {
-                       response->set_note(SignedCheckpoint(audit_, signing_key_, network_.self_org()));
+                       // The newest checkpoint, cosigned by every witness that answers now.
+                       response->set_note(publisher_.PublishNow(NestedDeadline(*context)));
                        return absl::OkStatus();
                      });
 }
@@ -236,6 +237,24 @@ grpc::Status PeerService::ReadAudit(grpc::ServerContext* context, const v1::Read
                        }
                        return absl::OkStatus();
                      });
+}
+
+grpc::Status PeerService::Cosign(grpc::ServerContext* context, const v1::CosignRequest* request,
+                                 v1::CosignResponse* response) {
+  static const PeerCallFacts kFacts = [] {
+    PeerCallFacts facts = FixedFacts("audit.cosign", "verantwoording");
+    facts.decision_durability = store::Durability::kBuffered;  // concerns no one
+    return facts;
+  }();
+  return gate_.Admit(context, "Peer.Cosign", kFacts, [&](const PeerCall& call) -> absl::Status {
+    const auto manifest = network_.manifest();
+    const keys::ManifestNode* caller = manifest->FindOrg(call.caller.org);
+    if (caller == nullptr) return Error(Reason::kUnknownOrg, "the caller is not in the manifest");
+    absl::StatusOr<v1::CosignResponse> resp = witness_.Cosign(*caller, *request);
+    if (!resp.ok()) return resp.status();
+    *response = *std::move(resp);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace casenode::node

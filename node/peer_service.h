@@ -6,6 +6,7 @@
 #include "keys/identity.h"
 #include "keys/oprf/threshold.h"
 #include "node/audit/audit_log.h"
+#include "node/audit/witness.h"
 #include "node/consent/consent_book.h"
 #include "node/gate/gate.h"
 #include "node/network/network.h"
@@ -17,14 +18,16 @@ class PeerService final : public v1::Peer::Service {
  public:
   // `share`: this node's share of the pseudonym key, or null if it holds none.
   PeerService(const Network& network, PeerGate& gate, const consent::ConsentBook& consents, const oprf::KeyShare* share,
-              SignalBook& signals, const AuditLog& audit, const keys::SigningKey& signing_key, Clock clock)
+              SignalBook& signals, const AuditLog& audit, Witness& witness, CheckpointPublisher& publisher,
+              Clock clock)
       : network_(network),
         gate_(gate),
         consents_(consents),
         share_(share),
         signals_(signals),
         audit_(audit),
-        signing_key_(signing_key),
+        witness_(witness),
+        publisher_(publisher),
         clock_(clock) {}
 
   grpc::Status Ping(grpc::ServerContext* context, const v1::PingRequest* request, v1::PingResponse* response) override;
@@ -40,6 +43,8 @@ class PeerService final : public v1::Peer::Service {
                                v1::AuditCheckpointResponse* response) override;
   grpc::Status ReadAudit(grpc::ServerContext* context, const v1::ReadAuditRequest* request,
                          v1::ReadAuditResponse* response) override;
+  grpc::Status Cosign(grpc::ServerContext* context, const v1::CosignRequest* request,
+                      v1::CosignResponse* response) override;
 
  private:
   const Network& network_;
@@ -48,7 +53,8 @@ class PeerService final : public v1::Peer::Service {
   const oprf::KeyShare* const share_;
   SignalBook& signals_;
   const AuditLog& audit_;
-  const keys::SigningKey& signing_key_;
+  Witness& witness_;
+  CheckpointPublisher& publisher_;
   const Clock clock_;
 };
 

@@ -108,15 +108,17 @@ uint32_t NoteKeyId(std::string_view key_name, uint8_t type, const Ed25519PublicK
   return (uint32_t{d[0]} << 24) | (uint32_t{d[1]} << 16) | (uint32_t{d[2]} << 8) | uint32_t{d[3]};
 }
 
+std::string SignatureLine(const NoteSignature& s) {
+  std::string raw;
+  const auto id = KeyIdBytes(s.key_id);
+  raw.append(reinterpret_cast<const char*>(id.data()), id.size());
+  raw += s.signature;
+  return std::string(kDash) + s.key_name + " " + Base64Encode(AsBytes(raw)) + "\n";
+}
+
 std::string FormatNote(const Note& note) {
   std::string out = note.text + "\n";
-  for (const NoteSignature& s : note.signatures) {
-    std::string raw;
-    const auto id = KeyIdBytes(s.key_id);
-    raw.append(reinterpret_cast<const char*>(id.data()), id.size());
-    raw += s.signature;
-    out += std::string(kDash) + s.key_name + " " + Base64Encode(AsBytes(raw)) + "\n";
-  }
+  for (const NoteSignature& s : note.signatures) out += SignatureLine(s);
   return out;
 }
 

@@ -58,6 +58,8 @@ struct Note {
 };
 
 std::string FormatNote(const Note& note);
+// One signature line: "— " name " " base64(key id || signature) "\n".
+std::string SignatureLine(const NoteSignature& signature);
 // InvalidArgument naming what is wrong.
 [[nodiscard]] absl::StatusOr<Note> ParseNote(std::string_view bytes);
 

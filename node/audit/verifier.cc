@@ -2,6 +2,7 @@
 
 #include "base/strings.h"
 #include "node/audit/audit_log.h"
+#include "node/audit/witness.h"
 
 namespace casenode::node {
 namespace {
@@ -45,8 +46,9 @@ v1::ReadAuditRequest Page(const std::string& purpose, uint64_t tree_size, uint64
 
 }  // namespace
 
-absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& node, const std::string& purpose,
-                                                     const AuditSource& source,
+absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& node,
+                                                     const std::vector<keys::ManifestNode>& network,
+                                                     const std::string& purpose, const AuditSource& source,
                                                      const std::optional<tlog::Checkpoint>& previous,
                                                      const std::function<void(uint64_t, const std::string&)>& on_entry) {
   v1::AuditVerifyReport report;
@@ -71,6 +73,17 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
   }
   report.set_tree_size(cp->size);
   report.set_root(std::string(cp->root.begin(), cp->root.end()));
+  size_t others = 0;
+  for (const keys::ManifestNode& w : network) {
+    if (w.org == node.org) continue;
+    ++others;
+    if (tlog::VerifyCosignature(*note, WitnessName(w.org), w.signing_key).ok()) report.add_witnesses(w.org);
+  }
+  if (static_cast<size_t>(report.witnesses_size()) < RequiredWitnesses(others)) {
+    AddProblem(report, v1::AuditProblem::CHECKPOINT_UNWITNESSED, 0,
+               StrCat("cosigned by ", report.witnesses_size(), " witnesses, ", RequiredWitnesses(others),
+                      " required: no one else vouches that this is the log's only history"));
+  }
 
   // 2. Every entry, hashed into the root.
   std::vector<tlog::Hash> leaves;

@@ -2,7 +2,8 @@
 // over Peer calls (AuditCheckpoint, ReadAudit):
 //
 // 1. The checkpoint is a C2SP note signed by the node's key in the manifest,
-//    with origin "casenode.log/<org>".
+//    with origin "casenode.log/<org>", and cosigned by at least
+//    RequiredWitnesses() other nodes of the manifest (witness.h).
 // 2. Every entry below its tree size is fetched (pages of up to 1000); each
 //    must parse as an AuditEntry whose seq is its position. The root of all
 //    leaves must equal the signed root: that proves every entry's inclusion
@@ -34,11 +35,12 @@ struct AuditSource {
   std::function<absl::StatusOr<v1::ReadAuditResponse>(const v1::ReadAuditRequest&)> read;
 };
 
+// `network`: every node of the manifest (the possible witnesses).
 // `previous`: the last checkpoint of this node this auditor verified, if any.
 // `on_entry(seq, leaf)` sees every entry returned, in order (for the replay).
 [[nodiscard]] absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(
-    const keys::ManifestNode& node, const std::string& purpose, const AuditSource& source,
-    const std::optional<keys::tlog::Checkpoint>& previous,
+    const keys::ManifestNode& node, const std::vector<keys::ManifestNode>& network, const std::string& purpose,
+    const AuditSource& source, const std::optional<keys::tlog::Checkpoint>& previous,
     const std::function<void(uint64_t, const std::string&)>& on_entry = nullptr);
 
 }  // namespace casenode::node

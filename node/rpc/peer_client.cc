@@ -57,6 +57,14 @@ absl::StatusOr<v1::AuditCheckpointResponse> PeerClient::AuditCheckpoint(const ke
       });
 }
 
+absl::StatusOr<v1::CosignResponse> PeerClient::Cosign(const keys::ManifestNode& peer,
+                                                       const v1::CosignRequest& request, Deadline deadline) {
+  return CallOne<v1::CosignResponse>(
+      peer, "", deadline, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::CosignResponse& resp) {
+        return stub.Cosign(&ctx, request, &resp);
+      });
+}
+
 absl::StatusOr<v1::ReadAuditResponse> PeerClient::ReadAudit(const keys::ManifestNode& peer,
                                                              const v1::ReadAuditRequest& request,
                                                              const std::string& trace_id, Deadline deadline) {

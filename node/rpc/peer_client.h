@@ -65,6 +65,8 @@ class PeerClient {
                                                                             const v1::AuditCheckpointRequest& request,
                                                                             const std::string& trace_id,
                                                                             Deadline deadline);
+  [[nodiscard]] absl::StatusOr<v1::CosignResponse> Cosign(const keys::ManifestNode& peer,
+                                                          const v1::CosignRequest& request, Deadline deadline);
   [[nodiscard]] absl::StatusOr<v1::ReadAuditResponse> ReadAudit(const keys::ManifestNode& peer,
                                                                 const v1::ReadAuditRequest& request,
                                                                 const std::string& trace_id, Deadline deadline);

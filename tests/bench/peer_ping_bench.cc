@@ -100,7 +100,14 @@ int main(int argc, char** argv) {
       SystemNow);
   node::PeerGate gate(**network, decisions, verifier, *policy);
   node::SignalBook signals(**store, **key_store, SystemNow);
-  node::PeerService peer_service(**network, gate, consents, nullptr, signals, decisions, signer, SystemNow);
+  node::Witness witness(**store, signer, "gemeente", SystemNow);
+  node::CheckpointPublisher publisher(
+      decisions, **store, signer, "gemeente", [] { return std::vector<keys::ManifestNode>{}; },
+      [](const keys::ManifestNode&, const v1::CosignRequest&, node::CheckpointPublisher::Deadline)
+          -> absl::StatusOr<v1::CosignResponse> { return absl::UnavailableError("no witnesses in this benchmark"); },
+      SystemNow);
+  node::PeerService peer_service(**network, gate, consents, nullptr, signals, decisions, witness, publisher,
+                                 SystemNow);
   EchoService echo_service;
   grpc::ServerBuilder builder;
   int peer_port = 0, echo_port = 0;

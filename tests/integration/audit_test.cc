@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <functional>
+#include <thread>
 
 #include "base/encoding.h"
 #include "base/file.h"
@@ -61,6 +63,18 @@ void Stop(LocalNetwork& net, const std::string& org) {
   REQUIRE(net.process(org).Wait(std::chrono::seconds(15)) == 0);
 }
 
+// Polls `org`'s node status until `done` holds (no fixed sleeps).
+nlohmann::json WaitForStatus(const LocalNetwork& net, const std::string& org,
+                             const std::function<bool(const nlohmann::json&)>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    const nlohmann::json status = net.CasectlJson(org, {"node", "status"});
+    if (done(status)) return status;
+    if (std::chrono::steady_clock::now() > deadline) FAIL(org << " status never got there: " << status.dump());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 std::string EntryKey(uint64_t seq) {
   std::string k = "e";
   AppendU64(k, seq);
@@ -85,6 +99,7 @@ TEST_CASE("the auditor verifies a node's log clean, and every read is itself log
   const uint64_t size = first.report["tree_size"];
   REQUIRE(size >= 5);  // a policy load, pseudonym evaluations, lookups
   REQUIRE(first.report["entries_verified"] == size);
+  REQUIRE(first.report["witnesses"].size() >= 2);  // cosigned by other nodes, checked with their manifest keys
 
   // Again: the log only grew, and is proved consistent with the first check.
   SchoolAsks(net);
@@ -170,9 +185,25 @@ TEST_CASE("a node restarted from an older backup is caught: its log no longer ex
   REQUIRE(restored.exit_code == 0);
   net.Start("politie");
 
+  // Its witnesses hold a larger checkpoint: the node learns it at start and
+  // says so; the witnesses refuse to cosign and keep the evidence.
+  const nlohmann::json status = WaitForStatus(net, "politie", [](const nlohmann::json& s) {
+    return s["audit"]["behind"].size() == 4;
+  });
+  for (const auto& v : status["audit"]["behind"]) {
+    REQUIRE(v["known_size"].get<uint64_t>() >= before.report["tree_size"].get<uint64_t>());
+  }
+  WaitForStatus(net, "gemeente", [](const nlohmann::json& s) {
+    for (const auto& v : s["audit"]["refused"]) {
+      if (v["org"] == "politie") return true;
+    }
+    return false;
+  });
+
   const Verified after = Verify(net, "auditor", "politie");
   INFO(after.report.dump());
   REQUIRE(after.exit_code == 1);
+  REQUIRE(Has(after.report, "CHECKPOINT_UNWITNESSED", 0));
   REQUIRE(Has(after.report, "INCONSISTENT_HISTORY", before.report["tree_size"].get<uint64_t>()));
 }
 

@@ -2,6 +2,8 @@
 // tree state across reopen, proofs against the committed head, concurrent
 // writers, and kill -9 in the middle of appends.
 #include "node/audit/audit_log.h"
+#include "node/audit/witness.h"
+#include "keys/tlog/note.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -188,6 +190,99 @@ TEST_CASE("audit log: kill -9 during appends leaves a log whose every acknowledg
   }
   ::close(ack_pipe[0]);
   ::close(ack_pipe[1]);
+}
+
+}  // namespace
+}  // namespace casenode
+
+namespace casenode {
+namespace {
+
+// A node's log and key, offering checkpoints to a witness directly.
+struct LogNode {
+  testing::Stores s;
+  keys::SigningKey key;
+  std::unique_ptr<node::AuditLog> log;
+  // Nodes made with the same `seed` sign with the same key.
+  LogNode(int entries, uint8_t seed) : key(*keys::SigningKey::FromSeed(std::vector<uint8_t>(32, seed))) {
+    auto opened = node::AuditLog::Open(*s.store);
+    REQUIRE(opened.ok());
+    log = *std::move(opened);
+    Grow(entries);
+  }
+  void Grow(int entries) {
+    for (int i = 0; i < entries; ++i) {
+      REQUIRE(log->Append(PolicyEvent("e" + std::to_string(i)), store::Durability::kSynced).ok());
+    }
+  }
+  keys::ManifestNode Entry() const {
+    keys::ManifestNode n;
+    n.org = "jeugdhulp";
+    n.signing_key = key.public_key();
+    return n;
+  }
+  v1::CosignRequest Offer(uint64_t old_size) const {
+    v1::CosignRequest req;
+    req.set_note(node::SignedCheckpoint(*log, key, "jeugdhulp"));
+    auto proof = log->ConsistencyProof(old_size, log->head().size);
+    REQUIRE(proof.ok());
+    req.set_old_size(old_size);
+    for (const auto& h : *proof) req.add_consistency_proof(std::string(h.begin(), h.end()));
+    return req;
+  }
+};
+
+TEST_CASE("a witness cosigns only extensions of what it cosigned, and keeps evidence of anything else",
+          "[audit][witness]") {
+  testing::Stores ws;
+  const keys::SigningKey witness_key = keys::SigningKey::Generate();
+  node::Witness witness(*ws.store, witness_key, "gemeente", ws.clock());
+  LogNode a(5, 1);
+
+  // First offer: nothing held, any size is taken; the cosignature verifies.
+  auto first = witness.Cosign(a.Entry(), a.Offer(0));
+  REQUIRE(first.ok());
+  REQUIRE(first->result() == v1::CosignResponse::COSIGNED);
+  auto note = tlog::ParseNote(a.Offer(0).note() + first->cosignature());
+  REQUIRE(note.ok());
+  REQUIRE(tlog::VerifyCosignature(*note, node::WitnessName("gemeente"), witness_key.public_key()).ok());
+
+  // The log grows: an offer from the wrong old size is told the right one; with a proof from there it is cosigned.
+  a.Grow(7);
+  auto mismatch = witness.Cosign(a.Entry(), a.Offer(0));
+  REQUIRE(mismatch.ok());
+  REQUIRE(mismatch->result() == v1::CosignResponse::OLD_SIZE_MISMATCH);
+  REQUIRE(mismatch->known_size() == 5);
+  auto second = witness.Cosign(a.Entry(), a.Offer(5));
+  REQUIRE(second.ok());
+  REQUIRE(second->result() == v1::CosignResponse::COSIGNED);
+  REQUIRE(witness.Refused().empty());
+
+  // Another history under the same key (rewritten), larger than what the witness holds: refused.
+  LogNode b(20, 1);
+  auto rewritten = witness.Cosign(b.Entry(), b.Offer(12));
+  REQUIRE(ReasonOf(rewritten.status()) == Reason::kAuditLogInconsistent);
+  // A smaller checkpoint (rolled back): refused, and the witness says what it holds.
+  LogNode c(3, 1);
+  auto rolled = witness.Cosign(c.Entry(), c.Offer(0));
+  REQUIRE(rolled.ok());
+  REQUIRE(rolled->result() == v1::CosignResponse::OLD_SIZE_MISMATCH);
+  REQUIRE(rolled->known_size() == 12);
+  const auto refused = witness.Refused();
+  REQUIRE(refused.size() == 1);  // the latest evidence per node
+  REQUIRE(refused[0].org() == "jeugdhulp");
+  REQUIRE(refused[0].known_size() == 12);
+  REQUIRE(refused[0].offered_size() == 3);
+
+  // A note not signed by the caller's key is not even considered.
+  LogNode d(2, 2);
+  auto forged = witness.Cosign(a.Entry(), d.Offer(0));
+  REQUIRE(ReasonOf(forged.status()) == Reason::kMalformedRequest);
+  // And the witness still holds 12: the honest log goes on being cosigned.
+  a.Grow(1);
+  auto third = witness.Cosign(a.Entry(), a.Offer(12));
+  REQUIRE(third.ok());
+  REQUIRE(third->result() == v1::CosignResponse::COSIGNED);
 }
 
 }  // namespace

@@ -1,0 +1,255 @@
+#include "node/audit/witness.h"
+
+#include "base/encoding.h"
+#include "base/log.h"
+#include "base/reason.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "keys/tlog/note.h"
+
+namespace casenode::node {
+namespace {
+
+namespace tlog = keys::tlog;
+
+constexpr auto kPublishInterval = std::chrono::seconds(30);
+constexpr auto kOfferTimeout = std::chrono::seconds(5);
+
+std::string HeldKey(std::string_view org) { return StrCat("w", std::string(org)); }
+std::string EvidenceKey(std::string_view org) { return StrCat("x", std::string(org)); }
+constexpr std::string_view kCosignedKey = "c";
+
+store::Record NodeRecord(std::string key, std::string value) {
+  return store::Record{store::Family::kAudit, std::move(key), keys::DataKeyRef{keys::DataKeyKind::kNode, {}},
+                       std::move(value), std::nullopt};
+}
+
+int64_t UnixMs(SystemTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::string WitnessName(std::string_view org) { return StrCat("casenode.witness/", std::string(org)); }
+
+size_t RequiredWitnesses(size_t other_nodes) { return std::min<size_t>(2, other_nodes); }
+
+absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& caller, const v1::CosignRequest& req) {
+  // The offer: a checkpoint of the caller's own log, signed with its key.
+  absl::StatusOr<tlog::Note> note = tlog::ParseNote(req.note());
+  if (!note.ok()) return Error(Reason::kMalformedRequest, StrCat("note: ", std::string(note.status().message())));
+  absl::StatusOr<tlog::Checkpoint> cp = tlog::ParseCheckpointBody(note->text);
+  if (!cp.ok()) return Error(Reason::kMalformedRequest, StrCat("note: ", std::string(cp.status().message())));
+  if (cp->origin != LogOrigin(caller.org) || !tlog::VerifyNoteSignature(*note, cp->origin, caller.signing_key)) {
+    return Error(Reason::kMalformedRequest, "note: not a checkpoint of the caller's log signed with its key");
+  }
+  if (req.consistency_proof_size() > 64) return Error(Reason::kMalformedRequest, "consistency_proof: too long");
+  std::vector<tlog::Hash> proof;
+  for (const std::string& h : req.consistency_proof()) {
+    if (h.size() != 32) return Error(Reason::kMalformedRequest, "consistency_proof: hashes of 32 bytes");
+    proof.emplace_back();
+    std::copy(h.begin(), h.end(), proof.back().begin());
+  }
+
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<tlog::Checkpoint> held;
+  std::string held_body;
+  absl::StatusOr<std::string> stored = store_.Get(store::Family::kAudit, HeldKey(caller.org));
+  if (stored.ok()) {
+    held_body = *stored;
+    auto parsed = tlog::ParseCheckpointBody(held_body);
+    if (!parsed.ok()) return WithReason(parsed.status(), Reason::kRecordCorrupt);
+    held = *parsed;
+  } else if (stored.status().code() != absl::StatusCode::kNotFound) {
+    return stored.status();
+  }
+  const uint64_t held_size = held ? held->size : 0;
+  v1::CosignResponse resp;
+  resp.set_known_size(held_size);
+  // A signed checkpoint smaller than one cosigned before is a rollback,
+  // whatever size the caller thinks this witness holds: the evidence is kept.
+  const bool rolled_back = held && cp->size < held->size;
+  if (rolled_back) RETURN_IF_ERROR(Refuse(caller.org, held_body, req.note(), held_size, cp->size));
+  if (req.old_size() != held_size) {
+    resp.set_result(v1::CosignResponse::OLD_SIZE_MISMATCH);
+    return resp;
+  }
+  if (rolled_back) {
+    return Error(Reason::kAuditLogInconsistent,
+                 StrCat("the log of ", caller.org, " is smaller than the checkpoint of size ", held_size,
+                        " this witness cosigned: rolled back"));
+  }
+  if (held && !tlog::VerifyConsistency(held->size, cp->size, held->root, cp->root, proof)) {
+    RETURN_IF_ERROR(Refuse(caller.org, held_body, req.note(), held_size, cp->size));
+    return Error(Reason::kAuditLogInconsistent,
+                 StrCat("the log of ", caller.org, " does not extend the checkpoint of size ", held_size,
+                        " this witness cosigned: history rewritten"));
+  }
+  // Keep first, then cosign: a cosignature never leaves for a checkpoint this
+  // witness could forget.
+  RETURN_IF_ERROR(store_.Put(NodeRecord(HeldKey(caller.org), note->text)));
+  const uint64_t t = static_cast<uint64_t>(UnixMs(clock_()) / 1000);
+  const keys::Signature sig = key_.SignNote(tlog::CosignedMessage(note->text, t));
+  std::string sig_bytes;
+  AppendU64(sig_bytes, t);
+  sig_bytes.append(reinterpret_cast<const char*>(sig.data()), sig.size());
+  const std::string name = WitnessName(self_org_);
+  resp.set_result(v1::CosignResponse::COSIGNED);
+  resp.set_known_size(cp->size);
+  resp.set_cosignature(
+      tlog::SignatureLine({name, tlog::NoteKeyId(name, tlog::kCosignatureType, key_.public_key()), sig_bytes}));
+  return resp;
+}
+
+absl::Status Witness::Refuse(const std::string& org, const std::string& held, const std::string& offered,
+                             uint64_t held_size, uint64_t offered_size) {
+  v1::WitnessEvidence ev;
+  ev.set_held(held);
+  ev.set_offered(offered);
+  ev.set_at_unix_ms(UnixMs(clock_()));
+  Log(LogLevel::kError, "audit.witness_refused",
+      {{"org", org}, {"held_size", held_size}, {"offered_size", offered_size}});
+  return store_.Put(NodeRecord(EvidenceKey(org), ev.SerializeAsString()));
+}
+
+std::vector<v1::WitnessView> Witness::Refused() const {
+  std::vector<v1::WitnessView> out;
+  (void)store_.Scan(store::Family::kAudit, "x", [&](std::string_view key, const absl::StatusOr<std::string>& v) {
+    v1::WitnessEvidence ev;
+    if (!v.ok() || !ev.ParseFromString(*v)) return;
+    auto held = tlog::ParseCheckpointBody(ev.held());
+    auto note = tlog::ParseNote(ev.offered());
+    auto offered = note.ok() ? tlog::ParseCheckpointBody(note->text) : absl::StatusOr<tlog::Checkpoint>(note.status());
+    v1::WitnessView view;
+    view.set_org(std::string(key.substr(1)));
+    view.set_known_size(held.ok() ? held->size : 0);
+    view.set_offered_size(offered.ok() ? offered->size : 0);
+    view.set_at_unix_ms(ev.at_unix_ms());
+    out.push_back(std::move(view));
+  });
+  return out;
+}
+
+CheckpointPublisher::CheckpointPublisher(const AuditLog& log, store::Store& store, const keys::SigningKey& key,
+                                         std::string self_org,
+                                         std::function<std::vector<keys::ManifestNode>()> witnesses, Offer offer,
+                                         Clock clock)
+    : log_(log),
+      store_(store),
+      key_(key),
+      self_org_(std::move(self_org)),
+      witnesses_(std::move(witnesses)),
+      offer_(std::move(offer)),
+      clock_(std::move(clock)) {}
+
+CheckpointPublisher::~CheckpointPublisher() { Stop(); }
+
+void CheckpointPublisher::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void CheckpointPublisher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CheckpointPublisher::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    // At start (so a node restored from an old copy learns it at once), then whenever the log grew.
+    if (log_.head().size != published_size_ || published_size_ == 0) {
+      lock.unlock();
+      (void)PublishNow(std::chrono::system_clock::now() + kOfferTimeout);
+      lock.lock();
+    }
+    wake_.wait_for(lock, kPublishInterval, [&] { return stop_; });
+  }
+}
+
+std::string CheckpointPublisher::PublishNow(Deadline deadline) {
+  std::lock_guard<std::mutex> round(publish_mu_);
+  const AuditLog::Head head = log_.head();
+  const std::string signed_note = SignedCheckpoint(log_, key_, self_org_);
+  // The checkpoint signed may be a little larger than `head` (appends in
+  // between); its own size is what the witnesses see.
+  auto note = tlog::ParseNote(signed_note);
+  auto cp = note.ok() ? tlog::ParseCheckpointBody(note->text) : absl::StatusOr<tlog::Checkpoint>(note.status());
+  if (!cp.ok()) return signed_note;  // cannot happen: we just made it
+  std::string cosigned = signed_note;
+  uint32_t count = 0;
+  for (const keys::ManifestNode& w : witnesses_()) {
+    if (w.org == self_org_) continue;
+    uint64_t old_size = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      old_size = witness_sizes_[w.org];
+    }
+    absl::StatusOr<v1::CosignResponse> resp;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (old_size > cp->size) break;  // the witness holds more than this log has
+      auto proof = log_.ConsistencyProof(old_size, cp->size);
+      if (!proof.ok()) {
+        resp = proof.status();
+        break;
+      }
+      v1::CosignRequest req;
+      req.set_note(signed_note);
+      req.set_old_size(old_size);
+      for (const auto& h : *proof) req.add_consistency_proof(std::string(h.begin(), h.end()));
+      resp = offer_(w, req, deadline);
+      if (!resp.ok() || resp->result() != v1::CosignResponse::OLD_SIZE_MISMATCH) break;
+      old_size = resp->known_size();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    witness_sizes_[w.org] = old_size;
+    const bool rolled_back = ReasonOf(resp.status()) == Reason::kAuditLogInconsistent;
+    if (old_size > cp->size || rolled_back) {
+      v1::WitnessView view;
+      view.set_org(w.org);
+      view.set_known_size(old_size);
+      view.set_offered_size(cp->size);
+      view.set_at_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count());
+      if (!behind_.contains(w.org)) {
+        Log(LogLevel::kError, "audit.behind_witness",
+            {{"witness", w.org}, {"witness_size", old_size}, {"log_size", cp->size}});
+      }
+      behind_[w.org] = view;
+      continue;
+    }
+    if (resp.ok() && resp->result() == v1::CosignResponse::COSIGNED) {
+      behind_.erase(w.org);
+      witness_sizes_[w.org] = cp->size;
+      cosigned += resp->cosignature();
+      ++count;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    published_size_ = std::max(published_size_, head.size);
+    if (count > 0) {
+      witnessed_size_ = cp->size;
+      cosignatures_ = count;
+    }
+  }
+  if (count > 0) (void)store_.Put(NodeRecord(std::string(kCosignedKey), cosigned));
+  return cosigned;
+}
+
+v1::AuditStatus CheckpointPublisher::Status() const {
+  v1::AuditStatus s;
+  s.set_tree_size(log_.head().size);
+  std::lock_guard<std::mutex> lock(mu_);
+  s.set_witnessed_size(witnessed_size_);
+  s.set_cosignatures(cosignatures_);
+  for (const auto& [org, view] : behind_) *s.add_behind() = view;
+  return s;
+}
+
+}  // namespace casenode::node

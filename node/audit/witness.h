@@ -1,0 +1,106 @@
+// Witnessing, both sides (C2SP tlog-witness in spirit, over Peer calls):
+//
+// Witness (serving): keeps, per node, the checkpoint body it last cosigned
+// (store family "audit", key "w" || org). A node offers a newer checkpoint
+// signed with its manifest key and a consistency proof from that size; the
+// witness verifies both, cosigns (timestamped Ed25519, key name
+// "casenode.witness/<org>", its node key) and keeps the new checkpoint —
+// durable before the cosignature leaves. A checkpoint smaller than the one
+// held, or not an extension of it, is refused (AUDIT_LOG_INCONSISTENT) and
+// both notes are kept as evidence (key "x" || org), shown in `node status`.
+//
+// CheckpointPublisher (offering): at start and every 30 s when the log grew,
+// and whenever an auditor asks for a checkpoint, offers the newest checkpoint
+// to every other node, collects the cosignatures and keeps the cosigned note
+// (key "c"). A witness that holds more of this log than the log has means the
+// store was restored from an older copy: the publisher says so in `node
+// status` and in the log's own status.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "base/time.h"
+#include "casenode/v1/local.pb.h"
+#include "casenode/v1/peer.pb.h"
+#include "keys/identity.h"
+#include "keys/manifest.h"
+#include "node/audit/audit_log.h"
+#include "node/store/store.h"
+
+namespace casenode::node {
+
+// The note key name of `org` as a witness.
+std::string WitnessName(std::string_view org);
+// How many witness cosignatures an auditor requires on a checkpoint, in a
+// network with `other_nodes` possible witnesses for it.
+size_t RequiredWitnesses(size_t other_nodes);
+
+class Witness {
+ public:
+  Witness(store::Store& store, const keys::SigningKey& key, std::string self_org, Clock clock)
+      : store_(store), key_(key), self_org_(std::move(self_org)), clock_(std::move(clock)) {}
+
+  // `caller`: the authenticated caller's manifest entry.
+  [[nodiscard]] absl::StatusOr<v1::CosignResponse> Cosign(const keys::ManifestNode& caller,
+                                                          const v1::CosignRequest& request);
+  // The nodes this witness refused, from the kept evidence.
+  std::vector<v1::WitnessView> Refused() const;
+
+ private:
+  [[nodiscard]] absl::Status Refuse(const std::string& org, const std::string& held, const std::string& offered,
+                                    uint64_t held_size, uint64_t offered_size);
+  store::Store& store_;
+  const keys::SigningKey& key_;
+  const std::string self_org_;
+  const Clock clock_;
+  std::mutex mu_;  // one offer at a time: read, check and keep are one step
+};
+
+class CheckpointPublisher {
+ public:
+  using Deadline = std::chrono::system_clock::time_point;
+  // Sends one offer to one witness (a Peer Cosign call).
+  using Offer = std::function<absl::StatusOr<v1::CosignResponse>(const keys::ManifestNode& witness,
+                                                                 const v1::CosignRequest& request, Deadline deadline)>;
+  // `witnesses()` gives the nodes to offer to (every other node of the manifest).
+  CheckpointPublisher(const AuditLog& log, store::Store& store, const keys::SigningKey& key, std::string self_org,
+                      std::function<std::vector<keys::ManifestNode>()> witnesses, Offer offer, Clock clock);
+  ~CheckpointPublisher();
+
+  void Start();
+  void Stop();
+  // Offers the newest checkpoint to every witness now and returns the note
+  // with every cosignature it got (also kept as the latest cosigned note).
+  std::string PublishNow(Deadline deadline);
+  v1::AuditStatus Status() const;
+
+ private:
+  void Run();
+
+  const AuditLog& log_;
+  store::Store& store_;
+  const keys::SigningKey& key_;
+  const std::string self_org_;
+  const std::function<std::vector<keys::ManifestNode>()> witnesses_;
+  const Offer offer_;
+  const Clock clock_;
+  std::mutex publish_mu_;  // one round at a time
+  mutable std::mutex mu_;
+  std::map<std::string, uint64_t> witness_sizes_;      // what each witness holds, as last learned
+  std::map<std::string, v1::WitnessView> behind_;      // witnesses that hold more than this log has
+  uint64_t witnessed_size_ = 0;
+  uint32_t cosignatures_ = 0;
+  uint64_t published_size_ = 0;
+  bool stop_ = false;
+  std::condition_variable wake_;
+  std::thread thread_;
+};
+
+}  // namespace casenode::node
