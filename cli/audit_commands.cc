@@ -80,8 +80,12 @@ int Verify(const Globals& g, const AuditArgs& a, bool replay) {
     }
     for (const auto& p : r.problems()) {
       std::cout << "PROBLEM " << KindName(p.kind());
-      if (p.kind() != v1::AuditProblem::ROOT_MISMATCH && p.kind() != v1::AuditProblem::CHECKPOINT_INVALID) {
-        std::cout << " at seq " << p.seq();
+      switch (p.kind()) {
+        case v1::AuditProblem::ROOT_MISMATCH:
+        case v1::AuditProblem::CHECKPOINT_INVALID:
+        case v1::AuditProblem::CHECKPOINT_UNWITNESSED: break;
+        case v1::AuditProblem::INCONSISTENT_HISTORY: std::cout << " since size " << p.seq(); break;
+        default: std::cout << " at seq " << p.seq();
       }
       std::cout << ": " << p.detail() << "\n";
     }
