@@ -65,7 +65,7 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
   if (request->replay()) {
     on_entry = [&](uint64_t seq, const std::string& leaf) { replayer.Add(seq, leaf, replayed); };
   }
-  absl::StatusOr<v1::AuditVerifyReport> report = VerifyAuditLog(*node, manifest->nodes, purpose, source, previous, on_entry);
+  absl::StatusOr<v1::AuditVerifyReport> report = VerifyAuditLog(*node, manifest->nodes, purpose, source, previous, clock_(), on_entry);
   if (!report.ok()) return ToGrpcStatus(Annotate(StrCat("audit log of ", node->org), report.status()));
   const bool log_clean = report->problems().empty();
   if (request->replay()) {

@@ -4,6 +4,7 @@
 // the next verification also proves the log only grew since.
 #pragma once
 
+#include "base/time.h"
 #include "casenode/v1/local.grpc.pb.h"
 #include "node/network/network.h"
 #include "node/rpc/peer_client.h"
@@ -13,8 +14,8 @@ namespace casenode::node {
 
 class AuditService final : public v1::LocalAudit::Service {
  public:
-  AuditService(const Network& network, PeerClient& peers, store::Store& store)
-      : network_(network), peers_(peers), store_(store) {}
+  AuditService(const Network& network, PeerClient& peers, store::Store& store, Clock clock)
+      : network_(network), peers_(peers), store_(store), clock_(std::move(clock)) {}
 
   grpc::Status Verify(grpc::ServerContext* context, const v1::AuditVerifyRequest* request,
                       v1::AuditVerifyReport* response) override;
@@ -23,6 +24,7 @@ class AuditService final : public v1::LocalAudit::Service {
   const Network& network_;
   PeerClient& peers_;
   store::Store& store_;
+  const Clock clock_;
 };
 
 }  // namespace casenode::node

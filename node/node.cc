@@ -230,7 +230,7 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
       consent_service_(*network_, gate_, consents_, consent_verifier_),
       pseudonym_service_(deriver_),
       signal_service_(signal_desk_, signals_),
-      audit_service_(*network_, peers_, *store_) {}
+      audit_service_(*network_, peers_, *store_, clock) {}
 
 Node::~Node() { Shutdown(std::chrono::milliseconds(0)); }
 

@@ -199,9 +199,6 @@ grpc::Status PeerService::ReadAudit(grpc::ServerContext* context, const v1::Read
   if (request->count() > kMaxAuditPage) {
     return ToGrpcStatus(Error(Reason::kMalformedRequest, StrCat("count: at most ", kMaxAuditPage)));
   }
-  if (size > audit_.head().size) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "tree_size: beyond this node's log"));
-  }
   if (request->from_seq() > size || request->count() > size - request->from_seq()) {
     return ToGrpcStatus(Error(Reason::kMalformedRequest, "from_seq, count: entries beyond tree_size"));
   }
@@ -210,6 +207,10 @@ grpc::Status PeerService::ReadAudit(grpc::ServerContext* context, const v1::Read
   }
   return gate_.Admit(context, "Peer.ReadAudit", AuditReadFacts(request->purpose()),
                      [&](const PeerCall&) -> absl::Status {
+                       // Only an admitted reader learns anything about the log's size.
+                       if (size > audit_.head().size) {
+                         return Error(Reason::kMalformedRequest, "tree_size: beyond this node's log");
+                       }
                        const uint64_t end = request->from_seq() + request->count();
                        uint64_t seq = request->from_seq();
                        for (; seq < end; ++seq) {
@@ -224,8 +225,9 @@ grpc::Status PeerService::ReadAudit(grpc::ServerContext* context, const v1::Read
                          e->set_seq(seq);
                          e->set_leaf(*std::move(leaf));
                          if (request->inclusion_proofs()) {
+                           // A damaged tree node costs this entry its proof, not the page.
                            auto proof = audit_.InclusionProof(seq, size);
-                           if (!proof.ok()) return proof.status();
+                           if (!proof.ok()) continue;
                            for (const auto& h : *proof) AppendHash(*e->mutable_inclusion_proof()->mutable_hashes(), h);
                          }
                        }

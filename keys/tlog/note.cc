@@ -123,7 +123,7 @@ std::string FormatNote(const Note& note) {
 }
 
 absl::StatusOr<Note> ParseNote(std::string_view bytes) {
-  if (bytes.size() > kMaxNoteBytes) return absl::InvalidArgumentError("note is larger than 16 KiB");
+  if (bytes.size() > kMaxNoteBytes) return absl::InvalidArgumentError("note is larger than 32 KiB");
   if (absl::Status s = CheckNoteCharacters(bytes); !s.ok()) return s;
   // The text ends at the last blank line: signature lines never are blank.
   const size_t split = bytes.rfind("\n\n");

@@ -24,8 +24,8 @@
 
 namespace casenode::keys::tlog {
 
-inline constexpr size_t kMaxNoteBytes = 16 * 1024;
-inline constexpr size_t kMaxSignatures = 32;
+inline constexpr size_t kMaxNoteBytes = 32 * 1024;
+inline constexpr size_t kMaxSignatures = 100;
 inline constexpr uint8_t kEd25519Type = 0x01;
 inline constexpr uint8_t kCosignatureType = 0x04;
 

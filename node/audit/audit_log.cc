@@ -106,6 +106,7 @@ AuditLog::AuditLog(store::Store& store, MsClock clock_ms, tlog::Frontier frontie
       clock_ms_(std::move(clock_ms)),
       frontier_(std::move(frontier)),
       head_{frontier_.size(), frontier_.Root()},
+      durable_head_(head_),
       odd_leaf_((frontier_.size() & 1) != 0 ? frontier_.hashes().back() : tlog::Hash{}),
       writer_([this] { Run(); }) {}
 
@@ -126,6 +127,7 @@ absl::Status AuditLog::Append(const DecisionEvent& event, store::Durability dura
   entry.Clear();
   entry.set_time_unix_ms(ms);
   entry.mutable_trace_id()->assign(event.trace_id);
+  entry.mutable_span_id()->assign(event.span_id);
   EncodeDecision(event, ms, *entry.mutable_decision());
   return Enqueue(entry.SerializeAsString(), durability);
 }
@@ -211,6 +213,8 @@ absl::Status AuditLog::Commit(Batch& batch) {
   frontier_ = std::move(next);
   std::lock_guard<std::mutex> lock(head_mu_);
   head_ = head;
+  // A synced write makes everything before it durable too.
+  if (batch.durable) durable_head_ = head;
   if ((head.size & 1) != 0) odd_leaf_ = frontier_.hashes().back();
   return absl::OkStatus();
 }
@@ -218,6 +222,11 @@ absl::Status AuditLog::Commit(Batch& batch) {
 AuditLog::Head AuditLog::head() const {
   std::lock_guard<std::mutex> lock(head_mu_);
   return head_;
+}
+
+AuditLog::Head AuditLog::durable_head() const {
+  std::lock_guard<std::mutex> lock(head_mu_);
+  return durable_head_;
 }
 
 absl::StatusOr<std::string> AuditLog::Entry(uint64_t seq) const {
@@ -286,7 +295,9 @@ std::optional<uint64_t> LeafSeq(std::string_view leaf) {
 std::string LogOrigin(std::string_view org) { return StrCat("casenode.log/", std::string(org)); }
 
 std::string SignedCheckpoint(const AuditLog& log, const keys::SigningKey& key, std::string_view org) {
-  const AuditLog::Head head = log.head();
+  // Never sign what a power loss could take back: witnesses would then see
+  // an honest node as rolled back.
+  const AuditLog::Head head = log.durable_head();
   const std::string origin = LogOrigin(org);
   const std::string body = tlog::CheckpointBody({origin, head.size, head.root});
   const keys::Signature sig = key.SignNote(body);

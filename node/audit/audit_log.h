@@ -50,6 +50,7 @@ inline constexpr uint32_t kMaxAuditPage = 1000;
 struct DecisionEvent {
   std::string_view method;  // "Peer.Ping", ...
   std::string_view trace_id;
+  std::string_view span_id;
   v1::Role requester_role = v1::ROLE_UNSPECIFIED;
   const policy::Request* request = nullptr;    // what was decided
   const policy::Decision* decision = nullptr;  // and how
@@ -78,8 +79,12 @@ class AuditLog {
     uint64_t size = 0;
     keys::tlog::Hash root = keys::tlog::EmptyRoot();
   };
-  // The committed tree: every entry below size is durable.
+  // The committed tree: every entry below size is written and readable
+  // (buffered ones survive a process crash, not a power loss).
   Head head() const;
+  // The tree as of the last synced write: what survives a power loss, and
+  // the only tree a checkpoint may sign.
+  Head durable_head() const;
 
   // The leaf bytes of entry `seq`. OutOfRange if seq >= head().size.
   [[nodiscard]] absl::StatusOr<std::string> Entry(uint64_t seq) const;
@@ -113,6 +118,7 @@ class AuditLog {
   keys::tlog::Frontier frontier_;  // only the writer thread touches it
   mutable std::mutex head_mu_;
   Head head_;
+  Head durable_head_;
   keys::tlog::Hash odd_leaf_{};  // the last leaf's hash when head_.size is odd (not yet in a level-1 record)
   std::mutex mu_;
   std::condition_variable work_;

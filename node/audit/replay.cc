@@ -27,9 +27,17 @@ std::string Outcome(bool allowed, std::string_view rule, std::string_view reason
 
 void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& report) {
   v1::AuditEntry entry;
-  if (!entry.ParseFromArray(leaf.data(), static_cast<int>(leaf.size()))) return;  // the verifier reported it
+  if (!entry.ParseFromArray(leaf.data(), static_cast<int>(leaf.size())) ||
+      entry.event_case() == v1::AuditEntry::EVENT_NOT_SET) {
+    AddProblem(report, v1::AuditProblem::ENTRY_MALFORMED, seq, "not an audit entry this replay can read");
+    return;
+  }
   if (entry.has_policy_load()) {
     const v1::PolicyLoad& load = entry.policy_load();
+    if (load.policy_hash() != current_) {
+      previous_ = current_;
+      current_ = load.policy_hash();
+    }
     if (policies_.contains(load.policy_hash())) return;
     auto compiled = policy::Policy::FromSources(Sources(load.network_sources()), Sources(load.local_sources()));
     if (!compiled.ok() || (*compiled)->hash() != load.policy_hash() ||
@@ -52,6 +60,10 @@ void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& r
                StrCat("decided under policy ", d.policy_hash(), ", which the log never recorded loading"));
     return;
   }
+  if (d.policy_hash() != current_ && d.policy_hash() != previous_) {
+    AddProblem(report, v1::AuditProblem::POLICY_NOT_IN_FORCE, seq,
+               StrCat("decided under policy ", d.policy_hash(), ", which the log had replaced by ", current_));
+  }
   absl::StatusOr<policy::Request> request = policy::ParseCanonicalRequest(d.canonical_request());
   if (!request.ok()) {
     AddProblem(report, v1::AuditProblem::DECISION_UNREADABLE, seq, "its canonical request cannot be read");
@@ -59,6 +71,11 @@ void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& r
   }
   const policy::Decision again = it->second->Evaluate(*request);
   const std::string_view reason = ReasonName(again.reason);
+  // The gate turns an allow into a denial when the rule's rate limit is spent.
+  const bool rate_limited = !d.allowed() && d.reason() == ReasonName(Reason::kRateLimited) && again.allowed() &&
+                            again.rule_id == d.rule_id() && again.rate_limit_per_minute > 0 &&
+                            again.request_digest == d.request_digest();
+  if (rate_limited) return;
   if (again.allowed() != d.allowed() || again.rule_id != d.rule_id() || reason != d.reason() ||
       again.request_digest != d.request_digest()) {
     AddProblem(report, v1::AuditProblem::DECISION_DIFFERS, seq,

@@ -34,6 +34,8 @@ class Replayer {
   const int64_t since_ms_;
   const int64_t until_ms_;
   std::map<std::string, std::shared_ptr<const policy::Policy>> policies_;  // by hash
+  std::string current_;   // the policy in force, by the log
+  std::string previous_;  // the one it replaced
   uint64_t replayed_ = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "node/audit/verifier.h"
 
 #include "base/strings.h"
+#include "keys/tlog/merkle.h"
 #include "node/audit/audit_log.h"
 #include "node/audit/witness.h"
 
@@ -9,8 +10,24 @@ namespace {
 
 namespace tlog = keys::tlog;
 
+// A report names at most this many problems (a hostile node could make
+// millions); the rest are counted in one last problem.
+constexpr int kMaxProblems = 1000;
+
 void AddProblem(v1::AuditVerifyReport& report, v1::AuditProblem::Kind kind, uint64_t seq, std::string detail) {
+  if (report.problems_size() > kMaxProblems) {
+    v1::AuditProblem* last = report.mutable_problems(kMaxProblems);
+    last->set_seq(last->seq() + 1);
+    last->set_detail(StrCat(last->seq(), " more problems not listed"));
+    return;
+  }
   v1::AuditProblem* p = report.add_problems();
+  if (report.problems_size() > kMaxProblems) {
+    p->set_kind(kind);
+    p->set_seq(1);
+    p->set_detail("1 more problem not listed");
+    return;
+  }
   p->set_kind(kind);
   p->set_seq(seq);
   p->set_detail(std::move(detail));
@@ -44,12 +61,16 @@ v1::ReadAuditRequest Page(const std::string& purpose, uint64_t tree_size, uint64
   return req;
 }
 
+// How old a counted cosignature may be, and how far in the future.
+constexpr std::chrono::seconds kMaxCosignatureAge(600);
+constexpr std::chrono::seconds kMaxClockSkew(60);
+
 }  // namespace
 
 absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& node,
                                                      const std::vector<keys::ManifestNode>& network,
                                                      const std::string& purpose, const AuditSource& source,
-                                                     const std::optional<tlog::Checkpoint>& previous,
+                                                     const std::optional<tlog::Checkpoint>& previous, SystemTime now,
                                                      const std::function<void(uint64_t, const std::string&)>& on_entry) {
   v1::AuditVerifyReport report;
   report.set_org(node.org);
@@ -73,21 +94,27 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
   }
   report.set_tree_size(cp->size);
   report.set_root(std::string(cp->root.begin(), cp->root.end()));
+  // Only recent cosignatures count: an old cosigned checkpoint, replayed by
+  // the node, would hide everything it logged since.
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   size_t others = 0;
   for (const keys::ManifestNode& w : network) {
     if (w.org == node.org) continue;
     ++others;
-    if (tlog::VerifyCosignature(*note, WitnessName(w.org), w.signing_key).ok()) report.add_witnesses(w.org);
+    absl::StatusOr<uint64_t> t = tlog::VerifyCosignature(*note, WitnessName(w.org), w.signing_key);
+    if (!t.ok()) continue;
+    const int64_t age = now_s - static_cast<int64_t>(*t);
+    if (age <= kMaxCosignatureAge.count() && age >= -kMaxClockSkew.count()) report.add_witnesses(w.org);
   }
   if (static_cast<size_t>(report.witnesses_size()) < RequiredWitnesses(others)) {
     AddProblem(report, v1::AuditProblem::CHECKPOINT_UNWITNESSED, 0,
-               StrCat("cosigned by ", report.witnesses_size(), " witnesses, ", RequiredWitnesses(others),
+               StrCat("cosigned recently by ", report.witnesses_size(), " witnesses, ", RequiredWitnesses(others),
                       " required: no one else vouches that this is the log's only history"));
   }
 
-  // 2. Every entry, hashed into the root.
-  std::vector<tlog::Hash> leaves;
-  leaves.reserve(cp->size);
+  // 2. Every entry, hashed into the root (O(log n) memory: the size is the node's claim).
+  tlog::Frontier tree;
+  uint64_t returned = 0;
   bool complete = true;
   for (uint64_t from = 0; from < cp->size;) {
     absl::StatusOr<v1::ReadAuditResponse> page = source.read(Page(purpose, cp->size, from, false));
@@ -116,7 +143,8 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
         AddProblem(report, v1::AuditProblem::ENTRY_OUT_OF_PLACE, e.seq(),
                    StrCat("the entry at this position carries sequence number ", *seq));
       }
-      leaves.push_back(tlog::LeafHash(e.leaf()));
+      if (complete) tree.Append(tlog::LeafHash(e.leaf()), [](tlog::NodeId, const tlog::Hash&) {});
+      ++returned;
       if (on_entry) on_entry(e.seq(), e.leaf());
       ++expect;
     }
@@ -126,26 +154,30 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
     }
     from = end;
   }
-  report.set_entries_verified(leaves.size());
+  report.set_entries_verified(returned);
 
-  // 3. The root; if it differs, find the entries that changed.
-  if (!complete || tlog::RootOf(leaves) != cp->root) {
+  // 3. The root; if it differs, find the entries that changed: each entry's
+  // proof from the node's stored tree, which was built when it was logged.
+  if (!complete || tree.size() != cp->size || tree.Root() != cp->root) {
     AddProblem(report, v1::AuditProblem::ROOT_MISMATCH, 0, "the entries do not hash to the signed root");
     for (uint64_t from = 0; from < cp->size;) {
       absl::StatusOr<v1::ReadAuditResponse> page = source.read(Page(purpose, cp->size, from, true));
       if (!page.ok()) return page.status();
-      if (page->next_seq() <= from || page->next_seq() > cp->size) {
+      const uint64_t end = page->next_seq();
+      if (end <= from || end > from + kMaxAuditPage || end > cp->size) {
         return absl::DataLossError(StrCat(node.org, " answered a page of its audit log that does not advance"));
       }
       for (const auto& e : page->entries()) {
+        if (e.seq() < from || e.seq() >= end) continue;  // reported in step 2
         auto proof = ToHashes(e.inclusion_proof().hashes());
-        if (e.seq() >= cp->size || !proof ||
+        if (!proof || (proof->empty() && cp->size > 1) ||
             !tlog::VerifyInclusion(e.seq(), cp->size, tlog::LeafHash(e.leaf()), *proof, cp->root)) {
           AddProblem(report, v1::AuditProblem::ENTRY_CHANGED, e.seq(),
-                     "fails its inclusion proof: changed after it was logged");
+                     proof && !proof->empty() ? "fails its inclusion proof: changed after it was logged"
+                                              : "the node cannot prove it: its tree around it is damaged");
         }
       }
-      from = page->next_seq();
+      from = end;
     }
     report.set_entries_verified(0);
   }

@@ -2,8 +2,8 @@
 // over Peer calls (AuditCheckpoint, ReadAudit):
 //
 // 1. The checkpoint is a C2SP note signed by the node's key in the manifest,
-//    with origin "casenode.log/<org>", and cosigned by at least
-//    RequiredWitnesses() other nodes of the manifest (witness.h).
+//    with origin "casenode.log/<org>", and cosigned in the last 10 minutes
+//    by at least RequiredWitnesses() other nodes of the manifest (witness.h).
 // 2. Every entry below its tree size is fetched (pages of up to 1000); each
 //    must parse as an AuditEntry whose seq is its position. The root of all
 //    leaves must equal the signed root: that proves every entry's inclusion
@@ -14,7 +14,8 @@
 // 4. If this auditor verified an earlier checkpoint of the node, the new one
 //    must be a consistent extension of it (RFC 9162 consistency proof): a log
 //    rewritten or rolled back to an older copy is reported.
-// Problems are results; an error means the node could not be asked at all.
+// Problems are results (at most 1000 listed); an error means the node could
+// not be asked, or answered with pages that do not advance.
 #pragma once
 
 #include <functional>
@@ -24,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "casenode/v1/local.pb.h"
 #include "casenode/v1/peer.pb.h"
+#include "base/time.h"
 #include "keys/manifest.h"
 #include "keys/tlog/note.h"
 
@@ -40,7 +42,7 @@ struct AuditSource {
 // `on_entry(seq, leaf)` sees every entry returned, in order (for the replay).
 [[nodiscard]] absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(
     const keys::ManifestNode& node, const std::vector<keys::ManifestNode>& network, const std::string& purpose,
-    const AuditSource& source, const std::optional<keys::tlog::Checkpoint>& previous,
+    const AuditSource& source, const std::optional<keys::tlog::Checkpoint>& previous, SystemTime now,
     const std::function<void(uint64_t, const std::string&)>& on_entry = nullptr);
 
 }  // namespace casenode::node

@@ -52,12 +52,16 @@ absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& cal
   }
 
   std::lock_guard<std::mutex> lock(mu_);
+  // What this witness holds: the node's own signed note, so that a refused
+  // offer and it together prove a fork to anyone with the manifest.
   std::optional<tlog::Checkpoint> held;
-  std::string held_body;
+  std::string held_note;
   absl::StatusOr<std::string> stored = store_.Get(store::Family::kAudit, HeldKey(caller.org));
   if (stored.ok()) {
-    held_body = *stored;
-    auto parsed = tlog::ParseCheckpointBody(held_body);
+    held_note = *stored;
+    auto parsed_note = tlog::ParseNote(held_note);
+    auto parsed = parsed_note.ok() ? tlog::ParseCheckpointBody(parsed_note->text)
+                                   : absl::StatusOr<tlog::Checkpoint>(parsed_note.status());
     if (!parsed.ok()) return WithReason(parsed.status(), Reason::kRecordCorrupt);
     held = *parsed;
   } else if (stored.status().code() != absl::StatusCode::kNotFound) {
@@ -69,7 +73,7 @@ absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& cal
   // A signed checkpoint smaller than one cosigned before is a rollback,
   // whatever size the caller thinks this witness holds: the evidence is kept.
   const bool rolled_back = held && cp->size < held->size;
-  if (rolled_back) RETURN_IF_ERROR(Refuse(caller.org, held_body, req.note(), held_size, cp->size));
+  if (rolled_back) RETURN_IF_ERROR(Refuse(caller.org, held_note, req.note(), held_size, cp->size));
   if (req.old_size() != held_size) {
     resp.set_result(v1::CosignResponse::OLD_SIZE_MISMATCH);
     return resp;
@@ -80,14 +84,14 @@ absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& cal
                         " this witness cosigned: rolled back"));
   }
   if (held && !tlog::VerifyConsistency(held->size, cp->size, held->root, cp->root, proof)) {
-    RETURN_IF_ERROR(Refuse(caller.org, held_body, req.note(), held_size, cp->size));
+    RETURN_IF_ERROR(Refuse(caller.org, held_note, req.note(), held_size, cp->size));
     return Error(Reason::kAuditLogInconsistent,
                  StrCat("the log of ", caller.org, " does not extend the checkpoint of size ", held_size,
                         " this witness cosigned: history rewritten"));
   }
   // Keep first, then cosign: a cosignature never leaves for a checkpoint this
-  // witness could forget.
-  RETURN_IF_ERROR(store_.Put(NodeRecord(HeldKey(caller.org), note->text)));
+  // witness could forget. (The same checkpoint again needs no write.)
+  if (!held || held->size != cp->size) RETURN_IF_ERROR(store_.Put(NodeRecord(HeldKey(caller.org), req.note())));
   const uint64_t t = static_cast<uint64_t>(UnixMs(clock_()) / 1000);
   const keys::Signature sig = key_.SignNote(tlog::CosignedMessage(note->text, t));
   std::string sig_bytes;
@@ -103,12 +107,17 @@ absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& cal
 
 absl::Status Witness::Refuse(const std::string& org, const std::string& held, const std::string& offered,
                              uint64_t held_size, uint64_t offered_size) {
+  Log(LogLevel::kError, "audit.witness_refused",
+      {{"org", org}, {"held_size", held_size}, {"offered_size", offered_size}});
+  // The first evidence is kept: the node cannot replace its proven fork with
+  // a harmless pair by offering more.
+  absl::StatusOr<std::string> existing = store_.Get(store::Family::kAudit, EvidenceKey(org));
+  if (existing.ok()) return absl::OkStatus();
+  if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
   v1::WitnessEvidence ev;
   ev.set_held(held);
   ev.set_offered(offered);
   ev.set_at_unix_ms(UnixMs(clock_()));
-  Log(LogLevel::kError, "audit.witness_refused",
-      {{"org", org}, {"held_size", held_size}, {"offered_size", offered_size}});
   return store_.Put(NodeRecord(EvidenceKey(org), ev.SerializeAsString()));
 }
 
@@ -117,7 +126,9 @@ std::vector<v1::WitnessView> Witness::Refused() const {
   (void)store_.Scan(store::Family::kAudit, "x", [&](std::string_view key, const absl::StatusOr<std::string>& v) {
     v1::WitnessEvidence ev;
     if (!v.ok() || !ev.ParseFromString(*v)) return;
-    auto held = tlog::ParseCheckpointBody(ev.held());
+    auto held_note = tlog::ParseNote(ev.held());
+    auto held = held_note.ok() ? tlog::ParseCheckpointBody(held_note->text)
+                               : absl::StatusOr<tlog::Checkpoint>(held_note.status());
     auto note = tlog::ParseNote(ev.offered());
     auto offered = note.ok() ? tlog::ParseCheckpointBody(note->text) : absl::StatusOr<tlog::Checkpoint>(note.status());
     v1::WitnessView view;
@@ -175,70 +186,88 @@ void CheckpointPublisher::Run() {
 
 std::string CheckpointPublisher::PublishNow(Deadline deadline) {
   std::lock_guard<std::mutex> round(publish_mu_);
-  const AuditLog::Head head = log_.head();
+  const uint64_t head_size = log_.head().size;
   const std::string signed_note = SignedCheckpoint(log_, key_, self_org_);
-  // The checkpoint signed may be a little larger than `head` (appends in
-  // between); its own size is what the witnesses see.
   auto note = tlog::ParseNote(signed_note);
   auto cp = note.ok() ? tlog::ParseCheckpointBody(note->text) : absl::StatusOr<tlog::Checkpoint>(note.status());
   if (!cp.ok()) return signed_note;  // cannot happen: we just made it
-  std::string cosigned = signed_note;
-  uint32_t count = 0;
+
+  // One offer per witness, in parallel: a witness that is down costs its own
+  // deadline, not everyone's.
+  struct Outcome {
+    keys::ManifestNode witness;
+    uint64_t old_size = 0;
+    absl::StatusOr<v1::CosignResponse> resp = absl::UnknownError("not asked");
+  };
+  std::vector<Outcome> outcomes;
   for (const keys::ManifestNode& w : witnesses_()) {
     if (w.org == self_org_) continue;
-    uint64_t old_size = 0;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      old_size = witness_sizes_[w.org];
-    }
-    absl::StatusOr<v1::CosignResponse> resp;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      if (old_size > cp->size) break;  // the witness holds more than this log has
-      auto proof = log_.ConsistencyProof(old_size, cp->size);
-      if (!proof.ok()) {
-        resp = proof.status();
-        break;
-      }
-      v1::CosignRequest req;
-      req.set_note(signed_note);
-      req.set_old_size(old_size);
-      for (const auto& h : *proof) req.add_consistency_proof(std::string(h.begin(), h.end()));
-      resp = offer_(w, req, deadline);
-      if (!resp.ok() || resp->result() != v1::CosignResponse::OLD_SIZE_MISMATCH) break;
-      old_size = resp->known_size();
-    }
     std::lock_guard<std::mutex> lock(mu_);
-    witness_sizes_[w.org] = old_size;
-    const bool rolled_back = ReasonOf(resp.status()) == Reason::kAuditLogInconsistent;
-    if (old_size > cp->size || rolled_back) {
-      v1::WitnessView view;
-      view.set_org(w.org);
-      view.set_known_size(old_size);
-      view.set_offered_size(cp->size);
-      view.set_at_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count());
-      if (!behind_.contains(w.org)) {
-        Log(LogLevel::kError, "audit.behind_witness",
-            {{"witness", w.org}, {"witness_size", old_size}, {"log_size", cp->size}});
+    outcomes.push_back({w, witness_sizes_[w.org]});
+  }
+  std::vector<std::thread> offers;
+  for (Outcome& o : outcomes) {
+    offers.emplace_back([&, &o = o] {
+      for (int attempt = 0; attempt < 2; ++attempt) {
+        if (o.old_size > cp->size) return;  // the witness holds more than this log has
+        auto proof = log_.ConsistencyProof(o.old_size, cp->size);
+        if (!proof.ok()) {
+          o.resp = proof.status();
+          return;
+        }
+        v1::CosignRequest req;
+        req.set_note(signed_note);
+        req.set_old_size(o.old_size);
+        for (const auto& h : *proof) req.add_consistency_proof(std::string(h.begin(), h.end()));
+        o.resp = offer_(o.witness, req, deadline);
+        if (!o.resp.ok() || o.resp->result() != v1::CosignResponse::OLD_SIZE_MISMATCH) return;
+        o.old_size = o.resp->known_size();
       }
-      behind_[w.org] = view;
+    });
+  }
+  for (auto& t : offers) t.join();
+
+  std::string cosigned = signed_note;
+  uint32_t count = 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Outcome& o : outcomes) {
+    const std::string& org = o.witness.org;
+    witness_sizes_[org] = o.old_size;
+    // A witness's word that it holds more of this log (or that the log is
+    // inconsistent) is shown to the operator, not taken as proof.
+    if (o.old_size > cp->size || ReasonOf(o.resp.status()) == Reason::kAuditLogInconsistent) {
+      v1::WitnessView view;
+      view.set_org(org);
+      view.set_known_size(o.old_size);
+      view.set_offered_size(cp->size);
+      view.set_at_unix_ms(UnixMs(clock_()));
+      if (!behind_.contains(org)) {
+        Log(LogLevel::kError, "audit.behind_witness",
+            {{"witness", org}, {"witness_size", o.old_size}, {"log_size", cp->size}});
+      }
+      behind_[org] = view;
       continue;
     }
-    if (resp.ok() && resp->result() == v1::CosignResponse::COSIGNED) {
-      behind_.erase(w.org);
-      witness_sizes_[w.org] = cp->size;
-      cosigned += resp->cosignature();
-      ++count;
+    if (!o.resp.ok() || o.resp->result() != v1::CosignResponse::COSIGNED) continue;
+    // Only a valid cosignature by this witness's manifest key is kept: a
+    // witness must not be able to spoil the note for the others.
+    auto line = tlog::ParseNote(signed_note + o.resp->cosignature());
+    if (!line.ok() || line->signatures.size() != note->signatures.size() + 1 ||
+        !tlog::VerifyCosignature(*line, WitnessName(org), o.witness.signing_key).ok() ||
+        line->signatures.back().key_name != WitnessName(org) || count + 1 >= tlog::kMaxSignatures) {
+      continue;
     }
+    behind_.erase(org);
+    witness_sizes_[org] = cp->size;
+    cosigned += o.resp->cosignature();
+    ++count;
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    published_size_ = std::max(published_size_, head.size);
-    if (count > 0) {
-      witnessed_size_ = cp->size;
-      cosignatures_ = count;
-    }
+  published_size_ = std::max(published_size_, head_size);
+  if (count > 0) {
+    witnessed_size_ = cp->size;
+    cosignatures_ = count;
+    (void)store_.Put(NodeRecord(std::string(kCosignedKey), cosigned));
   }
-  if (count > 0) (void)store_.Put(NodeRecord(std::string(kCosignedKey), cosigned));
   return cosigned;
 }
 

@@ -70,7 +70,7 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
     call.decision.reason = Reason::kRateLimited;
   }
   // Fail closed: an answer whose decision cannot be recorded is not given.
-  const DecisionEvent event{method, call.trace_id, call.caller.role, &req, &call.decision};
+  const DecisionEvent event{method, call.trace_id, call.span_id, call.caller.role, &req, &call.decision};
   // A decision that involved a consent receipt is about a child: never buffered.
   const store::Durability durability = req.consents.empty() ? facts.decision_durability : store::Durability::kSynced;
   if (absl::Status stored = audit_.Append(event, durability); !stored.ok()) {
@@ -94,6 +94,7 @@ absl::StatusOr<PeerCall> PeerGate::Authenticate(const grpc::ServerContext& conte
   if (!caller.ok()) return caller.status();
   call.caller = *std::move(caller);
   call.trace_id = TraceIdOf(context);
+  call.span_id = SpanIdOf(context);
   return call;
 }
 

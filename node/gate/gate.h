@@ -69,6 +69,7 @@ struct PeerCallFacts {
 struct PeerCall {
   Caller caller;
   std::string trace_id;  // 32 hex digits, shared by caller and callee
+  std::string span_id;   // 16 hex digits: the caller's span for this call ("" if it sent none)
   policy::Decision decision;
 };
 

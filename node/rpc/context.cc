@@ -38,6 +38,17 @@ std::string TraceIdOf(const grpc::ServerContext& context) {
   return id.empty() ? RandomHex(16) : id;
 }
 
+std::string SpanIdOf(const grpc::ServerContext& context) {
+  const auto& md = context.client_metadata();
+  auto it = md.find(kTraceparentHeader);
+  if (it == md.end()) return {};
+  const std::string_view tp(it->second.data(), it->second.size());
+  if (TraceIdOf(tp).empty()) return {};
+  const std::string_view span = tp.substr(36, 16);
+  if (!IsLowerHex(span, 16) || span == std::string_view("0000000000000000")) return {};
+  return std::string(span);
+}
+
 std::chrono::system_clock::time_point NestedDeadline(const grpc::ServerContext& context) {
   const auto now = std::chrono::system_clock::now();
   const auto left = context.deadline() - now;

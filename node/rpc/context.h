@@ -24,6 +24,9 @@ std::string NewTraceparent(std::string_view trace_id = {});
 std::string TraceIdOf(std::string_view traceparent);
 // The trace id of an incoming call, or a new one if it carries none (or a malformed one).
 std::string TraceIdOf(const grpc::ServerContext& context);
+// The caller's span id (16 hex digits) of an incoming call: the span both
+// sides log for the call. "" if it carries no valid traceparent.
+std::string SpanIdOf(const grpc::ServerContext& context);
 
 // The deadline for a call made while answering `context`: half of what the
 // caller has left (at most 15 s), so the answer still reaches it in time.

@@ -36,10 +36,10 @@ v1::PeerReachability PeerClient::Ping(const keys::ManifestNode& peer, const std:
 
 template <typename Response, typename Rpc>
 absl::StatusOr<Response> PeerClient::CallOne(const keys::ManifestNode& peer, const std::string& trace_id,
-                                             Deadline deadline, Rpc rpc) {
+                                             Deadline deadline, bool wait_for_ready, Rpc rpc) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::min(deadline, std::chrono::system_clock::now() + timeout_));
-  ctx.set_wait_for_ready(true);  // see PingAll
+  ctx.set_wait_for_ready(wait_for_ready);  // see PingAll
   ctx.AddMetadata(kTraceparentHeader, NewTraceparent(trace_id));
   Response resp;
   grpc::Status s = rpc(*Stub(peer), ctx, resp);
@@ -52,15 +52,16 @@ absl::StatusOr<v1::AuditCheckpointResponse> PeerClient::AuditCheckpoint(const ke
                                                                          const std::string& trace_id,
                                                                          Deadline deadline) {
   return CallOne<v1::AuditCheckpointResponse>(
-      peer, trace_id, deadline, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::AuditCheckpointResponse& resp) {
+      peer, trace_id, deadline, true, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::AuditCheckpointResponse& resp) {
         return stub.AuditCheckpoint(&ctx, request, &resp);
       });
 }
 
 absl::StatusOr<v1::CosignResponse> PeerClient::Cosign(const keys::ManifestNode& peer,
                                                        const v1::CosignRequest& request, Deadline deadline) {
+  // A witness that is not connected is skipped this round, not waited for.
   return CallOne<v1::CosignResponse>(
-      peer, "", deadline, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::CosignResponse& resp) {
+      peer, "", deadline, false, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::CosignResponse& resp) {
         return stub.Cosign(&ctx, request, &resp);
       });
 }
@@ -69,7 +70,7 @@ absl::StatusOr<v1::ReadAuditResponse> PeerClient::ReadAudit(const keys::Manifest
                                                              const v1::ReadAuditRequest& request,
                                                              const std::string& trace_id, Deadline deadline) {
   return CallOne<v1::ReadAuditResponse>(
-      peer, trace_id, deadline, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::ReadAuditResponse& resp) {
+      peer, trace_id, deadline, true, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::ReadAuditResponse& resp) {
         return stub.ReadAudit(&ctx, request, &resp);
       });
 }

@@ -77,7 +77,7 @@ class PeerClient {
   // One call to one peer: `rpc(stub, context, response)`.
   template <typename Response, typename Rpc>
   absl::StatusOr<Response> CallOne(const keys::ManifestNode& peer, const std::string& trace_id, Deadline deadline,
-                                   Rpc rpc);
+                                   bool wait_for_ready, Rpc rpc);
   // The fan-out: `call(async stub, context, request, response, done)` starts
   // one call per peer; waits for all, each bounded by the configured timeout.
   template <typename Request, typename Response, typename Call>

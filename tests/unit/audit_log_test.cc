@@ -2,7 +2,10 @@
 // tree state across reopen, proofs against the committed head, concurrent
 // writers, and kill -9 in the middle of appends.
 #include "node/audit/audit_log.h"
+#include "node/audit/replay.h"
 #include "node/audit/witness.h"
+#include "base/strings.h"
+#include "policy/policy.h"
 #include "keys/tlog/note.h"
 
 #include <sched.h>
@@ -272,10 +275,10 @@ TEST_CASE("a witness cosigns only extensions of what it cosigned, and keeps evid
   REQUIRE(rolled->result() == v1::CosignResponse::OLD_SIZE_MISMATCH);
   REQUIRE(rolled->known_size() == 12);
   const auto refused = witness.Refused();
-  REQUIRE(refused.size() == 1);  // the latest evidence per node
+  REQUIRE(refused.size() == 1);  // the first evidence per node is kept: the proven fork
   REQUIRE(refused[0].org() == "jeugdhulp");
   REQUIRE(refused[0].known_size() == 12);
-  REQUIRE(refused[0].offered_size() == 3);
+  REQUIRE(refused[0].offered_size() == 20);
 
   // A note not signed by the caller's key is not even considered.
   LogNode d(2, 2);
@@ -342,6 +345,121 @@ TEST_CASE("audit log: an append the disk cannot take fails, changes nothing, and
   REQUIRE(WIFEXITED(status));
   INFO("child exit code (10-15: setup, 16: wrong error, 17: tree moved, 18: never filled, 19-20: log wrong)");
   REQUIRE(WEXITSTATUS(status) == 0);
+}
+
+}  // namespace
+}  // namespace casenode
+
+
+namespace casenode {
+namespace {
+
+struct ReplayFixture {
+  v1::PolicyLoad load;
+  std::shared_ptr<const policy::Policy> policy;
+  ReplayFixture() {
+    auto sources = policy::Policy::ReadNetworkSources(CASENODE_SOURCE_DIR "/policy/network");
+    REQUIRE(sources.ok());
+    auto compiled = policy::Policy::FromSources(*sources);
+    REQUIRE(compiled.ok());
+    policy = *compiled;
+    load.set_policy_hash(policy->hash());
+    load.set_network_policy_hash(policy->network_hash());
+    for (const auto& src : *sources) {
+      auto* out = load.add_network_sources();
+      out->set_name(src.name);
+      out->set_text(src.text);
+    }
+  }
+  std::string Leaf(uint64_t seq, const v1::AuditEntry& e) { return node::LeafBytes(seq, e.SerializeAsString()); }
+  v1::AuditEntry LoadEntry() {
+    v1::AuditEntry e;
+    *e.mutable_policy_load() = load;
+    return e;
+  }
+  // The decision the gate would log for `q`.
+  v1::AuditEntry DecisionEntry(const policy::Request& q, const policy::Decision& d) {
+    v1::AuditEntry e;
+    const node::DecisionEvent ev{"Peer.EvaluatePseudonym", "0af7651916cd43dd8448eb211c80319c", "", v1::ROLE_SCHOOL,
+                                 &q, &d};
+    node::EncodeDecision(ev, 1, *e.mutable_decision());
+    return e;
+  }
+};
+
+policy::Request PseudonymRequest() {
+  policy::Request q;
+  q.requester_org = "school";
+  q.requester_role = "school";
+  q.action = "pseudonym.evaluate";
+  q.purpose = "vroegsignalering";
+  q.legal_basis = "public_task";
+  return q;
+}
+
+TEST_CASE("replay: a decision stands under its policy, a rate-limit denial of a rate-limited rule too", "[audit][replay]") {
+  ReplayFixture f;
+  node::Replayer replayer(0, 0);
+  v1::AuditVerifyReport report;
+  replayer.Add(0, f.Leaf(0, f.LoadEntry()), report);
+  const policy::Request q = PseudonymRequest();
+  policy::Decision d = f.policy->Evaluate(q);
+  REQUIRE(d.allowed());
+  REQUIRE(d.rate_limit_per_minute > 0);
+  replayer.Add(1, f.Leaf(1, f.DecisionEntry(q, d)), report);
+  // The gate's rate limiter turned the next one into a denial: not a difference.
+  d.effect = policy::Effect::kDeny;
+  d.reason = Reason::kRateLimited;
+  replayer.Add(2, f.Leaf(2, f.DecisionEntry(q, d)), report);
+  REQUIRE(report.problems_size() == 0);
+  REQUIRE(replayer.decisions_replayed() == 2);
+
+  // A rate-limit denial by a rule without a rate limit is a difference.
+  policy::Request ping;
+  ping.requester_org = "school";
+  ping.requester_role = "school";
+  ping.action = "node.ping";
+  ping.purpose = "netwerkbeheer";
+  policy::Decision pd = f.policy->Evaluate(ping);
+  REQUIRE(pd.allowed());
+  REQUIRE(pd.rate_limit_per_minute == 0);
+  pd.effect = policy::Effect::kDeny;
+  pd.reason = Reason::kRateLimited;
+  replayer.Add(3, f.Leaf(3, f.DecisionEntry(ping, pd)), report);
+  REQUIRE(report.problems_size() == 1);
+  REQUIRE(report.problems(0).kind() == v1::AuditProblem::DECISION_DIFFERS);
+  REQUIRE(report.problems(0).seq() == 3);
+}
+
+TEST_CASE("replay: a decision under a policy the log had replaced, or an unreadable entry, is reported",
+          "[audit][replay]") {
+  ReplayFixture f;
+  node::Replayer replayer(0, 0);
+  v1::AuditVerifyReport report;
+  replayer.Add(0, f.Leaf(0, f.LoadEntry()), report);
+  const policy::Request q = PseudonymRequest();
+  const policy::Decision old_d = f.policy->Evaluate(q);
+  // Two later loads (a stricter local rule, then another): the first policy is no longer in force.
+  for (const char* rule : {"a", "b"}) {
+    v1::AuditEntry e = f.LoadEntry();
+    auto* local = e.mutable_policy_load()->add_local_sources();
+    local->set_name("local.toml");
+    local->set_text(StrCat("[[rule]]\nid = \"lokaal-", rule,
+                           "\"\neffect = \"deny\"\ndescription = \"x\"\nroles = [\"politie\"]\nactions = "
+                           "[\"node.ping\"]\npurposes = [\"netwerkbeheer\"]\n"));
+    auto sources = policy::Policy::ReadNetworkSources(CASENODE_SOURCE_DIR "/policy/network");
+    auto compiled = policy::Policy::FromSources(*sources, {{"local.toml", local->text()}});
+    REQUIRE(compiled.ok());
+    e.mutable_policy_load()->set_policy_hash((*compiled)->hash());
+    replayer.Add(1, f.Leaf(1, e), report);
+  }
+  REQUIRE(report.problems_size() == 0);
+  replayer.Add(3, f.Leaf(3, f.DecisionEntry(q, old_d)), report);
+  replayer.Add(4, "\x08\x04garbage", report);
+  REQUIRE(report.problems_size() == 2);
+  REQUIRE(report.problems(0).kind() == v1::AuditProblem::POLICY_NOT_IN_FORCE);
+  REQUIRE(report.problems(0).seq() == 3);
+  REQUIRE(report.problems(1).kind() == v1::AuditProblem::ENTRY_MALFORMED);
 }
 
 }  // namespace
