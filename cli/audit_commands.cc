@@ -20,6 +20,7 @@ struct AuditArgs {
   std::string purpose = "verantwoording";
   std::string since;
   std::string until;
+  uint32_t settle_seconds = 30;
 };
 
 // An RFC 3339 time as Unix ms; 0 for none.
@@ -96,6 +97,49 @@ int Verify(const Globals& g, const AuditArgs& a, bool replay) {
   return r.problems().empty() ? kOk : kFailed;
 }
 
+int Reconcile(const Globals& g, const AuditArgs& a) {
+  v1::AuditReconcileRequest req;
+  req.set_purpose(a.purpose);
+  req.set_settle_seconds(a.settle_seconds);
+  v1::AuditReconcileReport r;
+  Globals longer = g;
+  longer.timeout_ms = std::max(g.timeout_ms, kVerifyTimeoutMs);
+  std::cerr << "reading and pairing every node's audit log ...\n";
+  grpc::Status s = CallLocal(longer, &v1::LocalAudit::Stub::Reconcile, req, &r);
+  if (!s.ok()) return Fail(s);
+  const bool clean = r.one_sided().empty() && r.unreadable().empty();
+  if (g.json()) {
+    nlohmann::ordered_json one_sided = nlohmann::ordered_json::array();
+    for (const auto& c : r.one_sided()) {
+      one_sided.push_back({{"trace_id", c.trace_id()},
+                           {"span_id", c.span_id()},
+                           {"method", c.method()},
+                           {"caller", c.caller_org()},
+                           {"callee", c.callee_org()},
+                           {"logged_by", c.logged_by()},
+                           {"seq", c.seq()},
+                           {"outcome", c.outcome()}});
+    }
+    PrintJson({{"nodes", r.nodes()},
+               {"unreadable", r.unreadable()},
+               {"calls_paired", r.calls_paired()},
+               {"in_flight", r.in_flight()},
+               {"clean", clean},
+               {"one_sided", one_sided}});
+  } else {
+    std::cout << r.nodes_size() << " logs read, " << r.calls_paired() << " calls found in both the caller's and the "
+              << "callee's log (" << r.in_flight() << " too recent to judge)\n";
+    for (const auto& u : r.unreadable()) std::cout << "UNREADABLE: the log of " << u << " (run audit verify)\n";
+    for (const auto& c : r.one_sided()) {
+      std::cout << "ONE-SIDED " << c.method() << " " << c.caller_org() << " -> " << c.callee_org() << ": only in "
+                << c.logged_by() << "'s log at seq " << c.seq() << " (" << c.outcome() << "), trace " << c.trace_id()
+                << "\n";
+    }
+    std::cout << (clean ? "clean: every call is in both logs\n" : "NOT CLEAN: see above\n");
+  }
+  return clean ? kOk : kFailed;
+}
+
 }  // namespace
 
 void AddAuditCommands(CLI::App& app, const Globals& g, int* exit_code) {
@@ -117,6 +161,14 @@ void AddAuditCommands(CLI::App& app, const Globals& g, int* exit_code) {
   replay->add_option("--since", args.since, "Only decisions from this time (RFC 3339)");
   replay->add_option("--until", args.until, "Only decisions before this time (RFC 3339)");
   replay->callback([&g, exit_code] { *exit_code = Verify(g, args, true); });
+
+  CLI::App* reconcile = audit->add_subcommand(
+      "reconcile", "Pair both sides of every Peer call across all nodes' logs; report one-sided ones; exit 1 if any");
+  reconcile->add_option("--purpose", args.purpose, "Doelbinding: verantwoording or inzage")->capture_default_str();
+  reconcile->add_option("--settle", args.settle_seconds, "Calls of the last SECONDS are not judged (in flight)")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  reconcile->callback([&g, exit_code] { *exit_code = Reconcile(g, args); });
 }
 
 }  // namespace casenode::cli

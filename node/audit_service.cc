@@ -1,8 +1,11 @@
 #include "node/audit_service.h"
 
+#include <set>
+
 #include "base/org_id.h"
 #include "base/reason.h"
 #include "base/strings.h"
+#include "node/audit/reconcile.h"
 #include "node/audit/replay.h"
 #include "node/audit/verifier.h"
 #include "node/rpc/context.h"
@@ -84,6 +87,68 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
     }
   }
   *response = *std::move(report);
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditService::Reconcile(grpc::ServerContext* context, const v1::AuditReconcileRequest* request,
+                                     v1::AuditReconcileReport* response) {
+  const std::string purpose = request->purpose().empty() ? "verantwoording" : request->purpose();
+  if (purpose != "verantwoording" && purpose != "inzage") {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, "purpose: verantwoording or inzage"));
+  }
+  const auto manifest = network_.manifest();
+  const std::string trace_id = TraceIdOf(*context);
+  const auto deadline = std::min(context->deadline(), std::chrono::system_clock::now() + kVerifyBudget);
+  // Recent calls are in flight: their other side may lie beyond the
+  // checkpoint read of that node.
+  if (request->settle_seconds() > 3600) {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, "settle_seconds: at most 3600"));
+  }
+  const int64_t settle_ms = 1000 * static_cast<int64_t>(request->settle_seconds() == 0 ? 30 : request->settle_seconds());
+  const int64_t cutoff_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count() - settle_ms;
+  Reconciler reconciler(cutoff_ms, trace_id);
+  std::set<std::string> read;
+  std::vector<std::string> unreadable;
+
+  // This node's own log, read directly.
+  const uint64_t own_size = own_log_.head().size;
+  bool own_ok = true;
+  for (uint64_t seq = 0; seq < own_size; ++seq) {
+    absl::StatusOr<std::string> leaf = own_log_.Entry(seq);
+    if (!leaf.ok()) {
+      own_ok = false;
+      continue;
+    }
+    reconciler.Add(network_.self_org(), seq, *leaf);
+  }
+  if (own_ok) {
+    read.insert(network_.self_org());
+  } else {
+    unreadable.push_back(network_.self_org());
+  }
+
+  // Every other node's, verified as `audit verify` does.
+  for (const keys::ManifestNode& node : manifest->nodes) {
+    if (node.org == network_.self_org()) continue;
+    const AuditSource source{
+        [&]() {
+          v1::AuditCheckpointRequest req;
+          req.set_purpose(purpose);
+          return peers_.AuditCheckpoint(node, req, trace_id, deadline);
+        },
+        [&](const v1::ReadAuditRequest& req) { return peers_.ReadAudit(node, req, trace_id, deadline); }};
+    absl::StatusOr<v1::AuditVerifyReport> report =
+        VerifyAuditLog(node, manifest->nodes, purpose, source, std::nullopt, clock_(),
+                       [&](uint64_t seq, const std::string& leaf) { reconciler.Add(node.org, seq, leaf); });
+    if (report.ok() && report->problems().empty()) {
+      read.insert(node.org);
+    } else {
+      unreadable.push_back(node.org);
+    }
+  }
+  *response = reconciler.Finish(read);
+  for (auto& org : unreadable) response->add_unreadable(std::move(org));
   return grpc::Status::OK;
 }
 

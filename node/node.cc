@@ -230,7 +230,22 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
       consent_service_(*network_, gate_, consents_, consent_verifier_),
       pseudonym_service_(deriver_),
       signal_service_(signal_desk_, signals_),
-      audit_service_(*network_, peers_, *store_, clock) {}
+      audit_service_(*network_, peers_, *store_, *audit_, clock) {
+  // The caller's side of every Peer call this node makes, for reconciliation.
+  // Buffered: it concerns the call, not a child (the callee's decision, which
+  // may, is synced there).
+  peers_.SetObserver([this](std::string_view method, const std::string& peer_org, std::string_view traceparent,
+                            const absl::Status& outcome) {
+    v1::AuditEntry e;
+    e.set_trace_id(TraceIdOf(traceparent));
+    e.set_span_id(SpanIdOf(traceparent));
+    v1::PeerCallSent* sent = e.mutable_call_sent();
+    sent->set_method(std::string(method));
+    sent->set_peer_org(peer_org);
+    sent->set_outcome(absl::StatusCodeToString(outcome.code()));
+    (void)audit_->Append(std::move(e), store::Durability::kBuffered);
+  });
+}
 
 Node::~Node() { Shutdown(std::chrono::milliseconds(0)); }
 

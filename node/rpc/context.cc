@@ -42,7 +42,10 @@ std::string SpanIdOf(const grpc::ServerContext& context) {
   const auto& md = context.client_metadata();
   auto it = md.find(kTraceparentHeader);
   if (it == md.end()) return {};
-  const std::string_view tp(it->second.data(), it->second.size());
+  return SpanIdOf(std::string_view(it->second.data(), it->second.size()));
+}
+
+std::string SpanIdOf(std::string_view tp) {
   if (TraceIdOf(tp).empty()) return {};
   const std::string_view span = tp.substr(36, 16);
   if (!IsLowerHex(span, 16) || span == std::string_view("0000000000000000")) return {};

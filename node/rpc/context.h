@@ -27,6 +27,8 @@ std::string TraceIdOf(const grpc::ServerContext& context);
 // The caller's span id (16 hex digits) of an incoming call: the span both
 // sides log for the call. "" if it carries no valid traceparent.
 std::string SpanIdOf(const grpc::ServerContext& context);
+// The span id of a traceparent value, or "" if malformed.
+std::string SpanIdOf(std::string_view traceparent);
 
 // The deadline for a call made while answering `context`: half of what the
 // caller has left (at most 15 s), so the answer still reaches it in time.

@@ -35,15 +35,18 @@ v1::PeerReachability PeerClient::Ping(const keys::ManifestNode& peer, const std:
 }
 
 template <typename Response, typename Rpc>
-absl::StatusOr<Response> PeerClient::CallOne(const keys::ManifestNode& peer, const std::string& trace_id,
-                                             Deadline deadline, bool wait_for_ready, Rpc rpc) {
+absl::StatusOr<Response> PeerClient::CallOne(const keys::ManifestNode& peer, std::string_view method,
+                                             const std::string& trace_id, Deadline deadline, bool wait_for_ready,
+                                             Rpc rpc) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::min(deadline, std::chrono::system_clock::now() + timeout_));
   ctx.set_wait_for_ready(wait_for_ready);  // see PingAll
-  ctx.AddMetadata(kTraceparentHeader, NewTraceparent(trace_id));
+  const std::string traceparent = NewTraceparent(trace_id);
+  ctx.AddMetadata(kTraceparentHeader, traceparent);
   Response resp;
-  grpc::Status s = rpc(*Stub(peer), ctx, resp);
-  if (!s.ok()) return FromGrpcStatus(s);
+  const absl::Status s = FromGrpcStatus(rpc(*Stub(peer), ctx, resp));
+  Observe(method, peer.org, traceparent, s);
+  if (!s.ok()) return s;
   return resp;
 }
 
@@ -52,7 +55,7 @@ absl::StatusOr<v1::AuditCheckpointResponse> PeerClient::AuditCheckpoint(const ke
                                                                          const std::string& trace_id,
                                                                          Deadline deadline) {
   return CallOne<v1::AuditCheckpointResponse>(
-      peer, trace_id, deadline, true, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::AuditCheckpointResponse& resp) {
+      peer, "Peer.AuditCheckpoint", trace_id, deadline, true, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::AuditCheckpointResponse& resp) {
         return stub.AuditCheckpoint(&ctx, request, &resp);
       });
 }
@@ -61,7 +64,7 @@ absl::StatusOr<v1::CosignResponse> PeerClient::Cosign(const keys::ManifestNode& 
                                                        const v1::CosignRequest& request, Deadline deadline) {
   // A witness that is not connected is skipped this round, not waited for.
   return CallOne<v1::CosignResponse>(
-      peer, "", deadline, false, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::CosignResponse& resp) {
+      peer, "Peer.Cosign", "", deadline, false, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::CosignResponse& resp) {
         return stub.Cosign(&ctx, request, &resp);
       });
 }
@@ -70,23 +73,22 @@ absl::StatusOr<v1::ReadAuditResponse> PeerClient::ReadAudit(const keys::Manifest
                                                              const v1::ReadAuditRequest& request,
                                                              const std::string& trace_id, Deadline deadline) {
   return CallOne<v1::ReadAuditResponse>(
-      peer, trace_id, deadline, true, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::ReadAuditResponse& resp) {
+      peer, "Peer.ReadAudit", trace_id, deadline, true, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::ReadAuditResponse& resp) {
         return stub.ReadAudit(&ctx, request, &resp);
       });
 }
 
 absl::StatusOr<v1::ConsentStatusResponse::State> PeerClient::ConsentStatus(
     const keys::ManifestNode& issuer, const std::string& receipt_id, std::chrono::system_clock::time_point deadline) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::min(deadline, std::chrono::system_clock::now() + timeout_));
-  ctx.set_wait_for_ready(true);  // see PingAll
-  ctx.AddMetadata(kTraceparentHeader, NewTraceparent());
   v1::ConsentStatusRequest req;
   req.set_receipt_id(receipt_id);
-  v1::ConsentStatusResponse resp;
-  grpc::Status s = Stub(issuer)->ConsentStatus(&ctx, req, &resp);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return resp.state();
+  auto resp = CallOne<v1::ConsentStatusResponse>(
+      issuer, "Peer.ConsentStatus", "", deadline, true,
+      [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::ConsentStatusResponse& r) {
+        return stub.ConsentStatus(&ctx, req, &r);
+      });
+  if (!resp.ok()) return resp.status();
+  return resp->state();
 }
 
 std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_id) {
@@ -110,6 +112,7 @@ std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<c
     std::shared_ptr<v1::Peer::Stub> stub;
     std::chrono::steady_clock::time_point start;
     std::chrono::steady_clock::time_point end;
+    std::string traceparent;
   };
   std::vector<std::unique_ptr<Pending>> pending;
   std::mutex mu;
@@ -122,7 +125,8 @@ std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<c
     // channel in backoff: a peer that is up by then answers; one that is not
     // is reported unreachable when the deadline passes, never sooner.
     p->context.set_wait_for_ready(wait_for_ready);
-    p->context.AddMetadata(kTraceparentHeader, NewTraceparent(trace_id));
+    p->traceparent = NewTraceparent(trace_id);
+    p->context.AddMetadata(kTraceparentHeader, p->traceparent);
     if (!consent_header.empty()) p->context.AddMetadata(kConsentHeader, consent_header);
     p->start = std::chrono::steady_clock::now();
     Pending* raw = p.get();
@@ -144,7 +148,9 @@ std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<c
   std::vector<Reply<Response>> out;
   for (size_t i = 0; i < peers.size(); ++i) {
     Pending& p = *pending[i];
-    out.push_back({peers[i], FromGrpcStatus(p.status), std::move(p.response),
+    absl::Status status = FromGrpcStatus(p.status);
+    Observe(method, peers[i]->org, p.traceparent, status);
+    out.push_back({peers[i], std::move(status), std::move(p.response),
                    std::chrono::duration<double, std::milli>(p.end - p.start)});
   }
   return out;

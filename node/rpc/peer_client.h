@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,12 @@ class PeerClient {
   using Deadline = std::chrono::system_clock::time_point;
 
   PeerClient(const Network& network, const TlsMaterial& tls, std::chrono::milliseconds timeout, int max_message_bytes);
+
+  // Told of every call this client made, when it ends (the caller's side of
+  // the audit trail). Set once, before any call is made.
+  using CallObserver = std::function<void(std::string_view method, const std::string& peer_org,
+                                          std::string_view traceparent, const absl::Status& outcome)>;
+  void SetObserver(CallObserver observer) { observer_ = std::move(observer); }
 
   // Pings one peer, with consent receipts attached if any. Never fails: an
   // unreachable or refusing peer is a result.
@@ -76,8 +83,12 @@ class PeerClient {
   std::shared_ptr<v1::Peer::Stub> Stub(const keys::ManifestNode& peer);
   // One call to one peer: `rpc(stub, context, response)`.
   template <typename Response, typename Rpc>
-  absl::StatusOr<Response> CallOne(const keys::ManifestNode& peer, const std::string& trace_id, Deadline deadline,
-                                   bool wait_for_ready, Rpc rpc);
+  absl::StatusOr<Response> CallOne(const keys::ManifestNode& peer, std::string_view method, const std::string& trace_id,
+                                   Deadline deadline, bool wait_for_ready, Rpc rpc);
+  void Observe(std::string_view method, const std::string& peer_org, std::string_view traceparent,
+               const absl::Status& outcome) const {
+    if (observer_) observer_(method, peer_org, traceparent, outcome);
+  }
   // The fan-out: `call(async stub, context, request, response, done)` starts
   // one call per peer; waits for all, each bounded by the configured timeout.
   template <typename Request, typename Response, typename Call>
@@ -96,6 +107,7 @@ class PeerClient {
     std::shared_ptr<grpc::Channel> channel;
     std::shared_ptr<v1::Peer::Stub> stub;
   };
+  CallObserver observer_;
   const Network& network_;
   const TlsMaterial& tls_;
   const std::chrono::milliseconds timeout_;

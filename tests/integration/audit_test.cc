@@ -296,3 +296,70 @@ TEST_CASE("replay reports a logged decision its policy does not give, and one un
   REQUIRE(Has(v.report, "POLICY_UNKNOWN", unknown_seq));
   REQUIRE(Problems(v.report).size() == 2);  // the log itself is intact and consistent
 }
+
+namespace {
+
+Verified Reconcile(const LocalNetwork& net) {
+  RunResult r = net.Casectl("auditor", {"-o", "json", "audit", "reconcile", "--settle", "1"});
+  INFO(r.out << r.err);
+  Verified v{r.exit_code, nlohmann::json::parse(r.out, nullptr, false)};
+  REQUIRE_FALSE(v.report.is_discarded());
+  return v;
+}
+
+// Reconciles until the calls made so far are old enough to be judged.
+Verified ReconcileSettled(const LocalNetwork& net, uint64_t min_paired) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    Verified v = Reconcile(net);
+    if (v.report["calls_paired"].get<uint64_t>() >= min_paired) return v;
+    if (std::chrono::steady_clock::now() > deadline) FAIL("never settled: " << v.report.dump());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("reconcile pairs both sides of every Peer call across the network, and reports a one-sided one",
+          "[integration][audit]") {
+  LocalNetwork net;
+  net.StartAll();
+  for (int i = 0; i < 3; ++i) SchoolAsks(net);  // derivations and lookups: at least 3 x (2 + 3) calls
+  const Verified clean = ReconcileSettled(net, 15);
+  INFO(clean.report.dump());
+  REQUIRE(clean.exit_code == 0);
+  REQUIRE(clean.report["clean"] == true);
+  REQUIRE(clean.report["nodes"].size() == 5);
+
+  // jeugdhulp's log gains a decision on a call school never made (what a
+  // node would log to cover a disclosure it invents, or a forged entry).
+  Stop(net, "jeugdhulp");
+  uint64_t forged_seq = 0;
+  {
+    v1::DecisionRecord logged;
+    for (const auto& d : StoredDecisions(net, "jeugdhulp")) {
+      if (d.requester_org() == "school" && d.allowed()) logged = d;
+    }
+    REQUIRE(logged.requester_org() == "school");
+    NodeStore s = OpenNodeStore(net, "jeugdhulp");
+    const int64_t a_minute_ago = node::AuditLog::SystemNowMs() - 60'000;
+    auto log = node::AuditLog::Open(*s.store, [&] { return a_minute_ago; });
+    REQUIRE(log.ok());
+    v1::AuditEntry forged;
+    forged.set_trace_id("4bf92f3577b34da6a3ce929d0e0e4736");
+    forged.set_span_id("00f067aa0ba902b7");
+    *forged.mutable_decision() = logged;
+    forged_seq = (*log)->head().size;
+    REQUIRE((*log)->Append(forged, store::Durability::kSynced).ok());
+  }
+  net.Start("jeugdhulp");
+  const Verified v = Reconcile(net);
+  INFO(v.report.dump());
+  REQUIRE(v.exit_code == 1);
+  REQUIRE(v.report["one_sided"].size() == 1);
+  const auto& c = v.report["one_sided"][0];
+  REQUIRE(c["logged_by"] == "jeugdhulp");
+  REQUIRE(c["caller"] == "school");
+  REQUIRE(c["seq"] == forged_seq);
+  REQUIRE(c["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736");
+}

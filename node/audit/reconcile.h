@@ -1,0 +1,48 @@
+// The auditor's reconciliation: both sides of every Peer call, paired across
+// the network's logs by W3C trace id and span id. The caller logs what it
+// sent (PeerCallSent, with the outcome it got); the callee's gate logs its
+// decision. A call the callee answered (OK, or refused by its policy or rate
+// limit) must appear in both logs; a call that never reached it (unavailable,
+// deadline) only in the caller's. Entries younger than the cut-off are not
+// judged: the other side may lie past the checkpoint that was read.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include "casenode/v1/local.pb.h"
+
+namespace casenode::node {
+
+class Reconciler {
+ public:
+  // Calls logged after `cutoff_ms`, and those of trace `skip_trace` (the
+  // reconciliation's own reads), are not judged.
+  Reconciler(int64_t cutoff_ms, std::string skip_trace)
+      : cutoff_ms_(cutoff_ms), skip_trace_(std::move(skip_trace)) {}
+
+  // One verified entry of `org`'s log.
+  void Add(const std::string& org, uint64_t seq, std::string_view leaf);
+  // Pairs what was added; `read` are the nodes whose logs were read in full.
+  v1::AuditReconcileReport Finish(const std::set<std::string>& read);
+
+ private:
+  struct Side {
+    std::string org;  // whose log
+    uint64_t seq = 0;
+    std::string method;
+    std::string other_org;
+    std::string outcome;
+  };
+  using Key = std::pair<std::string, std::string>;  // trace id, span id
+  const int64_t cutoff_ms_;
+  const std::string skip_trace_;
+  std::map<Key, Side> sent_;
+  std::map<Key, Side> received_;
+  uint64_t in_flight_ = 0;
+};
+
+}  // namespace casenode::node
