@@ -97,6 +97,8 @@ echo "every logged decision again under the policy text the log recorded for it:
 for org in school jeugdhulp politie gemeente; do
   "$casectl" "${auditor[@]}" audit replay --node "$org" 2>/dev/null | tail -2
 done
+echo "Every Peer call is in the caller's log and in the callee's: the auditor pairs them across the network:"
+"$casectl" "${auditor[@]}" audit reconcile --settle 3 2>/dev/null | tail -3
 echo "gemeente's IT restores its records from last night's backup (made here, before more work):"
 gemeente=(--socket "$dir/gemeente/local.sock")
 "$casectl" "${gemeente[@]}" node backup "$dir/gemeente-backup" >/dev/null

@@ -99,8 +99,8 @@ grpc::Status AuditService::Reconcile(grpc::ServerContext* context, const v1::Aud
   const auto manifest = network_.manifest();
   const std::string trace_id = TraceIdOf(*context);
   const auto deadline = std::min(context->deadline(), std::chrono::system_clock::now() + kVerifyBudget);
-  // Recent calls are in flight: their other side may lie beyond the
-  // checkpoint read of that node.
+  // Recent calls are in flight: they may not have ended, on both sides,
+  // before the logs are read. (settle must cover the nodes' peer timeout.)
   if (request->settle_seconds() > 3600) {
     return ToGrpcStatus(Error(Reason::kMalformedRequest, "settle_seconds: at most 3600"));
   }

@@ -235,8 +235,10 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
   // Buffered: it concerns the call, not a child (the callee's decision, which
   // may, is synced there).
   peers_.SetObserver([this](std::string_view method, const std::string& peer_org, std::string_view traceparent,
-                            const absl::Status& outcome) {
+                            std::chrono::system_clock::time_point started, const absl::Status& outcome) {
     v1::AuditEntry e;
+    // The time the call started: its callee decided after it.
+    e.set_time_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(started.time_since_epoch()).count());
     e.set_trace_id(TraceIdOf(traceparent));
     e.set_span_id(SpanIdOf(traceparent));
     v1::PeerCallSent* sent = e.mutable_call_sent();

@@ -135,7 +135,7 @@ absl::Status AuditLog::Append(const DecisionEvent& event, store::Durability dura
 absl::Status AuditLog::Append(v1::AuditEntry entry, store::Durability durability) {
   if (entry.event_case() == v1::AuditEntry::EVENT_NOT_SET) return absl::InvalidArgumentError("audit entry has no event");
   entry.clear_seq();
-  entry.set_time_unix_ms(clock_ms_());
+  if (entry.time_unix_ms() == 0) entry.set_time_unix_ms(clock_ms_());
   return Enqueue(entry.SerializeAsString(), durability);
 }
 

@@ -72,7 +72,8 @@ class AuditLog {
 
   // Encodes and appends one decision. REQUIRES: event.request and event.decision set.
   [[nodiscard]] absl::Status Append(const DecisionEvent& event, store::Durability durability);
-  // Appends `entry` (its seq and time are set here; its event must be set).
+  // Appends `entry` (its seq is set here, its time too unless it has one;
+  // its event must be set).
   [[nodiscard]] absl::Status Append(v1::AuditEntry entry, store::Durability durability);
 
   struct Head {

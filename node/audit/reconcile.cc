@@ -17,26 +17,27 @@ void Reconciler::Add(const std::string& org, uint64_t seq, std::string_view leaf
   if (!e.ParseFromArray(leaf.data(), static_cast<int>(leaf.size()))) return;  // verify/replay report it
   if (!e.has_call_sent() && !e.has_decision()) return;
   if (e.trace_id() == skip_trace_) return;
-  if (e.time_unix_ms() > cutoff_ms_) {
-    ++in_flight_;
-    return;
-  }
   if (e.span_id().empty()) return;  // a caller that sent no trace context cannot be paired
   const Key key{e.trace_id(), e.span_id()};
   if (e.has_call_sent()) {
-    sent_[key] = {org, seq, e.call_sent().method(), e.call_sent().peer_org(), e.call_sent().outcome()};
+    sent_[key] = {org, seq, e.call_sent().method(), e.call_sent().peer_org(), e.call_sent().outcome(),
+                  e.time_unix_ms()};
   } else {
     const v1::DecisionRecord& d = e.decision();
-    received_[key] = {org, seq, d.method(), d.requester_org(), d.allowed() ? "allowed" : d.reason()};
+    received_[key] = {org, seq, d.method(), d.requester_org(), d.allowed() ? "allowed" : d.reason(),
+                      e.time_unix_ms()};
   }
 }
 
 v1::AuditReconcileReport Reconciler::Finish(const std::set<std::string>& read) {
   v1::AuditReconcileReport report;
   for (const auto& org : read) report.add_nodes(org);
-  report.set_in_flight(in_flight_);
   uint64_t paired = 0;
   auto one_sided = [&](const Key& key, const Side& side, bool is_sent) {
+    if (side.time_ms > cutoff_ms_) {
+      ++in_flight_;
+      return;
+    }
     v1::OneSidedCall* c = report.add_one_sided();
     c->set_trace_id(key.first);
     c->set_span_id(key.second);
@@ -61,6 +62,7 @@ v1::AuditReconcileReport Reconciler::Finish(const std::set<std::string>& read) {
     if (read.contains(side.other_org)) one_sided(key, side, false);
   }
   report.set_calls_paired(paired);
+  report.set_in_flight(in_flight_);
   return report;
 }
 

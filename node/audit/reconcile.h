@@ -3,8 +3,10 @@
 // sent (PeerCallSent, with the outcome it got); the callee's gate logs its
 // decision. A call the callee answered (OK, or refused by its policy or rate
 // limit) must appear in both logs; a call that never reached it (unavailable,
-// deadline) only in the caller's. Entries younger than the cut-off are not
-// judged: the other side may lie past the checkpoint that was read.
+// deadline) only in the caller's. The caller's entry carries the time the
+// call started. A side younger than the cut-off is not judged: its call may
+// not have ended before the logs were read (the cut-off must lie at least
+// the longest call duration, the nodes' peer timeout, before the reading).
 #pragma once
 
 #include <map>
@@ -19,7 +21,7 @@ namespace casenode::node {
 
 class Reconciler {
  public:
-  // Calls logged after `cutoff_ms`, and those of trace `skip_trace` (the
+  // Sides logged after `cutoff_ms`, and calls of trace `skip_trace` (the
   // reconciliation's own reads), are not judged.
   Reconciler(int64_t cutoff_ms, std::string skip_trace)
       : cutoff_ms_(cutoff_ms), skip_trace_(std::move(skip_trace)) {}
@@ -36,6 +38,7 @@ class Reconciler {
     std::string method;
     std::string other_org;
     std::string outcome;
+    int64_t time_ms = 0;
   };
   using Key = std::pair<std::string, std::string>;  // trace id, span id
   const int64_t cutoff_ms_;

@@ -44,8 +44,9 @@ absl::StatusOr<Response> PeerClient::CallOne(const keys::ManifestNode& peer, std
   const std::string traceparent = NewTraceparent(trace_id);
   ctx.AddMetadata(kTraceparentHeader, traceparent);
   Response resp;
+  const auto started = std::chrono::system_clock::now();
   const absl::Status s = FromGrpcStatus(rpc(*Stub(peer), ctx, resp));
-  Observe(method, peer.org, traceparent, s);
+  Observe(method, peer.org, traceparent, started, s);
   if (!s.ok()) return s;
   return resp;
 }
@@ -113,6 +114,7 @@ std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<c
     std::chrono::steady_clock::time_point start;
     std::chrono::steady_clock::time_point end;
     std::string traceparent;
+    std::chrono::system_clock::time_point started;
   };
   std::vector<std::unique_ptr<Pending>> pending;
   std::mutex mu;
@@ -129,6 +131,7 @@ std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<c
     p->context.AddMetadata(kTraceparentHeader, p->traceparent);
     if (!consent_header.empty()) p->context.AddMetadata(kConsentHeader, consent_header);
     p->start = std::chrono::steady_clock::now();
+    p->started = std::chrono::system_clock::now();
     Pending* raw = p.get();
     Log(LogLevel::kDebug, "peer.call.start", {{"method", method}, {"peer_org", peer->org}, {"trace_id", trace_id}});
     p->stub = Stub(*peer);
@@ -149,7 +152,7 @@ std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<c
   for (size_t i = 0; i < peers.size(); ++i) {
     Pending& p = *pending[i];
     absl::Status status = FromGrpcStatus(p.status);
-    Observe(method, peers[i]->org, p.traceparent, status);
+    Observe(method, peers[i]->org, p.traceparent, p.started, status);
     out.push_back({peers[i], std::move(status), std::move(p.response),
                    std::chrono::duration<double, std::milli>(p.end - p.start)});
   }

@@ -28,10 +28,11 @@ class PeerClient {
 
   PeerClient(const Network& network, const TlsMaterial& tls, std::chrono::milliseconds timeout, int max_message_bytes);
 
-  // Told of every call this client made, when it ends (the caller's side of
-  // the audit trail). Set once, before any call is made.
-  using CallObserver = std::function<void(std::string_view method, const std::string& peer_org,
-                                          std::string_view traceparent, const absl::Status& outcome)>;
+  // Told of every call this client made, when it ends, with the time it
+  // started (the caller's side of the audit trail). Set once, before any call.
+  using CallObserver =
+      std::function<void(std::string_view method, const std::string& peer_org, std::string_view traceparent,
+                         std::chrono::system_clock::time_point started, const absl::Status& outcome)>;
   void SetObserver(CallObserver observer) { observer_ = std::move(observer); }
 
   // Pings one peer, with consent receipts attached if any. Never fails: an
@@ -86,8 +87,8 @@ class PeerClient {
   absl::StatusOr<Response> CallOne(const keys::ManifestNode& peer, std::string_view method, const std::string& trace_id,
                                    Deadline deadline, bool wait_for_ready, Rpc rpc);
   void Observe(std::string_view method, const std::string& peer_org, std::string_view traceparent,
-               const absl::Status& outcome) const {
-    if (observer_) observer_(method, peer_org, traceparent, outcome);
+               std::chrono::system_clock::time_point started, const absl::Status& outcome) const {
+    if (observer_) observer_(method, peer_org, traceparent, started, outcome);
   }
   // The fan-out: `call(async stub, context, request, response, done)` starts
   // one call per peer; waits for all, each bounded by the configured timeout.

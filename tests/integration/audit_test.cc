@@ -300,7 +300,8 @@ TEST_CASE("replay reports a logged decision its policy does not give, and one un
 namespace {
 
 Verified Reconcile(const LocalNetwork& net) {
-  RunResult r = net.Casectl("auditor", {"-o", "json", "audit", "reconcile", "--settle", "1"});
+  // 3 s covers the nodes' peer timeout (2 s).
+  RunResult r = net.Casectl("auditor", {"-o", "json", "audit", "reconcile", "--settle", "3"});
   INFO(r.out << r.err);
   Verified v{r.exit_code, nlohmann::json::parse(r.out, nullptr, false)};
   REQUIRE_FALSE(v.report.is_discarded());
