@@ -23,6 +23,19 @@ std::string VerifiedKey(std::string_view org) { return StrCat("v", std::string(o
 // How long one verification may take in all.
 constexpr auto kVerifyBudget = std::chrono::minutes(10);
 
+// `node`'s log as the verifier reads it: Peer calls in one trace.
+AuditSource SourceFor(PeerClient& peers, const keys::ManifestNode& node, const std::string& purpose,
+                      const std::string& trace_id, PeerClient::Deadline deadline) {
+  return AuditSource{[&peers, &node, purpose, trace_id, deadline]() {
+                       v1::AuditCheckpointRequest req;
+                       req.set_purpose(purpose);
+                       return peers.AuditCheckpoint(node, req, trace_id, deadline);
+                     },
+                     [&peers, &node, trace_id, deadline](const v1::ReadAuditRequest& req) {
+                       return peers.ReadAudit(node, req, trace_id, deadline);
+                     }};
+}
+
 }  // namespace
 
 grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditVerifyRequest* request,
@@ -51,13 +64,7 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
 
   const std::string trace_id = TraceIdOf(*context);
   const auto deadline = std::min(context->deadline(), std::chrono::system_clock::now() + kVerifyBudget);
-  const AuditSource source{
-      [&]() {
-        v1::AuditCheckpointRequest req;
-        req.set_purpose(purpose);
-        return peers_.AuditCheckpoint(*node, req, trace_id, deadline);
-      },
-      [&](const v1::ReadAuditRequest& req) { return peers_.ReadAudit(*node, req, trace_id, deadline); }};
+  const AuditSource source = SourceFor(peers_, *node, purpose, trace_id, deadline);
   if (request->since_unix_ms() < 0 || request->until_unix_ms() < 0 ||
       (request->until_unix_ms() != 0 && request->until_unix_ms() <= request->since_unix_ms())) {
     return ToGrpcStatus(Error(Reason::kMalformedRequest, "since, until: a time range with since before until"));
@@ -81,9 +88,9 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
   if (log_clean) {
     auto note = tlog::ParseNote(report->checkpoint());
     if (note.ok()) {
-      const store::Record rec{store::Family::kAudit, VerifiedKey(node->org),
-                              keys::DataKeyRef{keys::DataKeyKind::kNode, {}}, note->text, std::nullopt};
-      if (absl::Status s = store_.Put(rec); !s.ok()) return ToGrpcStatus(s);
+      if (absl::Status s = store_.Put(AuditRecord(VerifiedKey(node->org), note->text)); !s.ok()) {
+        return ToGrpcStatus(s);
+      }
     }
   }
   *response = *std::move(report);
@@ -131,13 +138,7 @@ grpc::Status AuditService::Reconcile(grpc::ServerContext* context, const v1::Aud
   // Every other node's, verified as `audit verify` does.
   for (const keys::ManifestNode& node : manifest->nodes) {
     if (node.org == network_.self_org()) continue;
-    const AuditSource source{
-        [&]() {
-          v1::AuditCheckpointRequest req;
-          req.set_purpose(purpose);
-          return peers_.AuditCheckpoint(node, req, trace_id, deadline);
-        },
-        [&](const v1::ReadAuditRequest& req) { return peers_.ReadAudit(node, req, trace_id, deadline); }};
+    const AuditSource source = SourceFor(peers_, node, purpose, trace_id, deadline);
     absl::StatusOr<v1::AuditVerifyReport> report =
         VerifyAuditLog(node, manifest->nodes, purpose, source, std::nullopt, clock_(),
                        [&](uint64_t seq, const std::string& leaf) { reconciler.Add(node.org, seq, leaf); });

@@ -52,12 +52,12 @@ std::string LeafBytes(uint64_t seq, std::string_view body) {
 
 namespace {
 
+}  // namespace
+
 store::Record AuditRecord(std::string key, std::string value) {
   return store::Record{store::Family::kAudit, std::move(key), keys::DataKeyRef{keys::DataKeyKind::kNode, {}},
                        std::move(value), std::nullopt};
 }
-
-}  // namespace
 
 // Fields are assigned in place (not set from temporaries) so a reused record
 // keeps its strings' capacity.

@@ -129,6 +129,10 @@ class AuditLog {
   std::thread writer_;  // last: starts after every other member is ready
 };
 
+// A record of the store's "audit" family (this node's log, what it
+// witnesses, what it verified), sealed under the node data key.
+store::Record AuditRecord(std::string key, std::string value);
+
 // The leaf bytes of an entry: field 1 (seq, even 0) as protobuf writes it,
 // then `body`, the entry serialized without seq.
 std::string LeafBytes(uint64_t seq, std::string_view body);

@@ -19,11 +19,6 @@ std::string HeldKey(std::string_view org) { return StrCat("w", std::string(org))
 std::string EvidenceKey(std::string_view org) { return StrCat("x", std::string(org)); }
 constexpr std::string_view kCosignedKey = "c";
 
-store::Record NodeRecord(std::string key, std::string value) {
-  return store::Record{store::Family::kAudit, std::move(key), keys::DataKeyRef{keys::DataKeyKind::kNode, {}},
-                       std::move(value), std::nullopt};
-}
-
 int64_t UnixMs(SystemTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
@@ -91,7 +86,7 @@ absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& cal
   }
   // Keep first, then cosign: a cosignature never leaves for a checkpoint this
   // witness could forget. (The same checkpoint again needs no write.)
-  if (!held || held->size != cp->size) RETURN_IF_ERROR(store_.Put(NodeRecord(HeldKey(caller.org), req.note())));
+  if (!held || held->size != cp->size) RETURN_IF_ERROR(store_.Put(AuditRecord(HeldKey(caller.org), req.note())));
   const uint64_t t = static_cast<uint64_t>(UnixMs(clock_()) / 1000);
   const keys::Signature sig = key_.SignNote(tlog::CosignedMessage(note->text, t));
   std::string sig_bytes;
@@ -118,7 +113,7 @@ absl::Status Witness::Refuse(const std::string& org, const std::string& held, co
   ev.set_held(held);
   ev.set_offered(offered);
   ev.set_at_unix_ms(UnixMs(clock_()));
-  return store_.Put(NodeRecord(EvidenceKey(org), ev.SerializeAsString()));
+  return store_.Put(AuditRecord(EvidenceKey(org), ev.SerializeAsString()));
 }
 
 std::vector<v1::WitnessView> Witness::Refused() const {
@@ -266,7 +261,7 @@ std::string CheckpointPublisher::PublishNow(Deadline deadline) {
   if (count > 0) {
     witnessed_size_ = cp->size;
     cosignatures_ = count;
-    (void)store_.Put(NodeRecord(std::string(kCosignedKey), cosigned));
+    (void)store_.Put(AuditRecord(std::string(kCosignedKey), cosigned));
   }
   return cosigned;
 }
