@@ -63,6 +63,7 @@ uint64_t ReadU64(std::span<const uint8_t> in) {
 }
 
 absl::StatusOr<Bytes> HexDecode(std::string_view text, std::string_view what) {
+  if (text.empty()) return Bytes{};  // libsodium must not get a null output buffer
   Bytes out(text.size() / 2);
   size_t out_len = 0;
   const char* end = nullptr;

@@ -18,6 +18,8 @@ TEST_CASE("hex round-trips and rejects odd length", "[base]") {
   REQUIRE(HexEncode(b) == "deadbeef");
   REQUIRE(*HexDecode("deadbeef", "x") == b);
   REQUIRE_FALSE(HexDecode("abc", "x").ok());
+  REQUIRE(HexDecode("", "x").ok());
+  REQUIRE(HexDecode("", "x")->empty());
 }
 
 TEST_CASE("RFC 3339 times round-trip and malformed ones are refused", "[base]") {
