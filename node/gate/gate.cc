@@ -31,8 +31,9 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
   // The policy sees which receipts are about the call's child, never who the
   // child is: the call's subject is the token kThisChild, a receipt about it
   // gets the same token, and any other receipt kAnotherChild. Decisions can
-  // be taken again from the stored request, and no two records can be linked
-  // to one child through it (the audit log seals the pseudonym separately).
+  // be taken again from the stored request, which names no child (only the
+  // ids of receipts it relied on link decisions resting on the same receipt:
+  // README, known limits).
   if (facts.subject) req.subject = policy::kThisChild;
   req.requester_org = call.caller.org;
   req.requester_role = std::string(keys::RoleName(call.caller.role));

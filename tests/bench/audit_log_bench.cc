@@ -6,6 +6,9 @@
 //   bench log_verify: entries an auditor verifies per second (sequence
 //     number, leaf hash, root of all leaves) against raw SHA-256 over the same bytes, at
 //     1e5 and 1e6 entries (>= 0.5, and linear growth).
+//   bench log_replay_1e5 / log_replay_1e6: decisions decided again per
+//     second (parse, canonical request, Evaluate under the recorded policy),
+//     against parsing the same entries only; the seconds show the growth.
 //   bench log_inclusion_proof_1e6: an inclusion proof from the stored tree of
 //     a 1e6-entry log against plain RocksDB point reads of as many keys
 //     (target < 100 us).
@@ -21,6 +24,8 @@
 #include "keys/master_key.h"
 #include "keys/tlog/merkle.h"
 #include "node/audit/audit_log.h"
+#include "node/audit/replay.h"
+#include "policy/policy.h"
 #include "node/store/store.h"
 #include "tests/bench/harness.h"
 #include "tests/support/temp_dir.h"
@@ -156,6 +161,69 @@ void VerifyBench(size_t n) {
                 "seconds=" + std::to_string(static_cast<double>(n) / c.ours.ops_per_s));
 }
 
+void ReplayBench(size_t n) {
+  auto sources = policy::Policy::ReadNetworkSources(CASENODE_SOURCE_DIR "/policy/network");
+  if (!sources.ok()) std::exit(1);
+  auto compiled = policy::Policy::FromSources(*sources);
+  if (!compiled.ok()) std::exit(1);
+  v1::AuditEntry load;
+  load.mutable_policy_load()->set_policy_hash((*compiled)->hash());
+  load.mutable_policy_load()->set_network_policy_hash((*compiled)->network_hash());
+  for (const auto& src : *sources) {
+    auto* out = load.mutable_policy_load()->add_network_sources();
+    out->set_name(src.name);
+    out->set_text(src.text);
+  }
+  policy::Request q;
+  q.subject = policy::kThisChild;
+  q.requester_org = "school";
+  q.requester_role = "school";
+  q.action = "signal.lookup";
+  q.purpose = "vroegsignalering";
+  q.categories = {"signaal"};
+  q.legal_basis = "public_task";
+  const policy::Decision d = (*compiled)->Evaluate(q);
+  v1::AuditEntry decision;
+  decision.set_trace_id("0af7651916cd43dd8448eb211c80319c");
+  const node::DecisionEvent ev{"Peer.LookupSignal", "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331",
+                               v1::ROLE_SCHOOL, &q, &d};
+  node::EncodeDecision(ev, 1'800'000'000'000, *decision.mutable_decision());
+  std::vector<std::string> leaves;
+  leaves.reserve(n + 1);
+  leaves.push_back(node::LeafBytes(0, load.SerializeAsString()));
+  const std::string body = decision.SerializeAsString();
+  for (size_t i = 1; i <= n; ++i) leaves.push_back(node::LeafBytes(i, body));
+  uint64_t problems = 0;
+  const bench::Comparison c = bench::Compare(
+      3,
+      [&] {
+        const auto start = std::chrono::steady_clock::now();
+        node::Replayer replayer(0, 0);
+        v1::AuditVerifyReport report;
+        for (size_t i = 0; i < leaves.size(); ++i) replayer.Add(i, leaves[i], report);
+        problems = static_cast<uint64_t>(report.problems_size());
+        if (replayer.decisions_replayed() != n) std::exit(1);
+        bench::Result r;
+        r.n = n;
+        r.ops_per_s = static_cast<double>(n) / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return r;
+      },
+      [&] {
+        const auto start = std::chrono::steady_clock::now();
+        v1::AuditEntry parsed;
+        for (size_t i = 1; i < leaves.size(); ++i) {
+          if (!parsed.ParseFromString(leaves[i])) std::exit(1);
+        }
+        bench::Result r;
+        r.n = n;
+        r.ops_per_s = static_cast<double>(n) / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return r;
+      });
+  bench::Report("log_replay_" + std::string(n >= 1'000'000 ? "1e6" : "1e5"), c,
+                "seconds=" + std::to_string(static_cast<double>(n) / c.ours.ops_per_s) +
+                    " problems=" + std::to_string(problems) + " baseline=parse_only");
+}
+
 void InclusionBench() {
   constexpr uint64_t kSize = 1'000'000;
   Stores s(false);  // building the log is setup, not the figure: unsynced
@@ -217,6 +285,8 @@ int main() {
   AppendBench(64);
   VerifyBench(100'000);
   VerifyBench(1'000'000);
+  ReplayBench(100'000);
+  ReplayBench(1'000'000);
   InclusionBench();
   return 0;
 }
