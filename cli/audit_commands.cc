@@ -1,12 +1,17 @@
 // casectl audit: the auditor's tools. `audit verify --node ORG` asks this
 // node to fetch ORG's audit log with proofs and check it (see
 // node/audit/verifier.h); exit 1 when anything is wrong.
+#include <google/protobuf/util/json_util.h>
+#include <sodium.h>
+
 #include <iostream>
 
+#include "base/bsn.h"
 #include "base/encoding.h"
 #include "base/time.h"
 #include "cli/commands.h"
 #include "cli/local_client.h"
+#include "cli/private_input.h"
 #include "nlohmann/json.hpp"
 
 namespace casenode::cli {
@@ -29,6 +34,14 @@ absl::StatusOr<int64_t> TimeArg(const std::string& text, std::string_view flag) 
   auto t = ParseRfc3339(text, flag);
   if (!t.ok()) return t.status();
   return std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
+}
+
+std::string ProtoJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return out;
 }
 
 std::string KindName(v1::AuditProblem::Kind kind) {
@@ -140,6 +153,107 @@ int Reconcile(const Globals& g, const AuditArgs& a) {
   return clean ? kOk : kFailed;
 }
 
+// One entry in plain Dutch, for the person who asked (AVG art. 15).
+std::string Dutch(const v1::AuditEntry& e) {
+  const std::string when = FormatRfc3339(SystemTime(std::chrono::seconds(e.time_unix_ms() / 1000)));
+  std::string what;
+  if (e.has_decision()) {
+    const v1::DecisionRecord& d = e.decision();
+    const std::string& a = d.action();
+    std::string act = a == "signal.lookup"   ? "vroeg of het kind bekend is in het netwerk (verwijsindex)"
+                      : a == "signal.notify" ? "meldde dat het ook een signaal over het kind heeft (match)"
+                      : a == "audit.read"    ? "las voor inzage wat over het kind is vastgelegd"
+                      : a == "node.ping"     ? "controleerde de verbinding voor het kind"
+                      : a.starts_with("case.") ? "deed iets in een casusoverleg over het kind (" + a + ")"
+                                               : "vroeg " + a;
+    what = d.requester_org() + " " + act + ", doel " + d.purpose() +
+           (d.allowed() ? ": toegestaan (regel " + d.rule_id() + ")" : ": geweigerd (" + d.reason() + ")");
+  } else if (e.has_consent()) {
+    const v1::ConsentEvent& c = e.consent();
+    switch (c.kind()) {
+      case v1::ConsentEvent::RECORDED: {
+        what = "toestemming vastgelegd (" + c.receipt_id() + "), voor";
+        for (const auto& p : c.purposes()) what += " " + p;
+        what += ", gegevens";
+        for (const auto& x : c.categories()) what += " " + x;
+        what += ", geldig tot " + FormatRfc3339(SystemTime(std::chrono::seconds(c.valid_until_unix())));
+        break;
+      }
+      case v1::ConsentEvent::REVOKED: what = "toestemming ingetrokken (" + c.receipt_id() + ")"; break;
+      case v1::ConsentEvent::CONFIRMED:
+        what = "toestemming opnieuw bevestigd na herstel van een back-up (" + c.receipt_id() + ")";
+        break;
+      case v1::ConsentEvent::STATUS_ANSWERED:
+        what = c.asker_org() + " vroeg of toestemming " + c.receipt_id() + " nog geldt; antwoord: " +
+               (c.state() == "ACTIVE"        ? "geldig"
+                : c.state() == "REVOKED"     ? "ingetrokken"
+                : c.state() == "UNCONFIRMED" ? "niet bevestigd na herstel van een back-up"
+                                             : "onbekend");
+        break;
+      default: what = "toestemming: onbekende gebeurtenis";
+    }
+  } else {
+    what = "andere vastlegging";
+  }
+  return when + "  " + what;
+}
+
+int Inzage(const Globals& g, const std::string& bsn_file) {
+  auto text = ReadBsnText(bsn_file);
+  if (!text.ok()) return Fail(text.status());
+  const absl::Status valid = ParseBsn(*text).status();
+  if (!valid.ok()) {
+    sodium_memzero(text->data(), text->size());
+    return Fail(valid);
+  }
+  v1::AuditInzageRequest req;
+  req.set_bsn(*text);
+  sodium_memzero(text->data(), text->size());
+  v1::AuditInzageReport r;
+  Globals longer = g;
+  longer.timeout_ms = std::max(g.timeout_ms, kVerifyTimeoutMs);
+  std::cerr << "reading what every node logged about this child ...\n";
+  grpc::Status s = CallLocal(longer, &v1::LocalAudit::Stub::Inzage, req, &r);
+  sodium_memzero(req.mutable_bsn()->data(), req.mutable_bsn()->size());
+  if (!s.ok()) return Fail(s);
+  bool complete = true;
+  for (const auto& n : r.nodes()) complete = complete && n.error().empty() && n.problems().empty();
+  if (g.json()) {
+    nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
+    for (const auto& n : r.nodes()) {
+      nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+      for (const auto& e : n.entries()) entries.push_back(nlohmann::ordered_json::parse(ProtoJson(e)));
+      nlohmann::ordered_json problems = nlohmann::ordered_json::array();
+      for (const auto& p : n.problems()) {
+        problems.push_back({{"kind", KindName(p.kind())}, {"seq", p.seq()}, {"detail", p.detail()}});
+      }
+      nodes.push_back({{"org", n.org()},
+                       {"tree_size", n.tree_size()},
+                       {"witnesses", n.witnesses()},
+                       {"error", n.error()},
+                       {"problems", problems},
+                       {"entries", entries}});
+    }
+    PrintJson({{"complete", complete}, {"nodes", nodes}});
+  } else {
+    std::cout << "Inzage: wat de organisaties in het netwerk met de gegevens van dit kind hebben gedaan\n";
+    for (const auto& n : r.nodes()) {
+      std::cout << "\n" << n.org() << ":";
+      if (!n.error().empty()) {
+        std::cout << " NIET BEREIKBAAR (" << n.error() << "): deze organisatie kon niet worden gevraagd\n";
+        continue;
+      }
+      std::cout << (n.entries().empty() ? " niets vastgelegd over dit kind\n" : "\n");
+      for (const auto& e : n.entries()) std::cout << "  " << Dutch(e) << "\n";
+      for (const auto& p : n.problems()) {
+        std::cout << "  PROBLEEM " << KindName(p.kind()) << " bij " << p.seq() << ": " << p.detail() << "\n";
+      }
+    }
+    if (!complete) std::cout << "\nNIET VOLLEDIG: zie hierboven\n";
+  }
+  return complete ? kOk : kFailed;
+}
+
 }  // namespace
 
 void AddAuditCommands(CLI::App& app, const Globals& g, int* exit_code) {
@@ -169,6 +283,15 @@ void AddAuditCommands(CLI::App& app, const Globals& g, int* exit_code) {
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   reconcile->callback([&g, exit_code] { *exit_code = Reconcile(g, args); });
+
+  static std::string bsn_file;
+  CLI::App* inzage = audit->add_subcommand(
+      "inzage",
+      "Inzage (AVG art. 15): everything the network's nodes logged about one child, per organisation, in Dutch\n"
+      "The BSN is read from standard input (or --bsn-file), never from the command line.\n"
+      "Example: casectl audit inzage < bsn.txt");
+  inzage->add_option("--bsn-file", bsn_file, "Read the BSN from this file instead of standard input");
+  inzage->callback([&g, exit_code] { *exit_code = Inzage(g, bsn_file); });
 }
 
 }  // namespace casenode::cli

@@ -1,4 +1,4 @@
-// casectl consent record | revoke | list | show | verify: consent receipts at
+// casectl consent record | revoke | confirm | list | show | verify: consent receipts at
 // this node. JSON output is protobuf's JSON mapping of casenode.v1.ConsentEntry
 // (field names as in proto/casenode/v1/types.proto; bytes in base64).
 #include <google/protobuf/util/json_util.h>
@@ -40,7 +40,12 @@ void PrintEntry(const Globals& g, const v1::ConsentEntry& e) {
   const auto& r = e.receipt();
   std::cout << "consent receipt " << r.receipt_id() << " issued by " << r.issuer_org() << ": "
             << (e.revoked() ? "REVOKED at " + FormatRfc3339(SystemTime(std::chrono::seconds(e.revoked_at_unix())))
-                            : std::string("active"))
+                            : std::string("not revoked"))
+            << (e.confirmed_at_unix() != 0
+                    ? " (confirmed after a restore at " +
+                          FormatRfc3339(SystemTime(std::chrono::seconds(e.confirmed_at_unix()))) + " by " +
+                          e.confirmed_by() + ")"
+                    : std::string())
             << "\n  valid " << FormatRfc3339(SystemTime(std::chrono::seconds(r.valid_from_unix()))) << " .. "
             << FormatRfc3339(SystemTime(std::chrono::seconds(r.valid_until_unix()))) << "\n  purposes";
   for (const auto& p : r.purposes()) std::cout << " " << p;
@@ -166,6 +171,22 @@ void AddConsentCommands(CLI::App& app, const Globals& g, int* exit_code) {
     req.set_revoked_by(revoked_by);
     v1::ConsentEntry e;
     grpc::Status s = CallLocal(g, &v1::LocalConsent::Stub::Revoke, req, &e);
+    *exit_code = s.ok() ? (PrintEntry(g, e), kOk) : Fail(s);
+  });
+
+  static std::string confirm_id, confirmed_by;
+  CLI::App* confirm = consent->add_subcommand(
+      "confirm", "After a restore (node status: consent hold), confirm that a receipt issued here was not revoked");
+  confirm->add_option("ID", confirm_id, "Receipt id")->required();
+  confirm->add_option("--confirmed-by", confirmed_by, "Your pseudonymous staff id")
+      ->required()
+      ->envname("CASENODE_STAFF_ID");
+  confirm->callback([&g, exit_code] {
+    v1::ConsentConfirmRequest req;
+    req.set_receipt_id(confirm_id);
+    req.set_confirmed_by(confirmed_by);
+    v1::ConsentEntry e;
+    grpc::Status s = CallLocal(g, &v1::LocalConsent::Stub::Confirm, req, &e);
     *exit_code = s.ok() ? (PrintEntry(g, e), kOk) : Fail(s);
   });
 

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "base/time.h"
 #include "cli/commands.h"
 #include "cli/local_client.h"
 #include "keys/manifest.h"
@@ -57,7 +58,9 @@ int Status(const Globals& g) {
                  {"witnessed_size", r.audit().witnessed_size()},
                  {"cosignatures", r.audit().cosignatures()},
                  {"behind", ViewsJson(r.audit().behind())},
-                 {"refused", ViewsJson(r.audit().refused())}}}});
+                 {"refused", ViewsJson(r.audit().refused())},
+                 {"consent_hold_generation", r.audit().consent_hold().generation()},
+                 {"consent_hold_since_unix", r.audit().consent_hold().since_unix()}}}});
   } else {
     std::cout << r.org() << " (" << keys::RoleName(r.role()) << ") in network " << r.network()
               << ", manifest version " << r.manifest_version() << ": " << reachable << " of " << r.peers_size()
@@ -73,6 +76,12 @@ int Status(const Globals& g) {
     for (const auto& v : a.refused()) {
       std::cout << "  REFUSED as witness: " << v.org() << " offered " << v.offered_size()
                 << " entries, inconsistent with the " << v.known_size() << " cosigned (evidence kept)\n";
+    }
+    if (a.consent_hold().generation() > 0) {
+      std::cout << "  CONSENT HOLD since "
+                << FormatRfc3339(SystemTime(std::chrono::seconds(a.consent_hold().since_unix())))
+                << ": receipts issued before the restore are answered UNCONFIRMED until staff run "
+                   "`casectl consent confirm ID`\n";
     }
   }
   return reachable == static_cast<size_t>(r.peers_size()) ? kOk : kFailed;

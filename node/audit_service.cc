@@ -2,11 +2,13 @@
 
 #include <set>
 
+#include "base/bsn.h"
 #include "base/org_id.h"
 #include "base/reason.h"
 #include "base/strings.h"
 #include "node/audit/reconcile.h"
 #include "node/audit/replay.h"
+#include "node/audit/subject_seal.h"
 #include "node/audit/verifier.h"
 #include "node/rpc/context.h"
 #include "node/rpc/status.h"
@@ -150,6 +152,49 @@ grpc::Status AuditService::Reconcile(grpc::ServerContext* context, const v1::Aud
   }
   *response = reconciler.Finish(read);
   for (auto& org : unreadable) response->add_unreadable(std::move(org));
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditService::Inzage(grpc::ServerContext* context, const v1::AuditInzageRequest* request,
+                                  v1::AuditInzageReport* response) {
+  absl::StatusOr<Bsn> bsn = ParseBsn(request->bsn());
+  if (!bsn.ok()) return ToGrpcStatus(bsn.status());
+  const std::string trace_id = TraceIdOf(*context);
+  const auto deadline = std::min(context->deadline(), std::chrono::system_clock::now() + kVerifyBudget);
+  // The auditor's own pseudonym rule: inzage under its legal duty, rate limited by every key holder.
+  absl::StatusOr<Derivation> derived =
+      deriver_.Derive(*bsn, "inzage", "legal_duty", trace_id, std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (!derived.ok()) return ToGrpcStatus(Annotate("pseudonym for the inzage", derived.status()));
+  const Pseudonym& subject = derived->pseudonym;
+
+  const auto manifest = network_.manifest();
+  for (const keys::ManifestNode& node : manifest->nodes) {
+    v1::InzageNode* out = response->add_nodes();
+    if (node.org == network_.self_org()) {
+      // This node's own log, read directly: the auditor trusts its own node.
+      out->set_org(node.org);
+      const uint64_t size = own_log_.head().size;
+      out->set_tree_size(size);
+      absl::StatusOr<SubjectMatcher> matcher = SubjectMatcher::For(keys_, subject);
+      if (!matcher.ok()) continue;
+      v1::AuditEntry entry;
+      for (uint64_t seq = 0; seq < size; ++seq) {
+        absl::StatusOr<std::string> leaf = own_log_.Entry(seq);
+        if (!leaf.ok() || !entry.ParseFromString(*leaf) || !matcher->Matches(entry.subject())) continue;
+        entry.clear_subject();
+        *out->add_entries() = entry;
+      }
+      continue;
+    }
+    const AuditSource source = SourceFor(peers_, node, "inzage", trace_id, deadline);
+    absl::StatusOr<v1::InzageNode> read = ReadChildEntries(node, manifest->nodes, source, subject, clock_());
+    if (!read.ok()) {
+      out->set_org(node.org);
+      out->set_error(StrCat(absl::StatusCodeToString(read.status().code()), ": ", std::string(read.status().message())));
+      continue;
+    }
+    *out = *std::move(read);
+  }
   return grpc::Status::OK;
 }
 

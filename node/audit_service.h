@@ -8,6 +8,7 @@
 #include "casenode/v1/local.grpc.pb.h"
 #include "node/audit/audit_log.h"
 #include "node/network/network.h"
+#include "node/pseudonym/deriver.h"
 #include "node/rpc/peer_client.h"
 #include "node/store/store.h"
 
@@ -15,17 +16,28 @@ namespace casenode::node {
 
 class AuditService final : public v1::LocalAudit::Service {
  public:
-  AuditService(const Network& network, PeerClient& peers, store::Store& store, const AuditLog& own_log, Clock clock)
-      : network_(network), peers_(peers), store_(store), own_log_(own_log), clock_(std::move(clock)) {}
+  AuditService(const Network& network, PeerClient& peers, PseudonymDeriver& deriver, keys::KeyStore& keys,
+               store::Store& store, const AuditLog& own_log, Clock clock)
+      : network_(network),
+        peers_(peers),
+        deriver_(deriver),
+        keys_(keys),
+        store_(store),
+        own_log_(own_log),
+        clock_(std::move(clock)) {}
 
   grpc::Status Verify(grpc::ServerContext* context, const v1::AuditVerifyRequest* request,
                       v1::AuditVerifyReport* response) override;
   grpc::Status Reconcile(grpc::ServerContext* context, const v1::AuditReconcileRequest* request,
                          v1::AuditReconcileReport* response) override;
+  grpc::Status Inzage(grpc::ServerContext* context, const v1::AuditInzageRequest* request,
+                      v1::AuditInzageReport* response) override;
 
  private:
   const Network& network_;
   PeerClient& peers_;
+  PseudonymDeriver& deriver_;
+  keys::KeyStore& keys_;
   store::Store& store_;
   const AuditLog& own_log_;
   const Clock clock_;

@@ -12,12 +12,15 @@ namespace casenode::node {
 
 class ConsentService final : public v1::LocalConsent::Service {
  public:
+  // Every receipt recorded, revoked or confirmed is an entry of `audit`,
+  // its child sealed with a data key from `keys`.
   ConsentService(const Network& network, const PeerGate& gate, consent::ConsentBook& consents,
-                 const consent::ConsentVerifier& verifier)
-      : network_(network), gate_(gate), consents_(consents), verifier_(verifier) {}
+                 const consent::ConsentVerifier& verifier, AuditLog& audit, keys::KeyStore& keys)
+      : network_(network), gate_(gate), consents_(consents), verifier_(verifier), audit_(audit), keys_(keys) {}
 
   grpc::Status Record(grpc::ServerContext*, const v1::ConsentRecordRequest*, v1::ConsentEntry*) override;
   grpc::Status Revoke(grpc::ServerContext*, const v1::ConsentRevokeRequest*, v1::ConsentEntry*) override;
+  grpc::Status Confirm(grpc::ServerContext*, const v1::ConsentConfirmRequest*, v1::ConsentEntry*) override;
   grpc::Status List(grpc::ServerContext*, const v1::ConsentListRequest*, v1::ConsentListResponse*) override;
   grpc::Status Show(grpc::ServerContext*, const v1::ConsentShowRequest*, v1::ConsentEntry*) override;
   grpc::Status Verify(grpc::ServerContext*, const v1::ConsentVerifyRequest*, v1::ConsentVerifyResponse*) override;
@@ -27,6 +30,8 @@ class ConsentService final : public v1::LocalConsent::Service {
   const PeerGate& gate_;
   consent::ConsentBook& consents_;
   const consent::ConsentVerifier& verifier_;
+  AuditLog& audit_;
+  keys::KeyStore& keys_;
 };
 
 }  // namespace casenode::node

@@ -205,7 +205,7 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
                           return peers_.ConsentStatus(issuer, id, deadline);
                         },
                         clock),
-      gate_(*network_, *audit_, consent_verifier_, std::move(policy)),
+      gate_(*network_, *audit_, *key_store_, consent_verifier_, std::move(policy)),
       witness_(*store_, signing_key_, config_.org, clock),
       publisher_(
           *audit_, *store_, signing_key_, config_.org, [this] { return network_->manifest()->nodes; },
@@ -218,19 +218,20 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
       notifier_(*network_, peers_, signals_, clock),
       signal_desk_(*network_, peers_, deriver_, signals_, notifier_, [this] { return gate_.policy(); }, clock),
       peer_service_(*network_, gate_, consents_, oprf_share_ ? &*oprf_share_ : nullptr, signals_, *audit_,
-                    witness_, publisher_, clock),
+                    *key_store_, witness_, publisher_, clock),
       node_service_(*network_, peers_, *store_, gate_, [this] { return Reload(); },
                     [this] {
                       v1::AuditStatus s = publisher_.Status();
                       for (auto& v : witness_.Refused()) *s.add_refused() = std::move(v);
+                      *s.mutable_consent_hold() = consents_.hold();
                       return s;
                     }),
       keys_service_(*key_store_),
       policy_service_(*network_, gate_, config_.policy_local),
-      consent_service_(*network_, gate_, consents_, consent_verifier_),
+      consent_service_(*network_, gate_, consents_, consent_verifier_, *audit_, *key_store_),
       pseudonym_service_(deriver_),
       signal_service_(signal_desk_, signals_),
-      audit_service_(*network_, peers_, *store_, *audit_, clock) {
+      audit_service_(*network_, peers_, deriver_, *key_store_, *store_, *audit_, clock) {
   // The caller's side of every Peer call this node makes, for reconciliation.
   // Buffered: it concerns the call, not a child (the callee's decision, which
   // may, is synced there).
@@ -262,6 +263,16 @@ void ApplyServerOptions(grpc::ServerBuilder& builder) {
 absl::Status Node::Start() {
   // From here on this manifest is accepted: no older one may come back.
   RETURN_IF_ERROR(Annotate("network.manifest", network_->CommitVersion()));
+  // A restore never revives a revocation: this node's own receipts get no
+  // answer until its witnesses have said whether its log is behind, and
+  // those from before a restore are held until staff confirm them.
+  RETURN_IF_ERROR(Annotate("node.data_dir (consent hold)", consents_.LoadHold()));
+  consents_.AwaitRestoreCheck();
+  publisher_.SetOnRound([this](std::optional<uint64_t> witnessed_size) {
+    if (absl::Status s = consents_.RestoreChecked(witnessed_size); !s.ok()) {
+      Log(LogLevel::kError, "consent.hold_failed", {{"error", std::string(s.message())}});
+    }
+  });
   grpc::EnableDefaultHealthCheckService(true);
 
   grpc::ServerBuilder peer_builder;

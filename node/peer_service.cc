@@ -6,6 +6,7 @@
 #include "base/reason.h"
 #include "base/status.h"
 #include "base/strings.h"
+#include "node/audit/subject_seal.h"
 
 namespace casenode::node {
 namespace {
@@ -30,6 +31,13 @@ PeerCallFacts AuditReadFacts(const std::string& purpose) {
 // A ReadAudit answer stops growing past this size (the default message
 // limit is 1 MiB; an entry with a policy load can be tens of KiB).
 constexpr size_t kAuditPageBytes = 256 * 1024;
+
+// "ACTIVE", "REVOKED", ...: the state as the log names it.
+std::string_view StateName(v1::ConsentStatusResponse::State state) {
+  std::string_view name = v1::ConsentStatusResponse::State_Name(state);
+  if (name.starts_with("STATE_")) name.remove_prefix(6);
+  return name;
+}
 
 void AppendHash(google::protobuf::RepeatedPtrField<std::string>& out, const keys::tlog::Hash& h) {
   out.Add(std::string(reinterpret_cast<const char*>(h.data()), h.size()));
@@ -67,19 +75,30 @@ grpc::Status PeerService::Ping(grpc::ServerContext* context, const v1::PingReque
 
 grpc::Status PeerService::ConsentStatus(grpc::ServerContext* context, const v1::ConsentStatusRequest* request,
                                         v1::ConsentStatusResponse* response) {
-  return gate_.Admit(context, "Peer.ConsentStatus", kConsentStatusFacts, [&](const PeerCall&) -> absl::Status {
-    auto entry = consents_.Show(request->receipt_id());
-    if (entry.ok()) {
-      response->set_state(entry->revoked() ? v1::ConsentStatusResponse::STATE_REVOKED
-                                           : v1::ConsentStatusResponse::STATE_ACTIVE);
-      response->set_revoked_at_unix(entry->revoked_at_unix());
-      return absl::OkStatus();
+  return gate_.Admit(context, "Peer.ConsentStatus", kConsentStatusFacts, [&](const PeerCall& call) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::ConsentStatusResponse::State state, consents_.State(request->receipt_id()));
+    v1::AuditEntry e;
+    e.set_trace_id(call.trace_id);
+    e.set_span_id(call.span_id);
+    v1::ConsentEvent& c = *e.mutable_consent();
+    c.set_kind(v1::ConsentEvent::STATUS_ANSWERED);
+    c.set_receipt_id(request->receipt_id());
+    c.set_issuer_org(network_.self_org());
+    c.set_asker_org(call.caller.org);
+    c.set_state(std::string(StateName(state)));
+    std::optional<std::array<uint8_t, 32>> subject;
+    if (state != v1::ConsentStatusResponse::STATE_UNKNOWN) {
+      ASSIGN_OR_RETURN(v1::ConsentEntry entry, consents_.Show(request->receipt_id()));
+      response->set_revoked_at_unix(entry.revoked_at_unix());
+      subject.emplace();
+      std::copy(entry.receipt().subject().begin(), entry.receipt().subject().end(), subject->begin());
     }
-    if (entry.status().code() == absl::StatusCode::kNotFound) {
-      response->set_state(v1::ConsentStatusResponse::STATE_UNKNOWN);
-      return absl::OkStatus();
+    // The answer is given only once it is logged.
+    if (absl::Status s = AppendAbout(audit_, keys_, subject, std::move(e)); !s.ok()) {
+      return Error(Reason::kDecisionNotRecorded, "cannot record the answer; refusing to give it");
     }
-    return entry.status();
+    response->set_state(state);
+    return absl::OkStatus();
   });
 }
 
@@ -196,8 +215,13 @@ grpc::Status PeerService::AuditCheckpoint(grpc::ServerContext* context, const v1
 grpc::Status PeerService::ReadAudit(grpc::ServerContext* context, const v1::ReadAuditRequest* request,
                                     v1::ReadAuditResponse* response) {
   const uint64_t size = request->tree_size();
-  if (request->count() > kMaxAuditPage) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, StrCat("count: at most ", kMaxAuditPage)));
+  const bool inzage = !request->subject().empty();
+  if (inzage && (request->subject().size() != 32 || request->purpose() != "inzage")) {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, "subject: a 32-byte pseudonym, with purpose inzage"));
+  }
+  const uint32_t max_count = inzage ? kMaxInzageScan : kMaxAuditPage;
+  if (request->count() > max_count) {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, StrCat("count: at most ", max_count)));
   }
   if (request->from_seq() > size || request->count() > size - request->from_seq()) {
     return ToGrpcStatus(Error(Reason::kMalformedRequest, "from_seq, count: entries beyond tree_size"));
@@ -205,12 +229,18 @@ grpc::Status PeerService::ReadAudit(grpc::ServerContext* context, const v1::Read
   if (request->consistency() && request->consistency_from() > size) {
     return ToGrpcStatus(Error(Reason::kMalformedRequest, "consistency_from: beyond tree_size"));
   }
-  return gate_.Admit(context, "Peer.ReadAudit", AuditReadFacts(request->purpose()),
+  PeerCallFacts facts = AuditReadFacts(request->purpose());
+  if (inzage) {
+    facts.subject.emplace();
+    std::copy(request->subject().begin(), request->subject().end(), facts.subject->begin());
+  }
+  return gate_.Admit(context, "Peer.ReadAudit", facts,
                      [&](const PeerCall&) -> absl::Status {
                        // Only an admitted reader learns anything about the log's size.
                        if (size > audit_.head().size) {
                          return Error(Reason::kMalformedRequest, "tree_size: beyond this node's log");
                        }
+                       if (inzage) return ReadAboutChild(*request, *facts.subject, *response);
                        const uint64_t end = request->from_seq() + request->count();
                        uint64_t seq = request->from_seq();
                        for (; seq < end; ++seq) {
@@ -239,6 +269,31 @@ grpc::Status PeerService::ReadAudit(grpc::ServerContext* context, const v1::Read
                        }
                        return absl::OkStatus();
                      });
+}
+
+absl::Status PeerService::ReadAboutChild(const v1::ReadAuditRequest& request, const std::array<uint8_t, 32>& subject,
+                                         v1::ReadAuditResponse& response) const {
+  const uint64_t end = request.from_seq() + request.count();
+  absl::StatusOr<SubjectMatcher> matcher = SubjectMatcher::For(keys_, subject);
+  if (!matcher.ok()) {  // no key: nothing here is about the child (any more)
+    response.set_next_seq(end);
+    return absl::OkStatus();
+  }
+  uint64_t seq = request.from_seq();
+  v1::AuditEntry entry;
+  for (; seq < end; ++seq) {
+    if (response.ByteSizeLong() > kAuditPageBytes) break;
+    absl::StatusOr<std::string> leaf = audit_.Entry(seq);
+    if (!leaf.ok() || !entry.ParseFromString(*leaf) || !matcher->Matches(entry.subject())) continue;
+    auto proof = audit_.InclusionProof(seq, request.tree_size());
+    if (!proof.ok()) continue;
+    auto* e = response.add_entries();
+    e->set_seq(seq);
+    e->set_leaf(*std::move(leaf));
+    for (const auto& h : *proof) AppendHash(*e->mutable_inclusion_proof()->mutable_hashes(), h);
+  }
+  response.set_next_seq(seq);
+  return absl::OkStatus();
 }
 
 grpc::Status PeerService::Cosign(grpc::ServerContext* context, const v1::CosignRequest* request,

@@ -18,14 +18,15 @@ class PeerService final : public v1::Peer::Service {
  public:
   // `share`: this node's share of the pseudonym key, or null if it holds none.
   PeerService(const Network& network, PeerGate& gate, const consent::ConsentBook& consents, const oprf::KeyShare* share,
-              SignalBook& signals, const AuditLog& audit, Witness& witness, CheckpointPublisher& publisher,
-              Clock clock)
+              SignalBook& signals, AuditLog& audit, keys::KeyStore& keys, Witness& witness,
+              CheckpointPublisher& publisher, Clock clock)
       : network_(network),
         gate_(gate),
         consents_(consents),
         share_(share),
         signals_(signals),
         audit_(audit),
+        keys_(keys),
         witness_(witness),
         publisher_(publisher),
         clock_(clock) {}
@@ -47,12 +48,17 @@ class PeerService final : public v1::Peer::Service {
                       v1::CosignResponse* response) override;
 
  private:
+  // An inzage page: the entries of request.from_seq .. + count about `subject`.
+  [[nodiscard]] absl::Status ReadAboutChild(const v1::ReadAuditRequest& request, const std::array<uint8_t, 32>& subject,
+                                            v1::ReadAuditResponse& response) const;
+
   const Network& network_;
   PeerGate& gate_;
   const consent::ConsentBook& consents_;
   const oprf::KeyShare* const share_;
   SignalBook& signals_;
-  const AuditLog& audit_;
+  AuditLog& audit_;
+  keys::KeyStore& keys_;
   Witness& witness_;
   CheckpointPublisher& publisher_;
   const Clock clock_;

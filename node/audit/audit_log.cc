@@ -128,6 +128,7 @@ absl::Status AuditLog::Append(const DecisionEvent& event, store::Durability dura
   entry.set_time_unix_ms(ms);
   entry.mutable_trace_id()->assign(event.trace_id);
   entry.mutable_span_id()->assign(event.span_id);
+  entry.mutable_subject()->assign(event.subject);
   EncodeDecision(event, ms, *entry.mutable_decision());
   return Enqueue(entry.SerializeAsString(), durability);
 }

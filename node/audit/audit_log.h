@@ -45,6 +45,8 @@ namespace casenode::node {
 
 // The most entries one ReadAudit call returns.
 inline constexpr uint32_t kMaxAuditPage = 1000;
+// The most entries one inzage ReadAudit call scans for the child's.
+inline constexpr uint32_t kMaxInzageScan = 100000;
 
 // One decision as the gate took it.
 struct DecisionEvent {
@@ -54,6 +56,7 @@ struct DecisionEvent {
   v1::Role requester_role = v1::ROLE_UNSPECIFIED;
   const policy::Request* request = nullptr;    // what was decided
   const policy::Decision* decision = nullptr;  // and how
+  std::string_view subject;  // the child it concerns, sealed (subject_seal.h); "" if none
 };
 
 // The stored form of a decision into `record`.

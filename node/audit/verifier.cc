@@ -1,5 +1,6 @@
 #include "node/audit/verifier.h"
 
+#include "base/status.h"
 #include "base/strings.h"
 #include "keys/tlog/merkle.h"
 #include "node/audit/audit_log.h"
@@ -67,13 +68,10 @@ constexpr std::chrono::seconds kMaxClockSkew(60);
 
 }  // namespace
 
-absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& node,
-                                                     const std::vector<keys::ManifestNode>& network,
-                                                     const std::string& purpose, const AuditSource& source,
-                                                     const std::optional<tlog::Checkpoint>& previous, SystemTime now,
-                                                     const std::function<void(uint64_t, const std::string&)>& on_entry) {
-  v1::AuditVerifyReport report;
-  report.set_org(node.org);
+absl::StatusOr<std::optional<tlog::Checkpoint>> VerifyCheckpoint(const keys::ManifestNode& node,
+                                                                 const std::vector<keys::ManifestNode>& network,
+                                                                 const AuditSource& source, SystemTime now,
+                                                                 v1::AuditVerifyReport& report) {
 
   // 1. The signed checkpoint.
   absl::StatusOr<v1::AuditCheckpointResponse> cp_resp = source.checkpoint();
@@ -83,14 +81,14 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
   absl::StatusOr<tlog::Note> note = tlog::ParseNote(cp_resp->note());
   if (!note.ok()) {
     AddProblem(report, v1::AuditProblem::CHECKPOINT_INVALID, 0, std::string(note.status().message()));
-    return report;
+    return std::nullopt;
   }
   absl::StatusOr<tlog::Checkpoint> cp = tlog::ParseCheckpointBody(note->text);
   if (!cp.ok() || cp->origin != origin || !tlog::VerifyNoteSignature(*note, origin, node.signing_key)) {
     AddProblem(report, v1::AuditProblem::CHECKPOINT_INVALID, 0,
                cp.ok() ? StrCat("not a checkpoint of ", origin, " signed by its key in the manifest")
                        : std::string(cp.status().message()));
-    return report;
+    return std::nullopt;
   }
   report.set_tree_size(cp->size);
   report.set_root(std::string(cp->root.begin(), cp->root.end()));
@@ -111,6 +109,19 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
                StrCat("cosigned recently by ", report.witnesses_size(), " witnesses, ", RequiredWitnesses(others),
                       " required: no one else vouches that this is the log's only history"));
   }
+
+  return *cp;
+}
+
+absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& node,
+                                                     const std::vector<keys::ManifestNode>& network,
+                                                     const std::string& purpose, const AuditSource& source,
+                                                     const std::optional<tlog::Checkpoint>& previous, SystemTime now,
+                                                     const std::function<void(uint64_t, const std::string&)>& on_entry) {
+  v1::AuditVerifyReport report;
+  report.set_org(node.org);
+  ASSIGN_OR_RETURN(std::optional<tlog::Checkpoint> cp, VerifyCheckpoint(node, network, source, now, report));
+  if (!cp) return report;
 
   // 2. Every entry, hashed into the root (O(log n) memory: the size is the node's claim).
   tlog::Frontier tree;
@@ -204,6 +215,50 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
     }
   }
   return report;
+}
+
+absl::StatusOr<v1::InzageNode> ReadChildEntries(const keys::ManifestNode& node,
+                                                const std::vector<keys::ManifestNode>& network,
+                                                const AuditSource& source, const std::array<uint8_t, 32>& subject,
+                                                SystemTime now) {
+  v1::InzageNode out;
+  out.set_org(node.org);
+  v1::AuditVerifyReport report;
+  ASSIGN_OR_RETURN(std::optional<tlog::Checkpoint> cp, VerifyCheckpoint(node, network, source, now, report));
+  *out.mutable_witnesses() = report.witnesses();
+  if (cp) {
+    out.set_tree_size(cp->size);
+    for (uint64_t from = 0; from < cp->size;) {
+      v1::ReadAuditRequest req;
+      req.set_purpose("inzage");
+      req.set_subject(std::string(subject.begin(), subject.end()));
+      req.set_tree_size(cp->size);
+      req.set_from_seq(from);
+      req.set_count(static_cast<uint32_t>(std::min<uint64_t>(kMaxInzageScan, cp->size - from)));
+      absl::StatusOr<v1::ReadAuditResponse> page = source.read(req);
+      if (!page.ok()) return page.status();
+      const uint64_t end = page->next_seq();
+      if (end <= from || end > from + kMaxInzageScan || end > cp->size) {
+        return absl::DataLossError(StrCat(node.org, " answered a page of its audit log that does not advance"));
+      }
+      for (const auto& e : page->entries()) {
+        auto proof = ToHashes(e.inclusion_proof().hashes());
+        v1::AuditEntry entry;
+        if (e.seq() < from || e.seq() >= end || !proof || (proof->empty() && cp->size > 1) ||
+            !tlog::VerifyInclusion(e.seq(), cp->size, tlog::LeafHash(e.leaf()), *proof, cp->root) ||
+            !entry.ParseFromString(e.leaf()) || entry.seq() != e.seq()) {
+          AddProblem(report, v1::AuditProblem::ENTRY_CHANGED, e.seq(),
+                     "not proved to be in the log at this position: left out of the inzage");
+          continue;
+        }
+        entry.clear_subject();
+        *out.add_entries() = std::move(entry);
+      }
+      from = end;
+    }
+  }
+  *out.mutable_problems() = std::move(*report.mutable_problems());
+  return out;
 }
 
 }  // namespace casenode::node

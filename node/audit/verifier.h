@@ -18,6 +18,7 @@
 // not be asked, or answered with pages that do not advance.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <optional>
 #include <string>
@@ -44,5 +45,22 @@ struct AuditSource {
     const keys::ManifestNode& node, const std::vector<keys::ManifestNode>& network, const std::string& purpose,
     const AuditSource& source, const std::optional<keys::tlog::Checkpoint>& previous, SystemTime now,
     const std::function<void(uint64_t, const std::string&)>& on_entry = nullptr);
+
+// Step 1 alone: fetches the signed checkpoint and checks its signature and
+// witnesses, noting problems (and the witnesses that count) in `report`.
+// nullopt if it is not a checkpoint of the node at all.
+[[nodiscard]] absl::StatusOr<std::optional<keys::tlog::Checkpoint>> VerifyCheckpoint(
+    const keys::ManifestNode& node, const std::vector<keys::ManifestNode>& network, const AuditSource& source,
+    SystemTime now, v1::AuditVerifyReport& report);
+
+// Inzage: the node's entries about the child with pseudonym `subject`
+// (ReadAudit with a subject), each checked against the verified checkpoint
+// by its inclusion proof; an entry that fails is a problem, not a line.
+// Which entries are about the child only the node can tell (it holds the
+// key of their sealed subject): what it leaves out cannot be detected here.
+[[nodiscard]] absl::StatusOr<v1::InzageNode> ReadChildEntries(const keys::ManifestNode& node,
+                                                              const std::vector<keys::ManifestNode>& network,
+                                                              const AuditSource& source,
+                                                              const std::array<uint8_t, 32>& subject, SystemTime now);
 
 }  // namespace casenode::node

@@ -10,6 +10,7 @@ namespace casenode::consent {
 namespace {
 
 std::string ReceiptKey(const std::string& id) { return "r/" + id; }
+constexpr std::string_view kHoldKey = "h";
 
 std::string IndexPrefix(const keys::DataKeyRef& ref) {
   return "s/" + std::string(reinterpret_cast<const char*>(ref.id.data()), ref.id.size()) + "/";
@@ -100,6 +101,7 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Record(ConsentReceipt draft, std::
   Sign(draft, signer_);
   v1::ConsentEntry entry;
   *entry.mutable_receipt() = ToProto(draft);
+  entry.set_hold_generation(hold().generation());  // recorded knowing of every restore so far
   const keys::DataKeyRef key = SubjectKey(draft.subject);
   const std::vector<store::Record> records = {
       {store::Family::kConsents, ReceiptKey(draft.receipt_id), key, entry.SerializeAsString(), std::nullopt},
@@ -133,6 +135,83 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Revoke(const std::string& receipt_
   RETURN_IF_ERROR(store_.Put(
       {store::Family::kConsents, ReceiptKey(receipt_id), SubjectKey(subject), entry.SerializeAsString(), std::nullopt}));
   return entry;
+}
+
+absl::StatusOr<v1::ConsentStatusResponse::State> ConsentBook::State(const std::string& receipt_id) const {
+  {
+    std::lock_guard<std::mutex> lock(hold_mu_);
+    if (!restore_checked_) {
+      return absl::UnavailableError("not answering for consent receipts until the witnesses say whether this node was restored");
+    }
+  }
+  absl::StatusOr<v1::ConsentEntry> entry = Show(receipt_id);
+  if (entry.ok()) return StateOf(*entry);
+  if (entry.status().code() == absl::StatusCode::kNotFound) return v1::ConsentStatusResponse::STATE_UNKNOWN;
+  return entry.status();
+}
+
+v1::ConsentStatusResponse::State ConsentBook::StateOf(const v1::ConsentEntry& entry) const {
+  if (entry.revoked()) return v1::ConsentStatusResponse::STATE_REVOKED;
+  if (entry.hold_generation() < hold().generation()) return v1::ConsentStatusResponse::STATE_UNCONFIRMED;
+  return v1::ConsentStatusResponse::STATE_ACTIVE;
+}
+
+absl::StatusOr<v1::ConsentEntry> ConsentBook::Confirm(const std::string& receipt_id, const std::string& confirmed_by) {
+  if (confirmed_by.empty()) {
+    return absl::InvalidArgumentError("confirmed_by: expected the pseudonymous id of the staff member");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(v1::ConsentEntry entry, Show(receipt_id));
+  if (entry.revoked()) return Error(Reason::kConsentRevoked, "receipt_id: this receipt was revoked");
+  entry.set_hold_generation(hold().generation());
+  entry.set_confirmed_at_unix(clock_().time_since_epoch().count());
+  entry.set_confirmed_by(confirmed_by);
+  std::array<uint8_t, 32> subject{};
+  std::copy(entry.receipt().subject().begin(), entry.receipt().subject().end(), subject.begin());
+  RETURN_IF_ERROR(store_.Put(
+      {store::Family::kConsents, ReceiptKey(receipt_id), SubjectKey(subject), entry.SerializeAsString(), std::nullopt}));
+  return entry;
+}
+
+absl::Status ConsentBook::LoadHold() {
+  absl::StatusOr<std::string> bytes = store_.Get(store::Family::kConsents, kHoldKey);
+  v1::ConsentHold hold;
+  if (bytes.ok()) {
+    if (!hold.ParseFromString(*bytes)) return Error(Reason::kRecordCorrupt, "consent hold record does not parse");
+  } else if (bytes.status().code() != absl::StatusCode::kNotFound) {
+    return bytes.status();
+  }
+  std::lock_guard<std::mutex> lock(hold_mu_);
+  hold_ = hold;
+  return absl::OkStatus();
+}
+
+void ConsentBook::AwaitRestoreCheck() {
+  std::lock_guard<std::mutex> lock(hold_mu_);
+  restore_checked_ = false;
+}
+
+absl::Status ConsentBook::RestoreChecked(std::optional<uint64_t> witnessed_size) {
+  std::lock_guard<std::mutex> lock(hold_mu_);
+  // The same restore seen again (every round until the log catches up, and
+  // after a restart) keeps its hold, so confirmations stand.
+  if (witnessed_size && *witnessed_size != hold_.witnessed_size()) {
+    v1::ConsentHold next;
+    next.set_generation(hold_.generation() + 1);
+    next.set_witnessed_size(*witnessed_size);
+    next.set_since_unix(clock_().time_since_epoch().count());
+    RETURN_IF_ERROR(store_.Put({store::Family::kConsents, std::string(kHoldKey),
+                                keys::DataKeyRef{keys::DataKeyKind::kNode, {}}, next.SerializeAsString(),
+                                std::nullopt}));
+    hold_ = next;
+  }
+  restore_checked_ = true;
+  return absl::OkStatus();
+}
+
+v1::ConsentHold ConsentBook::hold() const {
+  std::lock_guard<std::mutex> lock(hold_mu_);
+  return hold_;
 }
 
 absl::StatusOr<std::vector<v1::ConsentEntry>> ConsentBook::List(const std::array<uint8_t, 32>& subject) const {

@@ -41,14 +41,7 @@ policy::ConsentStatus ConsentVerifier::Verify(const ConsentReceipt& receipt, con
   if (local != policy::ConsentStatus::kValid) return local;
   absl::StatusOr<v1::ConsentStatusResponse::State> state;
   if (receipt.issuer_org == self_org_) {
-    auto entry = own_.Show(receipt.receipt_id);
-    if (entry.ok()) {
-      state = entry->revoked() ? v1::ConsentStatusResponse::STATE_REVOKED : v1::ConsentStatusResponse::STATE_ACTIVE;
-    } else if (entry.status().code() == absl::StatusCode::kNotFound) {
-      state = v1::ConsentStatusResponse::STATE_UNKNOWN;
-    } else {
-      state = entry.status();
-    }
+    state = own_.State(receipt.receipt_id);
   } else {
     state = IssuerState(*issuer, receipt, settings, deadline);
   }
@@ -59,6 +52,9 @@ policy::ConsentStatus ConsentVerifier::Verify(const ConsentReceipt& receipt, con
     // A correctly signed receipt its issuer no longer knows was shredded with
     // its subject: it must not be relied on.
     case v1::ConsentStatusResponse::STATE_UNKNOWN: return policy::ConsentStatus::kRevoked;
+    // Its issuer was restored from a backup and staff have not confirmed it
+    // since: the revocation may have been lost. Treated as revoked.
+    case v1::ConsentStatusResponse::STATE_UNCONFIRMED: return policy::ConsentStatus::kRevoked;
     default: return policy::ConsentStatus::kIssuerUnreachable;
   }
 }

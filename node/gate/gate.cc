@@ -12,6 +12,7 @@
 #include "base/strings.h"
 #include "casenode/v1/types.pb.h"
 #include "keys/nonce.h"
+#include "node/audit/subject_seal.h"
 
 namespace casenode::node {
 
@@ -71,7 +72,12 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
     call.decision.reason = Reason::kRateLimited;
   }
   // Fail closed: an answer whose decision cannot be recorded is not given.
-  const DecisionEvent event{method, call.trace_id, call.span_id, call.caller.role, &req, &call.decision};
+  absl::StatusOr<std::string> sealed = std::string();
+  if (facts.subject) sealed = SealSubject(keys_, *facts.subject);
+  if (!sealed.ok()) {
+    return Error(Reason::kDecisionNotRecorded, "cannot seal the decision's subject; refusing to answer");
+  }
+  const DecisionEvent event{method, call.trace_id, call.span_id, call.caller.role, &req, &call.decision, *sealed};
   // A decision that involved a consent receipt is about a child: never buffered.
   const store::Durability durability = req.consents.empty() ? facts.decision_durability : store::Durability::kSynced;
   if (absl::Status stored = audit_.Append(event, durability); !stored.ok()) {

@@ -9,7 +9,8 @@
 //    legal basis, consent facts, case facts); a rule's rate limit is enforced
 //    per caller.
 // 3. Records: every decision is an entry of the AuditLog (store family
-//    "audit"). A decision about personal data is durable before the
+//    "audit"), with the child it concerns sealed under the child's data key
+//    (subject_seal.h), so an inzage finds it and shredding unlinks it. A decision about personal data is durable before the
 //    answer; if it cannot be written the call fails (UNAVAILABLE) and the
 //    handler does not run — logging fails closed.
 // 4. Only an allowed call reaches the handler, which gets the caller and the
@@ -75,9 +76,11 @@ struct PeerCall {
 
 class PeerGate {
  public:
-  PeerGate(const Network& network, AuditLog& audit, const consent::ConsentVerifier& verifier,
+  // `keys` holds the children's data keys that seal the subject of each
+  // decision about a child (subject_seal.h).
+  PeerGate(const Network& network, AuditLog& audit, keys::KeyStore& keys, const consent::ConsentVerifier& verifier,
            std::shared_ptr<const policy::Policy> policy)
-      : network_(network), audit_(audit), verifier_(verifier), policy_(std::move(policy)) {}
+      : network_(network), audit_(audit), keys_(keys), verifier_(verifier), policy_(std::move(policy)) {}
 
   // Authenticates, decides and records, then runs
   // `handler(const PeerCall&) -> absl::Status` if the call is allowed.
@@ -104,6 +107,7 @@ class PeerGate {
 
   const Network& network_;
   AuditLog& audit_;
+  keys::KeyStore& keys_;
   const consent::ConsentVerifier& verifier_;
   RateLimiter limiter_;
   std::atomic<std::shared_ptr<const policy::Policy>> policy_;  // swapped whole on reload

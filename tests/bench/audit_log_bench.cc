@@ -186,7 +186,7 @@ void ReplayBench(size_t n) {
   v1::AuditEntry decision;
   decision.set_trace_id("0af7651916cd43dd8448eb211c80319c");
   const node::DecisionEvent ev{"Peer.LookupSignal", "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331",
-                               v1::ROLE_SCHOOL, &q, &d};
+                               v1::ROLE_SCHOOL, &q, &d, ""};
   node::EncodeDecision(ev, 1'800'000'000'000, *decision.mutable_decision());
   std::vector<std::string> leaves;
   leaves.reserve(n + 1);

@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
         return absl::UnavailableError("no receipts in this benchmark");
       },
       SystemNow);
-  node::PeerGate gate(**network, decisions, verifier, *policy);
+  node::PeerGate gate(**network, decisions, **key_store, verifier, *policy);
   node::SignalBook signals(**store, **key_store, SystemNow);
   node::Witness witness(**store, signer, "gemeente", SystemNow);
   node::CheckpointPublisher publisher(
@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
       [](const keys::ManifestNode&, const v1::CosignRequest&, node::CheckpointPublisher::Deadline)
           -> absl::StatusOr<v1::CosignResponse> { return absl::UnavailableError("no witnesses in this benchmark"); },
       SystemNow);
-  node::PeerService peer_service(**network, gate, consents, nullptr, signals, decisions, witness, publisher,
+  node::PeerService peer_service(**network, gate, consents, nullptr, signals, decisions, **key_store, witness, publisher,
                                  SystemNow);
   EchoService echo_service;
   grpc::ServerBuilder builder;

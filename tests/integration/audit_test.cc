@@ -364,3 +364,82 @@ TEST_CASE("reconcile pairs both sides of every Peer call across the network, and
   REQUIRE(c["seq"] == forged_seq);
   REQUIRE(c["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736");
 }
+
+namespace {
+
+constexpr char kOtherBsn[] = "628194821";
+
+// `casectl audit inzage` at the auditor's node, the BSN on standard input.
+nlohmann::json Inzage(const LocalNetwork& net, const std::string& bsn) {
+  RunResult r = net.Casectl("auditor", {"-o", "json", "audit", "inzage"}, bsn + "\n");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.out.find(bsn) == std::string::npos);
+  return nlohmann::json::parse(r.out);
+}
+
+// How many entries of `org` in the inzage are decisions on `action`, and consent events.
+std::pair<int, int> Count(const nlohmann::json& inzage, const std::string& org, const std::string& action) {
+  int decisions = 0, consents = 0;
+  for (const auto& n : inzage["nodes"]) {
+    if (n["org"] != org) continue;
+    for (const auto& e : n["entries"]) {
+      if (e.contains("decision") && e["decision"]["action"] == action) ++decisions;
+      if (e.contains("consent")) ++consents;
+    }
+  }
+  return {decisions, consents};
+}
+
+}  // namespace
+
+TEST_CASE("inzage lists exactly what every node logged about one child, and nothing about another",
+          "[integration][audit]") {
+  LocalNetwork net;
+  net.StartAll();
+  SchoolAsks(net);  // the child
+  RunResult other = net.Casectl("school", {"-o", "json", "signal", "check"}, std::string(kOtherBsn) + "\n");
+  REQUIRE(other.exit_code == 0);
+  RunResult again = net.Casectl("school", {"-o", "json", "signal", "check"}, std::string(kOtherBsn) + "\n");
+  REQUIRE(again.exit_code == 0);
+
+  // jeugdhulp records a consent for the child, and a verifier asks about it.
+  RunResult derived =
+      net.Casectl("jeugdhulp", {"-o", "json", "pseudonym", "derive", "--purpose", "casusoverleg"}, std::string(kBsn) + "\n");
+  REQUIRE(derived.exit_code == 0);
+  const std::string subject = nlohmann::json::parse(derived.out)["pseudonym"];
+  const nlohmann::json receipt = net.CasectlJson(
+      "jeugdhulp", {"consent", "record", "--subject", subject, "--consenter", "child", "--birth-date", "2009-01-15",
+                    "--purpose", "casusoverleg", "--category", "zorg", "--recipient-role", "gemeente",
+                    "--recorded-by", "staff-7f3a"});
+  const std::string id = receipt["receipt"]["receipt_id"];
+  RunResult shown = net.Casectl("jeugdhulp", {"consent", "show", id, "-o", "json"});
+  REQUIRE(WriteFileAtomic(net.dir() + "/receipt.json", shown.out, 0600).ok());
+  REQUIRE(net.Casectl("gemeente", {"consent", "verify", net.dir() + "/receipt.json"}).exit_code == 0);
+
+  const nlohmann::json child = Inzage(net, kBsn);
+  const nlohmann::json another = Inzage(net, kOtherBsn);
+  for (const std::string org : {"jeugdhulp", "gemeente"}) {
+    INFO(org << ": " << child.dump());
+    REQUIRE(Count(child, org, "signal.lookup").first == 1);    // the school asked once about this child
+    REQUIRE(Count(another, org, "signal.lookup").first == 2);  // and twice about the other
+  }
+  // Politie takes no part in early detection: never asked, nothing logged about either child.
+  REQUIRE(Count(child, "politie", "signal.lookup").first == 0);
+  REQUIRE(Count(another, "politie", "signal.lookup").first == 0);
+  // Recorded, and its state answered to the gemeente: only in this child's inzage.
+  REQUIRE(Count(child, "jeugdhulp", "").second == 2);
+  REQUIRE(Count(another, "jeugdhulp", "").second == 0);
+  for (const auto& n : child["nodes"]) {
+    REQUIRE(n["error"] == "");
+    REQUIRE(n["problems"].empty());
+    for (const auto& e : n["entries"]) REQUIRE_FALSE(e.contains("subject"));  // the seal stays at the node
+  }
+
+  // In Dutch for the person who asked.
+  RunResult text = net.Casectl("auditor", {"audit", "inzage"}, std::string(kBsn) + "\n");
+  REQUIRE(text.exit_code == 0);
+  REQUIRE(text.out.find("school vroeg of het kind bekend is in het netwerk") != std::string::npos);
+  REQUIRE(text.out.find("toestemming vastgelegd") != std::string::npos);
+  REQUIRE(text.out.find("gemeente vroeg of toestemming") != std::string::npos);
+}

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <thread>
 
 #include "base/file.h"
 #include "tests/support/canary.h"
@@ -285,4 +287,99 @@ TEST_CASE("a consent status is answered only once its decision is on disk", "[in
       return d.trace_id() == trace && d.action() == "node.ping";
     }));
   }
+}
+
+namespace {
+
+// Polls `org`'s node status until `done` holds (no fixed sleeps).
+nlohmann::json StatusWhen(const LocalNetwork& net, const std::string& org,
+                          const std::function<bool(const nlohmann::json&)>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    const nlohmann::json status = net.CasectlJson(org, {"node", "status"});
+    if (done(status)) return status;
+    if (std::chrono::steady_clock::now() > deadline) FAIL(org << " status never got there: " << status.dump());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// The verdict once the issuer answers at all (after a start it first asks its witnesses).
+std::string VerifyWhenAnswered(const LocalNetwork& net, const std::string& org, const std::string& file) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    int code = -1;
+    const std::string status = VerifyAt(net, org, file, &code);
+    if (status != "issuer_unreachable") return status;
+    if (std::chrono::steady_clock::now() > deadline) FAIL("the issuer never answered");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void RestartFromBackup(LocalNetwork& net, const std::string& org, const std::string& backup) {
+  net.process(org).Signal(SIGTERM);
+  REQUIRE(net.process(org).Wait(std::chrono::seconds(15)) == 0);
+  const std::string records = net.NodeDir(org) + "/data/records";
+  std::filesystem::rename(records, records + ".lost");
+  RunResult restored =
+      testing::Run({testing::CasenodeBin(), "--config", "casenode.toml", "--restore", backup}, net.NodeDir(org));
+  INFO(restored.err);
+  REQUIRE(restored.exit_code == 0);
+  net.Start(org);
+}
+
+}  // namespace
+
+TEST_CASE("a restore never revives a revocation: receipts from before it are held until staff confirm them",
+          "[integration][consent][audit]") {
+  TempDir tmp;
+  const std::string policy = PolicyVariant(tmp, "00-vocabulary.toml", "status_cache_seconds = 60",
+                                           "status_cache_seconds = 0");
+  LocalNetwork net({"jeugdhulp", "gemeente", "auditor"}, {"--policy", policy});
+  net.StartAll();
+  const std::string kept = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "kept");
+  const std::string revoked = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "revoked");
+  const std::string backup = net.dir() + "/jeugdhulp-backup";
+  REQUIRE(net.Casectl("jeugdhulp", {"node", "backup", backup}).exit_code == 0);
+
+  // Revoked after the backup; the witnesses cosign the log with the revocation in it.
+  const std::string revoked_id = nlohmann::json::parse(*ReadFile(revoked))["receipt"]["receipt_id"];
+  REQUIRE(net.CasectlJson("jeugdhulp", {"consent", "revoke", revoked_id, "--revoked-by", "staff-7f3a"})["revoked"] ==
+          true);
+  REQUIRE(net.Casectl("auditor", {"audit", "verify", "--node", "jeugdhulp"}).exit_code == 0);
+  int code = -1;
+  REQUIRE(VerifyAt(net, "gemeente", revoked, &code) == "revoked");
+
+  // Restored from the copy that still has the receipt active: the witnesses
+  // tell the node, which holds every receipt from before the restore.
+  RestartFromBackup(net, "jeugdhulp", backup);
+  StatusWhen(net, "jeugdhulp", [](const nlohmann::json& s) { return s["audit"]["consent_hold_generation"] == 1; });
+  REQUIRE(VerifyWhenAnswered(net, "gemeente", revoked) == "revoked");
+  REQUIRE(VerifyWhenAnswered(net, "jeugdhulp", revoked) == "revoked");  // the issuer answers for itself alike
+  REQUIRE(VerifyWhenAnswered(net, "gemeente", kept) == "revoked");     // held: it might have been revoked too
+  const RunResult text = net.Casectl("jeugdhulp", {"node", "status"});
+  REQUIRE(text.out.find("CONSENT HOLD") != std::string::npos);
+
+  // Staff confirm the one they know stands; a receipt recorded now is not held.
+  const std::string kept_id = nlohmann::json::parse(*ReadFile(kept))["receipt"]["receipt_id"];
+  const auto confirmed = net.CasectlJson("jeugdhulp", {"consent", "confirm", kept_id, "--confirmed-by", "staff-7f3a"});
+  REQUIRE(confirmed["confirmed_by"] == "staff-7f3a");
+  REQUIRE(VerifyAt(net, "gemeente", kept, &code) == "valid");
+  const std::string fresh = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "fresh");
+  REQUIRE(VerifyAt(net, "gemeente", fresh, &code) == "valid");
+  REQUIRE(VerifyAt(net, "gemeente", revoked, &code) == "revoked");
+
+  // A restart sees the same restore again: the hold and the confirmation stand.
+  net.process("jeugdhulp").Signal(SIGTERM);
+  REQUIRE(net.process("jeugdhulp").Wait(std::chrono::seconds(15)) == 0);
+  net.Start("jeugdhulp");
+  REQUIRE(VerifyWhenAnswered(net, "gemeente", kept) == "valid");
+  REQUIRE(VerifyWhenAnswered(net, "gemeente", revoked) == "revoked");
+  REQUIRE(net.CasectlJson("jeugdhulp", {"node", "status"})["audit"]["consent_hold_generation"] == 1);
+
+  // Confirming a receipt that is revoked is refused, naming the reason.
+  const auto revoked_again = net.CasectlJson("jeugdhulp", {"consent", "revoke", revoked_id, "--revoked-by", "staff-7f3a"});
+  REQUIRE(revoked_again["revoked"] == true);
+  const RunResult refused = net.Casectl("jeugdhulp", {"consent", "confirm", revoked_id, "--confirmed-by", "staff-7f3a"});
+  REQUIRE(refused.exit_code != 0);
+  REQUIRE(refused.err.find("CONSENT_REVOKED") != std::string::npos);
 }

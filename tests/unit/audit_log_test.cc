@@ -3,6 +3,7 @@
 // writers, and kill -9 in the middle of appends.
 #include "node/audit/audit_log.h"
 #include "node/audit/replay.h"
+#include "node/audit/subject_seal.h"
 #include "node/audit/witness.h"
 #include "base/strings.h"
 #include "policy/policy.h"
@@ -84,6 +85,40 @@ TEST_CASE("audit log: entries get consecutive sequence numbers and every proof v
   REQUIRE((*log)->InclusionProof(0, 38).status().code() == absl::StatusCode::kOutOfRange);
   REQUIRE_FALSE((*log)->Append(v1::AuditEntry{}, store::Durability::kSynced).ok());  // no event
   REQUIRE((*log)->head().size == 37);
+}
+
+TEST_CASE("an entry's sealed subject opens only for its child, differs every time, and not after shredding",
+          "[audit]") {
+  testing::Stores s;
+  std::array<uint8_t, 32> child{}, other{};
+  child.fill(0xc0);
+  other.fill(0x0f);
+  auto a1 = node::SealSubject(*s.key_store, child);
+  auto a2 = node::SealSubject(*s.key_store, child);
+  auto b = node::SealSubject(*s.key_store, other);
+  REQUIRE(a1.ok());
+  REQUIRE(a2.ok());
+  REQUIRE(b.ok());
+  REQUIRE(a1->size() == node::kSealedSubjectBytes);
+  REQUIRE(*a1 != *a2);  // a fresh nonce: two entries about one child do not link
+  REQUIRE(a1->find(std::string(child.begin(), child.end())) == std::string::npos);
+  auto matcher = node::SubjectMatcher::For(*s.key_store, child);
+  REQUIRE(matcher.ok());
+  REQUIRE(matcher->Matches(*a1));
+  REQUIRE(matcher->Matches(*a2));
+  REQUIRE_FALSE(matcher->Matches(*b));
+  REQUIRE_FALSE(matcher->Matches(""));
+  std::string flipped = *a1;
+  flipped[40] ^= 1;
+  REQUIRE_FALSE(matcher->Matches(flipped));
+
+  // Shredded: nothing opens any more, and a new key does not open the old seals.
+  REQUIRE(s.store->Shred(keys::DataKeyRef{keys::DataKeyKind::kSubject, s.key_store->SubjectHandle(child)}).ok());
+  REQUIRE(node::SubjectMatcher::For(*s.key_store, child).status().code() == absl::StatusCode::kNotFound);
+  REQUIRE(node::SealSubject(*s.key_store, child).ok());
+  auto renewed = node::SubjectMatcher::For(*s.key_store, child);
+  REQUIRE(renewed.ok());
+  REQUIRE_FALSE(renewed->Matches(*a1));
 }
 
 TEST_CASE("audit log: the tree survives a reopen and grows consistently with what was signed before", "[audit]") {
@@ -381,7 +416,7 @@ struct ReplayFixture {
   v1::AuditEntry DecisionEntry(const policy::Request& q, const policy::Decision& d) {
     v1::AuditEntry e;
     const node::DecisionEvent ev{"Peer.EvaluatePseudonym", "0af7651916cd43dd8448eb211c80319c", "", v1::ROLE_SCHOOL,
-                                 &q, &d};
+                                 &q, &d, ""};
     node::EncodeDecision(ev, 1, *e.mutable_decision());
     return e;
   }

@@ -67,7 +67,7 @@ TEST_CASE("a decision record holds the whole request it decided, at the injected
     REQUIRE(opened.ok());
     node::AuditLog& log = **opened;
     const node::DecisionEvent first{"Peer.LookupSignal", "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331",
-                                    v1::ROLE_SCHOOL, &q, &d};
+                                    v1::ROLE_SCHOOL, &q, &d, ""};
     REQUIRE(log.Append(first, store::Durability::kSynced).ok());
     now_ms += 5;
     q.purpose = "casusoverleg";
