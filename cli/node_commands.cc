@@ -2,7 +2,6 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "base/time.h"
 #include "cli/commands.h"
 #include "cli/local_client.h"
 #include "keys/manifest.h"
@@ -60,7 +59,7 @@ int Status(const Globals& g) {
                  {"behind", ViewsJson(r.audit().behind())},
                  {"refused", ViewsJson(r.audit().refused())},
                  {"consent_hold_generation", r.audit().consent_hold().generation()},
-                 {"consent_hold_since_unix", r.audit().consent_hold().since_unix()}}}});
+                 {"consent_hold_lost_revocations", r.audit().consent_hold().lost_revocations()}}}});
   } else {
     std::cout << r.org() << " (" << keys::RoleName(r.role()) << ") in network " << r.network()
               << ", manifest version " << r.manifest_version() << ": " << reachable << " of " << r.peers_size()
@@ -78,10 +77,9 @@ int Status(const Globals& g) {
                 << " entries, inconsistent with the " << v.known_size() << " cosigned (evidence kept)\n";
     }
     if (a.consent_hold().generation() > 0) {
-      std::cout << "  CONSENT HOLD since "
-                << FormatRfc3339(SystemTime(std::chrono::seconds(a.consent_hold().since_unix())))
-                << ": receipts issued before the restore are answered UNCONFIRMED until staff run "
-                   "`casectl consent confirm ID`\n";
+      std::cout << "  CONSENT HOLD (generation " << a.consent_hold().generation()
+                << "): a restore lost revocations; receipts issued before it are answered UNCONFIRMED until staff "
+                   "run `casectl consent confirm ID`\n";
     }
   }
   return reachable == static_cast<size_t>(r.peers_size()) ? kOk : kFailed;

@@ -99,6 +99,9 @@ for org in school jeugdhulp politie gemeente; do
 done
 echo "Every Peer call is in the caller's log and in the callee's: the auditor pairs them across the network:"
 "$casectl" "${auditor[@]}" audit reconcile --settle 3 2>/dev/null | tail -3
+echo "A parent asks what the network did with their child's data (AVG art. 15). The auditor's"
+echo "inzage, BSN on standard input, proved against every node's witnessed log:"
+echo "$bsn" | "$casectl" "${auditor[@]}" audit inzage 2>/dev/null || true
 echo "gemeente's IT restores its records from last night's backup (made here, before more work):"
 gemeente=(--socket "$dir/gemeente/local.sock")
 "$casectl" "${gemeente[@]}" node backup "$dir/gemeente-backup" >/dev/null

@@ -7,6 +7,7 @@
 #include "base/reason.h"
 #include "base/strings.h"
 #include "node/audit/reconcile.h"
+#include "node/audit/problems.h"
 #include "node/audit/replay.h"
 #include "node/audit/subject_seal.h"
 #include "node/audit/verifier.h"
@@ -81,7 +82,7 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
   if (!report.ok()) return ToGrpcStatus(Annotate(StrCat("audit log of ", node->org), report.status()));
   const bool log_clean = report->problems().empty();
   if (request->replay()) {
-    for (auto& p : *replayed.mutable_problems()) *report->add_problems() = std::move(p);
+    for (auto& p : *replayed.mutable_problems()) AddProblem(*report, p.kind(), p.seq(), std::move(*p.mutable_detail()));
     report->set_decisions_replayed(replayer.decisions_replayed());
     report->set_policies_loaded(replayer.policies_loaded());
   }

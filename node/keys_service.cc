@@ -8,7 +8,7 @@
 
 namespace casenode::node {
 
-grpc::Status KeysService::Rotate(grpc::ServerContext*, const v1::RotateKeysRequest*,
+grpc::Status KeysService::Rotate(grpc::ServerContext* context, const v1::RotateKeysRequest*,
                                       v1::RotateKeysResponse* response) {
   auto id = keys_.RotateKek();
   if (!id.ok()) {
@@ -16,6 +16,14 @@ grpc::Status KeysService::Rotate(grpc::ServerContext*, const v1::RotateKeysReque
     return ToGrpcStatus(id.status());
   }
   Log(LogLevel::kInfo, "keys.rotated", {{"kek_id", static_cast<int64_t>(*id)}});
+  v1::AuditEntry e;
+  e.set_trace_id(TraceIdOf(*context));
+  e.mutable_key()->set_kind(v1::KeyEvent::KEK_ROTATED);
+  e.mutable_key()->set_kek_id(*id);
+  if (absl::Status s = audit_.Append(std::move(e), store::Durability::kSynced); !s.ok()) {
+    // The rotation stands (every data key is re-wrapped); the operator is told it is not logged.
+    return ToGrpcStatus(Error(Reason::kDecisionNotRecorded, "keys rotated, but the audit entry could not be written"));
+  }
   response->set_kek_id(*id);
   return grpc::Status::OK;
 }

@@ -1,6 +1,8 @@
 // LocalKeys: the key hierarchy for operators (rotation).
 #pragma once
 
+#include "node/audit/audit_log.h"
+
 #include "casenode/v1/local.grpc.pb.h"
 #include "keys/key_store.h"
 
@@ -8,12 +10,14 @@ namespace casenode::node {
 
 class KeysService final : public v1::LocalKeys::Service {
  public:
-  explicit KeysService(keys::KeyStore& keys) : keys_(keys) {}
+  // Each rotation is an entry of `audit` (a KeyEvent: the new KEK's number).
+  KeysService(keys::KeyStore& keys, AuditLog& audit) : keys_(keys), audit_(audit) {}
 
   grpc::Status Rotate(grpc::ServerContext*, const v1::RotateKeysRequest*, v1::RotateKeysResponse*) override;
 
  private:
   keys::KeyStore& keys_;
+  AuditLog& audit_;
 };
 
 }  // namespace casenode::node

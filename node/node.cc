@@ -226,7 +226,7 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
                       *s.mutable_consent_hold() = consents_.hold();
                       return s;
                     }),
-      keys_service_(*key_store_),
+      keys_service_(*key_store_, *audit_),
       policy_service_(*network_, gate_, config_.policy_local),
       consent_service_(*network_, gate_, consents_, consent_verifier_, *audit_, *key_store_),
       pseudonym_service_(deriver_),
@@ -263,16 +263,8 @@ void ApplyServerOptions(grpc::ServerBuilder& builder) {
 absl::Status Node::Start() {
   // From here on this manifest is accepted: no older one may come back.
   RETURN_IF_ERROR(Annotate("network.manifest", network_->CommitVersion()));
-  // A restore never revives a revocation: this node's own receipts get no
-  // answer until its witnesses have said whether its log is behind, and
-  // those from before a restore are held until staff confirm them.
+  // A restore never revives a revocation (consent_book.h).
   RETURN_IF_ERROR(Annotate("node.data_dir (consent hold)", consents_.LoadHold()));
-  consents_.AwaitRestoreCheck();
-  publisher_.SetOnRound([this](std::optional<uint64_t> witnessed_size) {
-    if (absl::Status s = consents_.RestoreChecked(witnessed_size); !s.ok()) {
-      Log(LogLevel::kError, "consent.hold_failed", {{"error", std::string(s.message())}});
-    }
-  });
   grpc::EnableDefaultHealthCheckService(true);
 
   grpc::ServerBuilder peer_builder;

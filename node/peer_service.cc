@@ -275,22 +275,27 @@ absl::Status PeerService::ReadAboutChild(const v1::ReadAuditRequest& request, co
                                          v1::ReadAuditResponse& response) const {
   const uint64_t end = request.from_seq() + request.count();
   absl::StatusOr<SubjectMatcher> matcher = SubjectMatcher::For(keys_, subject);
-  if (!matcher.ok()) {  // no key: nothing here is about the child (any more)
-    response.set_next_seq(end);
+  if (!matcher.ok()) {
+    if (ReasonOf(matcher.status()) != Reason::kShredded) return matcher.status();
+    response.set_next_seq(end);  // no key: nothing here is about the child (any more)
     return absl::OkStatus();
   }
   uint64_t seq = request.from_seq();
+  size_t bytes = 0;
   v1::AuditEntry entry;
-  for (; seq < end; ++seq) {
-    if (response.ByteSizeLong() > kAuditPageBytes) break;
+  for (; seq < end && bytes <= kAuditPageBytes; ++seq) {
     absl::StatusOr<std::string> leaf = audit_.Entry(seq);
-    if (!leaf.ok() || !entry.ParseFromString(*leaf) || !matcher->Matches(entry.subject())) continue;
-    auto proof = audit_.InclusionProof(seq, request.tree_size());
-    if (!proof.ok()) continue;
+    // An entry that cannot be read is reported, not skipped: the auditor
+    // cannot tell a missing entry about the child from none.
+    if (!leaf.ok()) return Annotate(StrCat("audit entry ", seq), leaf.status());
+    if (!entry.ParseFromString(*leaf)) return Error(Reason::kRecordCorrupt, StrCat("audit entry ", seq, " does not parse"));
+    if (!matcher->Matches(entry.subject())) continue;
+    ASSIGN_OR_RETURN(auto proof, audit_.InclusionProof(seq, request.tree_size()));
+    bytes += leaf->size() + 32 * proof.size() + 16;
     auto* e = response.add_entries();
     e->set_seq(seq);
     e->set_leaf(*std::move(leaf));
-    for (const auto& h : *proof) AppendHash(*e->mutable_inclusion_proof()->mutable_hashes(), h);
+    for (const auto& h : proof) AppendHash(*e->mutable_inclusion_proof()->mutable_hashes(), h);
   }
   response.set_next_seq(seq);
   return absl::OkStatus();

@@ -47,6 +47,8 @@ namespace casenode::node {
 inline constexpr uint32_t kMaxAuditPage = 1000;
 // The most entries one inzage ReadAudit call scans for the child's.
 inline constexpr uint32_t kMaxInzageScan = 100000;
+// The most entries about one child an inzage lists per node.
+inline constexpr int kMaxInzageEntries = 10000;
 
 // One decision as the gate took it.
 struct DecisionEvent {

@@ -2,16 +2,10 @@
 
 #include "base/strings.h"
 #include "casenode/v1/types.pb.h"
+#include "node/audit/problems.h"
 
 namespace casenode::node {
 namespace {
-
-void AddProblem(v1::AuditVerifyReport& report, v1::AuditProblem::Kind kind, uint64_t seq, std::string detail) {
-  v1::AuditProblem* p = report.add_problems();
-  p->set_kind(kind);
-  p->set_seq(seq);
-  p->set_detail(std::move(detail));
-}
 
 std::vector<policy::Source> Sources(const google::protobuf::RepeatedPtrField<v1::PolicyLoad::Source>& in) {
   std::vector<policy::Source> out;

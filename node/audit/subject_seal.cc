@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "base/reason.h"
+
 namespace casenode::node {
 namespace {
 
@@ -18,9 +20,14 @@ keys::DataKeyRef RefOf(keys::KeyStore& keys, std::span<const uint8_t, 32> pseudo
 
 }  // namespace
 
-absl::StatusOr<std::string> SealSubject(keys::KeyStore& keys, std::span<const uint8_t, 32> pseudonym) {
+absl::StatusOr<std::string> SealSubject(keys::KeyStore& keys, std::span<const uint8_t, 32> pseudonym, bool create) {
   keys::DataKey key;
-  if (absl::Status s = keys.GetOrCreate(RefOf(keys, pseudonym), &key); !s.ok()) return s;
+  if (create) {
+    if (absl::Status s = keys.GetOrCreate(RefOf(keys, pseudonym), &key); !s.ok()) return s;
+  } else if (absl::Status s = keys.Get(RefOf(keys, pseudonym), &key); !s.ok()) {
+    if (ReasonOf(s) == Reason::kShredded) return std::string();
+    return s;
+  }
   std::string out(kSealedSubjectBytes, '\0');
   auto* p = reinterpret_cast<unsigned char*>(out.data());
   randombytes_buf(p, kNonce);

@@ -26,8 +26,12 @@ namespace casenode::node {
 
 inline constexpr size_t kSealedSubjectBytes = 24 + 32 + 16;
 
-// Seals `pseudonym` under its data key, creating the key (synced) on first use.
-[[nodiscard]] absl::StatusOr<std::string> SealSubject(keys::KeyStore& keys, std::span<const uint8_t, 32> pseudonym);
+// Seals `pseudonym` under its data key, creating the key (synced) on first
+// use — unless `create` is false: then "" if the node holds no key for it
+// (a refused call about an unknown child makes no key: callers could
+// otherwise fill the key store).
+[[nodiscard]] absl::StatusOr<std::string> SealSubject(keys::KeyStore& keys, std::span<const uint8_t, 32> pseudonym,
+                                                      bool create = true);
 
 // Recognises the seals of one child.
 class SubjectMatcher {

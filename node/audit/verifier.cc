@@ -4,35 +4,13 @@
 #include "base/strings.h"
 #include "keys/tlog/merkle.h"
 #include "node/audit/audit_log.h"
+#include "node/audit/problems.h"
 #include "node/audit/witness.h"
 
 namespace casenode::node {
 namespace {
 
 namespace tlog = keys::tlog;
-
-// A report names at most this many problems (a hostile node could make
-// millions); the rest are counted in one last problem.
-constexpr int kMaxProblems = 1000;
-
-void AddProblem(v1::AuditVerifyReport& report, v1::AuditProblem::Kind kind, uint64_t seq, std::string detail) {
-  if (report.problems_size() > kMaxProblems) {
-    v1::AuditProblem* last = report.mutable_problems(kMaxProblems);
-    last->set_seq(last->seq() + 1);
-    last->set_detail(StrCat(last->seq(), " more problems not listed"));
-    return;
-  }
-  v1::AuditProblem* p = report.add_problems();
-  if (report.problems_size() > kMaxProblems) {
-    p->set_kind(kind);
-    p->set_seq(1);
-    p->set_detail("1 more problem not listed");
-    return;
-  }
-  p->set_kind(kind);
-  p->set_seq(seq);
-  p->set_detail(std::move(detail));
-}
 
 std::optional<tlog::Hash> ToHash(const std::string& bytes) {
   if (bytes.size() != 32) return std::nullopt;
@@ -228,7 +206,9 @@ absl::StatusOr<v1::InzageNode> ReadChildEntries(const keys::ManifestNode& node,
   *out.mutable_witnesses() = report.witnesses();
   if (cp) {
     out.set_tree_size(cp->size);
-    for (uint64_t from = 0; from < cp->size;) {
+    uint64_t next = 0;  // the lowest seq a returned entry may have
+    bool truncated = false;
+    for (uint64_t from = 0; from < cp->size && !truncated;) {
       v1::ReadAuditRequest req;
       req.set_purpose("inzage");
       req.set_subject(std::string(subject.begin(), subject.end()));
@@ -242,15 +222,22 @@ absl::StatusOr<v1::InzageNode> ReadChildEntries(const keys::ManifestNode& node,
         return absl::DataLossError(StrCat(node.org, " answered a page of its audit log that does not advance"));
       }
       for (const auto& e : page->entries()) {
+        if (out.entries_size() >= kMaxInzageEntries) {
+          AddProblem(report, v1::AuditProblem::ENTRY_MISSING, e.seq(),
+                     StrCat("more than ", kMaxInzageEntries, " entries about the child: the rest are not listed"));
+          truncated = true;
+          break;
+        }
         auto proof = ToHashes(e.inclusion_proof().hashes());
         v1::AuditEntry entry;
-        if (e.seq() < from || e.seq() >= end || !proof || (proof->empty() && cp->size > 1) ||
+        if (e.seq() < next || e.seq() >= end || !proof || (proof->empty() && cp->size > 1) ||
             !tlog::VerifyInclusion(e.seq(), cp->size, tlog::LeafHash(e.leaf()), *proof, cp->root) ||
             !entry.ParseFromString(e.leaf()) || entry.seq() != e.seq()) {
           AddProblem(report, v1::AuditProblem::ENTRY_CHANGED, e.seq(),
                      "not proved to be in the log at this position: left out of the inzage");
           continue;
         }
+        next = e.seq() + 1;  // strictly increasing: no entry twice
         entry.clear_subject();
         *out.add_entries() = std::move(entry);
       }

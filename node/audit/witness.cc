@@ -224,8 +224,7 @@ std::string CheckpointPublisher::PublishNow(Deadline deadline) {
 
   std::string cosigned = signed_note;
   uint32_t count = 0;
-  std::optional<uint64_t> restored;  // what a witness holds that this log lacks
-  std::unique_lock<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const Outcome& o : outcomes) {
     const std::string& org = o.witness.org;
     witness_sizes_[org] = o.old_size;
@@ -242,7 +241,6 @@ std::string CheckpointPublisher::PublishNow(Deadline deadline) {
             {{"witness", org}, {"witness_size", o.old_size}, {"log_size", cp->size}});
       }
       behind_[org] = view;
-      restored = std::max(restored.value_or(0), std::max<uint64_t>(o.old_size, 1));
       continue;
     }
     if (!o.resp.ok() || o.resp->result() != v1::CosignResponse::COSIGNED) continue;
@@ -265,8 +263,6 @@ std::string CheckpointPublisher::PublishNow(Deadline deadline) {
     cosignatures_ = count;
     (void)store_.Put(AuditRecord(std::string(kCosignedKey), cosigned));
   }
-  lock.unlock();
-  if (on_round_) on_round_(restored);
   return cosigned;
 }
 

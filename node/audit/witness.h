@@ -74,12 +74,6 @@ class CheckpointPublisher {
                       std::function<std::vector<keys::ManifestNode>()> witnesses, Offer offer, Clock clock);
   ~CheckpointPublisher();
 
-  // Called after every round with what a witness holds of this log when that
-  // is more than, or not an extension of, what the log has (a restore from
-  // an older copy), nullopt otherwise. Set before Start.
-  using RoundDone = std::function<void(std::optional<uint64_t> witnessed_size)>;
-  void SetOnRound(RoundDone on_round) { on_round_ = std::move(on_round); }
-
   void Start();
   void Stop();
   // Offers the newest checkpoint to every witness now and returns the note
@@ -97,7 +91,6 @@ class CheckpointPublisher {
   const std::function<std::vector<keys::ManifestNode>()> witnesses_;
   const Offer offer_;
   const Clock clock_;
-  RoundDone on_round_;
   std::mutex publish_mu_;  // one round at a time
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> witness_sizes_;      // what each witness holds, as last learned

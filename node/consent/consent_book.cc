@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/encoding.h"
 #include "base/reason.h"
 #include "base/status.h"
 #include "base/strings.h"
@@ -10,7 +11,16 @@ namespace casenode::consent {
 namespace {
 
 std::string ReceiptKey(const std::string& id) { return "r/" + id; }
-constexpr std::string_view kHoldKey = "h";
+constexpr std::string_view kRevocationsKey = "n";
+constexpr std::string_view kRevocationsCounter = "consent.revocations";
+constexpr std::string_view kHoldCounter = "consent.hold_generation";
+
+store::Record RevocationsRecord(uint64_t count) {
+  std::string value;
+  AppendU64(value, count);
+  return {store::Family::kConsents, std::string(kRevocationsKey), keys::DataKeyRef{keys::DataKeyKind::kNode, {}},
+          std::move(value), std::nullopt};
+}
 
 std::string IndexPrefix(const keys::DataKeyRef& ref) {
   return "s/" + std::string(reinterpret_cast<const char*>(ref.id.data()), ref.id.size()) + "/";
@@ -132,18 +142,19 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Revoke(const std::string& receipt_
   entry.set_revoked_by(revoked_by);
   std::array<uint8_t, 32> subject{};
   std::copy(entry.receipt().subject().begin(), entry.receipt().subject().end(), subject.begin());
-  RETURN_IF_ERROR(store_.Put(
-      {store::Family::kConsents, ReceiptKey(receipt_id), SubjectKey(subject), entry.SerializeAsString(), std::nullopt}));
+  // The key store learns of the revocation first (see LoadHold), so no
+  // records copy taken before it can come back without a hold.
+  ASSIGN_OR_RETURN(std::optional<uint64_t> count, keys_.GetCounter(kRevocationsCounter));
+  const uint64_t next = count.value_or(0) + 1;
+  RETURN_IF_ERROR(keys_.RaiseCounter(kRevocationsCounter, next));
+  const std::vector<store::Record> records = {
+      {store::Family::kConsents, ReceiptKey(receipt_id), SubjectKey(subject), entry.SerializeAsString(), std::nullopt},
+      RevocationsRecord(next)};
+  RETURN_IF_ERROR(store_.Write(records));
   return entry;
 }
 
 absl::StatusOr<v1::ConsentStatusResponse::State> ConsentBook::State(const std::string& receipt_id) const {
-  {
-    std::lock_guard<std::mutex> lock(hold_mu_);
-    if (!restore_checked_) {
-      return absl::UnavailableError("not answering for consent receipts until the witnesses say whether this node was restored");
-    }
-  }
   absl::StatusOr<v1::ConsentEntry> entry = Show(receipt_id);
   if (entry.ok()) return StateOf(*entry);
   if (entry.status().code() == absl::StatusCode::kNotFound) return v1::ConsentStatusResponse::STATE_UNKNOWN;
@@ -163,6 +174,9 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Confirm(const std::string& receipt
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(v1::ConsentEntry entry, Show(receipt_id));
   if (entry.revoked()) return Error(Reason::kConsentRevoked, "receipt_id: this receipt was revoked");
+  if (entry.hold_generation() >= hold().generation()) {
+    return absl::FailedPreconditionError("receipt_id: this receipt is not held; there is nothing to confirm");
+  }
   entry.set_hold_generation(hold().generation());
   entry.set_confirmed_at_unix(clock_().time_since_epoch().count());
   entry.set_confirmed_by(confirmed_by);
@@ -174,38 +188,28 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Confirm(const std::string& receipt
 }
 
 absl::Status ConsentBook::LoadHold() {
-  absl::StatusOr<std::string> bytes = store_.Get(store::Family::kConsents, kHoldKey);
-  v1::ConsentHold hold;
+  ASSIGN_OR_RETURN(std::optional<uint64_t> generation, keys_.GetCounter(kHoldCounter));
+  ASSIGN_OR_RETURN(std::optional<uint64_t> revoked, keys_.GetCounter(kRevocationsCounter));
+  uint64_t recorded = 0;
+  absl::StatusOr<std::string> bytes = store_.Get(store::Family::kConsents, kRevocationsKey);
   if (bytes.ok()) {
-    if (!hold.ParseFromString(*bytes)) return Error(Reason::kRecordCorrupt, "consent hold record does not parse");
+    if (bytes->size() != 8) return Error(Reason::kRecordCorrupt, "consent revocation count is not 8 bytes");
+    recorded = ReadU64(AsBytes(*bytes));
   } else if (bytes.status().code() != absl::StatusCode::kNotFound) {
     return bytes.status();
   }
+  v1::ConsentHold hold;
+  hold.set_generation(generation.value_or(0));
+  if (recorded < revoked.value_or(0)) {
+    // Restored from a copy older than a revocation: hold every receipt from before.
+    hold.set_generation(hold.generation() + 1);
+    hold.set_lost_revocations(*revoked - recorded);
+    hold.set_since_unix(clock_().time_since_epoch().count());
+    RETURN_IF_ERROR(keys_.RaiseCounter(kHoldCounter, hold.generation()));
+    RETURN_IF_ERROR(store_.Put(RevocationsRecord(*revoked)));  // this restore is held once
+  }
   std::lock_guard<std::mutex> lock(hold_mu_);
   hold_ = hold;
-  return absl::OkStatus();
-}
-
-void ConsentBook::AwaitRestoreCheck() {
-  std::lock_guard<std::mutex> lock(hold_mu_);
-  restore_checked_ = false;
-}
-
-absl::Status ConsentBook::RestoreChecked(std::optional<uint64_t> witnessed_size) {
-  std::lock_guard<std::mutex> lock(hold_mu_);
-  // The same restore seen again (every round until the log catches up, and
-  // after a restart) keeps its hold, so confirmations stand.
-  if (witnessed_size && *witnessed_size != hold_.witnessed_size()) {
-    v1::ConsentHold next;
-    next.set_generation(hold_.generation() + 1);
-    next.set_witnessed_size(*witnessed_size);
-    next.set_since_unix(clock_().time_since_epoch().count());
-    RETURN_IF_ERROR(store_.Put({store::Family::kConsents, std::string(kHoldKey),
-                                keys::DataKeyRef{keys::DataKeyKind::kNode, {}}, next.SerializeAsString(),
-                                std::nullopt}));
-    hold_ = next;
-  }
-  restore_checked_ = true;
   return absl::OkStatus();
 }
 

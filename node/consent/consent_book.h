@@ -4,15 +4,17 @@
 // data key, so shredding a subject shreds its receipts:
 //   "r/" receipt_id                → ConsentEntry (receipt + revocation)
 //   "s/" subject handle "/" id     → receipt_id (the index for List)
-//   "h"                            → ConsentHold (node key), after a restore
+//   "n"                            → the count of revocations (node key), u64be
 // The subject handle is the node-local keyed hash of the pseudonym; no key
 // holds a pseudonym. Every write is synced before it is acknowledged.
 //
-// A restore never revives a revocation: once a witness says this node's log
-// is behind (RestoreChecked), every receipt recorded or confirmed before is
-// answered UNCONFIRMED until staff Confirm it again; with AwaitRestoreCheck,
-// own receipts get no answer at all (Unavailable) until the first check.
-// Thread-safe (Revoke is read-modify-write under a mutex).
+// A restore never revives a revocation: each revocation first raises the
+// key-store counter kRevocationsCounter, then writes the receipt with the
+// same count among the records. LoadHold at start compares the two: records
+// behind the key store were restored from a copy older than a revocation, so
+// the hold generation (a key-store counter) goes up, and every receipt
+// recorded or confirmed under an older generation is answered UNCONFIRMED
+// until staff Confirm it. A crash between the two writes only holds too much.
 #pragma once
 
 #include <mutex>
@@ -48,22 +50,18 @@ class ConsentBook {
   absl::StatusOr<v1::ConsentEntry> Show(const std::string& receipt_id) const;
   // What this issuer answers about a receipt (Peer ConsentStatus, and the
   // verifier for its own): ACTIVE, REVOKED, UNCONFIRMED, or UNKNOWN if it was
-  // not issued here. Unavailable while a restore check is awaited.
+  // not issued here.
   [[nodiscard]] absl::StatusOr<v1::ConsentStatusResponse::State> State(const std::string& receipt_id) const;
   v1::ConsentStatusResponse::State StateOf(const v1::ConsentEntry& entry) const;
   // Staff confirm, after a restore, that the receipt was not revoked.
-  // UNKNOWN_RECEIPT if there is none, CONSENT_REVOKED if it was revoked.
+  // UNKNOWN_RECEIPT if there is none, CONSENT_REVOKED if it was revoked,
+  // FailedPrecondition if it is not held.
   [[nodiscard]] absl::StatusOr<v1::ConsentEntry> Confirm(const std::string& receipt_id,
                                                          const std::string& confirmed_by);
 
-  // Reads the restore hold; call once before answering anything.
+  // Compares the records with the key store and raises the hold if a
+  // restore lost revocations; call once at start, before answering anything.
   [[nodiscard]] absl::Status LoadHold();
-  // Own receipts get no answer until RestoreChecked is called.
-  void AwaitRestoreCheck();
-  // The outcome of asking the witnesses: `witnessed_size` is what a witness
-  // holds of this node's log when that is more than the log has (a restore),
-  // nullopt otherwise. A new restore raises the hold (synced).
-  [[nodiscard]] absl::Status RestoreChecked(std::optional<uint64_t> witnessed_size);
   v1::ConsentHold hold() const;
   [[nodiscard]] absl::StatusOr<std::vector<v1::ConsentEntry>> List(const std::array<uint8_t, 32>& subject) const;
 
@@ -77,8 +75,7 @@ class ConsentBook {
   const Clock clock_;
   std::mutex mu_;
   mutable std::mutex hold_mu_;
-  v1::ConsentHold hold_;        // guarded by hold_mu_
-  bool restore_checked_ = true;  // guarded by hold_mu_
+  v1::ConsentHold hold_;  // guarded by hold_mu_
 };
 
 // Conversions between the receipt and its protobuf form.

@@ -73,7 +73,7 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
   }
   // Fail closed: an answer whose decision cannot be recorded is not given.
   absl::StatusOr<std::string> sealed = std::string();
-  if (facts.subject) sealed = SealSubject(keys_, *facts.subject);
+  if (facts.subject) sealed = SealSubject(keys_, *facts.subject, call.decision.allowed());
   if (!sealed.ok()) {
     return Error(Reason::kDecisionNotRecorded, "cannot seal the decision's subject; refusing to answer");
   }

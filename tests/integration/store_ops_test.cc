@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "tests/support/local_network.h"
+#include "tests/support/node_files.h"
 
 using namespace casenode;
 using casenode::testing::LocalNetwork;
@@ -51,4 +52,10 @@ TEST_CASE("keys rotate makes a new KEK that the node opens after a restart", "[i
                                  net.NodeDir("school"));
   INFO(check.err);
   REQUIRE(check.exit_code == 0);
+  // Each rotation is in the audit log, with the new KEK's number and nothing of any key.
+  std::vector<uint32_t> rotated;
+  for (const v1::AuditEntry& e : testing::StoredEntries(net, "school")) {
+    if (e.has_key() && e.key().kind() == v1::KeyEvent::KEK_ROTATED) rotated.push_back(e.key().kek_id());
+  }
+  REQUIRE(rotated == std::vector<uint32_t>{2, 3});
 }

@@ -21,16 +21,21 @@ NodeStore OpenNodeStore(const LocalNetwork& net, const std::string& org) {
   return NodeStore{*std::move(ks), *std::move(st)};
 }
 
-std::vector<v1::DecisionRecord> StoredDecisions(const LocalNetwork& net, const std::string& org) {
+std::vector<v1::AuditEntry> StoredEntries(const LocalNetwork& net, const std::string& org) {
   const NodeStore opened = OpenNodeStore(net, org);
-  const auto& st = opened.store;
-  std::vector<v1::DecisionRecord> out;
-  REQUIRE(st->Scan(store::Family::kAudit, "e", [&](std::string_view, const absl::StatusOr<std::string>& v) {
+  std::vector<v1::AuditEntry> out;
+  REQUIRE(opened.store->Scan(store::Family::kAudit, "e", [&](std::string_view, const absl::StatusOr<std::string>& v) {
     REQUIRE(v.ok());
-    v1::AuditEntry entry;
-    REQUIRE(entry.ParseFromString(*v));
-    if (entry.has_decision()) out.push_back(entry.decision());
+    REQUIRE(out.emplace_back().ParseFromString(*v));
   }).ok());
+  return out;
+}
+
+std::vector<v1::DecisionRecord> StoredDecisions(const LocalNetwork& net, const std::string& org) {
+  std::vector<v1::DecisionRecord> out;
+  for (const v1::AuditEntry& e : StoredEntries(net, org)) {
+    if (e.has_decision()) out.push_back(e.decision());
+  }
   return out;
 }
 

@@ -23,6 +23,8 @@ struct NodeStore {
 };
 NodeStore OpenNodeStore(const LocalNetwork& net, const std::string& org);
 
+// Every audit entry in `org`'s store, in order. REQUIRES: the node is not running.
+std::vector<v1::AuditEntry> StoredEntries(const LocalNetwork& net, const std::string& org);
 // Every decision record in `org`'s store. REQUIRES: the node is not running.
 std::vector<v1::DecisionRecord> StoredDecisions(const LocalNetwork& net, const std::string& org);
 

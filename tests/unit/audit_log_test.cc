@@ -2,6 +2,7 @@
 // tree state across reopen, proofs against the committed head, concurrent
 // writers, and kill -9 in the middle of appends.
 #include "node/audit/audit_log.h"
+#include "node/audit/problems.h"
 #include "node/audit/replay.h"
 #include "node/audit/subject_seal.h"
 #include "node/audit/witness.h"
@@ -498,4 +499,18 @@ TEST_CASE("replay: a decision under a policy the log had replaced, or an unreada
 }
 
 }  // namespace
+}  // namespace casenode
+
+namespace casenode {
+
+TEST_CASE("replay lists at most 1000 problems and counts the rest", "[audit]") {
+  node::Replayer replayer(0, 0);
+  v1::AuditVerifyReport report;
+  for (uint64_t seq = 0; seq < 2500; ++seq) replayer.Add(seq, "\x08\x01garbage", report);
+  REQUIRE(report.problems_size() == node::kMaxProblems + 1);
+  REQUIRE(report.problems(0).kind() == v1::AuditProblem::ENTRY_MALFORMED);
+  REQUIRE(report.problems(node::kMaxProblems).seq() == 1500);
+  REQUIRE(report.problems(node::kMaxProblems).detail() == "1500 more problems not listed");
+}
+
 }  // namespace casenode
