@@ -192,6 +192,11 @@ std::string Dutch(const v1::AuditEntry& e) {
         break;
       default: what = "toestemming: onbekende gebeurtenis";
     }
+  } else if (e.has_disclosure()) {
+    const v1::Disclosure& x = e.disclosure();
+    what = x.to_org() + " kreeg " + std::to_string(x.items()) + " gegeven" + (x.items() == 1 ? "" : "s") + " (";
+    for (int i = 0; i < x.categories_size(); ++i) what += (i > 0 ? ", " : "") + x.categories(i);
+    what += ") te zien";
   } else {
     what = "andere vastlegging";
   }

@@ -223,6 +223,33 @@ void AddNodeCommands(CLI::App& app, const Globals& g, int* exit_code) {
 
   node->add_subcommand("sweep", "Delete expired records and records whose data key was shredded")
       ->callback([&g, exit_code] { *exit_code = Sweep(g); });
+
+  static std::string declared_by;
+  CLI::App* gap = node->add_subcommand(
+      "declare-gap",
+      "After restoring this node from an older copy (node status: BEHIND), declare the audit entries its\n"
+      "witnesses saw beyond it lost. The gap is an entry of the log that every audit reports; the\n"
+      "witnesses it names cosign the log again.");
+  gap->add_option("--declared-by", declared_by, "Your pseudonymous operator id")
+      ->required()
+      ->envname("CASENODE_STAFF_ID");
+  gap->callback([&g, exit_code] {
+    v1::DeclareGapRequest req;
+    req.set_declared_by(declared_by);
+    v1::DeclareGapResponse r;
+    grpc::Status s = CallLocal(g, &v1::LocalNode::Stub::DeclareGap, req, &r);
+    if (!s.ok()) {
+      *exit_code = Fail(s);
+      return;
+    }
+    if (g.json()) {
+      PrintJson({{"gap_seq", r.gap_seq()}, {"cosignatures", r.cosignatures()}});
+    } else {
+      std::cout << "gap declared at seq " << r.gap_seq() << "; cosigned since by " << r.cosignatures()
+                << " witnesses\n";
+    }
+    *exit_code = kOk;
+  });
 }
 
 }  // namespace casenode::cli

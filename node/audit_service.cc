@@ -1,5 +1,6 @@
 #include "node/audit_service.h"
 
+#include <algorithm>
 #include <set>
 
 #include "base/bsn.h"
@@ -80,7 +81,11 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
   }
   absl::StatusOr<v1::AuditVerifyReport> report = VerifyAuditLog(*node, manifest->nodes, purpose, source, previous, clock_(), on_entry);
   if (!report.ok()) return ToGrpcStatus(Annotate(StrCat("audit log of ", node->org), report.status()));
-  const bool log_clean = report->problems().empty();
+  // A declared gap is reported every time, but the log after it is the
+  // reference the next verification must extend.
+  const bool log_clean = std::all_of(report->problems().begin(), report->problems().end(), [](const auto& p) {
+    return p.kind() == v1::AuditProblem::GAP_DECLARED;
+  });
   if (request->replay()) {
     for (auto& p : *replayed.mutable_problems()) AddProblem(*report, p.kind(), p.seq(), std::move(*p.mutable_detail()));
     report->set_decisions_replayed(replayer.decisions_replayed());
@@ -145,7 +150,9 @@ grpc::Status AuditService::Reconcile(grpc::ServerContext* context, const v1::Aud
     absl::StatusOr<v1::AuditVerifyReport> report =
         VerifyAuditLog(node, manifest->nodes, purpose, source, std::nullopt, clock_(),
                        [&](uint64_t seq, const std::string& leaf) { reconciler.Add(node.org, seq, leaf); });
-    if (report.ok() && report->problems().empty()) {
+    const bool readable = report.ok() && std::all_of(report->problems().begin(), report->problems().end(),
+                                                     [](const auto& p) { return p.kind() == v1::AuditProblem::GAP_DECLARED; });
+    if (readable) {
       read.insert(node.org);
     } else {
       unreadable.push_back(node.org);

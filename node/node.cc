@@ -225,6 +225,12 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
                       for (auto& v : witness_.Refused()) *s.add_refused() = std::move(v);
                       *s.mutable_consent_hold() = consents_.hold();
                       return s;
+                    },
+                    [this](const std::string& declared_by) -> absl::StatusOr<uint64_t> {
+                      absl::StatusOr<uint64_t> seq = publisher_.DeclareGap(*audit_, declared_by);
+                      // The witnesses learn of it at once.
+                      if (seq.ok()) (void)publisher_.PublishNow(std::chrono::system_clock::now() + std::chrono::seconds(5));
+                      return seq;
                     }),
       keys_service_(*key_store_, *audit_),
       policy_service_(*network_, gate_, config_.policy_local),

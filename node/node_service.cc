@@ -1,5 +1,7 @@
 #include "node/node_service.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 #include "base/reason.h"
 #include "base/strings.h"
@@ -64,6 +66,20 @@ grpc::Status NodeService::Sweep(grpc::ServerContext*, const v1::SweepRequest*, v
       {{"expired", static_cast<int64_t>(stats->expired)}, {"shredded", static_cast<int64_t>(stats->shredded)}});
   response->set_expired(stats->expired);
   response->set_shredded(stats->shredded);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::DeclareGap(grpc::ServerContext*, const v1::DeclareGapRequest* request,
+                                     v1::DeclareGapResponse* response) {
+  const std::string& by = request->declared_by();
+  if (by.empty() || by.size() > 64 ||
+      !std::all_of(by.begin(), by.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
+    return ToGrpcStatus(Error(Reason::kMalformedRequest, "declared_by: the operator's id, 1 to 64 printable characters"));
+  }
+  absl::StatusOr<uint64_t> seq = declare_gap_(by);
+  if (!seq.ok()) return ToGrpcStatus(seq.status());
+  response->set_gap_seq(*seq);
+  response->set_cosignatures(audit_status_().cosignatures());
   return grpc::Status::OK;
 }
 

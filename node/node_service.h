@@ -17,20 +17,24 @@ class NodeService final : public v1::LocalNode::Service {
  public:
   using ReloadFn = std::function<absl::StatusOr<uint64_t>()>;
   using AuditStatusFn = std::function<v1::AuditStatus()>;
+  // Declares a gap in the audit log after a restore; returns the entry's seq.
+  using DeclareGapFn = std::function<absl::StatusOr<uint64_t>(const std::string& declared_by)>;
   NodeService(const Network& network, PeerClient& peers, store::Store& store, const PeerGate& gate, ReloadFn reload,
-              AuditStatusFn audit_status)
+              AuditStatusFn audit_status, DeclareGapFn declare_gap)
       : network_(network),
         peers_(peers),
         store_(store),
         gate_(gate),
         reload_(std::move(reload)),
-        audit_status_(std::move(audit_status)) {}
+        audit_status_(std::move(audit_status)),
+        declare_gap_(std::move(declare_gap)) {}
 
   grpc::Status Status(grpc::ServerContext*, const v1::StatusRequest*, v1::StatusResponse*) override;
   grpc::Status PingPeer(grpc::ServerContext*, const v1::PingPeerRequest*, v1::PeerReachability*) override;
   grpc::Status Reload(grpc::ServerContext*, const v1::ReloadRequest*, v1::ReloadResponse*) override;
   grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest*, v1::BackupResponse*) override;
   grpc::Status Sweep(grpc::ServerContext*, const v1::SweepRequest*, v1::SweepResponse*) override;
+  grpc::Status DeclareGap(grpc::ServerContext*, const v1::DeclareGapRequest*, v1::DeclareGapResponse*) override;
 
  private:
   const Network& network_;
@@ -39,6 +43,7 @@ class NodeService final : public v1::LocalNode::Service {
   const PeerGate& gate_;
   const ReloadFn reload_;
   const AuditStatusFn audit_status_;
+  const DeclareGapFn declare_gap_;
 };
 
 }  // namespace casenode::node

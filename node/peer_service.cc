@@ -155,11 +155,13 @@ grpc::Status PeerService::LookupSignal(grpc::ServerContext* context, const v1::L
   if (auto bad = CheckSignalCall(request->subject(), request->purpose()); !bad.ok()) return ToGrpcStatus(bad);
   const PeerCallFacts facts =
       SignalFacts("signal.lookup", request->subject(), request->purpose(), request->legal_basis(), {"signaal"});
-  return gate_.Admit(context, "Peer.LookupSignal", facts, [&](const PeerCall&) -> absl::Status {
+  return gate_.Admit(context, "Peer.LookupSignal", facts, [&](const PeerCall& call) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<v1::SignalRecord> held, signals_.On(AsBytes(request->subject())));
     const keys::ManifestNode self = network_.self();
     for (const v1::SignalRecord& s : held) *response->add_matches() = SignalBook::MatchOf(s, self);
-    return absl::OkStatus();
+    if (held.empty()) return absl::OkStatus();  // "not known here" is what every refusal looks like too
+    return gate_.Disclose(call, "Peer.LookupSignal", facts.categories, static_cast<uint32_t>(held.size()),
+                          facts.subject);
   });
 }
 
@@ -198,7 +200,7 @@ grpc::Status PeerService::NotifySignal(grpc::ServerContext* context, const v1::N
     RETURN_IF_ERROR(signals_.PutNotice(signals_.HandleOf(AsBytes(request->subject())), notice));
     response->set_stored(true);
     *response->mutable_mine() = SignalBook::MatchOf(held.front(), network_.self());
-    return absl::OkStatus();
+    return gate_.Disclose(call, "Peer.NotifySignal", facts.categories, 1, facts.subject);
   });
 }
 
@@ -235,12 +237,15 @@ grpc::Status PeerService::ReadAudit(grpc::ServerContext* context, const v1::Read
     std::copy(request->subject().begin(), request->subject().end(), facts.subject->begin());
   }
   return gate_.Admit(context, "Peer.ReadAudit", facts,
-                     [&](const PeerCall&) -> absl::Status {
+                     [&](const PeerCall& call) -> absl::Status {
                        // Only an admitted reader learns anything about the log's size.
                        if (size > audit_.head().size) {
                          return Error(Reason::kMalformedRequest, "tree_size: beyond this node's log");
                        }
-                       if (inzage) return ReadAboutChild(*request, *facts.subject, *response);
+                       if (inzage) {
+                         RETURN_IF_ERROR(ReadAboutChild(*request, *facts.subject, *response));
+                         return DiscloseEntries(call, facts, *response);
+                       }
                        const uint64_t end = request->from_seq() + request->count();
                        uint64_t seq = request->from_seq();
                        for (; seq < end; ++seq) {
@@ -267,8 +272,15 @@ grpc::Status PeerService::ReadAudit(grpc::ServerContext* context, const v1::Read
                          if (!proof.ok()) return proof.status();
                          for (const auto& h : *proof) AppendHash(*response->mutable_consistency_proof(), h);
                        }
-                       return absl::OkStatus();
+                       return DiscloseEntries(call, facts, *response);
                      });
+}
+
+absl::Status PeerService::DiscloseEntries(const PeerCall& call, const PeerCallFacts& facts,
+                                          const v1::ReadAuditResponse& response) {
+  if (response.entries().empty()) return absl::OkStatus();  // proofs and sizes: no entry disclosed
+  return gate_.Disclose(call, "Peer.ReadAudit", facts.categories, static_cast<uint32_t>(response.entries_size()),
+                        facts.subject);
 }
 
 absl::Status PeerService::ReadAboutChild(const v1::ReadAuditRequest& request, const std::array<uint8_t, 32>& subject,

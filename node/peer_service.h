@@ -48,6 +48,9 @@ class PeerService final : public v1::Peer::Service {
                       v1::CosignResponse* response) override;
 
  private:
+  // Records the entries a ReadAudit answer discloses (gate.h, Disclose).
+  [[nodiscard]] absl::Status DiscloseEntries(const PeerCall& call, const PeerCallFacts& facts,
+                                             const v1::ReadAuditResponse& response);
   // An inzage page: the entries of request.from_seq .. + count about `subject`.
   [[nodiscard]] absl::Status ReadAboutChild(const v1::ReadAuditRequest& request, const std::array<uint8_t, 32>& subject,
                                             v1::ReadAuditResponse& response) const;

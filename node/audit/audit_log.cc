@@ -133,17 +133,18 @@ absl::Status AuditLog::Append(const DecisionEvent& event, store::Durability dura
   return Enqueue(entry.SerializeAsString(), durability);
 }
 
-absl::Status AuditLog::Append(v1::AuditEntry entry, store::Durability durability) {
+absl::Status AuditLog::Append(v1::AuditEntry entry, store::Durability durability, uint64_t* seq) {
   if (entry.event_case() == v1::AuditEntry::EVENT_NOT_SET) return absl::InvalidArgumentError("audit entry has no event");
   entry.clear_seq();
   if (entry.time_unix_ms() == 0) entry.set_time_unix_ms(clock_ms_());
-  return Enqueue(entry.SerializeAsString(), durability);
+  return Enqueue(entry.SerializeAsString(), durability, seq);
 }
 
-absl::Status AuditLog::Enqueue(std::string body, store::Durability durability) {
+absl::Status AuditLog::Enqueue(std::string body, store::Durability durability, uint64_t* seq) {
   std::unique_lock<std::mutex> lock(mu_);
   if (stop_) return absl::UnavailableError("audit log is shutting down");
   std::shared_ptr<Batch> batch = open_;
+  const size_t index = batch->bodies.size();
   batch->bodies.push_back(std::move(body));
   const bool durable = durability == store::Durability::kSynced;
   batch->durable = batch->durable || durable;
@@ -152,6 +153,7 @@ absl::Status AuditLog::Enqueue(std::string body, store::Durability durability) {
   if (batch->bodies.size() == 1 || durable) work_.notify_one();
   if (!durable) return absl::OkStatus();
   done_.wait(lock, [&] { return batch->done; });
+  if (seq != nullptr) *seq = batch->first_seq + index;
   return batch->status;
 }
 
@@ -180,6 +182,7 @@ absl::Status AuditLog::Commit(Batch& batch) {
   // frontier, kept only once the write is durable: a failed write leaves no
   // gap and the next batch takes the same numbers.
   tlog::Frontier next = frontier_;
+  batch.first_seq = next.size();
   std::vector<store::Record> records;
   records.reserve(batch.bodies.size() * 3 + 1);
   for (const std::string& body : batch.bodies) {
@@ -291,6 +294,26 @@ std::optional<uint64_t> LeafSeq(std::string_view leaf) {
   uint64_t seq = 0;
   if (in.ReadTag() != 0x08 || !in.ReadVarint64(&seq)) return std::nullopt;
   return seq;
+}
+
+bool LeafIsGap(std::string_view leaf) {
+  constexpr uint32_t kGapField = v1::AuditEntry::kGapFieldNumber;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(leaf.data()),
+                                            static_cast<int>(leaf.size()));
+  // Walks the top-level fields without parsing them.
+  for (uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
+    if ((tag >> 3) == kGapField) return true;
+    uint64_t v = 0;
+    uint32_t len = 0;
+    switch (tag & 7) {
+      case 0: if (!in.ReadVarint64(&v)) return false; break;
+      case 1: if (!in.Skip(8)) return false; break;
+      case 2: if (!in.ReadVarint32(&len) || !in.Skip(static_cast<int>(len))) return false; break;
+      case 5: if (!in.Skip(4)) return false; break;
+      default: return false;
+    }
+  }
+  return false;
 }
 
 std::string LogOrigin(std::string_view org) { return StrCat("casenode.log/", std::string(org)); }

@@ -78,8 +78,8 @@ class AuditLog {
   // Encodes and appends one decision. REQUIRES: event.request and event.decision set.
   [[nodiscard]] absl::Status Append(const DecisionEvent& event, store::Durability durability);
   // Appends `entry` (its seq is set here, its time too unless it has one;
-  // its event must be set).
-  [[nodiscard]] absl::Status Append(v1::AuditEntry entry, store::Durability durability);
+  // its event must be set). With kSynced, `*seq` (if given) gets its number.
+  [[nodiscard]] absl::Status Append(v1::AuditEntry entry, store::Durability durability, uint64_t* seq = nullptr);
 
   struct Head {
     uint64_t size = 0;
@@ -104,12 +104,13 @@ class AuditLog {
  private:
   struct Batch {
     std::vector<std::string> bodies;  // entries serialized without seq
+    uint64_t first_seq = 0;           // set when written
     bool durable = false;
     bool done = false;
     absl::Status status;
   };
   AuditLog(store::Store& store, MsClock clock_ms, keys::tlog::Frontier frontier);
-  [[nodiscard]] absl::Status Enqueue(std::string body, store::Durability durability);
+  [[nodiscard]] absl::Status Enqueue(std::string body, store::Durability durability, uint64_t* seq = nullptr);
   [[nodiscard]] absl::Status Commit(Batch& batch);
   [[nodiscard]] absl::StatusOr<keys::tlog::Hash> ReadNode(keys::tlog::NodeId id) const;
   void Run();
@@ -144,6 +145,8 @@ std::string LeafBytes(uint64_t seq, std::string_view body);
 // The sequence number a leaf starts with (field 1, first), without parsing
 // the rest; nullopt if it does not start so.
 std::optional<uint64_t> LeafSeq(std::string_view leaf);
+// Whether the leaf is a LogGap entry, read without parsing the whole entry.
+bool LeafIsGap(std::string_view leaf);
 
 // The origin line (and note key name) of `org`'s log checkpoints.
 std::string LogOrigin(std::string_view org);

@@ -1,5 +1,7 @@
 #include "node/audit/replay.h"
 
+#include <algorithm>
+
 #include "base/strings.h"
 #include "casenode/v1/types.pb.h"
 #include "node/audit/problems.h"
@@ -44,8 +46,18 @@ void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& r
     policies_.emplace(load.policy_hash(), *std::move(compiled));
     return;
   }
+  if (entry.has_disclosure()) {
+    CheckDisclosure(seq, entry, report);
+    return;
+  }
   if (!entry.has_decision()) return;
   const v1::DecisionRecord& d = entry.decision();
+  if (d.allowed()) {
+    std::string key = StrCat(entry.trace_id(), "/", entry.span_id(), "/", d.method());
+    allowed_order_.emplace_back(entry.time_unix_ms(), key);
+    allowed_[std::move(key)] = Allowed{d.requester_org(), {d.categories().begin(), d.categories().end()},
+                                       entry.time_unix_ms()};
+  }
   if ((since_ms_ != 0 && d.time_unix_ms() < since_ms_) || (until_ms_ != 0 && d.time_unix_ms() >= until_ms_)) return;
   ++replayed_;
   auto it = policies_.find(d.policy_hash());
@@ -75,6 +87,31 @@ void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& r
     AddProblem(report, v1::AuditProblem::DECISION_DIFFERS, seq,
                StrCat("logged ", Outcome(d.allowed(), d.rule_id(), d.reason()), ", decided again ",
                       Outcome(again.allowed(), again.rule_id, reason)));
+  }
+}
+
+void Replayer::CheckDisclosure(uint64_t seq, const v1::AuditEntry& entry, v1::AuditVerifyReport& report) {
+  const int64_t now = entry.time_unix_ms();
+  while (!allowed_order_.empty() && allowed_order_.front().first < now - kDisclosureWindowMs) {
+    auto it = allowed_.find(allowed_order_.front().second);
+    if (it != allowed_.end() && it->second.time_ms == allowed_order_.front().first) allowed_.erase(it);
+    allowed_order_.pop_front();
+  }
+  const v1::Disclosure& x = entry.disclosure();
+  if ((since_ms_ != 0 && now < since_ms_) || (until_ms_ != 0 && now >= until_ms_)) return;
+  auto it = allowed_.find(StrCat(entry.trace_id(), "/", entry.span_id(), "/", x.method()));
+  if (it == allowed_.end() || it->second.org != x.to_org()) {
+    AddProblem(report, v1::AuditProblem::DISCLOSURE_WITHOUT_DECISION, seq,
+               StrCat(x.method(), " disclosed ", x.items(), " records to ", x.to_org(),
+                      " with no allowing decision on that call before it"));
+    return;
+  }
+  for (const std::string& c : x.categories()) {
+    if (std::find(it->second.categories.begin(), it->second.categories.end(), c) == it->second.categories.end()) {
+      AddProblem(report, v1::AuditProblem::DISCLOSURE_WITHOUT_DECISION, seq,
+                 StrCat(x.method(), " disclosed category ", c, " to ", x.to_org(), ", which its decision did not cover"));
+      return;
+    }
   }
 }
 

@@ -6,8 +6,12 @@
 // as verified at that moment) is evaluated again. Any difference in effect,
 // rule or reason is reported with the entry's sequence number. Because each
 // decision is re-decided under the recorded text, a policy changed after the
-// fact produces no false difference.
+// fact produces no false difference. Each disclosure must follow an allowing
+// decision on the same call (trace id, span id, method, organisation) that
+// covered every category it disclosed.
 #pragma once
+
+#include <deque>
 
 #include <map>
 #include <memory>
@@ -37,6 +41,18 @@ class Replayer {
   std::string current_;   // the policy in force, by the log
   std::string previous_;  // the one it replaced
   uint64_t replayed_ = 0;
+  // Allowed decisions a disclosure may still refer to, by trace id, span id
+  // and method; forgotten once older than kDisclosureWindowMs (a call's
+  // answer follows its decision within the call's deadline).
+  struct Allowed {
+    std::string org;
+    std::vector<std::string> categories;
+    int64_t time_ms = 0;
+  };
+  static constexpr int64_t kDisclosureWindowMs = 15 * 60 * 1000;
+  std::map<std::string, Allowed> allowed_;
+  std::deque<std::pair<int64_t, std::string>> allowed_order_;  // (time, key), oldest first
+  void CheckDisclosure(uint64_t seq, const v1::AuditEntry& entry, v1::AuditVerifyReport& report);
 };
 
 }  // namespace casenode::node

@@ -103,6 +103,7 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
 
   // 2. Every entry, hashed into the root (O(log n) memory: the size is the node's claim).
   tlog::Frontier tree;
+  std::vector<uint64_t> gaps;  // LogGap entries' seqs
   uint64_t returned = 0;
   bool complete = true;
   for (uint64_t from = 0; from < cp->size;) {
@@ -131,6 +132,11 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
       } else if (*seq != e.seq()) {
         AddProblem(report, v1::AuditProblem::ENTRY_OUT_OF_PLACE, e.seq(),
                    StrCat("the entry at this position carries sequence number ", *seq));
+      }
+      if (LeafIsGap(e.leaf())) {
+        gaps.push_back(e.seq());
+        AddProblem(report, v1::AuditProblem::GAP_DECLARED, e.seq(),
+                   "the operator declared entries lost after restoring this node from an older copy");
       }
       if (complete) tree.Append(tlog::LeafHash(e.leaf()), [](tlog::NodeId, const tlog::Hash&) {});
       ++returned;
@@ -186,7 +192,8 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
       auto proof = ToHashes(resp->consistency_proof());
       consistent = proof && tlog::VerifyConsistency(previous->size, cp->size, previous->root, cp->root, *proof);
     }
-    if (!consistent) {
+    // A declared gap (reported above) explains a history that changed; without one it is a rewrite.
+    if (!consistent && gaps.empty()) {
       AddProblem(report, v1::AuditProblem::INCONSISTENT_HISTORY, previous->size,
                  StrCat("not an extension of the checkpoint of size ", previous->size,
                         " verified before: history rewritten or rolled back"));

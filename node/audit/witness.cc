@@ -18,6 +18,7 @@ constexpr auto kOfferTimeout = std::chrono::seconds(5);
 std::string HeldKey(std::string_view org) { return StrCat("w", std::string(org)); }
 std::string EvidenceKey(std::string_view org) { return StrCat("x", std::string(org)); }
 constexpr std::string_view kCosignedKey = "c";
+constexpr std::string_view kGapKey = "g";
 
 int64_t UnixMs(SystemTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -65,28 +66,43 @@ absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& cal
   const uint64_t held_size = held ? held->size : 0;
   v1::CosignResponse resp;
   resp.set_known_size(held_size);
-  // A signed checkpoint smaller than one cosigned before is a rollback,
-  // whatever size the caller thinks this witness holds: the evidence is kept.
-  const bool rolled_back = held && cp->size < held->size;
-  if (rolled_back) RETURN_IF_ERROR(Refuse(caller.org, held_note, req.note(), held_size, cp->size));
-  if (req.old_size() != held_size) {
-    resp.set_result(v1::CosignResponse::OLD_SIZE_MISMATCH);
-    return resp;
+  // A declared gap that names what this witness held: the node's new
+  // history, admitted in its own log, replaces the one this witness saw. The
+  // first evidence of the fork is kept all the same.
+  bool gap_accepted = false;
+  if (held && !req.gap_leaf().empty()) {
+    ASSIGN_OR_RETURN(gap_accepted, GapNames(req, *cp, *held));
   }
-  if (rolled_back) {
-    return Error(Reason::kAuditLogInconsistent,
-                 StrCat("the log of ", caller.org, " is smaller than the checkpoint of size ", held_size,
-                        " this witness cosigned: rolled back"));
-  }
-  if (held && !tlog::VerifyConsistency(held->size, cp->size, held->root, cp->root, proof)) {
-    RETURN_IF_ERROR(Refuse(caller.org, held_note, req.note(), held_size, cp->size));
-    return Error(Reason::kAuditLogInconsistent,
-                 StrCat("the log of ", caller.org, " does not extend the checkpoint of size ", held_size,
-                        " this witness cosigned: history rewritten"));
+  if (gap_accepted) {
+    Log(LogLevel::kWarn, "audit.witness_gap_accepted",
+        {{"org", caller.org}, {"held_size", held_size}, {"offered_size", cp->size}, {"gap_seq", req.gap_seq()}});
+    RETURN_IF_ERROR(KeepEvidence(caller.org, held_note, req.note()));
+  } else {
+    // A signed checkpoint smaller than one cosigned before is a rollback,
+    // whatever size the caller thinks this witness holds: the evidence is kept.
+    const bool rolled_back = held && cp->size < held->size;
+    if (rolled_back) RETURN_IF_ERROR(Refuse(caller.org, held_note, req.note(), held_size, cp->size));
+    if (req.old_size() != held_size) {
+      resp.set_result(v1::CosignResponse::OLD_SIZE_MISMATCH);
+      return resp;
+    }
+    if (rolled_back) {
+      return Error(Reason::kAuditLogInconsistent,
+                   StrCat("the log of ", caller.org, " is smaller than the checkpoint of size ", held_size,
+                          " this witness cosigned: rolled back"));
+    }
+    if (held && !tlog::VerifyConsistency(held->size, cp->size, held->root, cp->root, proof)) {
+      RETURN_IF_ERROR(Refuse(caller.org, held_note, req.note(), held_size, cp->size));
+      return Error(Reason::kAuditLogInconsistent,
+                   StrCat("the log of ", caller.org, " does not extend the checkpoint of size ", held_size,
+                          " this witness cosigned: history rewritten"));
+    }
   }
   // Keep first, then cosign: a cosignature never leaves for a checkpoint this
   // witness could forget. (The same checkpoint again needs no write.)
-  if (!held || held->size != cp->size) RETURN_IF_ERROR(store_.Put(AuditRecord(HeldKey(caller.org), req.note())));
+  if (gap_accepted || !held || held->size != cp->size) {
+    RETURN_IF_ERROR(store_.Put(AuditRecord(HeldKey(caller.org), req.note())));
+  }
   const uint64_t t = static_cast<uint64_t>(UnixMs(clock_()) / 1000);
   const keys::Signature sig = key_.SignNote(tlog::CosignedMessage(note->text, t));
   std::string sig_bytes;
@@ -100,10 +116,37 @@ absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& cal
   return resp;
 }
 
+absl::StatusOr<bool> Witness::GapNames(const v1::CosignRequest& req, const tlog::Checkpoint& offered,
+                                       const tlog::Checkpoint& held) const {
+  if (req.gap_leaf().size() > 64 * 1024 || req.gap_inclusion_proof_size() > 64) {
+    return Error(Reason::kMalformedRequest, "gap: leaf or proof too long");
+  }
+  std::vector<tlog::Hash> proof;
+  for (const std::string& h : req.gap_inclusion_proof()) {
+    if (h.size() != 32) return Error(Reason::kMalformedRequest, "gap_inclusion_proof: hashes of 32 bytes");
+    proof.emplace_back();
+    std::copy(h.begin(), h.end(), proof.back().begin());
+  }
+  v1::AuditEntry entry;
+  if (req.gap_seq() >= offered.size ||
+      !tlog::VerifyInclusion(req.gap_seq(), offered.size, tlog::LeafHash(req.gap_leaf()), proof, offered.root) ||
+      !entry.ParseFromString(req.gap_leaf()) || entry.seq() != req.gap_seq() || !entry.has_gap()) {
+    return Error(Reason::kMalformedRequest, "gap: not a gap entry included in the offered checkpoint");
+  }
+  for (const auto& h : entry.gap().held()) {
+    if (h.witness() == self_org_ && h.size() == held.size) return true;
+  }
+  return false;
+}
+
 absl::Status Witness::Refuse(const std::string& org, const std::string& held, const std::string& offered,
                              uint64_t held_size, uint64_t offered_size) {
   Log(LogLevel::kError, "audit.witness_refused",
       {{"org", org}, {"held_size", held_size}, {"offered_size", offered_size}});
+  return KeepEvidence(org, held, offered);
+}
+
+absl::Status Witness::KeepEvidence(const std::string& org, const std::string& held, const std::string& offered) {
   // The first evidence is kept: the node cannot replace its proven fork with
   // a harmless pair by offering more.
   absl::StatusOr<std::string> existing = store_.Get(store::Family::kAudit, EvidenceKey(org));
@@ -195,25 +238,53 @@ std::string CheckpointPublisher::PublishNow(Deadline deadline) {
     absl::StatusOr<v1::CosignResponse> resp = absl::UnknownError("not asked");
   };
   std::vector<Outcome> outcomes;
-  for (const keys::ManifestNode& w : witnesses_()) {
-    if (w.org == self_org_) continue;
+  std::optional<uint64_t> gap_seq;
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    outcomes.push_back({w, witness_sizes_[w.org]});
+    if (!gap_loaded_) {
+      absl::StatusOr<std::string> g = store_.Get(store::Family::kAudit, kGapKey);
+      if (g.ok() && g->size() == 8) gap_seq_ = ReadU64(AsBytes(*g));
+      gap_loaded_ = g.ok() || g.status().code() == absl::StatusCode::kNotFound;
+    }
+    gap_seq = gap_seq_;
+    for (const keys::ManifestNode& w : witnesses_()) {
+      if (w.org != self_org_) outcomes.push_back({w, witness_sizes_[w.org]});
+    }
+  }
+  // A declared gap goes with every offer: a witness that held the lost
+  // history finds itself named in it and cosigns the new one.
+  std::string gap_leaf;
+  std::vector<tlog::Hash> gap_proof;
+  if (gap_seq && *gap_seq < cp->size) {
+    auto leaf = log_.Entry(*gap_seq);
+    auto proof = log_.InclusionProof(*gap_seq, cp->size);
+    if (leaf.ok() && proof.ok()) {
+      gap_leaf = *std::move(leaf);
+      gap_proof = *std::move(proof);
+    }
   }
   std::vector<std::thread> offers;
   for (Outcome& o : outcomes) {
     offers.emplace_back([&, &o = o] {
       for (int attempt = 0; attempt < 2; ++attempt) {
-        if (o.old_size > cp->size) return;  // the witness holds more than this log has
-        auto proof = log_.ConsistencyProof(o.old_size, cp->size);
-        if (!proof.ok()) {
-          o.resp = proof.status();
-          return;
-        }
         v1::CosignRequest req;
         req.set_note(signed_note);
         req.set_old_size(o.old_size);
-        for (const auto& h : *proof) req.add_consistency_proof(std::string(h.begin(), h.end()));
+        if (!gap_leaf.empty()) {
+          req.set_gap_seq(*gap_seq);
+          req.set_gap_leaf(gap_leaf);
+          for (const auto& h : gap_proof) req.add_gap_inclusion_proof(std::string(h.begin(), h.end()));
+        }
+        if (o.old_size <= cp->size) {
+          auto proof = log_.ConsistencyProof(o.old_size, cp->size);
+          if (!proof.ok()) {
+            o.resp = proof.status();
+            return;
+          }
+          for (const auto& h : *proof) req.add_consistency_proof(std::string(h.begin(), h.end()));
+        } else if (gap_leaf.empty()) {
+          return;  // the witness holds more than this log has
+        }
         o.resp = offer_(o.witness, req, deadline);
         if (!o.resp.ok() || o.resp->result() != v1::CosignResponse::OLD_SIZE_MISMATCH) return;
         o.old_size = o.resp->known_size();
@@ -230,7 +301,8 @@ std::string CheckpointPublisher::PublishNow(Deadline deadline) {
     witness_sizes_[org] = o.old_size;
     // A witness's word that it holds more of this log (or that the log is
     // inconsistent) is shown to the operator, not taken as proof.
-    if (o.old_size > cp->size || ReasonOf(o.resp.status()) == Reason::kAuditLogInconsistent) {
+    const bool took = o.resp.ok() && o.resp->result() == v1::CosignResponse::COSIGNED;
+    if (!took && (o.old_size > cp->size || ReasonOf(o.resp.status()) == Reason::kAuditLogInconsistent)) {
       v1::WitnessView view;
       view.set_org(org);
       view.set_known_size(o.old_size);
@@ -243,7 +315,7 @@ std::string CheckpointPublisher::PublishNow(Deadline deadline) {
       behind_[org] = view;
       continue;
     }
-    if (!o.resp.ok() || o.resp->result() != v1::CosignResponse::COSIGNED) continue;
+    if (!took) continue;
     // Only a valid cosignature by this witness's manifest key is kept: a
     // witness must not be able to spoil the note for the others.
     auto line = tlog::ParseNote(signed_note + o.resp->cosignature());
@@ -264,6 +336,36 @@ std::string CheckpointPublisher::PublishNow(Deadline deadline) {
     (void)store_.Put(AuditRecord(std::string(kCosignedKey), cosigned));
   }
   return cosigned;
+}
+
+absl::StatusOr<uint64_t> CheckpointPublisher::DeclareGap(AuditLog& log, const std::string& declared_by) {
+  std::lock_guard<std::mutex> round(publish_mu_);  // no offer in between
+  v1::AuditEntry e;
+  v1::LogGap& gap = *e.mutable_gap();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (behind_.empty()) {
+      return absl::FailedPreconditionError(
+          "no witness holds more of this log than it has, or refuses it: there is no gap to declare");
+    }
+    for (const auto& [org, view] : behind_) {
+      v1::LogGap::Held* h = gap.add_held();
+      h->set_witness(org);
+      h->set_size(view.known_size());
+    }
+  }
+  gap.set_restored_size(log.head().size);
+  gap.set_declared_by(declared_by);
+  uint64_t seq = 0;
+  RETURN_IF_ERROR(log.Append(std::move(e), store::Durability::kSynced, &seq));
+  std::string value;
+  AppendU64(value, seq);
+  RETURN_IF_ERROR(store_.Put(AuditRecord(std::string(kGapKey), value)));
+  Log(LogLevel::kWarn, "audit.gap_declared", {{"gap_seq", seq}, {"witnesses", static_cast<int64_t>(gap.held_size())}});
+  std::lock_guard<std::mutex> lock(mu_);
+  gap_seq_ = seq;
+  gap_loaded_ = true;
+  return seq;
 }
 
 v1::AuditStatus CheckpointPublisher::Status() const {

@@ -31,6 +31,7 @@
 #include "casenode/v1/peer.pb.h"
 #include "keys/identity.h"
 #include "keys/manifest.h"
+#include "keys/tlog/note.h"
 #include "node/audit/audit_log.h"
 #include "node/store/store.h"
 
@@ -54,6 +55,12 @@ class Witness {
   std::vector<v1::WitnessView> Refused() const;
 
  private:
+  // Whether the offer's declared gap is a gap entry in the offered tree that
+  // names this witness with the size it holds. An error if it is malformed.
+  [[nodiscard]] absl::StatusOr<bool> GapNames(const v1::CosignRequest& req, const keys::tlog::Checkpoint& offered,
+                                              const keys::tlog::Checkpoint& held) const;
+  // Keeps the first evidence of a fork per node (both signed notes).
+  [[nodiscard]] absl::Status KeepEvidence(const std::string& org, const std::string& held, const std::string& offered);
   [[nodiscard]] absl::Status Refuse(const std::string& org, const std::string& held, const std::string& offered,
                                     uint64_t held_size, uint64_t offered_size);
   store::Store& store_;
@@ -81,6 +88,13 @@ class CheckpointPublisher {
   std::string PublishNow(Deadline deadline);
   v1::AuditStatus Status() const;
 
+  // The operator declares, after a restore, that the entries the witnesses
+  // shown BEHIND (or refusing) saw beyond this log are lost: appends a LogGap
+  // entry naming each with the size it holds, and from then on offers it with
+  // every checkpoint so those witnesses can cosign the new history. Returns
+  // the entry's seq; FailedPrecondition if no witness is behind.
+  [[nodiscard]] absl::StatusOr<uint64_t> DeclareGap(AuditLog& log, const std::string& declared_by);
+
  private:
   void Run();
 
@@ -95,6 +109,8 @@ class CheckpointPublisher {
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> witness_sizes_;      // what each witness holds, as last learned
   std::map<std::string, v1::WitnessView> behind_;      // witnesses that hold more than this log has
+  std::optional<uint64_t> gap_seq_;                    // the last declared gap's entry (store key "g")
+  bool gap_loaded_ = false;
   uint64_t witnessed_size_ = 0;
   uint32_t cosignatures_ = 0;
   uint64_t published_size_ = 0;

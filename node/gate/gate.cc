@@ -88,6 +88,22 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
                                             ReasonName(call.decision.reason), " (rule ", call.decision.rule_id, ")"));
 }
 
+absl::Status PeerGate::Disclose(const PeerCall& call, std::string_view method, std::vector<std::string> categories,
+                                uint32_t items, const std::optional<std::array<uint8_t, 32>>& subject) {
+  v1::AuditEntry e;
+  e.set_trace_id(call.trace_id);
+  e.set_span_id(call.span_id);
+  v1::Disclosure& d = *e.mutable_disclosure();
+  d.set_method(std::string(method));
+  d.set_to_org(call.caller.org);
+  for (auto& c : categories) d.add_categories(std::move(c));
+  d.set_items(items);
+  if (absl::Status s = AppendAbout(audit_, keys_, subject, std::move(e)); !s.ok()) {
+    return Error(Reason::kDecisionNotRecorded, "cannot record what the answer discloses; refusing to answer");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<PeerCall> PeerGate::Authenticate(const grpc::ServerContext& context) const {
   RETURN_IF_ERROR(network_.CheckFresh());
   const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();

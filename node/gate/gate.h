@@ -14,7 +14,8 @@
 //    answer; if it cannot be written the call fails (UNAVAILABLE) and the
 //    handler does not run — logging fails closed.
 // 4. Only an allowed call reaches the handler, which gets the caller and the
-//    decision. Denials are PERMISSION_DENIED (INVALID_ARGUMENT for names the
+//    decision, and records what its answer discloses (Disclose) before it
+//    returns. Denials are PERMISSION_DENIED (INVALID_ARGUMENT for names the
 //    vocabulary lacks, RESOURCE_EXHAUSTED when rate limited) with the reason
 //    code in the status details.
 // Thread-safe; the policy is swapped whole on reload.
@@ -93,6 +94,13 @@ class PeerGate {
     Record(method, call.ok() ? &*call : nullptr, status, std::chrono::steady_clock::now() - start);
     return ToGrpcStatus(status);
   }
+
+  // Records (synced) what the answer to an admitted call discloses: handlers
+  // call it last, and return its error, so an answer that cannot be logged is
+  // not given. `subject`: the child the data is about, if any.
+  [[nodiscard]] absl::Status Disclose(const PeerCall& call, std::string_view method,
+                                      std::vector<std::string> categories, uint32_t items,
+                                      const std::optional<std::array<uint8_t, 32>>& subject);
 
   void SetPolicy(std::shared_ptr<const policy::Policy> policy);
   std::shared_ptr<const policy::Policy> policy() const;

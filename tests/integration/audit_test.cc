@@ -205,6 +205,37 @@ TEST_CASE("a node restarted from an older backup is caught: its log no longer ex
   REQUIRE(after.exit_code == 1);
   REQUIRE(Has(after.report, "CHECKPOINT_UNWITNESSED", 0));
   REQUIRE(Has(after.report, "INCONSISTENT_HISTORY", before.report["tree_size"].get<uint64_t>()));
+
+  // Nothing to declare where no witness is behind.
+  RunResult none = net.Casectl("gemeente", {"node", "declare-gap", "--declared-by", "ops-7"});
+  REQUIRE(none.exit_code != 0);
+  REQUIRE(none.err.find("no gap to declare") != std::string::npos);
+
+  // The operator declares the gap: an entry of the log naming what each
+  // witness held. The witnesses cosign the new history, every audit reports
+  // the gap, and the witnesses keep their evidence of the fork.
+  const nlohmann::json declared = net.CasectlJson("politie", {"node", "declare-gap", "--declared-by", "ops-7"});
+  const uint64_t gap_seq = declared["gap_seq"];
+  WaitForStatus(net, "politie", [](const nlohmann::json& s) {
+    return s["audit"]["behind"].empty() && s["audit"]["cosignatures"].get<int>() >= 2;
+  });
+  const Verified gapped = Verify(net, "auditor", "politie");
+  INFO(gapped.report.dump());
+  REQUIRE(gapped.exit_code == 1);
+  REQUIRE(Has(gapped.report, "GAP_DECLARED", gap_seq));
+  REQUIRE(Problems(gapped.report).size() == 1);  // witnessed again; the gap explains the changed history
+  bool evidence_kept = false;
+  const nlohmann::json gemeente_status = net.CasectlJson("gemeente", {"node", "status"});
+  INFO(gemeente_status.dump());
+  for (const auto& v : gemeente_status["audit"]["refused"]) {
+    evidence_kept = evidence_kept || v["org"] == "politie";
+  }
+  REQUIRE(evidence_kept);
+  // The log grows on from there and is witnessed as usual; the gap stays reported.
+  SchoolAsks(net);
+  const Verified later = Verify(net, "auditor", "politie");
+  REQUIRE(Has(later.report, "GAP_DECLARED", gap_seq));
+  REQUIRE(Problems(later.report).size() == 1);
 }
 
 namespace {
@@ -442,4 +473,46 @@ TEST_CASE("inzage lists exactly what every node logged about one child, and noth
   REQUIRE(text.out.find("school vroeg of het kind bekend is in het netwerk") != std::string::npos);
   REQUIRE(text.out.find("toestemming vastgelegd") != std::string::npos);
   REQUIRE(text.out.find("gemeente vroeg of toestemming") != std::string::npos);
+}
+
+TEST_CASE("every disclosure follows an allowing decision on its call, and replay reports one that does not",
+          "[integration][audit]") {
+  LocalNetwork net;
+  net.StartAll();
+  RunResult reg = net.Casectl("jeugdhulp", {"signal", "register", "--category", "zorg"},
+                              std::string(kBsn) + "\nM. Bakker, 036-5399999\n");
+  INFO(reg.err);
+  REQUIRE(reg.exit_code == 0);
+  SchoolAsks(net);  // a match at jeugdhulp: its answer discloses the signal
+  REQUIRE(Replay(net, "jeugdhulp").exit_code == 0);
+  Stop(net, "jeugdhulp");
+  uint64_t unasked_seq = 0, wider_seq = 0;
+  {
+    v1::AuditEntry real;
+    for (const auto& e : StoredEntries(net, "jeugdhulp")) {
+      if (e.has_disclosure() && e.disclosure().method() == "Peer.LookupSignal") real = e;
+    }
+    REQUIRE(real.disclosure().to_org() == "school");
+    REQUIRE(real.disclosure().items() == 1);
+    REQUIRE(real.disclosure().categories(0) == "signaal");
+    NodeStore s = OpenNodeStore(net, "jeugdhulp");
+    auto log = node::AuditLog::Open(*s.store);
+    REQUIRE(log.ok());
+    // A disclosure on a call nobody decided, and one wider than its decision.
+    v1::AuditEntry unasked = real;
+    unasked.set_trace_id(std::string(32, 'b'));
+    unasked_seq = (*log)->head().size;
+    REQUIRE((*log)->Append(unasked, store::Durability::kSynced).ok());
+    v1::AuditEntry wider = real;
+    wider.mutable_disclosure()->add_categories("justitieel");
+    wider_seq = (*log)->head().size;
+    REQUIRE((*log)->Append(wider, store::Durability::kSynced).ok());
+  }
+  net.Start("jeugdhulp");
+  const Verified v = Replay(net, "jeugdhulp");
+  INFO(v.report.dump());
+  REQUIRE(v.exit_code == 1);
+  REQUIRE(Has(v.report, "DISCLOSURE_WITHOUT_DECISION", unasked_seq));
+  REQUIRE(Has(v.report, "DISCLOSURE_WITHOUT_DECISION", wider_seq));
+  REQUIRE(Problems(v.report).size() == 2);
 }

@@ -327,6 +327,56 @@ TEST_CASE("a witness cosigns only extensions of what it cosigned, and keeps evid
   REQUIRE(third->result() == v1::CosignResponse::COSIGNED);
 }
 
+// Appends a LogGap naming `witness` with `size` and returns an offer that carries it.
+v1::CosignRequest GapOffer(LogNode& n, const std::string& witness, uint64_t size) {
+  v1::AuditEntry e;
+  v1::LogGap::Held* h = e.mutable_gap()->add_held();
+  h->set_witness(witness);
+  h->set_size(size);
+  uint64_t seq = 0;
+  REQUIRE(n.log->Append(e, store::Durability::kSynced, &seq).ok());
+  REQUIRE(seq == n.log->head().size - 1);
+  REQUIRE(node::LeafIsGap(*n.log->Entry(seq)));
+  REQUIRE_FALSE(node::LeafIsGap(*n.log->Entry(0)));
+  v1::CosignRequest req = n.Offer(0);
+  req.set_gap_seq(seq);
+  req.set_gap_leaf(*n.log->Entry(seq));
+  auto proof = n.log->InclusionProof(seq, n.log->head().size);
+  REQUIRE(proof.ok());
+  for (const auto& x : *proof) req.add_gap_inclusion_proof(std::string(x.begin(), x.end()));
+  return req;
+}
+
+TEST_CASE("a witness takes a restored log's new history only from a gap entry that names what it held",
+          "[audit][witness]") {
+  testing::Stores ws;
+  const keys::SigningKey witness_key = keys::SigningKey::Generate();
+  node::Witness witness(*ws.store, witness_key, "gemeente", ws.clock());
+  LogNode a(9, 1);
+  REQUIRE(witness.Cosign(a.Entry(), a.Offer(0))->result() == v1::CosignResponse::COSIGNED);  // holds 9
+
+  // Restored: 4 entries of the same key's log, then gaps.
+  LogNode restored(4, 1);
+  v1::CosignRequest other_witness = GapOffer(restored, "school", 9);
+  REQUIRE(witness.Cosign(restored.Entry(), other_witness)->result() == v1::CosignResponse::OLD_SIZE_MISMATCH);
+  v1::CosignRequest wrong_size = GapOffer(restored, "gemeente", 8);
+  REQUIRE(witness.Cosign(restored.Entry(), wrong_size)->result() == v1::CosignResponse::OLD_SIZE_MISMATCH);
+  v1::CosignRequest bad_proof = GapOffer(restored, "gemeente", 9);
+  bad_proof.mutable_gap_inclusion_proof(0)->at(0) ^= 1;
+  REQUIRE(ReasonOf(witness.Cosign(restored.Entry(), bad_proof).status()) == Reason::kMalformedRequest);
+  v1::CosignRequest named = GapOffer(restored, "gemeente", 9);
+  auto accepted = witness.Cosign(restored.Entry(), named);
+  REQUIRE(accepted.ok());
+  REQUIRE(accepted->result() == v1::CosignResponse::COSIGNED);
+  REQUIRE(accepted->known_size() == restored.log->head().size);
+  REQUIRE(witness.Refused().size() == 1);  // the fork's evidence stays
+  // From there the new history grows as usual, and the old one is refused.
+  restored.Grow(2);
+  REQUIRE(witness.Cosign(restored.Entry(), restored.Offer(8))->result() == v1::CosignResponse::COSIGNED);
+  a.Grow(5);
+  REQUIRE(ReasonOf(witness.Cosign(a.Entry(), a.Offer(10)).status()) == Reason::kAuditLogInconsistent);
+}
+
 }  // namespace
 }  // namespace casenode
 
