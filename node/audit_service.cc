@@ -23,6 +23,8 @@ namespace tlog = keys::tlog;
 // Store key (family "audit", next to this node's own log) of the last
 // checkpoint of `org`'s log this node verified clean.
 std::string VerifiedKey(std::string_view org) { return StrCat("v", std::string(org)); }
+// With it, the leaf hashes (32 bytes each) of the gaps that log had then.
+std::string VerifiedGapsKey(std::string_view org) { return StrCat("V", std::string(org)); }
 
 // How long one verification may take in all.
 constexpr auto kVerifyBudget = std::chrono::minutes(10);
@@ -65,6 +67,14 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
   } else if (stored.status().code() != absl::StatusCode::kNotFound) {
     return ToGrpcStatus(stored.status());
   }
+  std::set<std::string> known_gaps;
+  absl::StatusOr<std::string> gaps = store_.Get(store::Family::kAudit, VerifiedGapsKey(node->org));
+  if (gaps.ok()) {
+    if (gaps->size() % 32 != 0) return ToGrpcStatus(Error(Reason::kRecordCorrupt, "verified gaps record"));
+    for (size_t i = 0; i < gaps->size(); i += 32) known_gaps.insert(gaps->substr(i, 32));
+  } else if (gaps.status().code() != absl::StatusCode::kNotFound) {
+    return ToGrpcStatus(gaps.status());
+  }
 
   const std::string trace_id = TraceIdOf(*context);
   const auto deadline = std::min(context->deadline(), std::chrono::system_clock::now() + kVerifyBudget);
@@ -79,7 +89,8 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
   if (request->replay()) {
     on_entry = [&](uint64_t seq, const std::string& leaf) { replayer.Add(seq, leaf, replayed); };
   }
-  absl::StatusOr<v1::AuditVerifyReport> report = VerifyAuditLog(*node, manifest->nodes, purpose, source, previous, clock_(), on_entry);
+  absl::StatusOr<v1::AuditVerifyReport> report = VerifyAuditLog(*node, manifest->nodes, policy_()->audit_settings().witnesses, purpose, source, previous,
+                     known_gaps, clock_(), on_entry);
   if (!report.ok()) return ToGrpcStatus(Annotate(StrCat("audit log of ", node->org), report.status()));
   // A declared gap is reported every time, but the log after it is the
   // reference the next verification must extend.
@@ -87,7 +98,13 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
     return p.kind() == v1::AuditProblem::GAP_DECLARED;
   });
   if (request->replay()) {
-    for (auto& p : *replayed.mutable_problems()) AddProblem(*report, p.kind(), p.seq(), std::move(*p.mutable_detail()));
+    for (auto& p : *replayed.mutable_problems()) {
+      if (p.kind() == v1::AuditProblem::PROBLEMS_TRUNCATED) {  // keeps the count of the ones replay left out
+        for (uint64_t i = 0; i < p.seq(); ++i) AddProblem(*report, p.kind(), 0, "");
+        continue;
+      }
+      AddProblem(*report, p.kind(), p.seq(), std::move(*p.mutable_detail()));
+    }
     report->set_decisions_replayed(replayer.decisions_replayed());
     report->set_policies_loaded(replayer.policies_loaded());
   }
@@ -96,9 +113,11 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
   if (log_clean) {
     auto note = tlog::ParseNote(report->checkpoint());
     if (note.ok()) {
-      if (absl::Status s = store_.Put(AuditRecord(VerifiedKey(node->org), note->text)); !s.ok()) {
-        return ToGrpcStatus(s);
-      }
+      std::string gap_hashes;
+      for (const std::string& h : report->gap_leaf_hashes()) gap_hashes += h;
+      const std::vector<store::Record> reference = {AuditRecord(VerifiedKey(node->org), note->text),
+                                                    AuditRecord(VerifiedGapsKey(node->org), gap_hashes)};
+      if (absl::Status s = store_.Write(reference); !s.ok()) return ToGrpcStatus(s);
     }
   }
   *response = *std::move(report);
@@ -148,7 +167,8 @@ grpc::Status AuditService::Reconcile(grpc::ServerContext* context, const v1::Aud
     if (node.org == network_.self_org()) continue;
     const AuditSource source = SourceFor(peers_, node, purpose, trace_id, deadline);
     absl::StatusOr<v1::AuditVerifyReport> report =
-        VerifyAuditLog(node, manifest->nodes, purpose, source, std::nullopt, clock_(),
+        VerifyAuditLog(node, manifest->nodes, policy_()->audit_settings().witnesses, purpose, source, std::nullopt,
+                       {}, clock_(),
                        [&](uint64_t seq, const std::string& leaf) { reconciler.Add(node.org, seq, leaf); });
     const bool readable = report.ok() && std::all_of(report->problems().begin(), report->problems().end(),
                                                      [](const auto& p) { return p.kind() == v1::AuditProblem::GAP_DECLARED; });
@@ -195,7 +215,8 @@ grpc::Status AuditService::Inzage(grpc::ServerContext* context, const v1::AuditI
       continue;
     }
     const AuditSource source = SourceFor(peers_, node, "inzage", trace_id, deadline);
-    absl::StatusOr<v1::InzageNode> read = ReadChildEntries(node, manifest->nodes, source, subject, clock_());
+    absl::StatusOr<v1::InzageNode> read = ReadChildEntries(node, manifest->nodes, policy_()->audit_settings().witnesses, source, subject,
+                         clock_());
     if (!read.ok()) {
       out->set_org(node.org);
       out->set_error(StrCat(absl::StatusCodeToString(read.status().code()), ": ", std::string(read.status().message())));

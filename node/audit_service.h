@@ -11,19 +11,23 @@
 #include "node/pseudonym/deriver.h"
 #include "node/rpc/peer_client.h"
 #include "node/store/store.h"
+#include "policy/policy.h"
 
 namespace casenode::node {
 
 class AuditService final : public v1::LocalAudit::Service {
  public:
+  using PolicyFn = std::function<std::shared_ptr<const policy::Policy>()>;
+  // `policy`: the policy in force, for the number of witnesses it requires.
   AuditService(const Network& network, PeerClient& peers, PseudonymDeriver& deriver, keys::KeyStore& keys,
-               store::Store& store, const AuditLog& own_log, Clock clock)
+               store::Store& store, const AuditLog& own_log, PolicyFn policy, Clock clock)
       : network_(network),
         peers_(peers),
         deriver_(deriver),
         keys_(keys),
         store_(store),
         own_log_(own_log),
+        policy_(std::move(policy)),
         clock_(std::move(clock)) {}
 
   grpc::Status Verify(grpc::ServerContext* context, const v1::AuditVerifyRequest* request,
@@ -40,6 +44,7 @@ class AuditService final : public v1::LocalAudit::Service {
   keys::KeyStore& keys_;
   store::Store& store_;
   const AuditLog& own_log_;
+  const PolicyFn policy_;
   const Clock clock_;
 };
 

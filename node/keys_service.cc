@@ -22,7 +22,9 @@ grpc::Status KeysService::Rotate(grpc::ServerContext* context, const v1::RotateK
   e.mutable_key()->set_kek_id(*id);
   if (absl::Status s = audit_.Append(std::move(e), store::Durability::kSynced); !s.ok()) {
     // The rotation stands (every data key is re-wrapped); the operator is told it is not logged.
-    return ToGrpcStatus(Error(Reason::kDecisionNotRecorded, "keys rotated, but the audit entry could not be written"));
+    // Not UNAVAILABLE: a client retrying would rotate again.
+    return ToGrpcStatus(absl::DataLossError(
+        StrCat("keys rotated to KEK ", *id, ", but its audit entry could not be written; do not rotate again")));
   }
   response->set_kek_id(*id);
   return grpc::Status::OK;

@@ -237,7 +237,8 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
       consent_service_(*network_, gate_, consents_, consent_verifier_, *audit_, *key_store_),
       pseudonym_service_(deriver_),
       signal_service_(signal_desk_, signals_),
-      audit_service_(*network_, peers_, deriver_, *key_store_, *store_, *audit_, clock) {
+      audit_service_(*network_, peers_, deriver_, *key_store_, *store_, *audit_, [this] { return gate_.policy(); },
+                     clock) {
   // The caller's side of every Peer call this node makes, for reconciliation.
   // Buffered: it concerns the call, not a child (the callee's decision, which
   // may, is synced there).

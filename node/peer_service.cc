@@ -299,7 +299,7 @@ absl::Status PeerService::ReadAboutChild(const v1::ReadAuditRequest& request, co
     absl::StatusOr<std::string> leaf = audit_.Entry(seq);
     // An entry that cannot be read is reported, not skipped: the auditor
     // cannot tell a missing entry about the child from none.
-    if (!leaf.ok()) return Annotate(StrCat("audit entry ", seq), leaf.status());
+    if (!leaf.ok()) return Error(Reason::kRecordCorrupt, StrCat("audit entry ", seq, " cannot be read"));
     if (!entry.ParseFromString(*leaf)) return Error(Reason::kRecordCorrupt, StrCat("audit entry ", seq, " does not parse"));
     if (!matcher->Matches(entry.subject())) continue;
     ASSIGN_OR_RETURN(auto proof, audit_.InclusionProof(seq, request.tree_size()));

@@ -138,6 +138,7 @@ struct Policy::Compiled {
   std::string name;
   ConsentSettings consent;
   SignalSettings signals;
+  AuditSettings audit;
   Vocab vocab;
   std::vector<Rule> rules;                                    // sorted by id
   std::unordered_map<uint64_t, std::vector<uint32_t>> index;  // (action, purpose) -> deny rules, then allow rules
@@ -209,6 +210,17 @@ absl::Status ParseSignalSettings(const FileReader& r, const toml::table& t, Sign
                                kMaxRetentionSeconds, " (at most 3650 days)"));
     }
     out->retention_seconds = static_cast<uint64_t>(n->as_integer()->get());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseAuditSettings(const FileReader& r, const toml::table& t, AuditSettings* out) {
+  RETURN_IF_ERROR(CheckKeys(r, t, "[audit] ", {"witnesses"}));
+  if (const toml::node* n = t.get("witnesses")) {
+    if (!n->is_integer() || n->as_integer()->get() < 1 || n->as_integer()->get() > 16) {
+      return r.Error(n, "[audit] witnesses: expected an integer from 1 to 16");
+    }
+    out->witnesses = static_cast<uint64_t>(n->as_integer()->get());
   }
   return absl::OkStatus();
 }
@@ -333,6 +345,7 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
 //   roles, actions, purposes, categories, legal_bases     the vocabulary (5 lists)
 //   status_cache_seconds, allow_stale, max_stale_seconds   [consent] (integer, flag, integer)
 //   retention_seconds                           [signals] (integer)
+//   witnesses                                   [audit] (integer)
 //   rule count                                  integer, then for each rule by id:
 //     id, effect ("allow" or "deny"), local (flag),
 //     roles, orgs, actions, purposes, categories, legal_bases (6 lists),
@@ -343,14 +356,15 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
 // descriptions, comments, [policy] version, file names and rule origins are
 // left out, as they decide nothing. Two policies with the same bytes therefore
 // decide every request identically. A new layout needs a new domain tag
-// (v2 had no [signals]; v3 added retention_seconds).
+// (v2 had no [signals]; v3 added retention_seconds; v4 [audit] witnesses).
 // policy/README.md documents the same format; a golden test pins it.
 std::string CanonicalBytes(const Policy::Compiled& c, bool with_local) {
-  CanonicalWriter w("casenode-policy/v3");
+  CanonicalWriter w("casenode-policy/v4");
   w.String(c.name);
   for (int k = 0; k < kKinds; ++k) w.List(c.vocab.names[k]);
   w.U64(c.consent.status_cache_seconds).Bool(c.consent.allow_stale).U64(c.consent.max_stale_seconds);
   w.U64(c.signals.retention_seconds);
+  w.U64(c.audit.witnesses);
   const auto counted =
       std::count_if(c.rules.begin(), c.rules.end(), [&](const Rule& r) { return with_local || !r.local; });
   w.U64(static_cast<uint64_t>(counted));
@@ -368,7 +382,7 @@ std::string CanonicalBytes(const Policy::Compiled& c, bool with_local) {
 // It is not hashed; it stays unambiguous because every name in it is validated
 // (ids and vocabulary a-z 0-9 . - _, orgs a-z 0-9 -, the name printable ASCII).
 std::string CanonicalText(const Policy::Compiled& c) {
-  std::string out = "casenode-policy/v3\n";
+  std::string out = "casenode-policy/v4\n";
   out += StrCat("policy name=", c.name, "\n");
   for (int k = 0; k < kKinds; ++k) {
     std::vector<std::string> names = c.vocab.names[k];
@@ -379,6 +393,7 @@ std::string CanonicalText(const Policy::Compiled& c) {
                 " on_issuer_unreachable=", c.consent.allow_stale ? "allow_stale" : "deny",
                 " max_stale_seconds=", c.consent.max_stale_seconds, "\n");
   out += StrCat("signals retention_seconds=", c.signals.retention_seconds, "\n");
+  out += StrCat("audit witnesses=", c.audit.witnesses, "\n");
   for (const Rule& r : c.rules) {
     out +=
         StrCat("rule id=", r.id, " effect=", r.effect == Effect::kAllow ? "allow" : "deny", " local=", r.local ? 1 : 0,
@@ -407,6 +422,7 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
   const Source* vocab_source = nullptr;
   const Source* consent_source = nullptr;
   const Source* signals_source = nullptr;
+  const Source* audit_source = nullptr;
   const Source* name_source = nullptr;
   for (bool is_local : {false, true}) {
     for (const Source& src : is_local ? local : network) {
@@ -415,7 +431,8 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
       RETURN_IF_ERROR(CheckKeys(
           r, t, "",
           is_local ? std::initializer_list<std::string_view>{"policy", "rule"}
-                   : std::initializer_list<std::string_view>{"policy", "vocabulary", "consent", "signals", "rule"}));
+                   : std::initializer_list<std::string_view>{"policy", "vocabulary", "consent", "signals", "audit",
+                                                             "rule"}));
       if (const toml::table* consent = t["consent"].as_table()) {
         if (consent_source != nullptr) {
           return r.Error(consent, StrCat("[consent] is already declared in ", consent_source->name));
@@ -432,6 +449,16 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
         }
         RETURN_IF_ERROR(ParseSignalSettings(r, *signals, &c->signals));
         signals_source = &src;
+      }
+      if (const toml::node* n = t.get("audit"); n != nullptr && !n->is_table()) {
+        return r.Error(n, "[audit]: expected a table");
+      }
+      if (const toml::table* audit = t["audit"].as_table()) {
+        if (audit_source != nullptr) {
+          return r.Error(audit, StrCat("[audit] is already declared in ", audit_source->name));
+        }
+        RETURN_IF_ERROR(ParseAuditSettings(r, *audit, &c->audit));
+        audit_source = &src;
       }
       if (const toml::table* v = t["vocabulary"].as_table()) {
         if (vocab_source != nullptr) {
@@ -548,6 +575,7 @@ bool Policy::NetworkAllowsRole(std::string_view role, std::string_view action) c
 
 const ConsentSettings& Policy::consent_settings() const { return c_->consent; }
 const SignalSettings& Policy::signal_settings() const { return c_->signals; }
+const AuditSettings& Policy::audit_settings() const { return c_->audit; }
 
 namespace {
 

@@ -54,6 +54,14 @@ struct SignalSettings {
   bool operator==(const SignalSettings&) const = default;
 };
 
+// How many witnesses must have cosigned a node's checkpoint, recently, for
+// an auditor to accept it: the network policy's [audit] table (at most the
+// number of other nodes in the network).
+struct AuditSettings {
+  uint64_t witnesses = 2;
+  bool operator==(const AuditSettings&) const = default;
+};
+
 struct Explanation {
   Decision decision;
   std::vector<RuleTrace> rules;  // every rule, in id order
@@ -98,6 +106,7 @@ class Policy {
   bool NetworkAllowsRole(std::string_view role, std::string_view action) const;
   const ConsentSettings& consent_settings() const;
   const SignalSettings& signal_settings() const;
+  const AuditSettings& audit_settings() const;
 
   struct Compiled;  // internal
 

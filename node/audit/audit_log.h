@@ -76,7 +76,8 @@ class AuditLog {
   AuditLog& operator=(const AuditLog&) = delete;
 
   // Encodes and appends one decision. REQUIRES: event.request and event.decision set.
-  [[nodiscard]] absl::Status Append(const DecisionEvent& event, store::Durability durability);
+  // With kSynced, `*seq` (if given) gets its number.
+  [[nodiscard]] absl::Status Append(const DecisionEvent& event, store::Durability durability, uint64_t* seq = nullptr);
   // Appends `entry` (its seq is set here, its time too unless it has one;
   // its event must be set). With kSynced, `*seq` (if given) gets its number.
   [[nodiscard]] absl::Status Append(v1::AuditEntry entry, store::Durability durability, uint64_t* seq = nullptr);

@@ -14,6 +14,7 @@ void AddProblem(v1::AuditVerifyReport& report, v1::AuditProblem::Kind kind, uint
   v1::AuditProblem* p = report.add_problems();
   p->set_kind(kind);
   if (report.problems_size() > kMaxProblems) {
+    p->set_kind(v1::AuditProblem::PROBLEMS_TRUNCATED);
     p->set_seq(1);
     p->set_detail("1 more problem not listed");
     return;

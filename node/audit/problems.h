@@ -1,5 +1,5 @@
 // The problems an audit report lists: at most kMaxProblems (a hostile node
-// could make millions), the rest counted in one last problem.
+// could make millions), the rest counted in one last PROBLEMS_TRUNCATED.
 #pragma once
 
 #include <string>

@@ -15,6 +15,11 @@ std::vector<policy::Source> Sources(const google::protobuf::RepeatedPtrField<v1:
   return out;
 }
 
+// The Peer methods whose answers disclose records (PeerGate::Disclose).
+bool Discloses(std::string_view method) {
+  return method == "Peer.LookupSignal" || method == "Peer.NotifySignal" || method == "Peer.ReadAudit";
+}
+
 std::string Outcome(bool allowed, std::string_view rule, std::string_view reason) {
   return StrCat(allowed ? "allow" : "deny", " by ", std::string(rule), " (", std::string(reason), ")");
 }
@@ -52,11 +57,10 @@ void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& r
   }
   if (!entry.has_decision()) return;
   const v1::DecisionRecord& d = entry.decision();
-  if (d.allowed()) {
-    std::string key = StrCat(entry.trace_id(), "/", entry.span_id(), "/", d.method());
-    allowed_order_.emplace_back(entry.time_unix_ms(), key);
-    allowed_[std::move(key)] = Allowed{d.requester_org(), {d.categories().begin(), d.categories().end()},
-                                       entry.time_unix_ms()};
+  if (d.allowed() && Discloses(d.method())) {
+    allowed_.erase(allowed_.begin(), allowed_.lower_bound(seq > kDisclosureWindow ? seq - kDisclosureWindow : 0));
+    allowed_[seq] = Allowed{StrCat(entry.trace_id(), "/", entry.span_id(), "/", d.method()), d.requester_org(),
+                            {d.categories().begin(), d.categories().end()}};
   }
   if ((since_ms_ != 0 && d.time_unix_ms() < since_ms_) || (until_ms_ != 0 && d.time_unix_ms() >= until_ms_)) return;
   ++replayed_;
@@ -91,16 +95,12 @@ void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& r
 }
 
 void Replayer::CheckDisclosure(uint64_t seq, const v1::AuditEntry& entry, v1::AuditVerifyReport& report) {
-  const int64_t now = entry.time_unix_ms();
-  while (!allowed_order_.empty() && allowed_order_.front().first < now - kDisclosureWindowMs) {
-    auto it = allowed_.find(allowed_order_.front().second);
-    if (it != allowed_.end() && it->second.time_ms == allowed_order_.front().first) allowed_.erase(it);
-    allowed_order_.pop_front();
-  }
   const v1::Disclosure& x = entry.disclosure();
+  const int64_t now = entry.time_unix_ms();
   if ((since_ms_ != 0 && now < since_ms_) || (until_ms_ != 0 && now >= until_ms_)) return;
-  auto it = allowed_.find(StrCat(entry.trace_id(), "/", entry.span_id(), "/", x.method()));
-  if (it == allowed_.end() || it->second.org != x.to_org()) {
+  auto it = x.decision_seq() < seq ? allowed_.find(x.decision_seq()) : allowed_.end();
+  if (it == allowed_.end() || it->second.org != x.to_org() ||
+      it->second.call != StrCat(entry.trace_id(), "/", entry.span_id(), "/", x.method())) {
     AddProblem(report, v1::AuditProblem::DISCLOSURE_WITHOUT_DECISION, seq,
                StrCat(x.method(), " disclosed ", x.items(), " records to ", x.to_org(),
                       " with no allowing decision on that call before it"));

@@ -11,7 +11,6 @@
 // covered every category it disclosed.
 #pragma once
 
-#include <deque>
 
 #include <map>
 #include <memory>
@@ -41,17 +40,16 @@ class Replayer {
   std::string current_;   // the policy in force, by the log
   std::string previous_;  // the one it replaced
   uint64_t replayed_ = 0;
-  // Allowed decisions a disclosure may still refer to, by trace id, span id
-  // and method; forgotten once older than kDisclosureWindowMs (a call's
-  // answer follows its decision within the call's deadline).
+  // Allowed decisions on calls that disclose, by seq, that a disclosure may
+  // still name; only the last kDisclosureWindow entries are kept (an answer
+  // follows its decision within its call).
   struct Allowed {
+    std::string call;  // trace id / span id / method
     std::string org;
     std::vector<std::string> categories;
-    int64_t time_ms = 0;
   };
-  static constexpr int64_t kDisclosureWindowMs = 15 * 60 * 1000;
-  std::map<std::string, Allowed> allowed_;
-  std::deque<std::pair<int64_t, std::string>> allowed_order_;  // (time, key), oldest first
+  static constexpr uint64_t kDisclosureWindow = 1'000'000;
+  std::map<uint64_t, Allowed> allowed_;
   void CheckDisclosure(uint64_t seq, const v1::AuditEntry& entry, v1::AuditVerifyReport& report);
 };
 

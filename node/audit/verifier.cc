@@ -48,7 +48,8 @@ constexpr std::chrono::seconds kMaxClockSkew(60);
 
 absl::StatusOr<std::optional<tlog::Checkpoint>> VerifyCheckpoint(const keys::ManifestNode& node,
                                                                  const std::vector<keys::ManifestNode>& network,
-                                                                 const AuditSource& source, SystemTime now,
+                                                                 uint64_t witnesses, const AuditSource& source,
+                                                                 SystemTime now,
                                                                  v1::AuditVerifyReport& report) {
 
   // 1. The signed checkpoint.
@@ -82,9 +83,9 @@ absl::StatusOr<std::optional<tlog::Checkpoint>> VerifyCheckpoint(const keys::Man
     const int64_t age = now_s - static_cast<int64_t>(*t);
     if (age <= kMaxCosignatureAge.count() && age >= -kMaxClockSkew.count()) report.add_witnesses(w.org);
   }
-  if (static_cast<size_t>(report.witnesses_size()) < RequiredWitnesses(others)) {
+  if (static_cast<size_t>(report.witnesses_size()) < RequiredWitnesses(witnesses, others)) {
     AddProblem(report, v1::AuditProblem::CHECKPOINT_UNWITNESSED, 0,
-               StrCat("cosigned recently by ", report.witnesses_size(), " witnesses, ", RequiredWitnesses(others),
+               StrCat("cosigned recently by ", report.witnesses_size(), " witnesses, ", RequiredWitnesses(witnesses, others),
                       " required: no one else vouches that this is the log's only history"));
   }
 
@@ -93,17 +94,19 @@ absl::StatusOr<std::optional<tlog::Checkpoint>> VerifyCheckpoint(const keys::Man
 
 absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& node,
                                                      const std::vector<keys::ManifestNode>& network,
-                                                     const std::string& purpose, const AuditSource& source,
-                                                     const std::optional<tlog::Checkpoint>& previous, SystemTime now,
+                                                     uint64_t witnesses, const std::string& purpose,
+                                                     const AuditSource& source,
+                                                     const std::optional<tlog::Checkpoint>& previous,
+                                                     const std::set<std::string>& known_gaps, SystemTime now,
                                                      const std::function<void(uint64_t, const std::string&)>& on_entry) {
   v1::AuditVerifyReport report;
   report.set_org(node.org);
-  ASSIGN_OR_RETURN(std::optional<tlog::Checkpoint> cp, VerifyCheckpoint(node, network, source, now, report));
+  ASSIGN_OR_RETURN(std::optional<tlog::Checkpoint> cp, VerifyCheckpoint(node, network, witnesses, source, now, report));
   if (!cp) return report;
 
   // 2. Every entry, hashed into the root (O(log n) memory: the size is the node's claim).
   tlog::Frontier tree;
-  std::vector<uint64_t> gaps;  // LogGap entries' seqs
+  bool new_gap = false;  // a LogGap entry the previous verification did not see
   uint64_t returned = 0;
   bool complete = true;
   for (uint64_t from = 0; from < cp->size;) {
@@ -134,7 +137,11 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
                    StrCat("the entry at this position carries sequence number ", *seq));
       }
       if (LeafIsGap(e.leaf())) {
-        gaps.push_back(e.seq());
+        std::string hash(32, '\0');
+        const tlog::Hash h = tlog::LeafHash(e.leaf());
+        hash.assign(h.begin(), h.end());
+        new_gap = new_gap || !known_gaps.contains(hash);
+        if (report.gap_leaf_hashes_size() < kMaxProblems) report.add_gap_leaf_hashes(std::move(hash));
         AddProblem(report, v1::AuditProblem::GAP_DECLARED, e.seq(),
                    "the operator declared entries lost after restoring this node from an older copy");
       }
@@ -192,8 +199,9 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
       auto proof = ToHashes(resp->consistency_proof());
       consistent = proof && tlog::VerifyConsistency(previous->size, cp->size, previous->root, cp->root, *proof);
     }
-    // A declared gap (reported above) explains a history that changed; without one it is a rewrite.
-    if (!consistent && gaps.empty()) {
+    // A gap declared since (reported above) explains a history that changed;
+    // without one it is a rewrite. An old gap excuses nothing new.
+    if (!consistent && !new_gap) {
       AddProblem(report, v1::AuditProblem::INCONSISTENT_HISTORY, previous->size,
                  StrCat("not an extension of the checkpoint of size ", previous->size,
                         " verified before: history rewritten or rolled back"));
@@ -203,13 +211,13 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
 }
 
 absl::StatusOr<v1::InzageNode> ReadChildEntries(const keys::ManifestNode& node,
-                                                const std::vector<keys::ManifestNode>& network,
+                                                const std::vector<keys::ManifestNode>& network, uint64_t witnesses,
                                                 const AuditSource& source, const std::array<uint8_t, 32>& subject,
                                                 SystemTime now) {
   v1::InzageNode out;
   out.set_org(node.org);
   v1::AuditVerifyReport report;
-  ASSIGN_OR_RETURN(std::optional<tlog::Checkpoint> cp, VerifyCheckpoint(node, network, source, now, report));
+  ASSIGN_OR_RETURN(std::optional<tlog::Checkpoint> cp, VerifyCheckpoint(node, network, witnesses, source, now, report));
   *out.mutable_witnesses() = report.witnesses();
   if (cp) {
     out.set_tree_size(cp->size);

@@ -3,7 +3,8 @@
 //
 // 1. The checkpoint is a C2SP note signed by the node's key in the manifest,
 //    with origin "casenode.log/<org>", and cosigned in the last 10 minutes
-//    by at least RequiredWitnesses() other nodes of the manifest (witness.h).
+//    by at least as many other nodes of the manifest as the policy's
+//    [audit] witnesses (RequiredWitnesses, witness.h).
 // 2. Every entry below its tree size is fetched (pages of up to 1000); each
 //    must parse as an AuditEntry whose seq is its position. The root of all
 //    leaves must equal the signed root: that proves every entry's inclusion
@@ -21,6 +22,7 @@
 #include <array>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -38,19 +40,24 @@ struct AuditSource {
   std::function<absl::StatusOr<v1::ReadAuditResponse>(const v1::ReadAuditRequest&)> read;
 };
 
-// `network`: every node of the manifest (the possible witnesses).
-// `previous`: the last checkpoint of this node this auditor verified, if any.
+// `network`: every node of the manifest (the possible witnesses);
+// `witnesses`: how many of them the policy requires ([audit] witnesses).
+// `previous`: the last checkpoint of this node this auditor verified, if any;
+// `known_gaps`: the leaf hashes of the gaps its log had then. Only a gap not
+// among them explains a history that no longer extends `previous`.
 // `on_entry(seq, leaf)` sees every entry returned, in order (for the replay).
 [[nodiscard]] absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(
-    const keys::ManifestNode& node, const std::vector<keys::ManifestNode>& network, const std::string& purpose,
-    const AuditSource& source, const std::optional<keys::tlog::Checkpoint>& previous, SystemTime now,
+    const keys::ManifestNode& node, const std::vector<keys::ManifestNode>& network, uint64_t witnesses, const std::string& purpose,
+    const AuditSource& source, const std::optional<keys::tlog::Checkpoint>& previous,
+    const std::set<std::string>& known_gaps, SystemTime now,
     const std::function<void(uint64_t, const std::string&)>& on_entry = nullptr);
 
 // Step 1 alone: fetches the signed checkpoint and checks its signature and
 // witnesses, noting problems (and the witnesses that count) in `report`.
 // nullopt if it is not a checkpoint of the node at all.
 [[nodiscard]] absl::StatusOr<std::optional<keys::tlog::Checkpoint>> VerifyCheckpoint(
-    const keys::ManifestNode& node, const std::vector<keys::ManifestNode>& network, const AuditSource& source,
+    const keys::ManifestNode& node, const std::vector<keys::ManifestNode>& network, uint64_t witnesses,
+    const AuditSource& source,
     SystemTime now, v1::AuditVerifyReport& report);
 
 // Inzage: the node's entries about the child with pseudonym `subject`
@@ -60,7 +67,7 @@ struct AuditSource {
 // key of their sealed subject): what it leaves out cannot be detected here.
 [[nodiscard]] absl::StatusOr<v1::InzageNode> ReadChildEntries(const keys::ManifestNode& node,
                                                               const std::vector<keys::ManifestNode>& network,
-                                                              const AuditSource& source,
+                                                              uint64_t witnesses, const AuditSource& source,
                                                               const std::array<uint8_t, 32>& subject, SystemTime now);
 
 }  // namespace casenode::node

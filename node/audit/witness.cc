@@ -28,7 +28,9 @@ int64_t UnixMs(SystemTime t) {
 
 std::string WitnessName(std::string_view org) { return StrCat("casenode.witness/", std::string(org)); }
 
-size_t RequiredWitnesses(size_t other_nodes) { return std::min<size_t>(2, other_nodes); }
+size_t RequiredWitnesses(uint64_t policy_witnesses, size_t other_nodes) {
+  return static_cast<size_t>(std::min<uint64_t>(policy_witnesses, other_nodes));
+}
 
 absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& caller, const v1::CosignRequest& req) {
   // The offer: a checkpoint of the caller's own log, signed with its key.
@@ -66,13 +68,11 @@ absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& cal
   const uint64_t held_size = held ? held->size : 0;
   v1::CosignResponse resp;
   resp.set_known_size(held_size);
-  // A declared gap that names what this witness held: the node's new
-  // history, admitted in its own log, replaces the one this witness saw. The
-  // first evidence of the fork is kept all the same.
-  bool gap_accepted = false;
-  if (held && !req.gap_leaf().empty()) {
-    ASSIGN_OR_RETURN(gap_accepted, GapNames(req, *cp, *held));
-  }
+  resp.set_held_note(held_note);
+  // A declared gap that names exactly the checkpoint this witness holds: the
+  // node's new history, admitted in its own log, replaces the one this
+  // witness saw. The evidence of the fork is kept all the same.
+  const bool gap_accepted = held && !req.gap_leaf().empty() && GapNames(req, *cp, *held);
   if (gap_accepted) {
     Log(LogLevel::kWarn, "audit.witness_gap_accepted",
         {{"org", caller.org}, {"held_size", held_size}, {"offered_size", cp->size}, {"gap_seq", req.gap_seq()}});
@@ -86,16 +86,10 @@ absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& cal
       resp.set_result(v1::CosignResponse::OLD_SIZE_MISMATCH);
       return resp;
     }
-    if (rolled_back) {
-      return Error(Reason::kAuditLogInconsistent,
-                   StrCat("the log of ", caller.org, " is smaller than the checkpoint of size ", held_size,
-                          " this witness cosigned: rolled back"));
-    }
-    if (held && !tlog::VerifyConsistency(held->size, cp->size, held->root, cp->root, proof)) {
-      RETURN_IF_ERROR(Refuse(caller.org, held_note, req.note(), held_size, cp->size));
-      return Error(Reason::kAuditLogInconsistent,
-                   StrCat("the log of ", caller.org, " does not extend the checkpoint of size ", held_size,
-                          " this witness cosigned: history rewritten"));
+    if (rolled_back || (held && !tlog::VerifyConsistency(held->size, cp->size, held->root, cp->root, proof))) {
+      if (!rolled_back) RETURN_IF_ERROR(Refuse(caller.org, held_note, req.note(), held_size, cp->size));
+      resp.set_result(v1::CosignResponse::REFUSED);
+      return resp;
     }
   }
   // Keep first, then cosign: a cosignature never leaves for a checkpoint this
@@ -116,25 +110,26 @@ absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& cal
   return resp;
 }
 
-absl::StatusOr<bool> Witness::GapNames(const v1::CosignRequest& req, const tlog::Checkpoint& offered,
-                                       const tlog::Checkpoint& held) const {
-  if (req.gap_leaf().size() > 64 * 1024 || req.gap_inclusion_proof_size() > 64) {
-    return Error(Reason::kMalformedRequest, "gap: leaf or proof too long");
-  }
+bool Witness::GapNames(const v1::CosignRequest& req, const tlog::Checkpoint& offered,
+                       const tlog::Checkpoint& held) const {
+  if (req.gap_leaf().size() > 64 * 1024 || req.gap_inclusion_proof_size() > 64) return false;
   std::vector<tlog::Hash> proof;
   for (const std::string& h : req.gap_inclusion_proof()) {
-    if (h.size() != 32) return Error(Reason::kMalformedRequest, "gap_inclusion_proof: hashes of 32 bytes");
+    if (h.size() != 32) return false;
     proof.emplace_back();
     std::copy(h.begin(), h.end(), proof.back().begin());
   }
   v1::AuditEntry entry;
   if (req.gap_seq() >= offered.size ||
       !tlog::VerifyInclusion(req.gap_seq(), offered.size, tlog::LeafHash(req.gap_leaf()), proof, offered.root) ||
-      !entry.ParseFromString(req.gap_leaf()) || entry.seq() != req.gap_seq() || !entry.has_gap()) {
-    return Error(Reason::kMalformedRequest, "gap: not a gap entry included in the offered checkpoint");
+      !entry.ParseFromString(req.gap_leaf()) || entry.seq() != req.gap_seq() || !entry.has_gap() ||
+      // Only the bytes this node's own log writes: nothing an auditor's cheaper reading could miss.
+      !entry.GetReflection()->GetUnknownFields(entry).empty() || entry.SerializeAsString() != req.gap_leaf()) {
+    return false;
   }
+  const std::string root(held.root.begin(), held.root.end());
   for (const auto& h : entry.gap().held()) {
-    if (h.witness() == self_org_ && h.size() == held.size) return true;
+    if (h.witness() == self_org_ && h.size() == held.size && h.root() == root) return true;
   }
   return false;
 }
@@ -299,21 +294,24 @@ std::string CheckpointPublisher::PublishNow(Deadline deadline) {
   for (const Outcome& o : outcomes) {
     const std::string& org = o.witness.org;
     witness_sizes_[org] = o.old_size;
-    // A witness's word that it holds more of this log (or that the log is
-    // inconsistent) is shown to the operator, not taken as proof.
+    // A witness that holds a checkpoint of this log that the log does not
+    // extend: believed only on the node's own signed note, checked here.
     const bool took = o.resp.ok() && o.resp->result() == v1::CosignResponse::COSIGNED;
-    if (!took && (o.old_size > cp->size || ReasonOf(o.resp.status()) == Reason::kAuditLogInconsistent)) {
-      v1::WitnessView view;
-      view.set_org(org);
-      view.set_known_size(o.old_size);
-      view.set_offered_size(cp->size);
-      view.set_at_unix_ms(UnixMs(clock_()));
-      if (!behind_.contains(org)) {
-        Log(LogLevel::kError, "audit.behind_witness",
-            {{"witness", org}, {"witness_size", o.old_size}, {"log_size", cp->size}});
+    if (!took && o.resp.ok()) {
+      if (std::optional<tlog::Checkpoint> lost = NotExtended(o.resp->held_note(), *cp)) {
+        v1::WitnessView view;
+        view.set_org(org);
+        view.set_known_size(lost->size);
+        view.set_offered_size(cp->size);
+        view.set_at_unix_ms(UnixMs(clock_()));
+        view.set_held_root(std::string(lost->root.begin(), lost->root.end()));
+        if (!behind_.contains(org)) {
+          Log(LogLevel::kError, "audit.behind_witness",
+              {{"witness", org}, {"witness_size", lost->size}, {"log_size", cp->size}});
+        }
+        behind_[org] = view;
+        continue;
       }
-      behind_[org] = view;
-      continue;
     }
     if (!took) continue;
     // Only a valid cosignature by this witness's manifest key is kept: a
@@ -338,6 +336,23 @@ std::string CheckpointPublisher::PublishNow(Deadline deadline) {
   return cosigned;
 }
 
+std::optional<tlog::Checkpoint> CheckpointPublisher::NotExtended(const std::string& held_note,
+                                                                 const tlog::Checkpoint& current) const {
+  if (held_note.empty()) return std::nullopt;
+  auto note = tlog::ParseNote(held_note);
+  if (!note.ok()) return std::nullopt;
+  auto held = tlog::ParseCheckpointBody(note->text);
+  const std::string origin = LogOrigin(self_org_);
+  if (!held.ok() || held->origin != origin || !tlog::VerifyNoteSignature(*note, origin, key_.public_key())) {
+    return std::nullopt;  // not this node's own checkpoint: a claim, not proof
+  }
+  if (held->size > current.size) return *held;  // signed more than the log has: restored from an older copy
+  auto proof = log_.ConsistencyProof(held->size, current.size);
+  if (!proof.ok()) return std::nullopt;
+  if (tlog::VerifyConsistency(held->size, current.size, held->root, current.root, *proof)) return std::nullopt;
+  return *held;  // a history this log does not extend
+}
+
 absl::StatusOr<uint64_t> CheckpointPublisher::DeclareGap(AuditLog& log, const std::string& declared_by) {
   std::lock_guard<std::mutex> round(publish_mu_);  // no offer in between
   v1::AuditEntry e;
@@ -352,6 +367,7 @@ absl::StatusOr<uint64_t> CheckpointPublisher::DeclareGap(AuditLog& log, const st
       v1::LogGap::Held* h = gap.add_held();
       h->set_witness(org);
       h->set_size(view.known_size());
+      h->set_root(view.held_root());
     }
   }
   gap.set_restored_size(log.head().size);

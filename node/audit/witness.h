@@ -39,9 +39,10 @@ namespace casenode::node {
 
 // The note key name of `org` as a witness.
 std::string WitnessName(std::string_view org);
-// How many witness cosignatures an auditor requires on a checkpoint, in a
-// network with `other_nodes` possible witnesses for it.
-size_t RequiredWitnesses(size_t other_nodes);
+// How many witness cosignatures an auditor requires on a checkpoint: what the
+// policy asks ([audit] witnesses), in a network with `other_nodes` possible
+// witnesses for it.
+size_t RequiredWitnesses(uint64_t policy_witnesses, size_t other_nodes);
 
 class Witness {
  public:
@@ -55,9 +56,10 @@ class Witness {
   std::vector<v1::WitnessView> Refused() const;
 
  private:
-  // Whether the offer's declared gap is a gap entry in the offered tree that
-  // names this witness with the size it holds. An error if it is malformed.
-  [[nodiscard]] absl::StatusOr<bool> GapNames(const v1::CosignRequest& req, const keys::tlog::Checkpoint& offered,
+  // Whether the offer's declared gap is a gap entry in the offered tree, in
+  // the log's own encoding, that names this witness with the checkpoint (size
+  // and root) it holds. A malformed gap names no one.
+  [[nodiscard]] bool GapNames(const v1::CosignRequest& req, const keys::tlog::Checkpoint& offered,
                                               const keys::tlog::Checkpoint& held) const;
   // Keeps the first evidence of a fork per node (both signed notes).
   [[nodiscard]] absl::Status KeepEvidence(const std::string& org, const std::string& held, const std::string& offered);
@@ -97,6 +99,10 @@ class CheckpointPublisher {
 
  private:
   void Run();
+  // The checkpoint in `held_note` if it is this node's own, signed with its
+  // key, and the log at `current` does not extend it; nullopt otherwise.
+  std::optional<keys::tlog::Checkpoint> NotExtended(const std::string& held_note,
+                                                    const keys::tlog::Checkpoint& current) const;
 
   const AuditLog& log_;
   store::Store& store_;

@@ -80,7 +80,7 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
   const DecisionEvent event{method, call.trace_id, call.span_id, call.caller.role, &req, &call.decision, *sealed};
   // A decision that involved a consent receipt is about a child: never buffered.
   const store::Durability durability = req.consents.empty() ? facts.decision_durability : store::Durability::kSynced;
-  if (absl::Status stored = audit_.Append(event, durability); !stored.ok()) {
+  if (absl::Status stored = audit_.Append(event, durability, &call.decision_seq); !stored.ok()) {
     return Error(Reason::kDecisionNotRecorded, "cannot record the policy decision; refusing to answer");
   }
   if (call.decision.allowed()) return call;
@@ -98,6 +98,7 @@ absl::Status PeerGate::Disclose(const PeerCall& call, std::string_view method, s
   d.set_to_org(call.caller.org);
   for (auto& c : categories) d.add_categories(std::move(c));
   d.set_items(items);
+  d.set_decision_seq(call.decision_seq);
   if (absl::Status s = AppendAbout(audit_, keys_, subject, std::move(e)); !s.ok()) {
     return Error(Reason::kDecisionNotRecorded, "cannot record what the answer discloses; refusing to answer");
   }

@@ -73,6 +73,7 @@ struct PeerCall {
   std::string trace_id;  // 32 hex digits, shared by caller and callee
   std::string span_id;   // 16 hex digits: the caller's span for this call ("" if it sent none)
   policy::Decision decision;
+  uint64_t decision_seq = 0;  // its entry in the audit log (synced decisions only)
 };
 
 class PeerGate {

@@ -516,3 +516,31 @@ TEST_CASE("every disclosure follows an allowing decision on its call, and replay
   REQUIRE(Has(v.report, "DISCLOSURE_WITHOUT_DECISION", wider_seq));
   REQUIRE(Problems(v.report).size() == 2);
 }
+
+TEST_CASE("the number of witnesses an auditor requires is the policy's", "[integration][audit]") {
+  // The default policy asks 2; this network's asks every other node (4).
+  TempDir tmp;
+  const std::string dir = tmp.path("policy");
+  std::filesystem::create_directories(dir);
+  for (const auto& e : std::filesystem::directory_iterator(CASENODE_SOURCE_DIR "/policy/network")) {
+    if (e.path().extension() != ".toml") continue;
+    std::string text = *ReadFile(e.path().string());
+    if (e.path().filename() == "00-vocabulary.toml") {
+      REQUIRE(text.find("witnesses = 2") != std::string::npos);
+      text.replace(text.find("witnesses = 2"), 13, "witnesses = 4");
+    }
+    REQUIRE(WriteFileAtomic(dir + "/" + e.path().filename().string(), text, 0644).ok());
+  }
+  LocalNetwork net(LocalNetwork::AllOrgs(), {"--policy", dir});
+  net.StartAll();
+  SchoolAsks(net);
+  const Verified all = Verify(net, "auditor", "gemeente");
+  REQUIRE(all.exit_code == 0);
+  REQUIRE(all.report["witnesses"].size() == 4);
+  // One witness down: 3 of the 4 required.
+  Stop(net, "politie");
+  const Verified three = Verify(net, "auditor", "gemeente");
+  INFO(three.report.dump());
+  REQUIRE(three.exit_code == 1);
+  REQUIRE(Has(three.report, "CHECKPOINT_UNWITNESSED", 0));
+}

@@ -303,7 +303,9 @@ TEST_CASE("a witness cosigns only extensions of what it cosigned, and keeps evid
   // Another history under the same key (rewritten), larger than what the witness holds: refused.
   LogNode b(20, 1);
   auto rewritten = witness.Cosign(b.Entry(), b.Offer(12));
-  REQUIRE(ReasonOf(rewritten.status()) == Reason::kAuditLogInconsistent);
+  REQUIRE(rewritten.ok());
+  REQUIRE(rewritten->result() == v1::CosignResponse::REFUSED);
+  REQUIRE(rewritten->held_note() == node::SignedCheckpoint(*a.log, a.key, "jeugdhulp"));  // the node can check it
   // A smaller checkpoint (rolled back): refused, and the witness says what it holds.
   LogNode c(3, 1);
   auto rolled = witness.Cosign(c.Entry(), c.Offer(0));
@@ -328,11 +330,12 @@ TEST_CASE("a witness cosigns only extensions of what it cosigned, and keeps evid
 }
 
 // Appends a LogGap naming `witness` with `size` and returns an offer that carries it.
-v1::CosignRequest GapOffer(LogNode& n, const std::string& witness, uint64_t size) {
+v1::CosignRequest GapOffer(LogNode& n, const std::string& witness, uint64_t size, const tlog::Hash& root) {
   v1::AuditEntry e;
   v1::LogGap::Held* h = e.mutable_gap()->add_held();
   h->set_witness(witness);
   h->set_size(size);
+  h->set_root(std::string(root.begin(), root.end()));
   uint64_t seq = 0;
   REQUIRE(n.log->Append(e, store::Durability::kSynced, &seq).ok());
   REQUIRE(seq == n.log->head().size - 1);
@@ -347,6 +350,12 @@ v1::CosignRequest GapOffer(LogNode& n, const std::string& witness, uint64_t size
   return req;
 }
 
+TEST_CASE("an auditor requires as many witnesses as the policy asks, at most every other node", "[audit][witness]") {
+  REQUIRE(node::RequiredWitnesses(2, 4) == 2);
+  REQUIRE(node::RequiredWitnesses(3, 2) == 2);
+  REQUIRE(node::RequiredWitnesses(1, 0) == 0);
+}
+
 TEST_CASE("a witness takes a restored log's new history only from a gap entry that names what it held",
           "[audit][witness]") {
   testing::Stores ws;
@@ -354,27 +363,42 @@ TEST_CASE("a witness takes a restored log's new history only from a gap entry th
   node::Witness witness(*ws.store, witness_key, "gemeente", ws.clock());
   LogNode a(9, 1);
   REQUIRE(witness.Cosign(a.Entry(), a.Offer(0))->result() == v1::CosignResponse::COSIGNED);  // holds 9
+  const tlog::Hash held_root = a.log->head().root;
 
-  // Restored: 4 entries of the same key's log, then gaps.
+  // Restored: 4 entries of the same key's log, then gaps. Only one naming
+  // exactly what this witness holds (its name, size and root) is taken.
   LogNode restored(4, 1);
-  v1::CosignRequest other_witness = GapOffer(restored, "school", 9);
+  v1::CosignRequest other_witness = GapOffer(restored, "school", 9, held_root);
   REQUIRE(witness.Cosign(restored.Entry(), other_witness)->result() == v1::CosignResponse::OLD_SIZE_MISMATCH);
-  v1::CosignRequest wrong_size = GapOffer(restored, "gemeente", 8);
+  v1::CosignRequest wrong_size = GapOffer(restored, "gemeente", 8, held_root);
   REQUIRE(witness.Cosign(restored.Entry(), wrong_size)->result() == v1::CosignResponse::OLD_SIZE_MISMATCH);
-  v1::CosignRequest bad_proof = GapOffer(restored, "gemeente", 9);
+  v1::CosignRequest wrong_root = GapOffer(restored, "gemeente", 9, tlog::EmptyRoot());
+  REQUIRE(witness.Cosign(restored.Entry(), wrong_root)->result() == v1::CosignResponse::OLD_SIZE_MISMATCH);
+  v1::CosignRequest bad_proof = GapOffer(restored, "gemeente", 9, held_root);
   bad_proof.mutable_gap_inclusion_proof(0)->at(0) ^= 1;
-  REQUIRE(ReasonOf(witness.Cosign(restored.Entry(), bad_proof).status()) == Reason::kMalformedRequest);
-  v1::CosignRequest named = GapOffer(restored, "gemeente", 9);
+  REQUIRE(witness.Cosign(restored.Entry(), bad_proof)->result() == v1::CosignResponse::OLD_SIZE_MISMATCH);
+  v1::CosignRequest unknown_field = GapOffer(restored, "gemeente", 9, held_root);
+  unknown_field.mutable_gap_leaf()->append("\xa0\x06\x01", 3);  // field 100, varint 1: not the log's encoding
+  REQUIRE(witness.Cosign(restored.Entry(), unknown_field)->result() == v1::CosignResponse::OLD_SIZE_MISMATCH);
+  v1::CosignRequest named = GapOffer(restored, "gemeente", 9, held_root);
   auto accepted = witness.Cosign(restored.Entry(), named);
   REQUIRE(accepted.ok());
   REQUIRE(accepted->result() == v1::CosignResponse::COSIGNED);
   REQUIRE(accepted->known_size() == restored.log->head().size);
   REQUIRE(witness.Refused().size() == 1);  // the fork's evidence stays
-  // From there the new history grows as usual, and the old one is refused.
+  // The same gap again does not name what the witness now holds: used once.
   restored.Grow(2);
-  REQUIRE(witness.Cosign(restored.Entry(), restored.Offer(8))->result() == v1::CosignResponse::COSIGNED);
+  const uint64_t now_held = restored.log->head().size - 2;
+  v1::CosignRequest again = restored.Offer(now_held);
+  again.set_gap_seq(named.gap_seq());
+  again.set_gap_leaf(named.gap_leaf());
+  auto proof = restored.log->InclusionProof(named.gap_seq(), restored.log->head().size);
+  REQUIRE(proof.ok());
+  for (const auto& x : *proof) again.add_gap_inclusion_proof(std::string(x.begin(), x.end()));
+  REQUIRE(witness.Cosign(restored.Entry(), again)->result() == v1::CosignResponse::COSIGNED);  // a plain extension
+  // The old history is refused from now on.
   a.Grow(5);
-  REQUIRE(ReasonOf(witness.Cosign(a.Entry(), a.Offer(10)).status()) == Reason::kAuditLogInconsistent);
+  REQUIRE(witness.Cosign(a.Entry(), a.Offer(now_held + 2))->result() == v1::CosignResponse::REFUSED);
 }
 
 }  // namespace
@@ -560,6 +584,7 @@ TEST_CASE("replay lists at most 1000 problems and counts the rest", "[audit]") {
   REQUIRE(report.problems_size() == node::kMaxProblems + 1);
   REQUIRE(report.problems(0).kind() == v1::AuditProblem::ENTRY_MALFORMED);
   REQUIRE(report.problems(node::kMaxProblems).seq() == 1500);
+  REQUIRE(report.problems(node::kMaxProblems).kind() == v1::AuditProblem::PROBLEMS_TRUNCATED);
   REQUIRE(report.problems(node::kMaxProblems).detail() == "1500 more problems not listed");
 }
 

@@ -244,12 +244,12 @@ TEST_CASE("the canonical policy bytes and text are pinned", "[policy][golden]") 
   auto p = Policy::FromSources({kVocab, kRules});
   // Domain tag, then the name ("" here), each as u32be length || bytes.
   using namespace std::string_literals;
-  REQUIRE((*p)->CanonicalBytes().starts_with("\0\0\0\x12"s "casenode-policy/v3" "\0\0\0\0"s));
+  REQUIRE((*p)->CanonicalBytes().starts_with("\0\0\0\x12"s "casenode-policy/v4" "\0\0\0\0"s));
   // Cross-checked with the independent encoder: python3 tests/golden/policy_hash.py
   // on these two files.
-  REQUIRE((*p)->hash() == "d79a1995e72baf5d5d57203eab6d25c76a7dcd7ec96a88af1e07dc40de14e3d7");
+  REQUIRE((*p)->hash() == "2d2efc1d69caef722185cb014e7f6157501ea490ca04d1cb6e0ab25e592e4f5c");
   REQUIRE((*p)->CanonicalText() ==
-          "casenode-policy/v3\n"
+          "casenode-policy/v4\n"
           "policy name=\n"
           "vocabulary roles=gemeente,school\n"
           "vocabulary actions=case.read,signal.lookup\n"
@@ -258,6 +258,7 @@ TEST_CASE("the canonical policy bytes and text are pinned", "[policy][golden]") 
           "vocabulary legal_bases=consent,public_task\n"
           "consent status_cache_seconds=60 on_issuer_unreachable=deny max_stale_seconds=3600\n"
           "signals retention_seconds=63072000\n"
+          "audit witnesses=2\n"
           "rule id=lookup effect=allow local=0 roles=gemeente,school orgs= actions=signal.lookup "
           "purposes=vroegsignalering categories=signaal legal_bases=public_task consent=not_required conditions= "
           "rate_limit_per_minute=60\n"
@@ -318,6 +319,31 @@ TEST_CASE("signal retention comes from the network policy and is part of its has
   CHECK(LoadError({kVocab, kRules, signals("a.toml", "retention_seconds = 31536000\n"),
                    signals("b.toml", "retention_seconds = 31536000\n")})
             .find("b.toml:1: [signals] is already declared in a.toml") == 0);
+}
+
+TEST_CASE("the witnesses an auditor requires come from the network policy and are part of its hash", "[policy]") {
+  auto audit = [](const std::string& name, const std::string& body) { return Source{name, "[audit]\n" + body}; };
+  auto defaults = Policy::FromSources({kVocab, kRules});
+  REQUIRE((*defaults)->audit_settings() == AuditSettings{2});
+  auto same = Policy::FromSources({kVocab, kRules, audit("a.toml", "witnesses = 2\n")});
+  REQUIRE((*same)->hash() == (*defaults)->hash());
+  auto three = Policy::FromSources({kVocab, kRules, audit("a.toml", "witnesses = 3\n")});
+  REQUIRE(three.ok());
+  REQUIRE((*three)->audit_settings().witnesses == 3);
+  REQUIRE((*three)->hash() != (*defaults)->hash());
+  REQUIRE((*three)->CanonicalText().find("audit witnesses=3\n") != std::string::npos);
+  for (const std::string& bad : std::vector<std::string>{"0", "17", "-1", "\"2\"", "2.0", "true"}) {
+    INFO(bad);
+    CHECK(LoadError({kVocab, kRules, audit("a.toml", "witnesses = " + bad + "\n")})
+              .find("a.toml:2: [audit] witnesses: expected an integer from 1 to 16") == 0);
+  }
+  CHECK(LoadError({kVocab, kRules, audit("a.toml", "cosigners = 2\n")})
+            .find("a.toml:2: [audit] unknown key \"cosigners\"") == 0);
+  CHECK(LoadError({kVocab, kRules, Source{"a.toml", "audit = 2\n"}}).find("a.toml:1: [audit]: expected a table") == 0);
+  CHECK(LoadError({kVocab, kRules}, {audit("local.toml", "witnesses = 1\n")})
+            .find("local.toml:1: unknown key \"audit\"") == 0);
+  CHECK(LoadError({kVocab, kRules, audit("a.toml", "witnesses = 2\n"), audit("b.toml", "witnesses = 3\n")})
+            .find("b.toml:1: [audit] is already declared in a.toml") == 0);
 }
 
 TEST_CASE("the network hash of a policy with local rules is the network policy's own hash", "[policy]") {
@@ -510,7 +536,7 @@ TEST_CASE("the hash of the default network policy is pinned", "[policy][hash][go
   REQUIRE(p.ok());
   // Cross-checked by tests/golden/policy_hash.py, an independent encoder that
   // reads the same files: python3 tests/golden/policy_hash.py policy/network
-  REQUIRE((*p)->hash() == "7b8b16d35645a91ce1bca350e09b5859c320156cb381e10a6e86cc7c14ced163");
+  REQUIRE((*p)->hash() == "770c11d36eabd89b8c30dee726b60047a4580b6777e6494b9b9d2496fbe33a8c");
 }
 
 namespace {
