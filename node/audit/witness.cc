@@ -105,6 +105,7 @@ absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& cal
   const std::string name = WitnessName(self_org_);
   resp.set_result(v1::CosignResponse::COSIGNED);
   resp.set_known_size(cp->size);
+  resp.clear_held_note();
   resp.set_cosignature(
       tlog::SignatureLine({name, tlog::NoteKeyId(name, tlog::kCosignatureType, key_.public_key()), sig_bytes}));
   return resp;

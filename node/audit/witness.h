@@ -6,7 +6,7 @@
 // witness verifies both, cosigns (timestamped Ed25519, key name
 // "casenode.witness/<org>", its node key) and keeps the new checkpoint —
 // durable before the cosignature leaves. A checkpoint smaller than the one
-// held, or not an extension of it, is refused (AUDIT_LOG_INCONSISTENT) and
+// held, or not an extension of it, is refused (REFUSED, with the held note) and
 // both notes are kept as evidence (key "x" || org), shown in `node status`.
 //
 // CheckpointPublisher (offering): at start and every 30 s when the log grew,
