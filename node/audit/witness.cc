@@ -373,12 +373,13 @@ absl::StatusOr<uint64_t> CheckpointPublisher::DeclareGap(AuditLog& log, const st
   }
   gap.set_restored_size(log.head().size);
   gap.set_declared_by(declared_by);
+  const int64_t named = gap.held_size();  // `gap` lives in `e`, which Append takes
   uint64_t seq = 0;
   RETURN_IF_ERROR(log.Append(std::move(e), store::Durability::kSynced, &seq));
   std::string value;
   AppendU64(value, seq);
   RETURN_IF_ERROR(store_.Put(AuditRecord(std::string(kGapKey), value)));
-  Log(LogLevel::kWarn, "audit.gap_declared", {{"gap_seq", seq}, {"witnesses", static_cast<int64_t>(gap.held_size())}});
+  Log(LogLevel::kWarn, "audit.gap_declared", {{"gap_seq", seq}, {"witnesses", named}});
   std::lock_guard<std::mutex> lock(mu_);
   gap_seq_ = seq;
   gap_loaded_ = true;
