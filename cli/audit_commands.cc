@@ -4,10 +4,12 @@
 #include <google/protobuf/util/json_util.h>
 #include <sodium.h>
 
+#include <future>
 #include <iostream>
 
 #include "base/bsn.h"
 #include "base/encoding.h"
+#include "base/strings.h"
 #include "base/time.h"
 #include "cli/commands.h"
 #include "cli/local_client.h"
@@ -34,6 +36,19 @@ absl::StatusOr<int64_t> TimeArg(const std::string& text, std::string_view flag) 
   auto t = ParseRfc3339(text, flag);
   if (!t.ok()) return t.status();
   return std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
+}
+
+// Runs a long Local call, with a progress line on standard error every ten
+// seconds until it returns (standard output stays the result alone).
+template <typename Call>
+grpc::Status WithProgress(const std::string& what, Call call) {
+  auto pending = std::async(std::launch::async, std::move(call));
+  const auto start = std::chrono::steady_clock::now();
+  while (pending.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start);
+    std::cerr << "... still " << what << " (" << s.count() << " s)\n";
+  }
+  return pending.get();
 }
 
 std::string ProtoJson(const google::protobuf::Message& m) {
@@ -64,7 +79,8 @@ int Verify(const Globals& g, const AuditArgs& a, bool replay) {
   Globals longer = g;
   longer.timeout_ms = std::max(g.timeout_ms, kVerifyTimeoutMs);
   std::cerr << (replay ? "verifying and replaying" : "verifying") << " the audit log of " << a.node << " ...\n";
-  grpc::Status s = CallLocal(longer, &v1::LocalAudit::Stub::Verify, req, &r);
+  grpc::Status s = WithProgress(StrCat(replay ? "verifying and replaying" : "verifying", " the audit log of ", a.node),
+                                [&] { return CallLocal(longer, &v1::LocalAudit::Stub::Verify, req, &r); });
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     nlohmann::ordered_json problems = nlohmann::ordered_json::array();
@@ -118,7 +134,8 @@ int Reconcile(const Globals& g, const AuditArgs& a) {
   Globals longer = g;
   longer.timeout_ms = std::max(g.timeout_ms, kVerifyTimeoutMs);
   std::cerr << "reading and pairing every node's audit log ...\n";
-  grpc::Status s = CallLocal(longer, &v1::LocalAudit::Stub::Reconcile, req, &r);
+  grpc::Status s = WithProgress("reading and pairing every node's audit log",
+                                [&] { return CallLocal(longer, &v1::LocalAudit::Stub::Reconcile, req, &r); });
   if (!s.ok()) return Fail(s);
   const bool clean = r.one_sided().empty() && r.unreadable().empty();
   if (g.json()) {
@@ -218,7 +235,8 @@ int Inzage(const Globals& g, const std::string& bsn_file) {
   Globals longer = g;
   longer.timeout_ms = std::max(g.timeout_ms, kVerifyTimeoutMs);
   std::cerr << "reading what every node logged about this child ...\n";
-  grpc::Status s = CallLocal(longer, &v1::LocalAudit::Stub::Inzage, req, &r);
+  grpc::Status s = WithProgress("reading every node's log for this child",
+                                [&] { return CallLocal(longer, &v1::LocalAudit::Stub::Inzage, req, &r); });
   sodium_memzero(req.mutable_bsn()->data(), req.mutable_bsn()->size());
   if (!s.ok()) return Fail(s);
   bool complete = true;
