@@ -7,7 +7,6 @@
 #include <future>
 #include <iostream>
 
-#include "base/bsn.h"
 #include "base/encoding.h"
 #include "base/strings.h"
 #include "base/time.h"
@@ -223,11 +222,6 @@ std::string Dutch(const v1::AuditEntry& e) {
 int Inzage(const Globals& g, const std::string& bsn_file) {
   auto text = ReadBsnText(bsn_file);
   if (!text.ok()) return Fail(text.status());
-  const absl::Status valid = ParseBsn(*text).status();
-  if (!valid.ok()) {
-    sodium_memzero(text->data(), text->size());
-    return Fail(valid);
-  }
   v1::AuditInzageRequest req;
   req.set_bsn(*text);
   sodium_memzero(text->data(), text->size());

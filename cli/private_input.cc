@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "base/bsn.h"
 #include "base/file.h"
 #include "base/reason.h"
 #include "base/strings.h"
@@ -77,6 +78,11 @@ absl::StatusOr<std::string> ReadBsnText(const std::string& file) {
   auto text =
       file.empty() ? ReadPrivateLine("BSN", "BSN: ", kMaxBsnInput) : ReadPrivateFile("--bsn-file", file, kMaxBsnInput);
   if (text.status().code() == absl::StatusCode::kInvalidArgument) return WithReason(text.status(), Reason::kInvalidBsn);
+  if (!text.ok()) return text;
+  if (absl::Status valid = ParseBsn(*text).status(); !valid.ok()) {
+    sodium_memzero(text->data(), text->size());
+    return valid;
+  }
   return text;
 }
 

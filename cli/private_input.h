@@ -19,7 +19,9 @@ namespace casenode::cli {
 // The whole of `file`, at most `max_bytes` (errors name `option`).
 [[nodiscard]] absl::StatusOr<std::string> ReadPrivateFile(std::string_view option, const std::string& file,
                                                           size_t max_bytes);
-// A BSN's text from --bsn-file `file` if given, else a line of standard input.
+// A BSN's text from --bsn-file `file` if given, else a line of standard input,
+// checked (9 digits, elfproef) so a mistyped one makes no call; INVALID_BSN
+// otherwise, without repeating it.
 [[nodiscard]] absl::StatusOr<std::string> ReadBsnText(const std::string& file);
 
 }  // namespace casenode::cli

@@ -8,7 +8,6 @@
 
 #include <iostream>
 
-#include "base/bsn.h"
 #include "base/encoding.h"
 #include "base/file.h"
 #include "base/reason.h"
@@ -28,12 +27,6 @@ struct DeriveArgs {
 int Derive(const Globals& g, const DeriveArgs& a) {
   auto text = ReadBsnText(a.bsn_file);
   if (!text.ok()) return Fail(text.status());
-  // Checked here first, so a mistyped BSN makes no call at all.
-  const absl::Status valid = ParseBsn(*text).status();
-  if (!valid.ok()) {
-    sodium_memzero(text->data(), text->size());
-    return Fail(valid);
-  }
   v1::DerivePseudonymRequest req;
   req.set_bsn(*text);
   sodium_memzero(text->data(), text->size());

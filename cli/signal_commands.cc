@@ -8,7 +8,6 @@
 
 #include <iostream>
 
-#include "base/bsn.h"
 #include "base/time.h"
 #include "cli/commands.h"
 #include "cli/local_client.h"
@@ -70,19 +69,8 @@ void PrintCheck(const v1::SignalCheckResult& r) {
   if (r.status() != "complete") std::cout << "status: incomplete (not every organisation answered)\n";
 }
 
-// The BSN, checked here first so a mistyped one makes no call.
-absl::StatusOr<std::string> ReadBsn(const std::string& file) {
-  auto text = ReadBsnText(file);
-  if (!text.ok()) return text.status();
-  if (absl::Status valid = ParseBsn(*text).status(); !valid.ok()) {
-    sodium_memzero(text->data(), text->size());
-    return valid;
-  }
-  return text;
-}
-
 int Check(const Globals& g, const SignalArgs& a) {
-  auto bsn = ReadBsn(a.bsn_file);
+  auto bsn = ReadBsnText(a.bsn_file);
   if (!bsn.ok()) return Fail(bsn.status());
   v1::CheckSignalRequest req;
   req.set_bsn(*bsn);
@@ -98,7 +86,7 @@ int Check(const Globals& g, const SignalArgs& a) {
 }
 
 int Register(const Globals& g, const SignalArgs& a) {
-  auto bsn = ReadBsn(a.bsn_file);
+  auto bsn = ReadBsnText(a.bsn_file);
   if (!bsn.ok()) return Fail(bsn.status());
   auto contact = a.contact_file.empty() ? ReadPrivateLine("contact", "Contact point: ", kMaxContact)
                                         : ReadPrivateFile("--contact-file", a.contact_file, kMaxContact);

@@ -63,18 +63,6 @@ void Stop(LocalNetwork& net, const std::string& org) {
   REQUIRE(net.process(org).Wait(std::chrono::seconds(15)) == 0);
 }
 
-// Polls `org`'s node status until `done` holds (no fixed sleeps).
-nlohmann::json WaitForStatus(const LocalNetwork& net, const std::string& org,
-                             const std::function<bool(const nlohmann::json&)>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (;;) {
-    const nlohmann::json status = net.CasectlJson(org, {"node", "status"});
-    if (done(status)) return status;
-    if (std::chrono::steady_clock::now() > deadline) FAIL(org << " status never got there: " << status.dump());
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
 std::string EntryKey(uint64_t seq) {
   std::string k = "e";
   AppendU64(k, seq);
@@ -187,13 +175,13 @@ TEST_CASE("a node restarted from an older backup is caught: its log no longer ex
 
   // Its witnesses hold a larger checkpoint: the node learns it at start and
   // says so; the witnesses refuse to cosign and keep the evidence.
-  const nlohmann::json status = WaitForStatus(net, "politie", [](const nlohmann::json& s) {
+  const nlohmann::json status = net.WaitForStatus("politie", [](const nlohmann::json& s) {
     return s["audit"]["behind"].size() == 4;
   });
   for (const auto& v : status["audit"]["behind"]) {
     REQUIRE(v["known_size"].get<uint64_t>() >= before.report["tree_size"].get<uint64_t>());
   }
-  WaitForStatus(net, "gemeente", [](const nlohmann::json& s) {
+  net.WaitForStatus("gemeente", [](const nlohmann::json& s) {
     for (const auto& v : s["audit"]["refused"]) {
       if (v["org"] == "politie") return true;
     }
@@ -216,7 +204,7 @@ TEST_CASE("a node restarted from an older backup is caught: its log no longer ex
   // the gap, and the witnesses keep their evidence of the fork.
   const nlohmann::json declared = net.CasectlJson("politie", {"node", "declare-gap", "--declared-by", "ops-7"});
   const uint64_t gap_seq = declared["gap_seq"];
-  WaitForStatus(net, "politie", [](const nlohmann::json& s) {
+  net.WaitForStatus("politie", [](const nlohmann::json& s) {
     return s["audit"]["behind"].empty() && s["audit"]["cosignatures"].get<int>() >= 2;
   });
   const Verified gapped = Verify(net, "auditor", "politie");

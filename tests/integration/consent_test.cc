@@ -291,18 +291,6 @@ TEST_CASE("a consent status is answered only once its decision is on disk", "[in
 
 namespace {
 
-// Polls `org`'s node status until `done` holds (no fixed sleeps).
-nlohmann::json StatusWhen(const LocalNetwork& net, const std::string& org,
-                          const std::function<bool(const nlohmann::json&)>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (;;) {
-    const nlohmann::json status = net.CasectlJson(org, {"node", "status"});
-    if (done(status)) return status;
-    if (std::chrono::steady_clock::now() > deadline) FAIL(org << " status never got there: " << status.dump());
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
 // The verdict once the issuer answers at all (after a start it first asks its witnesses).
 std::string VerifyWhenAnswered(const LocalNetwork& net, const std::string& org, const std::string& file) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -352,7 +340,7 @@ TEST_CASE("a restore never revives a revocation: receipts from before it are hel
   // counted one more revocation than the records hold, so every receipt from
   // before the restore is held.
   RestartFromBackup(net, "jeugdhulp", backup);
-  StatusWhen(net, "jeugdhulp", [](const nlohmann::json& s) { return s["audit"]["consent_hold_generation"] == 1; });
+  net.WaitForStatus("jeugdhulp", [](const nlohmann::json& s) { return s["audit"]["consent_hold_generation"] == 1; });
   REQUIRE(VerifyWhenAnswered(net, "gemeente", revoked) == "revoked");
   REQUIRE(VerifyWhenAnswered(net, "jeugdhulp", revoked) == "revoked");  // the issuer answers for itself alike
   REQUIRE(VerifyWhenAnswered(net, "gemeente", kept) == "revoked");     // held: it might have been revoked too

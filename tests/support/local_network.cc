@@ -108,4 +108,15 @@ nlohmann::json LocalNetwork::CasectlJson(const std::string& org, const std::vect
   return j;
 }
 
+nlohmann::json LocalNetwork::WaitForStatus(const std::string& org,
+                                           const std::function<bool(const nlohmann::json&)>& done) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    const nlohmann::json status = CasectlJson(org, {"node", "status"});
+    if (done(status)) return status;
+    if (std::chrono::steady_clock::now() > deadline) FAIL(org << " status never got there: " << status.dump());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 }  // namespace casenode::testing

@@ -5,6 +5,7 @@
 // scope exit.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -50,6 +51,8 @@ class LocalNetwork {
   // casectl ... -o json, parsed; REQUIREs valid JSON on stdout.
   nlohmann::json CasectlJson(const std::string& org, const std::vector<std::string>& args,
                              int* exit_code = nullptr) const;
+  // Polls `org`'s `node status` until `done` holds (no fixed sleeps); FAILs after 30 s.
+  nlohmann::json WaitForStatus(const std::string& org, const std::function<bool(const nlohmann::json&)>& done) const;
 
  private:
   TempDir dir_;
