@@ -23,6 +23,7 @@ cmake --build "$fuzz_build"
 if [ "${CASENODE_SKIP_ASAN:-0}" != 1 ]; then
   "$root/deploy/build.sh" "$asan_build" -DCASENODE_SANITIZE=ON -DCASENODE_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
   (cd "$asan_build" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
+     LSAN_OPTIONS="suppressions=$root/tests/lsan.supp" \
      ctest --output-on-failure --timeout 600 -j2 )
 fi
 
