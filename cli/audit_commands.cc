@@ -136,8 +136,19 @@ int Reconcile(const Globals& g, const AuditArgs& a) {
   grpc::Status s = WithProgress("reading and pairing every node's audit log",
                                 [&] { return CallLocal(longer, &v1::LocalAudit::Stub::Reconcile, req, &r); });
   if (!s.ok()) return Fail(s);
-  const bool clean = r.one_sided().empty() && r.unreadable().empty();
+  const bool clean = r.one_sided().empty() && r.unreadable().empty() && r.unbacked_consents().empty() &&
+                     r.unbacked_not_listed() == 0;
   if (g.json()) {
+    nlohmann::ordered_json unbacked = nlohmann::ordered_json::array();
+    for (const auto& u : r.unbacked_consents()) {
+      unbacked.push_back({{"org", u.org()},
+                          {"seq", u.seq()},
+                          {"receipt_id", u.receipt_id()},
+                          {"issuer", u.issuer_org()},
+                          {"state_relied", u.state_relied()},
+                          {"state_answered", u.state_answered()},
+                          {"why", u.why()}});
+    }
     nlohmann::ordered_json one_sided = nlohmann::ordered_json::array();
     for (const auto& c : r.one_sided()) {
       one_sided.push_back({{"trace_id", c.trace_id()},
@@ -153,8 +164,11 @@ int Reconcile(const Globals& g, const AuditArgs& a) {
                {"unreadable", r.unreadable()},
                {"calls_paired", r.calls_paired()},
                {"in_flight", r.in_flight()},
+               {"consent_checks_paired", r.consent_checks_paired()},
                {"clean", clean},
-               {"one_sided", one_sided}});
+               {"one_sided", one_sided},
+               {"unbacked_consents", unbacked},
+               {"unbacked_not_listed", r.unbacked_not_listed()}});
   } else {
     std::cout << r.nodes_size() << " logs read, " << r.calls_paired() << " calls found in both the caller's and the "
               << "callee's log (" << r.in_flight() << " too recent to judge)\n";
@@ -164,7 +178,15 @@ int Reconcile(const Globals& g, const AuditArgs& a) {
                 << c.logged_by() << "'s log at seq " << c.seq() << " (" << c.outcome() << "), trace " << c.trace_id()
                 << "\n";
     }
-    std::cout << (clean ? "clean: every call is in both logs\n" : "NOT CLEAN: see above\n");
+    for (const auto& u : r.unbacked_consents()) {
+      std::cout << "UNBACKED CONSENT: " << u.org() << "'s decision at seq " << u.seq() << " relied on "
+                << u.issuer_org() << " answering " << u.state_relied() << " about receipt " << u.receipt_id() << ": "
+                << u.why() << (u.state_answered().empty() ? "" : " (" + u.state_answered() + ")") << "\n";
+    }
+    if (r.unbacked_not_listed() > 0) std::cout << "... and " << r.unbacked_not_listed() << " more unbacked consents\n";
+    std::cout << r.consent_checks_paired() << " consent answers relied on found in their issuer's log\n";
+    std::cout << (clean ? "clean: every call is in both logs, every consent answer in its issuer's\n"
+                        : "NOT CLEAN: see above\n");
   }
   return clean ? kOk : kFailed;
 }

@@ -83,7 +83,7 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
       (request->until_unix_ms() != 0 && request->until_unix_ms() <= request->since_unix_ms())) {
     return ToGrpcStatus(Error(Reason::kMalformedRequest, "since, until: a time range with since before until"));
   }
-  Replayer replayer(request->since_unix_ms(), request->until_unix_ms());
+  Replayer replayer(node->org, request->since_unix_ms(), request->until_unix_ms());
   v1::AuditVerifyReport replayed;
   std::function<void(uint64_t, const std::string&)> on_entry;
   if (request->replay()) {
@@ -141,7 +141,7 @@ grpc::Status AuditService::Reconcile(grpc::ServerContext* context, const v1::Aud
   const int64_t settle_ms = 1000 * static_cast<int64_t>(request->settle_seconds() == 0 ? 30 : request->settle_seconds());
   const int64_t cutoff_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count() - settle_ms;
-  Reconciler reconciler(cutoff_ms, trace_id);
+  Reconciler reconciler(cutoff_ms, trace_id, settle_ms);
   std::set<std::string> read;
   std::vector<std::string> unreadable;
 

@@ -10,34 +10,82 @@
 namespace casenode::node {
 namespace {
 
-// The log entry for what staff did to a receipt: its child sealed, never in the clear.
-absl::Status LogConsent(AuditLog& audit, keys::KeyStore& keys, grpc::ServerContext& context,
-                        v1::ConsentEvent::Kind kind, const v1::ConsentEntry& entry, const std::string& staff_id) {
-  v1::AuditEntry e;
-  e.set_trace_id(TraceIdOf(context));
-  v1::ConsentEvent& c = *e.mutable_consent();
-  const v1::ConsentReceipt& r = entry.receipt();
-  c.set_kind(kind);
-  c.set_receipt_id(r.receipt_id());
-  c.set_issuer_org(r.issuer_org());
-  c.set_staff_id(staff_id);
-  if (kind == v1::ConsentEvent::RECORDED) {
-    *c.mutable_purposes() = r.purposes();
-    *c.mutable_categories() = r.categories();
-    c.set_valid_from_unix(r.valid_from_unix());
-    c.set_valid_until_unix(r.valid_until_unix());
-  }
+std::array<uint8_t, 32> SubjectOf(const v1::ConsentEntry& entry) {
   std::array<uint8_t, 32> subject{};
-  std::copy(r.subject().begin(), r.subject().end(), subject.begin());
-  if (absl::Status s = AppendAbout(audit, keys, subject, std::move(e)); !s.ok()) {
-    return Error(Reason::kDecisionNotRecorded,
-                 StrCat("receipt ", r.receipt_id(), " was stored, but its audit entry could not be written: ",
-                        std::string(s.message())));
-  }
-  return absl::OkStatus();
+  std::copy(entry.receipt().subject().begin(), entry.receipt().subject().end(), subject.begin());
+  return subject;
+}
+
+// The log entry for what staff did to a receipt: its child sealed, never in the clear.
+consent::ConsentBook::Journal LogConsent(AuditLog& audit, keys::KeyStore& keys, grpc::ServerContext& context,
+                                         v1::ConsentEvent::Kind kind, const std::string& staff_id) {
+  return [&audit, &keys, &context, kind, staff_id](const v1::ConsentEntry& entry) -> absl::Status {
+    v1::AuditEntry e;
+    e.set_trace_id(TraceIdOf(context));
+    v1::ConsentEvent& c = *e.mutable_consent();
+    const v1::ConsentReceipt& r = entry.receipt();
+    c.set_kind(kind);
+    c.set_receipt_id(r.receipt_id());
+    c.set_issuer_org(r.issuer_org());
+    c.set_staff_id(staff_id);
+    if (kind == v1::ConsentEvent::RECORDED || kind == v1::ConsentEvent::CONFIRMED) {
+      c.set_hold_generation(entry.hold_generation());
+    }
+    if (kind == v1::ConsentEvent::RECORDED) {
+      *c.mutable_purposes() = r.purposes();
+      *c.mutable_categories() = r.categories();
+      c.set_valid_from_unix(r.valid_from_unix());
+      c.set_valid_until_unix(r.valid_until_unix());
+    }
+    if (absl::Status s = AppendAbout(audit, keys, SubjectOf(entry), std::move(e)); !s.ok()) {
+      return Error(Reason::kDecisionNotRecorded,
+                   StrCat("receipt ", r.receipt_id(), " was stored, but its audit entry could not be written: ",
+                          std::string(s.message())));
+    }
+    return absl::OkStatus();
+  };
 }
 
 }  // namespace
+
+absl::StatusOr<v1::ConsentCheck> AnswerConsentStatus(const consent::ConsentBook& book, AuditLog& audit,
+                                                     keys::KeyStore& keys, const std::string& self_org,
+                                                     const std::string& asker, const std::string& receipt_id,
+                                                     const std::string& trace_id, const std::string& span_id,
+                                                     int64_t* revoked_at_unix) {
+  v1::ConsentCheck answer;
+  answer.set_receipt_id(receipt_id);
+  answer.set_issuer_org(self_org);
+  answer.set_trace_id(trace_id);
+  answer.set_span_id(span_id);
+  absl::StatusOr<v1::ConsentStatusResponse::State> answered = book.Answer(
+      receipt_id, [&](v1::ConsentStatusResponse::State state, const v1::ConsentEntry* entry) -> absl::Status {
+        answer.set_state(std::string(consent::StateName(state)));
+        v1::AuditEntry e;
+        e.set_trace_id(trace_id);
+        e.set_span_id(span_id);
+        v1::ConsentEvent& c = *e.mutable_consent();
+        c.set_kind(v1::ConsentEvent::STATUS_ANSWERED);
+        c.set_receipt_id(receipt_id);
+        c.set_issuer_org(self_org);
+        c.set_asker_org(asker);
+        c.set_state(answer.state());
+        std::optional<std::array<uint8_t, 32>> subject;
+        if (entry != nullptr) {
+          subject = SubjectOf(*entry);
+          if (revoked_at_unix != nullptr) *revoked_at_unix = entry->revoked_at_unix();
+        }
+        // The answer is given only once it is logged.
+        uint64_t seq = 0;
+        if (absl::Status s = AppendAbout(audit, keys, subject, std::move(e), &seq); !s.ok()) {
+          return Error(Reason::kDecisionNotRecorded, "cannot record the answer; refusing to give it");
+        }
+        answer.set_answer_seq(seq);
+        return absl::OkStatus();
+      });
+  if (!answered.ok()) return answered.status();
+  return answer;
+}
 
 grpc::Status ConsentService::Record(grpc::ServerContext* context, const v1::ConsentRecordRequest* request,
                                          v1::ConsentEntry* response) {
@@ -45,13 +93,10 @@ grpc::Status ConsentService::Record(grpc::ServerContext* context, const v1::Cons
   if (!draft.ok()) return ToGrpcStatus(draft.status());
   auto birth_date = consent::ParseBirthDate(request->birth_date());
   if (!birth_date.ok()) return ToGrpcStatus(birth_date.status());
-  auto entry = consents_.Record(*std::move(draft), *birth_date);
+  const std::string recorded_by = draft->recorded_by;
+  auto entry = consents_.Record(*std::move(draft), *birth_date,
+                                LogConsent(audit_, keys_, *context, v1::ConsentEvent::RECORDED, recorded_by));
   if (!entry.ok()) return ToGrpcStatus(entry.status());
-  if (absl::Status s = LogConsent(audit_, keys_, *context, v1::ConsentEvent::RECORDED, *entry,
-                                  entry->receipt().recorded_by());
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
   Log(LogLevel::kInfo, "consent.recorded", {{"receipt_id", entry->receipt().receipt_id()}});
   *response = *std::move(entry);
   return grpc::Status::OK;
@@ -59,13 +104,10 @@ grpc::Status ConsentService::Record(grpc::ServerContext* context, const v1::Cons
 
 grpc::Status ConsentService::Revoke(grpc::ServerContext* context, const v1::ConsentRevokeRequest* request,
                                          v1::ConsentEntry* response) {
-  auto entry = consents_.Revoke(request->receipt_id(), request->revoked_by());
-  if (!entry.ok()) return ToGrpcStatus(entry.status());
   // Revoking again logs again: staff are told of any failure and may retry.
-  if (absl::Status s = LogConsent(audit_, keys_, *context, v1::ConsentEvent::REVOKED, *entry, request->revoked_by());
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
+  auto entry = consents_.Revoke(request->receipt_id(), request->revoked_by(),
+                                LogConsent(audit_, keys_, *context, v1::ConsentEvent::REVOKED, request->revoked_by()));
+  if (!entry.ok()) return ToGrpcStatus(entry.status());
   Log(LogLevel::kInfo, "consent.revoked", {{"receipt_id", entry->receipt().receipt_id()}});
   *response = *std::move(entry);
   return grpc::Status::OK;
@@ -73,13 +115,10 @@ grpc::Status ConsentService::Revoke(grpc::ServerContext* context, const v1::Cons
 
 grpc::Status ConsentService::Confirm(grpc::ServerContext* context, const v1::ConsentConfirmRequest* request,
                                      v1::ConsentEntry* response) {
-  auto entry = consents_.Confirm(request->receipt_id(), request->confirmed_by());
+  auto entry =
+      consents_.Confirm(request->receipt_id(), request->confirmed_by(),
+                        LogConsent(audit_, keys_, *context, v1::ConsentEvent::CONFIRMED, request->confirmed_by()));
   if (!entry.ok()) return ToGrpcStatus(entry.status());
-  if (absl::Status s =
-          LogConsent(audit_, keys_, *context, v1::ConsentEvent::CONFIRMED, *entry, request->confirmed_by());
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
   Log(LogLevel::kInfo, "consent.confirmed", {{"receipt_id", entry->receipt().receipt_id()}});
   *response = *std::move(entry);
   return grpc::Status::OK;
@@ -111,7 +150,8 @@ grpc::Status ConsentService::Verify(grpc::ServerContext* context, const v1::Cons
   auto receipt = consent::FromProto(request->receipt());
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
   const policy::ConsentStatus status =
-      verifier_.Verify(*receipt, *network_.manifest(), gate_.policy()->consent_settings(), NestedDeadline(*context));
+      verifier_.Verify(*receipt, *network_.manifest(), gate_.policy()->consent_settings(), NestedDeadline(*context))
+          .status;
   response->set_status(std::string(policy::ConsentStatusName(status)));
   return grpc::Status::OK;
 }

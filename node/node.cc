@@ -200,11 +200,26 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
       audit_(std::move(audit)),
       consents_(*store_, *key_store_, signing_key_, config_.org, clock),
       peers_(*network_, tls_, config_.peer_timeout, config_.max_message_bytes),
-      consent_verifier_(consents_, config_.org,
-                        [this](const keys::ManifestNode& issuer, const std::string& id, consent::Deadline deadline) {
-                          return peers_.ConsentStatus(issuer, id, deadline);
-                        },
-                        clock),
+      consent_verifier_(
+          consents_, config_.org,
+          [this](const keys::ManifestNode& issuer, const std::string& id,
+                 consent::Deadline deadline) -> absl::StatusOr<v1::ConsentCheck> {
+            std::string traceparent;
+            ASSIGN_OR_RETURN(v1::ConsentStatusResponse::State state,
+                             peers_.ConsentStatus(issuer, id, deadline, &traceparent));
+            v1::ConsentCheck answer;
+            answer.set_receipt_id(id);
+            answer.set_issuer_org(issuer.org);
+            answer.set_state(std::string(consent::StateName(state)));
+            answer.set_trace_id(TraceIdOf(traceparent));
+            answer.set_span_id(SpanIdOf(traceparent));
+            return answer;
+          },
+          [this](const std::string& id, const std::string& trace_id, const std::string& span_id) {
+            return AnswerConsentStatus(consents_, *audit_, *key_store_, config_.org, config_.org, id, trace_id,
+                                       span_id);
+          },
+          clock),
       gate_(*network_, *audit_, *key_store_, consent_verifier_, std::move(policy)),
       witness_(*store_, signing_key_, config_.org, clock),
       publisher_(
@@ -271,7 +286,16 @@ absl::Status Node::Start() {
   // From here on this manifest is accepted: no older one may come back.
   RETURN_IF_ERROR(Annotate("network.manifest", network_->CommitVersion()));
   // A restore never revives a revocation (consent_book.h).
-  RETURN_IF_ERROR(Annotate("node.data_dir (consent hold)", consents_.LoadHold()));
+  RETURN_IF_ERROR(Annotate("node.data_dir (consent hold)", consents_.LoadHold([this](const v1::ConsentHold& hold) {
+    v1::AuditEntry e;
+    v1::ConsentEvent& c = *e.mutable_consent();
+    c.set_kind(v1::ConsentEvent::HELD);
+    c.set_issuer_org(config_.org);
+    c.set_hold_generation(hold.generation());
+    Log(LogLevel::kWarn, "consent.held",
+        {{"hold_generation", hold.generation()}, {"lost_revocations", hold.lost_revocations()}});
+    return audit_->Append(std::move(e), store::Durability::kSynced);
+  })));
   grpc::EnableDefaultHealthCheckService(true);
 
   grpc::ServerBuilder peer_builder;

@@ -7,6 +7,7 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "node/audit/subject_seal.h"
+#include "node/consent_service.h"
 
 namespace casenode::node {
 namespace {
@@ -33,12 +34,6 @@ PeerCallFacts AuditReadFacts(const std::string& purpose) {
 constexpr size_t kAuditPageBytes = 256 * 1024;
 
 // "ACTIVE", "REVOKED", ...: the state as the log names it.
-std::string_view StateName(v1::ConsentStatusResponse::State state) {
-  std::string_view name = v1::ConsentStatusResponse::State_Name(state);
-  if (name.starts_with("STATE_")) name.remove_prefix(6);
-  return name;
-}
-
 void AppendHash(google::protobuf::RepeatedPtrField<std::string>& out, const keys::tlog::Hash& h) {
   out.Add(std::string(reinterpret_cast<const char*>(h.data()), h.size()));
 }
@@ -76,28 +71,14 @@ grpc::Status PeerService::Ping(grpc::ServerContext* context, const v1::PingReque
 grpc::Status PeerService::ConsentStatus(grpc::ServerContext* context, const v1::ConsentStatusRequest* request,
                                         v1::ConsentStatusResponse* response) {
   return gate_.Admit(context, "Peer.ConsentStatus", kConsentStatusFacts, [&](const PeerCall& call) -> absl::Status {
-    ASSIGN_OR_RETURN(v1::ConsentStatusResponse::State state, consents_.State(request->receipt_id()));
-    v1::AuditEntry e;
-    e.set_trace_id(call.trace_id);
-    e.set_span_id(call.span_id);
-    v1::ConsentEvent& c = *e.mutable_consent();
-    c.set_kind(v1::ConsentEvent::STATUS_ANSWERED);
-    c.set_receipt_id(request->receipt_id());
-    c.set_issuer_org(network_.self_org());
-    c.set_asker_org(call.caller.org);
-    c.set_state(std::string(StateName(state)));
-    std::optional<std::array<uint8_t, 32>> subject;
-    if (state != v1::ConsentStatusResponse::STATE_UNKNOWN) {
-      ASSIGN_OR_RETURN(v1::ConsentEntry entry, consents_.Show(request->receipt_id()));
-      response->set_revoked_at_unix(entry.revoked_at_unix());
-      subject.emplace();
-      std::copy(entry.receipt().subject().begin(), entry.receipt().subject().end(), subject->begin());
-    }
-    // The answer is given only once it is logged.
-    if (absl::Status s = AppendAbout(audit_, keys_, subject, std::move(e)); !s.ok()) {
-      return Error(Reason::kDecisionNotRecorded, "cannot record the answer; refusing to give it");
-    }
+    int64_t revoked_at = 0;
+    ASSIGN_OR_RETURN(v1::ConsentCheck answer,
+                     AnswerConsentStatus(consents_, audit_, keys_, network_.self_org(), call.caller.org,
+                                         request->receipt_id(), call.trace_id, call.span_id, &revoked_at));
+    v1::ConsentStatusResponse::State state = v1::ConsentStatusResponse::STATE_UNSPECIFIED;
+    (void)consent::ParseStateName(answer.state(), &state);
     response->set_state(state);
+    response->set_revoked_at_unix(revoked_at);
     return absl::OkStatus();
   });
 }

@@ -81,6 +81,9 @@ void EncodeDecision(const DecisionEvent& e, int64_t now_ms, v1::DecisionRecord& 
   rec.set_request_digest(d.request_digest);
   // The whole request as decided (the bytes of its digest), so an auditor can decide it again.
   rec.set_canonical_request(d.canonical_request);
+  if (e.consent_checks != nullptr) {
+    for (const auto& c : *e.consent_checks) *rec.add_consent_checks() = c;
+  }
 }
 
 int64_t AuditLog::SystemNowMs() {

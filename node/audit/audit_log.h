@@ -59,6 +59,7 @@ struct DecisionEvent {
   const policy::Request* request = nullptr;    // what was decided
   const policy::Decision* decision = nullptr;  // and how
   std::string_view subject;  // the child it concerns, sealed (subject_seal.h); "" if none
+  const std::vector<v1::ConsentCheck>* consent_checks = nullptr;  // the answers its consent facts rest on
 };
 
 // The stored form of a decision into `record`.

@@ -7,6 +7,14 @@
 // call started. A side younger than the cut-off is not judged: its call may
 // not have ended before the logs were read (the cut-off must lie at least
 // the longest call duration, the nodes' peer timeout, before the reading).
+//
+// Consent answers are paired too: every answer of another issuer that a
+// decision names (v1::ConsentCheck: receipt, state, the ConsentStatus call's
+// trace and span) must be an answer that issuer logged giving (a
+// STATUS_ANSWERED in the issuer's own log, on that call, to the deciding
+// node, with that state, logged within `skew_ms` of when the decider says it
+// asked), if the issuer's log was read. What the issuer answered is in turn
+// checked against its own consent events by its replay.
 #pragma once
 
 #include <map>
@@ -14,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "casenode/v1/local.pb.h"
 
@@ -23,8 +32,8 @@ class Reconciler {
  public:
   // Sides logged after `cutoff_ms`, and calls of trace `skip_trace` (the
   // reconciliation's own reads), are not judged.
-  Reconciler(int64_t cutoff_ms, std::string skip_trace)
-      : cutoff_ms_(cutoff_ms), skip_trace_(std::move(skip_trace)) {}
+  Reconciler(int64_t cutoff_ms, std::string skip_trace, int64_t skew_ms)
+      : cutoff_ms_(cutoff_ms), skip_trace_(std::move(skip_trace)), skew_ms_(skew_ms) {}
 
   // One verified entry of `org`'s log.
   void Add(const std::string& org, uint64_t seq, std::string_view leaf);
@@ -43,8 +52,23 @@ class Reconciler {
   using Key = std::pair<std::string, std::string>;  // trace id, span id
   const int64_t cutoff_ms_;
   const std::string skip_trace_;
+  const int64_t skew_ms_;
   std::map<Key, Side> sent_;
   std::map<Key, Side> received_;
+  struct Relied {
+    v1::UnbackedConsent decision;  // state_answered and why set by Finish
+    std::string trace_id;          // of the ConsentStatus call it names
+    std::string span_id;
+    int64_t asked_ms = 0;
+  };
+  std::vector<Relied> relied_;
+  struct Answered {
+    std::string asker;
+    std::string state;
+    int64_t time_ms = 0;
+  };
+  // (issuer = the log's org, trace id, span id, receipt id) -> the answer it logged
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, Answered> answered_;
   uint64_t in_flight_ = 0;
 };
 

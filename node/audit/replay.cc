@@ -24,6 +24,17 @@ std::string Outcome(bool allowed, std::string_view rule, std::string_view reason
   return StrCat(allowed ? "allow" : "deny", " by ", std::string(rule), " (", std::string(reason), ")");
 }
 
+std::string AnswerKey(std::string_view trace_id, std::string_view span_id, std::string_view receipt_id) {
+  return StrCat(std::string(trace_id), "/", std::string(span_id), "/", std::string(receipt_id));
+}
+
+// The fact a responder's verifier makes of an issuer's answer (consent/verifier.cc).
+policy::ConsentStatus FactOf(std::string_view state) {
+  if (state == "ACTIVE") return policy::ConsentStatus::kValid;
+  if (state == "REVOKED" || state == "UNKNOWN" || state == "UNCONFIRMED") return policy::ConsentStatus::kRevoked;
+  return policy::ConsentStatus::kIssuerUnreachable;
+}
+
 }  // namespace
 
 void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& report) {
@@ -55,6 +66,10 @@ void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& r
     CheckDisclosure(seq, entry, report);
     return;
   }
+  if (entry.has_consent()) {
+    ApplyConsent(seq, entry, report);
+    return;
+  }
   if (!entry.has_decision()) return;
   const v1::DecisionRecord& d = entry.decision();
   if (d.allowed() && Discloses(d.method())) {
@@ -62,7 +77,7 @@ void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& r
     allowed_[seq] = Allowed{StrCat(entry.trace_id(), "/", entry.span_id(), "/", d.method()), d.requester_org(),
                             {d.categories().begin(), d.categories().end()}};
   }
-  if ((since_ms_ != 0 && d.time_unix_ms() < since_ms_) || (until_ms_ != 0 && d.time_unix_ms() >= until_ms_)) return;
+  if (!InWindow(d.time_unix_ms())) return;
   ++replayed_;
   auto it = policies_.find(d.policy_hash());
   if (it == policies_.end()) {
@@ -79,6 +94,7 @@ void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& r
     AddProblem(report, v1::AuditProblem::DECISION_UNREADABLE, seq, "its canonical request cannot be read");
     return;
   }
+  const bool consent_differs = !DeriveConsents(seq, entry, it->second->consent_settings(), *request, report);
   const policy::Decision again = it->second->Evaluate(*request);
   const std::string_view reason = ReasonName(again.reason);
   // The gate turns an allow into a denial when the rule's rate limit is spent.
@@ -86,8 +102,10 @@ void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& r
                             again.rule_id == d.rule_id() && again.rate_limit_per_minute > 0 &&
                             again.request_digest == d.request_digest();
   if (rate_limited) return;
+  // With consent facts derived anew the request (and its digest) differs by
+  // construction; only the outcome is compared then.
   if (again.allowed() != d.allowed() || again.rule_id != d.rule_id() || reason != d.reason() ||
-      again.request_digest != d.request_digest()) {
+      (!consent_differs && again.request_digest != d.request_digest())) {
     AddProblem(report, v1::AuditProblem::DECISION_DIFFERS, seq,
                StrCat("logged ", Outcome(d.allowed(), d.rule_id(), d.reason()), ", decided again ",
                       Outcome(again.allowed(), again.rule_id, reason)));
@@ -96,8 +114,7 @@ void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& r
 
 void Replayer::CheckDisclosure(uint64_t seq, const v1::AuditEntry& entry, v1::AuditVerifyReport& report) {
   const v1::Disclosure& x = entry.disclosure();
-  const int64_t now = entry.time_unix_ms();
-  if ((since_ms_ != 0 && now < since_ms_) || (until_ms_ != 0 && now >= until_ms_)) return;
+  if (!InWindow(entry.time_unix_ms())) return;
   auto it = x.decision_seq() < seq ? allowed_.find(x.decision_seq()) : allowed_.end();
   if (it == allowed_.end() || it->second.org != x.to_org() ||
       it->second.call != StrCat(entry.trace_id(), "/", entry.span_id(), "/", x.method())) {
@@ -113,6 +130,116 @@ void Replayer::CheckDisclosure(uint64_t seq, const v1::AuditEntry& entry, v1::Au
       return;
     }
   }
+}
+
+std::string Replayer::StateOf(const std::string& receipt_id) const {
+  auto it = receipts_.find(receipt_id);
+  if (it == receipts_.end()) return "UNKNOWN";
+  if (it->second.revoked) return "REVOKED";
+  return it->second.hold_generation < hold_generation_ ? "UNCONFIRMED" : "ACTIVE";
+}
+
+void Replayer::ApplyConsent(uint64_t seq, const v1::AuditEntry& entry, v1::AuditVerifyReport& report) {
+  const v1::ConsentEvent& c = entry.consent();
+  const bool judged = InWindow(entry.time_unix_ms());
+  auto problem = [&](std::string detail) {
+    if (judged) AddProblem(report, v1::AuditProblem::CONSENT_STATE_DIFFERS, seq, std::move(detail));
+  };
+  if (c.issuer_org() != org_) {
+    // A node records, revokes, holds and answers for its own receipts only.
+    problem(StrCat("a consent event about receipt ", c.receipt_id(), " of ", c.issuer_org(), " in the log of ", org_));
+    return;
+  }
+  switch (c.kind()) {
+    case v1::ConsentEvent::RECORDED:
+      if (!receipts_.try_emplace(c.receipt_id(), Receipt{false, c.hold_generation()}).second) {
+        problem(StrCat("receipt ", c.receipt_id(), " recorded twice"));
+      }
+      return;
+    case v1::ConsentEvent::REVOKED:
+      receipts_[c.receipt_id()].revoked = true;
+      return;
+    case v1::ConsentEvent::HELD:
+      hold_generation_ = std::max(hold_generation_, c.hold_generation());
+      return;
+    case v1::ConsentEvent::CONFIRMED: {
+      auto it = receipts_.find(c.receipt_id());
+      if (it == receipts_.end() || it->second.revoked) {
+        problem(StrCat("receipt ", c.receipt_id(), " confirmed while its log had it ", StateOf(c.receipt_id())));
+        return;
+      }
+      it->second.hold_generation = c.hold_generation();
+      return;
+    }
+    case v1::ConsentEvent::STATUS_ANSWERED: {
+      const std::string expected = StateOf(c.receipt_id());
+      if (c.state() != expected) {
+        problem(StrCat("answered ", c.state(), " about receipt ", c.receipt_id(), " to ", c.asker_org(),
+                       ", which its log had left ", expected));
+      }
+      if (c.asker_org() == org_) {
+        answers_.erase(answers_.begin(), answers_.lower_bound(seq > kDisclosureWindow ? seq - kDisclosureWindow : 0));
+        answers_[seq] = Answer{AnswerKey(entry.trace_id(), entry.span_id(), c.receipt_id()), c.state()};
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+bool Replayer::DeriveConsents(uint64_t seq, const v1::AuditEntry& entry, const policy::ConsentSettings& settings,
+                              policy::Request& request, v1::AuditVerifyReport& report) {
+  const v1::DecisionRecord& d = entry.decision();
+  bool same = true;
+  for (size_t i = 0; i < request.consents.size(); ++i) {
+    policy::ConsentFact& fact = request.consents[i];
+    // Forged, expired, age rule and unknown issuer follow from the receipt
+    // itself, which the log does not hold; the rest from an issuer's answer.
+    if (fact.status != policy::ConsentStatus::kValid && fact.status != policy::ConsentStatus::kRevoked &&
+        fact.status != policy::ConsentStatus::kIssuerUnreachable) {
+      continue;
+    }
+    const v1::ConsentCheck* check = nullptr;
+    for (const v1::ConsentCheck& c : d.consent_checks()) {
+      if (c.fact_index() == i && c.receipt_id() == fact.receipt_id) check = &c;
+    }
+    policy::ConsentStatus derived = policy::ConsentStatus::kIssuerUnreachable;
+    std::string why = "it names no answer from its issuer";
+    if (check != nullptr) {
+      derived = FactOf(check->state());
+      why = StrCat("its issuer ", check->issuer_org(), " answered ", check->state());
+      const int64_t age = check->age_ms();
+      const int64_t logged_age = d.time_unix_ms() - check->answered_at_unix_ms();  // by the log's own times
+      const bool fresh_enough =
+          age >= 0 && (age == 0 || age < int64_t{settings.status_cache_seconds} * 1000 ||
+                       (settings.allow_stale && age <= int64_t{settings.max_stale_seconds} * 1000));
+      if (!fresh_enough) {
+        derived = policy::ConsentStatus::kIssuerUnreachable;
+        why = StrCat("it rests on an answer ", age, " ms old, older than its policy allows");
+      } else if (logged_age < -kClockSlackMs || logged_age > age + kClockSlackMs) {
+        derived = policy::ConsentStatus::kIssuerUnreachable;
+        why = StrCat("it rests on an answer said to be ", age, " ms old, asked ", logged_age, " ms before the decision");
+      } else if (check->issuer_org() == org_) {
+        auto a = answers_.find(check->answer_seq());
+        if (a == answers_.end() || a->first >= seq || age != 0 ||
+            a->second.call != AnswerKey(entry.trace_id(), entry.span_id(), check->receipt_id()) ||
+            a->second.state != check->state()) {
+          derived = policy::ConsentStatus::kIssuerUnreachable;
+          why = StrCat("this node's own answer ", check->state(), " is not logged at seq ", check->answer_seq(),
+                       " on that call");
+        }
+      }
+    }
+    if (derived != fact.status) {
+      AddProblem(report, v1::AuditProblem::CONSENT_STATE_DIFFERS, seq,
+                 StrCat("receipt ", fact.receipt_id, " logged as ", policy::ConsentStatusName(fact.status), ", but ",
+                        why));
+      fact.status = derived;
+      same = false;
+    }
+  }
+  return same;
 }
 
 }  // namespace casenode::node

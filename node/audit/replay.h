@@ -9,6 +9,21 @@
 // fact produces no false difference. Each disclosure must follow an allowing
 // decision on the same call (trace id, span id, method, organisation) that
 // covered every category it disclosed.
+//
+// Consent is replayed from the log too. The node's own receipts go through
+// the states its consent events give them (RECORDED: ACTIVE; REVOKED;
+// HELD: every ACTIVE one UNCONFIRMED; CONFIRMED: ACTIVE again), and every
+// STATUS_ANSWERED it gave must equal that state at that point of the log
+// (the consent book orders changes and answers, consent_book.h). A decision's
+// valid, revoked or unreachable consent fact is derived again from the
+// answer it names (v1::ConsentCheck, by fact index): its state, its age
+// against the decision's policy (consent.status_cache_seconds, or
+// max_stale_seconds when allow_stale) and against the log's own times (the
+// decision's time less the time it was asked, within kClockSlackMs), and,
+// for an own receipt, the STATUS_ANSWERED it names, earlier in this log on
+// the same call. A fact that differs is reported (CONSENT_STATE_DIFFERS)
+// and the decision taken again with the derived facts. Another issuer's
+// answer is matched with that issuer's log by `audit reconcile`.
 #pragma once
 
 
@@ -16,6 +31,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "casenode/v1/local.pb.h"
 #include "policy/policy.h"
@@ -24,8 +41,9 @@ namespace casenode::node {
 
 class Replayer {
  public:
-  // Decisions taken in [since_ms, until_ms) are re-decided (0 = unbounded).
-  Replayer(int64_t since_ms, int64_t until_ms) : since_ms_(since_ms), until_ms_(until_ms) {}
+  // Decisions taken in [since_ms, until_ms) by `org` are re-decided (0 = unbounded).
+  Replayer(std::string org, int64_t since_ms, int64_t until_ms)
+      : org_(std::move(org)), since_ms_(since_ms), until_ms_(until_ms) {}
 
   // One verified entry; problems go into `report`.
   void Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& report);
@@ -34,6 +52,7 @@ class Replayer {
   size_t policies_loaded() const { return policies_.size(); }
 
  private:
+  const std::string org_;
   const int64_t since_ms_;
   const int64_t until_ms_;
   std::map<std::string, std::shared_ptr<const policy::Policy>> policies_;  // by hash
@@ -49,8 +68,34 @@ class Replayer {
     std::vector<std::string> categories;
   };
   static constexpr uint64_t kDisclosureWindow = 1'000'000;
+  // How much younger an answer may say it was than the log's times show: the
+  // time from asking to logging the decision (an issuer's answer within the
+  // peer timeout) and clock jitter.
+  static constexpr int64_t kClockSlackMs = 10'000;
   std::map<uint64_t, Allowed> allowed_;
+  // Own receipts by id, as the log's consent events leave them.
+  struct Receipt {
+    bool revoked = false;
+    uint64_t hold_generation = 0;
+  };
+  std::unordered_map<std::string, Receipt> receipts_;
+  uint64_t hold_generation_ = 0;  // the last HELD
+  std::string StateOf(const std::string& receipt_id) const;
+  // Own answers (STATUS_ANSWERED to this node) by seq, that a decision on
+  // the same call may rest on; the last kDisclosureWindow seqs.
+  struct Answer {
+    std::string call;  // trace id / span id / receipt id
+    std::string state;
+  };
+  std::map<uint64_t, Answer> answers_;
+  bool InWindow(int64_t time_ms) const {
+    return (since_ms_ == 0 || time_ms >= since_ms_) && (until_ms_ == 0 || time_ms < until_ms_);
+  }
   void CheckDisclosure(uint64_t seq, const v1::AuditEntry& entry, v1::AuditVerifyReport& report);
+  void ApplyConsent(uint64_t seq, const v1::AuditEntry& entry, v1::AuditVerifyReport& report);
+  // Derives each consent fact of `request` again; false if any differed.
+  bool DeriveConsents(uint64_t seq, const v1::AuditEntry& entry, const policy::ConsentSettings& settings,
+                      policy::Request& request, v1::AuditVerifyReport& report);
 };
 
 }  // namespace casenode::node

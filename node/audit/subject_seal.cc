@@ -59,13 +59,13 @@ bool SubjectMatcher::Matches(std::string_view sealed) const {
 }
 
 absl::Status AppendAbout(AuditLog& log, keys::KeyStore& keys, const std::optional<std::array<uint8_t, 32>>& subject,
-                         v1::AuditEntry entry) {
+                         v1::AuditEntry entry, uint64_t* seq) {
   if (subject) {
     absl::StatusOr<std::string> sealed = SealSubject(keys, *subject);
     if (!sealed.ok()) return sealed.status();
     entry.set_subject(*std::move(sealed));
   }
-  return log.Append(std::move(entry), store::Durability::kSynced);
+  return log.Append(std::move(entry), store::Durability::kSynced, seq);
 }
 
 }  // namespace casenode::node

@@ -56,6 +56,7 @@ namespace casenode::node {
 // Appends `entry` (synced) with `subject`, if given, sealed into it: an event
 // about a child. The caller must not act on the event if this fails.
 [[nodiscard]] absl::Status AppendAbout(AuditLog& log, keys::KeyStore& keys,
-                                       const std::optional<std::array<uint8_t, 32>>& subject, v1::AuditEntry entry);
+                                       const std::optional<std::array<uint8_t, 32>>& subject, v1::AuditEntry entry,
+                                       uint64_t* seq = nullptr);
 
 }  // namespace casenode::node

@@ -8,6 +8,23 @@
 #include "base/strings.h"
 
 namespace casenode::consent {
+
+std::string_view StateName(v1::ConsentStatusResponse::State state) {
+  std::string_view name = v1::ConsentStatusResponse::State_Name(state);
+  if (name.starts_with("STATE_")) name.remove_prefix(6);
+  return name;
+}
+
+bool ParseStateName(std::string_view name, v1::ConsentStatusResponse::State* out) {
+  for (auto s : {v1::ConsentStatusResponse::STATE_ACTIVE, v1::ConsentStatusResponse::STATE_REVOKED,
+                 v1::ConsentStatusResponse::STATE_UNKNOWN, v1::ConsentStatusResponse::STATE_UNCONFIRMED}) {
+    if (StateName(s) == name) {
+      *out = s;
+      return true;
+    }
+  }
+  return false;
+}
 namespace {
 
 std::string ReceiptKey(const std::string& id) { return "r/" + id; }
@@ -85,7 +102,8 @@ keys::DataKeyRef ConsentBook::SubjectKey(const std::array<uint8_t, 32>& subject)
   return keys::DataKeyRef{keys::DataKeyKind::kSubject, keys_.SubjectHandle(subject)};
 }
 
-absl::StatusOr<v1::ConsentEntry> ConsentBook::Record(ConsentReceipt draft, std::chrono::year_month_day birth_date) {
+absl::StatusOr<v1::ConsentEntry> ConsentBook::Record(ConsentReceipt draft, std::chrono::year_month_day birth_date,
+                                                     const Journal& log) {
   draft.receipt_id = NewReceiptId();
   draft.issuer_org = self_org_;
   // Consent is given as of valid_from: the child's age then decides who must
@@ -109,6 +127,7 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Record(ConsentReceipt draft, std::
         "valid_from: the child has since reached an age at which others must consent; record the consent given now");
   }
   Sign(draft, signer_);
+  std::unique_lock<WriterPreferringLock> lock(order_mu_);
   v1::ConsentEntry entry;
   *entry.mutable_receipt() = ToProto(draft);
   entry.set_hold_generation(hold().generation());  // recorded knowing of every restore so far
@@ -117,6 +136,11 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Record(ConsentReceipt draft, std::
       {store::Family::kConsents, ReceiptKey(draft.receipt_id), key, entry.SerializeAsString(), std::nullopt},
       {store::Family::kConsents, IndexPrefix(key) + draft.receipt_id, key, draft.receipt_id, std::nullopt}};
   RETURN_IF_ERROR(store_.Write(records));
+  if (absl::Status logged = log(entry); !logged.ok()) {
+    // Unlogged, it was never issued: staff get no receipt and record it again.
+    for (const store::Record& r : records) (void)store_.Delete(r.family, r.key);
+    return logged;
+  }
   return entry;
 }
 
@@ -132,11 +156,15 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Show(const std::string& receipt_id
   return entry;
 }
 
-absl::StatusOr<v1::ConsentEntry> ConsentBook::Revoke(const std::string& receipt_id, const std::string& revoked_by) {
+absl::StatusOr<v1::ConsentEntry> ConsentBook::Revoke(const std::string& receipt_id, const std::string& revoked_by,
+                                                     const Journal& log) {
   if (revoked_by.empty()) return absl::InvalidArgumentError("revoked_by: expected the pseudonymous id of the staff member");
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<WriterPreferringLock> lock(order_mu_);
   ASSIGN_OR_RETURN(v1::ConsentEntry entry, Show(receipt_id));
-  if (entry.revoked()) return entry;
+  if (entry.revoked()) {
+    RETURN_IF_ERROR(log(entry));  // revoking again logs again: the first entry may have failed
+    return entry;
+  }
   entry.set_revoked(true);
   entry.set_revoked_at_unix(clock_().time_since_epoch().count());
   entry.set_revoked_by(revoked_by);
@@ -151,7 +179,18 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Revoke(const std::string& receipt_
       {store::Family::kConsents, ReceiptKey(receipt_id), SubjectKey(subject), entry.SerializeAsString(), std::nullopt},
       RevocationsRecord(next)};
   RETURN_IF_ERROR(store_.Write(records));
+  RETURN_IF_ERROR(log(entry));
   return entry;
+}
+
+absl::StatusOr<v1::ConsentStatusResponse::State> ConsentBook::Answer(const std::string& receipt_id,
+                                                                     const AnswerJournal& log) const {
+  std::shared_lock<WriterPreferringLock> lock(order_mu_);
+  absl::StatusOr<v1::ConsentEntry> entry = Show(receipt_id);
+  if (!entry.ok() && entry.status().code() != absl::StatusCode::kNotFound) return entry.status();
+  const v1::ConsentStatusResponse::State state = entry.ok() ? StateOf(*entry) : v1::ConsentStatusResponse::STATE_UNKNOWN;
+  RETURN_IF_ERROR(log(state, entry.ok() ? &*entry : nullptr));
+  return state;
 }
 
 absl::StatusOr<v1::ConsentStatusResponse::State> ConsentBook::State(const std::string& receipt_id) const {
@@ -167,14 +206,21 @@ v1::ConsentStatusResponse::State ConsentBook::StateOf(const v1::ConsentEntry& en
   return v1::ConsentStatusResponse::STATE_ACTIVE;
 }
 
-absl::StatusOr<v1::ConsentEntry> ConsentBook::Confirm(const std::string& receipt_id, const std::string& confirmed_by) {
+absl::StatusOr<v1::ConsentEntry> ConsentBook::Confirm(const std::string& receipt_id, const std::string& confirmed_by,
+                                                      const Journal& log) {
   if (confirmed_by.empty()) {
     return absl::InvalidArgumentError("confirmed_by: expected the pseudonymous id of the staff member");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<WriterPreferringLock> lock(order_mu_);
   ASSIGN_OR_RETURN(v1::ConsentEntry entry, Show(receipt_id));
   if (entry.revoked()) return Error(Reason::kConsentRevoked, "receipt_id: this receipt was revoked");
   if (entry.hold_generation() >= hold().generation()) {
+    // Confirmed under this hold already: log it again (its entry may have
+    // failed, and staff are told to repeat it).
+    if (entry.confirmed_at_unix() != 0) {
+      RETURN_IF_ERROR(log(entry));
+      return entry;
+    }
     return absl::FailedPreconditionError("receipt_id: this receipt is not held; there is nothing to confirm");
   }
   entry.set_hold_generation(hold().generation());
@@ -184,10 +230,12 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Confirm(const std::string& receipt
   std::copy(entry.receipt().subject().begin(), entry.receipt().subject().end(), subject.begin());
   RETURN_IF_ERROR(store_.Put(
       {store::Family::kConsents, ReceiptKey(receipt_id), SubjectKey(subject), entry.SerializeAsString(), std::nullopt}));
+  RETURN_IF_ERROR(log(entry));
   return entry;
 }
 
-absl::Status ConsentBook::LoadHold() {
+absl::Status ConsentBook::LoadHold(const std::function<absl::Status(const v1::ConsentHold&)>& log) {
+  std::unique_lock<WriterPreferringLock> lock(order_mu_);
   ASSIGN_OR_RETURN(std::optional<uint64_t> generation, keys_.GetCounter(kHoldCounter));
   ASSIGN_OR_RETURN(std::optional<uint64_t> revoked, keys_.GetCounter(kRevocationsCounter));
   uint64_t recorded = 0;
@@ -205,10 +253,15 @@ absl::Status ConsentBook::LoadHold() {
     hold.set_generation(hold.generation() + 1);
     hold.set_lost_revocations(*revoked - recorded);
     hold.set_since_unix(clock_().time_since_epoch().count());
+    RETURN_IF_ERROR(log(hold));
     RETURN_IF_ERROR(keys_.RaiseCounter(kHoldCounter, hold.generation()));
     RETURN_IF_ERROR(store_.Put(RevocationsRecord(*revoked)));  // this restore is held once
+  } else if (hold.generation() > 0) {
+    // Logged at every start under a hold, so a log restored from a copy
+    // older than the hold's entry still says which generation answers.
+    RETURN_IF_ERROR(log(hold));
   }
-  std::lock_guard<std::mutex> lock(hold_mu_);
+  std::lock_guard<std::mutex> hold_lock(hold_mu_);
   hold_ = hold;
   return absl::OkStatus();
 }

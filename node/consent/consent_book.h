@@ -17,12 +17,15 @@
 // until staff Confirm it. A crash between the two writes only holds too much.
 #pragma once
 
+#include <functional>
 #include <mutex>
+#include <shared_mutex>  // std::shared_lock
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/rw_lock.h"
 #include "base/time.h"
 #include "casenode/v1/peer.pb.h"
 #include "casenode/v1/types.pb.h"
@@ -33,8 +36,23 @@
 
 namespace casenode::consent {
 
+// A receipt state as logged: "ACTIVE", "REVOKED", "UNKNOWN", "UNCONFIRMED".
+std::string_view StateName(v1::ConsentStatusResponse::State state);
+bool ParseStateName(std::string_view name, v1::ConsentStatusResponse::State* out);
+
 class ConsentBook {
  public:
+  // Writes the log entry of a change (recorded, revoked, confirmed) or of an
+  // answer. Called under the book's order lock, after the change is stored:
+  // the log orders changes and answers as they happened, which is what lets
+  // an auditor replay every answer from the log alone. An error is returned
+  // to the caller (the change stays stored; staff are told and may repeat
+  // it), and an answer whose entry fails is not given.
+  using Journal = std::function<absl::Status(const v1::ConsentEntry& entry)>;
+  // `entry` is null for a receipt not issued here (UNKNOWN).
+  using AnswerJournal =
+      std::function<absl::Status(v1::ConsentStatusResponse::State state, const v1::ConsentEntry* entry)>;
+
   ConsentBook(store::Store& store, keys::KeyStore& keys, const keys::SigningKey& signer, std::string self_org,
               Clock clock)
       : store_(store), keys_(keys), signer_(signer), self_org_(std::move(self_org)), clock_(std::move(clock)) {}
@@ -42,26 +60,36 @@ class ConsentBook {
   // Gives the draft an id and this node as issuer, derives the child's age and
   // next age boundary from `birth_date` (which is not kept), validates — the
   // age rule included, so staff learn at once that a receipt could never
-  // stand — signs and stores it.
-  [[nodiscard]] absl::StatusOr<v1::ConsentEntry> Record(ConsentReceipt draft, std::chrono::year_month_day birth_date);
+  // stand — signs and stores it. If its entry cannot be logged it is
+  // removed again and the error returned.
+  [[nodiscard]] absl::StatusOr<v1::ConsentEntry> Record(ConsentReceipt draft, std::chrono::year_month_day birth_date,
+                                                        const Journal& log);
   // Revokes a receipt issued here. NotFound (reason UNKNOWN_RECEIPT) if there is none;
   // revoking twice keeps the first revocation.
-  [[nodiscard]] absl::StatusOr<v1::ConsentEntry> Revoke(const std::string& receipt_id, const std::string& revoked_by);
+  [[nodiscard]] absl::StatusOr<v1::ConsentEntry> Revoke(const std::string& receipt_id, const std::string& revoked_by,
+                                                        const Journal& log);
   absl::StatusOr<v1::ConsentEntry> Show(const std::string& receipt_id) const;
-  // What this issuer answers about a receipt (Peer ConsentStatus, and the
-  // verifier for its own): ACTIVE, REVOKED, UNCONFIRMED, or UNKNOWN if it was
-  // not issued here.
+  // What this issuer answers about a receipt: ACTIVE, REVOKED, UNCONFIRMED,
+  // or UNKNOWN if it was not issued here. Answer logs it first (Peer
+  // ConsentStatus, and the verifier for a decision on an own receipt) and
+  // fails if that fails; State only reads it (staff, tests).
+  [[nodiscard]] absl::StatusOr<v1::ConsentStatusResponse::State> Answer(const std::string& receipt_id,
+                                                                         const AnswerJournal& log) const;
   [[nodiscard]] absl::StatusOr<v1::ConsentStatusResponse::State> State(const std::string& receipt_id) const;
   v1::ConsentStatusResponse::State StateOf(const v1::ConsentEntry& entry) const;
   // Staff confirm, after a restore, that the receipt was not revoked.
   // UNKNOWN_RECEIPT if there is none, CONSENT_REVOKED if it was revoked,
-  // FailedPrecondition if it is not held.
+  // FailedPrecondition if it is not held; confirming again under the same
+  // hold logs again.
   [[nodiscard]] absl::StatusOr<v1::ConsentEntry> Confirm(const std::string& receipt_id,
-                                                         const std::string& confirmed_by);
+                                                         const std::string& confirmed_by, const Journal& log);
 
   // Compares the records with the key store and raises the hold if a
   // restore lost revocations; call once at start, before answering anything.
-  [[nodiscard]] absl::Status LoadHold();
+  // `log` records a new hold before it takes effect (so a crash before the
+  // raise logs it again at the next start), and the hold in force at every
+  // start under one.
+  [[nodiscard]] absl::Status LoadHold(const std::function<absl::Status(const v1::ConsentHold&)>& log);
   v1::ConsentHold hold() const;
   [[nodiscard]] absl::StatusOr<std::vector<v1::ConsentEntry>> List(const std::array<uint8_t, 32>& subject) const;
 
@@ -73,7 +101,10 @@ class ConsentBook {
   const keys::SigningKey& signer_;
   const std::string self_org_;
   const Clock clock_;
-  std::mutex mu_;
+  // Exclusive for changes and their entries, shared for answers and theirs;
+  // a waiting change goes before new answers (a stream of answers, each
+  // waiting on a synced entry, must not hold off a revocation).
+  mutable WriterPreferringLock order_mu_;
   mutable std::mutex hold_mu_;
   v1::ConsentHold hold_;  // guarded by hold_mu_
 };

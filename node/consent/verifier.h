@@ -10,12 +10,15 @@
 // than consent.max_stale_seconds is cached. Answers are cached per issuer,
 // receipt id and signature, so a receipt forged under a known id never
 // inherits another's answer. Times come from the injected clock. This node
-// answers for its own receipts without a network call. Thread-safe.
+// answers for its own receipts without a network call, through `own` (which
+// logs the answer like a Peer ConsentStatus answer). Every answer used comes
+// back as a v1::ConsentCheck for the decision's log entry. Thread-safe.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include "base/time.h"
@@ -27,28 +30,53 @@
 
 namespace casenode::consent {
 
-// Asks `issuer` for the state of a receipt by `deadline`; an error if it cannot be reached.
+// Asks `issuer` for the state of a receipt by `deadline`: the answer with
+// receipt_id, issuer_org, state, trace_id and span_id set; an error if it
+// cannot be reached.
 using Deadline = std::chrono::system_clock::time_point;
-using StatusQuery = std::function<absl::StatusOr<v1::ConsentStatusResponse::State>(
-    const keys::ManifestNode& issuer, const std::string& receipt_id, Deadline deadline)>;
+using StatusQuery = std::function<absl::StatusOr<v1::ConsentCheck>(const keys::ManifestNode& issuer,
+                                                                  const std::string& receipt_id, Deadline deadline)>;
+// This node's own answer about its receipt to a call in trace `trace_id`,
+// span `span_id`: as StatusQuery, and logged.
+using OwnAnswer = std::function<absl::StatusOr<v1::ConsentCheck>(const std::string& receipt_id,
+                                                                const std::string& trace_id,
+                                                                const std::string& span_id)>;
+
+// A receipt's status and, if it rests on one, the issuer's answer used.
+struct Verified {
+  policy::ConsentStatus status = policy::ConsentStatus::kUnspecified;
+  std::optional<v1::ConsentCheck> check;
+};
+
+// The call a verification serves (its answers about own receipts are logged in it).
+struct CallTrace {
+  std::string trace_id;
+  std::string span_id;
+};
 
 class ConsentVerifier {
  public:
-  ConsentVerifier(const ConsentBook& own, std::string self_org, StatusQuery query, Clock clock)
-      : own_(own), self_org_(std::move(self_org)), query_(std::move(query)), clock_(std::move(clock)) {}
+  ConsentVerifier(const ConsentBook& own, std::string self_org, StatusQuery query, OwnAnswer own_answer, Clock clock)
+      : own_(own),
+        self_org_(std::move(self_org)),
+        query_(std::move(query)),
+        own_answer_(std::move(own_answer)),
+        clock_(std::move(clock)) {}
 
   // `deadline` bounds the call to the issuer: pass less than what is left of
-  // the call being answered, so the answer is not too late.
-  policy::ConsentStatus Verify(const ConsentReceipt& receipt, const keys::Manifest& manifest,
-                               const policy::ConsentSettings& settings, Deadline deadline) const;
+  // the call being answered, so the answer is not too late. With `call`, an
+  // answer about an own receipt is logged in that call (a decision rests on
+  // it); without, it is only read (staff checking a receipt).
+  Verified Verify(const ConsentReceipt& receipt, const keys::Manifest& manifest,
+                  const policy::ConsentSettings& settings, Deadline deadline, const CallTrace* call = nullptr) const;
 
  private:
-  [[nodiscard]] absl::StatusOr<v1::ConsentStatusResponse::State> IssuerState(const keys::ManifestNode& issuer,
-                                                               const ConsentReceipt& receipt,
-                                                               const policy::ConsentSettings& settings,
-                                                               Deadline deadline) const;
+  [[nodiscard]] absl::StatusOr<v1::ConsentCheck> IssuerAnswer(const keys::ManifestNode& issuer,
+                                                              const ConsentReceipt& receipt,
+                                                              const policy::ConsentSettings& settings,
+                                                              Deadline deadline) const;
   struct Cached {
-    v1::ConsentStatusResponse::State state;
+    v1::ConsentCheck answer;
     SystemTime at;
   };
   static constexpr size_t kMaxCached = 100000;
@@ -58,6 +86,7 @@ class ConsentVerifier {
   const ConsentBook& own_;
   const std::string self_org_;
   const StatusQuery query_;
+  const OwnAnswer own_answer_;
   const Clock clock_;
 };
 

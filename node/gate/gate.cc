@@ -43,6 +43,7 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
   req.categories = facts.categories;
   req.legal_basis = facts.legal_basis;
   req.consents = facts.consents;
+  std::vector<v1::ConsentCheck> checks;  // the answers the receipts' facts rest on, for the log
   const auto& md = context.client_metadata();
   if (auto it = md.find(kConsentHeader); it != md.end()) {
     v1::ConsentReceiptList list;
@@ -52,14 +53,20 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
                                                           " consent receipts"));
     }
     const auto manifest = network_.manifest();
+    const consent::CallTrace trace{call.trace_id, call.span_id};
     for (const auto& proto : list.receipts()) {
       auto receipt = consent::FromProto(proto);
       if (!receipt.ok()) return WithReason(receipt.status(), Reason::kMalformedConsentReceipt);
       const bool same_child =
           facts.subject && sodium_memcmp(receipt->subject.data(), facts.subject->data(), facts.subject->size()) == 0;
-      req.consents.push_back(consent::ToFact(
-          *receipt, verifier_.Verify(*receipt, *manifest, policy_now->consent_settings(), NestedDeadline(context)),
-          same_child ? policy::kThisChild : policy::kAnotherChild));
+      consent::Verified verified =
+          verifier_.Verify(*receipt, *manifest, policy_now->consent_settings(), NestedDeadline(context), &trace);
+      req.consents.push_back(
+          consent::ToFact(*receipt, verified.status, same_child ? policy::kThisChild : policy::kAnotherChild));
+      if (verified.check) {
+        verified.check->set_fact_index(static_cast<uint32_t>(req.consents.size() - 1));
+        checks.push_back(*std::move(verified.check));
+      }
     }
   }
   req.case_member = facts.case_member;
@@ -77,7 +84,8 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
   if (!sealed.ok()) {
     return Error(Reason::kDecisionNotRecorded, "cannot seal the decision's subject; refusing to answer");
   }
-  const DecisionEvent event{method, call.trace_id, call.span_id, call.caller.role, &req, &call.decision, *sealed};
+  const DecisionEvent event{method, call.trace_id, call.span_id, call.caller.role, &req, &call.decision, *sealed,
+                            &checks};
   // A decision that involved a consent receipt is about a child: never buffered.
   const store::Durability durability = req.consents.empty() ? facts.decision_durability : store::Durability::kSynced;
   if (absl::Status stored = audit_.Append(event, durability, &call.decision_seq); !stored.ok()) {

@@ -37,7 +37,7 @@ v1::PeerReachability PeerClient::Ping(const keys::ManifestNode& peer, const std:
 template <typename Response, typename Rpc>
 absl::StatusOr<Response> PeerClient::CallOne(const keys::ManifestNode& peer, std::string_view method,
                                              const std::string& trace_id, Deadline deadline, bool wait_for_ready,
-                                             Rpc rpc) {
+                                             Rpc rpc, std::string* traceparent_out) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::min(deadline, std::chrono::system_clock::now() + timeout_));
   ctx.set_wait_for_ready(wait_for_ready);  // see PingAll
@@ -47,6 +47,7 @@ absl::StatusOr<Response> PeerClient::CallOne(const keys::ManifestNode& peer, std
   const auto started = std::chrono::system_clock::now();
   const absl::Status s = FromGrpcStatus(rpc(*Stub(peer), ctx, resp));
   Observe(method, peer.org, traceparent, started, s);
+  if (traceparent_out != nullptr) *traceparent_out = traceparent;
   if (!s.ok()) return s;
   return resp;
 }
@@ -80,14 +81,16 @@ absl::StatusOr<v1::ReadAuditResponse> PeerClient::ReadAudit(const keys::Manifest
 }
 
 absl::StatusOr<v1::ConsentStatusResponse::State> PeerClient::ConsentStatus(
-    const keys::ManifestNode& issuer, const std::string& receipt_id, std::chrono::system_clock::time_point deadline) {
+    const keys::ManifestNode& issuer, const std::string& receipt_id, std::chrono::system_clock::time_point deadline,
+    std::string* traceparent) {
   v1::ConsentStatusRequest req;
   req.set_receipt_id(receipt_id);
   auto resp = CallOne<v1::ConsentStatusResponse>(
       issuer, "Peer.ConsentStatus", "", deadline, true,
       [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::ConsentStatusResponse& r) {
         return stub.ConsentStatus(&ctx, req, &r);
-      });
+      },
+      traceparent);
   if (!resp.ok()) return resp.status();
   return resp->state();
 }

@@ -65,9 +65,12 @@ class PeerClient {
   Reply<v1::NotifySignalResponse> NotifySignal(const keys::ManifestNode& peer, const v1::NotifySignalRequest& request,
                                                const std::string& trace_id);
   // Asks a receipt's issuer whether it stands, by `deadline` at the latest
-  // (and within the configured timeout). An error if it cannot be reached or refuses.
+  // (and within the configured timeout). An error if it cannot be reached or
+  // refuses. `*traceparent` gets the call's trace context, which the issuer
+  // logs with its answer.
   [[nodiscard]] absl::StatusOr<v1::ConsentStatusResponse::State> ConsentStatus(
-      const keys::ManifestNode& issuer, const std::string& receipt_id, std::chrono::system_clock::time_point deadline);
+      const keys::ManifestNode& issuer, const std::string& receipt_id, std::chrono::system_clock::time_point deadline,
+      std::string* traceparent);
   // The auditor's reads of a peer's audit log, each by `deadline` at the latest.
   [[nodiscard]] absl::StatusOr<v1::AuditCheckpointResponse> AuditCheckpoint(const keys::ManifestNode& peer,
                                                                             const v1::AuditCheckpointRequest& request,
@@ -82,10 +85,11 @@ class PeerClient {
  private:
   // Shared: a reload may replace a channel while a call on the old one runs.
   std::shared_ptr<v1::Peer::Stub> Stub(const keys::ManifestNode& peer);
-  // One call to one peer: `rpc(stub, context, response)`.
+  // One call to one peer: `rpc(stub, context, response)`; `*traceparent`
+  // (if given) gets the trace context the call carried.
   template <typename Response, typename Rpc>
   absl::StatusOr<Response> CallOne(const keys::ManifestNode& peer, std::string_view method, const std::string& trace_id,
-                                   Deadline deadline, bool wait_for_ready, Rpc rpc);
+                                   Deadline deadline, bool wait_for_ready, Rpc rpc, std::string* traceparent = nullptr);
   void Observe(std::string_view method, const std::string& peer_org, std::string_view traceparent,
                std::chrono::system_clock::time_point started, const absl::Status& outcome) const {
     if (observer_) observer_(method, peer_org, traceparent, started, outcome);

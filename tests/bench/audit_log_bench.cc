@@ -198,7 +198,7 @@ void ReplayBench(size_t n) {
       3,
       [&] {
         const auto start = std::chrono::steady_clock::now();
-        node::Replayer replayer(0, 0);
+        node::Replayer replayer("jeugdhulp", 0, 0);
         v1::AuditVerifyReport report;
         for (size_t i = 0; i < leaves.size(); ++i) replayer.Add(i, leaves[i], report);
         problems = static_cast<uint64_t>(report.problems_size());

@@ -93,8 +93,10 @@ int main(int argc, char** argv) {
   consent::ConsentBook consents(**store, **key_store, signer, "gemeente", SystemNow);
   consent::ConsentVerifier verifier(
       consents, "gemeente",
-      [](const keys::ManifestNode&, const std::string&,
-         consent::Deadline) -> absl::StatusOr<v1::ConsentStatusResponse::State> {
+      [](const keys::ManifestNode&, const std::string&, consent::Deadline) -> absl::StatusOr<v1::ConsentCheck> {
+        return absl::UnavailableError("no receipts in this benchmark");
+      },
+      [](const std::string&, const std::string&, const std::string&) -> absl::StatusOr<v1::ConsentCheck> {
         return absl::UnavailableError("no receipts in this benchmark");
       },
       SystemNow);

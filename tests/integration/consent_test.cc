@@ -335,6 +335,8 @@ TEST_CASE("a restore never revives a revocation: receipts from before it are hel
           true);
   int code = -1;
   REQUIRE(VerifyAt(net, "gemeente", revoked, &code) == "revoked");
+  // The auditor verifies the log with the revocation: its witnesses cosign it.
+  REQUIRE(net.Casectl("auditor", {"-o", "json", "audit", "verify", "--node", "jeugdhulp"}).exit_code == 0);
 
   // Restored from the copy that still has the receipt active: its key store
   // counted one more revocation than the records hold, so every receipt from
@@ -370,8 +372,78 @@ TEST_CASE("a restore never revives a revocation: receipts from before it are hel
   const RunResult refused = net.Casectl("jeugdhulp", {"consent", "confirm", revoked_id, "--confirmed-by", "staff-7f3a"});
   REQUIRE(refused.exit_code != 0);
   REQUIRE(refused.err.find("CONSENT_REVOKED") != std::string::npos);
-  // And one that is not held has nothing to confirm.
-  const RunResult not_held = net.Casectl("jeugdhulp", {"consent", "confirm", kept_id, "--confirmed-by", "staff-7f3a"});
+  // One recorded after the restore was never held: nothing to confirm.
+  const std::string fresh_id = nlohmann::json::parse(*ReadFile(fresh))["receipt"]["receipt_id"];
+  const RunResult not_held = net.Casectl("jeugdhulp", {"consent", "confirm", fresh_id, "--confirmed-by", "staff-7f3a"});
   REQUIRE(not_held.exit_code != 0);
   REQUIRE(not_held.err.find("not held") != std::string::npos);
+  // Confirming again (as staff would after an error) logs it again and changes nothing.
+  REQUIRE(net.CasectlJson("jeugdhulp", {"consent", "confirm", kept_id, "--confirmed-by", "staff-7f3a"})["confirmed_by"] ==
+          "staff-7f3a");
+  REQUIRE(VerifyAt(net, "gemeente", kept, &code) == "valid");
+
+  // The log tells the same story: once the operator declares the gap, replay
+  // finds every answer given (held, confirmed, revoked) to be what the log's
+  // consent events give, and the gap is the only problem.
+  REQUIRE(net.Casectl("jeugdhulp", {"node", "declare-gap", "--declared-by", "ops-7"}).exit_code == 0);
+  net.WaitForStatus("jeugdhulp", [](const nlohmann::json& s) {
+    return s["audit"]["behind"].empty() && s["audit"]["cosignatures"].get<int>() >= 2;
+  });
+  const RunResult replay = net.Casectl("auditor", {"-o", "json", "audit", "replay", "--node", "jeugdhulp"});
+  INFO(replay.out << replay.err);
+  const nlohmann::json report = nlohmann::json::parse(replay.out);
+  REQUIRE(report["problems"].size() == 1);
+  REQUIRE(report["problems"][0]["kind"] == "GAP_DECLARED");
+}
+
+TEST_CASE("replay derives every consent fact again from the answer of its moment, and reconcile finds each answer "
+          "in its issuer's log",
+          "[integration][consent][audit]") {
+  // Pings about a child need consent here, so each one is decided on a receipt.
+  TempDir tmp;
+  const std::string policy = PolicyVariant(
+      tmp, "10-netwerk.toml", "actions = [\"node.ping\"]\npurposes = [\"netwerkbeheer\"]\n",
+      "actions = [\"node.ping\"]\npurposes = [\"netwerkbeheer\"]\nconsent = \"required\"\n");
+  LocalNetwork net(LocalNetwork::AllOrgs(), {"--policy", policy});
+  // Responders first (a status check pings without consent, which this policy refuses).
+  for (const std::string org : {"auditor", "politie", "gemeente", "jeugdhulp", "school"}) net.Start(org);
+  const std::string receipt =
+      Record(net, {"--consenter", "child", "--birth-date", BirthDate(16), "--purpose", "netwerkbeheer",
+                   "--recipient-role", "school"},
+             "replayed");
+  auto ping = [&](const std::string& org) {
+    return net.CasectlJson("school", {"node", "ping", org, "--subject", kSubjectHex, "--consent", receipt});
+  };
+  REQUIRE(ping("gemeente")["reachable"] == true);   // gemeente asks jeugdhulp
+  REQUIRE(ping("gemeente")["reachable"] == true);   // and reuses its answer (cache: 60 s)
+  REQUIRE(ping("jeugdhulp")["reachable"] == true);  // the issuer answers for itself, and logs it
+  const std::string id = nlohmann::json::parse(*ReadFile(receipt))["receipt"]["receipt_id"];
+  REQUIRE(net.Casectl("jeugdhulp", {"consent", "revoke", id, "--revoked-by", "staff-7f3a"}).exit_code == 0);
+  REQUIRE(ping("jeugdhulp")["error"] == "PERMISSION_DENIED: CONSENT_REVOKED");
+  REQUIRE(ping("gemeente")["reachable"] == true);   // within the cache time, as the policy allows
+
+  for (const std::string org : {"gemeente", "jeugdhulp"}) {
+    const RunResult r = net.Casectl("auditor", {"-o", "json", "audit", "replay", "--node", org});
+    INFO(org << ": " << r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    const nlohmann::json report = nlohmann::json::parse(r.out);
+    REQUIRE(report["clean"] == true);
+    REQUIRE(report["decisions_replayed"].get<uint64_t>() >= 3);
+  }
+  // Three of gemeente's decisions rest on jeugdhulp's answers; pair them once they are old enough to judge.
+  nlohmann::json report;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    const RunResult r = net.Casectl("auditor", {"-o", "json", "audit", "reconcile", "--settle", "3"});
+    INFO(r.out << r.err);
+    report = nlohmann::json::parse(r.out);
+    REQUIRE(report["unbacked_consents"].empty());
+    if (report["consent_checks_paired"].get<uint64_t>() >= 3) {
+      REQUIRE(r.exit_code == 0);
+      break;
+    }
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  REQUIRE(report["clean"] == true);
 }

@@ -3,6 +3,7 @@
 // writers, and kill -9 in the middle of appends.
 #include "node/audit/audit_log.h"
 #include "node/audit/problems.h"
+#include "node/audit/reconcile.h"
 #include "node/audit/replay.h"
 #include "node/audit/subject_seal.h"
 #include "node/audit/witness.h"
@@ -509,7 +510,7 @@ policy::Request PseudonymRequest() {
 
 TEST_CASE("replay: a decision stands under its policy, a rate-limit denial of a rate-limited rule too", "[audit][replay]") {
   ReplayFixture f;
-  node::Replayer replayer(0, 0);
+  node::Replayer replayer("jeugdhulp", 0, 0);
   v1::AuditVerifyReport report;
   replayer.Add(0, f.Leaf(0, f.LoadEntry()), report);
   const policy::Request q = PseudonymRequest();
@@ -544,7 +545,7 @@ TEST_CASE("replay: a decision stands under its policy, a rate-limit denial of a 
 TEST_CASE("replay: a decision under a policy the log had replaced, or an unreadable entry, is reported",
           "[audit][replay]") {
   ReplayFixture f;
-  node::Replayer replayer(0, 0);
+  node::Replayer replayer("jeugdhulp", 0, 0);
   v1::AuditVerifyReport report;
   replayer.Add(0, f.Leaf(0, f.LoadEntry()), report);
   const policy::Request q = PseudonymRequest();
@@ -572,13 +573,162 @@ TEST_CASE("replay: a decision under a policy the log had replaced, or an unreada
   REQUIRE(report.problems(1).kind() == v1::AuditProblem::ENTRY_MALFORMED);
 }
 
+
+// Consent in the log: what the node answered and what its decisions rested on.
+struct ConsentReplay : ReplayFixture {
+  node::Replayer replayer{"jeugdhulp", 0, 0};
+  v1::AuditVerifyReport report;
+  uint64_t seq = 0;
+  static constexpr char kTrace[] = "4bf92f3577b34da6a3ce929d0e0e4736";
+  static constexpr char kSpan[] = "00f067aa0ba902b7";
+  ConsentReplay() { Add(LoadEntry()); }
+  void Add(v1::AuditEntry e) {
+    replayer.Add(seq, Leaf(seq, e), report);
+    ++seq;
+  }
+  // Returns the event's seq.
+  uint64_t Event(v1::ConsentEvent::Kind kind, const std::string& receipt, const std::string& state = "",
+                 const std::string& asker = "", uint64_t generation = 0, const std::string& issuer = "jeugdhulp") {
+    v1::AuditEntry e;
+    e.set_trace_id(kTrace);
+    e.set_span_id(kSpan);
+    v1::ConsentEvent& c = *e.mutable_consent();
+    c.set_kind(kind);
+    c.set_receipt_id(receipt);
+    c.set_issuer_org(issuer);
+    c.set_state(state);
+    c.set_asker_org(asker);
+    c.set_hold_generation(generation);
+    Add(std::move(e));
+    return seq - 1;
+  }
+  // gemeente reads a zorg contribution on the consent in `fact`, as jeugdhulp's gate decides and logs it.
+  void Decision(policy::ConsentStatus status, const std::vector<v1::ConsentCheck>& checks) {
+    policy::Request q;
+    q.subject = policy::kThisChild;
+    q.requester_org = "gemeente";
+    q.requester_role = "gemeente";
+    q.action = "case.read";
+    q.purpose = "casusoverleg";
+    q.categories = {"zorg"};
+    q.legal_basis = "consent";
+    q.case_member = q.case_active = q.within_retention = true;
+    policy::ConsentFact fact;
+    fact.receipt_id = "r1";
+    fact.status = status;
+    fact.purposes = {"casusoverleg"};
+    fact.categories = {"zorg"};
+    fact.subject = policy::kThisChild;
+    q.consents = {fact};
+    const policy::Decision d = policy->Evaluate(q);
+    v1::AuditEntry e;
+    e.set_trace_id(kTrace);
+    e.set_span_id(kSpan);
+    const node::DecisionEvent ev{"Peer.ReadCase", kTrace, kSpan, v1::ROLE_GEMEENTE, &q, &d, "", &checks};
+    node::EncodeDecision(ev, 1, *e.mutable_decision());
+    Add(std::move(e));
+  }
+  // An answer used `age_ms` after it was asked; decisions are logged at time 1 ms.
+  static v1::ConsentCheck Check(const std::string& issuer, const std::string& state, int64_t age_ms = 0,
+                                uint64_t answer_seq = 0) {
+    v1::ConsentCheck c;
+    c.set_receipt_id("r1");
+    c.set_issuer_org(issuer);
+    c.set_state(state);
+    c.set_trace_id(kTrace);
+    c.set_span_id(kSpan);
+    c.set_answered_at_unix_ms(1 - age_ms);
+    c.set_age_ms(age_ms);
+    c.set_fact_index(0);
+    c.set_answer_seq(answer_seq);
+    return c;
+  }
+  std::vector<std::pair<v1::AuditProblem::Kind, uint64_t>> Problems() const {
+    std::vector<std::pair<v1::AuditProblem::Kind, uint64_t>> out;
+    for (const auto& p : report.problems()) out.emplace_back(p.kind(), p.seq());
+    return out;
+  }
+};
+
+TEST_CASE("replay: every consent answer must be the state the log's own consent events give", "[audit][replay]") {
+  ConsentReplay f;
+  using E = v1::ConsentEvent;
+  f.Event(E::STATUS_ANSWERED, "r1", "UNKNOWN", "gemeente");  // not recorded yet
+  f.Event(E::RECORDED, "r1");
+  f.Event(E::RECORDED, "r3");
+  f.Event(E::STATUS_ANSWERED, "r1", "ACTIVE", "gemeente");
+  f.Event(E::HELD, "", "", "", 1);                              // a restore lost revocations
+  f.Event(E::STATUS_ANSWERED, "r1", "UNCONFIRMED", "school");
+  f.Event(E::CONFIRMED, "r1", "", "", 1);
+  f.Event(E::CONFIRMED, "r1", "", "", 1);                       // repeated by staff: logged again
+  f.Event(E::STATUS_ANSWERED, "r1", "ACTIVE", "school");
+  f.Event(E::HELD, "", "", "", 1);                              // a later start under the same hold
+  f.Event(E::STATUS_ANSWERED, "r1", "ACTIVE", "school");
+  f.Event(E::STATUS_ANSWERED, "r3", "UNCONFIRMED", "school");
+  f.Event(E::RECORDED, "r4", "", "", 1);                        // recorded under the hold: not held
+  f.Event(E::STATUS_ANSWERED, "r4", "ACTIVE", "school");
+  f.Event(E::REVOKED, "r1");
+  f.Event(E::STATUS_ANSWERED, "r1", "REVOKED", "school");
+  REQUIRE(f.report.problems_size() == 0);
+  const uint64_t revived = f.Event(E::STATUS_ANSWERED, "r1", "ACTIVE", "gemeente");
+  const uint64_t confirmed = f.Event(E::CONFIRMED, "r1", "", "", 1);  // a revoked receipt
+  const uint64_t unknown = f.Event(E::STATUS_ANSWERED, "r2", "ACTIVE", "gemeente");  // never recorded
+  const uint64_t foreign = f.Event(E::RECORDED, "r5", "", "", 0, "school");  // another issuer's receipt
+  const uint64_t twice = f.Event(E::RECORDED, "r4", "", "", 1);
+  using K = v1::AuditProblem;
+  CHECK(f.Problems() == std::vector<std::pair<K::Kind, uint64_t>>{{K::CONSENT_STATE_DIFFERS, revived},
+                                                                  {K::CONSENT_STATE_DIFFERS, confirmed},
+                                                                  {K::CONSENT_STATE_DIFFERS, unknown},
+                                                                  {K::CONSENT_STATE_DIFFERS, foreign},
+                                                                  {K::CONSENT_STATE_DIFFERS, twice}});
+}
+
+TEST_CASE("replay: a decision's consent facts are derived again from the answers it names", "[audit][replay]") {
+  ConsentReplay f;
+  using E = v1::ConsentEvent;
+  using S = policy::ConsentStatus;
+  using K = v1::AuditProblem;
+  // Another issuer's answer, fresh or reused within the cache time: stands.
+  f.Decision(S::kValid, {ConsentReplay::Check("school", "ACTIVE")});
+  f.Decision(S::kValid, {ConsentReplay::Check("school", "ACTIVE", 59'999)});
+  f.Decision(S::kRevoked, {ConsentReplay::Check("school", "UNCONFIRMED")});
+  f.Decision(S::kIssuerUnreachable, {});
+  // An own receipt: its answer is logged on the same call before the decision.
+  f.Event(E::RECORDED, "r1");
+  const uint64_t answered = f.Event(E::STATUS_ANSWERED, "r1", "ACTIVE", "jeugdhulp");
+  f.Decision(S::kValid, {ConsentReplay::Check("jeugdhulp", "ACTIVE", 0, answered)});
+  REQUIRE(f.report.problems_size() == 0);
+  REQUIRE(f.replayer.decisions_replayed() == 5);
+
+  const uint64_t first = f.seq;
+  f.Decision(S::kValid, {ConsentReplay::Check("school", "REVOKED")});         // the answer said revoked
+  f.Decision(S::kValid, {ConsentReplay::Check("school", "ACTIVE", 60'000)});  // too old to reuse
+  f.Decision(S::kValid, {});                                                  // rests on no answer
+  f.Decision(S::kValid, {ConsentReplay::Check("jeugdhulp", "REVOKED", 0, answered)});  // not what it answered
+  f.Decision(S::kRevoked, {ConsentReplay::Check("school", "ACTIVE")});        // wrongly refused
+  v1::ConsentCheck old_answer = ConsentReplay::Check("school", "ACTIVE");
+  old_answer.set_answered_at_unix_ms(1 - 3'600'000);                          // said fresh, asked an hour before
+  f.Decision(S::kValid, {old_answer});
+  v1::ConsentCheck other_fact = ConsentReplay::Check("school", "ACTIVE");
+  other_fact.set_fact_index(1);                                               // the answer of another fact
+  f.Decision(S::kValid, {other_fact});
+  f.Decision(S::kValid, {ConsentReplay::Check("jeugdhulp", "ACTIVE", 0, answered + 1)});  // no answer there
+  std::vector<std::pair<K::Kind, uint64_t>> expected;
+  for (uint64_t s = first; s < first + 8; ++s) {
+    // Each fact differs, and so does the outcome: allowed on consent, or not.
+    expected.emplace_back(K::CONSENT_STATE_DIFFERS, s);
+    expected.emplace_back(K::DECISION_DIFFERS, s);
+  }
+  CHECK(f.Problems() == expected);
+}
+
 }  // namespace
 }  // namespace casenode
 
 namespace casenode {
 
 TEST_CASE("replay lists at most 1000 problems and counts the rest", "[audit]") {
-  node::Replayer replayer(0, 0);
+  node::Replayer replayer("jeugdhulp", 0, 0);
   v1::AuditVerifyReport report;
   for (uint64_t seq = 0; seq < 2500; ++seq) replayer.Add(seq, "\x08\x01garbage", report);
   REQUIRE(report.problems_size() == node::kMaxProblems + 1);
@@ -586,6 +736,88 @@ TEST_CASE("replay lists at most 1000 problems and counts the rest", "[audit]") {
   REQUIRE(report.problems(node::kMaxProblems).seq() == 1500);
   REQUIRE(report.problems(node::kMaxProblems).kind() == v1::AuditProblem::PROBLEMS_TRUNCATED);
   REQUIRE(report.problems(node::kMaxProblems).detail() == "1500 more problems not listed");
+}
+
+}  // namespace casenode
+
+
+namespace casenode {
+
+TEST_CASE("reconcile finds every answer a decision relied on in its issuer's log, and reports one it does not",
+          "[audit][reconcile]") {
+  node::Reconciler reconciler(/*cutoff_ms=*/1'000'000, "", /*skew_ms=*/30'000);
+  auto answered = [](const std::string& trace, const std::string& asker, const std::string& state,
+                     int64_t at_ms = 1000) {
+    v1::AuditEntry e;
+    e.set_time_unix_ms(at_ms);
+    e.set_trace_id(trace);
+    e.set_span_id("00f067aa0ba902b7");
+    v1::ConsentEvent& c = *e.mutable_consent();
+    c.set_kind(v1::ConsentEvent::STATUS_ANSWERED);
+    c.set_receipt_id("r1");
+    c.set_issuer_org("jeugdhulp");
+    c.set_asker_org(asker);
+    c.set_state(state);
+    return e.SerializeAsString();
+  };
+  auto decided = [](const std::string& trace, const std::string& state, const std::string& issuer = "jeugdhulp") {
+    v1::AuditEntry e;
+    e.set_time_unix_ms(1000);
+    e.set_trace_id("11111111111111111111111111111111");
+    e.set_span_id("2222222222222222");
+    v1::DecisionRecord& d = *e.mutable_decision();
+    d.set_requester_org("school");
+    v1::ConsentCheck& c = *d.add_consent_checks();
+    c.set_receipt_id("r1");
+    c.set_issuer_org(issuer);
+    c.set_state(state);
+    c.set_answered_at_unix_ms(900);
+    c.set_trace_id(trace);
+    c.set_span_id("00f067aa0ba902b7");
+    return e.SerializeAsString();
+  };
+  const std::string t1(32, 'a'), t2(32, 'b'), t3(32, 'c');
+  reconciler.Add("jeugdhulp", 0, answered(t1, "gemeente", "ACTIVE"));
+  reconciler.Add("jeugdhulp", 1, answered(t2, "gemeente", "REVOKED"));
+  reconciler.Add("jeugdhulp", 2, answered(t3, "politie", "ACTIVE"));
+  reconciler.Add("gemeente", 0, decided(t1, "ACTIVE"));   // backed
+  reconciler.Add("gemeente", 1, decided(t1, "ACTIVE"));   // the same answer reused: backed
+  reconciler.Add("gemeente", 2, decided(t2, "ACTIVE"));   // jeugdhulp said REVOKED
+  reconciler.Add("gemeente", 3, decided(t3, "ACTIVE"));   // that answer went to politie
+  reconciler.Add("gemeente", 4, decided(std::string(32, 'd'), "ACTIVE"));  // never answered
+  // gemeente backs an answer it says school gave with an entry in its own log.
+  const std::string t5(32, 'e'), t6(32, 'f');
+  v1::AuditEntry own;
+  own.set_trace_id(t5);
+  own.set_span_id("00f067aa0ba902b7");
+  own.mutable_consent()->set_kind(v1::ConsentEvent::STATUS_ANSWERED);
+  own.mutable_consent()->set_receipt_id("r1");
+  own.mutable_consent()->set_issuer_org("school");
+  own.mutable_consent()->set_asker_org("gemeente");
+  own.mutable_consent()->set_state("ACTIVE");
+  reconciler.Add("gemeente", 5, own.SerializeAsString());
+  reconciler.Add("gemeente", 6, decided(t5, "ACTIVE", "school"));
+  // An answer jeugdhulp gave an hour after gemeente says it asked.
+  reconciler.Add("jeugdhulp", 3, answered(t6, "gemeente", "ACTIVE", 900 + 3'600'000));
+  reconciler.Add("gemeente", 7, decided(t6, "ACTIVE"));
+  const v1::AuditReconcileReport report = reconciler.Finish({"jeugdhulp", "gemeente", "school"});
+  CHECK(report.consent_checks_paired() == 2);
+  REQUIRE(report.unbacked_consents_size() == 5);
+  CHECK(report.unbacked_consents(3).seq() == 6);
+  CHECK(report.unbacked_consents(3).issuer_org() == "school");
+  CHECK(report.unbacked_consents(4).seq() == 7);
+  CHECK(report.unbacked_consents(4).why() == "the issuer answered at another time than the decider says it asked");
+  CHECK(report.unbacked_consents(0).seq() == 2);
+  CHECK(report.unbacked_consents(0).state_answered() == "REVOKED");
+  CHECK(report.unbacked_consents(1).seq() == 3);
+  CHECK(report.unbacked_consents(1).state_answered() == "");
+  CHECK(report.unbacked_consents(2).seq() == 4);
+  CHECK(report.unbacked_consents(2).org() == "gemeente");
+  CHECK(report.unbacked_consents(2).issuer_org() == "jeugdhulp");
+  // Nothing is judged about an issuer whose log was not read.
+  node::Reconciler partial(1'000'000, "", 30'000);
+  partial.Add("gemeente", 0, decided(t1, "ACTIVE"));
+  CHECK(partial.Finish({"gemeente"}).unbacked_consents_size() == 0);
 }
 
 }  // namespace casenode

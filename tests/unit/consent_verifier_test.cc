@@ -34,9 +34,18 @@ struct Fixture : testing::Stores {
     manifest.nodes.push_back(issuer);
     verifier = std::make_unique<ConsentVerifier>(
         *book, "gemeente",
-        [this](const keys::ManifestNode&, const std::string&, Deadline) {
+        [this](const keys::ManifestNode& asked_issuer, const std::string& id, Deadline) -> absl::StatusOr<v1::ConsentCheck> {
           ++asked;
-          return answer;
+          if (!answer.ok()) return answer.status();
+          v1::ConsentCheck check;
+          check.set_receipt_id(id);
+          check.set_issuer_org(asked_issuer.org);
+          check.set_state(std::string(StateName(*answer)));
+          check.set_trace_id("trace-" + std::to_string(asked));
+          return check;
+        },
+        [](const std::string&, const std::string&, const std::string&) -> absl::StatusOr<v1::ConsentCheck> {
+          return absl::InternalError("no own receipts here");
         },
         [this] { return now; });
     settings.status_cache_seconds = 60;
@@ -59,9 +68,10 @@ struct Fixture : testing::Stores {
     return r;
   }
 
-  ConsentStatus Verify(const ConsentReceipt& r) {
+  Verified Check(const ConsentReceipt& r) {
     return verifier->Verify(r, manifest, settings, std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
+  ConsentStatus Verify(const ConsentReceipt& r) { return Check(r).status; }
 };
 
 }  // namespace
@@ -111,4 +121,47 @@ TEST_CASE("a cached answer belongs to one receipt: the same id with another sign
   f.answer = State::ConsentStatusResponse_State_STATE_REVOKED;
   REQUIRE(f.Verify(other) == ConsentStatus::kRevoked);
   REQUIRE(f.asked == 2);
+}
+
+TEST_CASE("a verification names the answer it rests on, with the call that gave it and its age when used",
+          "[consent][verifier]") {
+  Fixture f;
+  const ConsentReceipt r = f.Receipt();
+  const Verified first = f.Check(r);
+  REQUIRE(first.status == ConsentStatus::kValid);
+  REQUIRE(first.check.has_value());
+  CHECK(first.check->receipt_id() == r.receipt_id);
+  CHECK(first.check->issuer_org() == "jeugdhulp");
+  CHECK(first.check->state() == "ACTIVE");
+  CHECK(first.check->trace_id() == "trace-1");
+  CHECK(first.check->age_ms() == 0);
+  f.now += std::chrono::seconds(42);
+  const Verified cached = f.Check(r);
+  REQUIRE(cached.check.has_value());
+  CHECK(cached.check->trace_id() == "trace-1");  // the answer given then
+  CHECK(cached.check->age_ms() == 42000);
+  CHECK(cached.check->answered_at_unix_ms() == first.check->answered_at_unix_ms());
+  // A failure rests on no answer; an expired receipt never asks.
+  f.answer = absl::UnavailableError("down");
+  f.now += std::chrono::seconds(60);
+  const Verified down = f.Check(r);
+  CHECK(down.status == ConsentStatus::kIssuerUnreachable);
+  CHECK_FALSE(down.check.has_value());
+}
+
+TEST_CASE("a clock stepped back reuses no answer from its future", "[consent][verifier]") {
+  Fixture f;
+  const ConsentReceipt r = f.Receipt();
+  REQUIRE(f.Verify(r) == ConsentStatus::kValid);
+  f.now -= std::chrono::hours(1);  // NTP stepped the clock back
+  const Verified again = f.Check(r);
+  CHECK(f.asked == 2);  // asked again, not reused for another hour
+  REQUIRE(again.check.has_value());
+  CHECK(again.check->age_ms() == 0);
+  f.answer = absl::UnavailableError("down");
+  f.settings.allow_stale = true;
+  f.now += std::chrono::seconds(61);
+  REQUIRE(f.Verify(r) == ConsentStatus::kValid);  // the answer asked after the step, 61 s old
+  f.now -= std::chrono::hours(2);
+  REQUIRE(f.Verify(r) == ConsentStatus::kIssuerUnreachable);  // no stale answer from the future either
 }
