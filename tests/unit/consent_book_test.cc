@@ -131,3 +131,11 @@ TEST_CASE("a restore that lost a revocation logs the hold before it takes effect
   REQUIRE(*b.book->State(id) == v1::ConsentStatusResponse::STATE_UNCONFIRMED);
   CHECK(holds == std::vector<uint64_t>{1, 1, 1});  // the failed attempt, the raise, the next start
 }
+
+TEST_CASE("a receipt whose entry cannot be logged is not issued", "[consent]") {
+  Book b;
+  b.log_result = absl::UnavailableError("log down");
+  auto entry = b.book->Record(b.Draft({"child"}, b.now), *ParseBirthDate("2008-01-01"), b.Log("recorded"));
+  REQUIRE(entry.status().code() == absl::StatusCode::kUnavailable);
+  REQUIRE(b.book->List(b.Draft({}, b.now).subject)->empty());  // nothing left behind to answer for
+}
