@@ -11,7 +11,7 @@ PACKAGES=(
   libssl-dev openssl
   catch2
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
-  libsystemd-dev
+  libsystemd-dev systemd
   libbenchmark-dev
   clang libclang-rt-14-dev
 )

@@ -117,19 +117,35 @@ absl::StatusOr<SecretBytes> ReadPassphraseUri(std::string_view uri) {
     ::unsetenv(name.c_str());
     return passphrase;
   }
-  if (ConsumePrefix(&uri, "passphrase-file:")) {
-    const std::string path(uri);
+  std::string path;
+  if (ConsumePrefix(&uri, "passphrase-credential:")) {
+    // systemd's LoadCredential= puts it in a directory only this service reads.
+    if (uri.empty() || uri.find('/') != std::string_view::npos || uri == "." || uri == "..") {
+      return absl::InvalidArgumentError("master_key: passphrase-credential: expected a credential name, not a path");
+    }
+    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+    if (dir == nullptr || *dir == '\0') {
+      return absl::InvalidArgumentError(
+          "master_key: passphrase-credential: CREDENTIALS_DIRECTORY is not set (run under systemd with "
+          "LoadCredential=, or use passphrase-file:)");
+    }
+    path = StrCat(dir, "/", std::string(uri));
+  } else if (ConsumePrefix(&uri, "passphrase-file:")) {
+    path = std::string(uri);
+  }
+  if (!path.empty()) {
     ASSIGN_OR_RETURN(SecretBytes text, ReadSecretFile(path));
     const size_t len = WithoutTrailingNewlines(text);
     if (len == 0) return absl::InvalidArgumentError(StrCat("master_key: passphrase file ", path, " is empty"));
     return SecretBytes::CopyFrom(text.span().first(len));
   }
   return absl::InvalidArgumentError(
-      "master_key: expected a URI starting with file:, passphrase-file: or passphrase-env:");
+      "master_key: expected a URI starting with file:, passphrase-file:, passphrase-env: or passphrase-credential:");
 }
 
 bool IsPassphraseUri(std::string_view uri) {
-  return uri.starts_with("passphrase-env:") || uri.starts_with("passphrase-file:");
+  return uri.starts_with("passphrase-env:") || uri.starts_with("passphrase-file:") ||
+         uri.starts_with("passphrase-credential:");
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 //   file:/path/master.key             a key file
 //   passphrase-file:/path/passphrase  a passphrase in a 0600 file
 //   passphrase-env:NAME               a passphrase in environment variable NAME
+//   passphrase-credential:NAME        a passphrase in systemd credential NAME
+//                                     ($CREDENTIALS_DIRECTORY/NAME, LoadCredential=)
 // A passphrase-env: variable is removed from the environment (and its value
 // wiped) once read, so child processes do not inherit it and /proc/PID/environ
 // does not show it. So it can be read once per process: a caller that needs

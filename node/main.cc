@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <iostream>
 
@@ -109,9 +110,31 @@ int main(int argc, char** argv) {
   if (auto s = (*node)->Start(); !s.ok()) return Fail(1, "node.start_failed", s);
   sd_notify(0, "READY=1");
 
+  // Under a systemd watchdog (WatchdogSec=), feed it at half its interval,
+  // and only while the node is healthy: a node that cannot log cannot answer.
+  uint64_t watchdog_usec = 0;
+  const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0;
+  const uint64_t tick_usec = watchdog_usec / 2;
+  const timespec tick{static_cast<time_t>(tick_usec / 1'000'000), static_cast<long>(tick_usec % 1'000'000) * 1000};
+  if (watchdog) sd_notify(0, "WATCHDOG=1");
   for (;;) {
     int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
+    if (watchdog) {
+      sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig < 0) {
+        if (errno == EAGAIN) {
+          if (absl::Status healthy = (*node)->Healthy(); healthy.ok()) {
+            sd_notify(0, "WATCHDOG=1");
+          } else {
+            Log(LogLevel::kError, "node.unhealthy",
+                {{"error", std::string_view(healthy.message().data(), healthy.message().size())}});
+          }
+        }
+        continue;
+      }
+    } else if (sigwait(&signals, &sig) != 0) {
+      continue;
+    }
     if (sig == SIGHUP) {
       sd_notify(0, "RELOADING=1");
       (void)(*node)->Reload();

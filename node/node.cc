@@ -338,6 +338,11 @@ absl::Status Node::Start() {
   return absl::OkStatus();
 }
 
+absl::Status Node::Healthy() const {
+  if (!peer_server_ || !local_server_) return absl::UnavailableError("not serving");
+  return audit_->Probe();
+}
+
 void Node::Shutdown(std::chrono::milliseconds grace) {
   const auto deadline = std::chrono::system_clock::now() + grace;
   notifier_.Stop();  // what it has not delivered stays in the outbox for the next start

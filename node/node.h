@@ -59,6 +59,8 @@ class Node {
   void Shutdown(std::chrono::milliseconds grace);
   // Reloads the manifest and the policy; keeps the old ones on any error. Logs either way.
   [[nodiscard]] absl::StatusOr<uint64_t> Reload();
+  // Serving and able to log (its store reads): what the systemd watchdog is fed on.
+  [[nodiscard]] absl::Status Healthy() const;
 
   const Network& network() const { return *network_; }
   store::Store& store() { return *store_; }

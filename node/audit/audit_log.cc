@@ -122,6 +122,12 @@ AuditLog::~AuditLog() {
   writer_.join();
 }
 
+absl::Status AuditLog::Probe() const {
+  absl::StatusOr<std::string> state = store_.Get(store::Family::kAudit, kStateKey);
+  if (state.ok() || state.status().code() == absl::StatusCode::kNotFound) return absl::OkStatus();
+  return state.status();
+}
+
 absl::Status AuditLog::Append(const DecisionEvent& event, store::Durability durability, uint64_t* seq) {
   const int64_t ms = clock_ms_();
   // The message is reused per thread: Clear() keeps its strings' capacity, so

@@ -76,6 +76,8 @@ class AuditLog {
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
+  // Whether the log's store still reads (its tree state): for the watchdog.
+  [[nodiscard]] absl::Status Probe() const;
   // Encodes and appends one decision. REQUIRES: event.request and event.decision set.
   // With kSynced, `*seq` (if given) gets its number.
   [[nodiscard]] absl::Status Append(const DecisionEvent& event, store::Durability durability, uint64_t* seq = nullptr);

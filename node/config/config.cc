@@ -155,9 +155,9 @@ absl::StatusOr<NodeConfig> NodeConfig::Parse(std::string_view text, const std::s
   ASSIGN_OR_RETURN(c.ca_cert, r.Path("network", "ca_cert"));
   ASSIGN_OR_RETURN(std::string master, r.String("keys", "master_key", true));
   if (!master.starts_with("file:") && !master.starts_with("passphrase-file:") &&
-      !master.starts_with("passphrase-env:")) {
-    return r.Error(r.At("keys.master_key"),
-                   "keys.master_key: expected a URI starting with file:, passphrase-file: or passphrase-env:");
+      !master.starts_with("passphrase-env:") && !master.starts_with("passphrase-credential:")) {
+    return r.Error(r.At("keys.master_key"), "keys.master_key: expected a URI starting with file:, passphrase-file:, "
+                                            "passphrase-env: or passphrase-credential:");
   }
   c.master_key = ResolveUri(r, master);
   ASSIGN_OR_RETURN(c.identity, r.Path("keys", "identity"));

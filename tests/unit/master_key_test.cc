@@ -279,3 +279,27 @@ TEST_CASE("a passphrase taken from the environment no longer shows in /proc/self
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 0);
 }
+
+TEST_CASE("a passphrase can come in as a systemd credential, named, never as a path", "[keys]") {
+  TempDir dir;
+  const SecretBytes pass = SecretBytes::CopyFrom(std::string_view("credential passphrase"));
+  auto key = MasterKey::FromPassphrase(pass, FastParams());
+  const Bytes sealed = key->Seal("node-identity", AsBytes(kPlain));
+  REQUIRE(WriteFileAtomic(dir.path("master-passphrase"), std::string_view("credential passphrase\n"), 0600).ok());
+
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  auto outside = MasterKey::Unlock("passphrase-credential:master-passphrase", sealed);
+  REQUIRE(outside.status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(outside.status().message().find("CREDENTIALS_DIRECTORY is not set") != std::string::npos);
+
+  ::setenv("CREDENTIALS_DIRECTORY", dir.path("").c_str(), 1);
+  auto unlocked = MasterKey::Unlock("passphrase-credential:master-passphrase", sealed);
+  REQUIRE(unlocked.ok());
+  REQUIRE(unlocked->Open("node-identity", sealed).ok());
+  for (const char* bad : {"passphrase-credential:", "passphrase-credential:../pass", "passphrase-credential:..",
+                          "passphrase-credential:/etc/shadow"}) {
+    INFO(bad);
+    REQUIRE(MasterKey::Unlock(bad, sealed).status().code() == absl::StatusCode::kInvalidArgument);
+  }
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+}
