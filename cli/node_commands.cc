@@ -1,9 +1,10 @@
-// casectl node status | ping ORG | reload
+// casectl node status | health | ping ORG | reload | backup | sweep | declare-gap
 #include <cstdio>
 #include <filesystem>
 
 #include "cli/commands.h"
 #include "cli/local_client.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "keys/manifest.h"
 
 namespace casenode::cli {
@@ -36,6 +37,21 @@ nlohmann::ordered_json ViewsJson(const google::protobuf::RepeatedPtrField<v1::Wi
     out.push_back({{"org", v.org()}, {"known_size", v.known_size()}, {"offered_size", v.offered_size()}});
   }
   return out;
+}
+
+// The node's gRPC health over its Local socket: exit 0 if it serves, 1 if
+// not (or cannot be asked). For container HEALTHCHECKs and Kubernetes probes.
+int Health(const Globals& g) {
+  grpc::health::v1::HealthCheckResponse r;
+  grpc::Status s = CallLocal(g, &grpc::health::v1::Health::Stub::Check, grpc::health::v1::HealthCheckRequest(), &r);
+  if (!s.ok()) return Fail(s);
+  const std::string status = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(r.status());
+  if (g.json()) {
+    PrintJson({{"status", status}});
+  } else {
+    std::cout << status << "\n";
+  }
+  return r.status() == grpc::health::v1::HealthCheckResponse::SERVING ? kOk : kFailed;
 }
 
 int Status(const Globals& g) {
@@ -201,6 +217,9 @@ void AddNodeCommands(CLI::App& app, const Globals& g, int* exit_code) {
 
   node->add_subcommand("status", "Own organisation and role, manifest version, and every peer's reachability")
       ->callback([&g, exit_code] { *exit_code = Status(g); });
+
+  node->add_subcommand("health", "SERVING (exit 0) or not (exit 1): the node's gRPC health, for probes")
+      ->callback([&g, exit_code] { *exit_code = Health(g); });
 
   CLI::App* ping = node->add_subcommand("ping", "Ping one peer through the Peer service (mTLS)");
   static std::string org;

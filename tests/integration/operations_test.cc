@@ -1,6 +1,7 @@
-// Integration: casenode under systemd. The unit file as systemd-analyze
-// judges it, and the notify protocol (READY, WATCHDOG, RELOADING, STOPPING)
-// read from a NOTIFY_SOCKET this test listens on.
+// Integration: running casenode as operators do. The systemd unit as
+// systemd-analyze judges it, the notify protocol (READY, WATCHDOG,
+// RELOADING, STOPPING) read from a NOTIFY_SOCKET this test listens on, and
+// the health probe.
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -110,4 +111,22 @@ TEST_CASE("the daemon speaks the notify protocol: ready, a watchdog fed while he
   node.Signal(SIGTERM);
   notify.WaitFor("STOPPING=1");
   REQUIRE(node.Wait(std::chrono::seconds(20)) == 0);
+}
+
+TEST_CASE("casectl node health says SERVING with exit 0 while the node runs, and fails once it is gone",
+          "[integration][ops]") {
+  LocalNetwork net({"school"});
+  net.Start("school");
+  const RunResult up = net.Casectl("school", {"node", "health"});
+  INFO(up.out << up.err);
+  REQUIRE(up.exit_code == 0);
+  REQUIRE(up.out == "SERVING\n");
+  REQUIRE(net.CasectlJson("school", {"node", "health"})["status"] == "SERVING");
+  net.process("school").Signal(SIGTERM);
+  REQUIRE(net.process("school").Wait(std::chrono::seconds(20)) == 0);
+  const RunResult down = net.Casectl("school", {"--timeout-ms", "1000", "node", "health"});
+  INFO(down.out << down.err);
+  REQUIRE(down.exit_code != 0);
+  REQUIRE(down.out.empty());
+  REQUIRE(down.err.find("the node does not answer on its Local socket") != std::string::npos);
 }
