@@ -1,5 +1,9 @@
 // casectl node status | health | ping ORG | reload | backup | sweep | declare-gap
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <iostream>
 #include <filesystem>
 
 #include "cli/commands.h"
@@ -171,6 +175,74 @@ int Backup(const Globals& g, const std::string& dir) {
   return kOk;
 }
 
+// A scheduled backup's directory name: casenode-YYYYMMDDTHHMMSS.mmmZ (UTC),
+// so names sort by time.
+constexpr std::string_view kScheduledPrefix = "casenode-";
+
+std::string ScheduledName(std::chrono::system_clock::time_point now) {
+  const auto ms = std::chrono::floor<std::chrono::milliseconds>(now);
+  const std::time_t secs = std::chrono::system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(ms));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s%04d%02d%02dT%02d%02d%02d.%03dZ", std::string(kScheduledPrefix).c_str(),
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>((ms.time_since_epoch() % std::chrono::seconds(1)).count()));
+  return buf;
+}
+
+bool IsScheduledName(const std::string& name) {
+  // casenode-20261129T091000.123Z
+  if (name.size() != kScheduledPrefix.size() + 20 || !name.starts_with(kScheduledPrefix)) return false;
+  const std::string_view rest = std::string_view(name).substr(kScheduledPrefix.size());
+  for (size_t i = 0; i < rest.size(); ++i) {
+    const char c = rest[i];
+    const bool ok = i == 8 ? c == 'T' : i == 15 ? c == '.' : i == 19 ? c == 'Z' : (c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// `casectl node backup --into PARENT [--keep N]`: a new backup under PARENT,
+// then only the newest N scheduled backups there are kept (other entries are
+// never touched). For the systemd timer (deploy/systemd/casenode-backup.*).
+int ScheduledBackup(const Globals& g, const std::string& parent, int keep) {
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    std::cerr << "casectl: --into: cannot create " << parent << ": " << ec.message() << "\n";
+    return kFailed;
+  }
+  const std::string dir = (std::filesystem::path(parent) / ScheduledName(std::chrono::system_clock::now())).string();
+  v1::BackupRequest req;
+  req.set_dir(std::filesystem::absolute(dir).lexically_normal().string());
+  v1::BackupResponse r;
+  grpc::Status s = CallLocal(g, &v1::LocalNode::Stub::Backup, req, &r);
+  if (!s.ok()) return Fail(s);
+  std::vector<std::string> scheduled;
+  for (const auto& e : std::filesystem::directory_iterator(parent, ec)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_directory() && IsScheduledName(name)) scheduled.push_back(name);
+  }
+  std::sort(scheduled.begin(), scheduled.end());
+  std::vector<std::string> removed;
+  for (size_t i = 0; keep > 0 && i + static_cast<size_t>(keep) < scheduled.size(); ++i) {
+    std::filesystem::remove_all(std::filesystem::path(parent) / scheduled[i], ec);
+    if (ec) {
+      std::cerr << "casectl: --keep: cannot remove " << scheduled[i] << ": " << ec.message() << "\n";
+      return kFailed;
+    }
+    removed.push_back(scheduled[i]);
+  }
+  if (g.json()) {
+    PrintJson({{"dir", r.dir()}, {"removed", removed}});
+  } else {
+    std::cout << "backup of the records written to " << r.dir() << "; removed " << removed.size()
+              << " older backup(s), keeping " << (keep > 0 ? std::to_string(keep) : std::string("all")) << "\n";
+  }
+  return kOk;
+}
+
 int Sweep(const Globals& g) {
   v1::SweepResponse r;
   grpc::Status s = CallLocal(g, &v1::LocalNode::Stub::Sweep, v1::SweepRequest(), &r);
@@ -237,8 +309,24 @@ void AddNodeCommands(CLI::App& app, const Globals& g, int* exit_code) {
   CLI::App* backup = node->add_subcommand(
       "backup", "Write a consistent, encrypted copy of the records to DIR (restore: casenode --restore DIR)");
   static std::string backup_dir;
-  backup->add_option("DIR", backup_dir, "A directory that does not exist yet, on the node's machine")->required();
-  backup->callback([&g, exit_code] { *exit_code = Backup(g, backup_dir); });
+  static std::string backup_into;
+  static int backup_keep = 0;
+  auto* dir_opt = backup->add_option("DIR", backup_dir, "A directory that does not exist yet, on the node's machine");
+  auto* into_opt = backup->add_option("--into", backup_into,
+                                      "Instead of DIR: a new casenode-<UTC time> directory under this one (scheduled "
+                                      "backups)");
+  dir_opt->excludes(into_opt);
+  backup->add_option("--keep", backup_keep, "With --into: keep only the newest N scheduled backups there")
+      ->check(CLI::Range(1, 100000))
+      ->needs(into_opt);
+  backup->callback([&g, exit_code, dir_opt, into_opt] {
+    if (dir_opt->count() == 0 && into_opt->count() == 0) {
+      std::cerr << "casectl: node backup: expected DIR or --into PARENT\n";
+      *exit_code = kUsage;
+      return;
+    }
+    *exit_code = into_opt->count() > 0 ? ScheduledBackup(g, backup_into, backup_keep) : Backup(g, backup_dir);
+  });
 
   node->add_subcommand("sweep", "Delete expired records and records whose data key was shredded")
       ->callback([&g, exit_code] { *exit_code = Sweep(g); });

@@ -10,7 +10,9 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 #include "base/file.h"
@@ -26,16 +28,20 @@ using casenode::testing::RunResult;
 
 namespace {
 
-// The unit as shipped, but starting the binary under test (systemd-analyze
-// verify checks that ExecStart= names an executable).
-std::string UnitUnderTest(const TempDir& tmp) {
-  std::string unit = *ReadFile(CASENODE_SOURCE_DIR "/deploy/systemd/casenode.service");
-  const std::string from = "/usr/bin/casenode";
-  REQUIRE(unit.find(from) != std::string::npos);
-  unit.replace(unit.find(from), from.size(), testing::CasenodeBin());
-  const std::string path = tmp.path("casenode.service");
-  REQUIRE(WriteFileAtomic(path, unit, 0644).ok());
-  return path;
+// The units as shipped, but starting the binaries under test (systemd-analyze
+// verify checks that ExecStart= names an executable), in one directory.
+std::string UnitsUnderTest(const TempDir& tmp) {
+  const std::string dir = tmp.path("units");
+  std::filesystem::create_directories(dir);
+  for (const std::string name : {"casenode.service", "casenode-backup.service", "casenode-backup.timer"}) {
+    std::string unit = *ReadFile(CASENODE_SOURCE_DIR "/deploy/systemd/" + name);
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"/usr/bin/casenode ", testing::CasenodeBin() + " "},
+                                   {"/usr/bin/casectl ", testing::CasectlBin() + " "}}) {
+      if (unit.find(from) != std::string::npos) unit.replace(unit.find(from), from.size(), to);
+    }
+    REQUIRE(WriteFileAtomic(dir + "/" + name, unit, 0644).ok());
+  }
+  return dir;
 }
 
 // A datagram socket standing in for systemd's notify socket.
@@ -79,18 +85,22 @@ class NotifySocket {
 
 }  // namespace
 
-TEST_CASE("the systemd unit verifies without a warning and is hardened to an exposure of 2.0 or better",
+TEST_CASE("the systemd units verify without a warning and are hardened to an exposure of 2.0 or better",
           "[integration][systemd]") {
   TempDir tmp;
-  const std::string unit = UnitUnderTest(tmp);
-  const RunResult verify = Run({"/usr/bin/systemd-analyze", "verify", "--man=no", unit});
+  const std::string dir = UnitsUnderTest(tmp);
+  const RunResult verify = Run({"/usr/bin/systemd-analyze", "verify", "--man=no", dir + "/casenode-backup.timer",
+                                dir + "/casenode-backup.service", dir + "/casenode.service"});
   INFO(verify.out << verify.err);
   REQUIRE(verify.exit_code == 0);
   REQUIRE(verify.err.empty());  // a misspelt key only warns
-  const RunResult security = Run({"/usr/bin/systemd-analyze", "security", "--offline=true", "--threshold=20", unit});
-  INFO(security.out << security.err);
-  REQUIRE(security.exit_code == 0);
-  REQUIRE(security.out.find("Overall exposure level for casenode.service") != std::string::npos);
+  for (const std::string unit : {"casenode.service", "casenode-backup.service"}) {
+    const RunResult security =
+        Run({"/usr/bin/systemd-analyze", "security", "--offline=true", "--threshold=20", dir + "/" + unit});
+    INFO(security.out << security.err);
+    REQUIRE(security.exit_code == 0);
+    REQUIRE(security.out.find("Overall exposure level for " + unit) != std::string::npos);
+  }
 }
 
 TEST_CASE("the daemon speaks the notify protocol: ready, a watchdog fed while healthy, reloading, stopping",
@@ -129,4 +139,56 @@ TEST_CASE("casectl node health says SERVING with exit 0 while the node runs, and
   REQUIRE(down.exit_code != 0);
   REQUIRE(down.out.empty());
   REQUIRE(down.err.find("the node does not answer on its Local socket") != std::string::npos);
+}
+
+TEST_CASE("scheduled backups keep the newest N, and a restore drill brings back every acknowledged record",
+          "[integration][ops]") {
+  LocalNetwork net({"jeugdhulp"});
+  net.Start("jeugdhulp");
+  const std::string parent = net.NodeDir("jeugdhulp") + "/data/backups";
+  std::filesystem::create_directories(parent + "/notes");  // not a backup: never touched
+  auto record = [&] {
+    const auto entry = net.CasectlJson(
+        "jeugdhulp", {"consent", "record", "--subject", std::string(64, 'c'), "--consenter", "parent",
+                      "--birth-date", "2016-03-01", "--purpose", "casusoverleg", "--category", "zorg",
+                      "--recipient-role", "gemeente", "--recorded-by", "staff-7f3a"});
+    const std::string id = entry["receipt"]["receipt_id"];
+    REQUIRE(id.size() == 32);
+    return id;
+  };
+  std::vector<std::string> acknowledged;
+  std::vector<std::string> made;
+  for (int i = 0; i < 3; ++i) {
+    acknowledged.push_back(record());
+    const auto backup = net.CasectlJson("jeugdhulp", {"node", "backup", "--into", parent, "--keep", "2"});
+    made.push_back(backup["dir"]);
+  }
+  std::vector<std::string> kept;
+  for (const auto& e : std::filesystem::directory_iterator(parent)) kept.push_back(e.path().string());
+  std::sort(kept.begin(), kept.end());
+  REQUIRE(kept == std::vector<std::string>{made[1], made[2], parent + "/notes"});
+
+  // Usage errors name what is wrong and write nothing.
+  const RunResult both = net.Casectl("jeugdhulp", {"node", "backup", parent + "/x", "--into", parent});
+  REQUIRE(both.exit_code == 2);
+  const RunResult keep_alone = net.Casectl("jeugdhulp", {"node", "backup", parent + "/y", "--keep", "2"});
+  REQUIRE(keep_alone.exit_code == 2);
+  REQUIRE(keep_alone.err.find("--keep") != std::string::npos);
+  REQUIRE_FALSE(std::filesystem::exists(parent + "/x"));
+  REQUIRE_FALSE(std::filesystem::exists(parent + "/y"));
+
+  // The drill: the store is lost; the newest backup brings back every
+  // receipt acknowledged before it.
+  net.process("jeugdhulp").Signal(SIGTERM);
+  REQUIRE(net.process("jeugdhulp").Wait(std::chrono::seconds(15)) == 0);
+  std::filesystem::rename(net.NodeDir("jeugdhulp") + "/data/records", net.NodeDir("jeugdhulp") + "/records.lost");
+  const RunResult restored =
+      Run({testing::CasenodeBin(), "--config", "casenode.toml", "--restore", made[2]}, net.NodeDir("jeugdhulp"));
+  INFO(restored.err);
+  REQUIRE(restored.exit_code == 0);
+  net.Start("jeugdhulp");
+  for (const std::string& id : acknowledged) {
+    INFO(id);
+    REQUIRE(net.CasectlJson("jeugdhulp", {"consent", "show", id})["receipt"]["receipt_id"] == id);
+  }
 }
