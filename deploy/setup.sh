@@ -12,6 +12,8 @@ PACKAGES=(
   catch2
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libsystemd-dev systemd
+  prometheus-cpp-dev libcpp-httplib-dev
+  prometheus  # promtool, for the metrics test
   libbenchmark-dev
   clang libclang-rt-14-dev
 )

@@ -254,6 +254,12 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
       signal_service_(signal_desk_, signals_),
       audit_service_(*network_, peers_, deriver_, *key_store_, *store_, *audit_, [this] { return gate_.policy(); },
                      clock) {
+  gate_.SetDecisionObserver([this](const policy::Request& request, const policy::Decision& decision) {
+    metrics_.Decision(decision.allowed(), decision.rule_id, ReasonName(decision.reason));
+    for (const policy::ConsentFact& fact : request.consents) {
+      metrics_.ConsentVerified(policy::ConsentStatusName(fact.status));
+    }
+  });
   // The caller's side of every Peer call this node makes, for reconciliation.
   // Buffered: it concerns the call, not a child (the callee's decision, which
   // may, is synced there).
@@ -305,6 +311,11 @@ absl::Status Node::Start() {
   peer_builder.SetMaxSendMessageSize(config_.max_message_bytes);
   ApplyServerOptions(peer_builder);
   peer_builder.RegisterService(&peer_service_);
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+    interceptors.push_back(CallMetrics(metrics_, "peer"));
+    peer_builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   peer_server_ = peer_builder.BuildAndStart();
   if (!peer_server_ || peer_port == 0) {
     return absl::UnavailableError(StrCat("peer.listen: cannot listen on ", config_.peer_listen,
@@ -318,6 +329,11 @@ absl::Status Node::Start() {
   int local_port = 0;
   local_builder.AddListeningPort("unix:" + config_.local_socket, grpc::InsecureServerCredentials(), &local_port);
   ApplyServerOptions(local_builder);
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+    interceptors.push_back(CallMetrics(metrics_, "local"));
+    local_builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   for (grpc::Service* service : std::initializer_list<grpc::Service*>{
            &node_service_, &keys_service_, &policy_service_, &consent_service_, &pseudonym_service_,
            &signal_service_, &audit_service_}) {
@@ -330,12 +346,30 @@ absl::Status Node::Start() {
   if (::chmod(config_.local_socket.c_str(), 0600) != 0) {
     return absl::UnavailableError(StrCat("local.socket: cannot set mode 0600 on ", config_.local_socket));
   }
+  if (!config_.metrics_listen.empty()) {
+    std::string error;
+    metrics_server_ = MetricsServer::Start(config_.metrics_listen, [this] { return ScrapeMetrics(); }, &error);
+    if (!metrics_server_) return absl::UnavailableError(error);
+  }
   notifier_.Start();  // notices left in the outbox by an earlier run go out now
   publisher_.Start();  // the witnesses learn this log's size, and this node whether it is behind
   Log(LogLevel::kInfo, "node.ready",
       {{"org", config_.org}, {"peer_listen", config_.peer_listen}, {"local_socket", config_.local_socket},
        {"manifest_version", network_->manifest()->version}, {"policy_hash", gate_.policy()->hash()}});
   return absl::OkStatus();
+}
+
+std::string Node::ScrapeMetrics() {
+  const v1::AuditStatus audit = publisher_.Status();
+  Metrics::Snapshot s;
+  s.audit_log_size = audit.tree_size();
+  s.audit_witnessed_size = audit.witnessed_size();
+  s.audit_cosignatures = static_cast<uint64_t>(audit.cosignatures());
+  s.audit_witnesses_behind = static_cast<uint64_t>(audit.behind_size());
+  s.audit_witnesses_refused = witness_.Refused().size();
+  s.consent_hold_generation = consents_.hold().generation();
+  s.manifest_version = network_->manifest()->version;
+  return metrics_.Scrape(s);
 }
 
 absl::Status Node::Healthy() const {
@@ -345,6 +379,7 @@ absl::Status Node::Healthy() const {
 
 void Node::Shutdown(std::chrono::milliseconds grace) {
   const auto deadline = std::chrono::system_clock::now() + grace;
+  if (metrics_server_) metrics_server_->Stop();
   notifier_.Stop();  // what it has not delivered stays in the outbox for the next start
   publisher_.Stop();
   for (grpc::Server* server : {peer_server_.get(), local_server_.get()}) {

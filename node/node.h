@@ -33,6 +33,7 @@
 #include "node/signals/desk.h"
 #include "node/signals/notifier.h"
 #include "node/signals/signal_book.h"
+#include "node/metrics/metrics.h"
 #include "node/network/network.h"
 #include "node/rpc/peer_client.h"
 #include "node/gate/gate.h"
@@ -63,6 +64,8 @@ class Node {
   [[nodiscard]] absl::Status Healthy() const;
 
   const Network& network() const { return *network_; }
+  // The Prometheus text the metrics listener serves.
+  std::string ScrapeMetrics();
   store::Store& store() { return *store_; }
 
  private:
@@ -74,6 +77,7 @@ class Node {
        std::shared_ptr<const policy::Policy> policy, Clock clock);
 
   const NodeConfig config_;
+  Metrics metrics_;  // first: outlives every server and part that counts into it
   std::unique_ptr<Network> network_;
   TlsMaterial tls_;
   const keys::SigningKey signing_key_;
@@ -102,6 +106,7 @@ class Node {
   std::mutex reload_mu_;
   std::unique_ptr<grpc::Server> peer_server_;
   std::unique_ptr<grpc::Server> local_server_;
+  std::unique_ptr<MetricsServer> metrics_server_;  // if config.metrics_listen
 };
 
 // The gRPC server options every casenode listener uses.

@@ -24,6 +24,7 @@ const std::map<std::string, std::set<std::string>, std::less<>> kSchema = {
     {"policy", {"network", "local"}},
     {"local", {"socket"}},
     {"log", {"level"}},
+    {"metrics", {"listen"}},
 };
 
 class Reader {
@@ -89,10 +90,10 @@ class Reader {
   std::string base_dir_;
 };
 
-absl::Status CheckListen(const Reader& r, const std::string& listen) {
+absl::Status CheckListen(const Reader& r, const std::string& listen, std::string_view key = "peer.listen") {
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    return r.Error(r.At("peer.listen"), "peer.listen: expected host:port, e.g. 127.0.0.1:7101");
+    return r.Error(r.At(key), StrCat(key, ": expected host:port, e.g. 127.0.0.1:7101"));
   }
   const std::string port = listen.substr(colon + 1);
   int value = 0;
@@ -104,7 +105,20 @@ absl::Status CheckListen(const Reader& r, const std::string& listen) {
     value = value * 10 + (c - '0');
   }
   if (port.empty() || value < 1 || value > 65535) {
-    return r.Error(r.At("peer.listen"), StrCat("peer.listen: port \"", port, "\" is not a number from 1 to 65535"));
+    return r.Error(r.At(key), StrCat(key, ": port \"", port, "\" is not a number from 1 to 65535"));
+  }
+  return absl::OkStatus();
+}
+
+// The metrics listener has no TLS: loopback only (scrape through a local agent or a tunnel).
+absl::Status CheckLoopback(const Reader& r, const std::string& listen) {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  const bool loopback = host == "localhost" || host == "[::1]" || (host.starts_with("127.") && host.size() <= 15 &&
+                                                                    host.find_first_not_of("0123456789.") == std::string::npos);
+  if (!loopback) {
+    return r.Error(r.At("metrics.listen"),
+                   StrCat("metrics.listen: \"", host, "\" is not a loopback address (127.0.0.1, [::1] or localhost): "
+                          "the metrics listener has no TLS"));
   }
   return absl::OkStatus();
 }
@@ -180,6 +194,11 @@ absl::StatusOr<NodeConfig> NodeConfig::Parse(std::string_view text, const std::s
     }
   }
   ASSIGN_OR_RETURN(c.local_socket, r.Path("local", "socket"));
+  ASSIGN_OR_RETURN(c.metrics_listen, r.String("metrics", "listen", false));
+  if (!c.metrics_listen.empty()) {
+    RETURN_IF_ERROR(CheckListen(r, c.metrics_listen, "metrics.listen"));
+    RETURN_IF_ERROR(CheckLoopback(r, c.metrics_listen));
+  }
   ASSIGN_OR_RETURN(std::string level, r.String("log", "level", false));
   if (!level.empty()) c.log_level = level;
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error") {
@@ -202,7 +221,8 @@ std::string NodeConfig::ToToml() const {
                 oprf_share.empty() ? "" : StrCat("\noprf_share = ", q(oprf_share)), "\n\n", "[peer]\nlisten = ", q(peer_listen), "\ntimeout_ms = ", peer_timeout.count(),
                 "\nmax_message_bytes = ", max_message_bytes, "\n\n",
                 "[policy]\nnetwork = ", q(policy_network), "\nlocal = [", LocalList(policy_local, q), "]\n\n",
-                "[local]\nsocket = ", q(local_socket), "\n\n", "[log]\nlevel = ", q(log_level), "\n");
+                "[local]\nsocket = ", q(local_socket), "\n\n", "[log]\nlevel = ", q(log_level), "\n",
+                metrics_listen.empty() ? "" : StrCat("\n[metrics]\nlisten = ", q(metrics_listen), "\n"));
 }
 
 }  // namespace casenode::node

@@ -20,6 +20,7 @@
 //             local = ["local-policy.toml"]           # optional; deny rules only
 //   [local]   socket = "local.sock"
 //   [log]     level = "info"           # debug | info | warn | error
+//   [metrics] listen = "127.0.0.1:9464" # optional; loopback only (no TLS)
 #pragma once
 
 #include <chrono>
@@ -48,6 +49,7 @@ struct NodeConfig {
   std::vector<std::string> policy_local;
   std::string local_socket;
   std::string log_level = "info";
+  std::string metrics_listen;  // "" = no metrics listener
 
   // Reads and validates a config file. InvalidArgument with "FILE:LINE: ..." on
   // any problem; NotFound if the file does not exist.

@@ -91,6 +91,7 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
   if (absl::Status stored = audit_.Append(event, durability, &call.decision_seq); !stored.ok()) {
     return Error(Reason::kDecisionNotRecorded, "cannot record the policy decision; refusing to answer");
   }
+  if (observer_) observer_(req, call.decision);
   if (call.decision.allowed()) return call;
   return Error(call.decision.reason, StrCat("policy denies ", facts.action, " for purpose ", facts.purpose, ": ",
                                             ReasonName(call.decision.reason), " (rule ", call.decision.rule_id, ")"));

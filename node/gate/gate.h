@@ -106,6 +106,11 @@ class PeerGate {
   void SetPolicy(std::shared_ptr<const policy::Policy> policy);
   std::shared_ptr<const policy::Policy> policy() const;
 
+  // Called with every recorded decision and the request it decided (for
+  // metrics). Set once, before the node serves.
+  using DecisionObserver = std::function<void(const policy::Request&, const policy::Decision&)>;
+  void SetDecisionObserver(DecisionObserver observer) { observer_ = std::move(observer); }
+
  private:
   [[nodiscard]] absl::StatusOr<PeerCall> Authenticate(const grpc::ServerContext& context) const;
   // Authenticates, evaluates and stores the decision; an error if the call may not proceed.
@@ -120,6 +125,7 @@ class PeerGate {
   const consent::ConsentVerifier& verifier_;
   RateLimiter limiter_;
   std::atomic<std::shared_ptr<const policy::Policy>> policy_;  // swapped whole on reload
+  DecisionObserver observer_;
 };
 
 }  // namespace casenode::node

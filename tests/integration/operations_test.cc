@@ -16,7 +16,10 @@
 #include <string>
 
 #include "base/file.h"
+#include <httplib.h>
+
 #include "tests/support/local_network.h"
+#include "tests/support/ports.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -191,4 +194,61 @@ TEST_CASE("scheduled backups keep the newest N, and a restore drill brings back 
     INFO(id);
     REQUIRE(net.CasectlJson("jeugdhulp", {"consent", "show", id})["receipt"]["receipt_id"] == id);
   }
+}
+
+TEST_CASE("the metrics listener serves Prometheus text that promtool accepts, counting calls and decisions and "
+          "naming no one",
+          "[integration][ops][metrics]") {
+  LocalNetwork net({"school", "jeugdhulp"});
+  auto port = testing::PortBlock::Reserve(1);
+  REQUIRE(port.ok());
+  const std::string listen = "127.0.0.1:" + std::to_string((*port)->base());
+  const std::string config_path = net.NodeDir("jeugdhulp") + "/casenode.toml";
+  REQUIRE(WriteFileAtomic(config_path, *ReadFile(config_path) + "\n[metrics]\nlisten = \"" + listen + "\"\n", 0600).ok());
+  net.StartAll();
+
+  // A Peer call (school pings jeugdhulp), Local calls, and a consent about a canary pseudonym.
+  REQUIRE(net.CasectlJson("school", {"node", "ping", "jeugdhulp"})["reachable"] == true);
+  const std::string canary(64, 'c');
+  const auto entry = net.CasectlJson(
+      "jeugdhulp", {"consent", "record", "--subject", canary, "--consenter", "parent", "--birth-date", "2016-03-01",
+                    "--purpose", "casusoverleg", "--category", "zorg", "--recipient-role", "gemeente",
+                    "--recorded-by", "staff-canary-7f3a"});
+  const std::string receipt_id = entry["receipt"]["receipt_id"];
+
+  httplib::Client client("127.0.0.1", (*port)->base());
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(5, 0);
+  const auto res = client.Get("/metrics");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  const std::string text = res->body;
+  INFO(text);
+  // The value of one series ("name{labels}"), or -1 if absent.
+  auto sample = [&](const std::string& series) {
+    const size_t at = text.find("\n" + series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size() + 2));
+  };
+  // Pings: the one above, and those of the start-up status checks.
+  REQUIRE(sample(R"(casenode_grpc_calls_total{code="OK",method="Peer.Ping",server="peer"})") >= 1);
+  REQUIRE(sample(R"(casenode_grpc_call_duration_seconds_count{method="Peer.Ping",server="peer"})") >= 1);
+  REQUIRE(sample(R"(casenode_grpc_calls_total{code="OK",method="LocalConsent.Record",server="local"})") == 1);
+  REQUIRE(sample(R"(casenode_policy_decisions_total{effect="allow",reason="ALLOWED",rule="netwerk-ping"})") >= 1);
+  REQUIRE(sample(R"(casenode_state{what="manifest_version"})") == 1);
+  REQUIRE(sample(R"(casenode_state{what="audit_log_entries"})") >= 1);
+  for (const std::string& secret : {canary, receipt_id, std::string("staff-canary")}) {
+    REQUIRE(text.find(secret) == std::string::npos);
+  }
+  const RunResult lint = testing::RunWithInput({"/usr/bin/promtool", "check", "metrics"}, text);
+  INFO(lint.out << lint.err);
+  REQUIRE(lint.exit_code == 0);
+
+  // Only a loopback address: the listener has no TLS.
+  std::string config = *ReadFile(config_path);
+  config.replace(config.find(listen), listen.size(), "0.0.0.0:9464");
+  REQUIRE(WriteFileAtomic(config_path, config, 0600).ok());
+  const RunResult refused = Run({testing::CasenodeBin(), "--config", "casenode.toml", "--check-config"},
+                                net.NodeDir("jeugdhulp"));
+  REQUIRE(refused.exit_code == 2);
+  REQUIRE(refused.err.find("metrics.listen: \"0.0.0.0\" is not a loopback address") != std::string::npos);
 }

@@ -76,7 +76,29 @@ TEST_CASE("an unknown key is refused naming key, table and line", "[config]") {
 }
 
 TEST_CASE("an unknown table is refused", "[config]") {
-  REQUIRE(ErrorOf(kValid + "[metrics]\nport = 9\n").find("unknown table [metrics]") != std::string::npos);
+  REQUIRE(ErrorOf(kValid + "[tracing]\nport = 9\n").find("unknown table [tracing]") != std::string::npos);
+}
+
+TEST_CASE("the metrics listener is optional, and only on a loopback address", "[config]") {
+  auto none = NodeConfig::Parse(kValid, "/etc/casenode", "casenode.toml");
+  REQUIRE(none.ok());
+  REQUIRE(none->metrics_listen.empty());
+  for (const std::string listen : {"127.0.0.1:9464", "[::1]:9464", "localhost:9464", "127.0.0.2:1"}) {
+    auto c = NodeConfig::Parse(kValid + "[metrics]\nlisten = \"" + listen + "\"\n", "/etc/casenode", "casenode.toml");
+    INFO(listen);
+    REQUIRE(c.ok());
+    REQUIRE(c->metrics_listen == listen);
+    // And it survives a round trip through ToToml.
+    auto again = NodeConfig::Parse(c->ToToml(), "/etc/casenode", "casenode.toml");
+    REQUIRE(again.ok());
+    REQUIRE(again->metrics_listen == listen);
+  }
+  REQUIRE(ErrorOf(kValid + "[metrics]\nlisten = \"0.0.0.0:9464\"\n").find("metrics.listen: \"0.0.0.0\" is not a loopback") !=
+          std::string::npos);
+  REQUIRE(ErrorOf(kValid + "[metrics]\nlisten = \"127.0.0.1.example.org:9464\"\n").find("not a loopback") !=
+          std::string::npos);
+  REQUIRE(ErrorOf(kValid + "[metrics]\nlisten = \"127.0.0.1:70000\"\n").find("metrics.listen: port") !=
+          std::string::npos);
 }
 
 TEST_CASE("a bad port is refused naming the field", "[config]") {
