@@ -219,14 +219,27 @@ int ScheduledBackup(const Globals& g, const std::string& parent, int keep) {
   v1::BackupResponse r;
   grpc::Status s = CallLocal(g, &v1::LocalNode::Stub::Backup, req, &r);
   if (!s.ok()) return Fail(s);
+  // The newest N by name (UTC time), never the one just made: after the
+  // clock stepped back it would sort oldest.
+  const std::string made = std::filesystem::path(dir).filename().string();
   std::vector<std::string> scheduled;
-  for (const auto& e : std::filesystem::directory_iterator(parent, ec)) {
-    const std::string name = e.path().filename().string();
-    if (e.is_directory() && IsScheduledName(name)) scheduled.push_back(name);
+  std::filesystem::directory_iterator it(parent, ec);
+  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name != made && !it->is_symlink() && it->is_directory() && IsScheduledName(name)) scheduled.push_back(name);
+  }
+  if (ec) {
+    std::cerr << "casectl: --keep: cannot list " << parent << ": " << ec.message() << "\n";
+    return kFailed;
   }
   std::sort(scheduled.begin(), scheduled.end());
+  if (!scheduled.empty() && scheduled.back() > made) {
+    std::cerr << "casectl: warning: " << scheduled.back() << " is newer than the backup just made (" << made
+              << "): has the clock gone back?\n";
+  }
   std::vector<std::string> removed;
-  for (size_t i = 0; keep > 0 && i + static_cast<size_t>(keep) < scheduled.size(); ++i) {
+  const size_t others = keep > 0 ? static_cast<size_t>(keep) - 1 : scheduled.size();  // the new one counts
+  for (size_t i = 0; i + others < scheduled.size(); ++i) {
     std::filesystem::remove_all(std::filesystem::path(parent) / scheduled[i], ec);
     if (ec) {
       std::cerr << "casectl: --keep: cannot remove " << scheduled[i] << ": " << ec.message() << "\n";

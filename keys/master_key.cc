@@ -118,7 +118,9 @@ absl::StatusOr<SecretBytes> ReadPassphraseUri(std::string_view uri) {
     return passphrase;
   }
   std::string path;
+  bool credential = false;
   if (ConsumePrefix(&uri, "passphrase-credential:")) {
+    credential = true;
     // systemd's LoadCredential= puts it in a directory only this service reads.
     if (uri.empty() || uri.find('/') != std::string_view::npos || uri == "." || uri == "..") {
       return absl::InvalidArgumentError("master_key: passphrase-credential: expected a credential name, not a path");
@@ -134,7 +136,7 @@ absl::StatusOr<SecretBytes> ReadPassphraseUri(std::string_view uri) {
     path = std::string(uri);
   }
   if (!path.empty()) {
-    ASSIGN_OR_RETURN(SecretBytes text, ReadSecretFile(path));
+    ASSIGN_OR_RETURN(SecretBytes text, credential ? ReadCredentialFile(path) : ReadSecretFile(path));
     const size_t len = WithoutTrailingNewlines(text);
     if (len == 0) return absl::InvalidArgumentError(StrCat("master_key: passphrase file ", path, " is empty"));
     return SecretBytes::CopyFrom(text.span().first(len));

@@ -1,6 +1,7 @@
 #include "keys/secret.h"
 
 #include <sodium.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,9 +62,11 @@ bool SecretBytes::Equals(const SecretBytes& other) const {
   return sodium_memcmp(data_, other.data_, size_) == 0;
 }
 
-absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path) {
+namespace {
+
+// Reads an open key or passphrase file (closing it) into locked memory.
+absl::StatusOr<SecretBytes> ReadAndClose(const int fd, const std::string& path) {
   constexpr off_t kMaxSize = 64 * 1024;  // key and passphrase files are tiny
-  ASSIGN_OR_RETURN(const int fd, OpenOwnerOnly(path));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || st.st_size > kMaxSize) {
     ::close(fd);
@@ -82,6 +85,36 @@ absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path) {
   }
   ::close(fd);
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path) {
+  ASSIGN_OR_RETURN(const int fd, OpenOwnerOnly(path));
+  return ReadAndClose(fd, path);
+}
+
+absl::StatusOr<SecretBytes> ReadCredentialFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(StrCat(path, ": cannot open the credential: ", std::strerror(errno)));
+  }
+  struct stat st {};
+  constexpr uid_t kOverflowUid = 65534;  // root, as a service with PrivateUsers=yes sees it
+  absl::Status bad;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    bad = absl::FailedPreconditionError(StrCat(path, ": not a regular file"));
+  } else if (st.st_uid != ::geteuid() && st.st_uid != 0 && st.st_uid != kOverflowUid) {
+    bad = absl::FailedPreconditionError(StrCat(path, ": owned by uid ", st.st_uid, "; a credential must belong to root "
+                                                                                   "(systemd) or to this process's user"));
+  } else if ((st.st_mode & 0227) != 0) {
+    bad = absl::FailedPreconditionError(StrCat(path, ": writable, or readable by others; a credential is read-only"));
+  }
+  if (!bad.ok()) {
+    ::close(fd);
+    return bad;
+  }
+  return ReadAndClose(fd, path);
 }
 
 }  // namespace casenode::keys

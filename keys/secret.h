@@ -54,5 +54,11 @@ class SecretBytes {
 // FailedPrecondition for a file that fails those checks, InvalidArgument for
 // one larger than 64 KiB. Errors name the path, never the content.
 [[nodiscard]] absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path);
+// The same for a systemd credential ($CREDENTIALS_DIRECTORY/NAME): systemd
+// writes it root-owned, mode 0400, readable by the service through an ACL
+// (so it may show group read, and, under PrivateUsers=, the overflow uid).
+// A regular file, not a symlink, owned by root or this user, with no write
+// bit and nothing for others.
+[[nodiscard]] absl::StatusOr<SecretBytes> ReadCredentialFile(const std::string& path);
 
 }  // namespace casenode::keys

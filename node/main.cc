@@ -7,15 +7,18 @@
 #include <signal.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 
 #include "base/reason.h"
 #include "base/process.h"
+#include "base/strings.h"
 #include "node/config/config.h"
 #include "base/log.h"
 #include "node/node.h"
@@ -87,6 +90,16 @@ int main(int argc, char** argv) {
 
   auto config = casenode::node::NodeConfig::Load(config_path);
   if (!config.ok()) return Fail(2, "config.invalid", config.status());
+  // Run as another user than the owner of its data (root restoring by hand,
+  // say), the node would leave files its own user cannot open.
+  struct stat data_dir_stat {};
+  if (::stat(config->data_dir.c_str(), &data_dir_stat) == 0 && data_dir_stat.st_uid != ::geteuid()) {
+    return Fail(2, "config.invalid",
+                absl::FailedPreconditionError(casenode::StrCat(
+                    "node.data_dir: ", config->data_dir, " belongs to uid ", data_dir_stat.st_uid,
+                    ", but casenode runs as uid ", ::geteuid(),
+                    "; run it as that user (under systemd: systemd-run --uid=casenode --gid=casenode ...)")));
+  }
   casenode::SetLogLevel(config->log_level);
 
   if (!restore_from.empty()) {
@@ -112,26 +125,29 @@ int main(int argc, char** argv) {
 
   // Under a systemd watchdog (WatchdogSec=), feed it at half its interval,
   // and only while the node is healthy: a node that cannot log cannot answer.
+  // The next feed is a fixed point in time, so signals (a reload every few
+  // seconds) cannot postpone it.
   uint64_t watchdog_usec = 0;
   const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0;
-  const uint64_t tick_usec = watchdog_usec / 2;
-  const timespec tick{static_cast<time_t>(tick_usec / 1'000'000), static_cast<long>(tick_usec % 1'000'000) * 1000};
-  if (watchdog) sd_notify(0, "WATCHDOG=1");
+  const auto interval = std::chrono::microseconds(watchdog_usec / 2);
+  auto next_feed = std::chrono::steady_clock::now();
   for (;;) {
     int sig = 0;
     if (watchdog) {
-      sig = sigtimedwait(&signals, nullptr, &tick);
-      if (sig < 0) {
-        if (errno == EAGAIN) {
-          if (absl::Status healthy = (*node)->Healthy(); healthy.ok()) {
-            sd_notify(0, "WATCHDOG=1");
-          } else {
-            Log(LogLevel::kError, "node.unhealthy",
-                {{"error", std::string_view(healthy.message().data(), healthy.message().size())}});
-          }
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= next_feed) {
+        if (absl::Status healthy = (*node)->Healthy(); healthy.ok()) {
+          sd_notify(0, "WATCHDOG=1");
+        } else {
+          Log(LogLevel::kError, "node.unhealthy",
+              {{"error", std::string_view(healthy.message().data(), healthy.message().size())}});
         }
-        continue;
+        next_feed = now + interval;
       }
+      const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(next_feed - now);
+      const timespec ts{static_cast<time_t>(wait.count() / 1'000'000'000), static_cast<long>(wait.count() % 1'000'000'000)};
+      sig = sigtimedwait(&signals, nullptr, &ts);
+      if (sig < 0) continue;  // the deadline (EAGAIN) or EINTR: feed if due
     } else if (sigwait(&signals, &sig) != 0) {
       continue;
     }

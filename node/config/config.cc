@@ -1,5 +1,7 @@
 #include "node/config/config.h"
 
+#include <arpa/inet.h>
+
 #include <filesystem>
 #include <map>
 #include <set>
@@ -113,8 +115,9 @@ absl::Status CheckListen(const Reader& r, const std::string& listen, std::string
 // The metrics listener has no TLS: loopback only (scrape through a local agent or a tunnel).
 absl::Status CheckLoopback(const Reader& r, const std::string& listen) {
   const std::string host = listen.substr(0, listen.rfind(':'));
-  const bool loopback = host == "localhost" || host == "[::1]" || (host.starts_with("127.") && host.size() <= 15 &&
-                                                                    host.find_first_not_of("0123456789.") == std::string::npos);
+  in_addr v4{};
+  const bool loopback = host == "localhost" || host == "[::1]" ||
+                        (::inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127);
   if (!loopback) {
     return r.Error(r.At("metrics.listen"),
                    StrCat("metrics.listen: \"", host, "\" is not a loopback address (127.0.0.1, [::1] or localhost): "

@@ -160,6 +160,9 @@ std::unique_ptr<MetricsServer> MetricsServer::Start(const std::string& listen, S
   }
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });
+  // stop() is a no-op until the thread runs the server: wait for it, so a
+  // stop right after start cannot leave join() waiting forever.
+  while (!impl->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(impl)));
 }
 

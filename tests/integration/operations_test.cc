@@ -16,6 +16,7 @@
 #include <string>
 
 #include "base/file.h"
+#include "node/config/config.h"
 #include <httplib.h>
 
 #include "tests/support/local_network.h"
@@ -171,6 +172,19 @@ TEST_CASE("scheduled backups keep the newest N, and a restore drill brings back 
   std::sort(kept.begin(), kept.end());
   REQUIRE(kept == std::vector<std::string>{made[1], made[2], parent + "/notes"});
 
+  // After the clock went back, the backup just made sorts oldest: it is kept all the same.
+  std::filesystem::create_directories(parent + "/casenode-29991231T235959.999Z");
+  const RunResult skewed = net.Casectl("jeugdhulp", {"-o", "json", "node", "backup", "--into", parent, "--keep", "2"});
+  INFO(skewed.err);
+  REQUIRE(skewed.exit_code == 0);
+  REQUIRE(skewed.err.find("has the clock gone back?") != std::string::npos);
+  const std::string newest = nlohmann::json::parse(skewed.out)["dir"];
+  REQUIRE(std::filesystem::exists(newest));
+  REQUIRE(std::filesystem::exists(parent + "/casenode-29991231T235959.999Z"));
+  REQUIRE_FALSE(std::filesystem::exists(made[1]));
+  std::filesystem::remove_all(parent + "/casenode-29991231T235959.999Z");
+  made.push_back(newest);
+
   // Usage errors name what is wrong and write nothing.
   const RunResult both = net.Casectl("jeugdhulp", {"node", "backup", parent + "/x", "--into", parent});
   REQUIRE(both.exit_code == 2);
@@ -186,7 +200,7 @@ TEST_CASE("scheduled backups keep the newest N, and a restore drill brings back 
   REQUIRE(net.process("jeugdhulp").Wait(std::chrono::seconds(15)) == 0);
   std::filesystem::rename(net.NodeDir("jeugdhulp") + "/data/records", net.NodeDir("jeugdhulp") + "/records.lost");
   const RunResult restored =
-      Run({testing::CasenodeBin(), "--config", "casenode.toml", "--restore", made[2]}, net.NodeDir("jeugdhulp"));
+      Run({testing::CasenodeBin(), "--config", "casenode.toml", "--restore", made.back()}, net.NodeDir("jeugdhulp"));
   INFO(restored.err);
   REQUIRE(restored.exit_code == 0);
   net.Start("jeugdhulp");
@@ -251,4 +265,23 @@ TEST_CASE("the metrics listener serves Prometheus text that promtool accepts, co
                                 net.NodeDir("jeugdhulp"));
   REQUIRE(refused.exit_code == 2);
   REQUIRE(refused.err.find("metrics.listen: \"0.0.0.0\" is not a loopback address") != std::string::npos);
+}
+
+TEST_CASE("the shipped configuration matches the unit: state, socket and credential where systemd provides them",
+          "[integration][systemd]") {
+  auto config = node::NodeConfig::Load(CASENODE_SOURCE_DIR "/deploy/systemd/casenode.toml");
+  INFO(config.status());
+  REQUIRE(config.ok());
+  const std::string unit = *ReadFile(CASENODE_SOURCE_DIR "/deploy/systemd/casenode.service");
+  const std::string backup = *ReadFile(CASENODE_SOURCE_DIR "/deploy/systemd/casenode-backup.service");
+  // The only places ProtectSystem=strict leaves writable: StateDirectory and RuntimeDirectory.
+  REQUIRE(unit.find("\nStateDirectory=casenode\n") != std::string::npos);
+  REQUIRE(unit.find("\nRuntimeDirectory=casenode\n") != std::string::npos);
+  REQUIRE(config->data_dir.starts_with("/var/lib/casenode/"));
+  REQUIRE(config->local_socket == "/run/casenode/local.sock");
+  REQUIRE(config->master_key == "passphrase-credential:master-passphrase");
+  REQUIRE(unit.find("\nLoadCredential=master-passphrase:") != std::string::npos);
+  REQUIRE(backup.find("--socket " + config->local_socket + " ") != std::string::npos);
+  REQUIRE(backup.find("--into /var/lib/casenode/backups ") != std::string::npos);  // the node writes it
+  REQUIRE(unit.find("\nLimitCORE=0\n") != std::string::npos);
 }

@@ -1,6 +1,7 @@
 // Integration: the daemon refuses to start on bad configuration or key
 // material, with a specific message and exit code 2, and changes nothing.
 #include <sys/stat.h>
+#include <unistd.h>
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -179,4 +180,24 @@ TEST_CASE("network init seals the operator's keys with a passphrase of their own
   auto op = keys::NetworkOperator::Open(op_dir, "passphrase-env:CASENODE_TEST_PASS");
   REQUIRE(op.ok());
   REQUIRE(op->Current()->version == 2);
+}
+
+TEST_CASE("a node run as another user than the owner of its data refuses to start, naming both", "[startup]") {
+  LocalNetwork net({"school", "gemeente"});
+  net.Start("school");  // makes data_dir
+  net.process("school").Signal(SIGTERM);
+  REQUIRE(net.process("school").Wait(std::chrono::seconds(15)) == 0);
+  const std::string data = net.NodeDir("school") + "/data";
+  struct stat st {};
+  REQUIRE(::stat(data.c_str(), &st) == 0);
+  // Seen from the node, its data now belongs to someone else (as root restoring
+  // a service user's node would find it, the other way round).
+  REQUIRE(::chown(data.c_str(), st.st_uid + 4242, st.st_gid) == 0);
+  const RunResult r = CheckConfig(net, "school");
+  REQUIRE(::chown(data.c_str(), st.st_uid, st.st_gid) == 0);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 2);
+  REQUIRE(r.err.find("belongs to uid " + std::to_string(st.st_uid + 4242)) != std::string::npos);
+  REQUIRE(r.err.find("systemd-run --uid=casenode") != std::string::npos);
+  REQUIRE(CheckConfig(net, "school").exit_code == 0);
 }

@@ -285,7 +285,7 @@ TEST_CASE("a passphrase can come in as a systemd credential, named, never as a p
   const SecretBytes pass = SecretBytes::CopyFrom(std::string_view("credential passphrase"));
   auto key = MasterKey::FromPassphrase(pass, FastParams());
   const Bytes sealed = key->Seal("node-identity", AsBytes(kPlain));
-  REQUIRE(WriteFileAtomic(dir.path("master-passphrase"), std::string_view("credential passphrase\n"), 0600).ok());
+  REQUIRE(WriteFileAtomic(dir.path("master-passphrase"), std::string_view("credential passphrase\n"), 0400).ok());
 
   ::unsetenv("CREDENTIALS_DIRECTORY");
   auto outside = MasterKey::Unlock("passphrase-credential:master-passphrase", sealed);
@@ -296,6 +296,16 @@ TEST_CASE("a passphrase can come in as a systemd credential, named, never as a p
   auto unlocked = MasterKey::Unlock("passphrase-credential:master-passphrase", sealed);
   REQUIRE(unlocked.ok());
   REQUIRE(unlocked->Open("node-identity", sealed).ok());
+  // As systemd writes it: read-only, group-readable through its ACL.
+  REQUIRE(::chmod(dir.path("master-passphrase").c_str(), 0440) == 0);
+  REQUIRE(MasterKey::Unlock("passphrase-credential:master-passphrase", sealed).ok());
+  // Writable, or readable by others: refused.
+  for (mode_t mode : {0640, 0444, 0600}) {
+    INFO(mode);
+    REQUIRE(::chmod(dir.path("master-passphrase").c_str(), mode) == 0);
+    REQUIRE(MasterKey::Unlock("passphrase-credential:master-passphrase", sealed).status().code() ==
+            absl::StatusCode::kFailedPrecondition);
+  }
   for (const char* bad : {"passphrase-credential:", "passphrase-credential:../pass", "passphrase-credential:..",
                           "passphrase-credential:/etc/shadow"}) {
     INFO(bad);
