@@ -138,6 +138,7 @@ struct Policy::Compiled {
   std::string name;
   ConsentSettings consent;
   SignalSettings signals;
+  CaseSettings cases;
   AuditSettings audit;
   Vocab vocab;
   std::vector<Rule> rules;                                    // sorted by id
@@ -196,20 +197,22 @@ absl::Status ParseConsentSettings(const FileReader& r, const toml::table& t, Con
   return absl::OkStatus();
 }
 
-// A signal is kept up to 10 years after its registration; a test network may
-// keep it for seconds.
+// A signal or closed case is kept up to 10 years; a test network may keep it
+// for seconds.
 constexpr int64_t kMinRetentionSeconds = 1;
 constexpr int64_t kMaxRetentionSeconds = int64_t{3650} * 86400;
 
-absl::Status ParseSignalSettings(const FileReader& r, const toml::table& t, SignalSettings* out) {
-  RETURN_IF_ERROR(CheckKeys(r, t, "[signals] ", {"retention_seconds"}));
+// [signals] or [cases]: retention_seconds.
+absl::Status ParseRetention(const FileReader& r, const toml::table& t, std::string_view table, uint64_t* out) {
+  const std::string prefix = StrCat("[", table, "] ");
+  RETURN_IF_ERROR(CheckKeys(r, t, prefix, {"retention_seconds"}));
   if (const toml::node* n = t.get("retention_seconds")) {
     if (!n->is_integer() || n->as_integer()->get() < kMinRetentionSeconds ||
         n->as_integer()->get() > kMaxRetentionSeconds) {
-      return r.Error(n, StrCat("[signals] retention_seconds: expected an integer from ", kMinRetentionSeconds, " to ",
+      return r.Error(n, StrCat(prefix, "retention_seconds: expected an integer from ", kMinRetentionSeconds, " to ",
                                kMaxRetentionSeconds, " (at most 3650 days)"));
     }
-    out->retention_seconds = static_cast<uint64_t>(n->as_integer()->get());
+    *out = static_cast<uint64_t>(n->as_integer()->get());
   }
   return absl::OkStatus();
 }
@@ -340,11 +343,12 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
 //
 // so no name can run into the next field or rule, whatever it holds. In order:
 //
-//   "casenode-policy/v3"                        domain tag and format version
+//   "casenode-policy/v5"                        domain tag and format version
 //   name                                        [policy] name ("" if none)
 //   roles, actions, purposes, categories, legal_bases     the vocabulary (5 lists)
 //   status_cache_seconds, allow_stale, max_stale_seconds   [consent] (integer, flag, integer)
 //   retention_seconds                           [signals] (integer)
+//   retention_seconds                           [cases] (integer)
 //   witnesses                                   [audit] (integer)
 //   rule count                                  integer, then for each rule by id:
 //     id, effect ("allow" or "deny"), local (flag),
@@ -356,14 +360,16 @@ absl::StatusOr<Rule> ParseRule(const FileReader& r, const toml::table& t, const 
 // descriptions, comments, [policy] version, file names and rule origins are
 // left out, as they decide nothing. Two policies with the same bytes therefore
 // decide every request identically. A new layout needs a new domain tag
-// (v2 had no [signals]; v3 added retention_seconds; v4 [audit] witnesses).
+// (v2 had no [signals]; v3 added retention_seconds; v4 [audit] witnesses;
+// v5 [cases] retention_seconds).
 // policy/README.md documents the same format; a golden test pins it.
 std::string CanonicalBytes(const Policy::Compiled& c, bool with_local) {
-  CanonicalWriter w("casenode-policy/v4");
+  CanonicalWriter w("casenode-policy/v5");
   w.String(c.name);
   for (int k = 0; k < kKinds; ++k) w.List(c.vocab.names[k]);
   w.U64(c.consent.status_cache_seconds).Bool(c.consent.allow_stale).U64(c.consent.max_stale_seconds);
   w.U64(c.signals.retention_seconds);
+  w.U64(c.cases.retention_seconds);
   w.U64(c.audit.witnesses);
   const auto counted =
       std::count_if(c.rules.begin(), c.rules.end(), [&](const Rule& r) { return with_local || !r.local; });
@@ -382,7 +388,7 @@ std::string CanonicalBytes(const Policy::Compiled& c, bool with_local) {
 // It is not hashed; it stays unambiguous because every name in it is validated
 // (ids and vocabulary a-z 0-9 . - _, orgs a-z 0-9 -, the name printable ASCII).
 std::string CanonicalText(const Policy::Compiled& c) {
-  std::string out = "casenode-policy/v4\n";
+  std::string out = "casenode-policy/v5\n";
   out += StrCat("policy name=", c.name, "\n");
   for (int k = 0; k < kKinds; ++k) {
     std::vector<std::string> names = c.vocab.names[k];
@@ -393,6 +399,7 @@ std::string CanonicalText(const Policy::Compiled& c) {
                 " on_issuer_unreachable=", c.consent.allow_stale ? "allow_stale" : "deny",
                 " max_stale_seconds=", c.consent.max_stale_seconds, "\n");
   out += StrCat("signals retention_seconds=", c.signals.retention_seconds, "\n");
+  out += StrCat("cases retention_seconds=", c.cases.retention_seconds, "\n");
   out += StrCat("audit witnesses=", c.audit.witnesses, "\n");
   for (const Rule& r : c.rules) {
     out +=
@@ -423,6 +430,7 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
   const Source* consent_source = nullptr;
   const Source* signals_source = nullptr;
   const Source* audit_source = nullptr;
+  const Source* cases_source = nullptr;
   const Source* name_source = nullptr;
   for (bool is_local : {false, true}) {
     for (const Source& src : is_local ? local : network) {
@@ -431,8 +439,8 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
       RETURN_IF_ERROR(CheckKeys(
           r, t, "",
           is_local ? std::initializer_list<std::string_view>{"policy", "rule"}
-                   : std::initializer_list<std::string_view>{"policy", "vocabulary", "consent", "signals", "audit",
-                                                             "rule"}));
+                   : std::initializer_list<std::string_view>{"policy", "vocabulary", "consent", "signals", "cases",
+                                                             "audit", "rule"}));
       if (const toml::table* consent = t["consent"].as_table()) {
         if (consent_source != nullptr) {
           return r.Error(consent, StrCat("[consent] is already declared in ", consent_source->name));
@@ -440,15 +448,19 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromSources(const std::vec
         RETURN_IF_ERROR(ParseConsentSettings(r, *consent, &c->consent));
         consent_source = &src;
       }
-      if (const toml::node* n = t.get("signals"); n != nullptr && !n->is_table()) {
-        return r.Error(n, "[signals]: expected a table");
-      }
-      if (const toml::table* signals = t["signals"].as_table()) {
-        if (signals_source != nullptr) {
-          return r.Error(signals, StrCat("[signals] is already declared in ", signals_source->name));
+      for (auto [table, from, retention] :
+           {std::tuple{"signals", &signals_source, &c->signals.retention_seconds},
+            std::tuple{"cases", &cases_source, &c->cases.retention_seconds}}) {
+        if (const toml::node* n = t.get(table); n != nullptr && !n->is_table()) {
+          return r.Error(n, StrCat("[", table, "]: expected a table"));
         }
-        RETURN_IF_ERROR(ParseSignalSettings(r, *signals, &c->signals));
-        signals_source = &src;
+        if (const toml::table* settings = t[table].as_table()) {
+          if (*from != nullptr) {
+            return r.Error(settings, StrCat("[", table, "] is already declared in ", (*from)->name));
+          }
+          RETURN_IF_ERROR(ParseRetention(r, *settings, table, retention));
+          *from = &src;
+        }
       }
       if (const toml::node* n = t.get("audit"); n != nullptr && !n->is_table()) {
         return r.Error(n, "[audit]: expected a table");
@@ -575,6 +587,7 @@ bool Policy::NetworkAllowsRole(std::string_view role, std::string_view action) c
 
 const ConsentSettings& Policy::consent_settings() const { return c_->consent; }
 const SignalSettings& Policy::signal_settings() const { return c_->signals; }
+const CaseSettings& Policy::case_settings() const { return c_->cases; }
 const AuditSettings& Policy::audit_settings() const { return c_->audit; }
 
 namespace {

@@ -54,6 +54,13 @@ struct SignalSettings {
   bool operator==(const SignalSettings&) const = default;
 };
 
+// How long a closed casusoverleg is kept, from the network policy's [cases]
+// table: its bewaartermijn starts when the convener closes it.
+struct CaseSettings {
+  uint64_t retention_seconds = 63072000;  // 730 days after closing
+  bool operator==(const CaseSettings&) const = default;
+};
+
 // How many witnesses must have cosigned a node's checkpoint, recently, for
 // an auditor to accept it: the network policy's [audit] table (at most the
 // number of other nodes in the network).
@@ -106,6 +113,7 @@ class Policy {
   bool NetworkAllowsRole(std::string_view role, std::string_view action) const;
   const ConsentSettings& consent_settings() const;
   const SignalSettings& signal_settings() const;
+  const CaseSettings& case_settings() const;
   const AuditSettings& audit_settings() const;
 
   struct Compiled;  // internal

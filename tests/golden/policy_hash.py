@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent computation of the casenode policy hash (format casenode-policy/v4).
+"""Independent computation of the casenode policy hash (format casenode-policy/v5).
 
 Written from the format description in policy/README.md, not from policy.cc,
 to cross-check the golden hash in tests/unit/policy_test.cc:
@@ -40,19 +40,20 @@ class Writer:
 
 
 def encode(network_dir: str, local_files) -> bytes:
-    name, vocab, consent, signals, audit, rules = "", None, {}, {}, {}, []
+    name, vocab, consent, signals, cases, audit, rules = "", None, {}, {}, {}, {}, []
     for path in sorted(pathlib.Path(network_dir).glob("*.toml")):
         doc = tomllib.loads(path.read_text())
         name = doc.get("policy", {}).get("name", name)
         vocab = doc.get("vocabulary", vocab)
         consent = doc.get("consent", consent)
         signals = doc.get("signals", signals)
+        cases = doc.get("cases", cases)
         audit = doc.get("audit", audit)
         rules += [(r, False) for r in doc.get("rule", [])]
     for path in local_files:
         rules += [(r, True) for r in tomllib.loads(pathlib.Path(path).read_text()).get("rule", [])]
 
-    w = Writer("casenode-policy/v4")
+    w = Writer("casenode-policy/v5")
     w.string(name)
     for k in KINDS:
         w.list(vocab[k])
@@ -60,6 +61,7 @@ def encode(network_dir: str, local_files) -> bytes:
     w.flag(consent.get("on_issuer_unreachable", "deny") == "allow_stale")
     w.u64(consent.get("max_stale_seconds", 3600))
     w.u64(signals.get("retention_seconds", 63072000))
+    w.u64(cases.get("retention_seconds", 63072000))
     w.u64(audit.get("witnesses", 2))
     w.u64(len(rules))
     for r, local in sorted(rules, key=lambda rl: rl[0]["id"].encode()):

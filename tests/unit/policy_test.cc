@@ -244,12 +244,12 @@ TEST_CASE("the canonical policy bytes and text are pinned", "[policy][golden]") 
   auto p = Policy::FromSources({kVocab, kRules});
   // Domain tag, then the name ("" here), each as u32be length || bytes.
   using namespace std::string_literals;
-  REQUIRE((*p)->CanonicalBytes().starts_with("\0\0\0\x12"s "casenode-policy/v4" "\0\0\0\0"s));
+  REQUIRE((*p)->CanonicalBytes().starts_with("\0\0\0\x12"s "casenode-policy/v5" "\0\0\0\0"s));
   // Cross-checked with the independent encoder: python3 tests/golden/policy_hash.py
   // on these two files.
-  REQUIRE((*p)->hash() == "2d2efc1d69caef722185cb014e7f6157501ea490ca04d1cb6e0ab25e592e4f5c");
+  REQUIRE((*p)->hash() == "ea04d063f93ccf733e9e3cafc2bab3a02c5c196b8b6565cead62789640a44e7a");
   REQUIRE((*p)->CanonicalText() ==
-          "casenode-policy/v4\n"
+          "casenode-policy/v5\n"
           "policy name=\n"
           "vocabulary roles=gemeente,school\n"
           "vocabulary actions=case.read,signal.lookup\n"
@@ -258,6 +258,7 @@ TEST_CASE("the canonical policy bytes and text are pinned", "[policy][golden]") 
           "vocabulary legal_bases=consent,public_task\n"
           "consent status_cache_seconds=60 on_issuer_unreachable=deny max_stale_seconds=3600\n"
           "signals retention_seconds=63072000\n"
+          "cases retention_seconds=63072000\n"
           "audit witnesses=2\n"
           "rule id=lookup effect=allow local=0 roles=gemeente,school orgs= actions=signal.lookup "
           "purposes=vroegsignalering categories=signaal legal_bases=public_task consent=not_required conditions= "
@@ -536,7 +537,7 @@ TEST_CASE("the hash of the default network policy is pinned", "[policy][hash][go
   REQUIRE(p.ok());
   // Cross-checked by tests/golden/policy_hash.py, an independent encoder that
   // reads the same files: python3 tests/golden/policy_hash.py policy/network
-  REQUIRE((*p)->hash() == "770c11d36eabd89b8c30dee726b60047a4580b6777e6494b9b9d2496fbe33a8c");
+  REQUIRE((*p)->hash() == "9520fb71398d9201d55ae1dd970d6c35d11e6749e7024a41e995c84f8d3baad2");
 }
 
 namespace {
