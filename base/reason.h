@@ -75,7 +75,10 @@ namespace casenode {
   X(kOprfSharesInconsistent, 75, "OPRF_SHARES_INCONSISTENT", kFailedPrecondition)    \
   X(kOprfShareInvalid, 76, "OPRF_SHARE_INVALID", kFailedPrecondition)                \
   X(kNotAKeyHolder, 77, "NOT_A_KEY_HOLDER", kFailedPrecondition)                    \
-  X(kAuditLogInconsistent, 78, "AUDIT_LOG_INCONSISTENT", kFailedPrecondition)
+  X(kAuditLogInconsistent, 78, "AUDIT_LOG_INCONSISTENT", kFailedPrecondition)      \
+  /* cases */                                                                        \
+  X(kCaseDestroyed, 80, "CASE_DESTROYED", kNotFound)                                 \
+  X(kNotActionOwner, 81, "NOT_ACTION_OWNER", kPermissionDenied)
 
 enum class Reason : uint16_t {
   kNone = 0,  // no reason attached (also: a name this build does not know)

@@ -18,6 +18,7 @@ void AddPolicyCommands(CLI::App& app, const Globals& globals, int* exit_code);
 void AddConsentCommands(CLI::App& app, const Globals& globals, int* exit_code);
 void AddPseudonymCommands(CLI::App& app, const Globals& globals, int* exit_code);
 void AddSignalCommands(CLI::App& app, const Globals& globals, int* exit_code);
+void AddCaseCommands(CLI::App& app, const Globals& globals, int* exit_code);
 void AddAuditCommands(CLI::App& app, const Globals& globals, int* exit_code);
 // The raw 32 bytes of a pseudonym given as 64 hex digits (--subject).
 absl::StatusOr<std::string> SubjectBytes(const std::string& hex);

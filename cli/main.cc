@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
   AddConsentCommands(app, globals, &exit_code);
   AddPseudonymCommands(app, globals, &exit_code);
   AddSignalCommands(app, globals, &exit_code);
+  AddCaseCommands(app, globals, &exit_code);
   AddAuditCommands(app, globals, &exit_code);
   AddCompletion(app, &exit_code);
   try {

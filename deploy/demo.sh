@@ -8,11 +8,18 @@ export CASENODE_BUILD=${CASENODE_BUILD:-$root/build}
 "$root/deploy/build.sh" "$CASENODE_BUILD" >/dev/null
 casectl="$CASENODE_BUILD/cli/casectl"
 dir=$(mktemp -d /tmp/casenode-demo.XXXXXX)
-trap '"$root/deploy/network.sh" down "$dir" 2>/dev/null; rm -rf "$dir"' EXIT
+demo_policy=$(mktemp -d /tmp/casenode-demo-policy.XXXXXX)
+trap '"$root/deploy/network.sh" down "$dir" 2>/dev/null; rm -rf "$dir" "$demo_policy"' EXIT
 say() { printf '\n== %s\n' "$*"; }
 
 say "The network operator creates a regional network: a CA, an operator key, a signed manifest, five nodes"
-"$casectl" network init "$dir" --base-port "${CASENODE_BASE_PORT:-7101}"
+# The network policy as shipped, except that a closed casusoverleg is kept
+# 20 seconds instead of two years, so the demo can show its destruction.
+for f in "$root"/policy/network/*.toml; do
+  sed 's/^retention_seconds = 63072000  # two years after closing$/retention_seconds = 20  # demo: twenty seconds/' \
+    "$f" > "$demo_policy/$(basename "$f")"
+done
+"$casectl" network init "$dir" --policy "$demo_policy" --base-port "${CASENODE_BASE_PORT:-7101}"
 
 say "Each organisation starts its own casenode (mTLS Peer listener, Local socket for its staff)"
 "$root/deploy/network.sh" up "$dir"
@@ -90,6 +97,62 @@ echo "The parents withdraw their consent; after the cache time in the policy eve
 "$casectl" --socket "$dir/jeugdhulp/local.sock" consent revoke "$receipt_id" --revoked-by staff-7f3a | head -1
 "$casectl" --socket "$dir/jeugdhulp/local.sock" consent verify "$dir/receipt.json" || true
 
+say "The gemeente's casusoverleg: a case only its members see, read per data category, destroyed on time"
+gemeente=(--socket "$dir/gemeente/local.sock")
+politie=(--socket "$dir/politie/local.sock")
+echo "The regisseur records the parents' consent for youth care and the gemeente to share health data:"
+case_subject=$(echo "$bsn" | "$casectl" "${gemeente[@]}" -o json pseudonym derive --purpose casusoverleg |
+  sed -n 's/.*"pseudonym": "\([0-9a-f]*\)".*/\1/p')
+"$casectl" "${gemeente[@]}" -o json consent record --subject "$case_subject" --consenter parent \
+  --birth-date "$(date -d "10 years ago" +%F)" --purpose casusoverleg --category zorg \
+  --recipient-role jeugdhulp --recipient-role gemeente --recorded-by rg-01 > "$dir/ouders.json"
+case_receipt=$(sed -n 's/.*"receipt_id": "\([0-9a-f]*\)".*/\1/p' "$dir/ouders.json")
+echo "and convenes a case with school, jeugdhulp and politie (BSN and title on standard input):"
+case_id=$(printf '%s\n%s\n' "$bsn" "Zorgen over schoolverzuim en thuissituatie" |
+  "$casectl" "${gemeente[@]}" -o json case convene --regisseur rg-01 --invite school --invite jeugdhulp \
+    --invite politie --consent "$dir/ouders.json" | sed -n 's/.*"case_id": "\([0-9a-f]*\)".*/\1/p')
+echo "Each invitee finds the invitation in its inbox, and accepts (its own policy decides too):"
+for org in school jeugdhulp politie; do
+  for _ in $(seq 100); do
+    "$casectl" --socket "$dir/$org/local.sock" case list | grep -q "$case_id.*invited" && break
+    sleep 0.1
+  done
+  "$casectl" --socket "$dir/$org/local.sock" case list
+  "$casectl" --socket "$dir/$org/local.sock" case accept "$case_id"
+done
+echo "Each contributes what it may share, one data category each (text on standard input):"
+echo "Verzuim 40% sinds september; mentor ziet een teruggetrokken leerling." |
+  "$casectl" "${school[@]}" case contribute "$case_id" --category onderwijs
+echo "In behandeling bij ambulant team; ouders werken mee." |
+  "$casectl" "${jeugdhulp[@]}" case contribute "$case_id" --category zorg --legal-basis consent
+echo "Twee meldingen huiselijk geweld op het adres in 2026." |
+  "$casectl" "${politie[@]}" case contribute "$case_id" --category justitieel --legal-basis legal_duty
+echo "The regisseur sees all three; the police information is for the regisseur and politie only:"
+"$casectl" "${gemeente[@]}" case show "$case_id"
+echo "The school sees its own; what it may not read is listed as withheld, with the reason:"
+"$casectl" "${school[@]}" case show "$case_id"
+echo "An agreement: who takes it up, by when (this one is already overdue, and flagged so):"
+echo "Gezinsgesprek plannen met ouders en mentor" |
+  "$casectl" "${gemeente[@]}" case action add "$case_id" --owner-org jeugdhulp --owner jh-07 \
+    --due "$(date -d yesterday +%F)"
+"$casectl" "${jeugdhulp[@]}" case action list "$case_id"
+"$casectl" "${gemeente[@]}" case list
+echo "The parents withdraw their consent: from the next read on, the health data is withheld:"
+"$casectl" "${gemeente[@]}" consent revoke "$case_receipt" --revoked-by rg-01 | head -1
+"$casectl" "${jeugdhulp[@]}" case show "$case_id" | sed -n '/^contributions:/,/^agreements:/p'
+echo "The regisseur closes the case; its bewaartermijn (20 seconds in this demo network) starts:"
+"$casectl" "${gemeente[@]}" case close "$case_id"
+for _ in $(seq 600); do
+  "$casectl" "${gemeente[@]}" -o json case list | grep -q '"state": "destroyed"' &&
+    ! "$casectl" "${gemeente[@]}" -o json case list | grep -q '"destroyed": false' && break
+  sleep 0.1
+done
+echo "When it ends, the convener crypto-shreds the case and every member destroys its copy of the key:"
+for org in gemeente school jeugdhulp politie; do
+  "$casectl" --socket "$dir/$org/local.sock" case list
+done
+"$casectl" "${gemeente[@]}" case show "$case_id" || echo "(exit $?: the case is gone)"
+
 say "The auditor's replay: every node's decisions are in a Merkle log its peers witness"
 auditor=(--socket "$dir/auditor/local.sock")
 echo "The auditor verifies each node's log against a checkpoint cosigned by its witnesses, then decides"
@@ -145,6 +208,8 @@ say "Stopping the network"
 trap 'rm -rf "$dir"' EXIT
 echo "demo finished: five nodes were up and authenticated to each other under a signed policy;"
 echo "a school learnt whether a pupil was known without any node seeing the BSN, and was told"
-echo "plainly when an organisation did not answer; the policy explained its decisions; an auditor"
+echo "plainly when an organisation did not answer; the gemeente convened a casusoverleg whose members"
+echo "each read only what their role may, until consent was withdrawn and the case was destroyed;"
+echo "the policy explained its decisions; an auditor"
 echo "verified every node's witnessed log and re-decided every decision, and caught a node restored"
 echo "from an old backup; a removed node was refused, also after its old manifest came back."

@@ -78,6 +78,7 @@ struct Node::Prepared {
   v1::PolicyLoad policy_load;  // for the audit log, written at Start
   TlsMaterial tls;
   keys::SigningKey signing;
+  CaseIdentity case_identity;  // opens the invitations sealed to this node
   keys::MasterKey master;
   std::optional<oprf::KeyShare> oprf_share;
 };
@@ -143,6 +144,7 @@ absl::StatusOr<Node::Prepared> Node::Prepare(const NodeConfig& config, Clock clo
                   std::move(policy_load),
                   TlsMaterial{*std::move(ca), *std::move(cert), std::move(identity->tls_key_pem)},
                   std::move(identity->signing),
+                  CaseIdentity{std::move(identity->encryption_secret), identity->encryption_public},
                   *std::move(master),
                   *std::move(share)};
 }
@@ -182,18 +184,19 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clo
   RETURN_IF_ERROR(Annotate("node.data_dir (audit log)", (*audit)->Append(PolicyLoadEntry(std::move(p.policy_load)),
                                                                        store::Durability::kSynced)));
   return std::unique_ptr<Node>(new Node(config, std::move(p.network), std::move(p.tls), std::move(p.signing),
-                                        std::move(p.oprf_share), *std::move(key_store), *std::move(store),
+                                        std::move(p.case_identity), std::move(p.oprf_share), *std::move(key_store), *std::move(store),
                                         *std::move(audit), std::move(p.policy), clock));
 }
 
 Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls, keys::SigningKey signing_key,
-           std::optional<oprf::KeyShare> oprf_share, std::unique_ptr<keys::KeyStore> key_store,
+           CaseIdentity case_identity, std::optional<oprf::KeyShare> oprf_share, std::unique_ptr<keys::KeyStore> key_store,
            std::unique_ptr<store::Store> store, std::unique_ptr<AuditLog> audit,
            std::shared_ptr<const policy::Policy> policy, Clock clock)
     : config_(std::move(config)),
       network_(std::move(network)),
       tls_(std::move(tls)),
       signing_key_(std::move(signing_key)),
+      case_identity_(std::move(case_identity)),
       oprf_share_(std::move(oprf_share)),
       key_store_(std::move(key_store)),
       store_(std::move(store)),
@@ -232,8 +235,12 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
       signals_(*store_, *key_store_, clock),
       notifier_(*network_, peers_, signals_, clock),
       signal_desk_(*network_, peers_, deriver_, signals_, notifier_, [this] { return gate_.policy(); }, clock),
+      cases_(*store_, clock),
+      case_keeper_(*network_, peers_, cases_, *audit_, *key_store_, clock),
+      case_host_(*network_, gate_, cases_, *audit_, *key_store_, case_identity_, clock, [this] { case_keeper_.Kick(); }),
+      case_desk_(*network_, peers_, deriver_, gate_, cases_, *audit_, *key_store_, case_keeper_, clock),
       peer_service_(*network_, gate_, consents_, oprf_share_ ? &*oprf_share_ : nullptr, signals_, *audit_,
-                    *key_store_, witness_, publisher_, clock),
+                    *key_store_, witness_, publisher_, case_host_, clock),
       node_service_(*network_, peers_, *store_, gate_, [this] { return Reload(); },
                     [this] {
                       v1::AuditStatus s = publisher_.Status();
@@ -252,6 +259,7 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
       consent_service_(*network_, gate_, consents_, consent_verifier_, *audit_, *key_store_),
       pseudonym_service_(deriver_),
       signal_service_(signal_desk_, signals_),
+      case_service_(case_desk_),
       audit_service_(*network_, peers_, deriver_, *key_store_, *store_, *audit_, [this] { return gate_.policy(); },
                      clock) {
   gate_.SetDecisionObserver([this](const policy::Request& request, const policy::Decision& decision) {
@@ -336,7 +344,7 @@ absl::Status Node::Start() {
   }
   for (grpc::Service* service : std::initializer_list<grpc::Service*>{
            &node_service_, &keys_service_, &policy_service_, &consent_service_, &pseudonym_service_,
-           &signal_service_, &audit_service_}) {
+           &signal_service_, &case_service_, &audit_service_}) {
     local_builder.RegisterService(service);
   }
   local_server_ = local_builder.BuildAndStart();
@@ -352,6 +360,7 @@ absl::Status Node::Start() {
     if (!metrics_server_) return absl::UnavailableError(error);
   }
   notifier_.Start();  // notices left in the outbox by an earlier run go out now
+  case_keeper_.Start();  // so do case orders, and destruction that came due while down
   publisher_.Start();  // the witnesses learn this log's size, and this node whether it is behind
   Log(LogLevel::kInfo, "node.ready",
       {{"org", config_.org}, {"peer_listen", config_.peer_listen}, {"local_socket", config_.local_socket},
@@ -381,6 +390,7 @@ void Node::Shutdown(std::chrono::milliseconds grace) {
   const auto deadline = std::chrono::system_clock::now() + grace;
   if (metrics_server_) metrics_server_->Stop();
   notifier_.Stop();  // what it has not delivered stays in the outbox for the next start
+  case_keeper_.Stop();
   publisher_.Stop();
   for (grpc::Server* server : {peer_server_.get(), local_server_.get()}) {
     if (server == nullptr) continue;

@@ -30,6 +30,11 @@
 #include "node/pseudonym/deriver.h"
 #include "node/pseudonym_service.h"
 #include "node/signal_service.h"
+#include "node/case_service.h"
+#include "node/cases/case_book.h"
+#include "node/cases/case_host.h"
+#include "node/cases/desk.h"
+#include "node/cases/keeper.h"
 #include "node/signals/desk.h"
 #include "node/signals/notifier.h"
 #include "node/signals/signal_book.h"
@@ -72,7 +77,7 @@ class Node {
   struct Prepared;
   static absl::StatusOr<Prepared> Prepare(const NodeConfig& config, Clock clock);
   Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls, keys::SigningKey signing_key,
-       std::optional<oprf::KeyShare> oprf_share, std::unique_ptr<keys::KeyStore> key_store,
+       CaseIdentity case_identity, std::optional<oprf::KeyShare> oprf_share, std::unique_ptr<keys::KeyStore> key_store,
        std::unique_ptr<store::Store> store, std::unique_ptr<AuditLog> audit,
        std::shared_ptr<const policy::Policy> policy, Clock clock);
 
@@ -81,6 +86,7 @@ class Node {
   std::unique_ptr<Network> network_;
   TlsMaterial tls_;
   const keys::SigningKey signing_key_;
+  const CaseIdentity case_identity_;
   const std::optional<oprf::KeyShare> oprf_share_;  // this node's share of the pseudonym key, if a holder
   std::unique_ptr<keys::KeyStore> key_store_;
   std::unique_ptr<store::Store> store_;  // declared after key_store_: closed before it
@@ -95,6 +101,10 @@ class Node {
   SignalBook signals_;
   Notifier notifier_;  // after signals_ and peers_: stopped before them
   SignalDesk signal_desk_;
+  CaseBook cases_;
+  CaseKeeper case_keeper_;  // after cases_ and peers_: stopped before them
+  CaseHost case_host_;
+  CaseDesk case_desk_;
   PeerService peer_service_;
   NodeService node_service_;
   KeysService keys_service_;
@@ -102,6 +112,7 @@ class Node {
   ConsentService consent_service_;
   PseudonymService pseudonym_service_;
   SignalService signal_service_;
+  CaseService case_service_;
   AuditService audit_service_;
   std::mutex reload_mu_;
   std::unique_ptr<grpc::Server> peer_server_;

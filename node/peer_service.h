@@ -7,6 +7,7 @@
 #include "keys/oprf/threshold.h"
 #include "node/audit/audit_log.h"
 #include "node/audit/witness.h"
+#include "node/cases/case_host.h"
 #include "node/consent/consent_book.h"
 #include "node/gate/gate.h"
 #include "node/network/network.h"
@@ -19,7 +20,7 @@ class PeerService final : public v1::Peer::Service {
   // `share`: this node's share of the pseudonym key, or null if it holds none.
   PeerService(const Network& network, PeerGate& gate, const consent::ConsentBook& consents, const oprf::KeyShare* share,
               SignalBook& signals, AuditLog& audit, keys::KeyStore& keys, Witness& witness,
-              CheckpointPublisher& publisher, Clock clock)
+              CheckpointPublisher& publisher, CaseHost& cases, Clock clock)
       : network_(network),
         gate_(gate),
         consents_(consents),
@@ -29,6 +30,7 @@ class PeerService final : public v1::Peer::Service {
         keys_(keys),
         witness_(witness),
         publisher_(publisher),
+        cases_(cases),
         clock_(clock) {}
 
   grpc::Status Ping(grpc::ServerContext* context, const v1::PingRequest* request, v1::PingResponse* response) override;
@@ -46,6 +48,35 @@ class PeerService final : public v1::Peer::Service {
                          v1::ReadAuditResponse* response) override;
   grpc::Status Cosign(grpc::ServerContext* context, const v1::CosignRequest* request,
                       v1::CosignResponse* response) override;
+  // Cases: CaseHost answers.
+  grpc::Status InviteToCase(grpc::ServerContext* context, const v1::InviteToCaseRequest* request,
+                            v1::InviteToCaseResponse* response) override {
+    return cases_.InviteToCase(context, *request, *response);
+  }
+  grpc::Status AnswerCaseInvitation(grpc::ServerContext* context, const v1::AnswerCaseInvitationRequest* request,
+                                    v1::AnswerCaseInvitationResponse*) override {
+    return cases_.AnswerCaseInvitation(context, *request);
+  }
+  grpc::Status ContributeToCase(grpc::ServerContext* context, const v1::ContributeToCaseRequest* request,
+                                v1::ContributeToCaseResponse* response) override {
+    return cases_.ContributeToCase(context, *request, *response);
+  }
+  grpc::Status ReadCase(grpc::ServerContext* context, const v1::ReadCaseRequest* request,
+                        v1::ReadCaseResponse* response) override {
+    return cases_.ReadCase(context, *request, *response);
+  }
+  grpc::Status SetCaseAction(grpc::ServerContext* context, const v1::SetCaseActionRequest* request,
+                             v1::SetCaseActionResponse* response) override {
+    return cases_.SetCaseAction(context, *request, *response);
+  }
+  grpc::Status CloseCase(grpc::ServerContext* context, const v1::CloseCaseRequest* request,
+                         v1::CloseCaseResponse* response) override {
+    return cases_.CloseCase(context, *request, *response);
+  }
+  grpc::Status DestroyCase(grpc::ServerContext* context, const v1::DestroyCaseRequest* request,
+                           v1::DestroyCaseResponse*) override {
+    return cases_.DestroyCase(context, *request);
+  }
 
  private:
   // Records the entries a ReadAudit answer discloses (gate.h, Disclose).
@@ -64,6 +95,7 @@ class PeerService final : public v1::Peer::Service {
   keys::KeyStore& keys_;
   Witness& witness_;
   CheckpointPublisher& publisher_;
+  CaseHost& cases_;
   const Clock clock_;
 };
 

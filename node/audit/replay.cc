@@ -17,7 +17,8 @@ std::vector<policy::Source> Sources(const google::protobuf::RepeatedPtrField<v1:
 
 // The Peer methods whose answers disclose records (PeerGate::Disclose).
 bool Discloses(std::string_view method) {
-  return method == "Peer.LookupSignal" || method == "Peer.NotifySignal" || method == "Peer.ReadAudit";
+  return method == "Peer.LookupSignal" || method == "Peer.NotifySignal" || method == "Peer.ReadAudit" ||
+         method == "Peer.ReadCase";
 }
 
 std::string Outcome(bool allowed, std::string_view rule, std::string_view reason) {
@@ -123,8 +124,20 @@ void Replayer::CheckDisclosure(uint64_t seq, const v1::AuditEntry& entry, v1::Au
                       " with no allowing decision on that call before it"));
     return;
   }
+  // Each category disclosed must be allowed by the call's decision, or by one
+  // of the further decisions the same call took (a case read decides each
+  // contribution's category after the call's own).
+  auto covered = [&](const std::string& c) {
+    for (auto d = it; d != allowed_.end() && d->first < seq; ++d) {
+      if (d->second.call != it->second.call || d->second.org != x.to_org()) continue;
+      if (std::find(d->second.categories.begin(), d->second.categories.end(), c) != d->second.categories.end()) {
+        return true;
+      }
+    }
+    return false;
+  };
   for (const std::string& c : x.categories()) {
-    if (std::find(it->second.categories.begin(), it->second.categories.end(), c) == it->second.categories.end()) {
+    if (!covered(c)) {
       AddProblem(report, v1::AuditProblem::DISCLOSURE_WITHOUT_DECISION, seq,
                  StrCat(x.method(), " disclosed category ", c, " to ", x.to_org(), ", which its decision did not cover"));
       return;

@@ -27,6 +27,45 @@ std::shared_ptr<const policy::Policy> PeerGate::policy() const {
 absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, std::string_view method,
                                           const PeerCallFacts& facts) {
   ASSIGN_OR_RETURN(PeerCall call, Authenticate(context));
+  return Decide(context, std::move(call), method, facts);
+}
+
+absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, PeerCall call, std::string_view method,
+                                          const PeerCallFacts& facts) {
+  const auto& md = context.client_metadata();
+  std::string attached;
+  const auto it = md.find(kConsentHeader);
+  if (it != md.end()) attached.assign(it->second.data(), it->second.size());
+  RETURN_IF_ERROR(Evaluate(call, method, facts, it != md.end() ? &attached : nullptr, NestedDeadline(context)));
+  if (call.decision.allowed()) return call;
+  return Denial(facts, call.decision);
+}
+
+absl::StatusOr<PeerCall> PeerGate::DecideAlso(const PeerCall& call, std::string_view method,
+                                              const PeerCallFacts& facts, Deadline deadline) {
+  PeerCall again = call;
+  RETURN_IF_ERROR(Evaluate(again, method, facts, nullptr, deadline, /*synced_by_disclosure=*/true));
+  return again;
+}
+
+absl::StatusOr<PeerCall> PeerGate::DecideOwn(std::string_view method, const PeerCallFacts& facts,
+                                             const std::string& trace_id, Deadline deadline) {
+  RETURN_IF_ERROR(network_.CheckFresh());
+  PeerCall call;
+  const keys::ManifestNode self = network_.self();
+  call.caller = Caller{self.org, self.role};
+  call.trace_id = trace_id;
+  RETURN_IF_ERROR(Evaluate(call, method, facts, nullptr, deadline));
+  return call;
+}
+
+absl::Status PeerGate::Denial(const PeerCallFacts& facts, const policy::Decision& decision) {
+  return Error(decision.reason, StrCat("policy denies ", facts.action, " for purpose ", facts.purpose, ": ",
+                                       ReasonName(decision.reason), " (rule ", decision.rule_id, ")"));
+}
+
+absl::Status PeerGate::Evaluate(PeerCall& call, std::string_view method, const PeerCallFacts& facts,
+                                const std::string* attached, Deadline deadline, bool synced_by_disclosure) {
   const std::shared_ptr<const policy::Policy> policy_now = policy();  // one version for the whole call
   policy::Request req;
   // The policy sees which receipts are about the call's child, never who the
@@ -44,14 +83,15 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
   req.legal_basis = facts.legal_basis;
   req.consents = facts.consents;
   std::vector<v1::ConsentCheck> checks;  // the answers the receipts' facts rest on, for the log
-  const auto& md = context.client_metadata();
-  if (auto it = md.find(kConsentHeader); it != md.end()) {
-    v1::ConsentReceiptList list;
-    if (!list.ParseFromArray(it->second.data(), static_cast<int>(it->second.size())) ||
-        list.receipts_size() > kMaxReceiptsPerCall) {
+  v1::ConsentReceiptList list;
+  if (attached != nullptr) {
+    if (!list.ParseFromString(*attached) || list.receipts_size() > kMaxReceiptsPerCall) {
       return Error(Reason::kMalformedConsentReceipt, StrCat(kConsentHeader, ": expected at most ", kMaxReceiptsPerCall,
                                                           " consent receipts"));
     }
+  }
+  for (const auto& own : facts.receipts) *list.add_receipts() = own;
+  if (!list.receipts().empty()) {
     const auto manifest = network_.manifest();
     const consent::CallTrace trace{call.trace_id, call.span_id};
     for (const auto& proto : list.receipts()) {
@@ -60,7 +100,7 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
       const bool same_child =
           facts.subject && sodium_memcmp(receipt->subject.data(), facts.subject->data(), facts.subject->size()) == 0;
       consent::Verified verified =
-          verifier_.Verify(*receipt, *manifest, policy_now->consent_settings(), NestedDeadline(context), &trace);
+          verifier_.Verify(*receipt, *manifest, policy_now->consent_settings(), deadline, &trace);
       req.consents.push_back(
           consent::ToFact(*receipt, verified.status, same_child ? policy::kThisChild : policy::kAnotherChild));
       if (verified.check) {
@@ -86,15 +126,16 @@ absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, st
   }
   const DecisionEvent event{method, call.trace_id, call.span_id, call.caller.role, &req, &call.decision, *sealed,
                             &checks};
-  // A decision that involved a consent receipt is about a child: never buffered.
-  const store::Durability durability = req.consents.empty() ? facts.decision_durability : store::Durability::kSynced;
+  // A decision that involved a consent receipt is about a child: never
+  // buffered, unless a synced disclosure after it comes before any answer.
+  const store::Durability durability = synced_by_disclosure   ? store::Durability::kBuffered
+                                       : req.consents.empty() ? facts.decision_durability
+                                                              : store::Durability::kSynced;
   if (absl::Status stored = audit_.Append(event, durability, &call.decision_seq); !stored.ok()) {
     return Error(Reason::kDecisionNotRecorded, "cannot record the policy decision; refusing to answer");
   }
   if (observer_) observer_(req, call.decision);
-  if (call.decision.allowed()) return call;
-  return Error(call.decision.reason, StrCat("policy denies ", facts.action, " for purpose ", facts.purpose, ": ",
-                                            ReasonName(call.decision.reason), " (rule ", call.decision.rule_id, ")"));
+  return absl::OkStatus();
 }
 
 absl::Status PeerGate::Disclose(const PeerCall& call, std::string_view method, std::vector<std::string> categories,

@@ -59,6 +59,9 @@ struct PeerCallFacts {
   std::vector<std::string> categories;
   std::string legal_basis;
   std::vector<policy::ConsentFact> consents;
+  // Receipts the node itself brings to the decision (a case's own), verified
+  // like those the caller attaches.
+  std::vector<v1::ConsentReceipt> receipts;
   bool case_member = false;
   bool case_active = false;
   bool within_retention = true;
@@ -96,6 +99,43 @@ class PeerGate {
     return ToGrpcStatus(status);
   }
 
+  using Deadline = std::chrono::system_clock::time_point;
+  // Decides and records one more decision for an admitted call: same caller,
+  // same trace (a case read decides each contribution's category so). Only
+  // facts.receipts are verified, not the ones the caller attached. The
+  // decision if it was recorded (allowed or not); an error if it could not be.
+  // Written buffered: the handler's Disclose, synced and later in the same
+  // log, makes it durable before the answer leaves (an answer is only given
+  // after Disclose succeeds).
+  [[nodiscard]] absl::StatusOr<PeerCall> DecideAlso(const PeerCall& call, std::string_view method,
+                                                    const PeerCallFacts& facts, Deadline deadline);
+  // Decides and records what this node's own staff do (convening a case,
+  // joining one): the node is the requester. Same result as DecideAlso.
+  [[nodiscard]] absl::StatusOr<PeerCall> DecideOwn(std::string_view method, const PeerCallFacts& facts,
+                                                   const std::string& trace_id, Deadline deadline);
+
+  // As Admit, for calls whose facts depend on who calls (a member of a case
+  // or not): `facts_of(const Caller&) -> absl::StatusOr<PeerCallFacts>` runs
+  // after authentication; its error is the answer. The handler gets the call
+  // and the facts: `handler(const PeerCall&, const PeerCallFacts&) -> absl::Status`.
+  template <typename FactsOf, typename Handler>
+  grpc::Status AdmitAs(grpc::ServerContext* context, std::string_view method, FactsOf&& facts_of,
+                       Handler&& handler) {
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<PeerCall> call = Authenticate(*context);
+    absl::StatusOr<PeerCallFacts> facts = absl::UnknownError("");
+    if (call.ok()) {
+      facts = facts_of(call->caller);
+      call = facts.ok() ? Decide(*context, *std::move(call), method, *facts) : facts.status();
+    }
+    absl::Status status = call.ok() ? handler(*call, *facts) : call.status();
+    Record(method, call.ok() ? &*call : nullptr, status, std::chrono::steady_clock::now() - start);
+    return ToGrpcStatus(status);
+  }
+
+  // The error a denied decision answers with.
+  static absl::Status Denial(const PeerCallFacts& facts, const policy::Decision& decision);
+
   // Records (synced) what the answer to an admitted call discloses: handlers
   // call it last, and return its error, so an answer that cannot be logged is
   // not given. `subject`: the child the data is about, if any.
@@ -116,6 +156,16 @@ class PeerGate {
   // Authenticates, evaluates and stores the decision; an error if the call may not proceed.
   [[nodiscard]] absl::StatusOr<PeerCall> Decide(const grpc::ServerContext& context, std::string_view method,
                                   const PeerCallFacts& facts);
+  // The same for a call already authenticated.
+  [[nodiscard]] absl::StatusOr<PeerCall> Decide(const grpc::ServerContext& context, PeerCall call,
+                                                std::string_view method, const PeerCallFacts& facts);
+  // Evaluates `facts` (and the `attached` receipts, if any) for `call`'s
+  // caller and stores the decision in call->decision and decision_seq. An
+  // error only if it cannot be recorded.
+  [[nodiscard]] absl::Status Evaluate(PeerCall& call, std::string_view method, const PeerCallFacts& facts,
+                                      const std::string* attached, Deadline deadline,
+                                      bool synced_by_disclosure = false);
+
   void Record(std::string_view method, const PeerCall* call, const absl::Status& status,
               std::chrono::steady_clock::duration elapsed) const;
 

@@ -37,8 +37,10 @@ v1::PeerReachability PeerClient::Ping(const keys::ManifestNode& peer, const std:
 template <typename Response, typename Rpc>
 absl::StatusOr<Response> PeerClient::CallOne(const keys::ManifestNode& peer, std::string_view method,
                                              const std::string& trace_id, Deadline deadline, bool wait_for_ready,
-                                             Rpc rpc, std::string* traceparent_out) {
+                                             Rpc rpc, std::string* traceparent_out,
+                                             const std::string& consent_header) {
   grpc::ClientContext ctx;
+  if (!consent_header.empty()) ctx.AddMetadata(kConsentHeader, consent_header);
   ctx.set_deadline(std::min(deadline, std::chrono::system_clock::now() + timeout_));
   ctx.set_wait_for_ready(wait_for_ready);  // see PingAll
   const std::string traceparent = NewTraceparent(trace_id);
@@ -78,6 +80,81 @@ absl::StatusOr<v1::ReadAuditResponse> PeerClient::ReadAudit(const keys::Manifest
       peer, "Peer.ReadAudit", trace_id, deadline, true, [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::ReadAuditResponse& resp) {
         return stub.ReadAudit(&ctx, request, &resp);
       });
+}
+
+absl::StatusOr<v1::InviteToCaseResponse> PeerClient::InviteToCase(const keys::ManifestNode& peer,
+                                                                   const v1::InviteToCaseRequest& request,
+                                                                   const std::vector<v1::ConsentReceipt>& receipts,
+                                                                   const std::string& trace_id, Deadline deadline,
+                                                                   bool retrying) {
+  v1::ConsentReceiptList list;
+  for (const auto& r : receipts) *list.add_receipts() = r;
+  return CallOne<v1::InviteToCaseResponse>(
+      peer, "Peer.InviteToCase", trace_id, deadline, !retrying,
+      [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::InviteToCaseResponse& resp) {
+        return stub.InviteToCase(&ctx, request, &resp);
+      },
+      nullptr, receipts.empty() ? std::string() : list.SerializeAsString());
+}
+
+absl::StatusOr<v1::DestroyCaseResponse> PeerClient::DestroyCase(const keys::ManifestNode& peer,
+                                                                 const v1::DestroyCaseRequest& request,
+                                                                 const std::string& trace_id, Deadline deadline,
+                                                                 bool retrying) {
+  return CallOne<v1::DestroyCaseResponse>(
+      peer, "Peer.DestroyCase", trace_id, deadline, !retrying,
+      [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::DestroyCaseResponse& resp) {
+        return stub.DestroyCase(&ctx, request, &resp);
+      });
+}
+
+absl::StatusOr<v1::AnswerCaseInvitationResponse> PeerClient::AnswerCaseInvitation(
+    const keys::ManifestNode& peer, const v1::AnswerCaseInvitationRequest& request, const std::string& trace_id,
+    Deadline deadline) {
+  return CallOne<v1::AnswerCaseInvitationResponse>(
+      peer, "Peer.AnswerCaseInvitation", trace_id, deadline, true,
+      [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::AnswerCaseInvitationResponse& resp) {
+        return stub.AnswerCaseInvitation(&ctx, request, &resp);
+      });
+}
+
+absl::StatusOr<v1::ContributeToCaseResponse> PeerClient::ContributeToCase(const keys::ManifestNode& peer,
+                                                                          const v1::ContributeToCaseRequest& request,
+                                                                          const std::string& trace_id,
+                                                                          Deadline deadline) {
+  return CallOne<v1::ContributeToCaseResponse>(
+      peer, "Peer.ContributeToCase", trace_id, deadline, true,
+      [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::ContributeToCaseResponse& resp) {
+        return stub.ContributeToCase(&ctx, request, &resp);
+      });
+}
+
+absl::StatusOr<v1::ReadCaseResponse> PeerClient::ReadCase(const keys::ManifestNode& peer,
+                                                          const v1::ReadCaseRequest& request,
+                                                          const std::string& trace_id, Deadline deadline) {
+  return CallOne<v1::ReadCaseResponse>(peer, "Peer.ReadCase", trace_id, deadline, true,
+                                       [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::ReadCaseResponse& resp) {
+                                         return stub.ReadCase(&ctx, request, &resp);
+                                       });
+}
+
+absl::StatusOr<v1::SetCaseActionResponse> PeerClient::SetCaseAction(const keys::ManifestNode& peer,
+                                                                    const v1::SetCaseActionRequest& request,
+                                                                    const std::string& trace_id, Deadline deadline) {
+  return CallOne<v1::SetCaseActionResponse>(
+      peer, "Peer.SetCaseAction", trace_id, deadline, true,
+      [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::SetCaseActionResponse& resp) {
+        return stub.SetCaseAction(&ctx, request, &resp);
+      });
+}
+
+absl::StatusOr<v1::CloseCaseResponse> PeerClient::CloseCase(const keys::ManifestNode& peer,
+                                                            const v1::CloseCaseRequest& request,
+                                                            const std::string& trace_id, Deadline deadline) {
+  return CallOne<v1::CloseCaseResponse>(peer, "Peer.CloseCase", trace_id, deadline, true,
+                                        [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::CloseCaseResponse& resp) {
+                                          return stub.CloseCase(&ctx, request, &resp);
+                                        });
 }
 
 absl::StatusOr<v1::ConsentStatusResponse::State> PeerClient::ConsentStatus(

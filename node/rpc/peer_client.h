@@ -78,6 +78,32 @@ class PeerClient {
                                                                             Deadline deadline);
   [[nodiscard]] absl::StatusOr<v1::CosignResponse> Cosign(const keys::ManifestNode& peer,
                                                           const v1::CosignRequest& request, Deadline deadline);
+  // Case calls to one peer (node/cases), each by `deadline` at the latest.
+  // `retrying`: the caller tries again later (an order being delivered), so
+  // fail at once if the peer is not connected rather than wait for it.
+  [[nodiscard]] absl::StatusOr<v1::InviteToCaseResponse> InviteToCase(
+      const keys::ManifestNode& peer, const v1::InviteToCaseRequest& request,
+      const std::vector<v1::ConsentReceipt>& receipts, const std::string& trace_id, Deadline deadline, bool retrying);
+  [[nodiscard]] absl::StatusOr<v1::DestroyCaseResponse> DestroyCase(const keys::ManifestNode& peer,
+                                                                    const v1::DestroyCaseRequest& request,
+                                                                    const std::string& trace_id, Deadline deadline,
+                                                                    bool retrying);
+  [[nodiscard]] absl::StatusOr<v1::AnswerCaseInvitationResponse> AnswerCaseInvitation(
+      const keys::ManifestNode& peer, const v1::AnswerCaseInvitationRequest& request, const std::string& trace_id,
+      Deadline deadline);
+  [[nodiscard]] absl::StatusOr<v1::ContributeToCaseResponse> ContributeToCase(
+      const keys::ManifestNode& peer, const v1::ContributeToCaseRequest& request, const std::string& trace_id,
+      Deadline deadline);
+  [[nodiscard]] absl::StatusOr<v1::ReadCaseResponse> ReadCase(const keys::ManifestNode& peer,
+                                                              const v1::ReadCaseRequest& request,
+                                                              const std::string& trace_id, Deadline deadline);
+  [[nodiscard]] absl::StatusOr<v1::SetCaseActionResponse> SetCaseAction(const keys::ManifestNode& peer,
+                                                                        const v1::SetCaseActionRequest& request,
+                                                                        const std::string& trace_id,
+                                                                        Deadline deadline);
+  [[nodiscard]] absl::StatusOr<v1::CloseCaseResponse> CloseCase(const keys::ManifestNode& peer,
+                                                                const v1::CloseCaseRequest& request,
+                                                                const std::string& trace_id, Deadline deadline);
   [[nodiscard]] absl::StatusOr<v1::ReadAuditResponse> ReadAudit(const keys::ManifestNode& peer,
                                                                 const v1::ReadAuditRequest& request,
                                                                 const std::string& trace_id, Deadline deadline);
@@ -89,7 +115,8 @@ class PeerClient {
   // (if given) gets the trace context the call carried.
   template <typename Response, typename Rpc>
   absl::StatusOr<Response> CallOne(const keys::ManifestNode& peer, std::string_view method, const std::string& trace_id,
-                                   Deadline deadline, bool wait_for_ready, Rpc rpc, std::string* traceparent = nullptr);
+                                   Deadline deadline, bool wait_for_ready, Rpc rpc, std::string* traceparent = nullptr,
+                                   const std::string& consent_header = {});
   void Observe(std::string_view method, const std::string& peer_org, std::string_view traceparent,
                std::chrono::system_clock::time_point started, const absl::Status& outcome) const {
     if (observer_) observer_(method, peer_org, traceparent, started, outcome);

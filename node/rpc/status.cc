@@ -41,4 +41,33 @@ std::string GrpcCodeName(grpc::StatusCode code) {
   return std::string(absl::StatusCodeToString(static_cast<absl::StatusCode>(code)));
 }
 
+bool AnsweredByPolicy(const absl::Status& status) {
+  switch (ReasonOf(status)) {
+    case Reason::kNoMatchingRule:
+    case Reason::kDeniedByRule:
+    case Reason::kLegalBasisMissing:
+    case Reason::kLegalBasisInsufficient:
+    case Reason::kNotCaseMember:
+    case Reason::kCaseNotActive:
+    case Reason::kRetentionExpired:
+    case Reason::kRateLimited:
+    case Reason::kUnknownRole:
+    case Reason::kUnknownAction:
+    case Reason::kUnknownPurpose:
+    case Reason::kUnknownCategory:
+    case Reason::kUnknownLegalBasis:
+    case Reason::kConsentForged:
+    case Reason::kConsentRevoked:
+    case Reason::kConsentExpired:
+    case Reason::kConsentAgeRule:
+    case Reason::kConsentUnknownIssuer:
+    case Reason::kConsentIssuerUnreachable:
+    case Reason::kConsentOutOfScope:
+    case Reason::kConsentMissing:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace casenode::node

@@ -16,6 +16,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 [[nodiscard]] absl::Status FromGrpcStatus(const grpc::Status& status);
 // The reason code in a gRPC status's details, or kNone.
 Reason GrpcReason(const grpc::Status& status);
+// True for a refusal that is a decision about the request (policy, consent,
+// rate limit): the peer answered. Anything else leaves its answer open.
+bool AnsweredByPolicy(const absl::Status& status);
 // "PERMISSION_DENIED", "UNAVAILABLE", ...
 std::string GrpcCodeName(grpc::StatusCode code);
 

@@ -5,6 +5,7 @@
 #include "base/reason.h"
 #include "base/status.h"
 #include "base/strings.h"
+#include "node/rpc/status.h"
 
 namespace casenode::node {
 namespace {
@@ -16,34 +17,6 @@ PeerClient::Deadline HalfwayTo(PeerClient::Deadline deadline) {
 
 }  // namespace
 
-bool AnsweredByPolicy(const absl::Status& status) {
-  switch (ReasonOf(status)) {
-    case Reason::kNoMatchingRule:
-    case Reason::kDeniedByRule:
-    case Reason::kLegalBasisMissing:
-    case Reason::kLegalBasisInsufficient:
-    case Reason::kNotCaseMember:
-    case Reason::kCaseNotActive:
-    case Reason::kRetentionExpired:
-    case Reason::kRateLimited:
-    case Reason::kUnknownRole:
-    case Reason::kUnknownAction:
-    case Reason::kUnknownPurpose:
-    case Reason::kUnknownCategory:
-    case Reason::kUnknownLegalBasis:
-    case Reason::kConsentForged:
-    case Reason::kConsentRevoked:
-    case Reason::kConsentExpired:
-    case Reason::kConsentAgeRule:
-    case Reason::kConsentUnknownIssuer:
-    case Reason::kConsentIssuerUnreachable:
-    case Reason::kConsentOutOfScope:
-    case Reason::kConsentMissing:
-      return true;
-    default:
-      return false;
-  }
-}
 
 SignalDesk::SignalDesk(const Network& network, PeerClient& peers, PseudonymDeriver& deriver, SignalBook& book,
                        Notifier& notifier, PolicyNow policy, Clock clock)

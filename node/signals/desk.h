@@ -30,9 +30,6 @@
 
 namespace casenode::node {
 
-// True for a refusal that is a decision about the request (policy, consent,
-// rate limit): the peer answered. Anything else leaves its answer open.
-bool AnsweredByPolicy(const absl::Status& status);
 
 class SignalDesk {
  public:

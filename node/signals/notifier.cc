@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "base/reason.h"
 #include "node/rpc/context.h"
+#include "node/rpc/status.h"
 #include "node/signals/desk.h"
 
 namespace casenode::node {

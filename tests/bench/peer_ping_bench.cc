@@ -108,8 +108,11 @@ int main(int argc, char** argv) {
       [](const keys::ManifestNode&, const v1::CosignRequest&, node::CheckpointPublisher::Deadline)
           -> absl::StatusOr<v1::CosignResponse> { return absl::UnavailableError("no witnesses in this benchmark"); },
       SystemNow);
+  node::CaseBook cases(**store, SystemNow);
+  const node::CaseIdentity case_identity{keys::SecretBytes(32), {}};
+  node::CaseHost case_host(**network, gate, cases, decisions, **key_store, case_identity, SystemNow, [] {});
   node::PeerService peer_service(**network, gate, consents, nullptr, signals, decisions, **key_store, witness, publisher,
-                                 SystemNow);
+                                 case_host, SystemNow);
   EchoService echo_service;
   grpc::ServerBuilder builder;
   int peer_port = 0, echo_port = 0;

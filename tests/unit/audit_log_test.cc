@@ -820,4 +820,57 @@ TEST_CASE("reconcile finds every answer a decision relied on in its issuer's log
   CHECK(partial.Finish({"gemeente"}).unbacked_consents_size() == 0);
 }
 
+
+TEST_CASE("replay: a case read's disclosure is covered by the decisions its call took, category by category",
+          "[audit][replay]") {
+  ReplayFixture f;
+  node::Replayer replayer("gemeente", 0, 0);
+  v1::AuditVerifyReport report;
+  replayer.Add(0, f.Leaf(0, f.LoadEntry()), report);
+  const std::string trace = "0af7651916cd43dd8448eb211c80319c";
+  auto read = [&](const std::string& category, const std::string& basis) {
+    policy::Request q;
+    q.subject = policy::kThisChild;
+    q.requester_org = "jeugdhulp";
+    q.requester_role = "jeugdhulp";
+    q.action = "case.read";
+    q.purpose = "casusoverleg";
+    q.categories = {category};
+    q.legal_basis = basis;
+    q.case_member = true;
+    q.case_active = true;
+    const policy::Decision d = f.policy->Evaluate(q);
+    v1::AuditEntry e;
+    e.set_trace_id(trace);
+    const node::DecisionEvent ev{"Peer.ReadCase", trace, "", v1::ROLE_JEUGDHULP, &q, &d, ""};
+    node::EncodeDecision(ev, 1, *e.mutable_decision());
+    return e;
+  };
+  auto disclosure = [&](std::vector<std::string> categories, const std::string& trace_id) {
+    v1::AuditEntry e;
+    e.set_trace_id(trace_id);
+    v1::Disclosure& d = *e.mutable_disclosure();
+    d.set_method("Peer.ReadCase");
+    d.set_to_org("jeugdhulp");
+    for (auto& c : categories) d.add_categories(c);
+    d.set_items(2);
+    d.set_decision_seq(1);
+    return e;
+  };
+  replayer.Add(1, f.Leaf(1, read("afspraken", "public_task")), report);   // the call's own decision
+  replayer.Add(2, f.Leaf(2, read("onderwijs", "public_task")), report);   // a contribution's: allowed
+  replayer.Add(3, f.Leaf(3, read("justitieel", "legal_duty")), report);   // jeugdhulp may not: denied
+  replayer.Add(4, f.Leaf(4, disclosure({"afspraken", "onderwijs"}, trace)), report);
+  CHECK(report.problems_size() == 0);
+  // Disclosing a category no decision of the call allowed is reported ...
+  replayer.Add(5, f.Leaf(5, disclosure({"afspraken", "justitieel"}, trace)), report);
+  REQUIRE(report.problems_size() == 1);
+  CHECK(report.problems(0).kind() == v1::AuditProblem::DISCLOSURE_WITHOUT_DECISION);
+  CHECK(report.problems(0).seq() == 5);
+  // ... and so is one on another call.
+  replayer.Add(6, f.Leaf(6, disclosure({"afspraken"}, "1af7651916cd43dd8448eb211c80319c")), report);
+  REQUIRE(report.problems_size() == 2);
+  CHECK(report.problems(1).seq() == 6);
+}
+
 }  // namespace casenode

@@ -1,0 +1,369 @@
+#include "node/cases/case_host.h"
+
+#include <algorithm>
+#include <map>
+
+#include "base/encoding.h"
+#include "base/reason.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "node/audit/subject_seal.h"
+#include "node/cases/case_seal.h"
+#include "node/rpc/context.h"
+#include "node/rpc/status.h"
+
+namespace casenode::node {
+namespace {
+
+constexpr char kPurpose[] = "casusoverleg";
+
+std::optional<std::array<uint8_t, 32>> SubjectOf(std::string_view pseudonym) {
+  if (pseudonym.size() != 32) return std::nullopt;
+  std::array<uint8_t, 32> s{};
+  std::copy(pseudonym.begin(), pseudonym.end(), s.begin());
+  return s;
+}
+
+v1::CaseIndex::Member* FindMember(v1::CaseIndex& index, std::string_view org) {
+  for (auto& m : *index.mutable_members()) {
+    if (m.org() == org) return &m;
+  }
+  return nullptr;
+}
+
+absl::Status CheckSealed(const v1::SealedText& text, size_t max_plain, std::string_view field) {
+  if (text.nonce().size() != 24 || text.ciphertext().size() <= kSealOverhead ||
+      text.ciphertext().size() > max_plain + kSealOverhead) {
+    return Error(Reason::kMalformedRequest,
+                 StrCat(field, ": a 24-byte nonce and a sealed text of at most ", max_plain, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status Bad(const absl::Status& s) { return ToGrpcStatus(s); }
+
+}  // namespace
+
+absl::Status LogCaseEvent(AuditLog& audit, keys::KeyStore& keys, const std::string& trace_id,
+                          const std::optional<std::array<uint8_t, 32>>& subject, std::string_view case_id,
+                          v1::CaseEvent::Kind kind, std::string_view org) {
+  v1::AuditEntry e;
+  e.set_trace_id(trace_id);
+  v1::CaseEvent& c = *e.mutable_case_event();
+  c.set_case_id(std::string(case_id));
+  c.set_kind(kind);
+  c.set_org(std::string(org));
+  return AppendAbout(audit, keys, subject, std::move(e));
+}
+
+int64_t CaseHost::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count();
+}
+
+absl::StatusOr<PeerCallFacts> CaseHost::ConvenerFacts(std::string_view case_id, const Caller& caller,
+                                                      std::string action, std::vector<std::string> categories,
+                                                      std::string legal_basis, Membership who,
+                                                      v1::CaseIndex* index_out,
+                                                      v1::CaseSecrets* secrets_out) const {
+  PeerCallFacts facts;
+  facts.action = std::move(action);
+  facts.purpose = kPurpose;
+  facts.categories = std::move(categories);
+  // What a stranger's call is decided on, whether or not the case exists.
+  facts.legal_basis = legal_basis.empty() ? "public_task" : legal_basis;
+  absl::StatusOr<v1::CaseIndex> index = book_.Index(case_id);
+  if (!index.ok() && !absl::IsNotFound(index.status())) return index.status();
+  if (!index.ok() || index->convener_org() != network_.self_org()) return facts;
+  const v1::CaseIndex::Member* m = FindMember(*index, caller.org);
+  const bool convener = caller.org == network_.self_org();
+  const bool member = convener || (m != nullptr && (m->state() == v1::MEMBER_ACCEPTED ||
+                                                    (who.invitee_too && m->state() == v1::MEMBER_INVITED)));
+  if (!member) return facts;
+  if (index->state() == v1::CASE_DESTROYED) {
+    return Error(Reason::kCaseDestroyed, "case: destroyed at the end of its bewaartermijn");
+  }
+  absl::StatusOr<v1::CaseSecrets> secrets = book_.Secrets(case_id);
+  if (!secrets.ok()) {
+    if (ReasonOf(secrets.status()) == Reason::kShredded) {
+      return Error(Reason::kCaseDestroyed, "case: destroyed at the end of its bewaartermijn");
+    }
+    return secrets.status();
+  }
+  facts.purpose = secrets->purpose();
+  if (legal_basis.empty()) facts.legal_basis = secrets->legal_basis();
+  facts.subject = SubjectOf(secrets->subject());
+  facts.receipts.assign(secrets->receipts().begin(), secrets->receipts().end());
+  facts.case_member = true;
+  facts.case_active = index->state() == v1::CASE_OPEN;
+  facts.within_retention = index->destroy_at_ms() == 0 || NowMs() < index->destroy_at_ms();
+  if (index_out != nullptr) *index_out = *index;
+  if (secrets_out != nullptr) *secrets_out = *std::move(secrets);
+  return facts;
+}
+
+// ---- at an invitee ----
+
+grpc::Status CaseHost::InviteToCase(grpc::ServerContext* context, const v1::InviteToCaseRequest& request,
+                                    v1::InviteToCaseResponse& response) {
+  if (auto bad = CaseBook::CheckId(request.case_id(), "case_id"); !bad.ok()) return Bad(bad);
+  if (request.subject().size() != 32) return Bad(Error(Reason::kMalformedRequest, "subject: expected 32 bytes"));
+  if (auto bad = CheckCaseName(request.purpose(), "purpose"); !bad.ok()) return Bad(bad);
+  PeerCallFacts facts;
+  facts.action = "case.invite";
+  facts.purpose = request.purpose();
+  facts.legal_basis = "public_task";
+  facts.subject = SubjectOf(request.subject());
+  facts.case_member = true;  // the invitation itself makes this node one
+  return gate_.Admit(context, "Peer.InviteToCase", facts, [&](const PeerCall& call) -> absl::Status {
+    // Delivered again (the convener did not see the answer): the same answer.
+    if (absl::StatusOr<v1::CaseIndex> known = book_.Index(request.case_id()); known.ok()) {
+      if (known->convener_org() != call.caller.org) {
+        return Error(Reason::kMalformedRequest, "case_id: already known here from another convener");
+      }
+      const bool declined = known->state() == v1::CASE_DECLINED;
+      response.set_may_join(!declined);
+      if (declined && !known->members().empty()) response.set_reason(known->members(0).declined_reason());
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(v1::CaseInvitation inv,
+                     OpenInvitation(request.sealed_invitation(), identity_.secret, identity_.public_key,
+                                    network_.manifest()->network, request.case_id(), network_.self_org()));
+    if (inv.secrets().subject() != request.subject() || inv.secrets().purpose() != request.purpose()) {
+      return Error(Reason::kMalformedRequest, "sealed_invitation: about another child or purpose than the call");
+    }
+    // This node's own policy decides whether it may take part at all.
+    PeerCallFacts join = facts;
+    join.action = "case.join";
+    join.legal_basis = inv.secrets().legal_basis();
+    join.receipts.assign(inv.secrets().receipts().begin(), inv.secrets().receipts().end());
+    ASSIGN_OR_RETURN(PeerCall own, gate_.DecideOwn("Peer.InviteToCase", join, call.trace_id, NestedDeadline(*context)));
+    v1::CaseIndex index;
+    index.set_case_id(request.case_id());
+    index.set_convener_org(call.caller.org);
+    index.set_created_at_ms(NowMs());
+    index.set_state(own.decision.allowed() ? v1::CASE_INVITED : v1::CASE_DECLINED);
+    v1::CaseIndex::Member& self = *index.add_members();
+    self.set_org(network_.self_org());
+    self.set_role(network_.self().role);
+    self.set_state(own.decision.allowed() ? v1::MEMBER_INVITED : v1::MEMBER_DECLINED);
+    self.set_invitation_delivered(true);
+    if (!own.decision.allowed()) self.set_declined_reason(std::string(ReasonName(own.decision.reason)));
+    // A node whose policy refuses keeps no key of the case.
+    v1::CaseSecrets kept;
+    if (own.decision.allowed()) kept = inv.secrets();
+    RETURN_IF_ERROR(book_.Create(index, kept));
+    response.set_may_join(own.decision.allowed());
+    response.set_reason(self.declined_reason());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status CaseHost::DestroyCase(grpc::ServerContext* context, const v1::DestroyCaseRequest& request) {
+  if (auto bad = CaseBook::CheckId(request.case_id(), "case_id"); !bad.ok()) return Bad(bad);
+  auto facts_of = [&](const Caller& caller) -> absl::StatusOr<PeerCallFacts> {
+    PeerCallFacts facts;
+    facts.action = "case.destroy";
+    facts.purpose = kPurpose;
+    facts.legal_basis = "public_task";
+    absl::StatusOr<v1::CaseIndex> index = book_.Index(request.case_id());
+    if (!index.ok() || index->convener_org() != caller.org || caller.org == network_.self_org()) return facts;
+    facts.case_member = true;
+    if (auto secrets = book_.Secrets(request.case_id()); secrets.ok()) facts.subject = SubjectOf(secrets->subject());
+    return facts;
+  };
+  return gate_.AdmitAs(context, "Peer.DestroyCase", facts_of,
+                       [&](const PeerCall& call, const PeerCallFacts& facts) -> absl::Status {
+                         ASSIGN_OR_RETURN(v1::CaseIndex index, book_.Index(request.case_id()));
+                         if (index.state() == v1::CASE_DESTROYED) return absl::OkStatus();  // done before
+                         // Logged first: a destruction that cannot be recorded is not done (the convener retries).
+                         RETURN_IF_ERROR(LogCaseEvent(audit_, keys_, call.trace_id, facts.subject, request.case_id(),
+                                                      v1::CaseEvent::DESTROYED, network_.self_org()));
+                         const int64_t now = NowMs();
+                         return book_.Destroy(request.case_id(), [&](v1::CaseIndex& i) {
+                           i.set_state(v1::CASE_DESTROYED);
+                           i.set_destroyed_at_ms(now);
+                           return absl::OkStatus();
+                         });
+                       });
+}
+
+// ---- at the convener ----
+
+grpc::Status CaseHost::AnswerCaseInvitation(grpc::ServerContext* context,
+                                            const v1::AnswerCaseInvitationRequest& request) {
+  if (auto bad = CaseBook::CheckId(request.case_id(), "case_id"); !bad.ok()) return Bad(bad);
+  auto facts_of = [&](const Caller& caller) {
+    return ConvenerFacts(request.case_id(), caller, "case.join", {}, {}, {.invitee_too = true}, nullptr, nullptr);
+  };
+  return gate_.AdmitAs(context, "Peer.AnswerCaseInvitation", facts_of,
+                       [&](const PeerCall& call, const PeerCallFacts& facts) -> absl::Status {
+                         if (call.caller.org == network_.self_org()) {
+                           return Error(Reason::kMalformedRequest, "case_id: the convener does not answer its own case");
+                         }
+                         // Logged before it counts.
+                         RETURN_IF_ERROR(LogCaseEvent(
+                             audit_, keys_, call.trace_id, facts.subject, request.case_id(),
+                             request.accept() ? v1::CaseEvent::JOINED : v1::CaseEvent::DECLINED, call.caller.org));
+                         return book_.Change(request.case_id(), [&](v1::CaseIndex& index) -> absl::Status {
+                           v1::CaseIndex::Member* m = FindMember(index, call.caller.org);
+                           if (m == nullptr) return Error(Reason::kNotCaseMember, "case: not invited");
+                           m->set_invitation_delivered(true);
+                           m->set_state(request.accept() ? v1::MEMBER_ACCEPTED : v1::MEMBER_DECLINED);
+                           return absl::OkStatus();
+                         });
+                       });
+}
+
+grpc::Status CaseHost::ContributeToCase(grpc::ServerContext* context, const v1::ContributeToCaseRequest& request,
+                                        v1::ContributeToCaseResponse& response) {
+  if (auto bad = CaseBook::CheckId(request.case_id(), "case_id"); !bad.ok()) return Bad(bad);
+  if (auto bad = CaseBook::CheckId(request.contribution_id(), "contribution_id"); !bad.ok()) return Bad(bad);
+  if (auto bad = CheckCaseName(request.category(), "category"); !bad.ok()) return Bad(bad);
+  if (auto bad = CheckCaseName(request.legal_basis(), "legal_basis"); !bad.ok()) return Bad(bad);
+  if (auto bad = CheckSealed(request.text(), kMaxCaseText, "text"); !bad.ok()) return Bad(bad);
+  auto facts_of = [&](const Caller& caller) {
+    return ConvenerFacts(request.case_id(), caller, "case.contribute", {request.category()}, request.legal_basis(),
+                         {}, nullptr, nullptr);
+  };
+  return gate_.AdmitAs(context, "Peer.ContributeToCase", facts_of,
+                       [&](const PeerCall& call, const PeerCallFacts&) -> absl::Status {
+                         v1::CaseContribution c;
+                         c.set_contribution_id(request.contribution_id());
+                         c.set_author_org(call.caller.org);
+                         c.set_author_role(call.caller.role);
+                         c.set_category(request.category());
+                         c.set_legal_basis(request.legal_basis());
+                         c.set_time_ms(NowMs());
+                         *c.mutable_text() = request.text();
+                         v1::CaseContribution stored;
+                         RETURN_IF_ERROR(book_.PutContribution(request.case_id(), c, &stored));
+                         if (stored.author_org() != call.caller.org) {
+                           return Error(Reason::kMalformedRequest, "contribution_id: already used");
+                         }
+                         response.set_time_ms(stored.time_ms());
+                         return absl::OkStatus();
+                       });
+}
+
+grpc::Status CaseHost::ReadCase(grpc::ServerContext* context, const v1::ReadCaseRequest& request,
+                                v1::ReadCaseResponse& response) {
+  if (auto bad = CaseBook::CheckId(request.case_id(), "case_id"); !bad.ok()) return Bad(bad);
+  v1::CaseIndex index;
+  auto facts_of = [&](const Caller& caller) {
+    return ConvenerFacts(request.case_id(), caller, "case.read", {"afspraken"}, {}, {}, &index, nullptr);
+  };
+  return gate_.AdmitAs(
+      context, "Peer.ReadCase", facts_of, [&](const PeerCall& call, const PeerCallFacts& facts) -> absl::Status {
+        ASSIGN_OR_RETURN(std::vector<v1::CaseContribution> all, book_.Contributions(request.case_id()));
+        ASSIGN_OR_RETURN(std::vector<v1::CaseAction> actions, book_.Actions(request.case_id()));
+        // One decision per (category, basis): every contribution shared on
+        // the same terms is decided alike, and each decision is logged.
+        std::map<std::pair<std::string, std::string>, policy::Decision> decided;
+        std::vector<std::string> disclosed = {"afspraken"};
+        const auto deadline = NestedDeadline(*context);
+        for (v1::CaseContribution& c : all) {
+          const auto terms = std::make_pair(c.category(), c.legal_basis());
+          auto it = decided.find(terms);
+          if (it == decided.end()) {
+            PeerCallFacts one = facts;
+            one.categories = {c.category()};
+            one.legal_basis = c.legal_basis();
+            ASSIGN_OR_RETURN(PeerCall again, gate_.DecideAlso(call, "Peer.ReadCase", one, deadline));
+            it = decided.emplace(terms, again.decision).first;
+            if (again.decision.allowed() &&
+                std::find(disclosed.begin(), disclosed.end(), c.category()) == disclosed.end()) {
+              disclosed.push_back(c.category());
+            }
+          }
+          if (it->second.allowed()) {
+            *response.add_contributions() = std::move(c);
+          } else {
+            v1::WithheldContribution& w = *response.add_withheld();
+            w.set_contribution_id(c.contribution_id());
+            w.set_author_org(c.author_org());
+            w.set_category(c.category());
+            w.set_reason(std::string(ReasonName(it->second.reason)));
+            w.set_time_ms(c.time_ms());
+          }
+        }
+        for (auto& a : actions) *response.add_actions() = std::move(a);
+        *response.mutable_index() = index;
+        const auto items = static_cast<uint32_t>(response.contributions_size() + response.actions_size());
+        return gate_.Disclose(call, "Peer.ReadCase", std::move(disclosed), items, facts.subject);
+      });
+}
+
+grpc::Status CaseHost::SetCaseAction(grpc::ServerContext* context, const v1::SetCaseActionRequest& request,
+                                     v1::SetCaseActionResponse& response) {
+  if (auto bad = CaseBook::CheckId(request.case_id(), "case_id"); !bad.ok()) return Bad(bad);
+  const v1::CaseAction& a = request.action();
+  if (auto bad = CaseBook::CheckId(a.action_id(), "action.action_id"); !bad.ok()) return Bad(bad);
+  if (a.status() != v1::ACTION_OPEN && a.status() != v1::ACTION_DONE) {
+    return Bad(Error(Reason::kMalformedRequest, "action.status: open or done"));
+  }
+  if (a.due_ms() < 0) return Bad(Error(Reason::kMalformedRequest, "action.due_ms: a time after 1970"));
+  auto facts_of = [&](const Caller& caller) {
+    return ConvenerFacts(request.case_id(), caller, "case.contribute", {"afspraken"}, {}, {}, nullptr, nullptr);
+  };
+  return gate_.AdmitAs(
+      context, "Peer.SetCaseAction", facts_of, [&](const PeerCall& call, const PeerCallFacts&) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<v1::CaseAction> existing, book_.Action(request.case_id(), a.action_id()));
+        v1::CaseAction kept;
+        if (existing) {
+          // Who takes it up says when it is done; the regisseur may too.
+          if (call.caller.org != existing->owner_org() && call.caller.org != network_.self_org()) {
+            return Error(Reason::kNotActionOwner, "action: only its owner organisation or the convener updates it");
+          }
+          kept = *std::move(existing);
+          kept.set_status(a.status());
+          if (a.due_ms() > 0) kept.set_due_ms(a.due_ms());  // 0 keeps the date
+        } else {
+          if (network_.manifest()->FindOrg(a.owner_org()) == nullptr) {
+            return Error(Reason::kUnknownOrg, "action.owner_org: not in the manifest");
+          }
+          RETURN_IF_ERROR(CheckStaffId(a.owner_staff(), "action.owner_staff"));
+          if (a.due_ms() == 0) return Error(Reason::kMalformedRequest, "action.due_ms: required");
+          RETURN_IF_ERROR(CheckSealed(a.description(), kMaxActionText, "action.description"));
+          kept = a;
+          kept.set_added_by_org(call.caller.org);
+        }
+        kept.set_updated_at_ms(NowMs());
+        RETURN_IF_ERROR(book_.PutAction(request.case_id(), kept));
+        *response.mutable_action() = std::move(kept);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status CaseHost::CloseCase(grpc::ServerContext* context, const v1::CloseCaseRequest& request,
+                                 v1::CloseCaseResponse& response) {
+  if (auto bad = CaseBook::CheckId(request.case_id(), "case_id"); !bad.ok()) return Bad(bad);
+  auto facts_of = [&](const Caller& caller) {
+    return ConvenerFacts(request.case_id(), caller, "case.close", {}, {}, {}, nullptr, nullptr);
+  };
+  return gate_.AdmitAs(
+      context, "Peer.CloseCase", facts_of, [&](const PeerCall& call, const PeerCallFacts& facts) -> absl::Status {
+        if (call.caller.org != network_.self_org()) {
+          return Error(Reason::kNotCaseMember, "case: only its convener closes it");
+        }
+        ASSIGN_OR_RETURN(v1::CaseIndex before, book_.Index(request.case_id()));
+        if (before.state() == v1::CASE_OPEN) {  // logged before it counts
+          RETURN_IF_ERROR(LogCaseEvent(audit_, keys_, call.trace_id, facts.subject, request.case_id(),
+                                       v1::CaseEvent::CLOSED, network_.self_org()));
+        }
+        const int64_t now = NowMs();
+        const auto retention = static_cast<int64_t>(gate_.policy()->case_settings().retention_seconds);
+        RETURN_IF_ERROR(book_.Change(request.case_id(), [&](v1::CaseIndex& index) {
+          if (index.state() == v1::CASE_OPEN) {
+            index.set_state(v1::CASE_CLOSED);
+            index.set_closed_at_ms(now);
+            index.set_destroy_at_ms(now + retention * 1000);
+          }
+          response.set_destroy_at_ms(index.destroy_at_ms());
+          return absl::OkStatus();
+        }));
+        kick_keeper_();
+        return absl::OkStatus();
+      });
+}
+
+}  // namespace casenode::node

@@ -1,0 +1,473 @@
+// Casusoverleg end to end on a five-node network: the gemeente convenes, each
+// member accepts and contributes, reads are decided per contribution, consent
+// stops disclosure when revoked, agreements are flagged overdue, and closing
+// ends in destruction everywhere, also at a member that was down.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include <atomic>
+#include <set>
+
+#include "base/file.h"
+#include "base/reason.h"
+#include "base/time.h"
+#include "node/rpc/status.h"
+#include "tests/support/canary.h"
+#include "tests/support/local_network.h"
+#include "tests/support/node_files.h"
+#include "tests/support/temp_dir.h"
+
+using namespace casenode;
+using namespace casenode::testing;
+
+namespace {
+
+// Canaries: a BSN (elfproef), a title and texts that must never reach a disk,
+// a log or a backup in the clear.
+constexpr char kBsn[] = "507529170";
+constexpr char kTitle[] = "CanaryTitel Zorgen om Jaimy";
+const std::map<std::string, std::pair<std::string, std::string>> kContributions = {
+    // org -> (category, legal basis); the text is CanaryText-<org>
+    {"school", {"onderwijs", "public_task"}},
+    {"jeugdhulp", {"zorg", "consent"}},
+    {"politie", {"justitieel", "legal_duty"}},
+    {"gemeente", {"contact", "public_task"}},
+};
+std::string TextOf(const std::string& org) { return "CanaryText-" + org + " vertrouwelijk"; }
+
+nlohmann::json Json(const RunResult& r) {
+  INFO(r.out << r.err);
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  return j;
+}
+
+// A policy copy whose closed cases are kept `seconds` (and signals too).
+std::string ShortRetentionPolicy(TempDir& dir, int seconds) {
+  const std::string out = dir.path("policy");
+  std::filesystem::create_directories(out);
+  for (const auto& e : std::filesystem::directory_iterator(CASENODE_SOURCE_DIR "/policy/network")) {
+    if (!e.is_regular_file()) continue;
+    std::string text = *ReadFile(e.path().string());
+    const std::string from = "retention_seconds = 63072000";
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from)) {
+      text.replace(at, from.size(), "retention_seconds = " + std::to_string(seconds));
+    }
+    REQUIRE(WriteFileAtomic(out + "/" + e.path().filename().string(), text, 0644).ok());
+  }
+  return out;
+}
+
+// The parents' consent for youth care and the gemeente to share health data
+// in a casusoverleg, recorded at the gemeente; returns (receipt id, file).
+std::pair<std::string, std::string> RecordConsent(const LocalNetwork& net) {
+  RunResult derived = net.Casectl("gemeente", {"-o", "json", "pseudonym", "derive", "--purpose", "casusoverleg"},
+                                  std::string(kBsn) + "\n");
+  INFO(derived.err);
+  REQUIRE(derived.exit_code == 0);
+  const std::string subject = Json(derived)["pseudonym"];
+  const nlohmann::json receipt = net.CasectlJson(
+      "gemeente", {"consent", "record", "--subject", subject, "--consenter", "parent", "--birth-date", "2016-03-01",
+                   "--purpose", "casusoverleg", "--category", "zorg", "--recipient-role", "jeugdhulp",
+                   "--recipient-role", "gemeente", "--recorded-by", "rg-01"});
+  const std::string id = receipt["receipt"]["receipt_id"];
+  RunResult shown = net.Casectl("gemeente", {"consent", "show", id, "-o", "json"});
+  REQUIRE(shown.exit_code == 0);
+  const std::string file = net.dir() + "/ouders-toestemming.json";
+  REQUIRE(WriteFileAtomic(file, shown.out, 0600).ok());
+  return {id, file};
+}
+
+std::string Convene(const LocalNetwork& net, const std::vector<std::string>& invite,
+                    const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"-o", "json", "case", "convene", "--regisseur", "rg-01"};
+  for (const auto& org : invite) args.insert(args.end(), {"--invite", org});
+  args.insert(args.end(), extra.begin(), extra.end());
+  RunResult r = net.Casectl("gemeente", args, std::string(kBsn) + "\n" + kTitle + "\n");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return Json(r)["case_id"];
+}
+
+nlohmann::json CaseIn(const LocalNetwork& net, const std::string& org, const std::string& id) {
+  for (const auto& c : Json(net.Casectl(org, {"-o", "json", "case", "list"}))) {
+    if (c["case_id"] == id) return c;
+  }
+  return nullptr;
+}
+
+// Polls `org`'s case list until `done(case)` holds (no fixed sleeps).
+nlohmann::json WaitForCase(const LocalNetwork& net, const std::string& org, const std::string& id,
+                           const std::function<bool(const nlohmann::json&)>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    nlohmann::json c = CaseIn(net, org, id);
+    if (!c.is_null() && done(c)) return c;
+    if (std::chrono::steady_clock::now() > deadline) FAIL(org << ": case not as expected: " << c.dump());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+nlohmann::json Show(const LocalNetwork& net, const std::string& org, const std::string& id) {
+  return Json(net.Casectl(org, {"-o", "json", "case", "show", id}));
+}
+
+std::map<std::string, std::string> Visible(const nlohmann::json& view) {  // category -> text
+  std::map<std::string, std::string> out;
+  for (const auto& c : view["contributions"]) out[c["category"]] = c["text"];
+  return out;
+}
+
+std::map<std::string, std::string> Withheld(const nlohmann::json& view) {  // category -> reason
+  std::map<std::string, std::string> out;
+  for (const auto& w : view["withheld"]) out[w["category"]] = w["reason"];
+  return out;
+}
+
+// What `casectl policy explain` says of `role` reading `category` shared on
+// `basis`, in an active case, with the parents' consent valid (or revoked).
+std::string Explain(const LocalNetwork& net, const std::string& policy_dir, const std::string& role,
+                    const std::string& category, const std::string& basis, const std::string& consent_status) {
+  const nlohmann::json request = {
+      {"org", role},
+      {"role", role},
+      {"action", "case.read"},
+      {"purpose", "casusoverleg"},
+      {"categories", {category}},
+      {"legal_basis", basis},
+      {"consents",
+       {{{"id", "r"},
+         {"status", consent_status},
+         {"purposes", {"casusoverleg"}},
+         {"categories", {"zorg"}},
+         {"recipient_roles", {"jeugdhulp", "gemeente"}},
+         {"recipient_orgs", nlohmann::json::array()}}}},
+      {"case_member", true},
+      {"case_active", true},
+      {"within_retention", true}};
+  const std::string file = net.dir() + "/explain-request.json";
+  REQUIRE(WriteFileAtomic(file, request.dump(), 0600).ok());
+  RunResult r = net.Casectl("", {"-o", "json", "policy", "explain", file, "--policy", policy_dir});
+  const nlohmann::json j = Json(r);
+  return j["reason"];
+}
+
+void Stop(LocalNetwork& net, const std::string& org) {
+  net.process(org).Signal(SIGTERM);
+  REQUIRE(net.process(org).Wait(std::chrono::seconds(10)) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("the gemeente's casusoverleg: convene, take part, read per category, consent, agreements, destruction",
+          "[integration][cases]") {
+  TempDir custom;
+  const std::string policy_dir = ShortRetentionPolicy(custom, 4);
+  LocalNetwork net(LocalNetwork::AllOrgs(), {"--policy", policy_dir});
+  net.StartAll();
+  const auto [receipt_id, receipt_file] = RecordConsent(net);
+  const std::string id = Convene(net, {"school", "jeugdhulp", "politie"}, {"--consent", receipt_file});
+
+  // Invitations arrive in each inbox; each accepts.
+  for (const std::string org : {"school", "jeugdhulp", "politie"}) {
+    WaitForCase(net, org, id, [](const nlohmann::json& c) { return c["state"] == "invited"; });
+    RunResult accepted = net.Casectl(org, {"case", "accept", id});
+    INFO(accepted.err);
+    REQUIRE(accepted.exit_code == 0);
+  }
+  const nlohmann::json convened = CaseIn(net, "gemeente", id);
+  for (const auto& m : convened["members"]) CHECK(m["state"] == "accepted");
+
+  // Each contributes its own category.
+  for (const auto& [org, terms] : kContributions) {
+    RunResult r = net.Casectl(org, {"case", "contribute", id, "--category", terms.first, "--legal-basis", terms.second},
+                              TextOf(org) + "\n");
+    INFO(org << ": " << r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+
+  // Every reader sees exactly what the policy lets its role read; the rest is
+  // listed as withheld with the policy's reason, never dropped.
+  for (const std::string reader : {"school", "jeugdhulp", "politie", "gemeente"}) {
+    const nlohmann::json view = Show(net, reader, id);
+    CHECK(view["title"] == kTitle);
+    const auto visible = Visible(view);
+    const auto withheld = Withheld(view);
+    CHECK(visible.size() + withheld.size() == kContributions.size());
+    for (const auto& [author, terms] : kContributions) {
+      const std::string expected = Explain(net, policy_dir, reader, terms.first, terms.second, "valid");
+      INFO(reader << " reads " << terms.first << ": policy says " << expected);
+      if (expected == "ALLOWED") {
+        CHECK(visible.count(terms.first) == 1);
+        CHECK(visible.at(terms.first) == TextOf(author));
+      } else {
+        REQUIRE(withheld.count(terms.first) == 1);
+        CHECK(withheld.at(terms.first) == expected);
+      }
+    }
+  }
+  // The story's own claims, spelled out.
+  CHECK(Visible(Show(net, "gemeente", id)).count("justitieel") == 1);
+  CHECK(Withheld(Show(net, "school", id)).at("justitieel") == "DENIED_BY_RULE");
+
+  // An agreement, due yesterday: flagged to the regisseur and the owner.
+  const auto yesterday = std::chrono::system_clock::now() - std::chrono::hours(48);
+  const std::string due = FormatRfc3339(std::chrono::time_point_cast<std::chrono::seconds>(yesterday)).substr(0, 10);
+  const nlohmann::json added =
+      Json(net.Casectl("gemeente", {"-o", "json", "case", "action", "add", id, "--owner-org", "jeugdhulp", "--owner",
+                                    "jh-07", "--due", due},
+                       "CanaryAfspraak gezinsgesprek plannen\n"));
+  CHECK(added["overdue"] == true);
+  CHECK(CaseIn(net, "gemeente", id)["overdue_actions"] == 1);
+  const nlohmann::json owner_view = Show(net, "jeugdhulp", id);
+  REQUIRE(owner_view["actions"].size() == 1);
+  CHECK(owner_view["actions"][0]["overdue"] == true);
+  CHECK(owner_view["actions"][0]["description"] == "CanaryAfspraak gezinsgesprek plannen");
+  // Only the owner (or the regisseur) says it is done.
+  RunResult not_owner = net.Casectl("school", {"case", "action", "update", id, added["action_id"], "--status", "done"});
+  CHECK(not_owner.exit_code == 3);
+  CHECK(not_owner.err.find("NOT_ACTION_OWNER") != std::string::npos);
+  RunResult done = net.Casectl("jeugdhulp", {"case", "action", "update", id, added["action_id"], "--status", "done"});
+  INFO(done.err);
+  CHECK(done.exit_code == 0);
+  CHECK(Show(net, "gemeente", id)["actions"][0]["overdue"] == false);
+
+  // The parents revoke their consent: from the next read on, the health data
+  // is withheld from every member it was disclosed to, with the consent reason.
+  RunResult revoked = net.Casectl("gemeente", {"consent", "revoke", receipt_id, "--revoked-by", "rg-01"});
+  INFO(revoked.err);
+  REQUIRE(revoked.exit_code == 0);
+  for (const std::string reader : {"gemeente", "jeugdhulp"}) {
+    const nlohmann::json view = Show(net, reader, id);
+    CHECK(Visible(view).count("zorg") == 0);
+    CHECK(Withheld(view).at("zorg") == "CONSENT_REVOKED");
+    CHECK(Visible(view).count("onderwijs") == 1);  // what rests on another basis stays
+  }
+
+  // A backup taken while the case is open, scanned after destruction.
+  const std::string backups = custom.path("backups");
+  std::filesystem::create_directories(backups);
+  RunResult backup = net.Casectl("gemeente", {"node", "backup", backups + "/open"});
+  INFO(backup.err);
+  REQUIRE(backup.exit_code == 0);
+
+  // Only the convener closes; then nobody contributes, and at the end of the
+  // bewaartermijn every copy is destroyed.
+  CHECK(net.Casectl("jeugdhulp", {"case", "close", id}).exit_code != 0);
+  RunResult closed = net.Casectl("gemeente", {"case", "close", id});
+  INFO(closed.err);
+  REQUIRE(closed.exit_code == 0);
+  RunResult late = net.Casectl("school", {"case", "contribute", id, "--category", "onderwijs"}, "te laat\n");
+  CHECK(late.exit_code != 0);
+  WaitForCase(net, "gemeente", id, [](const nlohmann::json& c) {
+    if (c["state"] != "destroyed" || c["pending_orders"] != 0) return false;
+    for (const auto& m : c["members"])
+      if (m["destroyed"] != true) return false;
+    return true;
+  });
+  for (const std::string org : {"school", "jeugdhulp", "politie"}) {
+    CHECK(CaseIn(net, org, id)["state"] == "destroyed");
+  }
+  for (const std::string org : {"gemeente", "school"}) {
+    RunResult gone = net.Casectl(org, {"case", "show", id});
+    CHECK(gone.exit_code != 0);
+    CHECK(gone.err.find("CASE_DESTROYED") != std::string::npos);
+  }
+  // The auditor replays every member's log: each decision stands under the
+  // policy and consent of its moment, and every disclosure rests on one.
+  for (const std::string org : {"gemeente", "school", "jeugdhulp", "politie"}) {
+    RunResult replay = net.Casectl("auditor", {"audit", "replay", "--node", org});
+    INFO(org << ": " << replay.out << replay.err);
+    CHECK(replay.exit_code == 0);
+  }
+  // Every node logged its destruction.
+  for (const std::string& org : LocalNetwork::AllOrgs()) Stop(net, org);
+  for (const std::string org : {"gemeente", "school", "jeugdhulp", "politie"}) {
+    bool logged = false;
+    for (const v1::AuditEntry& e : StoredEntries(net, org)) {
+      logged |= e.has_case_event() && e.case_event().case_id() == id && e.case_event().kind() == v1::CaseEvent::DESTROYED;
+    }
+    CHECK(logged);
+  }
+  // Nothing of the case is left in the clear anywhere: data, logs, backups.
+  std::vector<std::string> canaries = {kBsn, kTitle, "CanaryAfspraak"};
+  for (const auto& [org, terms] : kContributions) canaries.push_back(TextOf(org));
+  CHECK(FindCanaries(net.dir(), canaries).empty());
+  CHECK(FindCanaries(backups, canaries).empty());
+}
+
+TEST_CASE("a node that was not invited learns nothing: the same answer, from the same work, as a random case id",
+          "[integration][cases]") {
+  LocalNetwork net({"school", "jeugdhulp", "gemeente", "auditor"});
+  net.StartAll();
+  const std::string id = Convene(net, {"school"});
+  WaitForCase(net, "school", id, [](const nlohmann::json& c) { return c["state"] == "invited"; });
+  REQUIRE(net.Casectl("school", {"case", "accept", id}).exit_code == 0);
+  REQUIRE(net.Casectl("school", {"case", "contribute", id, "--category", "onderwijs"}, "CanaryText-school\n").exit_code ==
+          0);
+  const std::string random_id = "0123456789abcdef0123456789abcdef";
+  for (const std::string outsider : {"jeugdhulp", "auditor"}) {
+    auto stub = PeerStubAs(net, "gemeente", outsider);
+    std::vector<std::string> answers;
+    for (const std::string& case_id : {id, random_id}) {
+      std::string answer;
+      {
+        grpc::ClientContext ctx;
+        v1::ReadCaseRequest req;
+        req.set_case_id(case_id);
+        v1::ReadCaseResponse resp;
+        const grpc::Status s = stub->ReadCase(&ctx, req, &resp);
+        CHECK(s.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+        CHECK(resp.contributions().empty());
+        answer += std::string(ReasonName(node::GrpcReason(s))) + " " + s.error_message() + "|";
+      }
+      {
+        grpc::ClientContext ctx;
+        v1::ContributeToCaseRequest req;
+        req.set_case_id(case_id);
+        req.set_contribution_id(random_id);
+        req.set_category("onderwijs");
+        req.set_legal_basis("public_task");
+        req.mutable_text()->set_nonce(std::string(24, 'n'));
+        req.mutable_text()->set_ciphertext(std::string(40, 'c'));
+        v1::ContributeToCaseResponse resp;
+        const grpc::Status s = stub->ContributeToCase(&ctx, req, &resp);
+        CHECK(s.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+        answer += std::string(ReasonName(node::GrpcReason(s))) + " " + s.error_message() + "|";
+      }
+      {
+        grpc::ClientContext ctx;
+        v1::AnswerCaseInvitationRequest req;
+        req.set_case_id(case_id);
+        req.set_accept(true);
+        v1::AnswerCaseInvitationResponse resp;
+        const grpc::Status s = stub->AnswerCaseInvitation(&ctx, req, &resp);
+        CHECK(s.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+        answer += std::string(ReasonName(node::GrpcReason(s))) + " " + s.error_message();
+      }
+      answers.push_back(answer);
+    }
+    INFO(outsider << ": " << answers[0]);
+    CHECK(answers[0] == answers[1]);
+  }
+  // The case is untouched: one contribution, from the school.
+  const nlohmann::json view = Show(net, "gemeente", id);
+  CHECK(view["contributions"].size() == 1);
+  CHECK(view["case"]["members"].size() == 1);
+  // The same work: the gemeente decided each pair of calls on identical requests.
+  Stop(net, "gemeente");
+  std::map<std::string, std::vector<std::string>> digests;  // method -> request digests of outsiders' calls
+  for (const v1::DecisionRecord& d : StoredDecisions(net, "gemeente")) {
+    if (d.requester_org() == "jeugdhulp" || d.requester_org() == "auditor") {
+      digests[d.method()].push_back(d.request_digest());
+    }
+  }
+  for (const std::string method : {"Peer.ReadCase", "Peer.ContributeToCase", "Peer.AnswerCaseInvitation"}) {
+    INFO(method);
+    REQUIRE(digests[method].size() == 4);  // two outsiders, two case ids each
+    CHECK(digests[method][0] == digests[method][1]);
+    CHECK(digests[method][2] == digests[method][3]);
+  }
+}
+
+TEST_CASE("convening with bad input is refused with the field named, and leaves nothing behind",
+          "[integration][cases]") {
+  LocalNetwork net({"school", "jeugdhulp", "gemeente"});
+  net.StartAll();
+  struct Bad {
+    std::vector<std::string> args;
+    std::string input;
+    std::string field;
+  };
+  const std::string good_input = std::string(kBsn) + "\n" + kTitle + "\n";
+  const std::vector<Bad> bad = {
+      {{"--invite", "school"}, "123456789\n" + std::string(kTitle) + "\n", "BSN"},
+      {{"--invite", "brandweer"}, good_input, "invite"},
+      {{"--invite", "school", "--invite", "school"}, good_input, "invite"},
+      {{"--invite", "gemeente"}, good_input, "invite"},
+      {{"--invite", "school", "--purpose", "marketing"}, good_input, "UNKNOWN_PURPOSE"},
+      {{"--invite", "school", "--legal-basis", "zomaar"}, good_input, "UNKNOWN_LEGAL_BASIS"},
+      {{"--invite", "school"}, std::string(kBsn) + "\n\n", "title"},
+      {{"--invite", "school"}, std::string(kBsn) + "\n" + std::string(300, 'x') + "\n", "title"},
+  };
+  for (const Bad& b : bad) {
+    std::vector<std::string> args = {"case", "convene", "--regisseur", "rg-01"};
+    args.insert(args.end(), b.args.begin(), b.args.end());
+    RunResult r = net.Casectl("gemeente", args, b.input);
+    INFO(b.field << ": " << r.err);
+    CHECK(r.exit_code != 0);
+    CHECK(r.err.find(b.field) != std::string::npos);
+  }
+  // Only the gemeente convenes.
+  RunResult school = net.Casectl("school", {"case", "convene", "--regisseur", "sc-01", "--invite", "jeugdhulp"},
+                                 good_input);
+  CHECK(school.exit_code == 3);
+  for (const std::string org : {"school", "jeugdhulp", "gemeente"}) {
+    CHECK(Json(net.Casectl(org, {"-o", "json", "case", "list"})).empty());
+  }
+}
+
+TEST_CASE("two members contributing at once lose nothing", "[integration][cases]") {
+  LocalNetwork net({"school", "jeugdhulp", "gemeente"});
+  net.StartAll();
+  const std::string id = Convene(net, {"school", "jeugdhulp"});
+  for (const std::string org : {"school", "jeugdhulp"}) {
+    WaitForCase(net, org, id, [](const nlohmann::json& c) { return c["state"] == "invited"; });
+    REQUIRE(net.Casectl(org, {"case", "accept", id}).exit_code == 0);
+  }
+  constexpr int kEach = 15;
+  std::vector<std::thread> writers;
+  std::atomic<int> failed{0};
+  for (const std::string org : {"school", "jeugdhulp"}) {
+    writers.emplace_back([&, org] {
+      for (int i = 0; i < kEach; ++i) {
+        if (net.Casectl(org, {"case", "contribute", id, "--category", "onderwijs"},
+                        org + "-" + std::to_string(i) + "\n")
+                .exit_code != 0) {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  CHECK(failed == 0);
+  const nlohmann::json view = Show(net, "gemeente", id);
+  std::set<std::string> texts;
+  for (const auto& c : view["contributions"]) texts.insert(c["text"]);
+  CHECK(texts.size() == 2 * kEach);
+}
+
+TEST_CASE("destruction reaches a member that was down when the bewaartermijn ended", "[integration][cases]") {
+  TempDir custom;
+  LocalNetwork net({"school", "jeugdhulp", "gemeente"}, {"--policy", ShortRetentionPolicy(custom, 2)});
+  net.StartAll();
+  const std::string id = Convene(net, {"school", "jeugdhulp"});
+  for (const std::string org : {"school", "jeugdhulp"}) {
+    WaitForCase(net, org, id, [](const nlohmann::json& c) { return c["state"] == "invited"; });
+    REQUIRE(net.Casectl(org, {"case", "accept", id}).exit_code == 0);
+  }
+  Stop(net, "jeugdhulp");
+  REQUIRE(net.Casectl("gemeente", {"case", "close", id}).exit_code == 0);
+  // The convener destroys its case and shows the order to jeugdhulp as pending.
+  WaitForCase(net, "gemeente", id, [](const nlohmann::json& c) {
+    bool school_done = false, jeugdhulp_pending = false;
+    for (const auto& m : c["members"]) {
+      if (m["org"] == "school") school_done = m["destroyed"] == true;
+      if (m["org"] == "jeugdhulp") jeugdhulp_pending = m["destroyed"] == false;
+    }
+    return c["state"] == "destroyed" && school_done && jeugdhulp_pending && c["pending_orders"] == 1;
+  });
+  net.Start("jeugdhulp");
+  WaitForCase(net, "jeugdhulp", id, [](const nlohmann::json& c) { return c["state"] == "destroyed"; });
+  WaitForCase(net, "gemeente", id, [](const nlohmann::json& c) {
+    for (const auto& m : c["members"])
+      if (m["destroyed"] != true) return false;
+    return c["pending_orders"] == 0;
+  });
+  RunResult gone = net.Casectl("jeugdhulp", {"case", "show", id});
+  CHECK(gone.err.find("CASE_DESTROYED") != std::string::npos);
+}
