@@ -21,46 +21,9 @@ int64_t NowMs(const Clock& clock) {
 }  // namespace
 
 Notifier::Notifier(const Network& network, PeerClient& peers, SignalBook& book, Clock clock)
-    : network_(network), peers_(peers), book_(book), clock_(std::move(clock)) {}
+    : network_(network), peers_(peers), book_(book), clock_(std::move(clock)), loop_([this] { return DeliverDue(); }) {}
 
 Notifier::~Notifier() { Stop(); }
-
-void Notifier::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
-}
-
-void Notifier::Start() {
-  thread_ = std::thread([this] { Run(); });
-}
-
-void Notifier::Kick() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    kicked_ = true;
-  }
-  wake_.notify_one();
-}
-
-void Notifier::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    kicked_ = false;
-    lock.unlock();
-    const std::chrono::milliseconds wait = DeliverDue();
-    lock.lock();
-    wake_.wait_for(lock, wait, [&] { return stop_ || kicked_; });
-  }
-}
-
-bool Notifier::Stopping() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stop_;
-}
 
 std::chrono::milliseconds Notifier::DeliverDue() {
   auto outbox = book_.Outbox();
@@ -76,7 +39,7 @@ std::chrono::milliseconds Notifier::DeliverDue() {
   std::chrono::milliseconds next = kMaxRetry;
   std::vector<std::string> failing;  // recipients that failed in this pass: their other notices wait too
   for (v1::PendingNotice& pending : *outbox) {
-    if (Stopping()) return next;
+    if (loop_.stopping()) return next;
     const int64_t now = NowMs(clock_);
     Attempts& tried = schedule_[pending.notice_id()];
     if (tried.next_ms > now) {

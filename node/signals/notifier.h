@@ -8,12 +8,10 @@
 // whatever the outbox holds. Thread-safe; the destructor stops the thread.
 #pragma once
 
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <string>
-#include <thread>
 
+#include "base/wake_loop.h"
 #include "node/network/network.h"
 #include "node/rpc/peer_client.h"
 #include "node/signals/signal_book.h"
@@ -28,15 +26,13 @@ class Notifier {
   Notifier& operator=(const Notifier&) = delete;
 
   // Starts the delivery thread (after the node's listeners are up).
-  void Start();
+  void Start() { loop_.Start(); }
   // Something was enqueued: try now rather than at the next scheduled time.
-  void Kick();
+  void Kick() { loop_.Kick(); }
   // Stops the thread after the notice being delivered (Node::Shutdown).
-  void Stop();
+  void Stop() { loop_.Stop(); }
 
  private:
-  void Run();
-  bool Stopping();
   // One pass over the outbox; returns when the next attempt is due.
   std::chrono::milliseconds DeliverDue();
 
@@ -44,17 +40,13 @@ class Notifier {
   PeerClient& peers_;
   SignalBook& book_;
   const Clock clock_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool kicked_ = false;
-  bool stop_ = false;
   // When each notice is tried next (the delivery thread's own; a restart tries all at once).
   struct Attempts {
     int count = 0;
     int64_t next_ms = 0;
   };
   std::map<std::string, Attempts> schedule_;
-  std::thread thread_;
+  WakeLoop loop_;  // last: stopped before the rest goes
 };
 
 }  // namespace casenode::node
