@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <tuple>
 
+#include <nlohmann/json.hpp>
+
 #include "base/encoding.h"
+#include "base/log.h"
 #include "base/reason.h"
 #include "base/status.h"
 #include "base/strings.h"
@@ -36,21 +39,28 @@ absl::StatusOr<Message> Parse(const absl::StatusOr<std::string>& value, std::str
   return m;
 }
 
-// Every record under `prefix`; one that fails to open fails the scan.
+// Every record under `prefix`. One that fails to open or parse fails the
+// scan, unless `skip_bad`: then it is left out and logged by its key's kind
+// and case id (never content), so one bad record cannot stop every other
+// case's destruction. A record shredded meanwhile is left out either way.
 template <typename Message>
 absl::StatusOr<std::vector<Message>> ScanAll(const store::Store& store, std::string_view prefix,
-                                             std::string_view what) {
+                                             std::string_view what, bool skip_bad = false) {
   std::vector<Message> out;
   absl::Status failed;
   RETURN_IF_ERROR(
-      store.Scan(store::Family::kCases, prefix, [&](std::string_view, const absl::StatusOr<std::string>& value) {
+      store.Scan(store::Family::kCases, prefix, [&](std::string_view key, const absl::StatusOr<std::string>& value) {
         if (!failed.ok()) return;
+        if (!value.ok() && ReasonOf(value.status()) == Reason::kShredded) return;
         auto m = Parse<Message>(value, what);
-        if (!m.ok()) {
+        if (m.ok()) {
+          out.push_back(*std::move(m));
+        } else if (skip_bad) {
+          Log(LogLevel::kError, "case.record_unreadable",
+              {{"what", what}, {"case_id", key.substr(1, 32)}, {"reason", ReasonName(ReasonOf(m.status()))}});
+        } else {
           failed = m.status();
-          return;
         }
-        out.push_back(*std::move(m));
       }));
   RETURN_IF_ERROR(failed);
   return out;
@@ -80,11 +90,20 @@ absl::Status CheckCaseText(std::string_view value, std::string_view field, size_
   if (value.empty() || value.size() > max_bytes) {
     return Error(Reason::kMalformedRequest, StrCat(field, ": required, at most ", max_bytes, " bytes"));
   }
-  // Valid UTF-8 already: proto3 string fields refuse anything else when parsed.
-  for (unsigned char c : value) {
-    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
-      return Error(Reason::kMalformedRequest, StrCat(field, ": control characters are not allowed"));
-    }
+  try {  // nlohmann's strict serialiser refuses anything that is not UTF-8
+    (void)nlohmann::json(value).dump();
+  } catch (const nlohmann::json::exception&) {
+    return Error(Reason::kMalformedRequest, StrCat(field, ": not valid UTF-8"));
+  }
+  const auto bad = Error(Reason::kMalformedRequest, StrCat(field, ": control characters are not allowed"));
+  for (size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) return bad;
+    const auto next = i + 1 < value.size() ? static_cast<unsigned char>(value[i + 1]) : 0;
+    const auto third = i + 2 < value.size() ? static_cast<unsigned char>(value[i + 2]) : 0;
+    if (c == 0xc2 && next >= 0x80 && next <= 0x9f) return bad;                    // C1: U+0080..U+009F
+    if (c == 0xe2 && next == 0x80 && third >= 0xaa && third <= 0xae) return bad;  // U+202A..U+202E
+    if (c == 0xe2 && next == 0x81 && third >= 0xa6 && third <= 0xa9) return bad;  // U+2066..U+2069
   }
   return absl::OkStatus();
 }
@@ -115,7 +134,12 @@ store::Record CaseBook::IndexRecord(const v1::CaseIndex& index) const {
 }
 
 store::Record CaseBook::OrderRecord(const v1::CaseOrder& order) {
-  return {store::Family::kCases, Key(kOrder, order.order_id()), kNodeKey, order.SerializeAsString(), std::nullopt};
+  // An invitation carries the child's pseudonym and the receipts: it goes
+  // with the case's key. A destruction order must outlive that key.
+  const keys::DataKeyRef key =
+      order.kind() == v1::CaseOrder::INVITE ? DataKeyOf(order.case_id()) : kNodeKey;
+  return {store::Family::kCases, Key(kOrder, order.case_id(), order.order_id()), key, order.SerializeAsString(),
+          std::nullopt};
 }
 
 absl::StatusOr<v1::CaseIndex> CaseBook::Index(std::string_view case_id) const {
@@ -129,7 +153,7 @@ absl::StatusOr<v1::CaseSecrets> CaseBook::Secrets(std::string_view case_id) cons
 }
 
 absl::StatusOr<std::vector<v1::CaseIndex>> CaseBook::List() const {
-  return ScanAll<v1::CaseIndex>(store_, std::string(1, kIndex), "case index");
+  return ScanAll<v1::CaseIndex>(store_, std::string(1, kIndex), "case index", /*skip_bad=*/true);
 }
 
 absl::Status CaseBook::Create(const v1::CaseIndex& index, const v1::CaseSecrets& secrets,
@@ -147,13 +171,27 @@ absl::Status CaseBook::Create(const v1::CaseIndex& index, const v1::CaseSecrets&
   return store_.Write(records);
 }
 
-absl::Status CaseBook::Change(std::string_view case_id, const std::function<absl::Status(v1::CaseIndex&)>& change,
-                              std::vector<store::Record> extra) {
-  std::lock_guard lock(mu_);
+absl::Status CaseBook::ChangeLocked(std::string_view case_id,
+                                    const std::function<absl::Status(v1::CaseIndex&)>& change,
+                                    std::span<const v1::CaseOrder> orders) {
   ASSIGN_OR_RETURN(v1::CaseIndex index, Index(case_id));
   RETURN_IF_ERROR(change(index));
-  extra.push_back(IndexRecord(index));
-  return store_.Write(extra);
+  std::vector<store::Record> records;
+  for (const auto& o : orders) records.push_back(OrderRecord(o));
+  records.push_back(IndexRecord(index));
+  return store_.Write(records);
+}
+
+absl::Status CaseBook::Change(std::string_view case_id, const std::function<absl::Status(v1::CaseIndex&)>& change,
+                              std::span<const v1::CaseOrder> orders) {
+  std::lock_guard lock(mu_);
+  return ChangeLocked(case_id, change, orders);
+}
+
+absl::Status CaseBook::CheckOpenLocked(std::string_view case_id) const {
+  ASSIGN_OR_RETURN(v1::CaseIndex index, Index(case_id));
+  if (index.state() != v1::CASE_OPEN) return Error(Reason::kCaseNotActive, "case: not open (closed or destroyed)");
+  return absl::OkStatus();
 }
 
 absl::Status CaseBook::PutContribution(std::string_view case_id, const v1::CaseContribution& contribution,
@@ -168,6 +206,7 @@ absl::Status CaseBook::PutContribution(std::string_view case_id, const v1::CaseC
   if (!absl::IsNotFound(existing.status()) || ReasonOf(existing.status()) == Reason::kShredded) {
     return existing.status();
   }
+  RETURN_IF_ERROR(CheckOpenLocked(case_id));
   RETURN_IF_ERROR(
       store_.Put({store::Family::kCases, key, DataKeyOf(case_id), contribution.SerializeAsString(), std::nullopt}));
   *stored = contribution;
@@ -182,18 +221,30 @@ absl::StatusOr<std::vector<v1::CaseContribution>> CaseBook::Contributions(std::s
   return all;
 }
 
-absl::Status CaseBook::PutAction(std::string_view case_id, const v1::CaseAction& action) {
-  return store_.Put(
-      {store::Family::kCases, Key(kAction, case_id, action.action_id()), DataKeyOf(case_id), action.SerializeAsString(),
-       std::nullopt});
-}
-
-absl::StatusOr<std::optional<v1::CaseAction>> CaseBook::Action(std::string_view case_id,
-                                                               std::string_view action_id) const {
-  absl::StatusOr<std::string> value = store_.Get(store::Family::kCases, Key(kAction, case_id, action_id));
-  if (absl::IsNotFound(value.status()) && ReasonOf(value.status()) != Reason::kShredded) return std::nullopt;
-  ASSIGN_OR_RETURN(v1::CaseAction action, Parse<v1::CaseAction>(value, "agreement"));
-  return action;
+absl::StatusOr<v1::CaseAction> CaseBook::SetAction(std::string_view case_id, std::string_view action_id,
+                                                   const ActionChange& change) {
+  const std::string key = Key(kAction, case_id, action_id);
+  std::lock_guard lock(mu_);
+  RETURN_IF_ERROR(CheckOpenLocked(case_id));
+  std::optional<v1::CaseAction> existing;
+  absl::StatusOr<std::string> value = store_.Get(store::Family::kCases, key);
+  if (value.ok()) {
+    ASSIGN_OR_RETURN(existing, Parse<v1::CaseAction>(value, "agreement"));
+  } else if (!absl::IsNotFound(value.status()) || ReasonOf(value.status()) == Reason::kShredded) {
+    return value.status();
+  }
+  if (!existing) {
+    int count = 0;
+    RETURN_IF_ERROR(store_.Scan(store::Family::kCases, Key(kAction, case_id),
+                                [&](std::string_view, const absl::StatusOr<std::string>&) { ++count; }));
+    if (count >= kMaxActionsPerCase) {
+      return absl::ResourceExhaustedError(StrCat("action: at most ", kMaxActionsPerCase, " agreements per case"));
+    }
+  }
+  ASSIGN_OR_RETURN(v1::CaseAction kept, change(std::move(existing)));
+  RETURN_IF_ERROR(
+      store_.Put({store::Family::kCases, key, DataKeyOf(case_id), kept.SerializeAsString(), std::nullopt}));
+  return kept;
 }
 
 absl::StatusOr<std::vector<v1::CaseAction>> CaseBook::Actions(std::string_view case_id) const {
@@ -205,35 +256,34 @@ absl::StatusOr<std::vector<v1::CaseAction>> CaseBook::Actions(std::string_view c
 }
 
 absl::StatusOr<std::vector<v1::CaseOrder>> CaseBook::Orders() const {
-  return ScanAll<v1::CaseOrder>(store_, std::string(1, kOrder), "case order");
+  return ScanAll<v1::CaseOrder>(store_, std::string(1, kOrder), "case order", /*skip_bad=*/true);
 }
 
-absl::Status CaseBook::DoneWith(std::string_view order_id) {
-  return store_.Delete(store::Family::kCases, Key(kOrder, order_id));
-}
-
-absl::Status CaseBook::DeleteContent(std::string_view case_id) {
-  std::vector<std::string> keys;
-  for (char kind : {kContribution, kAction}) {
-    RETURN_IF_ERROR(store_.Scan(store::Family::kCases, Key(kind, case_id),
-                                [&](std::string_view key, const absl::StatusOr<std::string>&) {
-                                  keys.emplace_back(key);
-                                }));
-  }
-  keys.push_back(Key(kSecrets, case_id));
-  for (const auto& k : keys) RETURN_IF_ERROR(store_.Delete(store::Family::kCases, k));
-  return absl::OkStatus();
+absl::Status CaseBook::DoneWith(const v1::CaseOrder& order) {
+  return store_.Delete(store::Family::kCases, Key(kOrder, order.case_id(), order.order_id()));
 }
 
 absl::Status CaseBook::Destroy(std::string_view case_id, const std::function<absl::Status(v1::CaseIndex&)>& mark,
-                               std::vector<store::Record> orders) {
+                               std::span<const v1::CaseOrder> orders) {
   RETURN_IF_ERROR(CheckId(case_id, "case id"));
+  std::lock_guard lock(mu_);  // no contribution or agreement is written under the key from here on
   // The shred is what destroys: once it returns, nothing under the case's key
   // opens again, here or in a backup. Deleting the records only frees space
   // (a crash in between leaves records that read as SHREDDED; Sweep drops them).
   RETURN_IF_ERROR(store_.Shred(DataKeyOf(case_id)));
-  RETURN_IF_ERROR(DeleteContent(case_id));
-  return Change(case_id, mark, std::move(orders));
+  std::vector<std::string> keys;
+  for (char kind : {kContribution, kAction, kOrder}) {
+    RETURN_IF_ERROR(store_.Scan(store::Family::kCases, Key(kind, case_id),
+                                [&](std::string_view key, const absl::StatusOr<std::string>& value) {
+                                  // Destruction orders (node key) stay; what the shred covered goes.
+                                  if (kind != kOrder || ReasonOf(value.status()) == Reason::kShredded) {
+                                    keys.emplace_back(key);
+                                  }
+                                }));
+  }
+  keys.push_back(Key(kSecrets, case_id));
+  for (const auto& k : keys) RETURN_IF_ERROR(store_.Delete(store::Family::kCases, k));
+  return ChangeLocked(case_id, mark, orders);
 }
 
 }  // namespace casenode::node

@@ -9,9 +9,12 @@
 //         'C' | case id                  -> CaseSecrets      (case key)
 //         'B' | case id | contribution id -> CaseContribution (case key; convener only)
 //         'A' | case id | action id      -> CaseAction       (case key; convener only)
-//         'O' | order id                 -> CaseOrder        (node key; convener only)
+//         'O' | case id | order id       -> CaseOrder        (convener only: an invitation under the
+//                                                             case key, a destruction order under the node key)
 // Case ids and item ids are 32 lowercase hex digits: never a child, a name or content.
-// Thread-safe: changes to one index are serialised (Change).
+// Thread-safe: changes to indexes, contributions and agreements are
+// serialised with each other and with Destroy, so nothing is written under a
+// case's key once it is shredded (a write then would get a fresh key).
 #pragma once
 
 #include <functional>
@@ -32,8 +35,10 @@ namespace casenode::node {
 // Field checks shared by the Local and Peer sides; each error names the field.
 // A vocabulary-like name: [a-z0-9._-]{1,64} (the policy decides whether it is known).
 [[nodiscard]] absl::Status CheckCaseName(std::string_view value, std::string_view field);
-// Staff-written text (a proto3 string, so UTF-8): 1..max_bytes, without
-// control characters other than newline and tab.
+// Staff-written text: 1..max_bytes of UTF-8, without control characters
+// (C0 other than newline and tab, DEL, C1) or bidirectional overrides, which
+// could hide or forge lines on another member's screen. Applied where it is
+// written and again where it is opened: the author's node is not trusted.
 [[nodiscard]] absl::Status CheckCaseText(std::string_view value, std::string_view field, size_t max_bytes);
 // A pseudonymous staff id: [a-z0-9._-]{1,64}.
 [[nodiscard]] absl::Status CheckStaffId(std::string_view value, std::string_view field);
@@ -43,6 +48,10 @@ inline constexpr size_t kMaxCaseTitle = 200;           // a title
 inline constexpr size_t kMaxActionText = 1024;         // an agreement's description
 inline constexpr size_t kSealOverhead = 16;            // the AEAD tag
 inline constexpr int kMaxInvitees = 16;
+inline constexpr int kMaxCaseReceipts = 16;
+inline constexpr int64_t kMaxDueMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
+inline constexpr size_t kMaxReadPageBytes = 512 * 1024;  // a ReadCase answer, well under the 1 MiB message limit
+inline constexpr int kMaxActionsPerCase = 200;
 
 class CaseBook {
  public:
@@ -59,44 +68,55 @@ class CaseBook {
   [[nodiscard]] absl::StatusOr<v1::CaseIndex> Index(std::string_view case_id) const;
   // NotFound with reason SHREDDED once the case is destroyed here.
   [[nodiscard]] absl::StatusOr<v1::CaseSecrets> Secrets(std::string_view case_id) const;
+  // Every case. One whose index cannot be read is left out and logged (by
+  // id), so one bad record does not stop the others' destruction.
   [[nodiscard]] absl::StatusOr<std::vector<v1::CaseIndex>> List() const;
 
   // Stores a new case (index and secrets) with `orders`, in one synced write.
   // AlreadyExists if the case id is known here.
   [[nodiscard]] absl::Status Create(const v1::CaseIndex& index, const v1::CaseSecrets& secrets,
                                     std::span<const v1::CaseOrder> orders = {});
-  // Applies `change` to the case's index and writes it with `extra` records,
+  // Applies `change` to the case's index and writes it with `orders`,
   // atomically, serialised with every other change. NotFound if unknown;
   // `change`'s error leaves everything as it was.
   [[nodiscard]] absl::Status Change(std::string_view case_id,
                                     const std::function<absl::Status(v1::CaseIndex&)>& change,
-                                    std::vector<store::Record> extra = {});
+                                    std::span<const v1::CaseOrder> orders = {});
 
-  // A contribution; idempotent per id (the first one stays). `*stored` gets what is kept.
+  // A contribution to an open case; idempotent per id (the first one stays).
+  // `*stored` gets what is kept. CASE_NOT_ACTIVE unless the case is open.
   [[nodiscard]] absl::Status PutContribution(std::string_view case_id, const v1::CaseContribution& contribution,
                                              v1::CaseContribution* stored);
   // In time order (then id).
   [[nodiscard]] absl::StatusOr<std::vector<v1::CaseContribution>> Contributions(std::string_view case_id) const;
-  [[nodiscard]] absl::Status PutAction(std::string_view case_id, const v1::CaseAction& action);
-  [[nodiscard]] absl::StatusOr<std::optional<v1::CaseAction>> Action(std::string_view case_id,
-                                                                     std::string_view action_id) const;
+  // Adds or changes an agreement of an open case: `change` gets the stored
+  // one (nullopt if new) and returns what to keep, all under the book's lock.
+  using ActionChange = std::function<absl::StatusOr<v1::CaseAction>(std::optional<v1::CaseAction>)>;
+  [[nodiscard]] absl::StatusOr<v1::CaseAction> SetAction(std::string_view case_id, std::string_view action_id,
+                                                         const ActionChange& change);
   [[nodiscard]] absl::StatusOr<std::vector<v1::CaseAction>> Actions(std::string_view case_id) const;
 
+  // Every order; one that cannot be read is left out and logged.
   [[nodiscard]] absl::StatusOr<std::vector<v1::CaseOrder>> Orders() const;
-  [[nodiscard]] absl::Status DoneWith(std::string_view order_id);
-  // Records for an index and for orders, for Change's `extra`.
-  static store::Record OrderRecord(const v1::CaseOrder& order);
+  [[nodiscard]] absl::Status DoneWith(const v1::CaseOrder& order);
 
   // Destroys this node's copy of the case: shreds its data key (every record
   // under it, here and in any backup, can never be opened again), then
-  // deletes those records. The index stays, changed by `mark`, with `orders`.
+  // deletes those records and its pending invitations. The index stays,
+  // changed by `mark`, with `orders` (destruction orders) written with it.
   [[nodiscard]] absl::Status Destroy(std::string_view case_id,
                                      const std::function<absl::Status(v1::CaseIndex&)>& mark,
-                                     std::vector<store::Record> orders = {});
+                                     std::span<const v1::CaseOrder> orders = {});
 
  private:
   store::Record IndexRecord(const v1::CaseIndex& index) const;
-  [[nodiscard]] absl::Status DeleteContent(std::string_view case_id);
+  static store::Record OrderRecord(const v1::CaseOrder& order);
+  // REQUIRES: mu_ held.
+  [[nodiscard]] absl::Status ChangeLocked(std::string_view case_id,
+                                          const std::function<absl::Status(v1::CaseIndex&)>& change,
+                                          std::span<const v1::CaseOrder> orders);
+  // REQUIRES: mu_ held. OK if the case is open here.
+  [[nodiscard]] absl::Status CheckOpenLocked(std::string_view case_id) const;
 
   store::Store& store_;
   const Clock clock_;

@@ -115,19 +115,23 @@ grpc::Status CaseHost::InviteToCase(grpc::ServerContext* context, const v1::Invi
   facts.subject = SubjectOf(request.subject());
   facts.case_member = true;  // the invitation itself makes this node one
   return gate_.Admit(context, "Peer.InviteToCase", facts, [&](const PeerCall& call) -> absl::Status {
+    // Opened first: only the convener that sealed it gets any answer about the case.
+    ASSIGN_OR_RETURN(v1::CaseInvitation inv,
+                     OpenInvitation(request.sealed_invitation(), identity_.secret, identity_.public_key,
+                                    network_.manifest()->network, request.case_id(), call.caller.org,
+                                    network_.self_org()));
     // Delivered again (the convener did not see the answer): the same answer.
     if (absl::StatusOr<v1::CaseIndex> known = book_.Index(request.case_id()); known.ok()) {
       if (known->convener_org() != call.caller.org) {
-        return Error(Reason::kMalformedRequest, "case_id: already known here from another convener");
+        return Error(Reason::kMalformedRequest, "sealed_invitation: does not open with this node's key");
       }
       const bool declined = known->state() == v1::CASE_DECLINED;
       response.set_may_join(!declined);
       if (declined && !known->members().empty()) response.set_reason(known->members(0).declined_reason());
       return absl::OkStatus();
+    } else if (!absl::IsNotFound(known.status())) {
+      return known.status();
     }
-    ASSIGN_OR_RETURN(v1::CaseInvitation inv,
-                     OpenInvitation(request.sealed_invitation(), identity_.secret, identity_.public_key,
-                                    network_.manifest()->network, request.case_id(), network_.self_org()));
     if (inv.secrets().subject() != request.subject() || inv.secrets().purpose() != request.purpose()) {
       return Error(Reason::kMalformedRequest, "sealed_invitation: about another child or purpose than the call");
     }
@@ -166,6 +170,8 @@ grpc::Status CaseHost::DestroyCase(grpc::ServerContext* context, const v1::Destr
     facts.purpose = kPurpose;
     facts.legal_basis = "public_task";
     absl::StatusOr<v1::CaseIndex> index = book_.Index(request.case_id());
+    // A store that cannot read the case is not "no such case": the convener would stop asking.
+    if (!index.ok() && !absl::IsNotFound(index.status())) return index.status();
     if (!index.ok() || index->convener_org() != caller.org || caller.org == network_.self_org()) return facts;
     facts.case_member = true;
     if (auto secrets = book_.Secrets(request.case_id()); secrets.ok()) facts.subject = SubjectOf(secrets->subject());
@@ -248,6 +254,9 @@ grpc::Status CaseHost::ContributeToCase(grpc::ServerContext* context, const v1::
 grpc::Status CaseHost::ReadCase(grpc::ServerContext* context, const v1::ReadCaseRequest& request,
                                 v1::ReadCaseResponse& response) {
   if (auto bad = CaseBook::CheckId(request.case_id(), "case_id"); !bad.ok()) return Bad(bad);
+  if (!request.after().empty()) {
+    if (auto bad = CaseBook::CheckId(request.after(), "after"); !bad.ok()) return Bad(bad);
+  }
   v1::CaseIndex index;
   auto facts_of = [&](const Caller& caller) {
     return ConvenerFacts(request.case_id(), caller, "case.read", {"afspraken"}, {}, {}, &index, nullptr);
@@ -256,12 +265,28 @@ grpc::Status CaseHost::ReadCase(grpc::ServerContext* context, const v1::ReadCase
       context, "Peer.ReadCase", facts_of, [&](const PeerCall& call, const PeerCallFacts& facts) -> absl::Status {
         ASSIGN_OR_RETURN(std::vector<v1::CaseContribution> all, book_.Contributions(request.case_id()));
         ASSIGN_OR_RETURN(std::vector<v1::CaseAction> actions, book_.Actions(request.case_id()));
+        auto from = all.begin();
+        if (!request.after().empty()) {
+          from = std::find_if(all.begin(), all.end(),
+                              [&](const v1::CaseContribution& c) { return c.contribution_id() == request.after(); });
+          if (from == all.end()) return Error(Reason::kMalformedRequest, "after: not a contribution of this case");
+          ++from;
+        }
+        size_t page_bytes = 0;
         // One decision per (category, basis): every contribution shared on
         // the same terms is decided alike, and each decision is logged.
         std::map<std::pair<std::string, std::string>, policy::Decision> decided;
         std::vector<std::string> disclosed = {"afspraken"};
         const auto deadline = NestedDeadline(*context);
-        for (v1::CaseContribution& c : all) {
+        std::string last;  // the id of the last contribution on this page
+        for (auto it_c = from; it_c != all.end(); ++it_c) {
+          v1::CaseContribution& c = *it_c;
+          if (page_bytes > kMaxReadPageBytes) {  // the rest on the next page
+            response.set_next(last);
+            break;
+          }
+          page_bytes += c.ByteSizeLong();
+          last = c.contribution_id();
           const auto terms = std::make_pair(c.category(), c.legal_basis());
           auto it = decided.find(terms);
           if (it == decided.end()) {
@@ -301,34 +326,43 @@ grpc::Status CaseHost::SetCaseAction(grpc::ServerContext* context, const v1::Set
   if (a.status() != v1::ACTION_OPEN && a.status() != v1::ACTION_DONE) {
     return Bad(Error(Reason::kMalformedRequest, "action.status: open or done"));
   }
-  if (a.due_ms() < 0) return Bad(Error(Reason::kMalformedRequest, "action.due_ms: a time after 1970"));
+  if (a.due_ms() < 0 || a.due_ms() > kMaxDueMs) {
+    return Bad(Error(Reason::kMalformedRequest, "action.due_ms: a date from 1970 to 9999"));
+  }
   auto facts_of = [&](const Caller& caller) {
     return ConvenerFacts(request.case_id(), caller, "case.contribute", {"afspraken"}, {}, {}, nullptr, nullptr);
   };
   return gate_.AdmitAs(
       context, "Peer.SetCaseAction", facts_of, [&](const PeerCall& call, const PeerCallFacts&) -> absl::Status {
-        ASSIGN_OR_RETURN(std::optional<v1::CaseAction> existing, book_.Action(request.case_id(), a.action_id()));
-        v1::CaseAction kept;
-        if (existing) {
-          // Who takes it up says when it is done; the regisseur may too.
-          if (call.caller.org != existing->owner_org() && call.caller.org != network_.self_org()) {
-            return Error(Reason::kNotActionOwner, "action: only its owner organisation or the convener updates it");
-          }
-          kept = *std::move(existing);
-          kept.set_status(a.status());
-          if (a.due_ms() > 0) kept.set_due_ms(a.due_ms());  // 0 keeps the date
-        } else {
-          if (network_.manifest()->FindOrg(a.owner_org()) == nullptr) {
-            return Error(Reason::kUnknownOrg, "action.owner_org: not in the manifest");
-          }
-          RETURN_IF_ERROR(CheckStaffId(a.owner_staff(), "action.owner_staff"));
-          if (a.due_ms() == 0) return Error(Reason::kMalformedRequest, "action.due_ms: required");
-          RETURN_IF_ERROR(CheckSealed(a.description(), kMaxActionText, "action.description"));
-          kept = a;
-          kept.set_added_by_org(call.caller.org);
-        }
-        kept.set_updated_at_ms(NowMs());
-        RETURN_IF_ERROR(book_.PutAction(request.case_id(), kept));
+        const int64_t now = NowMs();
+        ASSIGN_OR_RETURN(
+            v1::CaseAction kept,
+            book_.SetAction(request.case_id(), a.action_id(),
+                            [&](std::optional<v1::CaseAction> existing) -> absl::StatusOr<v1::CaseAction> {
+                              v1::CaseAction out;
+                              if (existing) {
+                                // Who takes it up says when it is done; the regisseur may too.
+                                if (call.caller.org != existing->owner_org() &&
+                                    call.caller.org != network_.self_org()) {
+                                  return Error(Reason::kNotActionOwner,
+                                               "action: only its owner organisation or the convener updates it");
+                                }
+                                out = *std::move(existing);
+                                out.set_status(a.status());
+                                if (a.due_ms() > 0) out.set_due_ms(a.due_ms());  // 0 keeps the date
+                              } else {
+                                if (network_.manifest()->FindOrg(a.owner_org()) == nullptr) {
+                                  return Error(Reason::kUnknownOrg, "action.owner_org: not in the manifest");
+                                }
+                                RETURN_IF_ERROR(CheckStaffId(a.owner_staff(), "action.owner_staff"));
+                                if (a.due_ms() == 0) return Error(Reason::kMalformedRequest, "action.due_ms: required");
+                                RETURN_IF_ERROR(CheckSealed(a.description(), kMaxActionText, "action.description"));
+                                out = a;
+                                out.set_added_by_org(call.caller.org);
+                              }
+                              out.set_updated_at_ms(now);
+                              return out;
+                            }));
         *response.mutable_action() = std::move(kept);
         return absl::OkStatus();
       });

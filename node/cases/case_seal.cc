@@ -4,6 +4,7 @@
 
 #include "base/canonical.h"
 #include "base/reason.h"
+#include "node/cases/case_book.h"
 
 namespace casenode::node {
 namespace {
@@ -32,7 +33,8 @@ std::string SealInvitation(const v1::CaseInvitation& invitation, const keys::Pub
 
 absl::StatusOr<v1::CaseInvitation> OpenInvitation(std::string_view sealed, const keys::SecretBytes& secret,
                                                   const keys::PublicKey& public_key, std::string_view network,
-                                                  std::string_view case_id, std::string_view self_org) {
+                                                  std::string_view case_id, std::string_view from_org,
+                                                  std::string_view self_org) {
   constexpr size_t kMaxSealed = 64 * 1024;
   if (sealed.size() < crypto_box_SEALBYTES || sealed.size() > kMaxSealed) return BadInvitation("wrong size");
   std::string plain(sealed.size() - crypto_box_SEALBYTES, '\0');
@@ -48,8 +50,16 @@ absl::StatusOr<v1::CaseInvitation> OpenInvitation(std::string_view sealed, const
   if (inv.network() != network) return BadInvitation("for another network");
   if (inv.case_id() != case_id) return BadInvitation("for another case");
   if (inv.to_org() != self_org) return BadInvitation("for another organisation");
-  if (inv.secrets().case_key().size() != kCaseKeyBytes) return BadInvitation("case key of the wrong size");
-  if (inv.secrets().subject().size() != 32) return BadInvitation("subject of the wrong size");
+  if (inv.from_org() != from_org) return BadInvitation("from another convener");
+  const v1::CaseSecrets& c = inv.secrets();
+  if (c.case_key().size() != kCaseKeyBytes) return BadInvitation("case key of the wrong size");
+  if (c.subject().size() != 32) return BadInvitation("subject of the wrong size");
+  if (c.receipts_size() > kMaxCaseReceipts) return BadInvitation("too many consent receipts");
+  for (const absl::Status& s : {CheckCaseName(c.purpose(), "purpose"), CheckCaseName(c.legal_basis(), "legal_basis"),
+                                CheckCaseText(c.title(), "title", kMaxCaseTitle), CheckStaffId(c.regisseur(), "regisseur")}) {
+    if (!s.ok()) return BadInvitation(std::string(s.message()));
+  }
+  if (c.title().find('\n') != std::string::npos) return BadInvitation("title: one line");
   return inv;
 }
 
@@ -89,6 +99,12 @@ absl::StatusOr<std::string> OpenText(std::string_view case_key, const TextBindin
   }
   plain.resize(len);
   return plain;
+}
+
+std::string ShownText(const absl::StatusOr<std::string>& opened) {
+  if (!opened.ok()) return "(cannot be opened with this case's key)";
+  if (!CheckCaseText(*opened, "text", kMaxCaseText).ok()) return "(not shown: not plain text)";
+  return *opened;
 }
 
 }  // namespace casenode::node

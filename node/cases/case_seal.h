@@ -2,9 +2,11 @@
 //
 // A case key is 32 random bytes made by the convener. Each invitee gets it in
 // a CaseInvitation sealed to its X25519 key from the manifest
-// (crypto_box_seal); the invitation names the network, the case and the
-// invitee, and opening checks all three, so a sealed invitation cannot be
-// replayed to another case or forwarded to another node.
+// (crypto_box_seal); the invitation names the network, the case, the
+// convener and the invitee, and opening checks all four, so a sealed
+// invitation cannot be replayed to another case, sent by another node or
+// forwarded to another one. Its fields are checked as if staff typed them:
+// the convener is not trusted to send only what casectl would.
 //
 // Texts (contributions, agreements) are sealed by their author under the
 // case key: XChaCha20-Poly1305 with a random 24-byte nonce and associated data
@@ -32,13 +34,14 @@ std::string NewCaseKey();
 
 [[nodiscard]] std::string SealInvitation(const v1::CaseInvitation& invitation, const keys::PublicKey& invitee);
 // Opens an invitation sealed to this node and checks that it is for
-// `network`, `case_id` and `self_org`, with a case key of the right size.
+// `network` and `case_id`, from `from_org` to `self_org`, with a case key of
+// the right size and fields that pass the checks of case_book.h.
 // InvalidArgument (MALFORMED_REQUEST) naming what is wrong, never content.
 [[nodiscard]] absl::StatusOr<v1::CaseInvitation> OpenInvitation(std::string_view sealed,
                                                                 const keys::SecretBytes& secret,
                                                                 const keys::PublicKey& public_key,
                                                                 std::string_view network, std::string_view case_id,
-                                                                std::string_view self_org);
+                                                                std::string_view from_org, std::string_view self_org);
 
 // What a sealed text is bound to.
 struct TextBinding {
@@ -54,5 +57,11 @@ std::string TextAd(const TextBinding& binding);
 // DataLoss (RECORD_CORRUPT) if it does not open with this key and binding.
 [[nodiscard]] absl::StatusOr<std::string> OpenText(std::string_view case_key, const TextBinding& binding,
                                                    const v1::SealedText& sealed);
+
+// An opened text as staff see it: the author's node is not trusted to have
+// checked it, so a text that would not pass CheckCaseText (not UTF-8,
+// control characters, bidirectional overrides) is replaced by a notice, as
+// is one that did not open.
+std::string ShownText(const absl::StatusOr<std::string>& opened);
 
 }  // namespace casenode::node

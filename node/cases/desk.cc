@@ -19,6 +19,8 @@ constexpr int64_t kDayMs = 86400000;
 
 absl::Status Destroyed() { return Error(Reason::kCaseDestroyed, "case: destroyed at the end of its bewaartermijn"); }
 
+constexpr int kMaxReadPages = 10000;
+
 }  // namespace
 
 int64_t CaseDesk::NowMs() const {
@@ -51,6 +53,11 @@ absl::StatusOr<v1::ConveneCaseResponse> CaseDesk::Convene(const v1::ConveneCaseR
     if (node == nullptr) return Error(Reason::kUnknownOrg, StrCat("invite: \"", org, "\" is not in the manifest"));
     if (org == network_.self_org()) return Error(Reason::kMalformedRequest, "invite: the convener takes part already");
     if (!seen.insert(org).second) return Error(Reason::kMalformedRequest, StrCat("invite: \"", org, "\" twice"));
+    // The key goes only to organisations whose role can ever take part.
+    if (!gate_.policy()->NetworkAllowsRole(keys::RoleName(node->role), "case.join")) {
+      return Error(Reason::kMalformedRequest, StrCat("invite: \"", org, "\" (", keys::RoleName(node->role),
+                                                     ") may not take part in a casusoverleg under the network policy"));
+    }
     invitees.push_back(node);
   }
   std::vector<consent::ConsentReceipt> receipts;
@@ -99,6 +106,7 @@ absl::StatusOr<v1::ConveneCaseResponse> CaseDesk::Convene(const v1::ConveneCaseR
     inv.set_network(manifest->network);
     inv.set_case_id(index.case_id());
     inv.set_to_org(to->org);
+    inv.set_from_org(network_.self_org());
     *inv.mutable_secrets() = secrets;
     v1::CaseOrder& order = orders.emplace_back();
     order.set_order_id(CaseBook::NewId());
@@ -180,6 +188,7 @@ absl::Status CaseDesk::Answer(const v1::AnswerCaseRequest& request, const std::s
   req.set_accept(request.accept());
   RETURN_IF_ERROR(peers_.AnswerCaseInvitation(held.convener, req, trace_id, deadline).status());
   auto mark = [&](v1::CaseIndex& i) {
+    if (i.state() == v1::CASE_DESTROYED) return absl::OkStatus();  // destroyed meanwhile: that stands
     i.set_state(request.accept() ? v1::CASE_OPEN : v1::CASE_DECLINED);
     for (auto& m : *i.mutable_members()) m.set_state(request.accept() ? v1::MEMBER_ACCEPTED : v1::MEMBER_DECLINED);
     return absl::OkStatus();
@@ -221,7 +230,7 @@ v1::CaseActionView CaseDesk::ViewOf(const v1::CaseAction& a, std::string_view ca
   // Overdue once its due date has passed (the whole day counts).
   v.set_overdue(a.status() == v1::ACTION_OPEN && a.due_ms() + kDayMs <= NowMs());
   auto text = OpenText(key, {"action", case_id, a.action_id(), "afspraken", a.added_by_org()}, a.description());
-  v.set_description(text.ok() ? *std::move(text) : "(cannot be opened with this case's key)");
+  v.set_description(ShownText(text));
   return v;
 }
 
@@ -230,7 +239,18 @@ absl::StatusOr<v1::CaseView> CaseDesk::Show(const v1::ShowCaseRequest& request, 
   ASSIGN_OR_RETURN(Held held, Hold(request.case_id()));
   v1::ReadCaseRequest req;
   req.set_case_id(request.case_id());
+  // Page by page, as the convener answers (each page decided and logged there).
   ASSIGN_OR_RETURN(v1::ReadCaseResponse read, peers_.ReadCase(held.convener, req, trace_id, deadline));
+  for (int pages = 1; !read.next().empty(); ++pages) {
+    if (pages >= kMaxReadPages) return Error(Reason::kMalformedRequest, "case: more pages than a case can have");
+    req.set_after(read.next());
+    ASSIGN_OR_RETURN(v1::ReadCaseResponse more, peers_.ReadCase(held.convener, req, trace_id, deadline));
+    for (auto& c : *more.mutable_contributions()) *read.add_contributions() = std::move(c);
+    for (auto& w : *more.mutable_withheld()) *read.add_withheld() = std::move(w);
+    *read.mutable_index() = more.index();
+    *read.mutable_actions() = more.actions();
+    read.set_next(more.next());
+  }
   v1::CaseView view;
   *view.mutable_index() = read.index();  // as the convener keeps it: states, members, times
   view.set_title(held.secrets.title());
@@ -248,7 +268,7 @@ absl::StatusOr<v1::CaseView> CaseDesk::Show(const v1::ShowCaseRequest& request, 
     v.set_time_ms(c.time_ms());
     auto text = OpenText(key, {"contribution", request.case_id(), c.contribution_id(), c.category(), c.author_org()},
                          c.text());
-    v.set_text(text.ok() ? *std::move(text) : "(cannot be opened with this case's key)");
+    v.set_text(ShownText(text));
   }
   *view.mutable_withheld() = read.withheld();
   for (const v1::CaseAction& a : read.actions()) *view.add_actions() = ViewOf(a, request.case_id(), key);

@@ -51,15 +51,17 @@ absl::Status CaseKeeper::DestroyCase(const v1::CaseIndex& index) {
   // destroys again at the next start.
   RETURN_IF_ERROR(LogCaseEvent(audit_, keys_, trace_id, subject, index.case_id(), v1::CaseEvent::DESTROYED,
                                network_.self_org()));
-  std::vector<store::Record> orders;
+  // Every organisation that may hold the key gets the order: also one whose
+  // answer to the invitation was lost (it may have stored the case). One that
+  // never got it answers that it knows no such case.
+  std::vector<v1::CaseOrder> orders;
   for (const auto& m : index.members()) {
-    if (!m.invitation_delivered() || m.destroyed()) continue;  // holds no key
-    v1::CaseOrder order;
+    if (m.destroyed()) continue;
+    v1::CaseOrder& order = orders.emplace_back();
     order.set_order_id(CaseBook::NewId());
     order.set_case_id(index.case_id());
     order.set_to_org(m.org());
     order.set_kind(v1::CaseOrder::DESTROY);
-    orders.push_back(CaseBook::OrderRecord(order));
   }
   const int64_t now = NowMs();
   RETURN_IF_ERROR(book_.Destroy(
@@ -69,7 +71,7 @@ absl::Status CaseKeeper::DestroyCase(const v1::CaseIndex& index) {
         i.set_destroyed_at_ms(now);
         return absl::OkStatus();
       },
-      std::move(orders)));
+      orders));
   Log(LogLevel::kInfo, "case.destroyed", {{"case_id", index.case_id()}});
   return absl::OkStatus();
 }
@@ -109,8 +111,8 @@ absl::Status CaseKeeper::Deliver(const v1::CaseOrder& order) {
     Log(joins ? LogLevel::kInfo : LogLevel::kWarn, "case.invitation_delivered",
         {{"case_id", order.case_id()}, {"to_org", order.to_org()}, {"may_join", joins}, {"reason", reason}});
     return mark([&](v1::CaseIndex::Member& m) {
-      m.set_invitation_delivered(resp.ok());
-      if (!joins) {
+      if (resp.ok()) m.set_invitation_delivered(true);  // never unset: it may hold the key
+      if (!joins && m.state() == v1::MEMBER_INVITED) {   // an answer already given stands
         m.set_state(v1::MEMBER_DECLINED);
         m.set_declined_reason(reason);
       }
@@ -172,7 +174,7 @@ std::chrono::milliseconds CaseKeeper::Pass() {
                               ? absl::UnavailableError("the recipient failed earlier in this pass")
                               : Deliver(order);
     if (status.ok()) {
-      if (absl::Status done = book_.DoneWith(order.order_id()); done.ok()) schedule_.erase(order.order_id());
+      if (absl::Status done = book_.DoneWith(order); done.ok()) schedule_.erase(order.order_id());
       continue;
     }
     failing.push_back(order.to_org());

@@ -16,6 +16,7 @@
 #include "base/reason.h"
 #include "base/time.h"
 #include "node/rpc/status.h"
+#include "node/store/store.h"
 #include "tests/support/canary.h"
 #include "tests/support/local_network.h"
 #include "tests/support/node_files.h"
@@ -376,7 +377,7 @@ TEST_CASE("a node that was not invited learns nothing: the same answer, from the
 
 TEST_CASE("convening with bad input is refused with the field named, and leaves nothing behind",
           "[integration][cases]") {
-  LocalNetwork net({"school", "jeugdhulp", "gemeente"});
+  LocalNetwork net({"school", "jeugdhulp", "gemeente", "auditor"});
   net.StartAll();
   struct Bad {
     std::vector<std::string> args;
@@ -389,6 +390,7 @@ TEST_CASE("convening with bad input is refused with the field named, and leaves 
       {{"--invite", "brandweer"}, good_input, "invite"},
       {{"--invite", "school", "--invite", "school"}, good_input, "invite"},
       {{"--invite", "gemeente"}, good_input, "invite"},
+      {{"--invite", "auditor"}, good_input, "invite"},  // a role that can never join gets no key
       {{"--invite", "school", "--purpose", "marketing"}, good_input, "UNKNOWN_PURPOSE"},
       {{"--invite", "school", "--legal-basis", "zomaar"}, good_input, "UNKNOWN_LEGAL_BASIS"},
       {{"--invite", "school"}, std::string(kBsn) + "\n\n", "title"},
@@ -406,7 +408,7 @@ TEST_CASE("convening with bad input is refused with the field named, and leaves 
   RunResult school = net.Casectl("school", {"case", "convene", "--regisseur", "sc-01", "--invite", "jeugdhulp"},
                                  good_input);
   CHECK(school.exit_code == 3);
-  for (const std::string org : {"school", "jeugdhulp", "gemeente"}) {
+  for (const std::string org : {"school", "jeugdhulp", "gemeente", "auditor"}) {
     CHECK(Json(net.Casectl(org, {"-o", "json", "case", "list"})).empty());
   }
 }
@@ -443,9 +445,10 @@ TEST_CASE("two members contributing at once lose nothing", "[integration][cases]
 
 TEST_CASE("destruction reaches a member that was down when the bewaartermijn ended", "[integration][cases]") {
   TempDir custom;
-  LocalNetwork net({"school", "jeugdhulp", "gemeente"}, {"--policy", ShortRetentionPolicy(custom, 2)});
+  LocalNetwork net({"school", "jeugdhulp", "politie", "gemeente"}, {"--policy", ShortRetentionPolicy(custom, 2)});
   net.StartAll();
-  const std::string id = Convene(net, {"school", "jeugdhulp"});
+  Stop(net, "politie");  // down from before the invitation until after the destruction
+  const std::string id = Convene(net, {"school", "jeugdhulp", "politie"});
   for (const std::string org : {"school", "jeugdhulp"}) {
     WaitForCase(net, org, id, [](const nlohmann::json& c) { return c["state"] == "invited"; });
     REQUIRE(net.Casectl(org, {"case", "accept", id}).exit_code == 0);
@@ -459,9 +462,11 @@ TEST_CASE("destruction reaches a member that was down when the bewaartermijn end
       if (m["org"] == "school") school_done = m["destroyed"] == true;
       if (m["org"] == "jeugdhulp") jeugdhulp_pending = m["destroyed"] == false;
     }
-    return c["state"] == "destroyed" && school_done && jeugdhulp_pending && c["pending_orders"] == 1;
+    // Pending: jeugdhulp's destruction order and politie's (its invitation went with the case).
+    return c["state"] == "destroyed" && school_done && jeugdhulp_pending && c["pending_orders"] == 2;
   });
   net.Start("jeugdhulp");
+  net.Start("politie");
   WaitForCase(net, "jeugdhulp", id, [](const nlohmann::json& c) { return c["state"] == "destroyed"; });
   WaitForCase(net, "gemeente", id, [](const nlohmann::json& c) {
     for (const auto& m : c["members"])
@@ -470,4 +475,40 @@ TEST_CASE("destruction reaches a member that was down when the bewaartermijn end
   });
   RunResult gone = net.Casectl("jeugdhulp", {"case", "show", id});
   CHECK(gone.err.find("CASE_DESTROYED") != std::string::npos);
+  CHECK(CaseIn(net, "politie", id).is_null());  // never got the key: nothing to destroy
+  // Nothing of the case is left at the convener but its index: no order,
+  // no invitation (they held the child's pseudonym and the receipts).
+  Stop(net, "gemeente");
+  NodeStore stores = OpenNodeStore(net, "gemeente");
+  int left = 0;
+  REQUIRE(stores.store
+              ->Scan(store::Family::kCases, "",
+                     [&](std::string_view key, const absl::StatusOr<std::string>&) {
+                       if (key.substr(0, 1) != "X") ++left;
+                     })
+              .ok());
+  CHECK(left == 0);
+}
+
+TEST_CASE("a case larger than one message is read page by page, all of it", "[integration][cases]") {
+  LocalNetwork net({"school", "jeugdhulp", "gemeente"});
+  net.StartAll();
+  const std::string id = Convene(net, {"school"});
+  WaitForCase(net, "school", id, [](const nlohmann::json& c) { return c["state"] == "invited"; });
+  REQUIRE(net.Casectl("school", {"case", "accept", id}).exit_code == 0);
+  constexpr int kCount = 70;  // of 16 KiB each: over 1 MiB, the message limit
+  for (int i = 0; i < kCount; ++i) {
+    std::string text = "nr " + std::to_string(i) + " ";
+    text.resize(16 * 1024 - 1, 'x');
+    RunResult r = net.Casectl("school", {"case", "contribute", id, "--category", "onderwijs"}, text + "\n");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  for (const std::string reader : {"school", "gemeente"}) {
+    const nlohmann::json view = Show(net, reader, id);
+    REQUIRE(view["contributions"].size() == kCount);
+    std::set<std::string> seen;
+    for (const auto& c : view["contributions"]) seen.insert(c["contribution_id"]);
+    CHECK(seen.size() == kCount);
+  }
 }

@@ -4,9 +4,16 @@
 #include <sodium.h>
 
 #include <catch2/catch.hpp>
+#include <functional>
+
+#include <thread>
 
 #include "base/reason.h"
 #include "keys/identity.h"
+#include "keys/key_store.h"
+#include "keys/master_key.h"
+#include "node/store/store.h"
+#include "tests/support/temp_dir.h"
 #include "node/cases/case_book.h"
 #include "node/cases/case_seal.h"
 
@@ -57,28 +64,51 @@ TEST_CASE("an invitation opens only at its invitee, for its network and case", "
   inv.set_network("regio");
   inv.set_case_id("0123456789abcdef0123456789abcdef");
   inv.set_to_org("school");
-  inv.mutable_secrets()->set_case_key(node::NewCaseKey());
-  inv.mutable_secrets()->set_subject(std::string(32, 's'));
-  inv.mutable_secrets()->set_title("CanaryTitel");
+  inv.set_from_org("gemeente");
+  v1::CaseSecrets& c = *inv.mutable_secrets();
+  c.set_case_key(node::NewCaseKey());
+  c.set_subject(std::string(32, 's'));
+  c.set_purpose("casusoverleg");
+  c.set_legal_basis("public_task");
+  c.set_title("CanaryTitel");
+  c.set_regisseur("rg-01");
   const std::string sealed = node::SealInvitation(inv, invitee.encryption_public);
   REQUIRE(sealed.find("CanaryTitel") == std::string::npos);
-  auto open = [&](const keys::NodeIdentity& who, std::string network, std::string case_id, std::string org) {
-    return node::OpenInvitation(sealed, who.encryption_secret, who.encryption_public, network, case_id, org);
+  auto open = [&](const keys::NodeIdentity& who, std::string network, std::string case_id, std::string from,
+                  std::string org) {
+    return node::OpenInvitation(sealed, who.encryption_secret, who.encryption_public, network, case_id, from, org);
   };
-  auto ok = open(invitee, "regio", inv.case_id(), "school");
+  auto ok = open(invitee, "regio", inv.case_id(), "gemeente", "school");
   REQUIRE(ok.ok());
   CHECK(ok->secrets().title() == "CanaryTitel");
   CHECK(ok->secrets().case_key() == inv.secrets().case_key());
-  CHECK_FALSE(open(other, "regio", inv.case_id(), "school").ok());       // another node's key
-  CHECK_FALSE(open(invitee, "andere-regio", inv.case_id(), "school").ok());
-  CHECK_FALSE(open(invitee, "regio", "fedcba9876543210fedcba9876543210", "school").ok());
-  CHECK_FALSE(open(invitee, "regio", inv.case_id(), "jeugdhulp").ok());  // forwarded to another org
-  auto bad = open(invitee, "regio", inv.case_id(), "jeugdhulp");
+  CHECK_FALSE(open(other, "regio", inv.case_id(), "gemeente", "school").ok());  // another node's key
+  CHECK_FALSE(open(invitee, "andere-regio", inv.case_id(), "gemeente", "school").ok());
+  CHECK_FALSE(open(invitee, "regio", "fedcba9876543210fedcba9876543210", "gemeente", "school").ok());
+  CHECK_FALSE(open(invitee, "regio", inv.case_id(), "gemeente", "jeugdhulp").ok());  // forwarded to another org
+  CHECK_FALSE(open(invitee, "regio", inv.case_id(), "gemeente-2", "school").ok());   // sent by another node
+  auto bad = open(invitee, "regio", inv.case_id(), "gemeente", "jeugdhulp");
   CHECK(std::string(bad.status().message()).find("CanaryTitel") == std::string::npos);
   CHECK(node::OpenInvitation("short", invitee.encryption_secret, invitee.encryption_public, "regio", inv.case_id(),
-                             "school")
+                             "gemeente", "school")
             .status()
             .code() == absl::StatusCode::kInvalidArgument);
+  // What casectl would never send is refused from a convener too.
+  for (const auto& spoil : std::vector<std::function<void(v1::CaseSecrets&)>>{
+           [](v1::CaseSecrets& x) { x.set_title("\x1b]0;owned\x07"); },
+           [](v1::CaseSecrets& x) { x.set_title("twee\nregels"); },
+           [](v1::CaseSecrets& x) { x.set_regisseur("Jan de Vries"); },
+           [](v1::CaseSecrets& x) { x.set_legal_basis(""); },
+           [](v1::CaseSecrets& x) {
+             for (int i = 0; i < 17; ++i) x.add_receipts();
+           }}) {
+    v1::CaseInvitation worse = inv;
+    spoil(*worse.mutable_secrets());
+    const std::string s2 = node::SealInvitation(worse, invitee.encryption_public);
+    CHECK_FALSE(node::OpenInvitation(s2, invitee.encryption_secret, invitee.encryption_public, "regio", inv.case_id(),
+                                     "gemeente", "school")
+                    .ok());
+  }
 }
 
 TEST_CASE("case fields: names, staff ids and texts are checked, and the error names the field", "[cases]") {
@@ -93,10 +123,99 @@ TEST_CASE("case fields: names, staff ids and texts are checked, and the error na
   CHECK_FALSE(node::CheckCaseText(std::string(101, 'x'), "text", 100).ok());
   CHECK_FALSE(node::CheckCaseText("nul\0byte"s, "text", 100).ok());
   CHECK_FALSE(node::CheckCaseText("escape\x1b[2J", "text", 100).ok());
+  CHECK_FALSE(node::CheckCaseText("\xff\xfe", "text", 100).ok());            // not UTF-8
+  CHECK_FALSE(node::CheckCaseText("csi \xc2\x9b 2J", "text", 100).ok());     // C1 control (U+009B)
+  CHECK_FALSE(node::CheckCaseText("rtl \xe2\x80\xae gnp.exe", "text", 100).ok());  // U+202E override
+  CHECK(node::CheckCaseText("Caf\xc3\xa9 \xe2\x82\xac" "5", "text", 100).ok());    // é and € are text
   CHECK(node::CheckStaffId("rg-01", "regisseur").ok());
   CHECK_FALSE(node::CheckStaffId("Jan de Vries", "regisseur").ok());
   CHECK(node::CaseBook::CheckId("0123456789abcdef0123456789abcdef", "case id").ok());
   CHECK_FALSE(node::CaseBook::CheckId("0123456789ABCDEF0123456789ABCDEF", "case id").ok());
+}
+
+TEST_CASE("an opened text that is not plain text is not shown to staff", "[cases]") {
+  CHECK(node::ShownText(std::string("Verzuim 40%\nsinds september")) == "Verzuim 40%\nsinds september");
+  CHECK(node::ShownText(std::string("\x1b[2J\x1b[1;1Hniets")) == "(not shown: not plain text)");
+  CHECK(node::ShownText(std::string("\xff")) == "(not shown: not plain text)");
+  CHECK(node::ShownText(absl::StatusOr<std::string>(absl::DataLossError("x"))) ==
+        "(cannot be opened with this case's key)");
+}
+
+// A CaseBook on a real store: agreements changed at once lose neither
+// change; one unreadable record does not hide the others from the keeper.
+struct BookFixture {
+  TempDir dir;
+  std::unique_ptr<keys::KeyStore> key_store;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<node::CaseBook> book;
+  BookFixture() {
+    REQUIRE(keys::MasterKey::CreateKeyFile(dir.path("master.key")).ok());
+    key_store = *keys::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("master.key")));
+    store = *store::Store::Open(dir.path("records"), *key_store, SystemNow);
+    book = std::make_unique<node::CaseBook>(*store, SystemNow);
+  }
+  std::string OpenCase() {
+    v1::CaseIndex index;
+    index.set_case_id(node::CaseBook::NewId());
+    index.set_convener_org("gemeente");
+    index.set_state(v1::CASE_OPEN);
+    REQUIRE(book->Create(index, v1::CaseSecrets()).ok());
+    return index.case_id();
+  }
+};
+
+TEST_CASE("two changes to one agreement at once both stand", "[cases]") {
+  BookFixture f;
+  const std::string id = f.OpenCase();
+  const std::string action = node::CaseBook::NewId();
+  REQUIRE(f.book->SetAction(id, action, [](std::optional<v1::CaseAction>) {
+    v1::CaseAction a;
+    a.set_status(v1::ACTION_OPEN);
+    a.set_due_ms(1000);
+    return absl::StatusOr<v1::CaseAction>(a);
+  }).ok());
+  // Each change reads, waits a moment (a window for the other), and changes one field.
+  auto change = [&](bool status) {
+    return f.book->SetAction(id, action, [status](std::optional<v1::CaseAction> a) -> absl::StatusOr<v1::CaseAction> {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      status ? a->set_status(v1::ACTION_DONE) : a->set_due_ms(2000);
+      return *a;
+    });
+  };
+  std::thread owner([&] { REQUIRE(change(true).ok()); });
+  std::thread regisseur([&] { REQUIRE(change(false).ok()); });
+  owner.join();
+  regisseur.join();
+  auto all = f.book->Actions(id);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 1);
+  CHECK(all->front().status() == v1::ACTION_DONE);
+  CHECK(all->front().due_ms() == 2000);
+}
+
+TEST_CASE("nothing is added to a case that is not open, and an unreadable index hides no other case", "[cases]") {
+  BookFixture f;
+  const std::string id = f.OpenCase();
+  REQUIRE(f.book->Change(id, [](v1::CaseIndex& i) {
+    i.set_state(v1::CASE_CLOSED);
+    return absl::OkStatus();
+  }).ok());
+  v1::CaseContribution c;
+  c.set_contribution_id(node::CaseBook::NewId());
+  v1::CaseContribution stored;
+  CHECK(ReasonOf(f.book->PutContribution(id, c, &stored)) == Reason::kCaseNotActive);
+  CHECK(ReasonOf(f.book->SetAction(id, node::CaseBook::NewId(), [](std::optional<v1::CaseAction>) {
+                   return absl::StatusOr<v1::CaseAction>(v1::CaseAction());
+                 }).status()) == Reason::kCaseNotActive);
+  // A record in the index's place that does not parse.
+  const std::string bad = node::CaseBook::NewId();
+  REQUIRE(f.store->Put({store::Family::kCases, "X" + bad, keys::DataKeyRef{keys::DataKeyKind::kNode, {}},
+                        std::string("\xff\xff\xff garbage"), std::nullopt})
+              .ok());
+  auto listed = f.book->List();
+  REQUIRE(listed.ok());
+  REQUIRE(listed->size() == 1);
+  CHECK(listed->front().case_id() == id);
 }
 
 }  // namespace
