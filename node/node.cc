@@ -378,6 +378,18 @@ std::string Node::ScrapeMetrics() {
   s.audit_witnesses_refused = witness_.Refused().size();
   s.consent_hold_generation = consents_.hold().generation();
   s.manifest_version = network_->manifest()->version;
+  if (auto cases = cases_.List(); cases.ok()) {
+    for (const v1::CaseIndex& c : *cases) {
+      switch (c.state()) {
+        case v1::CASE_INVITED: ++s.cases_invited; break;
+        case v1::CASE_OPEN: ++s.cases_open; break;
+        case v1::CASE_CLOSED: ++s.cases_closed; break;
+        case v1::CASE_DESTROYED: ++s.cases_destroyed; break;
+        default: break;
+      }
+    }
+  }
+  if (auto orders = cases_.Orders(); orders.ok()) s.case_orders_pending = orders->size();
   return metrics_.Scrape(s);
 }
 

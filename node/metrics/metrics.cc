@@ -68,6 +68,11 @@ std::string Metrics::Scrape(const Snapshot& s) {
       {"audit_witnesses_refused", s.audit_witnesses_refused},
       {"consent_hold_generation", s.consent_hold_generation},
       {"manifest_version", s.manifest_version},
+      {"cases_invited", s.cases_invited},
+      {"cases_open", s.cases_open},
+      {"cases_closed", s.cases_closed},
+      {"cases_destroyed", s.cases_destroyed},
+      {"case_orders_pending", s.case_orders_pending},
   };
   for (const auto& [what, value] : values) gauges_.Add({{"what", what}}).Set(static_cast<double>(value));
   return prometheus::TextSerializer().Serialize(registry_->Collect());

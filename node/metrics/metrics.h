@@ -41,6 +41,13 @@ class Metrics {
     uint64_t audit_witnesses_refused = 0;  // nodes this node refused as a witness
     uint64_t consent_hold_generation = 0;
     uint64_t manifest_version = 0;
+    // Cases this node takes part in, by state (node/cases), and the
+    // invitations and destruction orders it has not yet delivered.
+    uint64_t cases_invited = 0;
+    uint64_t cases_open = 0;
+    uint64_t cases_closed = 0;
+    uint64_t cases_destroyed = 0;
+    uint64_t case_orders_pending = 0;
   };
   // The exposition text, with the gauges from `snapshot`.
   std::string Scrape(const Snapshot& snapshot);

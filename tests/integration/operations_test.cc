@@ -250,6 +250,8 @@ TEST_CASE("the metrics listener serves Prometheus text that promtool accepts, co
   REQUIRE(sample(R"(casenode_policy_decisions_total{effect="allow",reason="ALLOWED",rule="netwerk-ping"})") >= 1);
   REQUIRE(sample(R"(casenode_state{what="manifest_version"})") == 1);
   REQUIRE(sample(R"(casenode_state{what="audit_log_entries"})") >= 1);
+  REQUIRE(sample(R"(casenode_state{what="cases_open"})") == 0);
+  REQUIRE(sample(R"(casenode_state{what="case_orders_pending"})") == 0);
   for (const std::string& secret : {canary, receipt_id, std::string("staff-canary")}) {
     REQUIRE(text.find(secret) == std::string::npos);
   }
