@@ -11,6 +11,8 @@
 
 namespace casenode::cli {
 
+inline constexpr int kMaxLocalAnswerBytes = 64 << 20;
+
 // Calls one Local method with the global deadline:
 //   CallLocal(g, &v1::LocalNode::Stub::Sweep, v1::SweepRequest(), &response)
 template <typename Stub, typename Request, typename Response>
@@ -19,7 +21,10 @@ grpc::Status CallLocal(const Globals& g,
                        const Request& request, Response* response) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(g.timeout_ms));
-  Stub stub(grpc::CreateChannel("unix:" + g.socket, grpc::InsecureChannelCredentials()));
+  // A whole case (up to 2,000 contributions of 16 KiB) is one answer.
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxLocalAnswerBytes);
+  Stub stub(grpc::CreateCustomChannel("unix:" + g.socket, grpc::InsecureChannelCredentials(), args));
   return (stub.*method)(&ctx, request, response);
 }
 

@@ -42,7 +42,7 @@ absl::StatusOr<Message> Parse(const absl::StatusOr<std::string>& value, std::str
 // Every record under `prefix`. One that fails to open or parse fails the
 // scan, unless `skip_bad`: then it is left out and logged by its key's kind
 // and case id (never content), so one bad record cannot stop every other
-// case's destruction. A record shredded meanwhile is left out either way.
+// case's destruction (and one shredded meanwhile is left out silently).
 template <typename Message>
 absl::StatusOr<std::vector<Message>> ScanAll(const store::Store& store, std::string_view prefix,
                                              std::string_view what, bool skip_bad = false) {
@@ -51,7 +51,7 @@ absl::StatusOr<std::vector<Message>> ScanAll(const store::Store& store, std::str
   RETURN_IF_ERROR(
       store.Scan(store::Family::kCases, prefix, [&](std::string_view key, const absl::StatusOr<std::string>& value) {
         if (!failed.ok()) return;
-        if (!value.ok() && ReasonOf(value.status()) == Reason::kShredded) return;
+        if (skip_bad && !value.ok() && ReasonOf(value.status()) == Reason::kShredded) return;
         auto m = Parse<Message>(value, what);
         if (m.ok()) {
           out.push_back(*std::move(m));
@@ -104,6 +104,9 @@ absl::Status CheckCaseText(std::string_view value, std::string_view field, size_
     if (c == 0xc2 && next >= 0x80 && next <= 0x9f) return bad;                    // C1: U+0080..U+009F
     if (c == 0xe2 && next == 0x80 && third >= 0xaa && third <= 0xae) return bad;  // U+202A..U+202E
     if (c == 0xe2 && next == 0x81 && third >= 0xa6 && third <= 0xa9) return bad;  // U+2066..U+2069
+    if (c == 0xe2 && next == 0x80 && (third == 0x8e || third == 0x8f)) return bad;  // LRM, RLM
+    if (c == 0xe2 && next == 0x80 && (third == 0xa8 || third == 0xa9)) return bad;  // line, paragraph separator
+    if (c == 0xd8 && next == 0x9c) return bad;                                       // U+061C ALM
   }
   return absl::OkStatus();
 }
@@ -206,11 +209,19 @@ absl::Status CaseBook::PutContribution(std::string_view case_id, const v1::CaseC
   if (!absl::IsNotFound(existing.status()) || ReasonOf(existing.status()) == Reason::kShredded) {
     return existing.status();
   }
-  RETURN_IF_ERROR(CheckOpenLocked(case_id));
-  RETURN_IF_ERROR(
-      store_.Put({store::Family::kCases, key, DataKeyOf(case_id), contribution.SerializeAsString(), std::nullopt}));
+  ASSIGN_OR_RETURN(v1::CaseIndex index, Index(case_id));
+  if (index.state() != v1::CASE_OPEN) return Error(Reason::kCaseNotActive, "case: not open (closed or destroyed)");
+  if (index.contributions() >= kMaxContributionsPerCase) {
+    return absl::ResourceExhaustedError(StrCat("case: at most ", kMaxContributionsPerCase, " contributions"));
+  }
   *stored = contribution;
-  return absl::OkStatus();
+  stored->set_time_ms(std::max(contribution.time_ms(), index.last_contribution_ms() + 1));
+  index.set_contributions(index.contributions() + 1);
+  index.set_last_contribution_ms(stored->time_ms());
+  const store::Record records[] = {
+      {store::Family::kCases, key, DataKeyOf(case_id), stored->SerializeAsString(), std::nullopt},
+      IndexRecord(index)};
+  return store_.Write(records);
 }
 
 absl::StatusOr<std::vector<v1::CaseContribution>> CaseBook::Contributions(std::string_view case_id) const {
@@ -266,11 +277,17 @@ absl::Status CaseBook::DoneWith(const v1::CaseOrder& order) {
 absl::Status CaseBook::Destroy(std::string_view case_id, const std::function<absl::Status(v1::CaseIndex&)>& mark,
                                std::span<const v1::CaseOrder> orders) {
   RETURN_IF_ERROR(CheckId(case_id, "case id"));
-  std::lock_guard lock(mu_);  // no contribution or agreement is written under the key from here on
-  // The shred is what destroys: once it returns, nothing under the case's key
-  // opens again, here or in a backup. Deleting the records only frees space
-  // (a crash in between leaves records that read as SHREDDED; Sweep drops them).
-  RETURN_IF_ERROR(store_.Shred(DataKeyOf(case_id)));
+  {
+    // The shred is what destroys: once it returns, nothing under the case's
+    // key opens again, here or in a backup. Under the lock with the index
+    // change, so no contribution or agreement is written under the key from
+    // then on (a write after a shred would get a fresh key).
+    std::lock_guard lock(mu_);
+    RETURN_IF_ERROR(store_.Shred(DataKeyOf(case_id)));
+    RETURN_IF_ERROR(ChangeLocked(case_id, mark, orders));
+  }
+  // Deleting the records only frees space, so it waits for no one (a crash
+  // before it leaves records that read as SHREDDED; Sweep drops them).
   std::vector<std::string> keys;
   for (char kind : {kContribution, kAction, kOrder}) {
     RETURN_IF_ERROR(store_.Scan(store::Family::kCases, Key(kind, case_id),
@@ -283,7 +300,7 @@ absl::Status CaseBook::Destroy(std::string_view case_id, const std::function<abs
   }
   keys.push_back(Key(kSecrets, case_id));
   for (const auto& k : keys) RETURN_IF_ERROR(store_.Delete(store::Family::kCases, k));
-  return ChangeLocked(case_id, mark, orders);
+  return absl::OkStatus();
 }
 
 }  // namespace casenode::node

@@ -52,6 +52,8 @@ inline constexpr int kMaxCaseReceipts = 16;
 inline constexpr int64_t kMaxDueMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
 inline constexpr size_t kMaxReadPageBytes = 512 * 1024;  // a ReadCase answer, well under the 1 MiB message limit
 inline constexpr int kMaxActionsPerCase = 200;
+// At 16 KiB each, 2,000 contributions stay under casectl's 64 MiB answer limit.
+inline constexpr uint32_t kMaxContributionsPerCase = 2000;
 
 class CaseBook {
  public:
@@ -84,7 +86,9 @@ class CaseBook {
                                     std::span<const v1::CaseOrder> orders = {});
 
   // A contribution to an open case; idempotent per id (the first one stays).
-  // `*stored` gets what is kept. CASE_NOT_ACTIVE unless the case is open.
+  // `*stored` gets what is kept. CASE_NOT_ACTIVE unless the case is open;
+  // RESOURCE_EXHAUSTED past kMaxContributionsPerCase. Its time is made later
+  // than every earlier one's, so a reader paging in time order misses none.
   [[nodiscard]] absl::Status PutContribution(std::string_view case_id, const v1::CaseContribution& contribution,
                                              v1::CaseContribution* stored);
   // In time order (then id).

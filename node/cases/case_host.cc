@@ -263,8 +263,16 @@ grpc::Status CaseHost::ReadCase(grpc::ServerContext* context, const v1::ReadCase
   };
   return gate_.AdmitAs(
       context, "Peer.ReadCase", facts_of, [&](const PeerCall& call, const PeerCallFacts& facts) -> absl::Status {
-        ASSIGN_OR_RETURN(std::vector<v1::CaseContribution> all, book_.Contributions(request.case_id()));
-        ASSIGN_OR_RETURN(std::vector<v1::CaseAction> actions, book_.Actions(request.case_id()));
+        auto all_read = book_.Contributions(request.case_id());
+        auto actions_read = book_.Actions(request.case_id());
+        for (const absl::Status& st : {all_read.status(), actions_read.status()}) {
+          if (ReasonOf(st) == Reason::kShredded) {  // destroyed while this call was admitted
+            return Error(Reason::kCaseDestroyed, "case: destroyed at the end of its bewaartermijn");
+          }
+          RETURN_IF_ERROR(st);
+        }
+        std::vector<v1::CaseContribution>& all = *all_read;
+        std::vector<v1::CaseAction>& actions = *actions_read;
         auto from = all.begin();
         if (!request.after().empty()) {
           from = std::find_if(all.begin(), all.end(),

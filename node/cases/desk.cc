@@ -19,7 +19,8 @@ constexpr int64_t kDayMs = 86400000;
 
 absl::Status Destroyed() { return Error(Reason::kCaseDestroyed, "case: destroyed at the end of its bewaartermijn"); }
 
-constexpr int kMaxReadPages = 10000;
+// 2,000 contributions of 16 KiB in pages of 512 KiB, with room to spare.
+constexpr int kMaxReadPages = 256;
 
 }  // namespace
 
@@ -140,7 +141,7 @@ absl::StatusOr<v1::ListCasesResponse> CaseDesk::List() const {
     if (s.convener() && index.state() != v1::CASE_DESTROYED) {
       if (auto actions = book_.Actions(index.case_id()); actions.ok()) {
         s.set_overdue_actions(static_cast<uint32_t>(std::count_if(actions->begin(), actions->end(), [&](const auto& a) {
-          return a.status() == v1::ACTION_OPEN && a.due_ms() + kDayMs <= now;
+          return a.status() == v1::ACTION_OPEN && std::min(a.due_ms(), kMaxDueMs) + kDayMs <= now;
         })));
       }
     }
@@ -228,7 +229,7 @@ v1::CaseActionView CaseDesk::ViewOf(const v1::CaseAction& a, std::string_view ca
   v.set_status(a.status());
   v.set_added_by_org(a.added_by_org());
   // Overdue once its due date has passed (the whole day counts).
-  v.set_overdue(a.status() == v1::ACTION_OPEN && a.due_ms() + kDayMs <= NowMs());
+  v.set_overdue(a.status() == v1::ACTION_OPEN && std::min(a.due_ms(), kMaxDueMs) + kDayMs <= NowMs());
   auto text = OpenText(key, {"action", case_id, a.action_id(), "afspraken", a.added_by_org()}, a.description());
   v.set_description(ShownText(text));
   return v;
@@ -245,6 +246,10 @@ absl::StatusOr<v1::CaseView> CaseDesk::Show(const v1::ShowCaseRequest& request, 
     if (pages >= kMaxReadPages) return Error(Reason::kMalformedRequest, "case: more pages than a case can have");
     req.set_after(read.next());
     ASSIGN_OR_RETURN(v1::ReadCaseResponse more, peers_.ReadCase(held.convener, req, trace_id, deadline));
+    // Each page must move on: a convener that repeats itself is not followed.
+    if (more.contributions_size() + more.withheld_size() == 0 || more.next() == req.after()) {
+      return Error(Reason::kMalformedRequest, "case: the convener's pages do not advance");
+    }
     for (auto& c : *more.mutable_contributions()) *read.add_contributions() = std::move(c);
     for (auto& w : *more.mutable_withheld()) *read.add_withheld() = std::move(w);
     *read.mutable_index() = more.index();

@@ -105,7 +105,11 @@ absl::Status CaseKeeper::Deliver(const v1::CaseOrder& order) {
     const std::vector<v1::ConsentReceipt> receipts(order.receipts().begin(), order.receipts().end());
     absl::StatusOr<v1::InviteToCaseResponse> resp =
         peers_.InviteToCase(*to, req, receipts, trace_id, deadline, /*retrying=*/true);
-    if (!resp.ok() && !AnsweredByPolicy(resp.status())) return resp.status();
+    // Refused by the invitee's policy, or as malformed (it will not open it
+    // however often it is sent): final, shown with the reason.
+    const bool refused = !resp.ok() && (AnsweredByPolicy(resp.status()) ||
+                                        ReasonOf(resp.status()) == Reason::kMalformedRequest);
+    if (!resp.ok() && !refused) return resp.status();
     const bool joins = resp.ok() && resp->may_join();
     const std::string reason = resp.ok() ? resp->reason() : std::string(ReasonName(ReasonOf(resp.status())));
     Log(joins ? LogLevel::kInfo : LogLevel::kWarn, "case.invitation_delivered",

@@ -127,6 +127,9 @@ TEST_CASE("case fields: names, staff ids and texts are checked, and the error na
   CHECK_FALSE(node::CheckCaseText("csi \xc2\x9b 2J", "text", 100).ok());     // C1 control (U+009B)
   CHECK_FALSE(node::CheckCaseText("rtl \xe2\x80\xae gnp.exe", "text", 100).ok());  // U+202E override
   CHECK(node::CheckCaseText("Caf\xc3\xa9 \xe2\x82\xac" "5", "text", 100).ok());    // é and € are text
+  CHECK_FALSE(node::CheckCaseText("een\xe2\x80\xa8twee", "text", 100).ok());  // U+2028 line separator
+  CHECK_FALSE(node::CheckCaseText("rlm\xe2\x80\x8f", "text", 100).ok());      // U+200F
+  CHECK_FALSE(node::CheckCaseText("alm\xd8\x9c", "text", 100).ok());           // U+061C
   CHECK(node::CheckStaffId("rg-01", "regisseur").ok());
   CHECK_FALSE(node::CheckStaffId("Jan de Vries", "regisseur").ok());
   CHECK(node::CaseBook::CheckId("0123456789abcdef0123456789abcdef", "case id").ok());
@@ -163,6 +166,32 @@ struct BookFixture {
     return index.case_id();
   }
 };
+
+TEST_CASE("contributions get strictly later times, and a case takes a bounded number", "[cases]") {
+  BookFixture f;
+  const std::string id = f.OpenCase();
+  v1::CaseContribution c;
+  c.set_time_ms(5000);
+  v1::CaseContribution first, second;
+  c.set_contribution_id(node::CaseBook::NewId());
+  REQUIRE(f.book->PutContribution(id, c, &first).ok());
+  c.set_contribution_id(node::CaseBook::NewId());
+  c.set_time_ms(4000);  // the clock went back, or the same millisecond
+  REQUIRE(f.book->PutContribution(id, c, &second).ok());
+  CHECK(first.time_ms() == 5000);
+  CHECK(second.time_ms() == 5001);
+  // The same id again keeps the first, and counts once.
+  v1::CaseContribution again;
+  REQUIRE(f.book->PutContribution(id, c, &again).ok());
+  CHECK(again.time_ms() == 5001);
+  CHECK(f.book->Index(id)->contributions() == 2);
+  REQUIRE(f.book->Change(id, [](v1::CaseIndex& i) {
+    i.set_contributions(node::kMaxContributionsPerCase);
+    return absl::OkStatus();
+  }).ok());
+  c.set_contribution_id(node::CaseBook::NewId());
+  CHECK(f.book->PutContribution(id, c, &again).code() == absl::StatusCode::kResourceExhausted);
+}
 
 TEST_CASE("two changes to one agreement at once both stand", "[cases]") {
   BookFixture f;
