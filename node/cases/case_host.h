@@ -5,7 +5,8 @@
 //   - the caller is a member only if it accepted (or is the convener itself;
 //     an invitee only for join); a non-member and a case id that does not
 //     exist give the same facts (no subject, no receipts, case_member false)
-//     and so the same answer, NOT_CASE_MEMBER, from the same work;
+//     and so the same answer, NOT_CASE_MEMBER, from the same decision and
+//     log write (reading an existing index costs one record decryption more);
 //   - case_active: the case is open; within_retention: not past destroy_at;
 //   - the case's consent receipts are brought to every decision about it, so
 //     a revoked receipt stops the next disclosure that rests on it;
