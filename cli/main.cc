@@ -78,7 +78,9 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  casectl network init ./net                 create a local five-node network\n"
       "  casectl --socket ./net/school/local.sock node status\n"
-      "  casectl node ping jeugdhulp --output json\n"};
+      "  casectl node ping jeugdhulp --output json\n",
+      "casectl"};
+  app.set_version_flag("--version", "casectl " CASENODE_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // global flags may follow the subcommand: casectl node status -o json
   Globals globals;
@@ -106,6 +108,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);  // prints the message naming the flag or argument

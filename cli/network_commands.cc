@@ -1,5 +1,7 @@
 // casectl network init DIR | remove DIR ORG: the network operator's commands,
 // over node/setup (which says what DIR holds).
+#include <filesystem>
+
 #include "base/file.h"
 #include "base/reason.h"
 #include "base/status.h"
@@ -11,6 +13,19 @@
 namespace casenode::cli {
 namespace {
 
+// The network policy shipped with casectl: installed beside the binary
+// (BINDIR/../share/casenode/policy/network, as the Debian package puts it),
+// else the source tree's when casectl runs from its build tree.
+std::string DefaultPolicyDir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed = exe.parent_path().parent_path() / "share/casenode/policy/network";
+    if (std::filesystem::is_directory(installed, ec)) return installed.string();
+  }
+  return CASENODE_SOURCE_POLICY_DIR;
+}
+
 struct InitOptions {
   std::string dir;
   std::string network = "regio-flevoland";
@@ -21,7 +36,7 @@ struct InitOptions {
   int oprf_threshold = 2;
   std::string passphrase_env;           // the nodes' master keys
   std::string operator_passphrase_env;  // the operator's CA and signing keys
-  std::string policy_dir = CASENODE_DEFAULT_POLICY_DIR;
+  std::string policy_dir = DefaultPolicyDir();
 };
 
 // The plan from the options: flags checked, passphrases read (once: a

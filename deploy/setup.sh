@@ -16,6 +16,8 @@ PACKAGES=(
   prometheus  # promtool, for the metrics test
   libbenchmark-dev
   clang libclang-rt-14-dev
+  help2man lintian adduser  # the Debian package: man pages, its lint, its postinst
+  podman runc debootstrap   # the container image, built from a Debian base made here
 )
 
 missing=()

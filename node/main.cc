@@ -58,7 +58,8 @@ int StartupExitCode(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"casenode: a privacy-preserving case-sharing node"};
+  CLI::App app{"casenode: a privacy-preserving case-sharing node", "casenode"};
+  app.set_version_flag("--version", "casenode " CASENODE_VERSION);
   std::string config_path;
   bool check_only = false;
   std::string restore_from;
@@ -70,6 +71,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
