@@ -14,16 +14,19 @@ namespace casenode::cli {
 namespace {
 
 // The network policy shipped with casectl: installed beside the binary
-// (BINDIR/../share/casenode/policy/network, as the Debian package puts it),
-// else the source tree's when casectl runs from its build tree.
+// (BINDIR/../share/casenode/policy/network, as the Debian package puts it).
+// Only a casectl in its own build tree uses the source tree's; any other
+// gets the installed path, and `network init` names it if it is missing.
 std::string DefaultPolicyDir() {
   std::error_code ec;
   const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const std::filesystem::path installed = exe.parent_path().parent_path() / "share/casenode/policy/network";
-    if (std::filesystem::is_directory(installed, ec)) return installed.string();
+  if (ec) return CASENODE_INSTALLED_POLICY_DIR;
+  const std::filesystem::path installed = exe.parent_path().parent_path() / "share/casenode/policy/network";
+  const std::string build = CASENODE_BUILD_DIR "/";
+  if (!std::filesystem::is_directory(installed, ec) && exe.string().starts_with(build)) {
+    return CASENODE_SOURCE_POLICY_DIR;
   }
-  return CASENODE_SOURCE_POLICY_DIR;
+  return installed.string();
 }
 
 struct InitOptions {
@@ -37,6 +40,8 @@ struct InitOptions {
   std::string passphrase_env;           // the nodes' master keys
   std::string operator_passphrase_env;  // the operator's CA and signing keys
   std::string policy_dir = DefaultPolicyDir();
+  std::string kubernetes_dir;
+  std::string image = "localhost/casenode:" CASENODE_VERSION;
 };
 
 // The plan from the options: flags checked, passphrases read (once: a
@@ -68,6 +73,8 @@ absl::StatusOr<setup::NetworkPlan> PlanFrom(const InitOptions& o) {
   plan.validity_days = o.validity_days;
   plan.oprf_threshold = static_cast<uint32_t>(o.oprf_threshold);
   plan.policy_dir = o.policy_dir;
+  plan.kubernetes_dir = o.kubernetes_dir;
+  plan.kubernetes_image = o.image;
   return plan;
 }
 
@@ -113,6 +120,10 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
       ->capture_default_str();
   init_cmd->add_option("--policy", init.policy_dir, "Network policy directory to ship with the network")
       ->capture_default_str();
+  init_cmd->add_option("--kubernetes", init.kubernetes_dir,
+                       "Make the network for a Kubernetes cluster and write its manifests (a kustomize base and an\n"
+                       "overlay per organisation, holding that node's key material) into this new directory");
+  init_cmd->add_option("--image", init.image, "Container image the Kubernetes manifests run")->capture_default_str();
   init_cmd->add_option("--passphrase-env", init.passphrase_env,
                        "Seal every node's keys with the passphrase in this environment variable instead of key\n"
                        "files (each file with its own Argon2id salt). Each node reads the variable named in its\n"
@@ -155,6 +166,10 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
       } else {
         std::cout << "pseudonym key dealt " << created->oprf_threshold << " of " << created->oprf_holders
                   << "; the dealt key was never written\n";
+      }
+      if (!init.kubernetes_dir.empty()) {
+        std::cout << "Kubernetes manifests in " << init.kubernetes_dir << ": kubectl apply -k "
+                  << init.kubernetes_dir << "/<org> for each organisation (its key material is in <org>/secrets)\n";
       }
     }
     *exit_code = kOk;

@@ -16,7 +16,7 @@ PACKAGES=(
   prometheus  # promtool, for the metrics test
   libbenchmark-dev
   clang libclang-rt-14-dev
-  help2man lintian adduser  # the Debian package: man pages, its lint, its postinst
+  help2man lintian adduser procps init-system-helpers  # the Debian package: man pages, lint, its Depends
   podman runc debootstrap   # the container image, built from a Debian base made here
 )
 

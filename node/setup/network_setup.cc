@@ -17,6 +17,7 @@
 #include "keys/oprf_share.h"
 #include "keys/x509.h"
 #include "node/config/config.h"
+#include "node/setup/kubernetes.h"
 #include "policy/policy.h"
 
 namespace casenode::setup {
@@ -58,6 +59,20 @@ absl::Status CheckPlan(const NetworkPlan& plan) {
     if (keys::RoleName(spec.role).empty() || spec.role == keys::Role::ROLE_UNSPECIFIED) {
       return absl::InvalidArgumentError(StrCat("org \"", spec.org, "\": no role"));
     }
+  }
+  if (!plan.kubernetes_dir.empty()) {
+    for (const OrgSpec& spec : plan.orgs) {
+      if (spec.org.size() > kKubernetesMaxOrgId) {
+        return absl::InvalidArgumentError(StrCat("org \"", spec.org, "\": at most ", kKubernetesMaxOrgId,
+                                                 " characters on Kubernetes (its namespace is ",
+                                                 KubernetesNamespace(spec.org).size(), " long; at most 63)"));
+      }
+    }
+    std::error_code ec;
+    if (fs::exists(plan.kubernetes_dir, ec) && !fs::is_empty(plan.kubernetes_dir, ec)) {
+      return absl::AlreadyExistsError(StrCat("--kubernetes: ", plan.kubernetes_dir, " exists and is not empty"));
+    }
+    if (plan.kubernetes_image.empty()) return absl::InvalidArgumentError("--kubernetes: no container image named");
   }
   if (plan.base_port < 1 || plan.base_port + static_cast<int>(plan.orgs.size()) > 65536) {
     return absl::InvalidArgumentError(
@@ -143,7 +158,7 @@ absl::StatusOr<keys::ManifestNode> CreateNode(const NetworkPlan& plan, const key
   config.identity = "identity.sealed";
   config.tls_cert = "cert.pem";
   if (key_holder) config.oprf_share = kShareFile;
-  config.peer_listen = endpoint;
+  config.peer_listen = plan.kubernetes_dir.empty() ? endpoint : StrCat("0.0.0.0:", kKubernetesPeerPort);
   config.policy_network = "../network/policy";
   config.local_socket = "local.sock";
   RETURN_IF_ERROR(WriteFileAtomic(node_dir + "/casenode.toml", config.ToToml(), 0644));
@@ -232,7 +247,9 @@ absl::StatusOr<CreatedNetwork> CreateNetwork(const NetworkPlan& plan, SystemTime
   for (size_t i = 0; i < plan.orgs.size(); ++i) {
     const OrgSpec& spec = plan.orgs[i];
     const std::string node_dir = dir + "/" + spec.org;
-    const std::string endpoint = StrCat(plan.host, ":", plan.base_port + static_cast<int>(i));
+    const std::string endpoint = plan.kubernetes_dir.empty()
+                                     ? StrCat(plan.host, ":", plan.base_port + static_cast<int>(i))
+                                     : KubernetesEndpoint(spec.org);
     ASSIGN_OR_RETURN(keys::ManifestNode entry,
                      CreateNode(plan, op, spec, node_dir, endpoint, HoldsPseudonymShare(spec.role), now, not_after));
     manifest.nodes.push_back(std::move(entry));
@@ -243,6 +260,7 @@ absl::StatusOr<CreatedNetwork> CreateNetwork(const NetworkPlan& plan, SystemTime
   created.oprf_threshold = manifest.oprf_threshold;
   created.oprf_holders = static_cast<uint32_t>(manifest.oprf_holders.size());
   RETURN_IF_ERROR(op.Publish(manifest));
+  if (!plan.kubernetes_dir.empty()) RETURN_IF_ERROR(WriteKubernetes(plan, created, plan.kubernetes_dir));
   return created;
 }
 

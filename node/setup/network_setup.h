@@ -59,6 +59,12 @@ struct NetworkPlan {
   keys::SecretBytes operator_passphrase;
   uint32_t argon2_opslimit = 3;
   uint32_t argon2_memlimit_kib = 256 * 1024;
+  // If set, the network is for a Kubernetes cluster: each node's endpoint is
+  // its Service's cluster name (host and base_port unused), every node listens
+  // on 0.0.0.0:7101, and this directory gets the manifests
+  // (node/setup/kubernetes.h), which run `kubernetes_image`.
+  std::string kubernetes_dir;
+  std::string kubernetes_image;
 };
 
 struct CreatedNode {

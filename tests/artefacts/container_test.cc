@@ -36,6 +36,8 @@ const std::vector<std::string> kOrgs = {"school", "jeugdhulp", "gemeente"};
 
 std::string ContainerName(const std::string& org) { return "casenode-test-" + std::to_string(::getpid()) + "-" + org; }
 
+constexpr char kLabel[] = "casenode-artefact-test";
+
 class Podman {
  public:
   explicit Podman(const TempDir& tmp) {
@@ -49,10 +51,11 @@ class Podman {
                             0644)
                 .ok());
     env_ = {"CONTAINERS_CONF=" + conf};
+    RemoveContainers();  // a killed earlier run's
   }
   ~Podman() {
-    for (const std::string& org : kOrgs) RunTool({"podman", "rm", "-f", "-t", "0", ContainerName(org)}, "", env_);
-    RunTool({"podman", "rmi", "-f", kImage, "localhost/casenode-base:bookworm"}, "", env_);
+    RemoveContainers();
+    RunTool({"podman", "rmi", "-f", kImage}, "", env_);
   }
   RunResult operator()(std::vector<std::string> args) const {
     args.insert(args.begin(), "podman");
@@ -61,8 +64,28 @@ class Podman {
   const std::vector<std::string>& env() const { return env_; }
 
  private:
+  void RemoveContainers() const {
+    const RunResult ids = RunTool({"podman", "ps", "-aq", "--filter", std::string("label=") + kLabel}, "", env_);
+    std::vector<std::string> rm = {"podman", "rm", "-f", "-t", "0"};
+    for (size_t at = 0, end; (end = ids.out.find('\n', at)) != std::string::npos; at = end + 1) {
+      rm.push_back(ids.out.substr(at, end - at));
+    }
+    if (rm.size() > 5) RunTool(rm, "", env_);
+  }
   std::vector<std::string> env_;
 };
+
+// Waits until the image's HEALTHCHECK, run on demand as podman does here,
+// passes; returns the last result.
+RunResult WaitHealthy(const Podman& podman, const std::string& name) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  RunResult health;
+  while ((health = podman({"healthcheck", "run", name})).exit_code != 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return health;
+}
 
 // Rewrites `key = '...'` in a casenode.toml made by `network init`.
 void SetConfig(std::string& toml, const std::string& key, const std::string& value) {
@@ -78,6 +101,9 @@ TEST_CASE("the container image runs a network of non-root nodes that reach each 
           "[artefact][container]") {
   REQUIRE(::geteuid() == 0);  // debootstrap, and rootful podman
   TempDir tmp;
+  // Ports outlive the containers that listen on them.
+  auto ports = testing::PortBlock::Reserve(static_cast<int>(kOrgs.size()));
+  REQUIRE(ports.ok());
   Podman podman(tmp);
   const std::string deb = testing::BuildPackage(tmp.path("out"));
   const RunResult build = RunTool({CASENODE_SOURCE_DIR "/deploy/container/build-image.sh", deb, kImage}, "", podman.env());
@@ -94,14 +120,12 @@ TEST_CASE("the container image runs a network of non-root nodes that reach each 
   std::printf("container image %s: %.1f MB\n", kImage.c_str(), image.at("Size").get<double>() / 1e6);
   const std::string uid = TrimNewlines(podman({"run", "--rm", "--entrypoint", "/usr/bin/id", kImage, "-u"}).out);
   const std::string gid = TrimNewlines(podman({"run", "--rm", "--entrypoint", "/usr/bin/id", kImage, "-g"}).out);
-  REQUIRE(uid != "0");
-  REQUIRE_FALSE(uid.empty());
+  REQUIRE(uid == "10001");  // fixed: Kubernetes' runAsUser names it
+  REQUIRE(gid == "10001");
 
   // The network's files as an operator hands them to containers: each node's
   // own directory at /etc/casenode/node, the network's at
   // /etc/casenode/network (both read-only), state in the volume.
-  auto ports = testing::PortBlock::Reserve(static_cast<int>(kOrgs.size()));
-  REQUIRE(ports.ok());
   std::vector<std::string> init = {testing::CasectlBin(), "network", "init", tmp.path("net"), "--base-port",
                                    std::to_string((*ports)->base())};
   for (const std::string& org : kOrgs) init.insert(init.end(), {"--org", org + ":" + org});
@@ -120,7 +144,7 @@ TEST_CASE("the container image runs a network of non-root nodes that reach each 
     // Key files belong to the user the node runs as (it checks).
     REQUIRE(RunTool({"chown", "-R", uid + ":" + gid, node_dir, state}).exit_code == 0);
     REQUIRE(RunTool({"chmod", "0700", state}).exit_code == 0);
-    const RunResult run = podman({"run", "-d", "--name", ContainerName(org), "--network=host", "--read-only",
+    const RunResult run = podman({"run", "-d", "--name", ContainerName(org), "--label", kLabel, "--network=host", "--read-only",
                                   "--cap-drop=all", "--security-opt=no-new-privileges", "--health-interval=disable",
                                   "-v", node_dir + ":/etc/casenode/node:ro", "-v",
                                   tmp.path("net/network") + ":/etc/casenode/network:ro", "-v",
@@ -133,12 +157,7 @@ TEST_CASE("the container image runs a network of non-root nodes that reach each 
   // podman does here: healthy once the node serves.
   for (const std::string& org : kOrgs) {
     CAPTURE(org);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    RunResult health;
-    while ((health = podman({"healthcheck", "run", ContainerName(org)})).exit_code != 0 &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
+    const RunResult health = WaitHealthy(podman, ContainerName(org));
     INFO(health.out << health.err << podman({"logs", ContainerName(org)}).err);
     REQUIRE(health.exit_code == 0);
     REQUIRE(TrimNewlines(podman({"inspect", "--format", "{{.State.Health.Status}}", ContainerName(org)}).out) ==
@@ -163,4 +182,44 @@ TEST_CASE("the container image runs a network of non-root nodes that reach each 
     REQUIRE(podman({"stop", "-t", "20", ContainerName(org)}).exit_code == 0);
     REQUIRE(TrimNewlines(podman({"inspect", "--format", "{{.State.ExitCode}}", ContainerName(org)}).out) == "0");
   }
+
+  // A node in the pod's file layout from `network init --kubernetes`
+  // (node/setup/kubernetes.h): the Secret's files root-owned with group
+  // fsGroup and mode 0440, copied by the init container's own command into
+  // the keys volume as the node's user; the persistent volume root-owned,
+  // group fsGroup, setgid; the node read-only, on no network but its own.
+  std::vector<std::string> kinit = {testing::CasectlBin(), "network", "init", tmp.path("knet"), "--kubernetes",
+                                    tmp.path("k8s"), "--org", "school:school", "--org", "gemeente:gemeente"};
+  REQUIRE(RunTool(kinit).exit_code == 0);
+  const std::string init_command = "install -m 0600 /etc/casenode/secrets/* /run/casenode/keys/";
+  REQUIRE(ReadFile(tmp.path("k8s/base/statefulset.yaml"))->find("- \"" + init_command + "\"\n") != std::string::npos);
+  const std::string secrets = tmp.path("k8s/school/secrets");
+  const std::string keys = tmp.path("pod-keys");
+  const std::string state = tmp.path("pod-state");
+  std::filesystem::create_directories(keys);
+  std::filesystem::create_directories(state);
+  REQUIRE(RunTool({"sh", "-c", "chgrp -R 10001 '" + secrets + "' && chmod 0440 '" + secrets + "'/* && chmod 1777 '" +
+                                   keys + "' && chgrp 10001 '" + state + "' && chmod 2775 '" + state + "'"})
+              .exit_code == 0);
+  const std::vector<std::string> pod = {"--label", kLabel, "--network=none", "--read-only", "--cap-drop=all",
+                                        "--security-opt=no-new-privileges", "--user", "10001:10001"};
+  std::vector<std::string> keys_init = {"run", "--rm"};
+  keys_init.insert(keys_init.end(), pod.begin(), pod.end());
+  keys_init.insert(keys_init.end(), {"-v", secrets + ":/etc/casenode/secrets:ro", "-v", keys + ":/run/casenode/keys",
+                                     "--entrypoint", "/bin/sh", kImage, "-c", init_command});
+  const RunResult copied = podman(keys_init);
+  INFO(copied.out << copied.err);
+  REQUIRE(copied.exit_code == 0);
+  const std::string pod_name = ContainerName("pod-school");
+  std::vector<std::string> node = {"run", "-d", "--name", pod_name, "--health-interval=disable"};
+  node.insert(node.end(), pod.begin(), pod.end());
+  node.insert(node.end(), {"-v", tmp.path("k8s/school/node") + ":/etc/casenode/node:ro", "-v",
+                           tmp.path("k8s/base/network") + ":/etc/casenode/network:ro", "-v",
+                           keys + ":/run/casenode/keys:ro", "-v", state + ":/var/lib/casenode", kImage});
+  REQUIRE(podman(node).exit_code == 0);
+  const RunResult health = WaitHealthy(podman, pod_name);
+  INFO(health.out << health.err << podman({"logs", pod_name}).err);
+  REQUIRE(health.exit_code == 0);
+  REQUIRE(podman({"stop", "-t", "20", pod_name}).exit_code == 0);
+  REQUIRE(TrimNewlines(podman({"inspect", "--format", "{{.State.ExitCode}}", pod_name}).out) == "0");
 }

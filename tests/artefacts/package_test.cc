@@ -53,13 +53,14 @@ TEST_CASE("the Debian package passes lintian, installs, works from its installed
 
   const RunResult control = RunTool({"dpkg-deb", "-f", deb, "Package", "Depends"});
   REQUIRE(control.out.find("Package: casenode") != std::string::npos);
-  for (const char* dep : {"adduser", "libsodium23", "libgrpc++1.51", "libsystemd0"}) {
+  for (const char* dep : {"adduser", "procps", "init-system-helpers", "libsodium23", "libgrpc++1.51", "libsystemd0"}) {
     CAPTURE(dep);
     REQUIRE(control.out.find(dep) != std::string::npos);  // shlibdeps found the libraries
   }
 
+  // The test installs and purges its own package: never an operator's.
+  if (Installed()) FAIL("casenode is installed on this machine; remove it first (dpkg --purge casenode)");
   PurgeAtExit cleanup;
-  if (Installed()) Purge();  // an earlier run's leftover
   const RunResult install = RunTool({"dpkg", "-i", deb});
   INFO(install.out << install.err);
   REQUIRE(install.exit_code == 0);
@@ -114,6 +115,13 @@ TEST_CASE("the Debian package passes lintian, installs, works from its installed
   REQUIRE(RunTool({"cmp", "/usr/share/casenode/policy/network/30-casusoverleg.toml",
                tmp.path("net") + "/network/policy/30-casusoverleg.toml"})
               .exit_code == 0);
+  // Without the installed policy, the installed casectl names what is missing
+  // rather than take another policy.
+  std::filesystem::rename("/usr/share/casenode/policy", "/usr/share/casenode/policy-aside");
+  const RunResult no_policy = RunTool({"/usr/bin/casectl", "network", "init", tmp.path("net2")});
+  std::filesystem::rename("/usr/share/casenode/policy-aside", "/usr/share/casenode/policy");
+  REQUIRE(no_policy.exit_code != 0);
+  REQUIRE(no_policy.err.find("/usr/share/casenode/policy/network") != std::string::npos);
   const RunResult check =
       RunTool({"/usr/bin/casenode", "--config", tmp.path("net") + "/school/casenode.toml", "--check-config"});
   INFO(check.out << check.err);
