@@ -169,7 +169,8 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
       }
       if (!init.kubernetes_dir.empty()) {
         std::cout << "Kubernetes manifests in " << init.kubernetes_dir << ": kubectl apply -k "
-                  << init.kubernetes_dir << "/<org> for each organisation (its key material is in <org>/secrets)\n";
+                  << init.kubernetes_dir << "/overlays/<org> for each organisation (its key material is in "
+                  << "overlays/<org>/secrets)\n";
       }
     }
     *exit_code = kOk;

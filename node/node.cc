@@ -85,6 +85,22 @@ struct Node::Prepared {
 
 namespace {
 
+// Bytes of the files under `dir`, for metrics; files that vanish while it
+// counts (a compaction) are skipped.
+uint64_t DirectoryBytes(const std::string& dir) {
+  uint64_t bytes = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) {
+      const uint64_t size = it->file_size(size_ec);
+      if (!size_ec) bytes += size;
+    }
+  }
+  return bytes;
+}
+
 // The node's share of the pseudonym key, if the manifest names it a holder:
 // opened with its identity and checked against its commitment there.
 absl::StatusOr<std::optional<oprf::KeyShare>> LoadOprfShare(const NodeConfig& config, const keys::Manifest& manifest,
@@ -282,6 +298,8 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
     sent->set_method(std::string(method));
     sent->set_peer_org(peer_org);
     sent->set_outcome(absl::StatusCodeToString(outcome.code()));
+    metrics_.PeerCall(peer_org, sent->outcome(),
+                      std::chrono::duration<double>(std::chrono::system_clock::now() - started).count());
     (void)audit_->Append(std::move(e), store::Durability::kBuffered);
   });
 }
@@ -390,6 +408,9 @@ std::string Node::ScrapeMetrics() {
     }
   }
   if (auto orders = cases_.Orders(); orders.ok()) s.case_orders_pending = orders->size();
+  s.store_bytes = DirectoryBytes(config_.data_dir + "/records");
+  s.key_store_bytes = DirectoryBytes(config_.data_dir + "/keys");
+  s.peers_connected = peers_.Connected();
   return metrics_.Scrape(s);
 }
 

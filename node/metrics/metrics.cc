@@ -39,7 +39,23 @@ Metrics::Metrics()
       gauges_(prometheus::BuildGauge()
                   .Name("casenode_state")
                   .Help("The node's state when scraped (see the label what)")
-                  .Register(*registry_)) {}
+                  .Register(*registry_)),
+      peer_seconds_(prometheus::BuildHistogram()
+                        .Name("casenode_peer_call_duration_seconds")
+                        .Help("Round-trip time of calls this node made to a peer, by peer and status code")
+                        .Register(*registry_)),
+      peer_connected_(prometheus::BuildGauge()
+                          .Name("casenode_peer_connected")
+                          .Help("1 if this node's channel to the peer is connected now, else 0 (peers it has called)")
+                          .Register(*registry_)),
+      store_bytes_(prometheus::BuildGauge()
+                       .Name("casenode_store_size_bytes")
+                       .Help("Bytes on disk of the record store (records) and the key store (keys)")
+                       .Register(*registry_)) {}
+
+void Metrics::PeerCall(std::string_view peer, std::string_view code, double seconds) {
+  peer_seconds_.Add({{"peer", std::string(peer)}, {"code", std::string(code)}}, kSeconds).Observe(seconds);
+}
 
 void Metrics::Call(std::string_view server, std::string_view method, std::string_view code, double seconds) {
   calls_.Add({{"server", std::string(server)}, {"method", std::string(method)}, {"code", std::string(code)}})
@@ -75,6 +91,9 @@ std::string Metrics::Scrape(const Snapshot& s) {
       {"case_orders_pending", s.case_orders_pending},
   };
   for (const auto& [what, value] : values) gauges_.Add({{"what", what}}).Set(static_cast<double>(value));
+  for (const auto& [peer, connected] : s.peers_connected) peer_connected_.Add({{"peer", peer}}).Set(connected ? 1 : 0);
+  store_bytes_.Add({{"store", "records"}}).Set(static_cast<double>(s.store_bytes));
+  store_bytes_.Add({{"store", "keys"}}).Set(static_cast<double>(s.key_store_bytes));
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

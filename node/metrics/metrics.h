@@ -19,6 +19,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace casenode::node {
 
@@ -31,6 +33,9 @@ class Metrics {
   void Call(std::string_view server, std::string_view method, std::string_view code, double seconds);
   void Decision(bool allowed, std::string_view rule, std::string_view reason);
   void ConsentVerified(std::string_view status);
+  // One call this node made to a peer (an organisation of the manifest),
+  // from start to answer or failure: its round-trip time.
+  void PeerCall(std::string_view peer, std::string_view code, double seconds);
 
   // Gauges set when scraped.
   struct Snapshot {
@@ -48,6 +53,11 @@ class Metrics {
     uint64_t cases_closed = 0;
     uint64_t cases_destroyed = 0;
     uint64_t case_orders_pending = 0;
+    // Bytes on disk of the record store and of the key store.
+    uint64_t store_bytes = 0;
+    uint64_t key_store_bytes = 0;
+    // Peers this node has called, by org: connected now or not.
+    std::vector<std::pair<std::string, bool>> peers_connected;
   };
   // The exposition text, with the gauges from `snapshot`.
   std::string Scrape(const Snapshot& snapshot);
@@ -59,6 +69,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& decisions_;
   prometheus::Family<prometheus::Counter>& consents_;
   prometheus::Family<prometheus::Gauge>& gauges_;
+  prometheus::Family<prometheus::Histogram>& peer_seconds_;
+  prometheus::Family<prometheus::Gauge>& peer_connected_;
+  prometheus::Family<prometheus::Gauge>& store_bytes_;
 };
 
 // A gRPC server interceptor that counts and times every call into `metrics`

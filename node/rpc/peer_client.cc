@@ -29,6 +29,15 @@ std::shared_ptr<v1::Peer::Stub> PeerClient::Stub(const keys::ManifestNode& peer)
   return slot.stub;
 }
 
+std::vector<std::pair<std::string, bool>> PeerClient::Connected() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<std::string, bool>> out;
+  for (const auto& [org, slot] : channels_) {
+    if (slot.channel) out.emplace_back(org, slot.channel->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY);
+  }
+  return out;
+}
+
 v1::PeerReachability PeerClient::Ping(const keys::ManifestNode& peer, const std::string& trace_id,
                                       const std::vector<v1::ConsentReceipt>& receipts, const std::string& subject) {
   return PingAll(trace_id, {&peer}, receipts, subject).front();

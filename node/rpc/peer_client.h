@@ -35,6 +35,10 @@ class PeerClient {
                          std::chrono::system_clock::time_point started, const absl::Status& outcome)>;
   void SetObserver(CallObserver observer) { observer_ = std::move(observer); }
 
+  // Whether this node's channel to each peer it has called is connected
+  // now (gRPC READY), by org; asks nothing of the peers.
+  std::vector<std::pair<std::string, bool>> Connected();
+
   // Pings one peer, with consent receipts attached if any. Never fails: an
   // unreachable or refusing peer is a result.
   v1::PeerReachability Ping(const keys::ManifestNode& peer, const std::string& trace_id,

@@ -19,6 +19,7 @@ using Json = nlohmann::ordered_json;
 constexpr char kNodeDir[] = "/etc/casenode/node";
 constexpr char kNetworkDir[] = "/etc/casenode/network";
 constexpr char kSecretsDir[] = "/etc/casenode/secrets";
+constexpr char kRunDir[] = "/run/casenode";  // memory: key files and the Local socket
 constexpr char kKeysDir[] = "/run/casenode/keys";
 constexpr char kStateDir[] = "/var/lib/casenode";
 
@@ -120,21 +121,22 @@ Json StatefulSet(const std::string& image, const std::vector<std::string>& polic
   }
   for (const std::string& f : policy_files) network_items.push_back({{"key", f}, {"path", "policy/" + f}});
   const Json mounts_secret = {{"name", "secrets"}, {"mountPath", kSecretsDir}, {"readOnly", true}};
-  const Json mounts_keys = {{"name", "keys"}, {"mountPath", kKeysDir}};
+  const Json mounts_run = {{"name", "run"}, {"mountPath", kRunDir}};
   Json keys_init = {
       {"name", "keys"},
       {"image", image},
       // The node refuses key files it does not own or others can read: copy
       // the Secret's files (symbolic links, root-owned) as its own, 0600.
-      {"command", {"/bin/sh", "-c", StrCat("install -m 0600 ", kSecretsDir, "/* ", kKeysDir, "/")}},
+      {"command", {"/bin/sh", "-c", KubernetesKeysCommand()}},
+      {"resources", {{"requests", {{"cpu", "10m"}, {"memory", "16Mi"}}}, {"limits", {{"memory", "64Mi"}}}}},
       {"securityContext", RestrictedContainer()},
-      {"volumeMounts", {mounts_secret, mounts_keys}}};
+      {"volumeMounts", {mounts_secret, mounts_run}}};
   Json node = {
       {"name", "casenode"},
       {"image", image},
       {"args", {"--config", StrCat(kNodeDir, "/casenode.toml")}},
       {"ports", {{{"name", "peer"}, {"containerPort", kKubernetesPeerPort}, {"protocol", "TCP"}}}},
-      {"env", {{{"name", "CASENODE_SOCKET"}, {"value", StrCat(kStateDir, "/local.sock")}}}},
+      {"env", {{{"name", "CASENODE_SOCKET"}, {"value", StrCat(kRunDir, "/local.sock")}}}},
       // The Peer port speaks only mutual TLS, which the kubelet's gRPC probe
       // cannot: the probes ask the gRPC health service on the Local socket.
       {"startupProbe", HealthProbe(2, 60)},
@@ -145,7 +147,7 @@ Json StatefulSet(const std::string& image, const std::vector<std::string>& polic
       {"volumeMounts",
        {{{"name", "node"}, {"mountPath", kNodeDir}, {"readOnly", true}},
         {{"name", "network"}, {"mountPath", kNetworkDir}, {"readOnly", true}},
-        {{"name", "keys"}, {"mountPath", kKeysDir}, {"readOnly", true}},
+        mounts_run,
         {{"name", "state"}, {"mountPath", kStateDir}}}}};
   Json pod = {
       {"automountServiceAccountToken", false},
@@ -164,7 +166,7 @@ Json StatefulSet(const std::string& image, const std::vector<std::string>& polic
        {{{"name", "node"}, {"configMap", {{"name", "casenode-node"}}}},
         {{"name", "network"}, {"configMap", {{"name", "casenode-network"}, {"items", network_items}}}},
         {{"name", "secrets"}, {"secret", {{"secretName", "casenode-keys"}, {"defaultMode", 0440}}}},
-        {{"name", "keys"}, {"emptyDir", {{"medium", "Memory"}, {"sizeLimit", "1Mi"}}}}}}};
+        {{"name", "run"}, {"emptyDir", {{"medium", "Memory"}, {"sizeLimit", "1Mi"}}}}}}};
   return {{"apiVersion", "apps/v1"},
           {"kind", "StatefulSet"},
           {"metadata", {{"name", "casenode"}, {"labels", kLabels}}},
@@ -200,8 +202,6 @@ Json NetworkPolicy(const CreatedNetwork& created) {
          {{{"key", "kubernetes.io/metadata.name"}, {"operator", "In"}, {"values", namespaces}}}}}},
       {"podSelector", {{"matchLabels", kLabels}}}};
   const Json peer_port = {{{"protocol", "TCP"}, {"port", kKubernetesPeerPort}}};
-  const Json dns = {{"namespaceSelector", {{"matchLabels", {{"kubernetes.io/metadata.name", "kube-system"}}}}},
-                    {"podSelector", {{"matchLabels", {{"k8s-app", "kube-dns"}}}}}};
   return {{"apiVersion", "networking.k8s.io/v1"},
           {"kind", "NetworkPolicy"},
           {"metadata", {{"name", "casenode"}, {"labels", kLabels}}},
@@ -211,17 +211,21 @@ Json NetworkPolicy(const CreatedNetwork& created) {
             {"ingress", {{{"from", {nodes}}, {"ports", peer_port}}}},
             {"egress",
              {{{"to", {nodes}}, {"ports", peer_port}},
-              {{"to", {dns}},
-               {"ports", {{{"protocol", "UDP"}, {"port", 53}}, {{"protocol", "TCP"}, {"port", 53}}}}}}}}}};
+              // DNS, wherever the cluster serves it (kube-dns, a node-local cache).
+              {{"ports", {{{"protocol", "UDP"}, {"port", 53}}, {{"protocol", "TCP"}, {"port", 53}}}}}}}}}};
 }
 
 Json DisruptionBudget() {
-  // One node per organisation: a voluntary eviction (a drain) waits for an
-  // operator, since the network answers "incomplete" while a node is away.
+  // One node per organisation: a voluntary eviction (a drain) of a healthy
+  // node waits for an operator, since the network answers "incomplete" while
+  // it is away; an unhealthy one may be evicted.
   return {{"apiVersion", "policy/v1"},
           {"kind", "PodDisruptionBudget"},
           {"metadata", {{"name", "casenode"}, {"labels", kLabels}}},
-          {"spec", {{"minAvailable", 1}, {"selector", {{"matchLabels", kLabels}}}}}};
+          {"spec",
+           {{"minAvailable", 1},
+            {"unhealthyPodEvictionPolicy", "AlwaysAllow"},
+            {"selector", {{"matchLabels", kLabels}}}}}};
 }
 
 Json Kustomization() { return {{"apiVersion", "kustomize.config.k8s.io/v1beta1"}, {"kind", "Kustomization"}}; }
@@ -265,7 +269,7 @@ absl::Status WriteOverlay(const NetworkPlan& plan, const CreatedNetwork& created
   config.peer_listen = StrCat("0.0.0.0:", kKubernetesPeerPort);
   config.policy_network = StrCat(kNetworkDir, "/policy");
   config.policy_local.clear();
-  config.local_socket = StrCat(kStateDir, "/local.sock");
+  config.local_socket = StrCat(kRunDir, "/local.sock");
   config.metrics_listen.clear();
 
   Json secrets = Json::array();
@@ -301,7 +305,7 @@ absl::Status WriteOverlay(const NetworkPlan& plan, const CreatedNetwork& created
                                   {"pod-security.kubernetes.io/enforce", "restricted"}}}}}})));
   Json k = Kustomization();
   k["namespace"] = ns;
-  k["resources"] = {"namespace.yaml", "../base"};
+  k["resources"] = {"namespace.yaml", "../../base"};
   k["configMapGenerator"] = {{{"name", "casenode-node"}, {"files", {"node/casenode.toml", "node/cert.pem"}}}};
   k["secretGenerator"] = {{{"name", "casenode-keys"}, {"type", "Opaque"}, {"files", secrets}}};
   return Write(dir + "/kustomization.yaml", Yaml(k));
@@ -312,13 +316,64 @@ absl::Status WriteOverlay(const NetworkPlan& plan, const CreatedNetwork& created
 std::string KubernetesNamespace(const std::string& org) { return "casenode-" + org; }
 
 std::string KubernetesEndpoint(const std::string& org) {
-  return StrCat("casenode.", KubernetesNamespace(org), ".svc.cluster.local:", kKubernetesPeerPort);
+  return StrCat("casenode.", KubernetesNamespace(org), ".svc:", kKubernetesPeerPort);
+}
+
+std::string KubernetesKeysCommand() {
+  return StrCat("mkdir -p ", kKeysDir, " && install -m 0600 ", kSecretsDir, "/* ", kKeysDir, "/");
+}
+
+absl::Status CheckKubernetesPlan(const NetworkPlan& plan) {
+  // A DNS label (RFC 1123) for the namespace and Service names.
+  for (const OrgSpec& spec : plan.orgs) {
+    if (spec.org.size() > kKubernetesMaxOrgId || spec.org.front() == '-' || spec.org.back() == '-') {
+      return absl::InvalidArgumentError(StrCat("org \"", spec.org, "\": on Kubernetes at most ", kKubernetesMaxOrgId,
+                                               " characters, starting and ending with a letter or digit (its "
+                                               "namespace is casenode-<org>, a DNS label)"));
+    }
+  }
+  // A label value: at most 63 alphanumerics, '-', '_' or '.', alphanumeric at both ends.
+  const std::string& n = plan.network;
+  const bool label_value =
+      !n.empty() && n.size() <= 63 && std::isalnum(static_cast<unsigned char>(n.front())) &&
+      std::isalnum(static_cast<unsigned char>(n.back())) &&
+      std::all_of(n.begin(), n.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      });
+  if (!label_value) {
+    return absl::InvalidArgumentError(
+        "--network: on Kubernetes at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or "
+        "digit (it is a label value)");
+  }
+  const std::string& image = plan.kubernetes_image;
+  if (image.empty() || image.size() > 255 || !std::all_of(image.begin(), image.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("./:_@-").find(c) != std::string_view::npos;
+      })) {
+    return absl::InvalidArgumentError("--image: a container image reference (letters, digits and ./:_@-)");
+  }
+  std::error_code ec;
+  const fs::path kdir(plan.kubernetes_dir);
+  if (fs::exists(kdir, ec) && !(fs::is_directory(kdir, ec) && fs::is_empty(kdir, ec))) {
+    return absl::AlreadyExistsError(StrCat("--kubernetes: ", plan.kubernetes_dir, " exists and is not an empty directory"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status WriteKubernetes(const NetworkPlan& plan, const CreatedNetwork& created, const std::string& kdir) {
-  RETURN_IF_ERROR(WriteBase(created, plan.kubernetes_image, kdir + "/base"));
-  for (const CreatedNode& n : created.nodes) RETURN_IF_ERROR(WriteOverlay(plan, created, n, kdir + "/" + n.org));
-  return absl::OkStatus();
+  const std::string staging = StrCat(fs::absolute(kdir).lexically_normal().string(), ".partial");
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  absl::Status written = WriteBase(created, plan.kubernetes_image, staging + "/base");
+  for (const CreatedNode& n : created.nodes) {
+    if (written.ok()) written = WriteOverlay(plan, created, n, staging + "/overlays/" + n.org);
+  }
+  if (written.ok()) {
+    fs::remove(kdir, ec);  // an empty directory, if any
+    fs::rename(staging, kdir, ec);
+    if (ec) written = absl::UnavailableError(StrCat("--kubernetes: cannot rename ", staging, ": ", ec.message()));
+  }
+  if (!written.ok()) fs::remove_all(staging, ec);
+  return written;
 }
 
 }  // namespace casenode::setup

@@ -60,20 +60,7 @@ absl::Status CheckPlan(const NetworkPlan& plan) {
       return absl::InvalidArgumentError(StrCat("org \"", spec.org, "\": no role"));
     }
   }
-  if (!plan.kubernetes_dir.empty()) {
-    for (const OrgSpec& spec : plan.orgs) {
-      if (spec.org.size() > kKubernetesMaxOrgId) {
-        return absl::InvalidArgumentError(StrCat("org \"", spec.org, "\": at most ", kKubernetesMaxOrgId,
-                                                 " characters on Kubernetes (its namespace is ",
-                                                 KubernetesNamespace(spec.org).size(), " long; at most 63)"));
-      }
-    }
-    std::error_code ec;
-    if (fs::exists(plan.kubernetes_dir, ec) && !fs::is_empty(plan.kubernetes_dir, ec)) {
-      return absl::AlreadyExistsError(StrCat("--kubernetes: ", plan.kubernetes_dir, " exists and is not empty"));
-    }
-    if (plan.kubernetes_image.empty()) return absl::InvalidArgumentError("--kubernetes: no container image named");
-  }
+  if (!plan.kubernetes_dir.empty()) RETURN_IF_ERROR(CheckKubernetesPlan(plan));
   if (plan.base_port < 1 || plan.base_port + static_cast<int>(plan.orgs.size()) > 65536) {
     return absl::InvalidArgumentError(
         StrCat("base port ", plan.base_port, ": the ", plan.orgs.size(), " nodes need ports within 1-65535"));

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/file.h"
+#include "node/setup/kubernetes.h"
 #include "tests/artefacts/package.h"
 #include "tests/support/local_network.h"
 #include "tests/support/ports.h"
@@ -186,36 +187,38 @@ TEST_CASE("the container image runs a network of non-root nodes that reach each 
   // A node in the pod's file layout from `network init --kubernetes`
   // (node/setup/kubernetes.h): the Secret's files root-owned with group
   // fsGroup and mode 0440, copied by the init container's own command into
-  // the keys volume as the node's user; the persistent volume root-owned,
+  // the memory volume at /run/casenode as the node's user (its socket is there
+  // too); the persistent volume root-owned,
   // group fsGroup, setgid; the node read-only, on no network but its own.
   std::vector<std::string> kinit = {testing::CasectlBin(), "network", "init", tmp.path("knet"), "--kubernetes",
                                     tmp.path("k8s"), "--org", "school:school", "--org", "gemeente:gemeente"};
   REQUIRE(RunTool(kinit).exit_code == 0);
-  const std::string init_command = "install -m 0600 /etc/casenode/secrets/* /run/casenode/keys/";
+  const std::string init_command = setup::KubernetesKeysCommand();
   REQUIRE(ReadFile(tmp.path("k8s/base/statefulset.yaml"))->find("- \"" + init_command + "\"\n") != std::string::npos);
-  const std::string secrets = tmp.path("k8s/school/secrets");
-  const std::string keys = tmp.path("pod-keys");
+  const std::string secrets = tmp.path("k8s/overlays/school/secrets");
+  const std::string run = tmp.path("pod-run");  // the memory volume at /run/casenode
   const std::string state = tmp.path("pod-state");
-  std::filesystem::create_directories(keys);
+  std::filesystem::create_directories(run);
   std::filesystem::create_directories(state);
   REQUIRE(RunTool({"sh", "-c", "chgrp -R 10001 '" + secrets + "' && chmod 0440 '" + secrets + "'/* && chmod 1777 '" +
-                                   keys + "' && chgrp 10001 '" + state + "' && chmod 2775 '" + state + "'"})
+                                   run + "' && chgrp 10001 '" + state + "' && chmod 2775 '" + state + "'"})
               .exit_code == 0);
   const std::vector<std::string> pod = {"--label", kLabel, "--network=none", "--read-only", "--cap-drop=all",
                                         "--security-opt=no-new-privileges", "--user", "10001:10001"};
   std::vector<std::string> keys_init = {"run", "--rm"};
   keys_init.insert(keys_init.end(), pod.begin(), pod.end());
-  keys_init.insert(keys_init.end(), {"-v", secrets + ":/etc/casenode/secrets:ro", "-v", keys + ":/run/casenode/keys",
+  keys_init.insert(keys_init.end(), {"-v", secrets + ":/etc/casenode/secrets:ro", "-v", run + ":/run/casenode",
                                      "--entrypoint", "/bin/sh", kImage, "-c", init_command});
   const RunResult copied = podman(keys_init);
   INFO(copied.out << copied.err);
   REQUIRE(copied.exit_code == 0);
   const std::string pod_name = ContainerName("pod-school");
-  std::vector<std::string> node = {"run", "-d", "--name", pod_name, "--health-interval=disable"};
+  std::vector<std::string> node = {"run", "-d", "--name", pod_name, "--health-interval=disable", "--env",
+                                   "CASENODE_SOCKET=/run/casenode/local.sock"};
   node.insert(node.end(), pod.begin(), pod.end());
-  node.insert(node.end(), {"-v", tmp.path("k8s/school/node") + ":/etc/casenode/node:ro", "-v",
+  node.insert(node.end(), {"-v", tmp.path("k8s/overlays/school/node") + ":/etc/casenode/node:ro", "-v",
                            tmp.path("k8s/base/network") + ":/etc/casenode/network:ro", "-v",
-                           keys + ":/run/casenode/keys:ro", "-v", state + ":/var/lib/casenode", kImage});
+                           run + ":/run/casenode", "-v", state + ":/var/lib/casenode", kImage});
   REQUIRE(podman(node).exit_code == 0);
   const RunResult health = WaitHealthy(podman, pod_name);
   INFO(health.out << health.err << podman({"logs", pod_name}).err);

@@ -69,6 +69,8 @@ TEST_CASE("network init --kubernetes writes a kustomize base and overlays that p
   INFO(valid.out << valid.err);
   REQUIRE(valid.exit_code == 0);
   // The base's four objects and one Namespace per organisation; the six kustomizations checked too.
+  REQUIRE(std::filesystem::is_directory(tmp.path("k8s/overlays/school")));
+  REQUIRE_FALSE(std::filesystem::exists(tmp.path("k8s.partial")));
   REQUIRE(valid.out.find("9 objects validated, 0 problems") != std::string::npos);
   REQUIRE(valid.out.find("Kustomization") != std::string::npos);
   std::printf("kubernetes manifests: %s", valid.out.substr(valid.out.rfind('\n', valid.out.size() - 2) + 1).c_str());
@@ -77,18 +79,18 @@ TEST_CASE("network init --kubernetes writes a kustomize base and overlays that p
   const auto manifest = nlohmann::json::parse(*ReadFile(tmp.path("net/network/manifest.json")));
   for (const auto& node : manifest.at("nodes")) {
     REQUIRE(node.at("endpoint") ==
-            "casenode.casenode-" + node.at("org").get<std::string>() + ".svc.cluster.local:7101");
+            "casenode.casenode-" + node.at("org").get<std::string>() + ".svc:7101");
   }
 
   // Each overlay: the node's configuration names only what the pod mounts,
   // its key material is in the Secret (0600 files), nothing else is.
   for (const std::string org : {"school", "jeugdhulp", "politie", "gemeente", "auditor"}) {
     CAPTURE(org);
-    const std::string overlay = tmp.path("k8s/" + org);
+    const std::string overlay = tmp.path("k8s/overlays/" + org);
     auto config = node::NodeConfig::Load(overlay + "/node/casenode.toml");
     REQUIRE(config.ok());
     REQUIRE(config->data_dir == "/var/lib/casenode/data");
-    REQUIRE(config->local_socket == "/var/lib/casenode/local.sock");
+    REQUIRE(config->local_socket == "/run/casenode/local.sock");
     REQUIRE(config->peer_listen == "0.0.0.0:7101");
     REQUIRE(config->identity == "/run/casenode/keys/identity.sealed");
     REQUIRE(config->master_key == "file:/run/casenode/keys/master.key");
@@ -128,7 +130,8 @@ TEST_CASE("the Kubernetes validator refuses unknown fields, bad enum values and 
   edit("base/statefulset.yaml", "readOnlyRootFilesystem: true", "readOnlyRootFilesytem: true");
   edit("base/statefulset.yaml", "  serviceName: casenode\n", "  serviceName: casenode\n  podManagementPolicy: Sometimes\n");
   edit("base/service.yaml", "  type: ClusterIP\n", "  type: ClusterIP\n  tpye: NodePort\n");
-  edit("school/kustomization.yaml", "node/cert.pem", "node/certificate.pem");
+  edit("overlays/school/kustomization.yaml", "node/cert.pem", "node/certificate.pem");
+  edit("overlays/school/namespace.yaml", "  name: casenode-school\n", "  name: casenode-school\n  annotations:\n    ok: on\n");
   const RunResult invalid = Validate(validator, tmp.path("k8s"));
   INFO(invalid.out << invalid.err);
   REQUIRE(invalid.exit_code == 1);
@@ -138,6 +141,7 @@ TEST_CASE("the Kubernetes validator refuses unknown fields, bad enum values and 
           std::string::npos);
   REQUIRE(invalid.err.find("Service /spec/tpye: unknown field") != std::string::npos);
   REQUIRE(invalid.err.find("file node/certificate.pem does not exist") != std::string::npos);
+  REQUIRE(invalid.err.find("namespace.yaml: reads differently as YAML 1.1") != std::string::npos);
 }
 
 TEST_CASE("network init --kubernetes refuses a used directory and long org ids before writing anything",
@@ -153,7 +157,21 @@ TEST_CASE("network init --kubernetes refuses a used directory and long org ids b
   std::filesystem::remove_all(tmp.path("k8s"));
   const RunResult long_org = Init(tmp, {"--org", std::string(55, 'a') + ":school", "--org", "gemeente:gemeente"});
   REQUIRE(long_org.exit_code != 0);
-  REQUIRE(long_org.err.find("at most 54 characters on Kubernetes") != std::string::npos);
+  REQUIRE(long_org.err.find("on Kubernetes at most 54 characters") != std::string::npos);
+  const RunResult dash = Init(tmp, {"--org", "school-:school"});
+  REQUIRE(dash.exit_code != 0);
+  REQUIRE(dash.err.find("starting and ending with a letter or digit") != std::string::npos);
+  const RunResult network = Init(tmp, {"--network", "regio flevoland"});
+  REQUIRE(network.exit_code != 0);
+  REQUIRE(network.err.find("--network: on Kubernetes") != std::string::npos);
+  const RunResult image = Init(tmp, {"--image", "casenode:0.1.0\nkind: Secret"});
+  REQUIRE(image.exit_code != 0);
+  REQUIRE(image.err.find("--image:") != std::string::npos);
+  REQUIRE(WriteFileAtomic(tmp.path("k8s"), "", 0644).ok());  // a file, not a directory
+  const RunResult file = Init(tmp, {});
+  REQUIRE(file.exit_code != 0);
+  REQUIRE(file.err.find("--kubernetes:") != std::string::npos);
+  std::filesystem::remove(tmp.path("k8s"));
   REQUIRE_FALSE(std::filesystem::exists(tmp.path("net/network")));
   REQUIRE_FALSE(std::filesystem::exists(tmp.path("k8s")));
 
@@ -164,8 +182,8 @@ TEST_CASE("network init --kubernetes refuses a used directory and long org ids b
       "", {"NODE_PASS=correct horse battery staple"});
   INFO(sealed.out << sealed.err);
   REQUIRE(sealed.exit_code == 0);
-  REQUIRE(*ReadFile(tmp.path("k8s2/school/secrets/master-passphrase")) == "correct horse battery staple");
-  REQUIRE(Mode(tmp.path("k8s2/school/secrets/master-passphrase")) == 0600);
-  REQUIRE(node::NodeConfig::Load(tmp.path("k8s2/school/node/casenode.toml"))->master_key ==
+  REQUIRE(*ReadFile(tmp.path("k8s2/overlays/school/secrets/master-passphrase")) == "correct horse battery staple");
+  REQUIRE(Mode(tmp.path("k8s2/overlays/school/secrets/master-passphrase")) == 0600);
+  REQUIRE(node::NodeConfig::Load(tmp.path("k8s2/overlays/school/node/casenode.toml"))->master_key ==
           "passphrase-file:/run/casenode/keys/master-passphrase");
 }

@@ -223,6 +223,7 @@ TEST_CASE("the metrics listener serves Prometheus text that promtool accepts, co
 
   // A Peer call (school pings jeugdhulp), Local calls, and a consent about a canary pseudonym.
   REQUIRE(net.CasectlJson("school", {"node", "ping", "jeugdhulp"})["reachable"] == true);
+  REQUIRE(net.CasectlJson("jeugdhulp", {"node", "ping", "school"})["reachable"] == true);  // a call of its own
   const std::string canary(64, 'c');
   const auto entry = net.CasectlJson(
       "jeugdhulp", {"consent", "record", "--subject", canary, "--consenter", "parent", "--birth-date", "2016-03-01",
@@ -252,6 +253,11 @@ TEST_CASE("the metrics listener serves Prometheus text that promtool accepts, co
   REQUIRE(sample(R"(casenode_state{what="audit_log_entries"})") >= 1);
   REQUIRE(sample(R"(casenode_state{what="cases_open"})") == 0);
   REQUIRE(sample(R"(casenode_state{what="case_orders_pending"})") == 0);
+  REQUIRE(sample(R"(casenode_store_size_bytes{store="records"})") > 0);
+  REQUIRE(sample(R"(casenode_store_size_bytes{store="keys"})") > 0);
+  // The peer it has called: connected, with the call's round-trip time.
+  REQUIRE(sample(R"(casenode_peer_connected{peer="school"})") == 1);
+  REQUIRE(sample(R"(casenode_peer_call_duration_seconds_count{code="OK",peer="school"})") >= 1);
   for (const std::string& secret : {canary, receipt_id, std::string("staff-canary")}) {
     REQUIRE(text.find(secret) == std::string::npos);
   }

@@ -105,6 +105,9 @@ for (const root of process.argv.slice(2)) {
         continue;
       }
       const object = doc.toJS();
+      // kubectl reads YAML 1.1, where more plain scalars are not strings (on, y, 0600, ...).
+      const as11 = YAML.parseAllDocuments(doc.toString(), { version: "1.1" })[0].toJS();
+      if (JSON.stringify(as11) !== JSON.stringify(object)) problems.push(`${file}: reads differently as YAML 1.1`);
       if (object?.kind === "Kustomization") {
         checkKustomization(file, object);
         console.log(`ok ${file} Kustomization`);
