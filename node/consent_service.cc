@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "base/reason.h"
+#include "base/status.h"
 #include "base/strings.h"
 #include "node/audit/subject_seal.h"
 #include "node/rpc/context.h"
@@ -87,12 +88,40 @@ absl::StatusOr<v1::ConsentCheck> AnswerConsentStatus(const consent::ConsentBook&
   return answer;
 }
 
+// A receipt names only what the network knows: purposes, categories and
+// roles of the policy's vocabulary, organisations of the manifest. A
+// receipt that no request could ever use is refused when made.
+absl::Status ConsentService::KnownToNetwork(const consent::ConsentReceipt& draft) const {
+  const auto policy = gate_.policy();
+  auto check = [&](std::string_view field, const std::vector<std::string>& names, policy::Policy::Term term,
+                   std::string_view noun) -> absl::Status {
+    for (const std::string& n : names) {
+      if (!policy->Knows(term, n)) {
+        return Error(Reason::kMalformedRequest,
+                     StrCat(field, ": \"", n, "\" is not a ", noun, " of the network policy's vocabulary"));
+      }
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(check("purposes", draft.purposes, policy::Policy::Term::kPurpose, "purpose"));
+  RETURN_IF_ERROR(check("categories", draft.categories, policy::Policy::Term::kCategory, "data category"));
+  RETURN_IF_ERROR(check("recipient_roles", draft.recipient_roles, policy::Policy::Term::kRole, "role"));
+  const auto manifest = network_.manifest();
+  for (const std::string& org : draft.recipient_orgs) {
+    if (manifest->FindOrg(org) == nullptr) {
+      return Error(Reason::kMalformedRequest, StrCat("recipient_orgs: \"", org, "\" is not in the manifest"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 grpc::Status ConsentService::Record(grpc::ServerContext* context, const v1::ConsentRecordRequest* request,
                                          v1::ConsentEntry* response) {
   auto draft = consent::FromProto(request->receipt());
   if (!draft.ok()) return ToGrpcStatus(draft.status());
   auto birth_date = consent::ParseBirthDate(request->birth_date());
   if (!birth_date.ok()) return ToGrpcStatus(birth_date.status());
+  if (auto known = KnownToNetwork(*draft); !known.ok()) return ToGrpcStatus(known);
   const std::string recorded_by = draft->recorded_by;
   auto entry = consents_.Record(*std::move(draft), *birth_date,
                                 LogConsent(audit_, keys_, *context, v1::ConsentEvent::RECORDED, recorded_by));

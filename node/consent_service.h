@@ -38,6 +38,8 @@ class ConsentService final : public v1::LocalConsent::Service {
   grpc::Status Verify(grpc::ServerContext*, const v1::ConsentVerifyRequest*, v1::ConsentVerifyResponse*) override;
 
  private:
+  absl::Status KnownToNetwork(const consent::ConsentReceipt& draft) const;
+
   const Network& network_;
   const PeerGate& gate_;
   consent::ConsentBook& consents_;

@@ -585,6 +585,11 @@ bool Policy::NetworkAllowsRole(std::string_view role, std::string_view action) c
   });
 }
 
+bool Policy::Knows(Term term, std::string_view name) const {
+  const Kind kind = term == Term::kRole ? kRoles : term == Term::kPurpose ? kPurposes : kCategories;
+  return c_->vocab.Find(kind, std::string(name)) >= 0;
+}
+
 const ConsentSettings& Policy::consent_settings() const { return c_->consent; }
 const SignalSettings& Policy::signal_settings() const { return c_->signals; }
 const CaseSettings& Policy::case_settings() const { return c_->cases; }

@@ -66,50 +66,7 @@ absl::StatusOr<std::vector<Message>> ScanAll(const store::Store& store, std::str
   return out;
 }
 
-bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
-}
-
 }  // namespace
-
-absl::Status CheckCaseName(std::string_view value, std::string_view field) {
-  if (value.empty() || value.size() > 64 || !std::all_of(value.begin(), value.end(), IsNameChar)) {
-    return Error(Reason::kMalformedRequest, StrCat(field, ": expected a name from the policy ([a-z0-9._-], 1-64)"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckStaffId(std::string_view value, std::string_view field) {
-  if (value.empty() || value.size() > 64 || !std::all_of(value.begin(), value.end(), IsNameChar)) {
-    return Error(Reason::kMalformedRequest, StrCat(field, ": expected a pseudonymous staff id ([a-z0-9._-], 1-64)"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckCaseText(std::string_view value, std::string_view field, size_t max_bytes) {
-  if (value.empty() || value.size() > max_bytes) {
-    return Error(Reason::kMalformedRequest, StrCat(field, ": required, at most ", max_bytes, " bytes"));
-  }
-  try {  // nlohmann's strict serialiser refuses anything that is not UTF-8
-    (void)nlohmann::json(value).dump();
-  } catch (const nlohmann::json::exception&) {
-    return Error(Reason::kMalformedRequest, StrCat(field, ": not valid UTF-8"));
-  }
-  const auto bad = Error(Reason::kMalformedRequest, StrCat(field, ": control characters are not allowed"));
-  for (size_t i = 0; i < value.size(); ++i) {
-    const auto c = static_cast<unsigned char>(value[i]);
-    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) return bad;
-    const auto next = i + 1 < value.size() ? static_cast<unsigned char>(value[i + 1]) : 0;
-    const auto third = i + 2 < value.size() ? static_cast<unsigned char>(value[i + 2]) : 0;
-    if (c == 0xc2 && next >= 0x80 && next <= 0x9f) return bad;                    // C1: U+0080..U+009F
-    if (c == 0xe2 && next == 0x80 && third >= 0xaa && third <= 0xae) return bad;  // U+202A..U+202E
-    if (c == 0xe2 && next == 0x81 && third >= 0xa6 && third <= 0xa9) return bad;  // U+2066..U+2069
-    if (c == 0xe2 && next == 0x80 && (third == 0x8e || third == 0x8f)) return bad;  // LRM, RLM
-    if (c == 0xe2 && next == 0x80 && (third == 0xa8 || third == 0xa9)) return bad;  // line, paragraph separator
-    if (c == 0xd8 && next == 0x9c) return bad;                                       // U+061C ALM
-  }
-  return absl::OkStatus();
-}
 
 CaseBook::CaseBook(store::Store& store, Clock clock) : store_(store), clock_(std::move(clock)) {}
 

@@ -27,21 +27,15 @@
 #include "absl/status/statusor.h"
 #include "base/time.h"
 #include "casenode/v1/types.pb.h"
+#include "base/text.h"
 #include "keys/key_store.h"
 #include "node/store/store.h"
 
 namespace casenode::node {
 
-// Field checks shared by the Local and Peer sides; each error names the field.
-// A vocabulary-like name: [a-z0-9._-]{1,64} (the policy decides whether it is known).
-[[nodiscard]] absl::Status CheckCaseName(std::string_view value, std::string_view field);
-// Staff-written text: 1..max_bytes of UTF-8, without control characters
-// (C0 other than newline and tab, DEL, C1) or bidirectional overrides, which
-// could hide or forge lines on another member's screen. Applied where it is
-// written and again where it is opened: the author's node is not trusted.
-[[nodiscard]] absl::Status CheckCaseText(std::string_view value, std::string_view field, size_t max_bytes);
-// A pseudonymous staff id: [a-z0-9._-]{1,64}.
-[[nodiscard]] absl::Status CheckStaffId(std::string_view value, std::string_view field);
+// Field checks shared by the Local and Peer sides (base/text.h): staff text
+// is checked where it is written and again where it is opened, since the
+// author's node is not trusted.
 
 inline constexpr size_t kMaxCaseText = 16 * 1024;      // a contribution
 inline constexpr size_t kMaxCaseTitle = 200;           // a title

@@ -107,7 +107,7 @@ grpc::Status CaseHost::InviteToCase(grpc::ServerContext* context, const v1::Invi
                                     v1::InviteToCaseResponse& response) {
   if (auto bad = CaseBook::CheckId(request.case_id(), "case_id"); !bad.ok()) return Bad(bad);
   if (request.subject().size() != 32) return Bad(Error(Reason::kMalformedRequest, "subject: expected 32 bytes"));
-  if (auto bad = CheckCaseName(request.purpose(), "purpose"); !bad.ok()) return Bad(bad);
+  if (auto bad = CheckName(request.purpose(), "purpose"); !bad.ok()) return Bad(bad);
   PeerCallFacts facts;
   facts.action = "case.invite";
   facts.purpose = request.purpose();
@@ -224,8 +224,8 @@ grpc::Status CaseHost::ContributeToCase(grpc::ServerContext* context, const v1::
                                         v1::ContributeToCaseResponse& response) {
   if (auto bad = CaseBook::CheckId(request.case_id(), "case_id"); !bad.ok()) return Bad(bad);
   if (auto bad = CaseBook::CheckId(request.contribution_id(), "contribution_id"); !bad.ok()) return Bad(bad);
-  if (auto bad = CheckCaseName(request.category(), "category"); !bad.ok()) return Bad(bad);
-  if (auto bad = CheckCaseName(request.legal_basis(), "legal_basis"); !bad.ok()) return Bad(bad);
+  if (auto bad = CheckName(request.category(), "category"); !bad.ok()) return Bad(bad);
+  if (auto bad = CheckName(request.legal_basis(), "legal_basis"); !bad.ok()) return Bad(bad);
   if (auto bad = CheckSealed(request.text(), kMaxCaseText, "text"); !bad.ok()) return Bad(bad);
   auto facts_of = [&](const Caller& caller) {
     return ConvenerFacts(request.case_id(), caller, "case.contribute", {request.category()}, request.legal_basis(),

@@ -55,8 +55,8 @@ absl::StatusOr<v1::CaseInvitation> OpenInvitation(std::string_view sealed, const
   if (c.case_key().size() != kCaseKeyBytes) return BadInvitation("case key of the wrong size");
   if (c.subject().size() != 32) return BadInvitation("subject of the wrong size");
   if (c.receipts_size() > kMaxCaseReceipts) return BadInvitation("too many consent receipts");
-  for (const absl::Status& s : {CheckCaseName(c.purpose(), "purpose"), CheckCaseName(c.legal_basis(), "legal_basis"),
-                                CheckCaseText(c.title(), "title", kMaxCaseTitle), CheckStaffId(c.regisseur(), "regisseur")}) {
+  for (const absl::Status& s : {CheckName(c.purpose(), "purpose"), CheckName(c.legal_basis(), "legal_basis"),
+                                CheckText(c.title(), "title", kMaxCaseTitle), CheckStaffId(c.regisseur(), "regisseur")}) {
     if (!s.ok()) return BadInvitation(std::string(s.message()));
   }
   if (c.title().find('\n') != std::string::npos) return BadInvitation("title: one line");
@@ -103,7 +103,7 @@ absl::StatusOr<std::string> OpenText(std::string_view case_key, const TextBindin
 
 std::string ShownText(const absl::StatusOr<std::string>& opened) {
   if (!opened.ok()) return "(cannot be opened with this case's key)";
-  if (!CheckCaseText(*opened, "text", kMaxCaseText).ok()) return "(not shown: not plain text)";
+  if (!CheckText(*opened, "text", kMaxCaseText).ok()) return "(not shown: not plain text)";
   return *opened;
 }
 

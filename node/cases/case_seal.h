@@ -59,7 +59,7 @@ std::string TextAd(const TextBinding& binding);
                                                    const v1::SealedText& sealed);
 
 // An opened text as staff see it: the author's node is not trusted to have
-// checked it, so a text that would not pass CheckCaseText (not UTF-8,
+// checked it, so a text that would not pass CheckText (not UTF-8,
 // control characters, bidirectional overrides) is replaced by a notice, as
 // is one that did not open.
 std::string ShownText(const absl::StatusOr<std::string>& opened);

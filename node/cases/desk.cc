@@ -33,9 +33,9 @@ absl::StatusOr<v1::ConveneCaseResponse> CaseDesk::Convene(const v1::ConveneCaseR
   // Every field is checked before anything is derived, decided or stored.
   auto bsn = ParseBsn(request.bsn());
   if (!bsn.ok()) return Annotate("bsn", bsn.status());
-  RETURN_IF_ERROR(CheckCaseName(request.purpose(), "purpose"));
-  RETURN_IF_ERROR(CheckCaseName(request.legal_basis(), "legal_basis"));
-  RETURN_IF_ERROR(CheckCaseText(request.title(), "title", kMaxCaseTitle));
+  RETURN_IF_ERROR(CheckName(request.purpose(), "purpose"));
+  RETURN_IF_ERROR(CheckName(request.legal_basis(), "legal_basis"));
+  RETURN_IF_ERROR(CheckText(request.title(), "title", kMaxCaseTitle));
   if (request.title().find('\n') != std::string::npos) {
     return Error(Reason::kMalformedRequest, "title: one line");
   }
@@ -201,9 +201,9 @@ absl::Status CaseDesk::Answer(const v1::AnswerCaseRequest& request, const std::s
 
 absl::StatusOr<v1::ContributeCaseResponse> CaseDesk::Contribute(const v1::ContributeCaseRequest& request,
                                                                 const std::string& trace_id, Deadline deadline) {
-  RETURN_IF_ERROR(CheckCaseName(request.category(), "category"));
-  if (!request.legal_basis().empty()) RETURN_IF_ERROR(CheckCaseName(request.legal_basis(), "legal_basis"));
-  RETURN_IF_ERROR(CheckCaseText(request.text(), "text", kMaxCaseText));
+  RETURN_IF_ERROR(CheckName(request.category(), "category"));
+  if (!request.legal_basis().empty()) RETURN_IF_ERROR(CheckName(request.legal_basis(), "legal_basis"));
+  RETURN_IF_ERROR(CheckText(request.text(), "text", kMaxCaseText));
   ASSIGN_OR_RETURN(Held held, Hold(request.case_id()));
   v1::ContributeToCaseRequest req;
   req.set_case_id(request.case_id());
@@ -294,7 +294,7 @@ absl::StatusOr<v1::CaseActionView> CaseDesk::SetAction(const v1::SetActionReques
       return Error(Reason::kUnknownOrg, StrCat("owner_org: \"", request.owner_org(), "\" is not in the manifest"));
     }
     RETURN_IF_ERROR(CheckStaffId(request.owner_staff(), "owner_staff"));
-    RETURN_IF_ERROR(CheckCaseText(request.description(), "description", kMaxActionText));
+    RETURN_IF_ERROR(CheckText(request.description(), "description", kMaxActionText));
   } else {
     RETURN_IF_ERROR(CaseBook::CheckId(request.action_id(), "action id"));
   }

@@ -447,3 +447,69 @@ TEST_CASE("replay derives every consent fact again from the answer of its moment
   }
   REQUIRE(report["clean"] == true);
 }
+
+// The five inputs an independent client got accepted (issue "Reliability and
+// bad input"), and their kin: each refused at recording with the field
+// named, and nothing recorded.
+TEST_CASE("consent record refuses what no request could use: unknown names, repeats, oversized or control-laden text",
+          "[integration][consent][validation]") {
+  LocalNetwork net({"jeugdhulp", "gemeente"});
+  net.StartAll();
+  const std::string adult_parent = BirthDate(9);
+  std::vector<std::string> many_purposes;
+  for (int i = 0; i < 2000; ++i) many_purposes.insert(many_purposes.end(), {"--purpose", "casusoverleg"});
+  const struct {
+    std::vector<std::string> args;
+    std::string error;
+  } cases[] = {
+      {{"--consenter", "child", "--birth-date", adult_parent}, "consenters: at age 9"},
+      {{"--consenter", "parent", "--birth-date", adult_parent, "--purpose", "marketing"},
+       "purposes: \"marketing\" is not a purpose of the network policy's vocabulary"},
+      {{"--consenter", "parent", "--birth-date", adult_parent, "--recorded-by", std::string(100000, 'a')},
+       "recorded_by: expected a pseudonymous staff id"},
+      {{"--consenter", "parent", "--birth-date", adult_parent, "--evidence", std::string("kast 3\nrij 2")},
+       "evidence_ref: control characters are not allowed"},
+      {{"--consenter", "parent", "--birth-date", adult_parent, "--evidence", std::string(300, 'x')},
+       "evidence_ref: at most 256 bytes"},
+      {many_purposes, "purposes: expected at most 32 names"},
+      {{"--consenter", "parent", "--birth-date", adult_parent, "--purpose", "casusoverleg", "--purpose",
+        "casusoverleg"},
+       "purposes: expected each name once"},
+      {{"--consenter", "parent", "--birth-date", adult_parent, "--category", "reclame"},
+       "categories: \"reclame\" is not a data category"},
+      {{"--consenter", "parent", "--birth-date", adult_parent, "--recipient-role", "bank"},
+       "recipient_roles: \"bank\" is not a role"},
+      {{"--consenter", "parent", "--birth-date", adult_parent, "--recipient-org", "nowhere"},
+       "recipient_orgs: \"nowhere\" is not in the manifest"},
+      {{"--consenter", "parent", "--birth-date", adult_parent, "--recorded-by", "Staff 1"},
+       "recorded_by: expected a pseudonymous staff id"},
+  };
+  // The bad value, and good ones for every option it does not set.
+  auto with_defaults = [&](std::vector<std::string> args) {
+    auto has = [&](const char* flag) { return std::find(args.begin(), args.end(), flag) != args.end(); };
+    for (const auto& [flag, value] : std::vector<std::pair<const char*, std::string>>{
+             {"--consenter", "parent"}, {"--birth-date", adult_parent}, {"--purpose", "casusoverleg"},
+             {"--category", "zorg"}, {"--recipient-role", "gemeente"}, {"--recorded-by", "staff-7f3a"}}) {
+      if (!has(flag)) args.insert(args.end(), {flag, value});
+    }
+    args.insert(args.begin(), {"consent", "record", "--subject", kSubjectHex});
+    return args;
+  };
+  int tried = 0;
+  for (const auto& c : cases) {
+    const RunResult r = net.Casectl("jeugdhulp", with_defaults(c.args));
+    CAPTURE(c.error);
+    INFO(r.err.substr(0, 400));
+    REQUIRE(r.exit_code != 0);
+    REQUIRE(r.err.find(c.error) != std::string::npos);
+    ++tried;
+  }
+  const auto listed = net.CasectlJson("jeugdhulp", {"consent", "list", "--subject", kSubjectHex});
+  REQUIRE(listed["entries"].empty());
+  // And a good one still records.
+  REQUIRE(net.CasectlJson("jeugdhulp", RecordArgs({"--consenter", "parent", "--birth-date", adult_parent}))["receipt"]
+              ["receipt_id"]
+                  .get<std::string>()
+                  .size() == 32);
+  std::printf("consent record: %d bad inputs refused\n", tried);
+}

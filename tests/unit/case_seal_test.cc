@@ -112,26 +112,26 @@ TEST_CASE("an invitation opens only at its invitee, for its network and case", "
 }
 
 TEST_CASE("case fields: names, staff ids and texts are checked, and the error names the field", "[cases]") {
-  CHECK(node::CheckCaseName("onderwijs", "category").ok());
+  CHECK(CheckName("onderwijs", "category").ok());
   for (const std::string& bad : std::vector<std::string>{"", "Zorg", "zorg\n", std::string(65, 'a'), "zorg;drop"}) {
-    auto s = node::CheckCaseName(bad, "category");
+    auto s = CheckName(bad, "category");
     CHECK(ReasonOf(s) == Reason::kMalformedRequest);
     CHECK(std::string(s.message()).starts_with("category:"));
   }
-  CHECK(node::CheckCaseText("regel een\nregel twee\tmet tab", "text", 100).ok());
-  CHECK_FALSE(node::CheckCaseText("", "text", 100).ok());
-  CHECK_FALSE(node::CheckCaseText(std::string(101, 'x'), "text", 100).ok());
-  CHECK_FALSE(node::CheckCaseText("nul\0byte"s, "text", 100).ok());
-  CHECK_FALSE(node::CheckCaseText("escape\x1b[2J", "text", 100).ok());
-  CHECK_FALSE(node::CheckCaseText("\xff\xfe", "text", 100).ok());            // not UTF-8
-  CHECK_FALSE(node::CheckCaseText("csi \xc2\x9b 2J", "text", 100).ok());     // C1 control (U+009B)
-  CHECK_FALSE(node::CheckCaseText("rtl \xe2\x80\xae gnp.exe", "text", 100).ok());  // U+202E override
-  CHECK(node::CheckCaseText("Caf\xc3\xa9 \xe2\x82\xac" "5", "text", 100).ok());    // é and € are text
-  CHECK_FALSE(node::CheckCaseText("een\xe2\x80\xa8twee", "text", 100).ok());  // U+2028 line separator
-  CHECK_FALSE(node::CheckCaseText("rlm\xe2\x80\x8f", "text", 100).ok());      // U+200F
-  CHECK_FALSE(node::CheckCaseText("alm\xd8\x9c", "text", 100).ok());           // U+061C
-  CHECK(node::CheckStaffId("rg-01", "regisseur").ok());
-  CHECK_FALSE(node::CheckStaffId("Jan de Vries", "regisseur").ok());
+  CHECK(CheckText("regel een\nregel twee\tmet tab", "text", 100).ok());
+  CHECK_FALSE(CheckText("", "text", 100).ok());
+  CHECK_FALSE(CheckText(std::string(101, 'x'), "text", 100).ok());
+  CHECK_FALSE(CheckText("nul\0byte"s, "text", 100).ok());
+  CHECK_FALSE(CheckText("escape\x1b[2J", "text", 100).ok());
+  CHECK_FALSE(CheckText("\xff\xfe", "text", 100).ok());            // not UTF-8
+  CHECK_FALSE(CheckText("csi \xc2\x9b 2J", "text", 100).ok());     // C1 control (U+009B)
+  CHECK_FALSE(CheckText("rtl \xe2\x80\xae gnp.exe", "text", 100).ok());  // U+202E override
+  CHECK(CheckText("Caf\xc3\xa9 \xe2\x82\xac" "5", "text", 100).ok());    // é and € are text
+  CHECK_FALSE(CheckText("een\xe2\x80\xa8twee", "text", 100).ok());  // U+2028 line separator
+  CHECK_FALSE(CheckText("rlm\xe2\x80\x8f", "text", 100).ok());      // U+200F
+  CHECK_FALSE(CheckText("alm\xd8\x9c", "text", 100).ok());           // U+061C
+  CHECK(CheckStaffId("rg-01", "regisseur").ok());
+  CHECK_FALSE(CheckStaffId("Jan de Vries", "regisseur").ok());
   CHECK(node::CaseBook::CheckId("0123456789abcdef0123456789abcdef", "case id").ok());
   CHECK_FALSE(node::CaseBook::CheckId("0123456789ABCDEF0123456789ABCDEF", "case id").ok());
 }
