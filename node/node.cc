@@ -274,7 +274,7 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
       policy_service_(*network_, gate_, config_.policy_local),
       consent_service_(*network_, gate_, consents_, consent_verifier_, *audit_, *key_store_),
       pseudonym_service_(deriver_),
-      signal_service_(signal_desk_, signals_),
+      signal_service_(signal_desk_, signals_, metrics_),
       case_service_(case_desk_),
       audit_service_(*network_, peers_, deriver_, *key_store_, *store_, *audit_, [this] { return gate_.policy(); },
                      clock) {
@@ -408,6 +408,7 @@ std::string Node::ScrapeMetrics() {
     }
   }
   if (auto orders = cases_.Orders(); orders.ok()) s.case_orders_pending = orders->size();
+  if (auto outbox = signals_.Outbox(); outbox.ok()) s.notices_pending = outbox->size();
   s.store_bytes = DirectoryBytes(config_.data_dir + "/records");
   s.key_store_bytes = DirectoryBytes(config_.data_dir + "/keys");
   s.peers_connected = peers_.Connected();

@@ -43,6 +43,7 @@ grpc::Status SignalService::Register(grpc::ServerContext* context, const v1::Reg
   auto registered = desk_.Register(*bsn, {request->purpose(), request->category(), request->contact()},
                                    request->legal_basis(), TraceIdOf(*context), NestedDeadline(*context));
   if (!registered.ok()) return ToGrpcStatus(registered.status());
+  metrics_.SignalCheck(registered->check().status() == "complete");
   *response = *std::move(registered);
   return grpc::Status::OK;
 }
@@ -55,6 +56,7 @@ grpc::Status SignalService::Check(grpc::ServerContext* context, const v1::CheckS
   auto result =
       desk_.Check(*bsn, request->purpose(), request->legal_basis(), TraceIdOf(*context), NestedDeadline(*context));
   if (!result.ok()) return ToGrpcStatus(result.status());
+  metrics_.SignalCheck(result->status() == "complete");
   *response = *std::move(result);
   return grpc::Status::OK;
 }

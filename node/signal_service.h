@@ -3,6 +3,7 @@
 #pragma once
 
 #include "casenode/v1/local.grpc.pb.h"
+#include "node/metrics/metrics.h"
 #include "node/signals/desk.h"
 #include "node/signals/signal_book.h"
 
@@ -10,7 +11,7 @@ namespace casenode::node {
 
 class SignalService final : public v1::LocalSignals::Service {
  public:
-  SignalService(SignalDesk& desk, SignalBook& book) : desk_(desk), book_(book) {}
+  SignalService(SignalDesk& desk, SignalBook& book, Metrics& metrics) : desk_(desk), book_(book), metrics_(metrics) {}
 
   grpc::Status Register(grpc::ServerContext*, const v1::RegisterSignalRequest*, v1::RegisterSignalResponse*) override;
   grpc::Status Check(grpc::ServerContext*, const v1::CheckSignalRequest*, v1::SignalCheckResult*) override;
@@ -21,6 +22,7 @@ class SignalService final : public v1::LocalSignals::Service {
  private:
   SignalDesk& desk_;
   SignalBook& book_;
+  Metrics& metrics_;
 };
 
 }  // namespace casenode::node

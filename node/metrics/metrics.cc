@@ -51,7 +51,15 @@ Metrics::Metrics()
       store_bytes_(prometheus::BuildGauge()
                        .Name("casenode_store_size_bytes")
                        .Help("Bytes on disk of the record store (records) and the key store (keys)")
-                       .Register(*registry_)) {}
+                       .Register(*registry_)),
+      signal_checks_(prometheus::BuildCounter()
+                         .Name("casenode_signal_checks_total")
+                         .Help("Signal checks by this node's staff, by result (complete: every peer answered)")
+                         .Register(*registry_)) {}
+
+void Metrics::SignalCheck(bool complete) {
+  signal_checks_.Add({{"result", complete ? "complete" : "incomplete"}}).Increment();
+}
 
 void Metrics::PeerCall(std::string_view peer, std::string_view code, double seconds) {
   peer_seconds_.Add({{"peer", std::string(peer)}, {"code", std::string(code)}}, kSeconds).Observe(seconds);
@@ -89,6 +97,7 @@ std::string Metrics::Scrape(const Snapshot& s) {
       {"cases_closed", s.cases_closed},
       {"cases_destroyed", s.cases_destroyed},
       {"case_orders_pending", s.case_orders_pending},
+      {"notices_pending", s.notices_pending},
   };
   for (const auto& [what, value] : values) gauges_.Add({{"what", what}}).Set(static_cast<double>(value));
   for (const auto& [peer, connected] : s.peers_connected) peer_connected_.Add({{"peer", peer}}).Set(connected ? 1 : 0);

@@ -36,6 +36,8 @@ class Metrics {
   // One call this node made to a peer (an organisation of the manifest),
   // from start to answer or failure: its round-trip time.
   void PeerCall(std::string_view peer, std::string_view code, double seconds);
+  // A staff member's signal check: did every peer answer?
+  void SignalCheck(bool complete);
 
   // Gauges set when scraped.
   struct Snapshot {
@@ -53,6 +55,7 @@ class Metrics {
     uint64_t cases_closed = 0;
     uint64_t cases_destroyed = 0;
     uint64_t case_orders_pending = 0;
+    uint64_t notices_pending = 0;  // match notices not yet delivered (node/signals)
     // Bytes on disk of the record store and of the key store.
     uint64_t store_bytes = 0;
     uint64_t key_store_bytes = 0;
@@ -72,6 +75,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& peer_seconds_;
   prometheus::Family<prometheus::Gauge>& peer_connected_;
   prometheus::Family<prometheus::Gauge>& store_bytes_;
+  prometheus::Family<prometheus::Counter>& signal_checks_;
 };
 
 // A gRPC server interceptor that counts and times every call into `metrics`

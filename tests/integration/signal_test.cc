@@ -3,12 +3,16 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <httplib.h>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <thread>
 
 #include "base/file.h"
 #include "tests/support/canary.h"
 #include "tests/support/local_network.h"
+#include "tests/support/ports.h"
 #include "tests/support/temp_dir.h"
 
 using namespace casenode;
@@ -153,8 +157,33 @@ TEST_CASE("the school's question: not known, a signal elsewhere, a match on both
   CHECK(hits.empty());
 }
 
+// Serves `org`'s metrics on a free loopback port (before it starts); returns
+// a scrape of one series' value ("name{labels}"), -1 if absent.
+std::function<double(const std::string&)> MetricsOf(LocalNetwork& net, const std::string& org,
+                                                    std::unique_ptr<testing::PortBlock>& port) {
+  auto reserved = testing::PortBlock::Reserve(1);
+  REQUIRE(reserved.ok());
+  port = *std::move(reserved);
+  const int p = port->base();
+  const std::string config = net.NodeDir(org) + "/casenode.toml";
+  REQUIRE(WriteFileAtomic(config, *ReadFile(config) + "\n[metrics]\nlisten = \"127.0.0.1:" + std::to_string(p) + "\"\n",
+                          0600)
+              .ok());
+  return [p](const std::string& series) {
+    httplib::Client client("127.0.0.1", p);
+    client.set_connection_timeout(5, 0);
+    client.set_read_timeout(5, 0);
+    const auto res = client.Get("/metrics");
+    REQUIRE(res);
+    const size_t at = res->body.find("\n" + series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(res->body.substr(at + series.size() + 2));
+  };
+}
+
 TEST_CASE("a check with a peer down is incomplete and names it, never 'not known'", "[integration][signals]") {
   LocalNetwork net;
+  std::unique_ptr<testing::PortBlock> port;
+  const auto metric = MetricsOf(net, "school", port);
   net.StartAll();
   Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
   Stop(net, "jeugdhulp");
@@ -174,6 +203,9 @@ TEST_CASE("a check with a peer down is incomplete and names it, never 'not known
   const nlohmann::json back = Check(net, "school", kBsn);
   CHECK(back["status"] == "complete");
   CHECK(Orgs(back["matches"]) == std::vector<std::string>{"jeugdhulp"});
+  // Counted for the operator by result (the JSON and the text check while jeugdhulp was down).
+  CHECK(metric(R"(casenode_signal_checks_total{result="incomplete"})") == 2);
+  CHECK(metric(R"(casenode_signal_checks_total{result="complete"})") == 1);
 }
 
 TEST_CASE("politie and the auditor take no part in signal matching; politie may not ask", "[integration][signals]") {
@@ -198,6 +230,8 @@ TEST_CASE("politie and the auditor take no part in signal matching; politie may 
 TEST_CASE("a notice that cannot be delivered is pending, survives a crash, and arrives when the recipient is back",
           "[integration][signals]") {
   LocalNetwork net;
+  std::unique_ptr<testing::PortBlock> port;
+  const auto metric = MetricsOf(net, "school", port);
   net.StartAll();
   Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
   // Jeugdhulp is down when the school registers: the check is incomplete, and
@@ -211,12 +245,14 @@ TEST_CASE("a notice that cannot be delivered is pending, survives a crash, and a
   net.process("school").Wait(std::chrono::seconds(10));
   net.Start("school");
   CHECK(WaitForNotice(net, "school", "pending")["other"]["org"] == "jeugdhulp");
+  CHECK(metric(R"(casenode_state{what="notices_pending"})") == 1);
   net.Start("jeugdhulp");
   const nlohmann::json sent = WaitForNotice(net, "school", "delivered");
   CHECK(sent["other"]["contact"] == kJeugdhulpContact);  // as jeugdhulp reported its side
   const nlohmann::json received = WaitForNotice(net, "jeugdhulp", "received");
   CHECK(received["other"]["org"] == "school");
   CHECK(Inbox(net, "jeugdhulp").size() == 1);  // delivered once, however often it was tried
+  CHECK(metric(R"(casenode_state{what="notices_pending"})") == 0);
 }
 
 TEST_CASE("a notice refused by the recipient's policy is final, and shown as refused", "[integration][signals]") {
