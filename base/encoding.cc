@@ -24,6 +24,10 @@ absl::StatusOr<Bytes> Base64Decode(std::string_view text, std::string_view what)
     return absl::InvalidArgumentError(StrCat(what, ": expected standard base64"));
   }
   out.resize(out_len);
+  // One encoding per value: libsodium ignores the unused bits of the last
+  // character, so re-encode and compare (what is signed or compared as text
+  // must not have several spellings).
+  if (Base64Encode(out) != text) return absl::InvalidArgumentError(StrCat(what, ": expected canonical base64"));
   return out;
 }
 

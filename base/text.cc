@@ -13,21 +13,21 @@ bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
 }
 
-bool IsName(std::string_view value) {
-  return !value.empty() && value.size() <= 64 && std::all_of(value.begin(), value.end(), IsNameChar);
+bool IsName(std::string_view value, size_t max) {
+  return !value.empty() && value.size() <= max && std::all_of(value.begin(), value.end(), IsNameChar);
 }
 
 }  // namespace
 
 absl::Status CheckName(std::string_view value, std::string_view field) {
-  if (!IsName(value)) {
-    return Error(Reason::kMalformedRequest, StrCat(field, ": expected a name from the policy ([a-z0-9._-], 1-64)"));
+  if (!IsName(value, 100)) {
+    return Error(Reason::kMalformedRequest, StrCat(field, ": expected a name from the policy ([a-z0-9._-], 1-100)"));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckStaffId(std::string_view value, std::string_view field) {
-  if (!IsName(value)) {
+  if (!IsName(value, 64)) {
     return Error(Reason::kMalformedRequest, StrCat(field, ": expected a pseudonymous staff id ([a-z0-9._-], 1-64)"));
   }
   return absl::OkStatus();

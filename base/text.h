@@ -9,7 +9,8 @@
 
 namespace casenode {
 
-// A vocabulary-like name: [a-z0-9._-]{1,64} (the policy decides whether it is known).
+// A vocabulary-like name: [a-z0-9._-]{1,100}, as the policy's names are (the
+// policy decides whether it is known).
 [[nodiscard]] absl::Status CheckName(std::string_view value, std::string_view field);
 // A pseudonymous staff id: [a-z0-9._-]{1,64}.
 [[nodiscard]] absl::Status CheckStaffId(std::string_view value, std::string_view field);

@@ -121,6 +121,8 @@ grpc::Status ConsentService::Record(grpc::ServerContext* context, const v1::Cons
   if (!draft.ok()) return ToGrpcStatus(draft.status());
   auto birth_date = consent::ParseBirthDate(request->birth_date());
   if (!birth_date.ok()) return ToGrpcStatus(birth_date.status());
+  // The syntax first: a name the vocabulary does not know is quoted back.
+  if (auto syntax = consent::CheckRecordable(*draft); !syntax.ok()) return ToGrpcStatus(syntax);
   if (auto known = KnownToNetwork(*draft); !known.ok()) return ToGrpcStatus(known);
   const std::string recorded_by = draft->recorded_by;
   auto entry = consents_.Record(*std::move(draft), *birth_date,

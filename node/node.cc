@@ -288,7 +288,8 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
   // Buffered: it concerns the call, not a child (the callee's decision, which
   // may, is synced there).
   peers_.SetObserver([this](std::string_view method, const std::string& peer_org, std::string_view traceparent,
-                            std::chrono::system_clock::time_point started, const absl::Status& outcome) {
+                            std::chrono::system_clock::time_point started, std::chrono::steady_clock::duration took,
+                            const absl::Status& outcome) {
     v1::AuditEntry e;
     // The time the call started: its callee decided after it.
     e.set_time_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(started.time_since_epoch()).count());
@@ -298,8 +299,7 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
     sent->set_method(std::string(method));
     sent->set_peer_org(peer_org);
     sent->set_outcome(absl::StatusCodeToString(outcome.code()));
-    metrics_.PeerCall(peer_org, sent->outcome(),
-                      std::chrono::duration<double>(std::chrono::system_clock::now() - started).count());
+    metrics_.PeerCall(peer_org, sent->outcome(), std::chrono::duration<double>(took).count());
     (void)audit_->Append(std::move(e), store::Durability::kBuffered);
   });
 }
@@ -411,7 +411,7 @@ std::string Node::ScrapeMetrics() {
   if (auto outbox = signals_.Outbox(); outbox.ok()) s.notices_pending = outbox->size();
   s.store_bytes = DirectoryBytes(config_.data_dir + "/records");
   s.key_store_bytes = DirectoryBytes(config_.data_dir + "/keys");
-  s.peers_connected = peers_.Connected();
+  s.peers_reachable = peers_.Reachable();
   return metrics_.Scrape(s);
 }
 

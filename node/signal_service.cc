@@ -42,8 +42,8 @@ grpc::Status SignalService::Register(grpc::ServerContext* context, const v1::Reg
   }
   auto registered = desk_.Register(*bsn, {request->purpose(), request->category(), request->contact()},
                                    request->legal_basis(), TraceIdOf(*context), NestedDeadline(*context));
+  metrics_.SignalCheck(!registered.ok() ? "failed" : registered->check().status() == "complete" ? "complete" : "incomplete");
   if (!registered.ok()) return ToGrpcStatus(registered.status());
-  metrics_.SignalCheck(registered->check().status() == "complete");
   *response = *std::move(registered);
   return grpc::Status::OK;
 }
@@ -55,8 +55,8 @@ grpc::Status SignalService::Check(grpc::ServerContext* context, const v1::CheckS
   if (auto bad = CheckFields(request->purpose(), request->legal_basis()); !bad.ok()) return ToGrpcStatus(bad);
   auto result =
       desk_.Check(*bsn, request->purpose(), request->legal_basis(), TraceIdOf(*context), NestedDeadline(*context));
+  metrics_.SignalCheck(!result.ok() ? "failed" : result->status() == "complete" ? "complete" : "incomplete");
   if (!result.ok()) return ToGrpcStatus(result.status());
-  metrics_.SignalCheck(result->status() == "complete");
   *response = *std::move(result);
   return grpc::Status::OK;
 }

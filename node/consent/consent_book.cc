@@ -115,6 +115,7 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Record(ConsentReceipt draft, std::
   draft.child_age_years = age.age_years;
   draft.age_rule_until = age.rule_until;
   RETURN_IF_ERROR(Validate(draft));
+  RETURN_IF_ERROR(CheckRecordable(draft));
   if (!AgeRuleSatisfied(draft.child_age_years, draft.consenters)) {
     return absl::InvalidArgumentError(StrCat(
         "consenters: at age ", draft.child_age_years,

@@ -9,6 +9,7 @@
 #include "base/canonical.h"
 #include "base/encoding.h"
 #include "base/org_id.h"
+#include "base/reason.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/text.h"
@@ -17,7 +18,7 @@ namespace casenode::consent {
 namespace {
 
 constexpr std::string_view kSignatureContext = "consent-receipt/v2";
-constexpr size_t kMaxReceiptNames = 32;    // per list: purposes, categories, recipients
+constexpr size_t kMaxReceiptNames = 64;    // per list: as many as the vocabulary may hold
 constexpr size_t kMaxEvidenceBytes = 256;  // where the signed form is kept
 
 bool Has(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
@@ -49,11 +50,22 @@ absl::Status Validate(const ConsentReceipt& r) {
   if (r.receipt_id.size() != 32 || !HexDecode(r.receipt_id, "").ok()) return bad("receipt_id", "32 lowercase hex digits");
   if (r.issuer_org.empty()) return bad("issuer_org", "the recording organisation");
   if (r.consenters.empty()) return bad("consenters", "at least one of child, parent, guardian");
-  if (r.consenters.size() > 3) return bad("consenters", "each of child, parent, guardian at most once");
   for (const auto& c : r.consenters) {
     if (c != "child" && c != "parent" && c != "guardian") return bad("consenters", "only child, parent or guardian");
   }
   if (r.child_age_years > 25) return bad("child_age_years", "the child's age, 0 to 25");
+  if (r.purposes.empty()) return bad("purposes", "at least one purpose");
+  if (r.categories.empty()) return bad("categories", "at least one data category");
+  if (r.recipient_roles.empty() && r.recipient_orgs.empty()) return bad("recipients", "a recipient role or organisation");
+  if (r.valid_until <= r.valid_from) return bad("valid_until", "a time after valid_from");
+  if (r.recorded_by.empty()) return bad("recorded_by", "the pseudonymous id of the staff member");
+  return absl::OkStatus();
+}
+
+absl::Status CheckRecordable(const ConsentReceipt& r) {
+  auto bad = [](std::string_view field, std::string_view expected) {
+    return Error(Reason::kMalformedRequest, StrCat("consent receipt: ", field, ": expected ", expected));
+  };
   // Names as the policy vocabulary and the manifest write them, each listed
   // once; text bounded and without control characters (it is shown to staff).
   auto names = [&](std::string_view field, const std::vector<std::string>& list, bool org) -> absl::Status {
@@ -67,14 +79,10 @@ absl::Status Validate(const ConsentReceipt& r) {
     return absl::OkStatus();
   };
   RETURN_IF_ERROR(names("consenters", r.consenters, false));
-  if (r.purposes.empty()) return bad("purposes", "at least one purpose");
   RETURN_IF_ERROR(names("purposes", r.purposes, false));
-  if (r.categories.empty()) return bad("categories", "at least one data category");
   RETURN_IF_ERROR(names("categories", r.categories, false));
-  if (r.recipient_roles.empty() && r.recipient_orgs.empty()) return bad("recipients", "a recipient role or organisation");
   RETURN_IF_ERROR(names("recipient_roles", r.recipient_roles, false));
   RETURN_IF_ERROR(names("recipient_orgs", r.recipient_orgs, true));
-  if (r.valid_until <= r.valid_from) return bad("valid_until", "a time after valid_from");
   RETURN_IF_ERROR(CheckStaffId(r.recorded_by, "consent receipt: recorded_by"));
   RETURN_IF_ERROR(
       CheckText(r.evidence_ref, "consent receipt: evidence_ref", kMaxEvidenceBytes, TextLines::kNone, /*optional=*/true));

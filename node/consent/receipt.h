@@ -72,6 +72,12 @@ std::string NewReceiptId();
 
 // Checks the receipt's own fields: InvalidArgument naming the field.
 [[nodiscard]] absl::Status Validate(const ConsentReceipt& receipt);
+// What a node records besides (stricter than what verifiers accept from
+// receipts issued before): names of [a-z0-9._-] (organisations by the
+// manifest's syntax), each listed once, at most 64 per list; a staff id of
+// [a-z0-9._-]{1,64}; an evidence reference of at most 256 bytes of text
+// without control characters. The error names the field.
+[[nodiscard]] absl::Status CheckRecordable(const ConsentReceipt& r);
 
 // Signs the receipt as its issuer. REQUIRES: Validate(receipt).ok().
 void Sign(ConsentReceipt& receipt, const keys::SigningKey& issuer_key);

@@ -44,9 +44,9 @@ Metrics::Metrics()
                         .Name("casenode_peer_call_duration_seconds")
                         .Help("Round-trip time of calls this node made to a peer, by peer and status code")
                         .Register(*registry_)),
-      peer_connected_(prometheus::BuildGauge()
-                          .Name("casenode_peer_connected")
-                          .Help("1 if this node's channel to the peer is connected now, else 0 (peers it has called)")
+      peer_reachable_(prometheus::BuildGauge()
+                          .Name("casenode_peer_reachable")
+                          .Help("0 if this node's last connection attempt to the peer failed, else 1 (peers it has called)")
                           .Register(*registry_)),
       store_bytes_(prometheus::BuildGauge()
                        .Name("casenode_store_size_bytes")
@@ -54,11 +54,11 @@ Metrics::Metrics()
                        .Register(*registry_)),
       signal_checks_(prometheus::BuildCounter()
                          .Name("casenode_signal_checks_total")
-                         .Help("Signal checks by this node's staff, by result (complete: every peer answered)")
+                         .Help("Signal checks by this node's staff, by result (complete: every peer answered; incomplete; failed)")
                          .Register(*registry_)) {}
 
-void Metrics::SignalCheck(bool complete) {
-  signal_checks_.Add({{"result", complete ? "complete" : "incomplete"}}).Increment();
+void Metrics::SignalCheck(std::string_view result) {
+  signal_checks_.Add({{"result", std::string(result)}}).Increment();
 }
 
 void Metrics::PeerCall(std::string_view peer, std::string_view code, double seconds) {
@@ -100,7 +100,7 @@ std::string Metrics::Scrape(const Snapshot& s) {
       {"notices_pending", s.notices_pending},
   };
   for (const auto& [what, value] : values) gauges_.Add({{"what", what}}).Set(static_cast<double>(value));
-  for (const auto& [peer, connected] : s.peers_connected) peer_connected_.Add({{"peer", peer}}).Set(connected ? 1 : 0);
+  for (const auto& [peer, reachable] : s.peers_reachable) peer_reachable_.Add({{"peer", peer}}).Set(reachable ? 1 : 0);
   store_bytes_.Add({{"store", "records"}}).Set(static_cast<double>(s.store_bytes));
   store_bytes_.Add({{"store", "keys"}}).Set(static_cast<double>(s.key_store_bytes));
   return prometheus::TextSerializer().Serialize(registry_->Collect());

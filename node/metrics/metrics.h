@@ -36,8 +36,9 @@ class Metrics {
   // One call this node made to a peer (an organisation of the manifest),
   // from start to answer or failure: its round-trip time.
   void PeerCall(std::string_view peer, std::string_view code, double seconds);
-  // A staff member's signal check: did every peer answer?
-  void SignalCheck(bool complete);
+  // A staff member's signal check: "complete" (every peer answered),
+  // "incomplete", or "failed" (no answer at all, e.g. no pseudonym).
+  void SignalCheck(std::string_view result);
 
   // Gauges set when scraped.
   struct Snapshot {
@@ -59,8 +60,8 @@ class Metrics {
     // Bytes on disk of the record store and of the key store.
     uint64_t store_bytes = 0;
     uint64_t key_store_bytes = 0;
-    // Peers this node has called, by org: connected now or not.
-    std::vector<std::pair<std::string, bool>> peers_connected;
+    // Peers this node has called, by org: false if the last connection attempt failed.
+    std::vector<std::pair<std::string, bool>> peers_reachable;
   };
   // The exposition text, with the gauges from `snapshot`.
   std::string Scrape(const Snapshot& snapshot);
@@ -73,7 +74,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& consents_;
   prometheus::Family<prometheus::Gauge>& gauges_;
   prometheus::Family<prometheus::Histogram>& peer_seconds_;
-  prometheus::Family<prometheus::Gauge>& peer_connected_;
+  prometheus::Family<prometheus::Gauge>& peer_reachable_;
   prometheus::Family<prometheus::Gauge>& store_bytes_;
   prometheus::Family<prometheus::Counter>& signal_checks_;
 };

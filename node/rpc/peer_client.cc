@@ -29,11 +29,13 @@ std::shared_ptr<v1::Peer::Stub> PeerClient::Stub(const keys::ManifestNode& peer)
   return slot.stub;
 }
 
-std::vector<std::pair<std::string, bool>> PeerClient::Connected() {
+std::vector<std::pair<std::string, bool>> PeerClient::Reachable() {
+  const auto manifest = network_.manifest();
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::pair<std::string, bool>> out;
   for (const auto& [org, slot] : channels_) {
-    if (slot.channel) out.emplace_back(org, slot.channel->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY);
+    if (!slot.channel || manifest->FindOrg(org) == nullptr) continue;  // a removed peer is no longer reported
+    out.emplace_back(org, slot.channel->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_TRANSIENT_FAILURE);
   }
   return out;
 }
@@ -56,8 +58,9 @@ absl::StatusOr<Response> PeerClient::CallOne(const keys::ManifestNode& peer, std
   ctx.AddMetadata(kTraceparentHeader, traceparent);
   Response resp;
   const auto started = std::chrono::system_clock::now();
+  const auto start = std::chrono::steady_clock::now();
   const absl::Status s = FromGrpcStatus(rpc(*Stub(peer), ctx, resp));
-  Observe(method, peer.org, traceparent, started, s);
+  Observe(method, peer.org, traceparent, started, std::chrono::steady_clock::now() - start, s);
   if (traceparent_out != nullptr) *traceparent_out = traceparent;
   if (!s.ok()) return s;
   return resp;
@@ -241,7 +244,7 @@ std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<c
   for (size_t i = 0; i < peers.size(); ++i) {
     Pending& p = *pending[i];
     absl::Status status = FromGrpcStatus(p.status);
-    Observe(method, peers[i]->org, p.traceparent, p.started, status);
+    Observe(method, peers[i]->org, p.traceparent, p.started, p.end - p.start, status);
     out.push_back({peers[i], std::move(status), std::move(p.response),
                    std::chrono::duration<double, std::milli>(p.end - p.start)});
   }

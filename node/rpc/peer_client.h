@@ -29,15 +29,18 @@ class PeerClient {
   PeerClient(const Network& network, const TlsMaterial& tls, std::chrono::milliseconds timeout, int max_message_bytes);
 
   // Told of every call this client made, when it ends, with the time it
-  // started (the caller's side of the audit trail). Set once, before any call.
+  // started (the caller's side of the audit trail) and how long it took (its
+  // round trip, by the monotonic clock). Set once, before any call.
   using CallObserver =
       std::function<void(std::string_view method, const std::string& peer_org, std::string_view traceparent,
-                         std::chrono::system_clock::time_point started, const absl::Status& outcome)>;
+                         std::chrono::system_clock::time_point started, std::chrono::steady_clock::duration took,
+                         const absl::Status& outcome)>;
   void SetObserver(CallObserver observer) { observer_ = std::move(observer); }
 
-  // Whether this node's channel to each peer it has called is connected
-  // now (gRPC READY), by org; asks nothing of the peers.
-  std::vector<std::pair<std::string, bool>> Connected();
+  // For each peer of the manifest this node has called: false if its
+  // channel's last connection attempt failed (gRPC TRANSIENT_FAILURE), true
+  // if connected or idle. Asks nothing of the peers.
+  std::vector<std::pair<std::string, bool>> Reachable();
 
   // Pings one peer, with consent receipts attached if any. Never fails: an
   // unreachable or refusing peer is a result.
@@ -122,8 +125,9 @@ class PeerClient {
                                    Deadline deadline, bool wait_for_ready, Rpc rpc, std::string* traceparent = nullptr,
                                    const std::string& consent_header = {});
   void Observe(std::string_view method, const std::string& peer_org, std::string_view traceparent,
-               std::chrono::system_clock::time_point started, const absl::Status& outcome) const {
-    if (observer_) observer_(method, peer_org, traceparent, started, outcome);
+               std::chrono::system_clock::time_point started, std::chrono::steady_clock::duration took,
+               const absl::Status& outcome) const {
+    if (observer_) observer_(method, peer_org, traceparent, started, took, outcome);
   }
   // The fan-out: `call(async stub, context, request, response, done)` starts
   // one call per peer; waits for all, each bounded by the configured timeout.

@@ -471,7 +471,7 @@ TEST_CASE("consent record refuses what no request could use: unknown names, repe
        "evidence_ref: control characters are not allowed"},
       {{"--consenter", "parent", "--birth-date", adult_parent, "--evidence", std::string(300, 'x')},
        "evidence_ref: at most 256 bytes"},
-      {many_purposes, "purposes: expected at most 32 names"},
+      {many_purposes, "purposes: expected at most 64 names"},
       {{"--consenter", "parent", "--birth-date", adult_parent, "--purpose", "casusoverleg", "--purpose",
         "casusoverleg"},
        "purposes: expected each name once"},

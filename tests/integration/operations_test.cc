@@ -256,7 +256,7 @@ TEST_CASE("the metrics listener serves Prometheus text that promtool accepts, co
   REQUIRE(sample(R"(casenode_store_size_bytes{store="records"})") > 0);
   REQUIRE(sample(R"(casenode_store_size_bytes{store="keys"})") > 0);
   // The peer it has called: connected, with the call's round-trip time.
-  REQUIRE(sample(R"(casenode_peer_connected{peer="school"})") == 1);
+  REQUIRE(sample(R"(casenode_peer_reachable{peer="school"})") == 1);
   REQUIRE(sample(R"(casenode_peer_call_duration_seconds_count{code="OK",peer="school"})") >= 1);
   for (const std::string& secret : {canary, receipt_id, std::string("staff-canary")}) {
     REQUIRE(text.find(secret) == std::string::npos);
