@@ -360,7 +360,9 @@ absl::Status CheckKubernetesPlan(const NetworkPlan& plan) {
 }
 
 absl::Status WriteKubernetes(const NetworkPlan& plan, const CreatedNetwork& created, const std::string& kdir) {
-  const std::string staging = StrCat(fs::absolute(kdir).lexically_normal().string(), ".partial");
+  fs::path target = fs::absolute(kdir).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();  // "k8s/"
+  const std::string staging = StrCat(target.string(), ".partial");
   std::error_code ec;
   fs::remove_all(staging, ec);
   absl::Status written = WriteBase(created, plan.kubernetes_image, staging + "/base");
@@ -368,8 +370,8 @@ absl::Status WriteKubernetes(const NetworkPlan& plan, const CreatedNetwork& crea
     if (written.ok()) written = WriteOverlay(plan, created, n, staging + "/overlays/" + n.org);
   }
   if (written.ok()) {
-    fs::remove(kdir, ec);  // an empty directory, if any
-    fs::rename(staging, kdir, ec);
+    fs::remove(target, ec);  // an empty directory, if any
+    fs::rename(staging, target, ec);
     if (ec) written = absl::UnavailableError(StrCat("--kubernetes: cannot rename ", staging, ": ", ec.message()));
   }
   if (!written.ok()) fs::remove_all(staging, ec);

@@ -175,13 +175,15 @@ TEST_CASE("network init --kubernetes refuses a used directory and long org ids b
   REQUIRE_FALSE(std::filesystem::exists(tmp.path("net/network")));
   REQUIRE_FALSE(std::filesystem::exists(tmp.path("k8s")));
 
-  // With a passphrase, the Secret holds the passphrase and the node reads it as a file.
+  // With a passphrase, the Secret holds the passphrase and the node reads it
+  // as a file. (The directory given with a trailing slash, as people type it.)
   const RunResult sealed = casenode::testing::Run(
-      {testing::CasectlBin(), "network", "init", tmp.path("net2"), "--kubernetes", tmp.path("k8s2"), "--org",
+      {testing::CasectlBin(), "network", "init", tmp.path("net2"), "--kubernetes", tmp.path("k8s2") + "/", "--org",
        "school:school", "--passphrase-env", "NODE_PASS"},
       "", {"NODE_PASS=correct horse battery staple"});
   INFO(sealed.out << sealed.err);
   REQUIRE(sealed.exit_code == 0);
+  REQUIRE_FALSE(std::filesystem::exists(tmp.path("k8s2.partial")));
   REQUIRE(*ReadFile(tmp.path("k8s2/overlays/school/secrets/master-passphrase")) == "correct horse battery staple");
   REQUIRE(Mode(tmp.path("k8s2/overlays/school/secrets/master-passphrase")) == 0600);
   REQUIRE(node::NodeConfig::Load(tmp.path("k8s2/overlays/school/node/casenode.toml"))->master_key ==
