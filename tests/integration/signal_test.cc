@@ -208,7 +208,7 @@ TEST_CASE("a check with a peer down is incomplete and names it, never 'not known
   CHECK(metric(R"(casenode_signal_checks_total{result="complete"})") == 1);
 }
 
-TEST_CASE("politie and the auditor take no part in signal matching; politie may not ask", "[integration][signals]") {
+TEST_CASE("politie and the auditor take no part in signal matching, and politie may not ask", "[integration][signals]") {
   LocalNetwork net;
   net.StartAll();
   const nlohmann::json r = Check(net, "school", kBsn);

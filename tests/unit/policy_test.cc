@@ -489,7 +489,7 @@ TEST_CASE("an org id cannot smuggle another rule into the policy hash", "[policy
   }
 }
 
-TEST_CASE("orgs in a rule must be manifest org ids; errors name file, line and orgs", "[policy][hash]") {
+TEST_CASE("orgs in a rule must be manifest org ids, and errors name file, line and orgs", "[policy][hash]") {
   auto rule_with_org = [](const std::string& org) {
     return Source{"orgs.toml", "[[rule]]\nid = \"x\"\neffect = \"deny\"\nroles = [\"school\"]\norgs = [\"zorg-a\", \"" + org +
                                    "\"]\nactions = [\"case.read\"]\npurposes = [\"casusoverleg\"]\n"};
