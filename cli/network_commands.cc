@@ -199,6 +199,42 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
     }
     *exit_code = kOk;
   });
+
+  static std::string renew_dir, renew_org, renew_passphrase_env;
+  static int renew_days = 365;
+  static bool renew_finish = false;
+  CLI::App* renew = network->add_subcommand(
+      "renew",
+      "Renew ORG's TLS certificate without a restart, in two steps: without --finish, issue a new certificate for "
+      "its key (DIR/ORG/cert.next.pem) and publish a manifest in which peers also accept it; once every node has "
+      "reloaded that, --finish publishes the new certificate as the one ORG presents");
+  renew->add_option("DIR", renew_dir, "Directory made by network init")->required();
+  renew->add_option("ORG", renew_org, "Organisation id whose certificate to renew")->required();
+  renew->add_option("--days", renew_days, "Validity of the new certificate in days")->capture_default_str();
+  renew->add_flag("--finish", renew_finish, "Second step: present the new certificate");
+  renew->add_option("--operator-passphrase-env", renew_passphrase_env,
+                    "Environment variable holding the operator's passphrase, if network init was given one");
+  renew->callback([&g, exit_code] {
+    auto master_uri = OperatorMasterUri(renew_dir, renew_passphrase_env);
+    auto version = !master_uri.ok() ? master_uri.status()
+                   : renew_finish   ? setup::FinishRenewal(renew_dir, renew_org, *master_uri, SystemNow())
+                                    : setup::RenewCertificate(renew_dir, renew_org, *master_uri, SystemNow(), renew_days);
+    if (!version.ok()) {
+      *exit_code = Fail(version.status());
+      return;
+    }
+    if (g.json()) {
+      PrintJson({{"renewed", renew_org}, {"step", renew_finish ? "finish" : "start"}, {"manifest_version", *version}});
+    } else if (!renew_finish) {
+      std::cout << "published manifest version " << *version << ": peers also accept " << renew_org
+                << "'s new certificate (" << renew_dir << "/" << renew_org << "/cert.next.pem); reload every node, "
+                << "then run casectl network renew " << renew_dir << " " << renew_org << " --finish\n";
+    } else {
+      std::cout << "published manifest version " << *version << ": " << renew_org
+                << " presents its new certificate from its next reload; reload every node\n";
+    }
+    *exit_code = kOk;
+  });
 }
 
 }  // namespace casenode::cli

@@ -70,10 +70,18 @@ absl::Status Validate(const Manifest& m) {
     if (!orgs.insert(n.org).second) return Invalid(where + "org", "an organisation id listed once");
     if (n.role == Role::ROLE_UNSPECIFIED) return Invalid(where + "role", "school, jeugdhulp, politie, gemeente or auditor");
     if (n.endpoint.empty() || n.endpoint.find(':') == std::string::npos) return Invalid(where + "endpoint", "host:port");
-    if (n.tls_cert_sha256.size() != 64 || !HexDecode(n.tls_cert_sha256, "").ok()) {
+    if (!IsLowerHex(n.tls_cert_sha256, 64)) {
       return Invalid(where + "tls_cert_sha256", "64 lowercase hex digits");
     }
     if (!fingerprints.insert(n.tls_cert_sha256).second) return Invalid(where + "tls_cert_sha256", "a certificate listed once");
+    if (!n.tls_cert_sha256_also.empty()) {
+      if (!IsLowerHex(n.tls_cert_sha256_also, 64)) {
+        return Invalid(where + "tls_cert_sha256_also", "64 lowercase hex digits");
+      }
+      if (!fingerprints.insert(n.tls_cert_sha256_also).second) {
+        return Invalid(where + "tls_cert_sha256_also", "a certificate listed once");
+      }
+    }
   }
   std::set<std::string_view> holders;
   std::set<uint32_t> indices;
@@ -134,7 +142,7 @@ const OprfHolder* Manifest::FindOprfHolder(std::string_view org) const {
 
 const ManifestNode* Manifest::FindFingerprint(std::string_view fp) const {
   for (const auto& n : nodes) {
-    if (n.tls_cert_sha256 == fp) return &n;
+    if (n.HasCertificate(fp)) return &n;
   }
   return nullptr;
 }
@@ -143,13 +151,15 @@ absl::StatusOr<std::string> EncodeManifest(const Manifest& m) {
   RETURN_IF_ERROR(Validate(m));
   json nodes = json::array();
   for (const auto& n : m.nodes) {
-    nodes.push_back(json{{"org", n.org},
-                         {"name", n.name},
-                         {"role", RoleName(n.role)},
-                         {"endpoint", n.endpoint},
-                         {"tls_cert_sha256", n.tls_cert_sha256},
-                         {"signing_key", Base64Encode(n.signing_key)},
-                         {"encryption_key", Base64Encode(n.encryption_key)}});
+    json node{{"org", n.org},
+              {"name", n.name},
+              {"role", RoleName(n.role)},
+              {"endpoint", n.endpoint},
+              {"tls_cert_sha256", n.tls_cert_sha256},
+              {"signing_key", Base64Encode(n.signing_key)},
+              {"encryption_key", Base64Encode(n.encryption_key)}};
+    if (!n.tls_cert_sha256_also.empty()) node["tls_cert_sha256_also"] = n.tls_cert_sha256_also;
+    nodes.push_back(std::move(node));
   }
   json holders = json::array();
   for (const auto& h : m.oprf_holders) {
@@ -214,7 +224,8 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view text) {
     const std::string where = StrCat("nodes[", i, "].");
     if (!jn.is_object()) return Invalid(StrCat("nodes[", i, "]"), "an object");
     RETURN_IF_ERROR(OnlyKeys(jn, StrCat("nodes[", i, "]"),
-                             {"org", "name", "role", "endpoint", "tls_cert_sha256", "signing_key", "encryption_key"}));
+                             {"org", "name", "role", "endpoint", "tls_cert_sha256", "tls_cert_sha256_also",
+                              "signing_key", "encryption_key"}));
     ManifestNode n;
     ASSIGN_OR_RETURN(n.org, GetString(jn, where, "org"));
     ASSIGN_OR_RETURN(n.name, GetString(jn, where, "name"));
@@ -222,6 +233,10 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view text) {
     n.role = ParseRole(role).value_or(Role::ROLE_UNSPECIFIED);
     ASSIGN_OR_RETURN(n.endpoint, GetString(jn, where, "endpoint"));
     ASSIGN_OR_RETURN(n.tls_cert_sha256, GetString(jn, where, "tls_cert_sha256"));
+    if (jn.contains("tls_cert_sha256_also")) {
+      ASSIGN_OR_RETURN(n.tls_cert_sha256_also, GetString(jn, where, "tls_cert_sha256_also"));
+      if (n.tls_cert_sha256_also.empty()) return Invalid(where + "tls_cert_sha256_also", "64 lowercase hex digits");
+    }
     ASSIGN_OR_RETURN(n.signing_key, GetKey(jn, where, "signing_key"));
     ASSIGN_OR_RETURN(n.encryption_key, GetKey(jn, where, "encryption_key"));
     m.nodes.push_back(std::move(n));

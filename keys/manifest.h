@@ -13,6 +13,7 @@
 //               "holders": [ { "org": "jeugdhulp", "index": 1, "commitment": "<base64>" }, ... ] },
 //     "nodes": [ { "org": "school", "name": "...", "role": "school",
 //                  "endpoint": "127.0.0.1:7101", "tls_cert_sha256": "<hex>",
+//                  ["tls_cert_sha256_also": "<hex>",]
 //                  "signing_key": "<base64>", "encryption_key": "<base64>" } ] }
 //
 // The network pseudonym key k is Shamir-shared t-of-n (threshold t) among the
@@ -46,9 +47,18 @@ struct ManifestNode {
   std::string name;  // display name
   Role role = Role::ROLE_UNSPECIFIED;
   std::string endpoint;         // host:port of the Peer listener
-  std::string tls_cert_sha256;  // lowercase hex
+  std::string tls_cert_sha256;  // lowercase hex: the certificate the node presents
   PublicKey signing_key{};
   PublicKey encryption_key{};
+  // Optional: a second certificate of the same node that peers also accept,
+  // while a renewal rolls over (node/setup/network_setup.h: the new one
+  // before the node presents it, the old one after). Empty when none.
+  std::string tls_cert_sha256_also{};
+
+  // True if `fingerprint` is one of this node's certificates.
+  bool HasCertificate(std::string_view fingerprint) const {
+    return fingerprint == tls_cert_sha256 || (!tls_cert_sha256_also.empty() && fingerprint == tls_cert_sha256_also);
+  }
 };
 
 struct OprfHolder {

@@ -44,6 +44,12 @@ class NetworkOperator {
                                                const std::string& role, SystemTime not_before,
                                                SystemTime not_after) const;
 
+  // Renews a node certificate this CA issued: same subject and key.
+  [[nodiscard]] absl::StatusOr<std::string> RenewCertificate(std::string_view current_pem, SystemTime not_before,
+                                                             SystemTime not_after) const {
+    return RenewNodeCertificate(ca_key_pem_, ca_cert_pem_, current_pem, not_before, not_after);
+  }
+
   // Signs and writes manifest.json and manifest.json.sig (atomically each).
   [[nodiscard]] absl::Status Publish(const Manifest& manifest) const;
   // The current manifest, verified with the operator key (expiry not checked).

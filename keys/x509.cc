@@ -10,6 +10,7 @@
 
 #include <memory>
 
+#include "base/status.h"
 #include "base/strings.h"
 #include "base/encoding.h"
 
@@ -125,23 +126,21 @@ absl::StatusOr<std::string> CreateCaCertificate(const SecretBytes& ca_key_pem, s
   return WriteCert(cert.get());
 }
 
-absl::StatusOr<std::string> IssueNodeCertificate(const SecretBytes& ca_key_pem, std::string_view ca_cert_pem,
-                                                 const SecretBytes& node_key_pem, const CertificateSpec& spec) {
-  auto ca_key = ReadKey(ca_key_pem);
-  if (!ca_key.ok()) return ca_key.status();
-  auto ca_cert = ReadCert(ca_cert_pem);
-  if (!ca_cert.ok()) return ca_cert.status();
-  auto node_key = ReadKey(node_key_pem);
-  if (!node_key.ok()) return node_key.status();
+namespace {
 
+// A node certificate for `subject_key` (only its public half is used), signed by the CA.
+absl::StatusOr<std::string> IssueFor(const SecretBytes& ca_key_pem, std::string_view ca_cert_pem, EVP_PKEY* subject_key,
+                                     const CertificateSpec& spec) {
+  ASSIGN_OR_RETURN(PkeyPtr ca_key, ReadKey(ca_key_pem));
+  ASSIGN_OR_RETURN(X509Ptr ca_cert, ReadCert(ca_cert_pem));
   X509Ptr cert(X509_new());
-  if (auto s = FillCommon(cert.get(), node_key->get(), spec.not_before, spec.not_after); !s.ok()) return s;
+  if (auto s = FillCommon(cert.get(), subject_key, spec.not_before, spec.not_after); !s.ok()) return s;
   X509_NAME* name = X509_get_subject_name(cert.get());
   for (auto [field, value] : {std::pair{"O", std::string_view(spec.network)}, std::pair{"OU", std::string_view(spec.role)},
                               std::pair{"CN", std::string_view(spec.org)}}) {
     if (auto s = AddName(name, field, value); !s.ok()) return s;
   }
-  if (X509_set_issuer_name(cert.get(), X509_get_subject_name(ca_cert->get())) != 1) return OpenSslError("issuer");
+  if (X509_set_issuer_name(cert.get(), X509_get_subject_name(ca_cert.get())) != 1) return OpenSslError("issuer");
   const std::string san = StrCat("DNS:", spec.org);
   for (auto [nid, value] : {std::pair{NID_basic_constraints, "critical,CA:FALSE"},
                             std::pair{NID_key_usage, "critical,digitalSignature,keyAgreement"},
@@ -149,10 +148,47 @@ absl::StatusOr<std::string> IssueNodeCertificate(const SecretBytes& ca_key_pem, 
                             std::pair{NID_subject_key_identifier, "hash"},
                             std::pair{NID_authority_key_identifier, "keyid:always"},
                             std::pair{NID_subject_alt_name, san.c_str()}}) {
-    if (auto s = AddExtension(cert.get(), ca_cert->get(), nid, value); !s.ok()) return s;
+    if (auto s = AddExtension(cert.get(), ca_cert.get(), nid, value); !s.ok()) return s;
   }
-  if (X509_sign(cert.get(), ca_key->get(), EVP_sha256()) == 0) return OpenSslError("cannot sign node certificate");
+  if (X509_sign(cert.get(), ca_key.get(), EVP_sha256()) == 0) return OpenSslError("cannot sign node certificate");
   return WriteCert(cert.get());
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> IssueNodeCertificate(const SecretBytes& ca_key_pem, std::string_view ca_cert_pem,
+                                                 const SecretBytes& node_key_pem, const CertificateSpec& spec) {
+  ASSIGN_OR_RETURN(PkeyPtr node_key, ReadKey(node_key_pem));
+  return IssueFor(ca_key_pem, ca_cert_pem, node_key.get(), spec);
+}
+
+absl::StatusOr<std::string> RenewNodeCertificate(const SecretBytes& ca_key_pem, std::string_view ca_cert_pem,
+                                                 std::string_view current_pem, SystemTime not_before,
+                                                 SystemTime not_after) {
+  ASSIGN_OR_RETURN(X509Ptr current, ReadCert(current_pem));
+  ASSIGN_OR_RETURN(X509Ptr ca_cert, ReadCert(ca_cert_pem));
+  // Only a certificate this CA issued is renewed: its subject and key are
+  // what the new one binds, so they must be ones the CA vouched for.
+  PkeyPtr ca_public(X509_get_pubkey(ca_cert.get()));
+  if (!ca_public || X509_verify(current.get(), ca_public.get()) != 1) {
+    return absl::InvalidArgumentError("certificate: not issued by this network's CA");
+  }
+  if (X509_check_ca(current.get()) != 0) return absl::InvalidArgumentError("certificate: a CA's, not a node's");
+  X509_NAME* name = X509_get_subject_name(current.get());
+  CertificateSpec spec{NameEntry(name, NID_organizationName), NameEntry(name, NID_commonName),
+                       NameEntry(name, NID_organizationalUnitName), not_before, not_after};
+  EVP_PKEY* key = X509_get0_pubkey(current.get());
+  if (key == nullptr) return OpenSslError("public key");
+  return IssueFor(ca_key_pem, ca_cert_pem, key, spec);
+}
+
+absl::Status CertificateMatchesKey(std::string_view cert_pem, const SecretBytes& key_pem) {
+  ASSIGN_OR_RETURN(X509Ptr cert, ReadCert(cert_pem));
+  ASSIGN_OR_RETURN(PkeyPtr key, ReadKey(key_pem));
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    return absl::FailedPreconditionError("certificate: its public key is not the node's TLS key");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> CertificateFingerprint(std::string_view cert_pem) {

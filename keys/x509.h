@@ -36,6 +36,16 @@ struct CertificateSpec {
 [[nodiscard]] absl::StatusOr<std::string> IssueNodeCertificate(const SecretBytes& ca_key_pem, std::string_view ca_cert_pem,
                                                  const SecretBytes& node_key_pem, const CertificateSpec& spec);
 
+// A renewed certificate: the same subject and public key as `current_pem`
+// (which this CA must have issued), a new serial and validity. The operator
+// needs no node secret for it.
+[[nodiscard]] absl::StatusOr<std::string> RenewNodeCertificate(const SecretBytes& ca_key_pem, std::string_view ca_cert_pem,
+                                                               std::string_view current_pem, SystemTime not_before,
+                                                               SystemTime not_after);
+
+// OK if `cert_pem` certifies the public half of `key_pem`.
+[[nodiscard]] absl::Status CertificateMatchesKey(std::string_view cert_pem, const SecretBytes& key_pem);
+
 // Lowercase hex SHA-256 of the certificate's DER encoding (what the manifest lists).
 [[nodiscard]] absl::StatusOr<std::string> CertificateFingerprint(std::string_view cert_pem);
 

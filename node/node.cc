@@ -145,9 +145,12 @@ absl::StatusOr<Node::Prepared> Node::Prepare(const NodeConfig& config, Clock clo
   const keys::ManifestNode self = (*network)->self();
   auto fp = keys::CertificateFingerprint(*cert);
   if (!fp.ok()) return Annotate("keys.tls_cert", fp.status());
-  if (*fp != self.tls_cert_sha256) {
+  if (!self.HasCertificate(*fp)) {
     return absl::FailedPreconditionError(
-        StrCat("keys.tls_cert: certificate is not the one the manifest lists for \"", config.org, "\""));
+        StrCat("keys.tls_cert: certificate is not one the manifest lists for \"", config.org, "\""));
+  }
+  if (auto match = keys::CertificateMatchesKey(*cert, identity->tls_key_pem); !match.ok()) {
+    return Annotate("keys.tls_cert", match);
   }
   if (identity->signing.public_key() != self.signing_key || identity->encryption_public != self.encryption_key) {
     return absl::FailedPreconditionError(
@@ -199,12 +202,14 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config, Clo
   // The policy in force from here on, before anything is decided under it.
   RETURN_IF_ERROR(Annotate("node.data_dir (audit log)", (*audit)->Append(PolicyLoadEntry(std::move(p.policy_load)),
                                                                        store::Durability::kSynced)));
-  return std::unique_ptr<Node>(new Node(config, std::move(p.network), std::move(p.tls), std::move(p.signing),
+  auto tls = TlsIdentity::Create(p.tls);
+  if (!tls.ok()) return Annotate("keys.tls_cert", tls.status());
+  return std::unique_ptr<Node>(new Node(config, std::move(p.network), *std::move(tls), std::move(p.signing),
                                         std::move(p.case_identity), std::move(p.oprf_share), *std::move(key_store), *std::move(store),
                                         *std::move(audit), std::move(p.policy), clock));
 }
 
-Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls, keys::SigningKey signing_key,
+Node::Node(NodeConfig config, std::unique_ptr<Network> network, std::unique_ptr<TlsIdentity> tls, keys::SigningKey signing_key,
            CaseIdentity case_identity, std::optional<oprf::KeyShare> oprf_share, std::unique_ptr<keys::KeyStore> key_store,
            std::unique_ptr<store::Store> store, std::unique_ptr<AuditLog> audit,
            std::shared_ptr<const policy::Policy> policy, Clock clock)
@@ -218,7 +223,7 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls,
       store_(std::move(store)),
       audit_(std::move(audit)),
       consents_(*store_, *key_store_, signing_key_, config_.org, clock),
-      peers_(*network_, tls_, config_.peer_timeout, config_.max_message_bytes),
+      peers_(*network_, *tls_, config_.peer_timeout, config_.max_message_bytes),
       consent_verifier_(
           consents_, config_.org,
           [this](const keys::ManifestNode& issuer, const std::string& id,
@@ -332,7 +337,7 @@ absl::Status Node::Start() {
 
   grpc::ServerBuilder peer_builder;
   int peer_port = 0;
-  peer_builder.AddListeningPort(config_.peer_listen, PeerServerCredentials(tls_), &peer_port);
+  peer_builder.AddListeningPort(config_.peer_listen, PeerServerCredentials(*tls_), &peer_port);
   peer_builder.SetMaxReceiveMessageSize(config_.max_message_bytes);
   peer_builder.SetMaxSendMessageSize(config_.max_message_bytes);
   ApplyServerOptions(peer_builder);
@@ -464,6 +469,36 @@ absl::Status RestoreRecords(const NodeConfig& config, const std::string& backup_
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> Node::CertificateToPresent(const keys::Manifest& manifest) const {
+  const keys::ManifestNode* self = manifest.FindOrg(config_.org);
+  if (self == nullptr) return absl::FailedPreconditionError(StrCat("network.manifest: it does not list \"", config_.org, "\""));
+  // The certificate file, if it is the one the manifest says this node
+  // presents: how a renewal's second step reaches a running node
+  // (node/setup/network_setup.h). Never a certificate the manifest lists only
+  // as also accepted: peers still on the previous manifest may not know it.
+  auto file = ReadFile(config_.tls_cert);
+  auto file_fp = file.ok() ? keys::CertificateFingerprint(*file) : file.status();
+  if (file_fp.ok() && *file_fp == self->tls_cert_sha256 && tls_->CheckCertificate(*file).ok()) {
+    return *std::move(file);
+  }
+  // Else the one presented now, as long as the manifest lists it (the file
+  // is early, late or unreadable): the node keeps working and says so.
+  std::string presented = tls_->cert_pem();
+  ASSIGN_OR_RETURN(std::string presented_fp, keys::CertificateFingerprint(presented));
+  if (self->HasCertificate(presented_fp)) {
+    if (!file_fp.ok() || *file_fp != presented_fp) {
+      Log(LogLevel::kWarn, "tls.certificate_file_not_used",
+          {{"why", file_fp.ok() ? std::string("not the certificate the manifest says this node presents")
+                                : std::string(file_fp.status().message())},
+           {"kept_tls_cert_sha256", presented_fp}});
+    }
+    return presented;
+  }
+  return absl::FailedPreconditionError(
+      StrCat("keys.tls_cert: the manifest lists neither the certificate file as the one \"", config_.org,
+             "\" presents nor the certificate in use"));
+}
+
 absl::StatusOr<uint64_t> Node::Reload() {
   // One reload at a time, so a manifest is never put in force with another
   // reload's policy.
@@ -489,8 +524,21 @@ absl::StatusOr<uint64_t> Node::Reload() {
     if ((*policy)->hash() != gate_.policy()->hash()) {
       RETURN_IF_ERROR(audit_->Append(PolicyLoadEntry(std::move(policy_load)), store::Durability::kSynced));
     }
+    ASSIGN_OR_RETURN(std::string cert, CertificateToPresent(*manifest));
     ASSIGN_OR_RETURN(uint64_t v, network_->Install(*std::move(manifest)));
     gate_.SetPolicy(*std::move(policy));
+    if (cert != tls_->cert_pem()) {
+      // The manifest in force lists both; a failed swap keeps the old one.
+      auto fp = keys::CertificateFingerprint(cert);
+      if (absl::Status swapped = tls_->SetCertificate(cert); !swapped.ok()) {
+        Log(LogLevel::kError, "tls.certificate_change_failed",
+            {{"error", std::string(swapped.message())}, {"tls_cert_sha256", fp.ok() ? *fp : std::string()}});
+      } else {
+        // New connections, this node's own included, present the new one.
+        peers_.Reconnect();
+        Log(LogLevel::kInfo, "tls.certificate_changed", {{"tls_cert_sha256", fp.ok() ? *fp : std::string()}});
+      }
+    }
     return v;
   }();
   if (version.ok()) {

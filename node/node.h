@@ -76,7 +76,10 @@ class Node {
  private:
   struct Prepared;
   static absl::StatusOr<Prepared> Prepare(const NodeConfig& config, Clock clock);
-  Node(NodeConfig config, std::unique_ptr<Network> network, TlsMaterial tls, keys::SigningKey signing_key,
+  // The certificate to present under `manifest`: the certificate file if the
+  // manifest lists it for this node, else the one in use if still listed.
+  [[nodiscard]] absl::StatusOr<std::string> CertificateToPresent(const keys::Manifest& manifest) const;
+  Node(NodeConfig config, std::unique_ptr<Network> network, std::unique_ptr<TlsIdentity> tls, keys::SigningKey signing_key,
        CaseIdentity case_identity, std::optional<oprf::KeyShare> oprf_share, std::unique_ptr<keys::KeyStore> key_store,
        std::unique_ptr<store::Store> store, std::unique_ptr<AuditLog> audit,
        std::shared_ptr<const policy::Policy> policy, Clock clock);
@@ -84,7 +87,7 @@ class Node {
   const NodeConfig config_;
   Metrics metrics_;  // first: outlives every server and part that counts into it
   std::unique_ptr<Network> network_;
-  TlsMaterial tls_;
+  std::unique_ptr<TlsIdentity> tls_;
   const keys::SigningKey signing_key_;
   const CaseIdentity case_identity_;
   const std::optional<oprf::KeyShare> oprf_share_;  // this node's share of the pseudonym key, if a holder

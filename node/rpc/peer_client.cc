@@ -8,18 +8,19 @@
 
 namespace casenode::node {
 
-PeerClient::PeerClient(const Network& network, const TlsMaterial& tls, std::chrono::milliseconds timeout,
+PeerClient::PeerClient(const Network& network, const TlsIdentity& tls, std::chrono::milliseconds timeout,
                        int max_message_bytes)
     : network_(network), tls_(tls), timeout_(timeout), max_message_bytes_(max_message_bytes) {}
 
 std::shared_ptr<v1::Peer::Stub> PeerClient::Stub(const keys::ManifestNode& peer) {
   std::lock_guard<std::mutex> lock(mu_);
   Channel& slot = channels_[peer.org];
-  // A manifest that moves or re-keys a peer gets a new channel, pinned to the new certificate.
-  if (!slot.stub || slot.endpoint != peer.endpoint || slot.fingerprint != peer.tls_cert_sha256) {
+  // A manifest that moves a peer or changes its certificates gets a new
+  // channel, pinned to the new ones; calls on the old channel finish on it.
+  if (!slot.stub || slot.endpoint != peer.endpoint || slot.fingerprints != Fingerprints(peer)) {
     slot.endpoint = peer.endpoint;
-    slot.fingerprint = peer.tls_cert_sha256;
-    slot.channel = PeerChannel(peer, PeerChannelCredentials(tls_, peer.tls_cert_sha256), max_message_bytes_);
+    slot.fingerprints = Fingerprints(peer);
+    slot.channel = PeerChannel(peer, PeerChannelCredentials(tls_, peer), max_message_bytes_);
     slot.stub = v1::Peer::NewStub(slot.channel);
   } else if (slot.channel->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_TRANSIENT_FAILURE) {
     // The peer failed before and the channel waits out its backoff: a call
@@ -27,6 +28,11 @@ std::shared_ptr<v1::Peer::Stub> PeerClient::Stub(const keys::ManifestNode& peer)
     grpc::experimental::ChannelResetConnectionBackoff(slot.channel.get());
   }
   return slot.stub;
+}
+
+void PeerClient::Reconnect() {
+  std::lock_guard<std::mutex> lock(mu_);
+  channels_.clear();  // a call under way holds its stub, and the stub its channel
 }
 
 std::vector<std::pair<std::string, bool>> PeerClient::Reachable() {

@@ -26,7 +26,7 @@ class PeerClient {
  public:
   using Deadline = std::chrono::system_clock::time_point;
 
-  PeerClient(const Network& network, const TlsMaterial& tls, std::chrono::milliseconds timeout, int max_message_bytes);
+  PeerClient(const Network& network, const TlsIdentity& tls, std::chrono::milliseconds timeout, int max_message_bytes);
 
   // Told of every call this client made, when it ends, with the time it
   // started (the caller's side of the audit trail) and how long it took (its
@@ -36,6 +36,11 @@ class PeerClient {
                          std::chrono::system_clock::time_point started, std::chrono::steady_clock::duration took,
                          const absl::Status& outcome)>;
   void SetObserver(CallObserver observer) { observer_ = std::move(observer); }
+
+  // Drops every channel: the next call to each peer connects anew, with this
+  // node's current certificate (after TlsIdentity::SetCertificate). Calls
+  // under way finish on the channel they started on.
+  void Reconnect();
 
   // For each peer of the manifest this node has called: false if its
   // channel's last connection attempt failed (gRPC TRANSIENT_FAILURE), true
@@ -141,15 +146,18 @@ class PeerClient {
                                             const std::vector<v1::ConsentReceipt>& receipts,
                                             const std::string& subject);
 
+  static std::pair<std::string, std::string> Fingerprints(const keys::ManifestNode& peer) {
+    return {peer.tls_cert_sha256, peer.tls_cert_sha256_also};
+  }
   struct Channel {
     std::string endpoint;
-    std::string fingerprint;
+    std::pair<std::string, std::string> fingerprints;  // the pin
     std::shared_ptr<grpc::Channel> channel;
     std::shared_ptr<v1::Peer::Stub> stub;
   };
   CallObserver observer_;
   const Network& network_;
-  const TlsMaterial& tls_;
+  const TlsIdentity& tls_;
   const std::chrono::milliseconds timeout_;
   const int max_message_bytes_;
   std::mutex mu_;

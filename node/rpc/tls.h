@@ -6,9 +6,11 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "keys/manifest.h"
 #include "keys/secret.h"
 
@@ -27,13 +29,55 @@ struct TlsMaterial {
   keys::SecretBytes key_pem;
 };
 
+// The node's TLS identity as gRPC uses it. For the Peer listener, the CA,
+// the key and the certificate live in anonymous memory files (memfd, not on
+// disk) that a gRPC certificate provider re-reads every second (so gRPC holds
+// copies of the key, as it always did); SetCertificate swaps the certificate
+// file in one step, so the listener's new handshakes present the new
+// certificate within a second, while connections already open, and the calls
+// on them, go on unchanged. Channels made after SetCertificate
+// (PeerChannelCredentials) present the new certificate at once. Thread-safe.
+class TlsIdentity {
+ public:
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<TlsIdentity>> Create(const TlsMaterial& material);
+  ~TlsIdentity();
+  TlsIdentity(const TlsIdentity&) = delete;
+  TlsIdentity& operator=(const TlsIdentity&) = delete;
+
+  // The certificate handshakes present from now on (within a second).
+  std::string cert_pem() const;
+  // OK if `cert_pem` certifies this node's key.
+  [[nodiscard]] absl::Status CheckCertificate(const std::string& cert_pem) const;
+  // Presents `cert_pem` instead. FailedPrecondition if it does not certify
+  // this node's key; nothing changes then.
+  [[nodiscard]] absl::Status SetCertificate(const std::string& cert_pem);
+
+  // For the listener: follows SetCertificate within a second.
+  const std::shared_ptr<grpc::experimental::CertificateProviderInterface>& server_provider() const {
+    return server_provider_;
+  }
+  // For new channels: the certificate set last.
+  std::shared_ptr<grpc::experimental::CertificateProviderInterface> client_provider() const;
+
+ private:
+  TlsIdentity() = default;
+  std::shared_ptr<grpc::experimental::CertificateProviderInterface> StaticProvider(const std::string& cert_pem) const;
+  mutable std::mutex mu_;
+  int ca_fd_ = -1, key_fd_ = -1, cert_fd_ = -1;
+  keys::SecretBytes key_pem_;
+  std::string ca_pem_;
+  std::string cert_pem_;  // guarded by mu_
+  std::shared_ptr<grpc::experimental::CertificateProviderInterface> server_provider_;
+  std::shared_ptr<grpc::experimental::CertificateProviderInterface> client_provider_;  // guarded by mu_
+};
+
 // Server and channel credentials for the Peer listener and its clients: TLS
 // with client certificates required and verified against the network CA.
-// A client also pins the server: its leaf certificate must have
-// `server_fingerprint` (hex SHA-256, from the manifest) or the handshake fails.
-std::shared_ptr<grpc::ServerCredentials> PeerServerCredentials(const TlsMaterial& tls);
-std::shared_ptr<grpc::ChannelCredentials> PeerChannelCredentials(const TlsMaterial& tls,
-                                                                 const std::string& server_fingerprint);
+// A client also pins the server: its leaf certificate must be one of `peer`'s
+// in the manifest (ManifestNode::HasCertificate) or the handshake fails.
+std::shared_ptr<grpc::ServerCredentials> PeerServerCredentials(const TlsIdentity& tls);
+std::shared_ptr<grpc::ChannelCredentials> PeerChannelCredentials(const TlsIdentity& tls,
+                                                                 const keys::ManifestNode& peer);
 // A channel to `peer`, with bounded reconnect backoff. The credentials'
 // pin (PeerChannelCredentials) is what authenticates the server; the target
 // name override only sets SNI and the call host.

@@ -228,7 +228,15 @@ Json DisruptionBudget() {
             {"selector", {{"matchLabels", kLabels}}}}}};
 }
 
-Json Kustomization() { return {{"apiVersion", "kustomize.config.k8s.io/v1beta1"}, {"kind", "Kustomization"}}; }
+// ConfigMaps keep their names: a new manifest or a renewed certificate
+// (casectl network renew) reaches the running pods as the kubelet refreshes
+// the mounted files, and a reload puts it in force, with no restart. A name
+// with a content hash would roll the StatefulSet on every such change.
+Json Kustomization() {
+  return {{"apiVersion", "kustomize.config.k8s.io/v1beta1"},
+          {"kind", "Kustomization"},
+          {"generatorOptions", {{"disableNameSuffixHash", true}}}};
+}
 
 absl::Status WriteBase(const CreatedNetwork& created, const std::string& image, const std::string& base) {
   std::vector<std::string> policy_files;

@@ -251,6 +251,94 @@ absl::StatusOr<CreatedNetwork> CreateNetwork(const NetworkPlan& plan, SystemTime
   return created;
 }
 
+namespace {
+
+// The manifest's next version, published with `change` applied to `org`'s entry.
+template <typename Change>
+absl::StatusOr<uint64_t> PublishChange(const keys::NetworkOperator& op, keys::Manifest m, const std::string& org,
+                                       SystemTime now, Change change) {
+  keys::ManifestNode* node = nullptr;
+  for (keys::ManifestNode& n : m.nodes) {
+    if (n.org == org) node = &n;
+  }
+  if (node == nullptr) {
+    return absl::InvalidArgumentError(StrCat("org \"", Printable(org), "\" is not in manifest version ", m.version));
+  }
+  RETURN_IF_ERROR(change(*node));
+  m.version += 1;
+  m.issued_at = std::min(now, m.expires_at - std::chrono::seconds(1));
+  RETURN_IF_ERROR(op.Publish(m));
+  return m.version;
+}
+
+std::string NodeCertPath(const std::string& dir, const std::string& org, bool next) {
+  return StrCat(dir, "/", org, next ? "/cert.next.pem" : "/cert.pem");
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> RenewCertificate(const std::string& dir, const std::string& org,
+                                          const std::string& operator_master_uri, SystemTime now, int validity_days) {
+  if (!ValidOrgId(org)) return absl::InvalidArgumentError(StrCat("org \"", Printable(org), "\": expected ", kOrgIdSyntax));
+  if (validity_days < 1) return absl::InvalidArgumentError("validity: at least one day");
+  ASSIGN_OR_RETURN(keys::NetworkOperator op, keys::NetworkOperator::Open(dir + "/network", operator_master_uri));
+  ASSIGN_OR_RETURN(keys::Manifest m, op.Current());
+  const keys::ManifestNode* entry = m.FindOrg(org);
+  if (entry == nullptr) {
+    return absl::InvalidArgumentError(StrCat("org \"", org, "\" is not in manifest version ", m.version));
+  }
+  const std::string current_path = NodeCertPath(dir, org, false);
+  ASSIGN_OR_RETURN(std::string current, ReadFile(current_path));
+  ASSIGN_OR_RETURN(std::string current_fp, keys::CertificateFingerprint(current));
+  if (current_fp != entry->tls_cert_sha256) {
+    return absl::FailedPreconditionError(
+        StrCat(current_path, " is not the certificate the manifest lists for \"", org,
+               "\"; finish the renewal under way first (casectl network renew ", dir, " ", org, " --finish)"));
+  }
+  ASSIGN_OR_RETURN(std::string renewed,
+                   op.RenewCertificate(current, now - std::chrono::minutes(5), now + std::chrono::days(validity_days)));
+  ASSIGN_OR_RETURN(std::string renewed_fp, keys::CertificateFingerprint(renewed));
+  // The certificate first: a manifest must never name one the directory lacks.
+  RETURN_IF_ERROR(WriteFileAtomic(NodeCertPath(dir, org, true), renewed, 0644));
+  return PublishChange(op, std::move(m), org, now, [&](keys::ManifestNode& n) {
+    n.tls_cert_sha256_also = renewed_fp;
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<uint64_t> FinishRenewal(const std::string& dir, const std::string& org,
+                                       const std::string& operator_master_uri, SystemTime now) {
+  if (!ValidOrgId(org)) return absl::InvalidArgumentError(StrCat("org \"", Printable(org), "\": expected ", kOrgIdSyntax));
+  ASSIGN_OR_RETURN(keys::NetworkOperator op, keys::NetworkOperator::Open(dir + "/network", operator_master_uri));
+  ASSIGN_OR_RETURN(keys::Manifest m, op.Current());
+  const std::string next_path = NodeCertPath(dir, org, true);
+  if (!fs::exists(next_path)) {
+    return absl::FailedPreconditionError(
+        StrCat("no renewal of \"", org, "\" is under way (", next_path, " does not exist); start one with casectl network renew ",
+               dir, " ", org));
+  }
+  ASSIGN_OR_RETURN(std::string next, ReadFile(next_path));
+  ASSIGN_OR_RETURN(std::string next_fp, keys::CertificateFingerprint(next));
+  // Published before, and the move interrupted: finish the move only.
+  const keys::ManifestNode* entry = m.FindOrg(org);
+  const bool published = entry != nullptr && entry->tls_cert_sha256 == next_fp;
+  ASSIGN_OR_RETURN(uint64_t version, published ? m.version : PublishChange(op, std::move(m), org, now, [&](keys::ManifestNode& n) {
+    if (n.tls_cert_sha256_also != next_fp) {
+      return absl::FailedPreconditionError(StrCat(next_path, " is not the certificate the manifest's renewal step lists for \"",
+                                                  org, "\""));
+    }
+    std::swap(n.tls_cert_sha256, n.tls_cert_sha256_also);
+    return absl::OkStatus();
+  }));
+  std::error_code ec;
+  fs::rename(next_path, NodeCertPath(dir, org, false), ec);
+  if (ec) {
+    return absl::UnavailableError(StrCat("manifest version ", version, " is published, but ", next_path,
+                                         " could not be moved over cert.pem: ", ec.message(), "; move it by hand"));
+  }
+  return version;
+}
+
 absl::StatusOr<uint64_t> RemoveOrg(const std::string& dir, const std::string& org,
                                    const std::string& operator_master_uri, SystemTime now) {
   const std::string op_dir = dir + "/network";

@@ -95,4 +95,26 @@ bool HoldsPseudonymShare(keys::Role role);
 [[nodiscard]] absl::StatusOr<uint64_t> RemoveOrg(const std::string& dir, const std::string& org,
                                                  const std::string& operator_master_uri, SystemTime now);
 
+// Certificate renewal without a restart, in two published steps, so that at
+// no moment a node presents a certificate a peer does not yet accept (nodes
+// pick up each manifest by reload, in any order):
+//
+//   1. RenewCertificate: issues `org` a new certificate for its existing TLS
+//      key (same subject; valid `validity_days` from `now`), writes it to
+//      DIR/<org>/cert.next.pem, and publishes a manifest in which peers also
+//      accept it (tls_cert_sha256_also). The node still presents the old one.
+//   2. FinishRenewal, once every node runs that manifest: publishes one that
+//      lists the new certificate as the one presented and the old one as also
+//      accepted, then moves cert.next.pem over cert.pem. Each node presents
+//      the new certificate from its next reload.
+//
+// The old certificate stays accepted until the next renewal: it certifies the
+// same key, so accepting it gives no one anything the new one does not.
+// Both return the version published.
+[[nodiscard]] absl::StatusOr<uint64_t> RenewCertificate(const std::string& dir, const std::string& org,
+                                                        const std::string& operator_master_uri, SystemTime now,
+                                                        int validity_days);
+[[nodiscard]] absl::StatusOr<uint64_t> FinishRenewal(const std::string& dir, const std::string& org,
+                                                     const std::string& operator_master_uri, SystemTime now);
+
 }  // namespace casenode::setup

@@ -105,7 +105,11 @@ TEST_CASE("network init --kubernetes writes a kustomize base and overlays that p
     const std::string kustomization = *ReadFile(overlay + "/kustomization.yaml");
     REQUIRE(kustomization.find("namespace: casenode-" + org + "\n") != std::string::npos);
     REQUIRE(kustomization.find("  - secrets/identity.sealed\n") != std::string::npos);
+    // Fixed ConfigMap names: a renewed certificate or manifest reaches the
+    // running pod's files without rolling the StatefulSet.
+    REQUIRE(kustomization.find("generatorOptions:\n  disableNameSuffixHash: true\n") != std::string::npos);
   }
+  REQUIRE(ReadFile(tmp.path("k8s/base/kustomization.yaml"))->find("disableNameSuffixHash: true") != std::string::npos);
   const std::string statefulset = *ReadFile(tmp.path("k8s/base/statefulset.yaml"));
   for (const char* expected : {"readOnlyRootFilesystem: true", "runAsNonRoot: true", "runAsUser: 10001",
                                "allowPrivilegeEscalation: false", "- ALL", "medium: Memory", "type: RuntimeDefault"}) {

@@ -96,14 +96,14 @@ keys::ManifestNode InProcessNetwork::Entry(std::string_view org) const {
   return *nodes_[IndexOf(org)]->network().manifest()->FindOrg(org);
 }
 
-absl::StatusOr<node::TlsMaterial> LoadTls(const node::NodeConfig& config) {
+absl::StatusOr<std::unique_ptr<node::TlsIdentity>> LoadTls(const node::NodeConfig& config) {
   ASSIGN_OR_RETURN(std::string ca, ReadFile(config.ca_cert));
   ASSIGN_OR_RETURN(std::string cert, ReadFile(config.tls_cert));
   ASSIGN_OR_RETURN(std::string sealed, ReadFile(config.identity));
   ASSIGN_OR_RETURN(keys::MasterKey master, keys::MasterKey::Unlock(config.master_key, AsBytes(sealed)));
   ASSIGN_OR_RETURN(keys::SecretBytes plain, master.Open(keys::kNodeIdentityPurpose, AsBytes(sealed)));
   ASSIGN_OR_RETURN(keys::NodeIdentity identity, keys::NodeIdentity::Parse(plain.span()));
-  return node::TlsMaterial{std::move(ca), std::move(cert), std::move(identity.tls_key_pem)};
+  return node::TlsIdentity::Create(node::TlsMaterial{std::move(ca), std::move(cert), std::move(identity.tls_key_pem)});
 }
 
 grpc::Status EchoService::Echo(grpc::ServerContext*, const v1::PingRequest* request, v1::PingResponse* response) {
@@ -123,14 +123,14 @@ absl::StatusOr<std::unique_ptr<EchoServer>> StartEchoServer(const std::string& l
   return echo;
 }
 
-absl::StatusOr<EchoPeer> StartEchoPeer(const keys::ManifestNode& peer, const node::TlsMaterial& peer_tls,
-                                       const node::TlsMaterial& caller_tls) {
+absl::StatusOr<EchoPeer> StartEchoPeer(const keys::ManifestNode& peer, const node::TlsIdentity& peer_tls,
+                                       const node::TlsIdentity& caller_tls) {
   EchoPeer out;
   ASSIGN_OR_RETURN(out.server, StartEchoServer("127.0.0.1:0", node::PeerServerCredentials(peer_tls)));
   keys::ManifestNode target = peer;
   target.endpoint = StrCat("127.0.0.1:", out.server->port);
   out.stub = bench::Echo::NewStub(
-      node::PeerChannel(target, node::PeerChannelCredentials(caller_tls, peer.tls_cert_sha256), 1 << 20));
+      node::PeerChannel(target, node::PeerChannelCredentials(caller_tls, peer), 1 << 20));
   return out;
 }
 

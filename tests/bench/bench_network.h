@@ -80,7 +80,7 @@ class InProcessNetwork {
 // A node's TLS certificate and key, unsealed from its identity file with its
 // master key as Node::Create does, and the network CA: what it presents on
 // the Peer listener and to the peers it calls.
-[[nodiscard]] absl::StatusOr<node::TlsMaterial> LoadTls(const node::NodeConfig& config);
+[[nodiscard]] absl::StatusOr<std::unique_ptr<node::TlsIdentity>> LoadTls(const node::NodeConfig& config);
 
 // A bare echo service with the Peer messages (echo.proto): the baselines.
 class EchoService final : public bench::Echo::Service {
@@ -106,8 +106,8 @@ struct EchoPeer {
   std::unique_ptr<EchoServer> server;
   std::unique_ptr<bench::Echo::Stub> stub;
 };
-[[nodiscard]] absl::StatusOr<EchoPeer> StartEchoPeer(const keys::ManifestNode& peer, const node::TlsMaterial& peer_tls,
-                                                     const node::TlsMaterial& caller_tls);
+[[nodiscard]] absl::StatusOr<EchoPeer> StartEchoPeer(const keys::ManifestNode& peer, const node::TlsIdentity& peer_tls,
+                                                     const node::TlsIdentity& caller_tls);
 
 // One echo call on `stub`; true if it succeeded.
 bool EchoOnce(bench::Echo::Stub& stub);

@@ -109,11 +109,11 @@ int main(int argc, char** argv) {
                   "network");
   auto gemeente = bench::LocalStub<v1::LocalCases>(net->created("gemeente").socket_path);
   auto jeugdhulp = bench::LocalStub<v1::LocalCases>(net->created("jeugdhulp").socket_path);
-  const node::TlsMaterial gemeente_tls = Must(bench::LoadTls(net->config("gemeente")), "gemeente TLS");
-  const node::TlsMaterial jeugdhulp_tls = Must(bench::LoadTls(net->config("jeugdhulp")), "jeugdhulp TLS");
+  const auto gemeente_tls = Must(bench::LoadTls(net->config("gemeente")), "gemeente TLS");
+  const auto jeugdhulp_tls = Must(bench::LoadTls(net->config("jeugdhulp")), "jeugdhulp TLS");
   const keys::ManifestNode convener = net->Entry("gemeente");
   // jeugdhulp's own certificate, pinned to the gemeente's: the call a member's node makes.
-  auto creds = node::PeerChannelCredentials(jeugdhulp_tls, convener.tls_cert_sha256);
+  auto creds = node::PeerChannelCredentials(*jeugdhulp_tls, convener);
   auto peer = v1::Peer::NewStub(node::PeerChannel(convener, creds, 16 << 20));
 
   for (int n : {20, 200, 2000}) {
@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
     CaseEcho echo(answer);
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", node::PeerServerCredentials(gemeente_tls), &port);
+    builder.AddListeningPort("127.0.0.1:0", node::PeerServerCredentials(*gemeente_tls), &port);
     node::ApplyServerOptions(builder);
     builder.RegisterService(&echo);
     auto server = builder.BuildAndStart();

@@ -40,7 +40,7 @@ class EchoService final : public bench::Echo::Service {
 };
 
 struct Member {
-  node::TlsMaterial tls;
+  std::unique_ptr<node::TlsIdentity> tls;
   keys::ManifestNode entry;
 };
 
@@ -52,7 +52,7 @@ Member MakeMember(const keys::NetworkOperator& op, const std::string& org, keys:
   const keys::NodeIdentity id = keys::NodeIdentity::Generate(keys::SecretBytes::CopyFrom(key.span()));
   keys::ManifestNode entry{org, org, role, "127.0.0.1:" + std::to_string(port), *keys::CertificateFingerprint(cert),
                            id.signing.public_key(), id.encryption_public};
-  return Member{node::TlsMaterial{op.ca_cert_pem(), cert, std::move(key)}, entry};
+  return Member{*node::TlsIdentity::Create(node::TlsMaterial{op.ca_cert_pem(), cert, std::move(key)}), entry};
 }
 
 }  // namespace
@@ -116,14 +116,14 @@ int main(int argc, char** argv) {
   EchoService echo_service;
   grpc::ServerBuilder builder;
   int peer_port = 0, echo_port = 0;
-  builder.AddListeningPort("127.0.0.1:0", node::PeerServerCredentials(server.tls), &peer_port);
-  builder.AddListeningPort("127.0.0.1:0", node::PeerServerCredentials(server.tls), &echo_port);
+  builder.AddListeningPort("127.0.0.1:0", node::PeerServerCredentials(*server.tls), &peer_port);
+  builder.AddListeningPort("127.0.0.1:0", node::PeerServerCredentials(*server.tls), &echo_port);
   node::ApplyServerOptions(builder);
   builder.RegisterService(&peer_service);
   builder.RegisterService(&echo_service);
   auto server_handle = builder.BuildAndStart();
 
-  auto creds = node::PeerChannelCredentials(client.tls, server.entry.tls_cert_sha256);
+  auto creds = node::PeerChannelCredentials(*client.tls, server.entry);
   keys::ManifestNode peer_target = server.entry, echo_target = server.entry;
   peer_target.endpoint = "127.0.0.1:" + std::to_string(peer_port);
   echo_target.endpoint = "127.0.0.1:" + std::to_string(echo_port);

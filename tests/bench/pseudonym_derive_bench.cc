@@ -57,11 +57,11 @@ int main(int argc, char** argv) {
 
   // Baseline: two holders' certificates behind bare echo servers, called with
   // the school's; and a bare echo server on a Unix socket.
-  const node::TlsMaterial school_tls = Must(bench::LoadTls(net->config("school")), "school TLS");
+  const auto school_tls = Must(bench::LoadTls(net->config("school")), "school TLS");
   std::vector<bench::EchoPeer> holders;
   for (const char* org : {"jeugdhulp", "gemeente"}) {
     holders.push_back(
-        Must(bench::StartEchoPeer(net->Entry(org), Must(bench::LoadTls(net->config(org)), "holder TLS"), school_tls),
+        Must(bench::StartEchoPeer(net->Entry(org), *Must(bench::LoadTls(net->config(org)), "holder TLS"), *school_tls),
              "echo peer"));
   }
   const std::vector<bench::EchoPeer*> holder_ptrs = {&holders[0], &holders[1]};

@@ -88,7 +88,7 @@ class CheckBench {
         // The school's own identity in a client of its own: the same calls,
         // channels and deadline (the config's peer timeout) the node's
         // SignalDesk makes, but reachable without the derivation before them.
-        client_(school_.network(), tls_, net_->config("school").peer_timeout, net_->config("school").max_message_bytes),
+        client_(school_.network(), *tls_, net_->config("school").peer_timeout, net_->config("school").max_message_bytes),
         signals_(bench::LocalStub<v1::LocalSignals>(net_->created("school").socket_path)) {
     // The peers asked, chosen as SignalDesk::Lookup chooses them: by the policy.
     manifest_ = school_.network().manifest();
@@ -125,7 +125,7 @@ class CheckBench {
     echo_peers_.reserve(asked_.size());
     for (const keys::ManifestNode* peer : asked_) {
       echo_peers_.push_back(Must(
-          bench::StartEchoPeer(*peer, Must(bench::LoadTls(net_->config(peer->org)), "peer TLS"), tls_), "echo peer"));
+          bench::StartEchoPeer(*peer, *Must(bench::LoadTls(net_->config(peer->org)), "peer TLS"), *tls_), "echo peer"));
       all_echo_.push_back(&echo_peers_.back());
       if (manifest_->FindOprfHolder(peer->org) != nullptr && holder_echo_.size() < 2) {
         holder_echo_.push_back(&echo_peers_.back());
@@ -190,7 +190,7 @@ class CheckBench {
  private:
   std::unique_ptr<bench::InProcessNetwork> net_;
   node::Node& school_;
-  const node::TlsMaterial tls_;
+  const std::unique_ptr<node::TlsIdentity> tls_;
   node::PeerClient client_;
   std::unique_ptr<v1::LocalSignals::Stub> signals_;
   std::shared_ptr<const keys::Manifest> manifest_;  // asked_ points into it

@@ -108,7 +108,7 @@ TEST_CASE("startup errors each give their specific message and exit code 2", "[s
     Edit(config, "tls_cert = 'cert.pem'", "tls_cert = '../gemeente/cert.pem'");
     RunResult r = CheckConfig(net, "school");
     REQUIRE(r.exit_code == 2);
-    REQUIRE(r.err.find("not the one the manifest lists") != std::string::npos);
+    REQUIRE(r.err.find("not one the manifest lists") != std::string::npos);
   }
   SECTION("tampered manifest") {
     Edit(net.dir() + "/network/manifest.json", "\"version\": 1", "\"version\": 7");

@@ -176,3 +176,35 @@ TEST_CASE("pseudonym key holders: each an org in nodes, with its own index and a
   big.replace(big.find(three), three.size(), "\"index\": 300");
   CHECK(ParseManifest(big).status().message().find("index") != std::string::npos);
 }
+
+TEST_CASE("a node's second certificate (a renewal under way) round-trips and identifies the node", "[manifest]") {
+  Manifest m = TwoNodes();
+  m.nodes[1].tls_cert_sha256_also = std::string(64, 'c');
+  const std::string text = *EncodeManifest(m);
+  REQUIRE(text.find("\"tls_cert_sha256_also\": \"" + std::string(64, 'c') + "\"") != std::string::npos);
+  auto back = ParseManifest(text);
+  REQUIRE(back.ok());
+  REQUIRE(*EncodeManifest(*back) == text);
+  REQUIRE(back->FindFingerprint(std::string(64, 'c'))->org == "gemeente");
+  REQUIRE(back->FindFingerprint(std::string(64, 'b'))->org == "gemeente");
+  REQUIRE(back->FindOrg("gemeente")->HasCertificate(std::string(64, 'c')));
+  REQUIRE_FALSE(back->FindOrg("school")->HasCertificate(""));  // none is not a certificate
+  // Without one, the key is left out: manifests made before renewal existed read the same.
+  REQUIRE(EncodeManifest(TwoNodes())->find("tls_cert_sha256_also") == std::string::npos);
+}
+
+TEST_CASE("a second certificate that is malformed or another's is refused, naming the field", "[manifest]") {
+  for (const std::string& bad : {std::string(64, 'b'), std::string(64, 'a'), std::string(63, 'c'), std::string(64, 'C')}) {
+    Manifest m = TwoNodes();
+    m.nodes[1].tls_cert_sha256_also = bad;
+    auto text = EncodeManifest(m);
+    INFO(bad);
+    REQUIRE(text.status().code() == absl::StatusCode::kInvalidArgument);
+    REQUIRE(text.status().message().find("nodes[1].tls_cert_sha256_also") != std::string::npos);
+  }
+  std::string text = *EncodeManifest(TwoNodes());
+  text.replace(text.find("\"tls_cert_sha256\": \"" + std::string(64, 'b') + "\""), 0, "\"tls_cert_sha256_also\": \"\", ");
+  auto empty = ParseManifest(text);
+  REQUIRE(empty.status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(empty.status().message().find("tls_cert_sha256_also") != std::string::npos);
+}

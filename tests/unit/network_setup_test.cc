@@ -222,3 +222,27 @@ TEST_CASE("removing an org publishes the next version without it, as a node and 
   CHECK(op->Current()->version == 2);                            // nothing published
   CHECK(setup::RemoveOrg(dir, "school", "", SystemNow()).ok());  // not a holder: fine
 }
+
+TEST_CASE("a renewal's second step interrupted after publishing is finished by running it again") {
+  TempDir dir;
+  const SystemTime now = SystemNow();
+  const std::string net = dir.path("net");
+  REQUIRE(setup::CreateNetwork(Plan(net, kThree), now).ok());
+  const std::string org = "gemeente";
+  const std::string cert = net + "/" + org + "/cert.pem", next = net + "/" + org + "/cert.next.pem";
+  const std::string old_pem = *ReadFile(cert);
+  REQUIRE(*setup::RenewCertificate(net, org, "", now, 30) == 2);
+  const std::string new_pem = *ReadFile(next);
+  REQUIRE(*setup::FinishRenewal(net, org, "", now) == 3);
+  // As if the process had died between publishing version 3 and the move.
+  fs::rename(cert, next);
+  REQUIRE(WriteFileAtomic(cert, old_pem, 0644).ok());
+  auto again = setup::FinishRenewal(net, org, "", now);
+  REQUIRE(again.ok());
+  REQUIRE(*again == 3);  // nothing published twice
+  REQUIRE(*ReadFile(cert) == new_pem);
+  REQUIRE_FALSE(fs::exists(next));
+  auto m = keys::ParseManifest(*ReadFile(net + "/network/manifest.json"));
+  REQUIRE(m->FindOrg(org)->tls_cert_sha256 == *keys::CertificateFingerprint(new_pem));
+  REQUIRE(m->FindOrg(org)->tls_cert_sha256_also == *keys::CertificateFingerprint(old_pem));
+}

@@ -78,3 +78,36 @@ TEST_CASE("an operator sealed with a passphrase has no master key file and reope
   REQUIRE(NetworkOperator::Create(dir.path("network"), "x", *master, now).status().code() ==
           absl::StatusCode::kAlreadyExists);
 }
+
+TEST_CASE("a renewed certificate binds the same subject and key, and only the CA's own are renewed", "[x509]") {
+  TempDir dir;
+  const SystemTime now = SystemNow();
+  auto op = NetworkOperator::Create(dir.path("network"), "flevoland", "", now);
+  REQUIRE(op.ok());
+  auto key = NewTlsKeyPem();
+  auto cert = op->IssueCertificate(*key, "gemeente", "gemeente", now, now + std::chrono::days(30));
+  REQUIRE(cert.ok());
+  auto renewed = op->RenewCertificate(*cert, now, now + std::chrono::days(365));
+  REQUIRE(renewed.ok());
+  REQUIRE(*CertificateFingerprint(*renewed) != *CertificateFingerprint(*cert));
+  REQUIRE(ReadCertificateSubject(*renewed)->org == "gemeente");
+  REQUIRE(ReadCertificateSubject(*renewed)->role == "gemeente");
+  REQUIRE(CertificateMatchesKey(*renewed, *key).ok());
+  auto other_key = NewTlsKeyPem();
+  REQUIRE(CertificateMatchesKey(*renewed, *other_key).code() == absl::StatusCode::kFailedPrecondition);
+
+  auto rogue = NetworkOperator::Create(dir.path("rogue"), "flevoland", "", now);
+  auto foreign = rogue->IssueCertificate(*key, "gemeente", "gemeente", now, now + std::chrono::days(30));
+  auto refused = op->RenewCertificate(*foreign, now, now + std::chrono::days(365));
+  REQUIRE(refused.status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(refused.status().message().find("not issued by this network's CA") != std::string::npos);
+}
+
+TEST_CASE("the CA's own certificate is not renewed as a node's", "[x509]") {
+  TempDir dir;
+  const SystemTime now = SystemNow();
+  auto op = NetworkOperator::Create(dir.path("network"), "flevoland", "", now);
+  auto refused = op->RenewCertificate(op->ca_cert_pem(), now, now + std::chrono::days(365));
+  REQUIRE(refused.status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(refused.status().message().find("a CA's") != std::string::npos);
+}

@@ -70,13 +70,16 @@ function unknownFields(Model, object) {
 }
 
 const kustomizationFields = new Set(["apiVersion", "kind", "namespace", "resources", "configMapGenerator",
-                                     "secretGenerator", "images"]);
+                                     "secretGenerator", "images", "generatorOptions"]);
 const generatorFields = new Set(["name", "files", "type"]);
 
 function checkKustomization(file, k) {
   const dir = path.dirname(file);
   if (k.apiVersion !== "kustomize.config.k8s.io/v1beta1") problems.push(`${file}: apiVersion ${k.apiVersion}`);
   for (const key of Object.keys(k)) if (!kustomizationFields.has(key)) problems.push(`${file}: unknown field ${key}`);
+  for (const key of Object.keys(k.generatorOptions ?? {})) {
+    if (key !== "disableNameSuffixHash") problems.push(`${file}: unknown field generatorOptions.${key}`);
+  }
   for (const r of k.resources ?? []) {
     if (!fs.existsSync(path.join(dir, r))) problems.push(`${file}: resource ${r} does not exist`);
   }
