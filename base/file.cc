@@ -1,5 +1,7 @@
 #include "base/file.h"
 
+#include <sys/file.h>
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -139,6 +141,34 @@ absl::StatusOr<int> OpenOwnerOnly(const std::string& path) {
     return s;
   }
   return fd;
+}
+
+absl::StatusOr<FileLock> FileLock::TryAcquire(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoError("cannot open the lock file", path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return absl::UnavailableError(StrCat(path, " is held by another process; try again when it is done"));
+    }
+    errno = err;
+    return ErrnoError("cannot lock", path);
+  }
+  return FileLock(fd);
+}
+
+FileLock& FileLock::operator=(FileLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
 }  // namespace casenode

@@ -32,6 +32,24 @@ namespace casenode {
 // The same checks on an open descriptor (fstat); `path` names it in errors.
 [[nodiscard]] absl::Status CheckOwnerOnly(int fd, const std::string& path);
 
+// An exclusive advisory lock (flock) on `path`, created if missing (mode
+// 0600, not through a symlink), held until the object is destroyed or moved
+// from. Lets one process at a time do a read-modify-write of files beside it.
+class FileLock {
+ public:
+  // Unavailable, naming the path, if another holder has it.
+  [[nodiscard]] static absl::StatusOr<FileLock> TryAcquire(const std::string& path);
+  FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  FileLock& operator=(FileLock&& other) noexcept;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock();
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
 // Opens `path` read-only without following a symlink (O_NOFOLLOW, so the
 // last component only) and checks the descriptor with CheckOwnerOnly: what is
 // checked is what is read, with no window to swap the file in between.

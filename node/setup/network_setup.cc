@@ -271,6 +271,12 @@ absl::StatusOr<uint64_t> PublishChange(const keys::NetworkOperator& op, keys::Ma
   return m.version;
 }
 
+// One operator command at a time may change a network's manifest: two at
+// once would publish the same version, and one change would be lost.
+absl::StatusOr<FileLock> LockOperator(const std::string& dir) {
+  return FileLock::TryAcquire(dir + "/network/operator.lock");
+}
+
 std::string NodeCertPath(const std::string& dir, const std::string& org, bool next) {
   return StrCat(dir, "/", org, next ? "/cert.next.pem" : "/cert.pem");
 }
@@ -281,6 +287,7 @@ absl::StatusOr<uint64_t> RenewCertificate(const std::string& dir, const std::str
                                           const std::string& operator_master_uri, SystemTime now, int validity_days) {
   if (!ValidOrgId(org)) return absl::InvalidArgumentError(StrCat("org \"", Printable(org), "\": expected ", kOrgIdSyntax));
   if (validity_days < 1) return absl::InvalidArgumentError("validity: at least one day");
+  ASSIGN_OR_RETURN(FileLock lock, LockOperator(dir));
   ASSIGN_OR_RETURN(keys::NetworkOperator op, keys::NetworkOperator::Open(dir + "/network", operator_master_uri));
   ASSIGN_OR_RETURN(keys::Manifest m, op.Current());
   const keys::ManifestNode* entry = m.FindOrg(org);
@@ -309,6 +316,7 @@ absl::StatusOr<uint64_t> RenewCertificate(const std::string& dir, const std::str
 absl::StatusOr<uint64_t> FinishRenewal(const std::string& dir, const std::string& org,
                                        const std::string& operator_master_uri, SystemTime now) {
   if (!ValidOrgId(org)) return absl::InvalidArgumentError(StrCat("org \"", Printable(org), "\": expected ", kOrgIdSyntax));
+  ASSIGN_OR_RETURN(FileLock lock, LockOperator(dir));
   ASSIGN_OR_RETURN(keys::NetworkOperator op, keys::NetworkOperator::Open(dir + "/network", operator_master_uri));
   ASSIGN_OR_RETURN(keys::Manifest m, op.Current());
   const std::string next_path = NodeCertPath(dir, org, true);
@@ -342,6 +350,7 @@ absl::StatusOr<uint64_t> FinishRenewal(const std::string& dir, const std::string
 absl::StatusOr<uint64_t> RemoveOrg(const std::string& dir, const std::string& org,
                                    const std::string& operator_master_uri, SystemTime now) {
   const std::string op_dir = dir + "/network";
+  ASSIGN_OR_RETURN(FileLock lock, LockOperator(dir));
   ASSIGN_OR_RETURN(keys::NetworkOperator op, keys::NetworkOperator::Open(op_dir, operator_master_uri));
   ASSIGN_OR_RETURN(keys::Manifest m, op.Current());
   if (m.FindOrg(org) == nullptr) {

@@ -246,3 +246,23 @@ TEST_CASE("a renewal's second step interrupted after publishing is finished by r
   REQUIRE(m->FindOrg(org)->tls_cert_sha256 == *keys::CertificateFingerprint(new_pem));
   REQUIRE(m->FindOrg(org)->tls_cert_sha256_also == *keys::CertificateFingerprint(old_pem));
 }
+
+TEST_CASE("two operator commands on one network do not run at once") {
+  TempDir dir;
+  const SystemTime now = SystemNow();
+  const std::string net = dir.path("net");
+  REQUIRE(setup::CreateNetwork(Plan(net, kThree), now).ok());
+  const std::string manifest = *ReadFile(net + "/network/manifest.json");
+  {
+    auto held = FileLock::TryAcquire(net + "/network/operator.lock");  // as another casectl would
+    REQUIRE(held.ok());
+    for (auto result : {setup::RenewCertificate(net, "gemeente", "", now, 30), setup::FinishRenewal(net, "gemeente", "", now),
+                        setup::RemoveOrg(net, "school", "", now)}) {
+      REQUIRE(result.status().code() == absl::StatusCode::kUnavailable);
+      REQUIRE(result.status().message().find("held by another process") != std::string::npos);
+    }
+    REQUIRE(*ReadFile(net + "/network/manifest.json") == manifest);
+    REQUIRE_FALSE(fs::exists(net + "/gemeente/cert.next.pem"));
+  }
+  REQUIRE(setup::RenewCertificate(net, "gemeente", "", now, 30).ok());  // released with its holder
+}
