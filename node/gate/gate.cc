@@ -24,12 +24,6 @@ std::shared_ptr<const policy::Policy> PeerGate::policy() const {
   return policy_.load();
 }
 
-absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, std::string_view method,
-                                          const PeerCallFacts& facts) {
-  ASSIGN_OR_RETURN(PeerCall call, Authenticate(context));
-  return Decide(context, std::move(call), method, facts);
-}
-
 absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, PeerCall call, std::string_view method,
                                           const PeerCallFacts& facts) {
   const auto& md = context.client_metadata();

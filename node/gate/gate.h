@@ -93,9 +93,11 @@ class PeerGate {
   grpc::Status Admit(grpc::ServerContext* context, std::string_view method, const PeerCallFacts& facts,
                      Handler&& handler) {
     const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<PeerCall> call = Decide(*context, method, facts);
+    const absl::StatusOr<PeerCall> who = Authenticate(*context);
+    absl::StatusOr<PeerCall> call = who.ok() ? Decide(*context, *who, method, facts) : who.status();
     absl::Status status = call.ok() ? handler(*call) : call.status();
-    Record(method, call.ok() ? &*call : nullptr, status, std::chrono::steady_clock::now() - start);
+    // A refusal is logged with the caller it refused, if it knew one.
+    Record(method, call.ok() ? &*call : who.ok() ? &*who : nullptr, status, std::chrono::steady_clock::now() - start);
     return ToGrpcStatus(status);
   }
 
@@ -122,14 +124,11 @@ class PeerGate {
   grpc::Status AdmitAs(grpc::ServerContext* context, std::string_view method, FactsOf&& facts_of,
                        Handler&& handler) {
     const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<PeerCall> call = Authenticate(*context);
-    absl::StatusOr<PeerCallFacts> facts = absl::UnknownError("");
-    if (call.ok()) {
-      facts = facts_of(call->caller);
-      call = facts.ok() ? Decide(*context, *std::move(call), method, *facts) : facts.status();
-    }
+    const absl::StatusOr<PeerCall> who = Authenticate(*context);
+    absl::StatusOr<PeerCallFacts> facts = who.ok() ? facts_of(who->caller) : who.status();
+    absl::StatusOr<PeerCall> call = facts.ok() ? Decide(*context, *who, method, *facts) : facts.status();
     absl::Status status = call.ok() ? handler(*call, *facts) : call.status();
-    Record(method, call.ok() ? &*call : nullptr, status, std::chrono::steady_clock::now() - start);
+    Record(method, call.ok() ? &*call : who.ok() ? &*who : nullptr, status, std::chrono::steady_clock::now() - start);
     return ToGrpcStatus(status);
   }
 
@@ -153,10 +152,8 @@ class PeerGate {
 
  private:
   [[nodiscard]] absl::StatusOr<PeerCall> Authenticate(const grpc::ServerContext& context) const;
-  // Authenticates, evaluates and stores the decision; an error if the call may not proceed.
-  [[nodiscard]] absl::StatusOr<PeerCall> Decide(const grpc::ServerContext& context, std::string_view method,
-                                  const PeerCallFacts& facts);
-  // The same for a call already authenticated.
+  // Evaluates and stores the decision for an authenticated call; an error if
+  // the call may not proceed.
   [[nodiscard]] absl::StatusOr<PeerCall> Decide(const grpc::ServerContext& context, PeerCall call,
                                                 std::string_view method, const PeerCallFacts& facts);
   // Evaluates `facts` (and the `attached` receipts, if any) for `call`'s
