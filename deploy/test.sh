@@ -4,6 +4,8 @@
 #   build-fuzz  clang + libFuzzer: each fuzz target for a bounded time
 #   build-asan  gcc, AddressSanitizer + UBSan: unit and integration tests
 #               (skip with CASENODE_SKIP_ASAN=1 for a quicker local run)
+#   build-tsan  gcc, ThreadSanitizer: the concurrent parts' unit tests
+#               (deploy/tsan.sh; skip with CASENODE_SKIP_TSAN=1)
 #   build-test  gcc, RelWithDebInfo: unit, integration and fault tests
 # Exits non-zero on any failure. Extra arguments go to the last ctest.
 set -euo pipefail
@@ -25,6 +27,10 @@ if [ "${CASENODE_SKIP_ASAN:-0}" != 1 ]; then
   (cd "$asan_build" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
      LSAN_OPTIONS="suppressions=$root/tests/lsan.supp" \
      ctest --output-on-failure --timeout 600 -j2 )
+fi
+
+if [ "${CASENODE_SKIP_TSAN:-0}" != 1 ]; then
+  "$root/deploy/tsan.sh" "${CASENODE_TSAN_BUILD:-$root/build-tsan}"
 fi
 
 "$root/deploy/build.sh" "$build" -DCASENODE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
