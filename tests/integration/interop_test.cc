@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "base/file.h"
 #include "keys/network_operator.h"
@@ -23,19 +24,37 @@ using Json = nlohmann::json;
 
 namespace {
 
-// The client and its npm packages, installed once per build tree.
+// The client and its npm packages, installed once per build tree and per
+// version of its files. Tests run in parallel (ctest -j2): one installs under
+// a lock while the others wait, and a stamp written last says it finished.
 std::string Client() {
   const std::string dir = CASENODE_BINARY_DIR "/interop-client";
   std::filesystem::create_directories(dir);
-  for (const char* f : {"package.json", "package-lock.json", "peer_client.mjs"}) {
-    std::filesystem::copy_file(std::string(CASENODE_SOURCE_DIR "/tests/interop/") + f, dir + "/" + f,
-                               std::filesystem::copy_options::overwrite_existing);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  absl::StatusOr<FileLock> lock = FileLock::TryAcquire(dir + "/.install.lock");
+  while (!lock.ok() && lock.status().code() == absl::StatusCode::kUnavailable &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    lock = FileLock::TryAcquire(dir + "/.install.lock");
   }
-  if (!std::filesystem::exists(dir + "/node_modules/@grpc/grpc-js")) {
-    const RunResult npm = testing::RunWithInput({"/usr/bin/env", "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"},
-                                                std::nullopt, dir);
+  INFO(lock.status());
+  REQUIRE(lock.ok());
+  std::string sources;
+  for (const char* f : {"package.json", "package-lock.json", "peer_client.mjs"}) {
+    sources += *ReadFile(std::string(CASENODE_SOURCE_DIR "/tests/interop/") + f);
+  }
+  const std::string stamp = dir + "/.installed";
+  if (ReadFile(stamp).value_or("") != sources) {
+    std::filesystem::remove(stamp);
+    for (const char* f : {"package.json", "package-lock.json", "peer_client.mjs"}) {
+      std::filesystem::copy_file(std::string(CASENODE_SOURCE_DIR "/tests/interop/") + f, dir + "/" + f,
+                                 std::filesystem::copy_options::overwrite_existing);
+    }
+    const RunResult npm = testing::RunWithInput(
+        {"/usr/bin/env", "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"}, std::nullopt, dir);
     INFO(npm.out << npm.err);
     REQUIRE(npm.exit_code == 0);
+    REQUIRE(WriteFileAtomic(stamp, sources, 0644).ok());
   }
   return dir + "/peer_client.mjs";
 }
@@ -101,8 +120,11 @@ TEST_CASE("grpc-js: no certificate, another CA's, an expired one and a removed n
   net.Start("gemeente");
   const Json ping = Json::array({{{"method", "Ping"}, {"request", Json::object()}}});
 
-  // No certificate: the handshake fails, no handler runs.
-  REQUIRE(Drive(net, "gemeente", {}, ping)[0]["code"] == static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+  // No certificate: the handshake fails, no handler runs. (grpc-js reports a
+  // failed TLS 1.3 client authentication as UNAVAILABLE or INTERNAL,
+  // depending on when the server's alert arrives: any error will do, as long
+  // as no call reached the gate, checked below.)
+  REQUIRE(Drive(net, "gemeente", {}, ping)[0]["code"] != 0);
 
   const SystemTime now = SystemNow();
   TempDir other;
@@ -112,17 +134,18 @@ TEST_CASE("grpc-js: no certificate, another CA's, an expired one and a removed n
   const std::string key_pem(key->InsecureView());
   // Same organisation and role as a real node; only the CA differs.
   auto foreign = rogue->IssueCertificate(*key, "school", "school", now - std::chrono::hours(1), now + std::chrono::days(1));
-  REQUIRE(Drive(net, "gemeente", {*foreign, key_pem}, ping)[0]["code"] ==
-          static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+  REQUIRE(Drive(net, "gemeente", {*foreign, key_pem}, ping)[0]["code"] != 0);
 
   // The network's CA, but expired.
   auto op = keys::NetworkOperator::Open(net.dir() + "/network");
   REQUIRE(op.ok());
   auto expired = op->IssueCertificate(*key, "school", "school", now - std::chrono::days(10), now - std::chrono::days(1));
-  REQUIRE(Drive(net, "gemeente", {*expired, key_pem}, ping)[0]["code"] ==
-          static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+  REQUIRE(Drive(net, "gemeente", {*expired, key_pem}, ping)[0]["code"] != 0);
+  // None of the three got past the handshake: the gate logged nothing.
+  REQUIRE(net.Log("gemeente").find("\"method\":\"Peer.Ping\"") == std::string::npos);
 
-  // A node removed from the manifest, with its own, otherwise valid certificate.
+  // A node removed from the manifest, with its own, otherwise valid
+  // certificate (how a node is revoked: by the manifest's fingerprints).
   const Identity politie = Real(net, "politie");
   REQUIRE(Drive(net, "gemeente", politie, ping)[0]["code"] == 0);  // control: before the removal
   REQUIRE(net.Casectl("", {"network", "remove", net.dir(), "politie"}).exit_code == 0);
@@ -161,11 +184,20 @@ TEST_CASE("grpc-js: a node's valid certificate is decided as its own organisatio
   REQUIRE(as_school[0]["response"]["caller_org"] == "school");
   for (size_t i : {1u, 2u}) {
     REQUIRE(as_school[i]["code"] == static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
-    REQUIRE(ReasonOf(as_school[i]) != Reason::kNone);
+    REQUIRE(ReasonOf(as_school[i]) == Reason::kNoMatchingRule);  // no rule lets a school read logs
   }
   // The notice is decided for the school (whatever its body says): the
   // gemeente holds no signal on the child, so nothing is stored.
   REQUIRE((as_school[3]["code"] != 0 || as_school[3]["response"].value("stored", false) == false));
+
+  // politie may not send match notices: one whose body says it comes from
+  // the gemeente is still politie's, and refused by politie's rule.
+  const Json notify = Json::array({calls[3]});
+  const Json as_politie = Drive(net, "gemeente", Real(net, "politie"), notify)[0];
+  INFO(as_politie.dump());
+  REQUIRE(as_politie["code"] == static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+  REQUIRE(ReasonOf(as_politie) == Reason::kDeniedByRule);
+  REQUIRE(as_politie["details"].get<std::string>().find("politie-geen-vroegsignalering") != std::string::npos);
 
   // The same calls with the auditor's own certificate: the log reads are its to make.
   const std::vector<Json> as_auditor = Drive(net, "gemeente", Real(net, "auditor"), calls);
@@ -182,8 +214,8 @@ TEST_CASE("grpc-js: a node's valid certificate is decided as its own organisatio
     if (line.find("\"event\":\"peer.call\"") == std::string::npos) continue;
     const Json e = Json::parse(line);
     INFO(line);
-    REQUIRE(e["caller_org"] == e["caller_role"]);  // each node's org id is its role here
-    REQUIRE((e["caller_org"] == "school" || e["caller_org"] == "auditor"));
+    REQUIRE((e["caller_org"] == "school" || e["caller_org"] == "auditor" || e["caller_org"] == "politie"));
+    REQUIRE(e["caller_role"] == e["caller_org"]);  // each org's role is its name here: never a claimed one
     if (e["caller_org"] == "school") refused_school.insert(e["method"].get<std::string>());
   }
   REQUIRE(refused_school == std::set<std::string>{"Peer.ReadAudit", "Peer.AuditCheckpoint"});

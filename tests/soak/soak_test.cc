@@ -64,6 +64,7 @@ class Stream {
         const auto t0 = std::chrono::steady_clock::now();
         const std::string error = op_();
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        ++done_;
         {
           std::lock_guard<std::mutex> lock(mu_);
           if (measuring_) {
@@ -85,6 +86,7 @@ class Stream {
     if (thread_.joinable()) thread_.join();
   }
   const std::string& name() const { return name_; }
+  int done() const { return done_.load(); }
   std::vector<double> latencies() const {
     std::lock_guard<std::mutex> lock(mu_);
     return latencies_;
@@ -99,6 +101,7 @@ class Stream {
   const std::chrono::milliseconds every_;
   const std::function<std::string()> op_;
   std::atomic<bool> stop_{false};
+  std::atomic<int> done_{0};
   mutable std::mutex mu_;
   bool measuring_ = false;
   std::vector<double> latencies_;
@@ -194,7 +197,12 @@ TEST_CASE("steady signal checks, case reads and contributions on five nodes, wit
   }));
 
   for (auto& s : streams) s->Start();
-  std::this_thread::sleep_for(std::chrono::seconds(5));  // warm-up: channels, caches, first flushes
+  // Warm-up: every stream has made 50 requests (channels, caches, first flushes).
+  const auto warm_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::any_of(streams.begin(), streams.end(), [](const auto& s) { return s->done() < 50; })) {
+    REQUIRE(std::chrono::steady_clock::now() < warm_deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   std::map<std::string, Usage> start, end;
   for (const std::string& org : LocalNetwork::AllOrgs()) start[org] = UsageOf(net.process(org).pid());
   for (auto& s : streams) s->Measure(true);
@@ -215,7 +223,8 @@ TEST_CASE("steady signal checks, case reads and contributions on five nodes, wit
   }
   for (const auto& s : streams) {
     INFO(s->name() << ": " << (s->errors().empty() ? std::string() : s->errors().front()));
-    REQUIRE(s->latencies().size() >= static_cast<size_t>(seconds));  // it ran at all
+    // At least half its rate: a stream that stalls is a failure too.
+    REQUIRE(s->latencies().size() >= static_cast<size_t>(seconds) * 5);
     REQUIRE(s->errors().empty());
   }
   for (const std::string& org : LocalNetwork::AllOrgs()) {

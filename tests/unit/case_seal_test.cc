@@ -3,6 +3,7 @@
 // open only for their own network, case and invitee.
 #include <sodium.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <functional>
 
@@ -211,10 +212,13 @@ TEST_CASE("two changes to one agreement at once both stand", "[cases]") {
       return *a;
     });
   };
-  std::thread owner([&] { REQUIRE(change(true).ok()); });
-  std::thread regisseur([&] { REQUIRE(change(false).ok()); });
+  std::atomic<bool> owner_ok{false}, regisseur_ok{false};  // Catch asserts on this thread only
+  std::thread owner([&] { owner_ok = change(true).ok(); });
+  std::thread regisseur([&] { regisseur_ok = change(false).ok(); });
   owner.join();
   regisseur.join();
+  REQUIRE(owner_ok);
+  REQUIRE(regisseur_ok);
   auto all = f.book->Actions(id);
   REQUIRE(all.ok());
   REQUIRE(all->size() == 1);
