@@ -183,14 +183,17 @@ std::shared_ptr<grpc::Channel> PeerChannel(const keys::ManifestNode& peer,
   args.SetSslTargetNameOverride(peer.org);  // the certificate's DNS SAN is the org id
   args.SetMaxReceiveMessageSize(max_message_bytes);
   args.SetMaxSendMessageSize(max_message_bytes);
-  // A peer that comes back must be reachable at once: keep reconnect backoff
-  // short and bounded (gRPC's defaults grow to 120 s). gRPC also takes the
-  // "min reconnect backoff" as the least time a connection attempt (TCP and
-  // the TLS handshake) may take: 2 s, not 100 ms, or a busy machine or a WAN
-  // link times handshakes out. A refused connection still fails at once.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 2000);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Reconnect backoff: gRPC's own connect timeout (the "min reconnect
+  // backoff", 20 s) and a backoff of 1 s growing to 30 s, with its jitter.
+  // A channel in backoff keeps trying on its own, so a short ceiling makes
+  // every node retry every unreachable or overloaded peer each second: when
+  // many handshakes time out at once (33 nodes starting together on two
+  // cores) the retries keep them timing out, and the network never settles.
+  // A call that finds the channel in backoff tries again at once (Stub), so
+  // a peer that comes back is reachable on the next call all the same.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20000);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 30000);
   return grpc::CreateCustomChannel(peer.endpoint, creds, args);
 }
 

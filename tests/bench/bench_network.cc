@@ -47,9 +47,42 @@ absl::Status CopyPolicyWithoutRateLimits(const std::string& from, const std::str
   return absl::OkStatus();
 }
 
+namespace {
+
+// The directories of the networks alive now. A benchmark that fails exits
+// (std::exit) without unwinding, and a 32-peer network leaves gigabytes of
+// stores behind: these go at exit.
+std::mutex live_mu;
+std::vector<std::string>* live_dirs = nullptr;
+
+void RemoveLiveDirs() {
+  std::lock_guard<std::mutex> lock(live_mu);
+  for (const std::string& dir : *live_dirs) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  live_dirs->clear();
+}
+
+void TrackLiveDir(const std::string& dir, bool alive) {
+  std::lock_guard<std::mutex> lock(live_mu);
+  if (live_dirs == nullptr) {
+    live_dirs = new std::vector<std::string>();  // outlives every static destructor
+    std::atexit(RemoveLiveDirs);
+  }
+  if (alive) {
+    live_dirs->push_back(dir);
+  } else {
+    std::erase(*live_dirs, dir);
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<InProcessNetwork>> InProcessNetwork::Start(const std::vector<std::string>& org_specs) {
   const auto began = std::chrono::steady_clock::now();
   std::unique_ptr<InProcessNetwork> net(new InProcessNetwork());
+  TrackLiveDir(net->temp_.root(), true);
   ASSIGN_OR_RETURN(net->ports_, testing::PortBlock::Reserve(static_cast<int>(org_specs.size())));
   RETURN_IF_ERROR(CopyPolicyWithoutRateLimits(CASENODE_SOURCE_DIR "/policy/network", net->temp_.path("policy")));
 
@@ -78,6 +111,7 @@ InProcessNetwork::~InProcessNetwork() {
   // Stop every listener first, so no node calls one that is already gone.
   for (auto& n : nodes_) n->Shutdown(std::chrono::milliseconds(0));
   nodes_.clear();
+  TrackLiveDir(temp_.root(), false);  // temp_ removes it
 }
 
 size_t InProcessNetwork::IndexOf(std::string_view org) const {
