@@ -104,7 +104,7 @@ absl::Status CaseKeeper::Deliver(const v1::CaseOrder& order) {
     req.set_sealed_invitation(order.sealed_invitation());
     const std::vector<v1::ConsentReceipt> receipts(order.receipts().begin(), order.receipts().end());
     absl::StatusOr<v1::InviteToCaseResponse> resp =
-        peers_.InviteToCase(*to, req, receipts, trace_id, deadline, /*retrying=*/true);
+        peers_.InviteToCase(*to, req, receipts, trace_id, deadline);
     // Refused by the invitee's policy, or as malformed (it will not open it
     // however often it is sent): final, shown with the reason.
     const bool refused = !resp.ok() && (AnsweredByPolicy(resp.status()) ||
@@ -126,7 +126,7 @@ absl::Status CaseKeeper::Deliver(const v1::CaseOrder& order) {
     if (to != nullptr) {
       v1::DestroyCaseRequest req;
       req.set_case_id(order.case_id());
-      absl::StatusOr<v1::DestroyCaseResponse> resp = peers_.DestroyCase(*to, req, trace_id, deadline, true);
+      absl::StatusOr<v1::DestroyCaseResponse> resp = peers_.DestroyCase(*to, req, trace_id, deadline);
       // A member that knows no such case holds nothing to destroy.
       if (!resp.ok() && ReasonOf(resp.status()) != Reason::kNotCaseMember) return resp.status();
     }

@@ -103,12 +103,11 @@ absl::StatusOr<v1::ReadAuditResponse> PeerClient::ReadAudit(const keys::Manifest
 absl::StatusOr<v1::InviteToCaseResponse> PeerClient::InviteToCase(const keys::ManifestNode& peer,
                                                                    const v1::InviteToCaseRequest& request,
                                                                    const std::vector<v1::ConsentReceipt>& receipts,
-                                                                   const std::string& trace_id, Deadline deadline,
-                                                                   bool retrying) {
+                                                                   const std::string& trace_id, Deadline deadline) {
   v1::ConsentReceiptList list;
   for (const auto& r : receipts) *list.add_receipts() = r;
   return CallOne<v1::InviteToCaseResponse>(
-      peer, "Peer.InviteToCase", trace_id, deadline, !retrying,
+      peer, "Peer.InviteToCase", trace_id, deadline, /*wait_for_ready=*/true,
       [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::InviteToCaseResponse& resp) {
         return stub.InviteToCase(&ctx, request, &resp);
       },
@@ -117,10 +116,9 @@ absl::StatusOr<v1::InviteToCaseResponse> PeerClient::InviteToCase(const keys::Ma
 
 absl::StatusOr<v1::DestroyCaseResponse> PeerClient::DestroyCase(const keys::ManifestNode& peer,
                                                                  const v1::DestroyCaseRequest& request,
-                                                                 const std::string& trace_id, Deadline deadline,
-                                                                 bool retrying) {
+                                                                 const std::string& trace_id, Deadline deadline) {
   return CallOne<v1::DestroyCaseResponse>(
-      peer, "Peer.DestroyCase", trace_id, deadline, !retrying,
+      peer, "Peer.DestroyCase", trace_id, deadline, /*wait_for_ready=*/true,
       [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::DestroyCaseResponse& resp) {
         return stub.DestroyCase(&ctx, request, &resp);
       });
@@ -323,7 +321,7 @@ PeerClient::Reply<v1::NotifySignalResponse> PeerClient::NotifySignal(const keys:
           {&peer}, request, trace_id, "Peer.NotifySignal", {},
           [](auto* async, grpc::ClientContext* ctx, const v1::NotifySignalRequest* req, v1::NotifySignalResponse* resp,
              auto done) { async->NotifySignal(ctx, req, resp, std::move(done)); },
-          Deadline::max(), /*wait_for_ready=*/false)
+          Deadline::max(), /*wait_for_ready=*/true)
           .front());
 }
 

@@ -72,8 +72,9 @@ class PeerClient {
   std::vector<Reply<v1::LookupSignalResponse>> LookupSignal(const std::vector<const keys::ManifestNode*>& peers,
                                                             const v1::LookupSignalRequest& request,
                                                             const std::string& trace_id, Deadline deadline);
-  // Delivers one match notice; fails at once if the peer is not connected
-  // (the notifier retries), rather than wait for it to come up.
+  // Delivers one match notice, waiting for a connection until the peer
+  // timeout (a channel in backoff is tried again at once); the notifier
+  // retries what fails.
   Reply<v1::NotifySignalResponse> NotifySignal(const keys::ManifestNode& peer, const v1::NotifySignalRequest& request,
                                                const std::string& trace_id);
   // Asks a receipt's issuer whether it stands, by `deadline` at the latest
@@ -91,15 +92,14 @@ class PeerClient {
   [[nodiscard]] absl::StatusOr<v1::CosignResponse> Cosign(const keys::ManifestNode& peer,
                                                           const v1::CosignRequest& request, Deadline deadline);
   // Case calls to one peer (node/cases), each by `deadline` at the latest.
-  // `retrying`: the caller tries again later (an order being delivered), so
-  // fail at once if the peer is not connected rather than wait for it.
+  // Each waits for a connection until then: a peer whose channel is in
+  // backoff is tried again at once, and answers if it is up.
   [[nodiscard]] absl::StatusOr<v1::InviteToCaseResponse> InviteToCase(
       const keys::ManifestNode& peer, const v1::InviteToCaseRequest& request,
-      const std::vector<v1::ConsentReceipt>& receipts, const std::string& trace_id, Deadline deadline, bool retrying);
+      const std::vector<v1::ConsentReceipt>& receipts, const std::string& trace_id, Deadline deadline);
   [[nodiscard]] absl::StatusOr<v1::DestroyCaseResponse> DestroyCase(const keys::ManifestNode& peer,
                                                                     const v1::DestroyCaseRequest& request,
-                                                                    const std::string& trace_id, Deadline deadline,
-                                                                    bool retrying);
+                                                                    const std::string& trace_id, Deadline deadline);
   [[nodiscard]] absl::StatusOr<v1::AnswerCaseInvitationResponse> AnswerCaseInvitation(
       const keys::ManifestNode& peer, const v1::AnswerCaseInvitationRequest& request, const std::string& trace_id,
       Deadline deadline);

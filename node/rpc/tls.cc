@@ -183,16 +183,20 @@ std::shared_ptr<grpc::Channel> PeerChannel(const keys::ManifestNode& peer,
   args.SetSslTargetNameOverride(peer.org);  // the certificate's DNS SAN is the org id
   args.SetMaxReceiveMessageSize(max_message_bytes);
   args.SetMaxSendMessageSize(max_message_bytes);
-  // Reconnect backoff: gRPC's own connect timeout (the "min reconnect
-  // backoff", 20 s) and a backoff of 1 s growing to 30 s, with its jitter.
-  // A channel in backoff keeps trying on its own, so a short ceiling makes
-  // every node retry every unreachable or overloaded peer each second: when
-  // many handshakes time out at once (33 nodes starting together on two
-  // cores) the retries keep them timing out, and the network never settles.
-  // A call that finds the channel in backoff tries again at once (Stub), so
-  // a peer that comes back is reachable on the next call all the same.
+  // Reconnect backoff: 1 s growing to 30 s, with gRPC's jitter. A channel
+  // in backoff keeps trying on its own, so a short ceiling makes every node
+  // retry every unreachable or overloaded peer each second: when many
+  // handshakes time out at once (33 nodes starting together on two cores)
+  // the retries keep them timing out, and the network never settles. A call
+  // that finds the channel in backoff tries again at once (Stub), and the
+  // calls that retry on their own schedule wait for that attempt, so a peer
+  // that comes back is reachable on the next call all the same.
+  // gRPC takes the "min reconnect backoff" as the time one connection
+  // attempt (TCP and the TLS handshake) may take: 5 s, so a busy machine or
+  // a WAN link does not time handshakes out, while an attempt whose packets
+  // are lost (a partition) is given up and retried within 5 s.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 1000);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20000);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 30000);
   return grpc::CreateCustomChannel(peer.endpoint, creds, args);
 }
