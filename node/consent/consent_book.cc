@@ -76,9 +76,9 @@ v1::ConsentReceipt ToProto(const ConsentReceipt& r) {
 
 absl::StatusOr<ConsentReceipt> FromProto(const v1::ConsentReceipt& p) {
   ConsentReceipt r;
-  if (p.subject().size() != 32) return absl::InvalidArgumentError("consent receipt: subject: expected a 32-byte pseudonym");
+  if (p.subject().size() != 32) return Error(Reason::kMalformedConsentReceipt, "consent receipt: subject: expected a 32-byte pseudonym");
   if (!p.signature().empty() && p.signature().size() != 64) {
-    return absl::InvalidArgumentError("consent receipt: signature: expected 64 bytes");
+    return Error(Reason::kMalformedConsentReceipt, "consent receipt: signature: expected 64 bytes");
   }
   r.receipt_id = p.receipt_id();
   r.issuer_org = p.issuer_org();
@@ -110,21 +110,21 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Record(ConsentReceipt draft, std::
   // consent, and the receipt stands no longer than that rule does.
   const SystemTime born(std::chrono::duration_cast<std::chrono::seconds>(
       std::chrono::sys_days(birth_date).time_since_epoch()));
-  if (draft.valid_from < born) return absl::InvalidArgumentError("valid_from: before the child's date of birth");
+  if (draft.valid_from < born) return Error(Reason::kMalformedRequest, "valid_from: before the child's date of birth");
   const AgeFacts age = AgeAt(birth_date, draft.valid_from);
   draft.child_age_years = age.age_years;
   draft.age_rule_until = age.rule_until;
   RETURN_IF_ERROR(Validate(draft));
   RETURN_IF_ERROR(CheckRecordable(draft));
   if (!AgeRuleSatisfied(draft.child_age_years, draft.consenters)) {
-    return absl::InvalidArgumentError(StrCat(
+    return Error(Reason::kMalformedRequest, StrCat(
         "consenters: at age ", draft.child_age_years,
         " the consent rule needs ", draft.child_age_years < 12 ? "a parent or guardian"
                                     : draft.child_age_years < 16 ? "the child and a parent or guardian"
                                                                  : "the child"));
   }
   if (draft.age_rule_until.time_since_epoch().count() != 0 && clock_() >= draft.age_rule_until) {
-    return absl::InvalidArgumentError(
+    return Error(Reason::kMalformedRequest, 
         "valid_from: the child has since reached an age at which others must consent; record the consent given now");
   }
   Sign(draft, signer_);
@@ -146,7 +146,7 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Record(ConsentReceipt draft, std::
 }
 
 absl::StatusOr<v1::ConsentEntry> ConsentBook::Show(const std::string& receipt_id) const {
-  if (!ValidId(receipt_id)) return absl::InvalidArgumentError("receipt_id: expected 32 lowercase hex digits");
+  if (!ValidId(receipt_id)) return Error(Reason::kMalformedRequest, "receipt_id: expected 32 lowercase hex digits");
   auto bytes = store_.Get(store::Family::kConsents, ReceiptKey(receipt_id));
   if (!bytes.ok()) {
     if (bytes.status().code() == absl::StatusCode::kNotFound) return UnknownReceipt();  // absent or shredded
@@ -159,7 +159,7 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Show(const std::string& receipt_id
 
 absl::StatusOr<v1::ConsentEntry> ConsentBook::Revoke(const std::string& receipt_id, const std::string& revoked_by,
                                                      const Journal& log) {
-  if (revoked_by.empty()) return absl::InvalidArgumentError("revoked_by: expected the pseudonymous id of the staff member");
+  if (revoked_by.empty()) return Error(Reason::kMalformedRequest, "revoked_by: expected the pseudonymous id of the staff member");
   std::unique_lock<WriterPreferringLock> lock(order_mu_);
   ASSIGN_OR_RETURN(v1::ConsentEntry entry, Show(receipt_id));
   if (entry.revoked()) {
@@ -210,7 +210,7 @@ v1::ConsentStatusResponse::State ConsentBook::StateOf(const v1::ConsentEntry& en
 absl::StatusOr<v1::ConsentEntry> ConsentBook::Confirm(const std::string& receipt_id, const std::string& confirmed_by,
                                                       const Journal& log) {
   if (confirmed_by.empty()) {
-    return absl::InvalidArgumentError("confirmed_by: expected the pseudonymous id of the staff member");
+    return Error(Reason::kMalformedRequest, "confirmed_by: expected the pseudonymous id of the staff member");
   }
   std::unique_lock<WriterPreferringLock> lock(order_mu_);
   ASSIGN_OR_RETURN(v1::ConsentEntry entry, Show(receipt_id));
