@@ -18,6 +18,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   help2man lintian adduser procps init-system-helpers  # the Debian package: man pages, lint, its Depends
   podman runc debootstrap   # the container image, built from a Debian base made here
+  iproute2 nftables         # the fault tests' own network namespace and partitions
 )
 
 missing=()

@@ -3,7 +3,8 @@
 # store (Get/Shred, rotation), the record store and its group commits, the
 # audit log's concurrent writers, the decision gate and its rate limiter, the
 # consent book and verifier cache, case books (concurrent agreement changes),
-# the network view, file writes and the reader-writer lock.
+# the network view, file writes, the reader-writer lock and the retry loop
+# under the notice and case-order queues (base/wake_loop.h).
 # Usage: deploy/tsan.sh [BUILD_DIR]   (default build-tsan/; only unit_tests is built)
 #
 # Left out, with the reason: tests that start gRPC servers or channels (gRPC,

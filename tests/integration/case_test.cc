@@ -47,22 +47,6 @@ nlohmann::json Json(const RunResult& r) {
   return j;
 }
 
-// A policy copy whose closed cases are kept `seconds` (and signals too).
-std::string ShortRetentionPolicy(TempDir& dir, int seconds) {
-  const std::string out = dir.path("policy");
-  std::filesystem::create_directories(out);
-  for (const auto& e : std::filesystem::directory_iterator(CASENODE_SOURCE_DIR "/policy/network")) {
-    if (!e.is_regular_file()) continue;
-    std::string text = *ReadFile(e.path().string());
-    const std::string from = "retention_seconds = 63072000";
-    for (auto at = text.find(from); at != std::string::npos; at = text.find(from)) {
-      text.replace(at, from.size(), "retention_seconds = " + std::to_string(seconds));
-    }
-    REQUIRE(WriteFileAtomic(out + "/" + e.path().filename().string(), text, 0644).ok());
-  }
-  return out;
-}
-
 // The parents' consent for youth care and the gemeente to share health data
 // in a casusoverleg, recorded at the gemeente; returns (receipt id, file).
 std::pair<std::string, std::string> RecordConsent(const LocalNetwork& net) {

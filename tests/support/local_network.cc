@@ -14,6 +14,8 @@
 #include <sstream>
 #include <thread>
 
+#include "base/file.h"
+
 namespace casenode::testing {
 std::string CasenodeBin() { return CASENODE_BIN; }
 std::string CasectlBin() { return CASECTL_BIN; }
@@ -117,6 +119,21 @@ nlohmann::json LocalNetwork::WaitForStatus(const std::string& org,
     if (std::chrono::steady_clock::now() > deadline) FAIL(org << " status never got there: " << status.dump());
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+std::string ShortRetentionPolicy(const TempDir& dir, int seconds) {
+  const std::string out = dir.path("policy");
+  std::filesystem::create_directories(out);
+  for (const auto& e : std::filesystem::directory_iterator(CASENODE_SOURCE_DIR "/policy/network")) {
+    if (!e.is_regular_file()) continue;
+    std::string text = *ReadFile(e.path().string());
+    const std::string from = "retention_seconds = 63072000";
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from)) {
+      text.replace(at, from.size(), "retention_seconds = " + std::to_string(seconds));
+    }
+    REQUIRE(WriteFileAtomic(out + "/" + e.path().filename().string(), text, 0644).ok());
+  }
+  return out;
 }
 
 }  // namespace casenode::testing

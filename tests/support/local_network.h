@@ -63,4 +63,9 @@ class LocalNetwork {
   std::map<std::string, std::unique_ptr<Process>> procs_;
 };
 
+// A copy of the shipped network policy (policy/network) in `dir`/policy,
+// whose closed cases and signals are kept `seconds`; returns its directory,
+// for `casectl network init --policy`.
+std::string ShortRetentionPolicy(const TempDir& dir, int seconds);
+
 }  // namespace casenode::testing
