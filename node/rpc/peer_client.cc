@@ -321,7 +321,9 @@ PeerClient::Reply<v1::NotifySignalResponse> PeerClient::NotifySignal(const keys:
           {&peer}, request, trace_id, "Peer.NotifySignal", {},
           [](auto* async, grpc::ClientContext* ctx, const v1::NotifySignalRequest* req, v1::NotifySignalResponse* resp,
              auto done) { async->NotifySignal(ctx, req, resp, std::move(done)); },
-          Deadline::max(), /*wait_for_ready=*/true)
+          // Not waiting for a connection: a notice withdrawn meanwhile must
+          // not go out when the recipient comes up within the wait.
+          Deadline::max(), /*wait_for_ready=*/false)
           .front());
 }
 

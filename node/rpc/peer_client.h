@@ -72,9 +72,9 @@ class PeerClient {
   std::vector<Reply<v1::LookupSignalResponse>> LookupSignal(const std::vector<const keys::ManifestNode*>& peers,
                                                             const v1::LookupSignalRequest& request,
                                                             const std::string& trace_id, Deadline deadline);
-  // Delivers one match notice, waiting for a connection until the peer
-  // timeout (a channel in backoff is tried again at once); the notifier
-  // retries what fails.
+  // Delivers one match notice; fails at once if the peer is not connected
+  // (the notifier retries), rather than wait for it: a signal withdrawn while
+  // its notice waited would still be announced.
   Reply<v1::NotifySignalResponse> NotifySignal(const keys::ManifestNode& peer, const v1::NotifySignalRequest& request,
                                                const std::string& trace_id);
   // Asks a receipt's issuer whether it stands, by `deadline` at the latest
