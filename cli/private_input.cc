@@ -55,6 +55,7 @@ absl::StatusOr<std::string> ReadPrivateLine(std::string_view what, std::string_v
     }
   }
   if (terminal) std::cerr << "\n";
+  if (!line.empty() && line.back() == '\r') line.pop_back();  // a CRLF line end is a line end
   if (line.size() > max_bytes) {
     sodium_memzero(line.data(), line.size());
     return absl::InvalidArgumentError(StrCat(what, " on standard input: longer than ", max_bytes, " bytes"));

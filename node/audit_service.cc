@@ -46,17 +46,11 @@ AuditSource SourceFor(PeerClient& peers, const keys::ManifestNode& node, const s
 
 grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditVerifyRequest* request,
                                   v1::AuditVerifyReport* response) {
-  if (!ValidOrgId(request->org())) return ToGrpcStatus(Error(Reason::kMalformedRequest, "org: an organisation id"));
-  const auto manifest = network_.manifest();
+  const edge::Known known = known_();
+  if (auto bad = edge::Check(*request, known); !bad.ok()) return ToGrpcStatus(bad);
+  const auto& manifest = known.manifest;
   const keys::ManifestNode* node = manifest->FindOrg(request->org());
-  if (node == nullptr) return ToGrpcStatus(Error(Reason::kUnknownOrg, "org: not in the network's manifest"));
-  if (node->org == network_.self_org()) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "org: another node's log (an auditor verifies others)"));
-  }
   const std::string purpose = request->purpose().empty() ? "verantwoording" : request->purpose();
-  if (purpose != "verantwoording" && purpose != "inzage") {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "purpose: verantwoording or inzage"));
-  }
 
   std::optional<tlog::Checkpoint> previous;
   absl::StatusOr<std::string> stored = store_.Get(store::Family::kAudit, VerifiedKey(node->org));
@@ -79,10 +73,6 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
   const std::string trace_id = TraceIdOf(*context);
   const auto deadline = std::min(context->deadline(), std::chrono::system_clock::now() + kVerifyBudget);
   const AuditSource source = SourceFor(peers_, *node, purpose, trace_id, deadline);
-  if (request->since_unix_ms() < 0 || request->until_unix_ms() < 0 ||
-      (request->until_unix_ms() != 0 && request->until_unix_ms() <= request->since_unix_ms())) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "since, until: a time range with since before until"));
-  }
   Replayer replayer(node->org, request->since_unix_ms(), request->until_unix_ms());
   v1::AuditVerifyReport replayed;
   std::function<void(uint64_t, const std::string&)> on_entry;
@@ -126,18 +116,13 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
 
 grpc::Status AuditService::Reconcile(grpc::ServerContext* context, const v1::AuditReconcileRequest* request,
                                      v1::AuditReconcileReport* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   const std::string purpose = request->purpose().empty() ? "verantwoording" : request->purpose();
-  if (purpose != "verantwoording" && purpose != "inzage") {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "purpose: verantwoording or inzage"));
-  }
   const auto manifest = network_.manifest();
   const std::string trace_id = TraceIdOf(*context);
   const auto deadline = std::min(context->deadline(), std::chrono::system_clock::now() + kVerifyBudget);
   // Recent calls are in flight: they may not have ended, on both sides,
   // before the logs are read. (settle must cover the nodes' peer timeout.)
-  if (request->settle_seconds() > 3600) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "settle_seconds: at most 3600"));
-  }
   const int64_t settle_ms = 1000 * static_cast<int64_t>(request->settle_seconds() == 0 ? 30 : request->settle_seconds());
   const int64_t cutoff_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count() - settle_ms;
@@ -185,6 +170,7 @@ grpc::Status AuditService::Reconcile(grpc::ServerContext* context, const v1::Aud
 
 grpc::Status AuditService::Inzage(grpc::ServerContext* context, const v1::AuditInzageRequest* request,
                                   v1::AuditInzageReport* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   absl::StatusOr<Bsn> bsn = ParseBsn(request->bsn());
   if (!bsn.ok()) return ToGrpcStatus(bsn.status());
   const std::string trace_id = TraceIdOf(*context);

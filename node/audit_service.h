@@ -6,6 +6,7 @@
 
 #include "base/time.h"
 #include "casenode/v1/local.grpc.pb.h"
+#include "node/edge/requests.h"
 #include "node/audit/audit_log.h"
 #include "node/network/network.h"
 #include "node/pseudonym/deriver.h"
@@ -20,7 +21,7 @@ class AuditService final : public v1::LocalAudit::Service {
   using PolicyFn = std::function<std::shared_ptr<const policy::Policy>()>;
   // `policy`: the policy in force, for the number of witnesses it requires.
   AuditService(const Network& network, PeerClient& peers, PseudonymDeriver& deriver, keys::KeyStore& keys,
-               store::Store& store, const AuditLog& own_log, PolicyFn policy, Clock clock)
+               store::Store& store, const AuditLog& own_log, PolicyFn policy, Clock clock, edge::KnownFn known)
       : network_(network),
         peers_(peers),
         deriver_(deriver),
@@ -28,7 +29,8 @@ class AuditService final : public v1::LocalAudit::Service {
         store_(store),
         own_log_(own_log),
         policy_(std::move(policy)),
-        clock_(std::move(clock)) {}
+        clock_(std::move(clock)),
+        known_(std::move(known)) {}
 
   grpc::Status Verify(grpc::ServerContext* context, const v1::AuditVerifyRequest* request,
                       v1::AuditVerifyReport* response) override;
@@ -46,6 +48,7 @@ class AuditService final : public v1::LocalAudit::Service {
   const AuditLog& own_log_;
   const PolicyFn policy_;
   const Clock clock_;
+  const edge::KnownFn known_;
 };
 
 }  // namespace casenode::node

@@ -4,12 +4,13 @@
 
 #include "casenode/v1/local.grpc.pb.h"
 #include "node/cases/desk.h"
+#include "node/edge/requests.h"
 
 namespace casenode::node {
 
 class CaseService final : public v1::LocalCases::Service {
  public:
-  explicit CaseService(CaseDesk& desk) : desk_(desk) {}
+  CaseService(CaseDesk& desk, edge::KnownFn known) : desk_(desk), known_(std::move(known)) {}
 
   grpc::Status Convene(grpc::ServerContext*, const v1::ConveneCaseRequest*, v1::ConveneCaseResponse*) override;
   grpc::Status List(grpc::ServerContext*, const v1::ListCasesRequest*, v1::ListCasesResponse*) override;
@@ -21,6 +22,7 @@ class CaseService final : public v1::LocalCases::Service {
 
  private:
   CaseDesk& desk_;
+  const edge::KnownFn known_;
 };
 
 }  // namespace casenode::node

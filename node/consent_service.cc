@@ -88,42 +88,13 @@ absl::StatusOr<v1::ConsentCheck> AnswerConsentStatus(const consent::ConsentBook&
   return answer;
 }
 
-// A receipt names only what the network knows: purposes, categories and
-// roles of the policy's vocabulary, organisations of the manifest. A
-// receipt that no request could ever use is refused when made.
-absl::Status ConsentService::KnownToNetwork(const consent::ConsentReceipt& draft) const {
-  const auto policy = gate_.policy();
-  auto check = [&](std::string_view field, const std::vector<std::string>& names, policy::Policy::Term term,
-                   std::string_view noun) -> absl::Status {
-    for (const std::string& n : names) {
-      if (!policy->Knows(term, n)) {
-        return Error(Reason::kMalformedRequest,
-                     StrCat(field, ": \"", n, "\" is not a ", noun, " of the network policy's vocabulary"));
-      }
-    }
-    return absl::OkStatus();
-  };
-  RETURN_IF_ERROR(check("purposes", draft.purposes, policy::Policy::Term::kPurpose, "purpose"));
-  RETURN_IF_ERROR(check("categories", draft.categories, policy::Policy::Term::kCategory, "data category"));
-  RETURN_IF_ERROR(check("recipient_roles", draft.recipient_roles, policy::Policy::Term::kRole, "role"));
-  const auto manifest = network_.manifest();
-  for (const std::string& org : draft.recipient_orgs) {
-    if (manifest->FindOrg(org) == nullptr) {
-      return Error(Reason::kMalformedRequest, StrCat("recipient_orgs: \"", org, "\" is not in the manifest"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 grpc::Status ConsentService::Record(grpc::ServerContext* context, const v1::ConsentRecordRequest* request,
                                          v1::ConsentEntry* response) {
+  if (auto bad = edge::Check(*request, known_()); !bad.ok()) return ToGrpcStatus(bad);
   auto draft = consent::FromProto(request->receipt());
   if (!draft.ok()) return ToGrpcStatus(draft.status());
   auto birth_date = consent::ParseBirthDate(request->birth_date());
   if (!birth_date.ok()) return ToGrpcStatus(birth_date.status());
-  // The syntax first: a name the vocabulary does not know is quoted back.
-  if (auto syntax = consent::CheckRecordable(*draft); !syntax.ok()) return ToGrpcStatus(syntax);
-  if (auto known = KnownToNetwork(*draft); !known.ok()) return ToGrpcStatus(known);
   const std::string recorded_by = draft->recorded_by;
   auto entry = consents_.Record(*std::move(draft), *birth_date,
                                 LogConsent(audit_, keys_, *context, v1::ConsentEvent::RECORDED, recorded_by));
@@ -135,6 +106,7 @@ grpc::Status ConsentService::Record(grpc::ServerContext* context, const v1::Cons
 
 grpc::Status ConsentService::Revoke(grpc::ServerContext* context, const v1::ConsentRevokeRequest* request,
                                          v1::ConsentEntry* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   // Revoking again logs again: staff are told of any failure and may retry.
   auto entry = consents_.Revoke(request->receipt_id(), request->revoked_by(),
                                 LogConsent(audit_, keys_, *context, v1::ConsentEvent::REVOKED, request->revoked_by()));
@@ -146,6 +118,7 @@ grpc::Status ConsentService::Revoke(grpc::ServerContext* context, const v1::Cons
 
 grpc::Status ConsentService::Confirm(grpc::ServerContext* context, const v1::ConsentConfirmRequest* request,
                                      v1::ConsentEntry* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   auto entry =
       consents_.Confirm(request->receipt_id(), request->confirmed_by(),
                         LogConsent(audit_, keys_, *context, v1::ConsentEvent::CONFIRMED, request->confirmed_by()));
@@ -157,9 +130,7 @@ grpc::Status ConsentService::Confirm(grpc::ServerContext* context, const v1::Con
 
 grpc::Status ConsentService::List(grpc::ServerContext*, const v1::ConsentListRequest* request,
                                        v1::ConsentListResponse* response) {
-  if (request->subject().size() != 32) {
-    return ToGrpcStatus(absl::InvalidArgumentError("subject: expected a 32-byte pseudonym"));
-  }
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   std::array<uint8_t, 32> subject{};
   std::copy(request->subject().begin(), request->subject().end(), subject.begin());
   auto entries = consents_.List(subject);
@@ -170,6 +141,7 @@ grpc::Status ConsentService::List(grpc::ServerContext*, const v1::ConsentListReq
 
 grpc::Status ConsentService::Show(grpc::ServerContext*, const v1::ConsentShowRequest* request,
                                        v1::ConsentEntry* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   auto entry = consents_.Show(request->receipt_id());
   if (!entry.ok()) return ToGrpcStatus(entry.status());
   *response = *std::move(entry);
@@ -178,6 +150,7 @@ grpc::Status ConsentService::Show(grpc::ServerContext*, const v1::ConsentShowReq
 
 grpc::Status ConsentService::Verify(grpc::ServerContext* context, const v1::ConsentVerifyRequest* request,
                                          v1::ConsentVerifyResponse* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   auto receipt = consent::FromProto(request->receipt());
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
   const policy::ConsentStatus status =

@@ -5,6 +5,7 @@
 #include "casenode/v1/local.grpc.pb.h"
 #include "node/consent/consent_book.h"
 #include "node/consent/verifier.h"
+#include "node/edge/requests.h"
 #include "node/gate/gate.h"
 #include "node/network/network.h"
 
@@ -27,8 +28,14 @@ class ConsentService final : public v1::LocalConsent::Service {
   // Every receipt recorded, revoked or confirmed is an entry of `audit`,
   // its child sealed with a data key from `keys`.
   ConsentService(const Network& network, const PeerGate& gate, consent::ConsentBook& consents,
-                 const consent::ConsentVerifier& verifier, AuditLog& audit, keys::KeyStore& keys)
-      : network_(network), gate_(gate), consents_(consents), verifier_(verifier), audit_(audit), keys_(keys) {}
+                 const consent::ConsentVerifier& verifier, AuditLog& audit, keys::KeyStore& keys, edge::KnownFn known)
+      : network_(network),
+        gate_(gate),
+        consents_(consents),
+        verifier_(verifier),
+        audit_(audit),
+        keys_(keys),
+        known_(std::move(known)) {}
 
   grpc::Status Record(grpc::ServerContext*, const v1::ConsentRecordRequest*, v1::ConsentEntry*) override;
   grpc::Status Revoke(grpc::ServerContext*, const v1::ConsentRevokeRequest*, v1::ConsentEntry*) override;
@@ -38,7 +45,6 @@ class ConsentService final : public v1::LocalConsent::Service {
   grpc::Status Verify(grpc::ServerContext*, const v1::ConsentVerifyRequest*, v1::ConsentVerifyResponse*) override;
 
  private:
-  absl::Status KnownToNetwork(const consent::ConsentReceipt& draft) const;
 
   const Network& network_;
   const PeerGate& gate_;
@@ -46,6 +52,7 @@ class ConsentService final : public v1::LocalConsent::Service {
   const consent::ConsentVerifier& verifier_;
   AuditLog& audit_;
   keys::KeyStore& keys_;
+  const edge::KnownFn known_;
 };
 
 }  // namespace casenode::node

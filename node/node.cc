@@ -274,15 +274,16 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, std::unique_ptr<
                       // The witnesses learn of it at once.
                       if (seq.ok()) (void)publisher_.PublishNow(std::chrono::system_clock::now() + std::chrono::seconds(5));
                       return seq;
-                    }),
+                    },
+                    [this, clock] { return KnownNow(clock()); }),
       keys_service_(*key_store_, *audit_),
       policy_service_(*network_, gate_, config_.policy_local),
-      consent_service_(*network_, gate_, consents_, consent_verifier_, *audit_, *key_store_),
-      pseudonym_service_(deriver_),
-      signal_service_(signal_desk_, signals_, metrics_),
-      case_service_(case_desk_),
+      consent_service_(*network_, gate_, consents_, consent_verifier_, *audit_, *key_store_, [this, clock] { return KnownNow(clock()); }),
+      pseudonym_service_(deriver_, [this, clock] { return KnownNow(clock()); }),
+      signal_service_(signal_desk_, signals_, metrics_, [this, clock] { return KnownNow(clock()); }),
+      case_service_(case_desk_, [this, clock] { return KnownNow(clock()); }),
       audit_service_(*network_, peers_, deriver_, *key_store_, *store_, *audit_, [this] { return gate_.policy(); },
-                     clock) {
+                     clock, [this, clock] { return KnownNow(clock()); }) {
   gate_.SetDecisionObserver([this](const policy::Request& request, const policy::Decision& decision) {
     metrics_.Decision(decision.allowed(), decision.rule_id, ReasonName(decision.reason));
     for (const policy::ConsentFact& fact : request.consents) {
@@ -498,6 +499,8 @@ absl::StatusOr<std::string> Node::CertificateToPresent(const keys::Manifest& man
       StrCat("keys.tls_cert: the manifest lists neither the certificate file as the one \"", config_.org,
              "\" presents nor the certificate in use"));
 }
+
+edge::Known Node::KnownNow(SystemTime now) const { return {gate_.policy(), network_->manifest(), network_->self_org(), now}; }
 
 absl::StatusOr<uint64_t> Node::Reload() {
   // One reload at a time, so a manifest is never put in force with another

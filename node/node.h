@@ -79,6 +79,8 @@ class Node {
   // The certificate to present under `manifest`: the certificate file if the
   // manifest lists it for this node, else the one in use if still listed.
   [[nodiscard]] absl::StatusOr<std::string> CertificateToPresent(const keys::Manifest& manifest) const;
+  // What a Local request may name at `now`: the policy and manifest in force.
+  edge::Known KnownNow(SystemTime now) const;
   Node(NodeConfig config, std::unique_ptr<Network> network, std::unique_ptr<TlsIdentity> tls, keys::SigningKey signing_key,
        CaseIdentity case_identity, std::optional<oprf::KeyShare> oprf_share, std::unique_ptr<keys::KeyStore> key_store,
        std::unique_ptr<store::Store> store, std::unique_ptr<AuditLog> audit,

@@ -24,17 +24,11 @@ grpc::Status NodeService::Status(grpc::ServerContext* context, const v1::StatusR
 
 grpc::Status NodeService::PingPeer(grpc::ServerContext* context, const v1::PingPeerRequest* request,
                                     v1::PeerReachability* response) {
-  const auto manifest = network_.manifest();
-  const keys::ManifestNode* peer = manifest->FindOrg(request->org());
-  if (peer == nullptr || peer->org == network_.self_org()) {
-    return ToGrpcStatus(Error(
-        Reason::kUnknownOrg, StrCat("org: \"", request->org(), "\" is not a peer in manifest version ", manifest->version)));
-  }
+  const edge::Known known = known_();
+  if (auto bad = edge::Check(*request, known); !bad.ok()) return ToGrpcStatus(bad);
+  const keys::ManifestNode* peer = known.manifest->FindOrg(request->org());
   const std::vector<v1::ConsentReceipt> receipts(request->consent_receipts().begin(),
                                                  request->consent_receipts().end());
-  if (!request->subject().empty() && request->subject().size() != 32) {
-    return ToGrpcStatus(absl::InvalidArgumentError("subject: expected a 32-byte pseudonym"));
-  }
   *response = peers_.Ping(*peer, TraceIdOf(*context), receipts, request->subject());
   return grpc::Status::OK;
 }
@@ -49,9 +43,7 @@ grpc::Status NodeService::Reload(grpc::ServerContext*, const v1::ReloadRequest*,
 
 grpc::Status NodeService::Backup(grpc::ServerContext*, const v1::BackupRequest* request,
                                   v1::BackupResponse* response) {
-  if (request->dir().empty() || request->dir().front() != '/') {
-    return ToGrpcStatus(absl::InvalidArgumentError("dir: expected an absolute path"));
-  }
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   absl::Status s = store_.Checkpoint(request->dir());
   Log(s.ok() ? LogLevel::kInfo : LogLevel::kError, "store.backup", {{"status", absl::StatusCodeToString(s.code())}});
   if (!s.ok()) return ToGrpcStatus(s);
@@ -71,12 +63,8 @@ grpc::Status NodeService::Sweep(grpc::ServerContext*, const v1::SweepRequest*, v
 
 grpc::Status NodeService::DeclareGap(grpc::ServerContext*, const v1::DeclareGapRequest* request,
                                      v1::DeclareGapResponse* response) {
-  const std::string& by = request->declared_by();
-  if (by.empty() || by.size() > 64 ||
-      !std::all_of(by.begin(), by.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "declared_by: the operator's id, 1 to 64 printable characters"));
-  }
-  absl::StatusOr<uint64_t> seq = declare_gap_(by);
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
+  absl::StatusOr<uint64_t> seq = declare_gap_(request->declared_by());
   if (!seq.ok()) return ToGrpcStatus(seq.status());
   response->set_gap_seq(*seq);
   response->set_cosignatures(audit_status_().cosignatures());

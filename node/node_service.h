@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "casenode/v1/local.grpc.pb.h"
+#include "node/edge/requests.h"
 #include "node/gate/gate.h"
 #include "node/network/network.h"
 #include "node/rpc/peer_client.h"
@@ -20,14 +21,15 @@ class NodeService final : public v1::LocalNode::Service {
   // Declares a gap in the audit log after a restore; returns the entry's seq.
   using DeclareGapFn = std::function<absl::StatusOr<uint64_t>(const std::string& declared_by)>;
   NodeService(const Network& network, PeerClient& peers, store::Store& store, const PeerGate& gate, ReloadFn reload,
-              AuditStatusFn audit_status, DeclareGapFn declare_gap)
+              AuditStatusFn audit_status, DeclareGapFn declare_gap, edge::KnownFn known)
       : network_(network),
         peers_(peers),
         store_(store),
         gate_(gate),
         reload_(std::move(reload)),
         audit_status_(std::move(audit_status)),
-        declare_gap_(std::move(declare_gap)) {}
+        declare_gap_(std::move(declare_gap)),
+        known_(std::move(known)) {}
 
   grpc::Status Status(grpc::ServerContext*, const v1::StatusRequest*, v1::StatusResponse*) override;
   grpc::Status PingPeer(grpc::ServerContext*, const v1::PingPeerRequest*, v1::PeerReachability*) override;
@@ -44,6 +46,7 @@ class NodeService final : public v1::LocalNode::Service {
   const ReloadFn reload_;
   const AuditStatusFn audit_status_;
   const DeclareGapFn declare_gap_;
+  const edge::KnownFn known_;
 };
 
 }  // namespace casenode::node

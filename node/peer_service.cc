@@ -8,6 +8,7 @@
 #include "base/strings.h"
 #include "node/audit/subject_seal.h"
 #include "node/consent_service.h"
+#include "node/edge/requests.h"
 
 namespace casenode::node {
 namespace {
@@ -47,11 +48,9 @@ grpc::Status PeerService::Ping(grpc::ServerContext* context, const v1::PingReque
     facts.decision_durability = store::Durability::kBuffered;  // concerns no one: may wait for company
     return facts;
   }();
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   PeerCallFacts about_child;
   if (!request->subject().empty()) {
-    if (request->subject().size() != 32) {
-      return ToGrpcStatus(Error(Reason::kMalformedRequest, "subject: expected a 32-byte pseudonym"));
-    }
     about_child = FixedFacts("node.ping", "netwerkbeheer");
     about_child.subject.emplace();
     std::copy(request->subject().begin(), request->subject().end(), about_child.subject->begin());
@@ -70,6 +69,7 @@ grpc::Status PeerService::Ping(grpc::ServerContext* context, const v1::PingReque
 
 grpc::Status PeerService::ConsentStatus(grpc::ServerContext* context, const v1::ConsentStatusRequest* request,
                                         v1::ConsentStatusResponse* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   return gate_.Admit(context, "Peer.ConsentStatus", kConsentStatusFacts, [&](const PeerCall& call) -> absl::Status {
     int64_t revoked_at = 0;
     ASSIGN_OR_RETURN(v1::ConsentCheck answer,
@@ -85,12 +85,7 @@ grpc::Status PeerService::ConsentStatus(grpc::ServerContext* context, const v1::
 
 grpc::Status PeerService::EvaluatePseudonym(grpc::ServerContext* context, const v1::EvaluatePseudonymRequest* request,
                                             v1::EvaluatePseudonymResponse* response) {
-  if (request->blinded_element().size() != oprf::kElementBytes) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "blinded_element: expected 32 bytes"));
-  }
-  if (request->purpose().empty()) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "purpose: required"));
-  }
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   // Public in the manifest anyway; no decision to record for a call that cannot be served.
   if (share_ == nullptr) {
     return ToGrpcStatus(Error(Reason::kNotAKeyHolder, "this node holds no share of the pseudonym key"));
@@ -110,13 +105,6 @@ grpc::Status PeerService::EvaluatePseudonym(grpc::ServerContext* context, const 
 
 namespace {
 
-// The subject and purpose every signal call carries, checked before the gate.
-absl::Status CheckSignalCall(const std::string& subject, const std::string& purpose) {
-  if (subject.size() != 32) return Error(Reason::kMalformedRequest, "subject: expected a 32-byte pseudonym");
-  if (purpose.empty()) return Error(Reason::kMalformedRequest, "purpose: required");
-  return absl::OkStatus();
-}
-
 PeerCallFacts SignalFacts(std::string action, const std::string& subject, const std::string& purpose,
                           const std::string& legal_basis, std::vector<std::string> categories) {
   PeerCallFacts facts = FixedFacts(std::move(action), purpose);
@@ -133,7 +121,7 @@ PeerCallFacts SignalFacts(std::string action, const std::string& subject, const 
 // the decision only on the request: a refused caller learns nothing.
 grpc::Status PeerService::LookupSignal(grpc::ServerContext* context, const v1::LookupSignalRequest* request,
                                        v1::LookupSignalResponse* response) {
-  if (auto bad = CheckSignalCall(request->subject(), request->purpose()); !bad.ok()) return ToGrpcStatus(bad);
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   const PeerCallFacts facts =
       SignalFacts("signal.lookup", request->subject(), request->purpose(), request->legal_basis(), {"signaal"});
   return gate_.Admit(context, "Peer.LookupSignal", facts, [&](const PeerCall& call) -> absl::Status {
@@ -148,13 +136,7 @@ grpc::Status PeerService::LookupSignal(grpc::ServerContext* context, const v1::L
 
 grpc::Status PeerService::NotifySignal(grpc::ServerContext* context, const v1::NotifySignalRequest* request,
                                        v1::NotifySignalResponse* response) {
-  if (auto bad = CheckSignalCall(request->subject(), request->purpose()); !bad.ok()) return ToGrpcStatus(bad);
-  if (!IsLowerHex(request->notice_id(), 32)) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "notice_id: expected 32 lowercase hex digits"));
-  }
-  if (request->from().contact().size() > 256 || request->from().category().size() > 64) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "from: contact or category too long"));
-  }
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   const PeerCallFacts facts = SignalFacts("signal.notify", request->subject(), request->purpose(),
                                           request->legal_basis(), {"signaal", "contact"});
   return gate_.Admit(context, "Peer.NotifySignal", facts, [&](const PeerCall& call) -> absl::Status {
@@ -187,6 +169,7 @@ grpc::Status PeerService::NotifySignal(grpc::ServerContext* context, const v1::N
 
 grpc::Status PeerService::AuditCheckpoint(grpc::ServerContext* context, const v1::AuditCheckpointRequest* request,
                                           v1::AuditCheckpointResponse* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   return gate_.Admit(context, "Peer.AuditCheckpoint", AuditReadFacts(request->purpose()),
                      [&](const PeerCall&) -> absl::Status {
                        // The newest checkpoint, cosigned by every witness that answers now.
@@ -197,21 +180,9 @@ grpc::Status PeerService::AuditCheckpoint(grpc::ServerContext* context, const v1
 
 grpc::Status PeerService::ReadAudit(grpc::ServerContext* context, const v1::ReadAuditRequest* request,
                                     v1::ReadAuditResponse* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   const uint64_t size = request->tree_size();
   const bool inzage = !request->subject().empty();
-  if (inzage && (request->subject().size() != 32 || request->purpose() != "inzage")) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "subject: a 32-byte pseudonym, with purpose inzage"));
-  }
-  const uint32_t max_count = inzage ? kMaxInzageScan : kMaxAuditPage;
-  if (request->count() > max_count) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, StrCat("count: at most ", max_count)));
-  }
-  if (request->from_seq() > size || request->count() > size - request->from_seq()) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "from_seq, count: entries beyond tree_size"));
-  }
-  if (request->consistency() && request->consistency_from() > size) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "consistency_from: beyond tree_size"));
-  }
   PeerCallFacts facts = AuditReadFacts(request->purpose());
   if (inzage) {
     facts.subject.emplace();
@@ -296,6 +267,7 @@ absl::Status PeerService::ReadAboutChild(const v1::ReadAuditRequest& request, co
 
 grpc::Status PeerService::Cosign(grpc::ServerContext* context, const v1::CosignRequest* request,
                                  v1::CosignResponse* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   static const PeerCallFacts kFacts = [] {
     PeerCallFacts facts = FixedFacts("audit.cosign", "verantwoording");
     facts.decision_durability = store::Durability::kBuffered;  // concerns no one
@@ -310,6 +282,51 @@ grpc::Status PeerService::Cosign(grpc::ServerContext* context, const v1::CosignR
     *response = *std::move(resp);
     return absl::OkStatus();
   });
+}
+
+// ---- Cases: CaseHost answers ----
+
+grpc::Status PeerService::InviteToCase(grpc::ServerContext* context, const v1::InviteToCaseRequest* request,
+                                       v1::InviteToCaseResponse* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
+  return cases_.InviteToCase(context, *request, *response);
+}
+
+grpc::Status PeerService::AnswerCaseInvitation(grpc::ServerContext* context,
+                                               const v1::AnswerCaseInvitationRequest* request,
+                                               v1::AnswerCaseInvitationResponse*) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
+  return cases_.AnswerCaseInvitation(context, *request);
+}
+
+grpc::Status PeerService::ContributeToCase(grpc::ServerContext* context, const v1::ContributeToCaseRequest* request,
+                                           v1::ContributeToCaseResponse* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
+  return cases_.ContributeToCase(context, *request, *response);
+}
+
+grpc::Status PeerService::ReadCase(grpc::ServerContext* context, const v1::ReadCaseRequest* request,
+                                   v1::ReadCaseResponse* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
+  return cases_.ReadCase(context, *request, *response);
+}
+
+grpc::Status PeerService::SetCaseAction(grpc::ServerContext* context, const v1::SetCaseActionRequest* request,
+                                        v1::SetCaseActionResponse* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
+  return cases_.SetCaseAction(context, *request, *response);
+}
+
+grpc::Status PeerService::CloseCase(grpc::ServerContext* context, const v1::CloseCaseRequest* request,
+                                    v1::CloseCaseResponse* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
+  return cases_.CloseCase(context, *request, *response);
+}
+
+grpc::Status PeerService::DestroyCase(grpc::ServerContext* context, const v1::DestroyCaseRequest* request,
+                                      v1::DestroyCaseResponse*) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
+  return cases_.DestroyCase(context, *request);
 }
 
 }  // namespace casenode::node

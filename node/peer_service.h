@@ -1,5 +1,6 @@
-// The Peer gRPC service: node-to-node calls. Every method is one line that
-// hands its work to PeerGate::Admit; handlers hold no access logic.
+// The Peer gRPC service: node-to-node calls. Every method checks its request
+// at the edge (node/edge/requests.h), then hands its work to PeerGate::Admit;
+// handlers hold no access logic.
 #pragma once
 
 #include "casenode/v1/peer.grpc.pb.h"
@@ -50,33 +51,19 @@ class PeerService final : public v1::Peer::Service {
                       v1::CosignResponse* response) override;
   // Cases: CaseHost answers.
   grpc::Status InviteToCase(grpc::ServerContext* context, const v1::InviteToCaseRequest* request,
-                            v1::InviteToCaseResponse* response) override {
-    return cases_.InviteToCase(context, *request, *response);
-  }
+                            v1::InviteToCaseResponse* response) override;
   grpc::Status AnswerCaseInvitation(grpc::ServerContext* context, const v1::AnswerCaseInvitationRequest* request,
-                                    v1::AnswerCaseInvitationResponse*) override {
-    return cases_.AnswerCaseInvitation(context, *request);
-  }
+                                    v1::AnswerCaseInvitationResponse*) override;
   grpc::Status ContributeToCase(grpc::ServerContext* context, const v1::ContributeToCaseRequest* request,
-                                v1::ContributeToCaseResponse* response) override {
-    return cases_.ContributeToCase(context, *request, *response);
-  }
+                                v1::ContributeToCaseResponse* response) override;
   grpc::Status ReadCase(grpc::ServerContext* context, const v1::ReadCaseRequest* request,
-                        v1::ReadCaseResponse* response) override {
-    return cases_.ReadCase(context, *request, *response);
-  }
+                        v1::ReadCaseResponse* response) override;
   grpc::Status SetCaseAction(grpc::ServerContext* context, const v1::SetCaseActionRequest* request,
-                             v1::SetCaseActionResponse* response) override {
-    return cases_.SetCaseAction(context, *request, *response);
-  }
+                             v1::SetCaseActionResponse* response) override;
   grpc::Status CloseCase(grpc::ServerContext* context, const v1::CloseCaseRequest* request,
-                         v1::CloseCaseResponse* response) override {
-    return cases_.CloseCase(context, *request, *response);
-  }
+                         v1::CloseCaseResponse* response) override;
   grpc::Status DestroyCase(grpc::ServerContext* context, const v1::DestroyCaseRequest* request,
-                           v1::DestroyCaseResponse*) override {
-    return cases_.DestroyCase(context, *request);
-  }
+                           v1::DestroyCaseResponse*) override;
 
  private:
   // Records the entries a ReadAudit answer discloses (gate.h, Disclose).

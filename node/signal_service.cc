@@ -7,39 +7,12 @@
 #include "node/rpc/status.h"
 
 namespace casenode::node {
-namespace {
-
-// Vocabulary-like names: what a category or purpose may look like.
-bool ValidName(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_')) return false;
-  }
-  return true;
-}
-
-// The fields every signal request carries, checked before the BSN is used.
-absl::Status CheckFields(std::string_view purpose, std::string_view legal_basis) {
-  if (!ValidName(purpose)) return Error(Reason::kMalformedRequest, "purpose: required, a name from the policy");
-  if (!legal_basis.empty() && !ValidName(legal_basis)) {
-    return Error(Reason::kMalformedRequest, "legal_basis: a name from the policy");
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 grpc::Status SignalService::Register(grpc::ServerContext* context, const v1::RegisterSignalRequest* request,
                                      v1::RegisterSignalResponse* response) {
+  if (auto bad = edge::Check(*request, known_()); !bad.ok()) return ToGrpcStatus(bad);
   auto bsn = ParseBsn(request->bsn());
   if (!bsn.ok()) return ToGrpcStatus(Annotate("bsn", bsn.status()));
-  if (auto bad = CheckFields(request->purpose(), request->legal_basis()); !bad.ok()) return ToGrpcStatus(bad);
-  if (!ValidName(request->category())) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "category: required, a name from the policy"));
-  }
-  if (request->contact().empty() || request->contact().size() > 256) {
-    return ToGrpcStatus(Error(Reason::kMalformedRequest, "contact: required, at most 256 bytes"));
-  }
   auto registered = desk_.Register(*bsn, {request->purpose(), request->category(), request->contact()},
                                    request->legal_basis(), TraceIdOf(*context), NestedDeadline(*context));
   metrics_.SignalCheck(!registered.ok() ? "failed" : registered->check().status() == "complete" ? "complete" : "incomplete");
@@ -50,9 +23,9 @@ grpc::Status SignalService::Register(grpc::ServerContext* context, const v1::Reg
 
 grpc::Status SignalService::Check(grpc::ServerContext* context, const v1::CheckSignalRequest* request,
                                   v1::SignalCheckResult* response) {
+  if (auto bad = edge::Check(*request, known_()); !bad.ok()) return ToGrpcStatus(bad);
   auto bsn = ParseBsn(request->bsn());
   if (!bsn.ok()) return ToGrpcStatus(Annotate("bsn", bsn.status()));
-  if (auto bad = CheckFields(request->purpose(), request->legal_basis()); !bad.ok()) return ToGrpcStatus(bad);
   auto result =
       desk_.Check(*bsn, request->purpose(), request->legal_basis(), TraceIdOf(*context), NestedDeadline(*context));
   metrics_.SignalCheck(!result.ok() ? "failed" : result->status() == "complete" ? "complete" : "incomplete");
@@ -63,6 +36,7 @@ grpc::Status SignalService::Check(grpc::ServerContext* context, const v1::CheckS
 
 grpc::Status SignalService::Withdraw(grpc::ServerContext*, const v1::WithdrawSignalRequest* request,
                                      v1::WithdrawSignalResponse*) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
   return ToGrpcStatus(book_.Withdraw(request->signal_id()));
 }
 

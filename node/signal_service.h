@@ -3,6 +3,7 @@
 #pragma once
 
 #include "casenode/v1/local.grpc.pb.h"
+#include "node/edge/requests.h"
 #include "node/metrics/metrics.h"
 #include "node/signals/desk.h"
 #include "node/signals/signal_book.h"
@@ -11,7 +12,8 @@ namespace casenode::node {
 
 class SignalService final : public v1::LocalSignals::Service {
  public:
-  SignalService(SignalDesk& desk, SignalBook& book, Metrics& metrics) : desk_(desk), book_(book), metrics_(metrics) {}
+  SignalService(SignalDesk& desk, SignalBook& book, Metrics& metrics, edge::KnownFn known)
+      : desk_(desk), book_(book), metrics_(metrics), known_(std::move(known)) {}
 
   grpc::Status Register(grpc::ServerContext*, const v1::RegisterSignalRequest*, v1::RegisterSignalResponse*) override;
   grpc::Status Check(grpc::ServerContext*, const v1::CheckSignalRequest*, v1::SignalCheckResult*) override;
@@ -23,6 +25,7 @@ class SignalService final : public v1::LocalSignals::Service {
   SignalDesk& desk_;
   SignalBook& book_;
   Metrics& metrics_;
+  const edge::KnownFn known_;
 };
 
 }  // namespace casenode::node

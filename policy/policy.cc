@@ -586,7 +586,10 @@ bool Policy::NetworkAllowsRole(std::string_view role, std::string_view action) c
 }
 
 bool Policy::Knows(Term term, std::string_view name) const {
-  const Kind kind = term == Term::kRole ? kRoles : term == Term::kPurpose ? kPurposes : kCategories;
+  const Kind kind = term == Term::kRole      ? kRoles
+                    : term == Term::kPurpose ? kPurposes
+                    : term == Term::kCategory ? kCategories
+                                              : kBases;
   return c_->vocab.Find(kind, std::string(name)) >= 0;
 }
 

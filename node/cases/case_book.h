@@ -41,6 +41,7 @@ inline constexpr size_t kMaxCaseText = 16 * 1024;      // a contribution
 inline constexpr size_t kMaxCaseTitle = 200;           // a title
 inline constexpr size_t kMaxActionText = 1024;         // an agreement's description
 inline constexpr size_t kSealOverhead = 16;            // the AEAD tag
+inline constexpr size_t kMaxSealedInvitation = 64 * 1024;  // a CaseInvitation sealed to an invitee
 inline constexpr int kMaxInvitees = 16;
 inline constexpr int kMaxCaseReceipts = 16;
 inline constexpr int64_t kMaxDueMs = 253402300799999;  // 9999-12-31T23:59:59.999Z

@@ -35,8 +35,7 @@ absl::StatusOr<v1::CaseInvitation> OpenInvitation(std::string_view sealed, const
                                                   const keys::PublicKey& public_key, std::string_view network,
                                                   std::string_view case_id, std::string_view from_org,
                                                   std::string_view self_org) {
-  constexpr size_t kMaxSealed = 64 * 1024;
-  if (sealed.size() < crypto_box_SEALBYTES || sealed.size() > kMaxSealed) return BadInvitation("wrong size");
+  if (sealed.size() < crypto_box_SEALBYTES || sealed.size() > kMaxSealedInvitation) return BadInvitation("wrong size");
   std::string plain(sealed.size() - crypto_box_SEALBYTES, '\0');
   if (crypto_box_seal_open(reinterpret_cast<uint8_t*>(plain.data()), U8(sealed), sealed.size(), public_key.data(),
                            secret.data()) != 0) {

@@ -3,7 +3,6 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <set>
 
 #include "base/reason.h"
 #include "base/status.h"
@@ -30,35 +29,15 @@ int64_t CaseDesk::NowMs() const {
 
 absl::StatusOr<v1::ConveneCaseResponse> CaseDesk::Convene(const v1::ConveneCaseRequest& request,
                                                           const std::string& trace_id, Deadline deadline) {
-  // Every field is checked before anything is derived, decided or stored.
+  // REQUIRES: edge::Check(request).ok(), so every field is well formed
+  // before anything is derived, decided or stored.
   auto bsn = ParseBsn(request.bsn());
   if (!bsn.ok()) return Annotate("bsn", bsn.status());
-  RETURN_IF_ERROR(CheckName(request.purpose(), "purpose"));
-  RETURN_IF_ERROR(CheckName(request.legal_basis(), "legal_basis"));
-  RETURN_IF_ERROR(CheckText(request.title(), "title", kMaxCaseTitle));
-  if (request.title().find('\n') != std::string::npos) {
-    return Error(Reason::kMalformedRequest, "title: one line");
-  }
-  RETURN_IF_ERROR(CheckStaffId(request.regisseur(), "regisseur"));
-  if (request.invite().empty() || request.invite_size() > kMaxInvitees) {
-    return Error(Reason::kMalformedRequest, StrCat("invite: 1 to ", kMaxInvitees, " organisations"));
-  }
-  if (request.consent_receipts_size() > kMaxReceiptsPerCall) {
-    return Error(Reason::kMalformedRequest, StrCat("consent_receipts: at most ", kMaxReceiptsPerCall));
-  }
   const auto manifest = network_.manifest();
-  std::set<std::string> seen;
   std::vector<const keys::ManifestNode*> invitees;
   for (const std::string& org : request.invite()) {
     const keys::ManifestNode* node = manifest->FindOrg(org);
-    if (node == nullptr) return Error(Reason::kUnknownOrg, StrCat("invite: \"", org, "\" is not in the manifest"));
-    if (org == network_.self_org()) return Error(Reason::kMalformedRequest, "invite: the convener takes part already");
-    if (!seen.insert(org).second) return Error(Reason::kMalformedRequest, StrCat("invite: \"", org, "\" twice"));
-    // The key goes only to organisations whose role can ever take part.
-    if (!gate_.policy()->NetworkAllowsRole(keys::RoleName(node->role), "case.join")) {
-      return Error(Reason::kMalformedRequest, StrCat("invite: \"", org, "\" (", keys::RoleName(node->role),
-                                                     ") may not take part in a casusoverleg under the network policy"));
-    }
+    if (node == nullptr) return Error(Reason::kUnknownOrg, "invite: an organisation left the manifest meanwhile");
     invitees.push_back(node);
   }
   std::vector<consent::ConsentReceipt> receipts;
@@ -201,9 +180,6 @@ absl::Status CaseDesk::Answer(const v1::AnswerCaseRequest& request, const std::s
 
 absl::StatusOr<v1::ContributeCaseResponse> CaseDesk::Contribute(const v1::ContributeCaseRequest& request,
                                                                 const std::string& trace_id, Deadline deadline) {
-  RETURN_IF_ERROR(CheckName(request.category(), "category"));
-  if (!request.legal_basis().empty()) RETURN_IF_ERROR(CheckName(request.legal_basis(), "legal_basis"));
-  RETURN_IF_ERROR(CheckText(request.text(), "text", kMaxCaseText));
   ASSIGN_OR_RETURN(Held held, Hold(request.case_id()));
   v1::ContributeToCaseRequest req;
   req.set_case_id(request.case_id());
@@ -282,22 +258,7 @@ absl::StatusOr<v1::CaseView> CaseDesk::Show(const v1::ShowCaseRequest& request, 
 
 absl::StatusOr<v1::CaseActionView> CaseDesk::SetAction(const v1::SetActionRequest& request,
                                                        const std::string& trace_id, Deadline deadline) {
-  if (request.status() != v1::ACTION_OPEN && request.status() != v1::ACTION_DONE) {
-    return Error(Reason::kMalformedRequest, "status: open or done");
-  }
-  const bool adding = request.action_id().empty();
-  if (request.due_ms() < 0 || (adding && request.due_ms() == 0)) {
-    return Error(Reason::kMalformedRequest, "due: required for a new agreement");
-  }
-  if (adding) {
-    if (network_.manifest()->FindOrg(request.owner_org()) == nullptr) {
-      return Error(Reason::kUnknownOrg, StrCat("owner_org: \"", request.owner_org(), "\" is not in the manifest"));
-    }
-    RETURN_IF_ERROR(CheckStaffId(request.owner_staff(), "owner_staff"));
-    RETURN_IF_ERROR(CheckText(request.description(), "description", kMaxActionText));
-  } else {
-    RETURN_IF_ERROR(CaseBook::CheckId(request.action_id(), "action id"));
-  }
+  const bool adding = request.action_id().empty();  // REQUIRES: edge::Check(request).ok()
   ASSIGN_OR_RETURN(Held held, Hold(request.case_id()));
   v1::SetCaseActionRequest req;
   req.set_case_id(request.case_id());

@@ -40,6 +40,8 @@ class CaseDesk {
         clock_(std::move(clock)) {}
 
   using Deadline = PeerClient::Deadline;
+  // Each request has passed edge::Check (node/edge/requests.h): its fields are
+  // well formed and name what the network knows.
   [[nodiscard]] absl::StatusOr<v1::ConveneCaseResponse> Convene(const v1::ConveneCaseRequest& request,
                                                                 const std::string& trace_id, Deadline deadline);
   [[nodiscard]] absl::StatusOr<v1::ListCasesResponse> List() const;

@@ -45,7 +45,7 @@ std::string NewReceiptId() {
 
 absl::Status Validate(const ConsentReceipt& r) {
   auto bad = [](std::string_view field, std::string_view expected) {
-    return absl::InvalidArgumentError(StrCat("consent receipt: ", field, ": expected ", expected));
+    return Error(Reason::kMalformedConsentReceipt, StrCat("consent receipt: ", field, ": expected ", expected));
   };
   if (r.receipt_id.size() != 32 || !HexDecode(r.receipt_id, "").ok()) return bad("receipt_id", "32 lowercase hex digits");
   if (r.issuer_org.empty()) return bad("issuer_org", "the recording organisation");
@@ -71,10 +71,12 @@ absl::Status CheckRecordable(const ConsentReceipt& r) {
   auto names = [&](std::string_view field, const std::vector<std::string>& list, bool org) -> absl::Status {
     if (list.size() > kMaxReceiptNames) return bad(field, StrCat("at most ", kMaxReceiptNames, " names"));
     std::set<std::string_view> seen;
-    for (const std::string& n : list) {
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string& n = list[i];
       if (org && !ValidOrgId(n)) return bad(field, kOrgIdSyntax);
       if (!org) RETURN_IF_ERROR(CheckName(n, StrCat("consent receipt: ", field)));
-      if (!seen.insert(n).second) return bad(field, StrCat("each name once (\"", n, "\" is repeated)"));
+      // The value is not quoted: a BSN typed in the wrong place has a name's syntax.
+      if (!seen.insert(n).second) return bad(field, StrCat("each name once (entry ", i, " repeats one)"));
     }
     return absl::OkStatus();
   };
@@ -94,7 +96,7 @@ void Sign(ConsentReceipt& r, const keys::SigningKey& issuer_key) {
 }
 
 absl::StatusOr<std::chrono::year_month_day> ParseBirthDate(std::string_view text) {
-  auto bad = [] { return absl::InvalidArgumentError("birth_date: expected a date of birth as YYYY-MM-DD"); };
+  auto bad = [] { return Error(Reason::kMalformedRequest, "birth_date: expected a date of birth as YYYY-MM-DD"); };
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return bad();
   auto number = [&](size_t at, size_t len, int* out) {
     int v = 0;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/file.h"
+#include "base/time.h"
 #include "tests/support/canary.h"
 #include "tests/support/local_network.h"
 #include "tests/support/node_files.h"
@@ -75,6 +76,26 @@ std::string Record(const LocalNetwork& net, const std::vector<std::string>& extr
   return path;
 }
 
+// Validity flags for a receipt that ends in 2 seconds: one that has already
+// ended cannot be recorded, so tests of expiry wait for it.
+std::vector<std::string> EndingSoon() {
+  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  return {"--valid-from", FormatRfc3339(now - std::chrono::seconds(60)), "--valid-until",
+          FormatRfc3339(now + std::chrono::seconds(2))};
+}
+
+// Polls `ask` until it returns `want` (at most 15 s): a receipt's end is a condition to wait for.
+template <class F>
+auto WaitFor(F ask, const decltype(ask())& want) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  auto got = ask();
+  while (got != want && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    got = ask();
+  }
+  return got;
+}
+
 std::string VerifyAt(const LocalNetwork& net, const std::string& org, const std::string& file, int* exit_code) {
   const auto r = net.CasectlJson(org, {"consent", "verify", file}, exit_code);
   return r["status"];
@@ -101,10 +122,10 @@ TEST_CASE("consent receipts verify at another node: valid, forged, expired, age 
   REQUIRE(VerifyAt(net, "gemeente", net.dir() + "/forged.json", &code) == "forged");
   REQUIRE(code == 3);
 
-  const std::string expired = Record(net, {"--consenter", "child", "--birth-date", BirthDate(23), "--valid-from",
-                                           "2020-01-01T00:00:00Z", "--valid-until", "2021-01-01T00:00:00Z"},
-                                     "expired");
-  REQUIRE(VerifyAt(net, "gemeente", expired, &code) == "expired");
+  std::vector<std::string> ending = {"--consenter", "child", "--birth-date", BirthDate(23)};
+  for (const std::string& a : EndingSoon()) ending.push_back(a);
+  const std::string expired = Record(net, ending, "expired");
+  REQUIRE(WaitFor([&] { return VerifyAt(net, "gemeente", expired, &code); }, std::string("expired")) == "expired");
 
   // A receipt the age rule refuses is refused when it is made, naming the field.
   const RunResult parent_only = net.Casectl("jeugdhulp", RecordArgs({"--consenter", "parent", "--birth-date", BirthDate(13)}));
@@ -180,10 +201,11 @@ TEST_CASE("a real node decides a Peer call on the consent receipts attached to i
   const std::string valid = Record(net, with({"--consenter", "child", "--birth-date", BirthDate(16)}), "ping-valid");
   REQUIRE(ping({valid})["reachable"] == true);
 
-  const std::string expired = Record(net, with({"--consenter", "child", "--birth-date", BirthDate(23), "--valid-from",
-                                                "2020-01-01T00:00:00Z", "--valid-until", "2021-01-01T00:00:00Z"}),
-                                     "ping-expired");
-  REQUIRE(ping({expired})["error"] == "PERMISSION_DENIED: CONSENT_EXPIRED");
+  std::vector<std::string> ending = {"--consenter", "child", "--birth-date", BirthDate(23)};
+  for (const std::string& a : EndingSoon()) ending.push_back(a);
+  const std::string expired = Record(net, with(ending), "ping-expired");
+  const std::string kExpired = "PERMISSION_DENIED: CONSENT_EXPIRED";
+  REQUIRE(WaitFor([&] { return ping({expired}).value("error", std::string()); }, kExpired) == kExpired);
 
   const std::string other_purpose = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "ping-scope");
   REQUIRE(ping({other_purpose})["error"] == "PERMISSION_DENIED: CONSENT_OUT_OF_SCOPE");
@@ -464,7 +486,7 @@ TEST_CASE("consent record refuses what no request could use: unknown names, repe
   } cases[] = {
       {{"--consenter", "child", "--birth-date", adult_parent}, "consenters: at age 9"},
       {{"--consenter", "parent", "--birth-date", adult_parent, "--purpose", "marketing"},
-       "purposes: \"marketing\" is not a purpose of the network policy's vocabulary"},
+       "purposes[0]: not a purpose of the network policy's vocabulary"},
       {{"--consenter", "parent", "--birth-date", adult_parent, "--recorded-by", std::string(100000, 'a')},
        "recorded_by: expected a pseudonymous staff id"},
       {{"--consenter", "parent", "--birth-date", adult_parent, "--evidence", std::string("kast 3\nrij 2")},
@@ -476,11 +498,11 @@ TEST_CASE("consent record refuses what no request could use: unknown names, repe
         "casusoverleg"},
        "purposes: expected each name once"},
       {{"--consenter", "parent", "--birth-date", adult_parent, "--category", "reclame"},
-       "categories: \"reclame\" is not a data category"},
+       "categories[0]: not a data category"},
       {{"--consenter", "parent", "--birth-date", adult_parent, "--recipient-role", "bank"},
-       "recipient_roles: \"bank\" is not a role"},
+       "recipient_roles[0]: not a role"},
       {{"--consenter", "parent", "--birth-date", adult_parent, "--recipient-org", "nowhere"},
-       "recipient_orgs: \"nowhere\" is not in the manifest"},
+       "recipient_orgs[0]: not an organisation in the manifest"},
       {{"--consenter", "parent", "--birth-date", adult_parent, "--recorded-by", "Staff 1"},
        "recorded_by: expected a pseudonymous staff id"},
   };

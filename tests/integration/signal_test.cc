@@ -280,7 +280,7 @@ TEST_CASE("signal commands refuse bad input before anything happens", "[integrat
   net.Start("school");
   RunResult bad_id = net.Casectl("school", {"signal", "withdraw", "not-an-id"});
   CHECK(bad_id.exit_code == 2);
-  CHECK(bad_id.err.find("signal id") != std::string::npos);
+  CHECK(bad_id.err.find("signal_id") != std::string::npos);
   RunResult bad_category =
       net.Casectl("school", {"signal", "register", "--category", "Zorg!"}, std::string(kBsn) + "\nX\n");
   CHECK(bad_category.exit_code == 2);
