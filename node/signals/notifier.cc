@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "base/reason.h"
+#include "base/text.h"
 #include "node/rpc/context.h"
 #include "node/rpc/status.h"
 #include "node/signals/desk.h"
@@ -16,6 +17,19 @@ constexpr auto kMaxRetry = std::chrono::milliseconds(30000);
 
 int64_t NowMs(const Clock& clock) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock().time_since_epoch()).count();
+}
+
+// The contact as a recipient's edge accepts it (one line, no control
+// characters). A contact stored before that rule may hold a CR from CRLF
+// input: it goes as printable ASCII rather than being refused for good.
+std::string SendableContact(const std::string& contact) {
+  if (CheckText(contact, "contact", 256, TextLines::kNone, /*optional=*/true).ok()) return contact;
+  std::string out;
+  for (char c : contact.substr(0, 256)) {
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+    if (c >= 0x20 && c < 0x7f) out.push_back(c);
+  }
+  return out;
 }
 
 }  // namespace
@@ -66,6 +80,7 @@ std::chrono::milliseconds Notifier::DeliverDue() {
       request.set_legal_basis(pending.legal_basis());
       request.set_notice_id(pending.notice_id());
       *request.mutable_from() = pending.from();
+      request.mutable_from()->set_contact(SendableContact(pending.from().contact()));
       reply = peers_.NotifySignal(*to, request, std::string());
       status = reply.status;
     }

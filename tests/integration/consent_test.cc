@@ -76,12 +76,12 @@ std::string Record(const LocalNetwork& net, const std::vector<std::string>& extr
   return path;
 }
 
-// Validity flags for a receipt that ends in 2 seconds: one that has already
+// Validity flags for a receipt that ends in 5 seconds: one that has already
 // ended cannot be recorded, so tests of expiry wait for it.
 std::vector<std::string> EndingSoon() {
   const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   return {"--valid-from", FormatRfc3339(now - std::chrono::seconds(60)), "--valid-until",
-          FormatRfc3339(now + std::chrono::seconds(2))};
+          FormatRfc3339(now + std::chrono::seconds(5))};
 }
 
 // Polls `ask` until it returns `want` (at most 15 s): a receipt's end is a condition to wait for.

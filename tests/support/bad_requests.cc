@@ -277,7 +277,8 @@ Table Build() {
               *r.add_consent_receipts() = Issued(0);
               for (int i = 0; i < 10000; ++i) r.mutable_consent_receipts(0)->add_purposes("p" + std::to_string(i));
             },
-            Reason::kMalformedConsentReceipt);
+            Reason::kMalformedConsentReceipt)
+        .Says("4096 bytes");
   }
   {
     v1::BackupRequest b;
@@ -378,9 +379,10 @@ Table Build() {
             "consent receipt: issuer_org", "not an org id",
             [](R& r) { r.mutable_receipt()->set_issuer_org("Gemeente X"); }, Reason::kMalformedConsentReceipt)
         .Bad(
-            "consent receipt: evidence_ref", "1 MB",
+            "consent receipt", "a 1 MB evidence reference",
             [](R& r) { r.mutable_receipt()->set_evidence_ref(std::string(1 << 20, 'e')); },
-            Reason::kMalformedConsentReceipt);
+            Reason::kMalformedConsentReceipt)
+        .Says("4096 bytes");
   }
   {
     v1::AuditVerifyRequest b;
@@ -572,9 +574,9 @@ Table Build() {
         rows, "purpose", [](auto& r) { return r.mutable_purpose(); }, Reason::kNone, false);
     BadId<R>(
         rows, "notice_id", [](auto& r) { return r.mutable_notice_id(); }, false);
-    // As another node's staff registered it: may be absent, may hold lines.
+    // As another node's staff registered it (one line), or absent.
     BadText<R>(
-        rows, "from.contact", [](auto& r) { return r.mutable_from()->mutable_contact(); }, 256, false, true);
+        rows, "from.contact", [](auto& r) { return r.mutable_from()->mutable_contact(); }, 256, true, true);
     BadName<R>(
         rows, "from.category", [](auto& r) { return r.mutable_from()->mutable_category(); }, Reason::kNone, true);
     rows.Bad("from.since_ms", "negative", [](R& r) { r.mutable_from()->set_since_ms(-1); });
