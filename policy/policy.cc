@@ -751,7 +751,7 @@ Decision Policy::Evaluate(const Request& req) const {
   d.effect = Effect::kDeny;
   d.policy_hash = c_->hash;
   d.canonical_request = CanonicalRequest(req);
-  d.request_digest = Sha256Hex(d.canonical_request);
+  d.request_digest = CanonicalRequestDigest(d.canonical_request, /*remember=*/req.consents.empty());
   Interned in;
   if (const Reason unknown = Intern(*c_, req, &in); unknown != Reason::kNone) {
     d.rule_id = "vocabulary";

@@ -130,15 +130,18 @@ absl::Status AuditLog::Probe() const {
 
 absl::Status AuditLog::Append(const DecisionEvent& event, store::Durability durability, uint64_t* seq) {
   const int64_t ms = clock_ms_();
-  // The message is reused per thread: Clear() keeps its strings' capacity, so
-  // encoding a decision allocates little once a thread has encoded a few.
+  // The message is reused per thread and only ever holds a decision: every
+  // field below is assigned on each use and the decision is cleared in place
+  // (clearing the entry would free it, oneofs do not keep their message), so
+  // strings and repeated fields keep their capacity across calls.
   thread_local v1::AuditEntry entry;
-  entry.Clear();
+  v1::DecisionRecord& decision = *entry.mutable_decision();
+  decision.Clear();
   entry.set_time_unix_ms(ms);
   entry.mutable_trace_id()->assign(event.trace_id);
   entry.mutable_span_id()->assign(event.span_id);
   entry.mutable_subject()->assign(event.subject);
-  EncodeDecision(event, ms, *entry.mutable_decision());
+  EncodeDecision(event, ms, decision);
   return Enqueue(entry.SerializeAsString(), durability, seq);
 }
 

@@ -53,11 +53,12 @@ absl::Status Network::CommitVersion() {
   return floor_.raise ? floor_.raise(current_.load()->manifest->version) : absl::OkStatus();
 }
 
-absl::Status Network::CheckFresh() const {
-  const auto manifest = this->manifest();
-  if (clock_() < manifest->expires_at) return absl::OkStatus();
-  return Error(Reason::kManifestExpired, StrCat("manifest version ", manifest->version, " expired at ",
-                                                FormatRfc3339(manifest->expires_at),
+absl::Status Network::CheckFresh() const { return CheckFresh(*manifest()); }
+
+absl::Status Network::CheckFresh(const keys::Manifest& manifest) const {
+  if (clock_() < manifest.expires_at) return absl::OkStatus();
+  return Error(Reason::kManifestExpired, StrCat("manifest version ", manifest.version, " expired at ",
+                                                FormatRfc3339(manifest.expires_at),
                                                 "; this node answers no peer until a newer one is installed"));
 }
 
@@ -83,6 +84,7 @@ absl::StatusOr<uint64_t> Network::Install(keys::Manifest m) {
 
 absl::StatusOr<Caller> Network::Identify(std::string_view cert_pem) const {
   const auto snap = snapshot();
+  RETURN_IF_ERROR(CheckFresh(*snap->manifest));
   {
     std::shared_lock<std::shared_mutex> lock(snap->mu);
     auto it = snap->by_pem.find(cert_pem);

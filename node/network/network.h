@@ -67,8 +67,9 @@ class Network {
   // expired manifest answers no peer until a newer one is installed.
   [[nodiscard]] absl::Status CheckFresh() const;
 
-  // Identifies a peer by its verified TLS certificate (PEM). Unauthenticated
-  // with reason PEER_NOT_IN_MANIFEST if the certificate is not listed, or
+  // Identifies a peer by its verified TLS certificate (PEM) in the manifest
+  // in force, if it is fresh (else as CheckFresh). Unauthenticated with
+  // reason PEER_NOT_IN_MANIFEST if the certificate is not listed, or
   // PEER_CERT_MISMATCH if its subject disagrees with the manifest entry.
   [[nodiscard]] absl::StatusOr<Caller> Identify(std::string_view cert_pem) const;
 
@@ -89,6 +90,7 @@ class Network {
       : manifest_path_(std::move(manifest_path)), operator_key_(operator_key), self_org_(std::move(self_org)),
         clock_(std::move(clock)) {}
   std::shared_ptr<const Snapshot> snapshot() const;
+  [[nodiscard]] absl::Status CheckFresh(const keys::Manifest& manifest) const;
 
   const std::string manifest_path_;
   const keys::PublicKey operator_key_;

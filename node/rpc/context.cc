@@ -5,13 +5,16 @@
 #include <algorithm>
 
 #include "base/encoding.h"
+#include "keys/nonce.h"
 
 namespace casenode::node {
 namespace {
 
+// Trace and span ids are public: served from the per-thread nonce buffer,
+// not one getrandom() call each (every Peer call without a traceparent takes one).
 std::string RandomHex(size_t bytes) {
   uint8_t buf[16];
-  randombytes_buf(buf, bytes);
+  keys::FillRandomNonce(buf, bytes);
   return HexEncode({buf, bytes});
 }
 

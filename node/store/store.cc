@@ -181,6 +181,11 @@ absl::Status Store::Write(std::span<const Record> records, Durability durability
   std::shared_lock<std::shared_mutex> writing(shred_mu_);
   rocksdb::WriteBatch batch;
   std::string value;
+  // Consecutive records under the same data key (an audit batch: all under
+  // the node key) take it, and hash its id, once.
+  keys::DataKey dek;
+  std::array<uint8_t, kKeyIdSize> key_id{};
+  const keys::DataKeyRef* dek_ref = nullptr;
   for (const Record& r : records) {
     rocksdb::ColumnFamilyHandle* cf = Handle(r.family);
     if (cf == nullptr) return absl::InvalidArgumentError("record: unknown family");
@@ -189,8 +194,11 @@ absl::Status Store::Write(std::span<const Record> records, Durability durability
         r.data_key.kind != keys::DataKeyKind::kNode) {
       return absl::InvalidArgumentError("record: data key kind must be subject, case or node");
     }
-    keys::DataKey dek;
-    RETURN_IF_ERROR(keys_->GetOrCreate(r.data_key, &dek));
+    if (dek_ref == nullptr || *dek_ref != r.data_key) {
+      RETURN_IF_ERROR(keys_->GetOrCreate(r.data_key, &dek));
+      key_id = KeyId(dek);
+      dek_ref = &r.data_key;
+    }
     value.resize(kHeaderSize + kNonce + r.plaintext.size() + kTag);
     auto* p = reinterpret_cast<uint8_t*>(value.data());
     p[0] = kRecordVersion;
@@ -198,7 +206,6 @@ absl::Status Store::Write(std::span<const Record> records, Durability durability
     std::memcpy(p + 2, r.data_key.id.data(), 32);
     const uint64_t e = r.expires_at ? static_cast<uint64_t>(r.expires_at->time_since_epoch().count()) : 0;
     for (size_t i = 0; i < 8; ++i) p[34 + i] = static_cast<uint8_t>(e >> (56 - 8 * i));
-    const auto key_id = KeyId(dek);
     std::memcpy(p + 42, key_id.data(), kKeyIdSize);
     keys::FillRandomNonce(p + kHeaderSize, kNonce);
     const std::string_view ad = AssociatedData(r.family, r.key, std::string_view(value.data(), kHeaderSize));

@@ -2,6 +2,8 @@
 // policy decision, decision record in the encrypted store) vs a bare gRPC echo
 // over the same mTLS credentials, 8 concurrent callers, client and server in
 // one process on the same 2 cores, with the server options a node uses.
+// `bench_peer_ping MS ours|baseline` runs one side only, for a profiler
+// (perf record --call-graph dwarf).
 #include <grpcpp/grpcpp.h>
 #include <sodium.h>
 
@@ -151,6 +153,15 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bench peer_ping: warm-up call failed\n");
       return 1;
     }
+  }
+  // `bench_peer_ping MS ours|baseline`: one side only, for a profiler.
+  const std::string only = argc > 2 ? argv[2] : "";
+  if (only == "ours" || only == "baseline") {
+    const bench::Result r = bench::RunConcurrent(threads, duration, only == "ours" ? std::function<bool()>(ping)
+                                                                                   : std::function<bool()>(echo));
+    std::printf("bench peer_ping %s=%.0f cpu_us=%.1f\n", only.c_str(), r.ops_per_s, r.cpu_us);
+    server_handle->Shutdown();
+    return 0;
   }
   const bench::Comparison ping_vs_echo = bench::Compare(
       5, [&] { return bench::RunConcurrent(threads, duration, ping); },

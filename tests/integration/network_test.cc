@@ -130,6 +130,31 @@ TEST_CASE("a valid network certificate that the manifest does not list is refuse
   REQUIRE(net.Log("gemeente").find("\"reason\":\"PEER_NOT_IN_MANIFEST\"") != std::string::npos);
 }
 
+TEST_CASE("a node stops answering peers once its manifest expires, a peer it already identified too", "[integration]") {
+  LocalNetwork net({"school", "gemeente"});
+  net.Start("gemeente");
+  const keys::SecretBytes key = UnsealTlsKey(net, "school");
+  const std::string cert = *ReadFile(net.NodeDir("school") + "/cert.pem");
+  auto op = keys::NetworkOperator::Open(net.dir() + "/network");
+  REQUIRE(op.ok());
+  auto manifest = keys::ParseManifest(*ReadFile(op->manifest_path()));
+  REQUIRE(manifest.ok());
+  manifest->version += 1;
+  manifest->expires_at = SystemNow() + std::chrono::seconds(4);
+  REQUIRE(op->Publish(*manifest).ok());
+  REQUIRE(net.CasectlJson("gemeente", {"node", "reload"})["manifest_version"] == 2);
+  // Identified under the short-lived manifest: the node remembers the answer.
+  REQUIRE(PingAs(net, "gemeente", cert, &key).ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  grpc::Status s;
+  do {
+    s = PingAs(net, "gemeente", cert, &key);
+    if (s.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(200));  // poll until the expiry passes
+  } while (s.ok() && std::chrono::steady_clock::now() < deadline);
+  REQUIRE(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  REQUIRE(node::GrpcReason(s) == Reason::kManifestExpired);
+}
+
 TEST_CASE("a node removed from a newer manifest is refused by the nodes that loaded it", "[integration]") {
   LocalNetwork net({"school", "jeugdhulp", "politie", "gemeente"});  // 2 pseudonym key holders stay
   net.StartAll();

@@ -91,3 +91,57 @@ TEST_CASE("a decision record holds the whole request it decided, at the injected
   REQUIRE(rec.request_digest() == policy::RequestDigest(q));
   REQUIRE(stored[1].second.purpose() == "casusoverleg");
 }
+
+TEST_CASE("a decision record carries nothing of the decision encoded before it on the same thread", "[gate][audit]") {
+  Stores s;
+  policy::Request full;
+  full.requester_org = "jeugdhulp";
+  full.requester_role = "jeugdhulp";
+  full.action = "case.read";
+  full.purpose = "casusoverleg";
+  full.categories = {"signaal", "zorg"};
+  full.legal_basis = "consent";
+  policy::Decision allowed;
+  allowed.effect = policy::Effect::kAllow;
+  allowed.rule_id = "casus-lezen";
+  allowed.reason = Reason::kAllowed;
+  allowed.consent_receipt_ids = {std::string(32, 'e')};
+  allowed.canonical_request = policy::CanonicalRequest(full);
+  std::vector<v1::ConsentCheck> checks(1);
+  checks[0].set_receipt_id(std::string(32, 'e'));
+  policy::Request bare;
+  bare.requester_org = "school";
+  bare.requester_role = "school";
+  bare.action = "node.ping";
+  bare.purpose = "netwerkbeheer";
+  policy::Decision denied;
+  denied.rule_id = "default-deny";
+  denied.reason = Reason::kNoMatchingRule;
+  {
+    auto opened = node::AuditLog::Open(*s.store);
+    REQUIRE(opened.ok());
+    const std::string trace_a(32, 'a'), span_b(16, 'b'), trace_c(32, 'c');  // the event only views them
+    const node::DecisionEvent first{"Peer.ReadCase", trace_a, span_b, v1::ROLE_JEUGDHULP, &full, &allowed,
+                                    "sealed subject", &checks};
+    const node::DecisionEvent second{"Peer.Ping", trace_c, "", v1::ROLE_SCHOOL, &bare, &denied, ""};
+    REQUIRE((*opened)->Append(first, store::Durability::kSynced).ok());
+    REQUIRE((*opened)->Append(second, store::Durability::kSynced).ok());
+  }
+  std::vector<v1::AuditEntry> entries;
+  REQUIRE(s.store->Scan(store::Family::kAudit, "e", [&](std::string_view, const absl::StatusOr<std::string>& v) {
+    REQUIRE(v.ok());
+    REQUIRE(entries.emplace_back().ParseFromString(*v));
+  }).ok());
+  REQUIRE(entries.size() == 2);
+  REQUIRE(entries[0].subject() == "sealed subject");
+  REQUIRE(entries[0].decision().consent_checks_size() == 1);
+  const v1::AuditEntry& e = entries[1];
+  REQUIRE(e.span_id().empty());
+  REQUIRE(e.subject().empty());
+  REQUIRE(e.decision().categories().empty());
+  REQUIRE(e.decision().legal_basis().empty());
+  REQUIRE(e.decision().consent_receipt_ids().empty());
+  REQUIRE(e.decision().consent_checks().empty());
+  REQUIRE_FALSE(e.decision().allowed());
+  REQUIRE(e.decision().method() == "Peer.Ping");
+}

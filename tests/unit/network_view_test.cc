@@ -83,3 +83,18 @@ TEST_CASE("a running node stops answering peers when its manifest expires", "[ne
   now += std::chrono::seconds(1);
   REQUIRE(ReasonOf((*net)->CheckFresh()) == Reason::kManifestExpired);
 }
+
+TEST_CASE("identifying a peer refuses once the manifest has expired, cached answer or not", "[network]") {
+  Published pub;
+  SystemTime now = pub.issued + std::chrono::days(1);
+  pub.Publish(1);
+  auto net = node::Network::Load(pub.path(), pub.op.public_key(), "school", [&] { return now; });
+  REQUIRE(net.ok());
+  const std::string pem = "-----BEGIN CERTIFICATE-----\nnot one\n-----END CERTIFICATE-----\n";
+  const absl::StatusOr<node::Caller> fresh = (*net)->Identify(pem);  // answered, and cached
+  REQUIRE(!fresh.ok());
+  REQUIRE(ReasonOf(fresh.status()) != Reason::kManifestExpired);
+  now = pub.issued + std::chrono::days(30);
+  const absl::StatusOr<node::Caller> expired = (*net)->Identify(pem);
+  REQUIRE(ReasonOf(expired.status()) == Reason::kManifestExpired);
+}

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/file.h"
+#include "base/sha256.h"
 #include "policy/policy.h"
 #include "policy/test_suite.h"
 
@@ -881,4 +882,31 @@ TEST_CASE("a canonical request parses back into the request it encodes, and noth
   std::string flipped = bytes;
   flipped.back() = 2;  // a bool that is neither 0 nor 1
   REQUIRE_FALSE(ParseCanonicalRequest(flipped).ok());
+}
+
+TEST_CASE("a request's digest is the SHA-256 of its bytes, remembered or not", "[policy]") {
+  // Requests asked twice in a row (the second from the memo), six at a time
+  // (all fit) and then twelve (slots are reused); one too long to be kept;
+  // and requests not to be remembered (with consent facts).
+  const auto digest_of = [](const std::string& r, bool remember) {
+    return CanonicalRequestDigest(r, remember);
+  };
+  std::vector<std::string> requests;
+  for (int i = 0; i < 12; ++i) requests.push_back("casenode-policy-request/v2 #" + std::to_string(i));
+  requests.push_back(std::string(5000, 'x'));
+  for (size_t n : {size_t{6}, requests.size()}) {
+    for (int round = 0; round < 3; ++round) {
+      for (size_t i = 0; i < n; ++i) {
+        const std::string expected = casenode::Sha256Hex(requests[i]);
+        REQUIRE(digest_of(requests[i], true) == expected);
+        REQUIRE(digest_of(requests[i], true) == expected);
+        REQUIRE(digest_of(requests[i], false) == expected);
+      }
+    }
+  }
+  // Well-known values, so the memo cannot agree with a wrong hash.
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(digest_of("abc", true) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    REQUIRE(digest_of("", true) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  }
 }

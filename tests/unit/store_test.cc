@@ -435,3 +435,23 @@ TEST_CASE("a shred waits for writes in progress: no record is left sealed under 
   REQUIRE(corrupt == 0);
   REQUIRE(shredded > 0);
 }
+
+TEST_CASE("one write under alternating data keys seals each record under its own", "[store]") {
+  Fixture fx;
+  REQUIRE(fx.store->Write(std::vector<Record>{Rec(Family::kSignals, "a1", 1, "one"), Rec(Family::kSignals, "b1", 2, "two"),
+                                              Rec(Family::kSignals, "a2", 1, "one again"),
+                                              Rec(Family::kSignals, "b2", 2, "two again")})
+              .ok());
+  // Each reads back (a record sealed under another subject's key, or naming
+  // another key's id, would read as shredded) ...
+  REQUIRE(*fx.store->Get(Family::kSignals, "a1") == "one");
+  REQUIRE(*fx.store->Get(Family::kSignals, "b1") == "two");
+  REQUIRE(*fx.store->Get(Family::kSignals, "a2") == "one again");
+  REQUIRE(*fx.store->Get(Family::kSignals, "b2") == "two again");
+  // ... and goes with its own subject's key only.
+  REQUIRE(fx.key_store->Shred(Subject(1)).ok());
+  REQUIRE(ReasonOf(fx.store->Get(Family::kSignals, "a1").status()) == Reason::kShredded);
+  REQUIRE(ReasonOf(fx.store->Get(Family::kSignals, "a2").status()) == Reason::kShredded);
+  REQUIRE(*fx.store->Get(Family::kSignals, "b1") == "two");
+  REQUIRE(*fx.store->Get(Family::kSignals, "b2") == "two again");
+}
