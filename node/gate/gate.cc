@@ -17,11 +17,11 @@
 namespace casenode::node {
 
 void PeerGate::SetPolicy(std::shared_ptr<const policy::Policy> policy) {
-  policy_.store(std::move(policy));
+  policy_.Store(std::move(policy));
 }
 
 std::shared_ptr<const policy::Policy> PeerGate::policy() const {
-  return policy_.load();
+  return policy_.Load();
 }
 
 absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, PeerCall call, std::string_view method,

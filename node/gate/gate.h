@@ -38,6 +38,7 @@
 #include "node/consent/verifier.h"
 #include "node/audit/audit_log.h"
 #include "base/log.h"
+#include "base/snapshot_cell.h"
 #include "node/network/network.h"
 #include "node/gate/rate_limiter.h"
 #include "node/rpc/context.h"
@@ -171,7 +172,7 @@ class PeerGate {
   keys::KeyStore& keys_;
   const consent::ConsentVerifier& verifier_;
   RateLimiter limiter_;
-  std::atomic<std::shared_ptr<const policy::Policy>> policy_;  // swapped whole on reload
+  SnapshotCell<policy::Policy> policy_;  // swapped whole on reload
   DecisionObserver observer_;
 };
 

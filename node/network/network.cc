@@ -15,7 +15,7 @@ absl::StatusOr<std::unique_ptr<Network>> Network::Load(std::string manifest_path
   ASSIGN_OR_RETURN(keys::Manifest m, n->ReadVerified());
   auto snap = std::make_shared<Snapshot>();
   snap->manifest = std::make_shared<const keys::Manifest>(std::move(m));
-  n->current_ = std::move(snap);
+  n->current_.Store(std::move(snap));
   return n;
 }
 
@@ -25,7 +25,7 @@ absl::StatusOr<keys::Manifest> Network::ReadVerified() const {
   return keys::VerifyManifest(text, sig, operator_key_, clock_(), self_org_);
 }
 
-std::shared_ptr<const Network::Snapshot> Network::snapshot() const { return current_.load(); }
+std::shared_ptr<const Network::Snapshot> Network::snapshot() const { return current_.Load(); }
 
 std::shared_ptr<const keys::Manifest> Network::manifest() const { return snapshot()->manifest; }
 
@@ -38,7 +38,7 @@ keys::ManifestNode Network::self() const {
 absl::Status Network::SetVersionFloor(VersionFloor floor) {
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(std::optional<uint64_t> highest, floor.get());
-  const uint64_t version = current_.load()->manifest->version;
+  const uint64_t version = current_.Load()->manifest->version;
   if (highest && version < *highest) {
     return Error(Reason::kManifestRollback,
                  StrCat("manifest version ", version, " is older than version ", *highest,
@@ -50,7 +50,7 @@ absl::Status Network::SetVersionFloor(VersionFloor floor) {
 
 absl::Status Network::CommitVersion() {
   std::lock_guard<std::mutex> lock(mu_);
-  return floor_.raise ? floor_.raise(current_.load()->manifest->version) : absl::OkStatus();
+  return floor_.raise ? floor_.raise(current_.Load()->manifest->version) : absl::OkStatus();
 }
 
 absl::Status Network::CheckFresh() const { return CheckFresh(*manifest()); }
@@ -64,7 +64,7 @@ absl::Status Network::CheckFresh(const keys::Manifest& manifest) const {
 
 absl::StatusOr<uint64_t> Network::Install(keys::Manifest m) {
   std::lock_guard<std::mutex> lock(mu_);
-  const std::shared_ptr<const Snapshot> in_force = current_.load();
+  const std::shared_ptr<const Snapshot> in_force = current_.Load();
   const uint64_t current = in_force->manifest->version;
   if (m.version < current) {
     return Error(Reason::kManifestRollback, StrCat("manifest version ", m.version,
@@ -78,7 +78,7 @@ absl::StatusOr<uint64_t> Network::Install(keys::Manifest m) {
   auto snap = std::make_shared<Snapshot>();
   snap->manifest = std::make_shared<const keys::Manifest>(std::move(m));
   const uint64_t version = snap->manifest->version;
-  current_.store(std::move(snap));
+  current_.Store(std::move(snap));
   return version;
 }
 

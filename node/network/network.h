@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "absl/status/statusor.h"
+#include "base/snapshot_cell.h"
 #include "base/time.h"
 #include "keys/manifest.h"
 
@@ -97,7 +98,7 @@ class Network {
   const std::string self_org_;
   const Clock clock_;
   mutable std::mutex mu_;  // serialises installs and the floor; readers take current_ without it
-  std::atomic<std::shared_ptr<const Snapshot>> current_;
+  SnapshotCell<Snapshot> current_;
   VersionFloor floor_;  // guarded by mu_
 };
 
