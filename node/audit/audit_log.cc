@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <iterator>
+#include <optional>
+#include <span>
 
 #include "base/encoding.h"
 #include "base/log.h"
@@ -25,13 +27,36 @@ namespace tlog = keys::tlog;
 constexpr auto kBufferedDelay = std::chrono::milliseconds(50);
 
 constexpr char kEntryPrefix = 'e';
+constexpr char kBlockPrefix = 'b';
 constexpr char kNodePrefix = 'n';
+constexpr std::string_view kPendingKey = "p";
 constexpr std::string_view kStateKey = "s";
 
 std::string EntryKey(uint64_t seq) {
   std::string k(1, kEntryPrefix);
   AppendU64(k, seq);
   return k;
+}
+
+std::string BlockKey(uint64_t block) {
+  std::string k(1, kBlockPrefix);
+  AppendU64(k, block);
+  return k;
+}
+
+std::string EncodeHashes(std::span<const tlog::Hash> hashes) {
+  std::string out;
+  out.reserve(hashes.size() * 32);
+  for (const tlog::Hash& h : hashes) out.append(reinterpret_cast<const char*>(h.data()), h.size());
+  return out;
+}
+
+// `count` hashes, or nullopt if `bytes` is not exactly that many.
+std::optional<std::vector<tlog::Hash>> DecodeHashes(std::string_view bytes, size_t count) {
+  if (bytes.size() != count * 32) return std::nullopt;
+  std::vector<tlog::Hash> out(count);
+  for (size_t i = 0; i < count; ++i) std::copy_n(bytes.data() + 32 * i, 32, out[i].begin());
+  return out;
 }
 
 std::string NodeKey(tlog::NodeId id) {
@@ -103,16 +128,43 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store, Ms
   } else if (state.status().code() != absl::StatusCode::kNotFound) {
     return state.status();
   }
-  return std::unique_ptr<AuditLog>(new AuditLog(store, std::move(clock_ms), std::move(frontier)));
+  // The leaf hashes of the incomplete last block.
+  const size_t pending_count = frontier.size() % kBlockLeaves;
+  std::vector<tlog::Hash> pending;
+  absl::StatusOr<std::string> stored = store.Get(store::Family::kAudit, kPendingKey);
+  if (stored.ok()) {
+    std::optional<std::vector<tlog::Hash>> decoded = DecodeHashes(*stored, pending_count);
+    if (!decoded) return Error(Reason::kRecordCorrupt, "the audit log's last block does not match its tree state");
+    pending = *std::move(decoded);
+  } else if (stored.status().code() != absl::StatusCode::kNotFound) {
+    return stored.status();
+  } else if (pending_count != 0) {
+    // A log written before blocks: its level-1 records hold the leaf hashes,
+    // and the tree state the last one when the size is odd.
+    const uint64_t first = frontier.size() - pending_count;
+    for (uint64_t i = first; i + 1 < frontier.size(); i += 2) {
+      absl::StatusOr<std::string> pair = store.Get(store::Family::kAudit, NodeKey({1, i / 2}));
+      if (pair.status().code() == absl::StatusCode::kNotFound) {
+        return Error(Reason::kRecordCorrupt, "the audit log's last block is missing");
+      }
+      if (!pair.ok()) return pair.status();
+      std::optional<std::vector<tlog::Hash>> two = DecodeHashes(*pair, 2);
+      if (!two) return Error(Reason::kRecordCorrupt, "an audit tree node has the wrong length");
+      pending.insert(pending.end(), two->begin(), two->end());
+    }
+    if ((frontier.size() & 1) != 0) pending.push_back(frontier.hashes().back());
+  }
+  return std::unique_ptr<AuditLog>(
+      new AuditLog(store, std::move(clock_ms), std::move(frontier), std::move(pending)));
 }
 
-AuditLog::AuditLog(store::Store& store, MsClock clock_ms, tlog::Frontier frontier)
+AuditLog::AuditLog(store::Store& store, MsClock clock_ms, tlog::Frontier frontier, std::vector<tlog::Hash> pending)
     : store_(store),
       clock_ms_(std::move(clock_ms)),
       frontier_(std::move(frontier)),
       head_{frontier_.size(), frontier_.Root()},
       durable_head_(head_),
-      odd_leaf_((frontier_.size() & 1) != 0 ? frontier_.hashes().back() : tlog::Hash{}),
+      pending_(std::move(pending)),
       writer_([this] { Run(); }) {}
 
 AuditLog::~AuditLog() {
@@ -192,40 +244,42 @@ void AuditLog::Run() {
 }
 
 absl::Status AuditLog::Commit(Batch& batch) {
-  // Sequence numbers, leaves and tree nodes are computed on a copy of the
-  // frontier, kept only once the write is durable: a failed write leaves no
-  // gap and the next batch takes the same numbers.
+  // Sequence numbers, leaves and tree nodes are computed on copies of the
+  // frontier and the last block, kept only once the write is durable: a
+  // failed write leaves no gap and the next batch takes the same numbers.
   tlog::Frontier next = frontier_;
+  std::vector<tlog::Hash> pending;
+  {
+    std::lock_guard<std::mutex> lock(head_mu_);
+    pending = pending_;
+  }
   batch.first_seq = next.size();
-  // Entries first, then tree nodes level by level: each run of keys is
-  // ascending, so RocksDB's memtable inserts each after the one before
-  // without a search from the top (interleaved, every insert searched).
+  // Entries first, then blocks, then tree nodes in key order: each run of
+  // keys is ascending, so RocksDB's memtable inserts each after the one
+  // before without a search from the top (interleaved, every insert searched).
   std::vector<store::Record> records;
+  std::vector<store::Record> blocks;
   std::vector<store::Record> nodes;
-  records.reserve(batch.bodies.size() * 2 + 1);
-  nodes.reserve(batch.bodies.size() + 64);
+  records.reserve(batch.bodies.size() + batch.bodies.size() / kBlockLeaves * 3 + 8);
   for (const std::string& body : batch.bodies) {
     const uint64_t seq = next.size();
     std::string leaf = LeafBytes(seq, body);
     const tlog::Hash leaf_hash = tlog::LeafHash(leaf);
-    // An odd leaf completes a level-1 node: its left sibling is the
-    // frontier's last hash before this append.
-    const tlog::Hash left = (seq & 1) != 0 ? next.hashes().back() : tlog::Hash{};
     next.Append(leaf_hash, [&](tlog::NodeId id, const tlog::Hash& h) {
-      std::string value;
-      if (id.level == 0) return;  // stored with its sibling in the level-1 node
-      if (id.level == 1) {
-        value.append(reinterpret_cast<const char*>(left.data()), left.size());
-        value.append(reinterpret_cast<const char*>(leaf_hash.data()), leaf_hash.size());
-      } else {
-        value.assign(reinterpret_cast<const char*>(h.data()), h.size());
-      }
-      nodes.push_back(AuditRecord(NodeKey(id), std::move(value)));
+      if (id.level < kBlockLevel) return;  // computed from the block
+      nodes.push_back(AuditRecord(NodeKey(id), std::string(reinterpret_cast<const char*>(h.data()), h.size())));
     });
+    pending.push_back(leaf_hash);
+    if (pending.size() == kBlockLeaves) {
+      blocks.push_back(AuditRecord(BlockKey(seq / kBlockLeaves), EncodeHashes(pending)));
+      pending.clear();
+    }
     records.push_back(AuditRecord(EntryKey(seq), std::move(leaf)));
   }
   std::sort(nodes.begin(), nodes.end(), [](const store::Record& a, const store::Record& b) { return a.key < b.key; });
+  std::move(blocks.begin(), blocks.end(), std::back_inserter(records));
   std::move(nodes.begin(), nodes.end(), std::back_inserter(records));
+  records.push_back(AuditRecord(std::string(kPendingKey), EncodeHashes(pending)));
   records.push_back(AuditRecord(std::string(kStateKey), next.Encode()));
   absl::Status status =
       store_.Write(records, batch.durable ? store::Durability::kSynced : store::Durability::kBuffered);
@@ -240,7 +294,7 @@ absl::Status AuditLog::Commit(Batch& batch) {
   head_ = head;
   // A synced write makes everything before it durable too.
   if (batch.durable) durable_head_ = head;
-  if ((head.size & 1) != 0) odd_leaf_ = frontier_.hashes().back();
+  pending_ = std::move(pending);
   return absl::OkStatus();
 }
 
@@ -259,19 +313,45 @@ absl::StatusOr<std::string> AuditLog::Entry(uint64_t seq) const {
   return store_.Get(store::Family::kAudit, EntryKey(seq));
 }
 
-absl::StatusOr<tlog::Hash> AuditLog::ReadNode(tlog::NodeId id) const {
-  if (id.level == 0) {
-    {
-      std::lock_guard<std::mutex> lock(head_mu_);
-      if ((head_.size & 1) != 0 && id.index == head_.size - 1) return odd_leaf_;
+absl::StatusOr<tlog::Hash> AuditLog::ReadLowNode(tlog::NodeId id) const {
+  const uint64_t leaves = uint64_t{1} << id.level;
+  const uint64_t first = id.index << id.level;  // its first leaf
+  const uint64_t block = first / kBlockLeaves;
+  const uint64_t offset = first % kBlockLeaves;
+  {
+    // In the incomplete last block: its leaf hashes are in memory. (Proofs
+    // ask only for complete subtrees of the committed tree.)
+    std::lock_guard<std::mutex> lock(head_mu_);
+    const uint64_t block_start = head_.size - pending_.size();
+    if (first >= block_start) {
+      if (first + leaves > head_.size) return absl::OutOfRangeError("no such audit tree node yet");
+      return tlog::RootOf(std::span(pending_).subspan(first - block_start, leaves));
     }
-    absl::StatusOr<std::string> pair = store_.Get(store::Family::kAudit, NodeKey({1, id.index / 2}));
-    if (!pair.ok()) return pair.status();
-    if (pair->size() != 64) return Error(Reason::kRecordCorrupt, "an audit tree node has the wrong length");
-    tlog::Hash h;
-    std::copy_n(pair->data() + ((id.index & 1) != 0 ? 32 : 0), 32, h.begin());
-    return h;
   }
+  absl::StatusOr<std::string> stored = store_.Get(store::Family::kAudit, BlockKey(block));
+  if (stored.ok()) {
+    std::optional<std::vector<tlog::Hash>> hashes = DecodeHashes(*stored, kBlockLeaves);
+    if (!hashes) return Error(Reason::kRecordCorrupt, "an audit block has the wrong length");
+    return tlog::RootOf(std::span(*hashes).subspan(offset, leaves));
+  }
+  if (stored.status().code() != absl::StatusCode::kNotFound) return stored.status();
+  // A block written before blocks: level 1 holds its two leaf hashes, levels 2 and 3 their hash.
+  const tlog::NodeId own = id.level == 0 ? tlog::NodeId{1, id.index / 2} : id;
+  absl::StatusOr<std::string> v = store_.Get(store::Family::kAudit, NodeKey(own));
+  if (!v.ok()) return v.status();
+  if (own.level == 1) {
+    std::optional<std::vector<tlog::Hash>> two = DecodeHashes(*v, 2);
+    if (!two) return Error(Reason::kRecordCorrupt, "an audit tree node has the wrong length");
+    if (id.level == 0) return (*two)[id.index & 1];
+    return tlog::NodeHash((*two)[0], (*two)[1]);
+  }
+  std::optional<std::vector<tlog::Hash>> one = DecodeHashes(*v, 1);
+  if (!one) return Error(Reason::kRecordCorrupt, "an audit tree node has the wrong length");
+  return (*one)[0];
+}
+
+absl::StatusOr<tlog::Hash> AuditLog::ReadNode(tlog::NodeId id) const {
+  if (id.level < kBlockLevel) return ReadLowNode(id);
   // Stored nodes never change, so the upper levels (read by every proof) are
   // kept in memory once read: at most one per 2^kCachedLevel entries.
   const bool cached = id.level >= kCachedLevel;
@@ -281,17 +361,9 @@ absl::StatusOr<tlog::Hash> AuditLog::ReadNode(tlog::NodeId id) const {
   }
   absl::StatusOr<std::string> v = store_.Get(store::Family::kAudit, NodeKey(id));
   if (!v.ok()) return v.status();
-  tlog::Hash h;
-  if (id.level == 1 && v->size() == 64) {
-    tlog::Hash l, r;
-    std::copy_n(v->data(), 32, l.begin());
-    std::copy_n(v->data() + 32, 32, r.begin());
-    h = tlog::NodeHash(l, r);
-  } else if (id.level > 1 && v->size() == 32) {
-    std::copy(v->begin(), v->end(), h.begin());
-  } else {
-    return Error(Reason::kRecordCorrupt, "an audit tree node has the wrong length");
-  }
+  std::optional<std::vector<tlog::Hash>> one = DecodeHashes(*v, 1);
+  if (!one) return Error(Reason::kRecordCorrupt, "an audit tree node has the wrong length");
+  const tlog::Hash h = (*one)[0];
   if (cached) {
     std::unique_lock<std::shared_mutex> lock(cache_mu_);
     upper_nodes_.emplace(std::make_pair(id.level, id.index), h);

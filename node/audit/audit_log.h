@@ -11,12 +11,20 @@
 // returns at once; the entry goes out with the next batch, within 50 ms.
 //
 // Store layout (family "audit", every value sealed under the node data key):
-//   "e" || seq u64be            -> the entry's leaf bytes (a v1.AuditEntry)
-//   "n" || level u8 || idx u64be -> the complete subtree (level, idx): for
-//                                  level 1 its two leaf hashes (64 bytes), so
-//                                  a lost entry does not hide its neighbour's
-//                                  proof; above, its hash (32 bytes)
-//   "s"                         -> tlog::Frontier of the committed tree
+//   "e" || seq u64be             -> the entry's leaf bytes (a v1.AuditEntry)
+//   "b" || block u64be           -> the 16 leaf hashes of entries 16*block ..
+//                                   16*block+15 (512 bytes), written with the
+//                                   batch that completes the block; tree
+//                                   nodes below level 4 are computed from it,
+//                                   and a lost entry does not hide its
+//                                   neighbours' proofs
+//   "n" || level u8 || idx u64be -> the complete subtree (level, idx), level
+//                                   >= 4: its hash (32 bytes)
+//   "p"                          -> the leaf hashes of the last, incomplete
+//                                   block (size mod 16 of them)
+//   "s"                          -> tlog::Frontier of the committed tree
+// One entry costs 1 + 1/16 + 1/8 records. Logs written before blocks (every
+// "n" level from 1, level 1 as its two leaf hashes) are read as they are.
 // The leaf bytes are 0x08 varint(seq) || the entry serialized without seq,
 // i.e. protobuf's own encoding with field 1 first.
 // Thread-safe. The destructor writes everything still pending.
@@ -113,14 +121,22 @@ class AuditLog {
     bool done = false;
     absl::Status status;
   };
-  AuditLog(store::Store& store, MsClock clock_ms, keys::tlog::Frontier frontier);
+  AuditLog(store::Store& store, MsClock clock_ms, keys::tlog::Frontier frontier,
+           std::vector<keys::tlog::Hash> pending);
   [[nodiscard]] absl::Status Enqueue(std::string body, store::Durability durability, uint64_t* seq = nullptr);
   [[nodiscard]] absl::Status Commit(Batch& batch);
   [[nodiscard]] absl::StatusOr<keys::tlog::Hash> ReadNode(keys::tlog::NodeId id) const;
+  // A node below kBlockLevel from its block's leaf hashes (or, in logs
+  // written before blocks, from its own record).
+  [[nodiscard]] absl::StatusOr<keys::tlog::Hash> ReadLowNode(keys::tlog::NodeId id) const;
   void Run();
 
   // Tree nodes at this level and above are cached once read.
   static constexpr uint8_t kCachedLevel = 8;
+  // Nodes below this level are not stored: a block of 2^kBlockLevel leaf
+  // hashes is.
+  static constexpr uint8_t kBlockLevel = 4;
+  static constexpr uint64_t kBlockLeaves = uint64_t{1} << kBlockLevel;
 
   store::Store& store_;
   const MsClock clock_ms_;
@@ -130,7 +146,7 @@ class AuditLog {
   mutable std::mutex head_mu_;
   Head head_;
   Head durable_head_;
-  keys::tlog::Hash odd_leaf_{};  // the last leaf's hash when head_.size is odd (not yet in a level-1 record)
+  std::vector<keys::tlog::Hash> pending_;  // the leaf hashes of head_'s incomplete last block (in "p")
   std::mutex mu_;
   std::condition_variable work_;
   std::condition_variable done_;

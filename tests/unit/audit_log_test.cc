@@ -7,6 +7,8 @@
 #include "node/audit/replay.h"
 #include "node/audit/subject_seal.h"
 #include "node/audit/witness.h"
+#include "base/encoding.h"
+#include "base/reason.h"
 #include "base/strings.h"
 #include "policy/policy.h"
 #include "keys/tlog/note.h"
@@ -150,6 +152,133 @@ TEST_CASE("audit log: the tree survives a reopen and grows consistently with wha
   auto proof = (*log)->ConsistencyProof(old_head.size - 1, head.size);
   REQUIRE(proof.ok());
   REQUIRE_FALSE(tlog::VerifyConsistency(old_head.size - 1, head.size, old_head.root, head.root, *proof));
+}
+
+// Every inclusion proof of every tree up to the head, and every consistency
+// proof into the head, checked against the leaves themselves.
+void RequireAllProofs(const node::AuditLog& log) {
+  const auto head = log.head();
+  std::vector<tlog::Hash> leaves;
+  for (uint64_t i = 0; i < head.size; ++i) leaves.push_back(tlog::LeafHash(*log.Entry(i)));
+  for (uint64_t size = 1; size <= head.size; ++size) {
+    const tlog::Hash root = tlog::RootOf(std::span(leaves).first(size));
+    for (uint64_t i = 0; i < size; ++i) {
+      auto proof = log.InclusionProof(i, size);
+      REQUIRE(proof.ok());
+      REQUIRE(tlog::VerifyInclusion(i, size, leaves[i], *proof, root));
+    }
+    auto consistency = log.ConsistencyProof(size, head.size);
+    REQUIRE(consistency.ok());
+    REQUIRE(tlog::VerifyConsistency(size, head.size, root, head.root, *consistency));
+  }
+}
+
+std::string Key(char prefix, uint64_t n) {
+  std::string k(1, prefix);
+  AppendU64(k, n);
+  return k;
+}
+
+// Keys of the audit family under `prefix`.
+std::vector<std::string> AuditKeys(store::Store& store, std::string_view prefix) {
+  std::vector<std::string> keys;
+  REQUIRE(store
+              .Scan(store::Family::kAudit, prefix,
+                    [&](std::string_view key, const absl::StatusOr<std::string>&) {
+                      keys.emplace_back(key);
+                      return true;
+                    })
+              .ok());
+  return keys;
+}
+
+TEST_CASE("audit log: blocks of 16 leaf hashes replace the tree's lowest levels, and every proof verifies at every "
+          "size across reopens",
+          "[audit]") {
+  testing::Stores s;
+  for (int round = 0; round < 10; ++round) {  // reopened at sizes 0, 7, 14, ... (every offset in a block)
+    auto log = node::AuditLog::Open(*s.store);
+    REQUIRE(log.ok());
+    REQUIRE((*log)->head().size == static_cast<uint64_t>(7 * round));
+    for (int i = 0; i < 7; ++i) {
+      REQUIRE((*log)->Append(PolicyEvent("r" + std::to_string(round)), i % 3 == 0 ? store::Durability::kSynced
+                                                                                    : store::Durability::kBuffered)
+                  .ok());
+    }
+    if (round % 3 == 2) RequireAllProofs(**log);
+  }
+  auto log = node::AuditLog::Open(*s.store);
+  REQUIRE(log.ok());
+  REQUIRE((*log)->head().size == 70);
+  RequireConsistent(**log);
+  RequireAllProofs(**log);
+  // 70 entries: blocks 0..3 complete, 6 leaves pending; nodes stored only from level 4.
+  REQUIRE(AuditKeys(*s.store, "e").size() == 70);
+  REQUIRE(AuditKeys(*s.store, "b").size() == 4);
+  for (uint64_t b = 0; b < 4; ++b) REQUIRE(s.store->Get(store::Family::kAudit, Key('b', b))->size() == 16 * 32);
+  const std::vector<std::string> nodes = AuditKeys(*s.store, "n");
+  REQUIRE(nodes.size() == 4 + 2 + 1);  // level 4: 0..3, level 5: 0..1, level 6: 0
+  for (const std::string& k : nodes) REQUIRE(static_cast<uint8_t>(k[1]) >= 4);
+  REQUIRE(s.store->Get(store::Family::kAudit, "p")->size() == 6 * 32);
+}
+
+TEST_CASE("audit log: a log written before blocks is read and extended as it is", "[audit]") {
+  testing::Stores s;
+  // The earlier layout, written as that version did: every level from 1,
+  // level 1 as its two leaf hashes, 37 entries (a block and a half open).
+  tlog::Frontier frontier;
+  std::vector<tlog::Hash> leaves;
+  {
+    std::vector<store::Record> records;
+    for (uint64_t seq = 0; seq < 37; ++seq) {
+      v1::AuditEntry e = PolicyEvent("old" + std::to_string(seq));
+      e.set_time_unix_ms(1);
+      const std::string leaf = node::LeafBytes(seq, e.SerializeAsString());
+      const tlog::Hash h = tlog::LeafHash(leaf);
+      const tlog::Hash left = (seq & 1) != 0 ? leaves.back() : tlog::Hash{};
+      frontier.Append(h, [&](tlog::NodeId id, const tlog::Hash& node) {
+        if (id.level == 0) return;
+        std::string key = "n";
+        key.push_back(static_cast<char>(id.level));
+        AppendU64(key, id.index);
+        std::string value = id.level == 1 ? std::string(left.begin(), left.end()) + std::string(h.begin(), h.end())
+                                          : std::string(node.begin(), node.end());
+        records.push_back(node::AuditRecord(std::move(key), std::move(value)));
+      });
+      leaves.push_back(h);
+      records.push_back(node::AuditRecord(Key('e', seq), leaf));
+    }
+    records.push_back(node::AuditRecord("s", frontier.Encode()));
+    REQUIRE(s.store->Write(records, store::Durability::kSynced).ok());
+  }
+  {
+    auto log = node::AuditLog::Open(*s.store);
+    REQUIRE(log.ok());
+    REQUIRE((*log)->head().size == 37);
+    REQUIRE((*log)->head().root == tlog::RootOf(leaves));
+    RequireAllProofs(**log);
+    // Extended past the open block (32..47): the old leaf hashes of that
+    // block go into its block record.
+    for (int i = 0; i < 14; ++i) REQUIRE((*log)->Append(PolicyEvent("new"), store::Durability::kSynced).ok());
+  }
+  auto log = node::AuditLog::Open(*s.store);
+  REQUIRE(log.ok());
+  RequireConsistent(**log);
+  RequireAllProofs(**log);
+  REQUIRE(AuditKeys(*s.store, "b").size() == 1);  // only the block completed after the upgrade
+}
+
+TEST_CASE("audit log: a damaged record of the last block stops the log from opening", "[audit]") {
+  testing::Stores s;
+  {
+    auto log = node::AuditLog::Open(*s.store);
+    REQUIRE(log.ok());
+    for (int i = 0; i < 5; ++i) REQUIRE((*log)->Append(PolicyEvent("x"), store::Durability::kSynced).ok());
+  }
+  REQUIRE(s.store->Put(node::AuditRecord("p", std::string(4 * 32, 'h'))).ok());  // four, not five
+  auto log = node::AuditLog::Open(*s.store);
+  REQUIRE_FALSE(log.ok());
+  REQUIRE(ReasonOf(log.status()) == Reason::kRecordCorrupt);
 }
 
 TEST_CASE("audit log: concurrent writers share group commits and lose nothing", "[audit]") {
