@@ -15,13 +15,17 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace casenode {
 
 class CanonicalWriter {
  public:
-  explicit CanonicalWriter(std::string_view domain) { String(domain); }
+  explicit CanonicalWriter(std::string_view domain) {
+    out_.reserve(256);  // a policy request or a receipt: one allocation
+    String(domain);
+  }
 
   CanonicalWriter& String(std::string_view s) {
     U32(static_cast<uint32_t>(s.size()));
@@ -32,7 +36,9 @@ class CanonicalWriter {
     return String(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
   }
   CanonicalWriter& U64(uint64_t v) {
-    for (int shift = 56; shift >= 0; shift -= 8) out_.push_back(static_cast<char>(v >> shift));
+    char b[8];
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (56 - 8 * i));
+    out_.append(b, sizeof b);
     return *this;
   }
   CanonicalWriter& Bool(bool b) { return U64(b ? 1 : 0); }
@@ -44,11 +50,14 @@ class CanonicalWriter {
     return *this;
   }
 
-  const std::string& bytes() const { return out_; }
+  const std::string& bytes() const& { return out_; }
+  std::string bytes() && { return std::move(out_); }
 
  private:
   void U32(uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) out_.push_back(static_cast<char>(v >> shift));
+    const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                       static_cast<char>(v)};
+    out_.append(b, sizeof b);
   }
   std::string out_;
 };

@@ -381,7 +381,7 @@ std::string CanonicalBytes(const Policy::Compiled& c, bool with_local) {
     w.List(r.lists[kCategories]).List(r.lists[kBases]);
     w.Bool(r.consent_required).List(r.condition_names).U64(r.rate_limit);
   }
-  return w.bytes();
+  return std::move(w).bytes();
 }
 
 // The same content as CanonicalBytes, one line per item, for people and logs.

@@ -17,10 +17,10 @@ std::string CanonicalRequest(const Request& r) {
     CanonicalWriter one("consent-fact");
     one.String(c.receipt_id).String(c.subject).String(ConsentStatusName(c.status)).List(c.purposes).List(c.categories);
     one.List(c.recipient_roles).List(c.recipient_orgs);
-    consents.push_back(one.bytes());
+    consents.push_back(std::move(one).bytes());
   }
   w.List(std::move(consents)).Bool(r.case_member).Bool(r.case_active).Bool(r.within_retention);
-  return w.bytes();
+  return std::move(w).bytes();
 }
 
 std::string RequestDigest(const Request& request) {

@@ -233,6 +233,8 @@ void AuditLog::Run() {
     }
     std::shared_ptr<Batch> batch = std::move(open_);
     open_ = std::make_shared<Batch>();
+    // Sized like the last one, so appends under the lock do not regrow it.
+    open_->bodies.reserve(batch->bodies.size());
     lock.unlock();
     // While this batch is written (and fsynced), new appends gather in the next one.
     absl::Status status = Commit(*batch);

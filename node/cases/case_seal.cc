@@ -65,7 +65,7 @@ absl::StatusOr<v1::CaseInvitation> OpenInvitation(std::string_view sealed, const
 std::string TextAd(const TextBinding& b) {
   CanonicalWriter w("casenode/case-text/v1");
   w.String(b.kind).String(b.case_id).String(b.item_id).String(b.label).String(b.author_org);
-  return w.bytes();
+  return std::move(w).bytes();
 }
 
 v1::SealedText SealText(std::string_view case_key, const TextBinding& binding, std::string_view text) {

@@ -34,7 +34,7 @@ std::string CanonicalBytes(const ConsentReceipt& r) {
   w.U64(static_cast<uint64_t>(r.valid_until.time_since_epoch().count()));
   w.String(r.recorded_by).String(r.evidence_ref);
   w.U64(static_cast<uint64_t>(r.age_rule_until.time_since_epoch().count()));
-  return w.bytes();
+  return std::move(w).bytes();
 }
 
 std::string NewReceiptId() {

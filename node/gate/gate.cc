@@ -24,14 +24,14 @@ std::shared_ptr<const policy::Policy> PeerGate::policy() const {
   return policy_.Load();
 }
 
-absl::StatusOr<PeerCall> PeerGate::Decide(const grpc::ServerContext& context, PeerCall call, std::string_view method,
-                                          const PeerCallFacts& facts) {
+absl::Status PeerGate::Decide(const grpc::ServerContext& context, PeerCall& call, std::string_view method,
+                              const PeerCallFacts& facts) {
   const auto& md = context.client_metadata();
   std::string attached;
   const auto it = md.find(kConsentHeader);
   if (it != md.end()) attached.assign(it->second.data(), it->second.size());
   RETURN_IF_ERROR(Evaluate(call, method, facts, it != md.end() ? &attached : nullptr, NestedDeadline(context)));
-  if (call.decision.allowed()) return call;
+  if (call.decision.allowed()) return absl::OkStatus();
   return Denial(facts, call.decision);
 }
 
@@ -168,10 +168,11 @@ absl::StatusOr<PeerCall> PeerGate::Authenticate(const grpc::ServerContext& conte
 }
 
 void PeerGate::Record(std::string_view method, const PeerCall* call, const absl::Status& status,
-                      std::chrono::steady_clock::duration elapsed) const {
+                      std::chrono::steady_clock::time_point start) const {
   const LogLevel level = status.ok() ? LogLevel::kDebug : LogLevel::kWarn;
   if (!LogEnabled(level)) return;
-  const int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+  const int64_t us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
   const std::string code(absl::StatusCodeToString(status.code()));
   const std::string_view reason = ReasonName(ReasonOf(status));
   if (call != nullptr) {

@@ -94,11 +94,11 @@ class PeerGate {
   grpc::Status Admit(grpc::ServerContext* context, std::string_view method, const PeerCallFacts& facts,
                      Handler&& handler) {
     const auto start = std::chrono::steady_clock::now();
-    const absl::StatusOr<PeerCall> who = Authenticate(*context);
-    absl::StatusOr<PeerCall> call = who.ok() ? Decide(*context, *who, method, facts) : who.status();
-    absl::Status status = call.ok() ? handler(*call) : call.status();
-    // A refusal is logged with the caller it refused, if it knew one.
-    Record(method, call.ok() ? &*call : who.ok() ? &*who : nullptr, status, std::chrono::steady_clock::now() - start);
+    absl::StatusOr<PeerCall> call = Authenticate(*context);
+    absl::Status status = call.ok() ? Decide(*context, *call, method, facts) : call.status();
+    if (status.ok()) status = handler(*call);
+    // A refusal is logged with the caller it refused (and the rule), if it knew one.
+    Record(method, call.ok() ? &*call : nullptr, status, start);
     return ToGrpcStatus(status);
   }
 
@@ -125,11 +125,11 @@ class PeerGate {
   grpc::Status AdmitAs(grpc::ServerContext* context, std::string_view method, FactsOf&& facts_of,
                        Handler&& handler) {
     const auto start = std::chrono::steady_clock::now();
-    const absl::StatusOr<PeerCall> who = Authenticate(*context);
-    absl::StatusOr<PeerCallFacts> facts = who.ok() ? facts_of(who->caller) : who.status();
-    absl::StatusOr<PeerCall> call = facts.ok() ? Decide(*context, *who, method, *facts) : facts.status();
-    absl::Status status = call.ok() ? handler(*call, *facts) : call.status();
-    Record(method, call.ok() ? &*call : who.ok() ? &*who : nullptr, status, std::chrono::steady_clock::now() - start);
+    absl::StatusOr<PeerCall> call = Authenticate(*context);
+    absl::StatusOr<PeerCallFacts> facts = call.ok() ? facts_of(call->caller) : call.status();
+    absl::Status status = facts.ok() ? Decide(*context, *call, method, *facts) : facts.status();
+    if (status.ok()) status = handler(*call, *facts);
+    Record(method, call.ok() ? &*call : nullptr, status, start);
     return ToGrpcStatus(status);
   }
 
@@ -153,10 +153,10 @@ class PeerGate {
 
  private:
   [[nodiscard]] absl::StatusOr<PeerCall> Authenticate(const grpc::ServerContext& context) const;
-  // Evaluates and stores the decision for an authenticated call; an error if
-  // the call may not proceed.
-  [[nodiscard]] absl::StatusOr<PeerCall> Decide(const grpc::ServerContext& context, PeerCall call,
-                                                std::string_view method, const PeerCallFacts& facts);
+  // Evaluates and stores the decision for an authenticated call (in
+  // call.decision and decision_seq); an error if the call may not proceed.
+  [[nodiscard]] absl::Status Decide(const grpc::ServerContext& context, PeerCall& call, std::string_view method,
+                                    const PeerCallFacts& facts);
   // Evaluates `facts` (and the `attached` receipts, if any) for `call`'s
   // caller and stores the decision in call->decision and decision_seq. An
   // error only if it cannot be recorded.
@@ -164,8 +164,9 @@ class PeerGate {
                                       const std::string* attached, Deadline deadline,
                                       bool synced_by_disclosure = false);
 
+  // Logs the call (refusals at warn, the rest at debug) with its duration since `start`.
   void Record(std::string_view method, const PeerCall* call, const absl::Status& status,
-              std::chrono::steady_clock::duration elapsed) const;
+              std::chrono::steady_clock::time_point start) const;
 
   const Network& network_;
   AuditLog& audit_;

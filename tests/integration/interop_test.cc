@@ -207,8 +207,10 @@ TEST_CASE("grpc-js: a node's valid certificate is decided as its own organisatio
   REQUIRE(as_auditor[2]["code"] == 0);
 
   // Every refusal the gemeente logged names the certificate's organisation
-  // and role (allowed calls are logged at debug level only).
+  // and role (allowed calls are logged at debug level only), and a policy
+  // denial the rule that denied it.
   std::set<std::string> refused_school;
+  std::string politie_denied_by;
   std::istringstream lines(net.Log("gemeente"));
   for (std::string line; std::getline(lines, line);) {
     if (line.find("\"event\":\"peer.call\"") == std::string::npos) continue;
@@ -217,6 +219,9 @@ TEST_CASE("grpc-js: a node's valid certificate is decided as its own organisatio
     REQUIRE((e["caller_org"] == "school" || e["caller_org"] == "auditor" || e["caller_org"] == "politie"));
     REQUIRE(e["caller_role"] == e["caller_org"]);  // each org's role is its name here: never a claimed one
     if (e["caller_org"] == "school") refused_school.insert(e["method"].get<std::string>());
+    if (e["reason"] == "DENIED_BY_RULE") REQUIRE_FALSE(e["rule"].get<std::string>().empty());
+    if (e["caller_org"] == "politie") politie_denied_by = e["rule"].get<std::string>();
   }
   REQUIRE(refused_school == std::set<std::string>{"Peer.ReadAudit", "Peer.AuditCheckpoint"});
+  REQUIRE(politie_denied_by == "politie-geen-vroegsignalering");
 }
