@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 namespace casenode {
 
@@ -28,8 +29,9 @@ class SnapshotCell {
   SnapshotCell& operator=(const SnapshotCell&) = delete;
 
   void Store(std::shared_ptr<const T> value) {
+    std::shared_ptr<const T> old;  // let go of after unlocking: its destructor may be long
     std::lock_guard<std::mutex> lock(mu_);
-    value_ = std::move(value);
+    old = std::exchange(value_, std::move(value));
     version_.store(NextVersion(), std::memory_order_release);
   }
 
@@ -37,6 +39,7 @@ class SnapshotCell {
     thread_local std::array<Slot, kSlots> slots;
     Slot& slot = slots[slot_];
     if (slot.version == version_.load(std::memory_order_acquire)) return slot.value;
+    const std::shared_ptr<const T> old = std::move(slot.value);  // let go of after unlocking
     std::lock_guard<std::mutex> lock(mu_);
     slot.version = version_.load(std::memory_order_relaxed);
     slot.value = value_;

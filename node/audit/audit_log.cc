@@ -11,6 +11,7 @@
 #include "base/encoding.h"
 #include "base/log.h"
 #include "base/reason.h"
+#include "base/status.h"
 #include "base/strings.h"
 #include "keys/tlog/note.h"
 
@@ -118,6 +119,57 @@ int64_t AuditLog::SystemNowMs() {
       .count();
 }
 
+namespace {
+
+// Whether `leaves` are the leaf hashes of the last `count` entries of the
+// tree `state`: the complete subtrees they make are its smallest ones.
+bool MatchesState(const tlog::Frontier& state, size_t count, std::span<const tlog::Hash> leaves) {
+  if (leaves.size() != count) return false;
+  tlog::Frontier block;
+  for (const tlog::Hash& h : leaves) block.Append(h, [](tlog::NodeId, const tlog::Hash&) {});
+  const std::vector<tlog::Hash>& all = state.hashes();
+  const std::vector<tlog::Hash>& own = block.hashes();
+  return own.size() <= all.size() && std::equal(own.begin(), own.end(), all.end() - own.size());
+}
+
+// The leaf hashes of the last, incomplete block (`count` of them), from the
+// first source that agrees with the tree state: its "p" record; in a log
+// written before blocks, its level-1 records (and the state's last hash
+// when the size is odd); else the entries themselves.
+absl::StatusOr<std::vector<tlog::Hash>> RecoverOpenBlock(const store::Store& store, const tlog::Frontier& state,
+                                                         size_t count) {
+  if (count == 0) return std::vector<tlog::Hash>{};
+  const uint64_t first = state.size() - count;
+  if (absl::StatusOr<std::string> p = store.Get(store::Family::kAudit, kPendingKey); p.ok()) {
+    std::optional<std::vector<tlog::Hash>> hashes = DecodeHashes(*p, count);
+    if (hashes && MatchesState(state, count, *hashes)) return *std::move(hashes);
+  }
+  std::vector<tlog::Hash> from_pairs;
+  for (uint64_t i = first; i + 1 < state.size(); i += 2) {
+    absl::StatusOr<std::string> pair = store.Get(store::Family::kAudit, NodeKey({1, i / 2}));
+    std::optional<std::vector<tlog::Hash>> two = pair.ok() ? DecodeHashes(*pair, 2) : std::nullopt;
+    if (!two) break;
+    from_pairs.insert(from_pairs.end(), two->begin(), two->end());
+  }
+  if ((state.size() & 1) != 0) from_pairs.push_back(state.hashes().back());
+  if (MatchesState(state, count, from_pairs)) return from_pairs;
+  std::vector<tlog::Hash> from_entries;
+  for (uint64_t seq = first; seq < state.size(); ++seq) {
+    absl::StatusOr<std::string> leaf = store.Get(store::Family::kAudit, EntryKey(seq));
+    if (!leaf.ok()) break;
+    from_entries.push_back(tlog::LeafHash(*leaf));
+  }
+  if (MatchesState(state, count, from_entries)) {
+    Log(LogLevel::kWarn, "audit.open_block_recovered", {{"entries", static_cast<int64_t>(count)}});
+    return from_entries;
+  }
+  return Error(Reason::kRecordCorrupt,
+               "the audit log's last block agrees with its tree state in no record: not its block record, "
+               "not its tree nodes, not its entries");
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store, MsClock clock_ms) {
   tlog::Frontier frontier;
   absl::StatusOr<std::string> state = store.Get(store::Family::kAudit, kStateKey);
@@ -128,32 +180,8 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store, Ms
   } else if (state.status().code() != absl::StatusCode::kNotFound) {
     return state.status();
   }
-  // The leaf hashes of the incomplete last block.
-  const size_t pending_count = frontier.size() % kBlockLeaves;
-  std::vector<tlog::Hash> pending;
-  absl::StatusOr<std::string> stored = store.Get(store::Family::kAudit, kPendingKey);
-  if (stored.ok()) {
-    std::optional<std::vector<tlog::Hash>> decoded = DecodeHashes(*stored, pending_count);
-    if (!decoded) return Error(Reason::kRecordCorrupt, "the audit log's last block does not match its tree state");
-    pending = *std::move(decoded);
-  } else if (stored.status().code() != absl::StatusCode::kNotFound) {
-    return stored.status();
-  } else if (pending_count != 0) {
-    // A log written before blocks: its level-1 records hold the leaf hashes,
-    // and the tree state the last one when the size is odd.
-    const uint64_t first = frontier.size() - pending_count;
-    for (uint64_t i = first; i + 1 < frontier.size(); i += 2) {
-      absl::StatusOr<std::string> pair = store.Get(store::Family::kAudit, NodeKey({1, i / 2}));
-      if (pair.status().code() == absl::StatusCode::kNotFound) {
-        return Error(Reason::kRecordCorrupt, "the audit log's last block is missing");
-      }
-      if (!pair.ok()) return pair.status();
-      std::optional<std::vector<tlog::Hash>> two = DecodeHashes(*pair, 2);
-      if (!two) return Error(Reason::kRecordCorrupt, "an audit tree node has the wrong length");
-      pending.insert(pending.end(), two->begin(), two->end());
-    }
-    if ((frontier.size() & 1) != 0) pending.push_back(frontier.hashes().back());
-  }
+  ASSIGN_OR_RETURN(std::vector<tlog::Hash> pending,
+                   RecoverOpenBlock(store, frontier, frontier.size() % kBlockLeaves));
   return std::unique_ptr<AuditLog>(
       new AuditLog(store, std::move(clock_ms), std::move(frontier), std::move(pending)));
 }

@@ -179,6 +179,24 @@ std::string Key(char prefix, uint64_t n) {
   return k;
 }
 
+// Every inclusion proof at the head, and every consistency proof into it:
+// O(size) proofs, for logs too long for RequireAllProofs.
+void RequireHeadProofs(const node::AuditLog& log) {
+  const auto head = log.head();
+  std::vector<tlog::Hash> leaves;
+  for (uint64_t i = 0; i < head.size; ++i) leaves.push_back(tlog::LeafHash(*log.Entry(i)));
+  tlog::Frontier prefix;  // the tree of the first i + 1 leaves
+  for (uint64_t i = 0; i < head.size; ++i) {
+    auto proof = log.InclusionProof(i, head.size);
+    REQUIRE(proof.ok());
+    REQUIRE(tlog::VerifyInclusion(i, head.size, leaves[i], *proof, head.root));
+    prefix.Append(leaves[i], [](tlog::NodeId, const tlog::Hash&) {});
+    auto consistency = log.ConsistencyProof(i + 1, head.size);
+    REQUIRE(consistency.ok());
+    REQUIRE(tlog::VerifyConsistency(i + 1, head.size, prefix.Root(), head.root, *consistency));
+  }
+}
+
 // Keys of the audit family under `prefix`.
 std::vector<std::string> AuditKeys(store::Store& store, std::string_view prefix) {
   std::vector<std::string> keys;
@@ -268,17 +286,122 @@ TEST_CASE("audit log: a log written before blocks is read and extended as it is"
   REQUIRE(AuditKeys(*s.store, "b").size() == 1);  // only the block completed after the upgrade
 }
 
-TEST_CASE("audit log: a damaged record of the last block stops the log from opening", "[audit]") {
+TEST_CASE("audit log: a log written before blocks that lost a tree node of its open block still opens", "[audit]") {
+  testing::Stores s;
+  tlog::Frontier frontier;
+  std::vector<tlog::Hash> leaves;
+  std::vector<store::Record> records;
+  for (uint64_t seq = 0; seq < 21; ++seq) {
+    const std::string leaf = node::LeafBytes(seq, PolicyEvent("old").SerializeAsString());
+    const tlog::Hash h = tlog::LeafHash(leaf);
+    const tlog::Hash left = (seq & 1) != 0 ? leaves.back() : tlog::Hash{};
+    frontier.Append(h, [&](tlog::NodeId id, const tlog::Hash& node) {
+      if (id.level == 0) return;
+      std::string key = "n";
+      key.push_back(static_cast<char>(id.level));
+      AppendU64(key, id.index);
+      records.push_back(node::AuditRecord(std::move(key), id.level == 1 ? std::string(left.begin(), left.end()) +
+                                                                              std::string(h.begin(), h.end())
+                                                                        : std::string(node.begin(), node.end())));
+    });
+    leaves.push_back(h);
+    records.push_back(node::AuditRecord(Key('e', seq), leaf));
+  }
+  records.push_back(node::AuditRecord("s", frontier.Encode()));
+  REQUIRE(s.store->Write(records, store::Durability::kSynced).ok());
+  std::string pair = "n";
+  pair.push_back('\x01');
+  AppendU64(pair, 17 / 2);  // leaves 16 and 17
+  REQUIRE(s.store->Delete(store::Family::kAudit, pair).ok());
+  auto log = node::AuditLog::Open(*s.store);
+  REQUIRE(log.ok());
+  REQUIRE((*log)->head().root == tlog::RootOf(leaves));
+  for (int i = 0; i < 11; ++i) REQUIRE((*log)->Append(PolicyEvent("new"), store::Durability::kSynced).ok());
+  RequireAllProofs(**log);
+}
+
+TEST_CASE("audit log: a lost or wrong record of the open block is recovered from the entries, checked against "
+          "the tree state",
+          "[audit]") {
+  testing::Stores s;
+  {
+    auto log = node::AuditLog::Open(*s.store);
+    REQUIRE(log.ok());
+    for (int i = 0; i < 21; ++i) REQUIRE((*log)->Append(PolicyEvent("x"), store::Durability::kSynced).ok());
+  }
+  SECTION("the wrong number of hashes") {
+    REQUIRE(s.store->Put(node::AuditRecord("p", std::string(4 * 32, 'h'))).ok());
+  }
+  SECTION("the right number of wrong hashes") {
+    REQUIRE(s.store->Put(node::AuditRecord("p", std::string(5 * 32, 'h'))).ok());
+  }
+  SECTION("no record") {
+    REQUIRE(s.store->Delete(store::Family::kAudit, "p").ok());
+  }
+  {
+    auto log = node::AuditLog::Open(*s.store);
+    REQUIRE(log.ok());
+    RequireAllProofs(**log);
+    // And the block it completes holds the right hashes.
+    for (int i = 0; i < 11; ++i) REQUIRE((*log)->Append(PolicyEvent("y"), store::Durability::kSynced).ok());
+    RequireAllProofs(**log);
+  }
+}
+
+TEST_CASE("audit log: an open block that agrees with the tree state nowhere stops the log from opening", "[audit]") {
   testing::Stores s;
   {
     auto log = node::AuditLog::Open(*s.store);
     REQUIRE(log.ok());
     for (int i = 0; i < 5; ++i) REQUIRE((*log)->Append(PolicyEvent("x"), store::Durability::kSynced).ok());
   }
-  REQUIRE(s.store->Put(node::AuditRecord("p", std::string(4 * 32, 'h'))).ok());  // four, not five
+  REQUIRE(s.store->Put(node::AuditRecord("p", std::string(5 * 32, 'h'))).ok());
+  REQUIRE(s.store->Delete(store::Family::kAudit, Key('e', 3)).ok());
   auto log = node::AuditLog::Open(*s.store);
   REQUIRE_FALSE(log.ok());
   REQUIRE(ReasonOf(log.status()) == Reason::kRecordCorrupt);
+}
+
+TEST_CASE("audit log: proofs taken while blocks complete verify against the head they were taken at", "[audit]") {
+  testing::Stores s;
+  auto log = node::AuditLog::Open(*s.store);
+  REQUIRE(log.ok());
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0}, checked{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&, r] {
+      uint64_t n = static_cast<uint64_t>(r);
+      while (!done.load()) {
+        const node::AuditLog::Head h = (*log)->head();
+        if (h.size == 0) continue;
+        const uint64_t i = (n++ * 7919) % h.size;
+        auto proof = (*log)->InclusionProof(i, h.size);
+        auto leaf = (*log)->Entry(i);
+        if (!proof.ok() || !leaf.ok() || !tlog::VerifyInclusion(i, h.size, tlog::LeafHash(*leaf), *proof, h.root)) {
+          ++bad;
+        }
+        ++checked;
+      }
+    });
+  }
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 3; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 60; ++i) {
+        const auto durability = i % 4 == 0 ? store::Durability::kSynced : store::Durability::kBuffered;
+        if (!(*log)->Append(PolicyEvent(std::to_string(w)), durability).ok()) ++bad;
+      }
+      REQUIRE((*log)->Append(PolicyEvent("last"), store::Durability::kSynced).ok());
+    });
+  }
+  for (auto& t : writers) t.join();
+  done = true;
+  for (auto& t : readers) t.join();
+  REQUIRE(bad.load() == 0);
+  REQUIRE(checked.load() > 0);
+  REQUIRE((*log)->head().size == 183);
+  RequireAllProofs(**log);
 }
 
 TEST_CASE("audit log: concurrent writers share group commits and lose nothing", "[audit]") {
@@ -359,6 +482,7 @@ TEST_CASE("audit log: kill -9 during appends leaves a log whose every acknowledg
     REQUIRE(log.ok());
     REQUIRE((*log)->head().size >= acked);  // no acknowledged entry lost
     RequireConsistent(**log);
+    RequireHeadProofs(**log);  // and the stored blocks and nodes agree with the tree state
   }
   ::close(ack_pipe[0]);
   ::close(ack_pipe[1]);
@@ -578,12 +702,17 @@ TEST_CASE("audit log: an append the disk cannot take fails, changes nothing, and
       leaves.push_back(tlog::LeafHash(*bytes));
     }
     if (tlog::RootOf(leaves) != l.head().root) _exit(20);
+    // And the blocks and nodes kept after the refused write still prove them.
+    for (uint64_t i = 0; i < l.head().size; ++i) {
+      auto proof = l.InclusionProof(i, l.head().size);
+      if (!proof.ok() || !tlog::VerifyInclusion(i, l.head().size, leaves[i], *proof, l.head().root)) _exit(21);
+    }
     _exit(0);
   }
   int status = 0;
   REQUIRE(::waitpid(pid, &status, 0) == pid);
   REQUIRE(WIFEXITED(status));
-  INFO("child exit code (10-15: setup, 16: wrong error, 17: tree moved, 18: never filled, 19-20: log wrong)");
+  INFO("child exit code (10-15: setup, 16: wrong error, 17: tree moved, 18: never filled, 19-21: log wrong)");
   REQUIRE(WEXITSTATUS(status) == 0);
 }
 
