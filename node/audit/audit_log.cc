@@ -78,10 +78,6 @@ std::string LeafBytes(uint64_t seq, std::string_view body) {
   return out;
 }
 
-namespace {
-
-}  // namespace
-
 store::Record AuditRecord(std::string key, std::string value) {
   return store::Record{store::Family::kAudit, std::move(key), keys::DataKeyRef{keys::DataKeyKind::kNode, {}},
                        std::move(value), std::nullopt};
@@ -132,22 +128,36 @@ bool MatchesState(const tlog::Frontier& state, size_t count, std::span<const tlo
   return own.size() <= all.size() && std::equal(own.begin(), own.end(), all.end() - own.size());
 }
 
+// A record that may be missing: nullopt if it is, the store's error if it
+// cannot be read (I/O, failed authentication, a newer format: never a reason
+// to fall back to another source).
+absl::StatusOr<std::optional<std::string>> GetIfPresent(const store::Store& store, std::string_view key) {
+  absl::StatusOr<std::string> value = store.Get(store::Family::kAudit, key);
+  if (value.ok()) return std::optional<std::string>(*std::move(value));
+  if (value.status().code() == absl::StatusCode::kNotFound) return std::optional<std::string>();
+  return value.status();
+}
+
 // The leaf hashes of the last, incomplete block (`count` of them), from the
 // first source that agrees with the tree state: its "p" record; in a log
 // written before blocks, its level-1 records (and the state's last hash
-// when the size is odd); else the entries themselves.
+// when the size is odd); else the entries themselves. A missing record
+// moves on to the next source; one that cannot be read stops the log.
 absl::StatusOr<std::vector<tlog::Hash>> RecoverOpenBlock(const store::Store& store, const tlog::Frontier& state,
                                                          size_t count) {
   if (count == 0) return std::vector<tlog::Hash>{};
   const uint64_t first = state.size() - count;
-  if (absl::StatusOr<std::string> p = store.Get(store::Family::kAudit, kPendingKey); p.ok()) {
+  ASSIGN_OR_RETURN(std::optional<std::string> p, GetIfPresent(store, kPendingKey));
+  if (p) {
     std::optional<std::vector<tlog::Hash>> hashes = DecodeHashes(*p, count);
     if (hashes && MatchesState(state, count, *hashes)) return *std::move(hashes);
+    Log(LogLevel::kWarn, "audit.open_block_record_rejected",
+        {{"entries", static_cast<int64_t>(count)}, {"record_hashes", static_cast<int64_t>(p->size() / 32)}});
   }
   std::vector<tlog::Hash> from_pairs;
   for (uint64_t i = first; i + 1 < state.size(); i += 2) {
-    absl::StatusOr<std::string> pair = store.Get(store::Family::kAudit, NodeKey({1, i / 2}));
-    std::optional<std::vector<tlog::Hash>> two = pair.ok() ? DecodeHashes(*pair, 2) : std::nullopt;
+    ASSIGN_OR_RETURN(std::optional<std::string> pair, GetIfPresent(store, NodeKey({1, i / 2})));
+    std::optional<std::vector<tlog::Hash>> two = pair ? DecodeHashes(*pair, 2) : std::nullopt;
     if (!two) break;
     from_pairs.insert(from_pairs.end(), two->begin(), two->end());
   }
@@ -155,8 +165,8 @@ absl::StatusOr<std::vector<tlog::Hash>> RecoverOpenBlock(const store::Store& sto
   if (MatchesState(state, count, from_pairs)) return from_pairs;
   std::vector<tlog::Hash> from_entries;
   for (uint64_t seq = first; seq < state.size(); ++seq) {
-    absl::StatusOr<std::string> leaf = store.Get(store::Family::kAudit, EntryKey(seq));
-    if (!leaf.ok()) break;
+    ASSIGN_OR_RETURN(std::optional<std::string> leaf, GetIfPresent(store, EntryKey(seq)));
+    if (!leaf) break;
     from_entries.push_back(tlog::LeafHash(*leaf));
   }
   if (MatchesState(state, count, from_entries)) {

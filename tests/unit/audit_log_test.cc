@@ -21,10 +21,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <catch2/catch.hpp>
 #include <thread>
 
 #include "keys/master_key.h"
+#include "tests/support/raw_db.h"
 #include "tests/support/stores.h"
 
 namespace casenode {
@@ -244,7 +246,9 @@ TEST_CASE("audit log: blocks of 16 leaf hashes replace the tree's lowest levels,
           "size across reopens",
           "[audit]") {
   testing::Stores s;
-  for (int round = 0; round < 10; ++round) {  // reopened at sizes 0, 7, 14, ... (every offset in a block)
+  // Reopened at sizes 0, 7, 14, ..., 112: 7 is prime to 16, so every offset
+  // in a block, and a full block (112) once more.
+  for (int round = 0; round < 17; ++round) {
     auto log = node::AuditLog::Open(*s.store);
     REQUIRE(log.ok());
     REQUIRE((*log)->head().size == static_cast<uint64_t>(7 * round));
@@ -257,32 +261,33 @@ TEST_CASE("audit log: blocks of 16 leaf hashes replace the tree's lowest levels,
   }
   auto log = node::AuditLog::Open(*s.store);
   REQUIRE(log.ok());
-  REQUIRE((*log)->head().size == 70);
+  REQUIRE((*log)->head().size == 119);
   RequireConsistent(**log);
   RequireAllProofs(**log);
-  // 70 entries: blocks 0..3 complete, 6 leaves pending; nodes stored only from level 4.
-  REQUIRE(AuditKeys(*s.store, "e").size() == 70);
-  REQUIRE(AuditKeys(*s.store, "b").size() == 4);
-  for (uint64_t b = 0; b < 4; ++b) REQUIRE(s.store->Get(store::Family::kAudit, Key('b', b))->size() == 16 * 32);
+  // 119 entries: blocks 0..6 complete, 7 leaves pending; nodes stored only from level 4.
+  REQUIRE(AuditKeys(*s.store, "e").size() == 119);
+  REQUIRE(AuditKeys(*s.store, "b").size() == 7);
+  for (uint64_t b = 0; b < 7; ++b) REQUIRE(s.store->Get(store::Family::kAudit, Key('b', b))->size() == 16 * 32);
   const std::vector<std::string> nodes = AuditKeys(*s.store, "n");
-  REQUIRE(nodes.size() == 4 + 2 + 1);  // level 4: 0..3, level 5: 0..1, level 6: 0
+  REQUIRE(nodes.size() == 7 + 3 + 1);  // level 4: 0..6, level 5: 0..2, level 6: 0
   for (const std::string& k : nodes) REQUIRE(static_cast<uint8_t>(k[1]) >= 4);
-  REQUIRE(s.store->Get(store::Family::kAudit, "p")->size() == 6 * 32);
+  REQUIRE(s.store->Get(store::Family::kAudit, "p")->size() == 7 * 32);
 }
 
 TEST_CASE("audit log: a log written before blocks is read and extended as it is", "[audit]") {
   testing::Stores s;
-  // 37 entries: a block and a half open.
-  const std::vector<tlog::Hash> leaves = WriteLogBeforeBlocks(*s.store, 37);
+  // Two blocks and none, five (odd) or six (even) entries of the third.
+  const uint64_t size = GENERATE(32, 37, 38);
+  const std::vector<tlog::Hash> leaves = WriteLogBeforeBlocks(*s.store, size);
   {
     auto log = node::AuditLog::Open(*s.store);
     REQUIRE(log.ok());
-    REQUIRE((*log)->head().size == 37);
+    REQUIRE((*log)->head().size == size);
     REQUIRE((*log)->head().root == tlog::RootOf(leaves));
     RequireAllProofs(**log);
-    // Extended past the open block (32..47): the old leaf hashes of that
+    // Extended past the third block (32..47): the old leaf hashes of that
     // block go into its block record.
-    for (int i = 0; i < 14; ++i) REQUIRE((*log)->Append(PolicyEvent("new"), store::Durability::kSynced).ok());
+    while ((*log)->head().size < 50) REQUIRE((*log)->Append(PolicyEvent("new"), store::Durability::kSynced).ok());
   }
   auto log = node::AuditLog::Open(*s.store);
   REQUIRE(log.ok());
@@ -341,10 +346,67 @@ TEST_CASE("audit log: an open block that agrees with the tree state nowhere stop
     for (int i = 0; i < 5; ++i) REQUIRE((*log)->Append(PolicyEvent("x"), store::Durability::kSynced).ok());
   }
   REQUIRE(s.store->Put(node::AuditRecord("p", std::string(5 * 32, 'h'))).ok());
-  REQUIRE(s.store->Delete(store::Family::kAudit, Key('e', 3)).ok());
+  SECTION("an entry lost") {
+    REQUIRE(s.store->Delete(store::Family::kAudit, Key('e', 3)).ok());
+  }
+  SECTION("an entry replaced by another, well sealed") {
+    REQUIRE(s.store->Put(node::AuditRecord(Key('e', 3), node::LeafBytes(3, PolicyEvent("other").SerializeAsString())))
+                .ok());
+  }
   auto log = node::AuditLog::Open(*s.store);
   REQUIRE_FALSE(log.ok());
   REQUIRE(ReasonOf(log.status()) == Reason::kRecordCorrupt);
+}
+
+// Closes the store, lets `edit` change its files as a failing disk or an
+// attacker could, and opens it again.
+void EditClosedStore(testing::Stores& s, const std::function<void(testing::RawDb&)>& edit) {
+  s.store.reset();
+  {
+    testing::RawDb raw(s.dir.path("records"));
+    edit(raw);
+  }
+  auto reopened = store::Store::Open(s.dir.path("records"), *s.key_store, s.clock());
+  REQUIRE(reopened.ok());
+  s.store = *std::move(reopened);
+}
+
+// Rewrites one byte of the stored audit record `key`: offset 0 is its format version.
+void EditAuditByte(testing::RawDb& raw, const std::string& key, bool last) {
+  std::string v;
+  REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(store::Family::kAudit), key, &v).ok());
+  v[last ? v.size() - 1 : 0] ^= 1;
+  REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(store::Family::kAudit), key, v).ok());
+}
+
+TEST_CASE("audit log: a record of the open block that cannot be read stops the log with its own reason, not a "
+          "recovery",
+          "[audit]") {
+  testing::Stores s;
+  {
+    auto log = node::AuditLog::Open(*s.store);
+    REQUIRE(log.ok());
+    for (int i = 0; i < 21; ++i) REQUIRE((*log)->Append(PolicyEvent("x"), store::Durability::kSynced).ok());
+  }
+  Reason expected = Reason::kNone;
+  SECTION("its block record, in a newer format") {
+    EditClosedStore(s, [](testing::RawDb& raw) { EditAuditByte(raw, "p", false); });
+    expected = Reason::kNewerFormat;
+  }
+  SECTION("its block record, altered") {
+    EditClosedStore(s, [](testing::RawDb& raw) { EditAuditByte(raw, "p", true); });
+    expected = Reason::kRecordCorrupt;
+  }
+  SECTION("an entry in a newer format, the block record lost") {
+    REQUIRE(s.store->Delete(store::Family::kAudit, "p").ok());
+    EditClosedStore(s, [](testing::RawDb& raw) { EditAuditByte(raw, Key('e', 18), false); });
+    expected = Reason::kNewerFormat;
+  }
+  auto log = node::AuditLog::Open(*s.store);
+  REQUIRE_FALSE(log.ok());
+  REQUIRE(ReasonOf(log.status()) == expected);
+  // The store's own error, not the recovery's verdict.
+  REQUIRE_THAT(std::string(log.status().message()), Catch::Contains("audit record"));
 }
 
 TEST_CASE("audit log: proofs taken while blocks complete verify against the head they were taken at", "[audit]") {

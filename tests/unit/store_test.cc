@@ -19,12 +19,15 @@
 #include "base/reason.h"
 #include "node/store/store.h"
 #include "tests/support/canary.h"
+#include "tests/support/raw_db.h"
 #include "tests/support/temp_dir.h"
 
 using namespace casenode;
 using namespace casenode::store;
 using keys::DataKeyKind;
 using keys::DataKeyRef;
+using testing::RawDb;
+using testing::TamperRaw;
 
 namespace {
 
@@ -64,35 +67,6 @@ DataKeyRef Subject(uint8_t n) {
 
 Record Rec(Family f, const std::string& key, uint8_t subject, const std::string& text) {
   return Record{f, key, Subject(subject), text, std::nullopt};
-}
-
-// Raw RocksDB access to the record store, to play the attacker with the bytes.
-struct RawDb {
-  rocksdb::DB* db = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  explicit RawDb(const std::string& dir) {
-    std::vector<std::string> names;
-    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), dir, &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    REQUIRE(rocksdb::DB::Open(rocksdb::Options(), dir, cfs, &handles, &db).ok());
-  }
-  ~RawDb() {
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    delete db;
-  }
-  rocksdb::ColumnFamilyHandle* cf(Family f) { return handles[static_cast<size_t>(f)]; }
-};
-
-// Rewrites a stored value as an attacker with the files could: reads (from, key),
-// applies `edit` and writes the bytes to (to, to_key).
-void TamperRaw(const std::string& dir, Family from, const std::string& key, Family to, const std::string& to_key,
-               const std::function<void(std::string&)>& edit = [](std::string&) {}) {
-  RawDb raw(dir);
-  std::string v;
-  REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(from), key, &v).ok());
-  edit(v);
-  REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(to), to_key, v).ok());
 }
 
 }  // namespace
