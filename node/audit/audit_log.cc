@@ -60,6 +60,14 @@ std::optional<std::vector<tlog::Hash>> DecodeHashes(std::string_view bytes, size
   return out;
 }
 
+// One hash, or nullopt if `bytes` is not exactly one.
+std::optional<tlog::Hash> DecodeHash(std::string_view bytes) {
+  if (bytes.size() != 32) return std::nullopt;
+  tlog::Hash h;
+  std::copy_n(bytes.data(), 32, h.begin());
+  return h;
+}
+
 std::string NodeKey(tlog::NodeId id) {
   std::string k(1, kNodePrefix);
   k.push_back(static_cast<char>(id.level));
@@ -288,11 +296,7 @@ absl::Status AuditLog::Commit(Batch& batch) {
   // frontier and the last block, kept only once the write is durable: a
   // failed write leaves no gap and the next batch takes the same numbers.
   tlog::Frontier next = frontier_;
-  std::vector<tlog::Hash> pending;
-  {
-    std::lock_guard<std::mutex> lock(head_mu_);
-    pending = pending_;
-  }
+  std::vector<tlog::Hash> pending = pending_;  // only this thread writes pending_: reading needs no lock
   batch.first_seq = next.size();
   // Entries first, then blocks, then tree nodes in key order: each run of
   // keys is ascending, so RocksDB's memtable inserts each after the one
@@ -385,9 +389,9 @@ absl::StatusOr<tlog::Hash> AuditLog::ReadLowNode(tlog::NodeId id) const {
     if (id.level == 0) return (*two)[id.index & 1];
     return tlog::NodeHash((*two)[0], (*two)[1]);
   }
-  std::optional<std::vector<tlog::Hash>> one = DecodeHashes(*v, 1);
+  std::optional<tlog::Hash> one = DecodeHash(*v);
   if (!one) return Error(Reason::kRecordCorrupt, "an audit tree node has the wrong length");
-  return (*one)[0];
+  return *one;
 }
 
 absl::StatusOr<tlog::Hash> AuditLog::ReadNode(tlog::NodeId id) const {
@@ -401,9 +405,9 @@ absl::StatusOr<tlog::Hash> AuditLog::ReadNode(tlog::NodeId id) const {
   }
   absl::StatusOr<std::string> v = store_.Get(store::Family::kAudit, NodeKey(id));
   if (!v.ok()) return v.status();
-  std::optional<std::vector<tlog::Hash>> one = DecodeHashes(*v, 1);
+  std::optional<tlog::Hash> one = DecodeHash(*v);
   if (!one) return Error(Reason::kRecordCorrupt, "an audit tree node has the wrong length");
-  const tlog::Hash h = (*one)[0];
+  const tlog::Hash h = *one;
   if (cached) {
     std::unique_lock<std::shared_mutex> lock(cache_mu_);
     upper_nodes_.emplace(std::make_pair(id.level, id.index), h);

@@ -24,7 +24,6 @@
 #include <grpcpp/server_context.h>
 
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>

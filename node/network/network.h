@@ -7,7 +7,6 @@
 #pragma once
 
 #include <functional>
-#include <atomic>
 #include <memory>
 #include <shared_mutex>
 #include <string_view>
