@@ -349,6 +349,8 @@ absl::Status Check(const v1::ReadAuditRequest& r) {
   }
   const uint32_t max_count = inzage ? kMaxInzageScan : kMaxAuditPage;
   if (r.count() > max_count) return Bad(StrCat("count: at most ", max_count));
+  // No entries is a request for a consistency proof alone.
+  if (r.count() == 0 && (inzage || !r.consistency())) return Bad("count: at least 1, unless only consistency is asked");
   if (r.from_seq() > r.tree_size() || r.count() > r.tree_size() - r.from_seq()) {
     return Bad("from_seq, count: entries beyond tree_size");
   }

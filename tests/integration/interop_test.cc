@@ -165,7 +165,7 @@ TEST_CASE("grpc-js: a node's valid certificate is decided as its own organisatio
       {{"method", "Ping"}, {"request", Json::object()}, {"metadata", claims}},
       // The auditor's read of the log: refused to a school that says it is the auditor.
       {{"method", "ReadAudit"},
-       {"request", {{"tree_size", "0"}, {"purpose", "verantwoording"}}},
+       {"request", {{"tree_size", "1"}, {"count", 1}, {"purpose", "verantwoording"}}},
        {"metadata", claims}},
       {{"method", "AuditCheckpoint"}, {"request", {{"purpose", "verantwoording"}}}, {"metadata", claims}},
       // A match notice whose body says it comes from the gemeente itself.

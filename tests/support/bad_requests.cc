@@ -607,6 +607,14 @@ Table Build() {
                r.set_tree_size(5000);
                r.set_count(1001);
              })
+        .Bad("count", "0, without consistency", [](R& r) { r.set_count(0); })
+        .Bad("count", "0, for inzage",
+             [](R& r) {
+               r.set_purpose("inzage");
+               r.set_subject(kSubject);
+               r.set_consistency(true);
+               r.set_count(0);
+             })
         .Bad("from_seq, count", "beyond tree_size", [](R& r) { r.set_from_seq(1); })
         .Bad("from_seq, count", "past the end",
              [](R& r) {
