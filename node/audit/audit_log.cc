@@ -190,13 +190,20 @@ absl::StatusOr<std::vector<tlog::Hash>> RecoverOpenBlock(const store::Store& sto
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store, MsClock clock_ms) {
   tlog::Frontier frontier;
-  absl::StatusOr<std::string> state = store.Get(store::Family::kAudit, kStateKey);
-  if (state.ok()) {
+  ASSIGN_OR_RETURN(std::optional<std::string> state, GetIfPresent(store, kStateKey));
+  if (state) {
     absl::StatusOr<tlog::Frontier> decoded = tlog::Frontier::Decode(*state, "audit log state");
     if (!decoded.ok()) return WithReason(decoded.status(), Reason::kRecordCorrupt);
     frontier = *std::move(decoded);
-  } else if (state.status().code() != absl::StatusCode::kNotFound) {
-    return state.status();
+  } else {
+    // No tree state is a new log only if there are no entries either: one
+    // that lost its state must not start again at 0 over its own entries.
+    bool has_entries = false;
+    RETURN_IF_ERROR(store.Scan(store::Family::kAudit, std::string_view(&kEntryPrefix, 1),
+                               [&](std::string_view, const absl::StatusOr<std::string>&) { has_entries = true; }));
+    if (has_entries) {
+      return Error(Reason::kRecordCorrupt, "the audit log has entries but its tree state is missing or unreadable");
+    }
   }
   ASSIGN_OR_RETURN(std::vector<tlog::Hash> pending,
                    RecoverOpenBlock(store, frontier, frontier.size() % kBlockLeaves));

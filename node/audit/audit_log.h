@@ -146,8 +146,9 @@ class AuditLog {
   mutable std::mutex head_mu_;
   Head head_;
   Head durable_head_;
-  // The leaf hashes of head_'s incomplete last block (in "p"). Written by the
-  // writer thread under head_mu_; read by it without.
+  // The leaf hashes of head_'s incomplete last block (in "p"). Set by the
+  // constructor, then written only by the writer thread, under head_mu_;
+  // read by it without.
   std::vector<keys::tlog::Hash> pending_;
   std::mutex mu_;
   std::condition_variable work_;

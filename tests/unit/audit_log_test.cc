@@ -402,11 +402,36 @@ TEST_CASE("audit log: a record of the open block that cannot be read stops the l
     EditClosedStore(s, [](testing::RawDb& raw) { EditAuditByte(raw, Key('e', 18), false); });
     expected = Reason::kNewerFormat;
   }
+  REQUIRE(expected != Reason::kNone);
   auto log = node::AuditLog::Open(*s.store);
   REQUIRE_FALSE(log.ok());
   REQUIRE(ReasonOf(log.status()) == expected);
   // The store's own error, not the recovery's verdict.
   REQUIRE_THAT(std::string(log.status().message()), Catch::Contains("audit record"));
+}
+
+TEST_CASE("audit log: a log whose tree state is lost does not start again at 0 over its entries", "[audit]") {
+  testing::Stores s;
+  {
+    auto log = node::AuditLog::Open(*s.store);
+    REQUIRE(log.ok());
+    for (int i = 0; i < 5; ++i) REQUIRE((*log)->Append(PolicyEvent("x"), store::Durability::kSynced).ok());
+  }
+  SECTION("deleted") {
+    REQUIRE(s.store->Delete(store::Family::kAudit, "s").ok());
+  }
+  SECTION("its key id altered, so it reads as shredded") {
+    EditClosedStore(s, [](testing::RawDb& raw) {
+      std::string v;
+      REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(store::Family::kAudit), "s", &v).ok());
+      v[42] ^= 1;
+      REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(store::Family::kAudit), "s", v).ok());
+    });
+  }
+  auto log = node::AuditLog::Open(*s.store);
+  REQUIRE_FALSE(log.ok());
+  REQUIRE(ReasonOf(log.status()) == Reason::kRecordCorrupt);
+  REQUIRE(s.store->Get(store::Family::kAudit, Key('e', 0)).ok());  // nothing overwritten
 }
 
 TEST_CASE("audit log: proofs taken while blocks complete verify against the head they were taken at", "[audit]") {

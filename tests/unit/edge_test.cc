@@ -150,3 +150,14 @@ TEST_CASE("every bad value is refused at the edge with its reason, naming the fi
   }
   std::printf("edge: %zu bad values over %zu request types refused\n", rows.size(), Checks().size());
 }
+
+TEST_CASE("a ReadAudit that asks for a consistency proof alone (count 0) passes the edge", "[edge]") {
+  v1::ReadAuditRequest r;
+  r.set_purpose("verantwoording");
+  r.set_tree_size(5);
+  r.set_consistency(true);
+  r.set_consistency_from(3);
+  REQUIRE(node::edge::Check(r).ok());
+  r.set_consistency(false);
+  REQUIRE(ReasonOf(node::edge::Check(r)) == Reason::kMalformedRequest);
+}
