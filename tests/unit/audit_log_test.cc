@@ -310,15 +310,18 @@ TEST_CASE("audit log: a log written before blocks that lost a tree node of its o
   RequireAllProofs(**log);
 }
 
+// A log of `n` synced entries, closed again.
+void WriteEntries(store::Store& store, int n) {
+  auto log = node::AuditLog::Open(store);
+  REQUIRE(log.ok());
+  for (int i = 0; i < n; ++i) REQUIRE((*log)->Append(PolicyEvent("x"), store::Durability::kSynced).ok());
+}
+
 TEST_CASE("audit log: a lost or wrong record of the open block is recovered from the entries, checked against "
           "the tree state",
           "[audit]") {
   testing::Stores s;
-  {
-    auto log = node::AuditLog::Open(*s.store);
-    REQUIRE(log.ok());
-    for (int i = 0; i < 21; ++i) REQUIRE((*log)->Append(PolicyEvent("x"), store::Durability::kSynced).ok());
-  }
+  WriteEntries(*s.store, 21);
   SECTION("the wrong number of hashes") {
     REQUIRE(s.store->Put(node::AuditRecord("p", std::string(4 * 32, 'h'))).ok());
   }
@@ -340,11 +343,7 @@ TEST_CASE("audit log: a lost or wrong record of the open block is recovered from
 
 TEST_CASE("audit log: an open block that agrees with the tree state nowhere stops the log from opening", "[audit]") {
   testing::Stores s;
-  {
-    auto log = node::AuditLog::Open(*s.store);
-    REQUIRE(log.ok());
-    for (int i = 0; i < 5; ++i) REQUIRE((*log)->Append(PolicyEvent("x"), store::Durability::kSynced).ok());
-  }
+  WriteEntries(*s.store, 5);
   REQUIRE(s.store->Put(node::AuditRecord("p", std::string(5 * 32, 'h'))).ok());
   SECTION("an entry lost") {
     REQUIRE(s.store->Delete(store::Family::kAudit, Key('e', 3)).ok());
@@ -371,11 +370,12 @@ void EditClosedStore(testing::Stores& s, const std::function<void(testing::RawDb
   s.store = *std::move(reopened);
 }
 
-// Rewrites one byte of the stored audit record `key`: offset 0 is its format version.
-void EditAuditByte(testing::RawDb& raw, const std::string& key, bool last) {
+// Flips one bit of the stored audit record `key` at `offset` (from the end
+// if negative): 0 is its format version, 42 its key id, -1 its tag.
+void FlipAuditByte(testing::RawDb& raw, const std::string& key, long offset) {
   std::string v;
   REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(store::Family::kAudit), key, &v).ok());
-  v[last ? v.size() - 1 : 0] ^= 1;
+  v[offset < 0 ? v.size() - static_cast<size_t>(-offset) : static_cast<size_t>(offset)] ^= 1;
   REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(store::Family::kAudit), key, v).ok());
 }
 
@@ -383,23 +383,19 @@ TEST_CASE("audit log: a record of the open block that cannot be read stops the l
           "recovery",
           "[audit]") {
   testing::Stores s;
-  {
-    auto log = node::AuditLog::Open(*s.store);
-    REQUIRE(log.ok());
-    for (int i = 0; i < 21; ++i) REQUIRE((*log)->Append(PolicyEvent("x"), store::Durability::kSynced).ok());
-  }
+  WriteEntries(*s.store, 21);
   Reason expected = Reason::kNone;
   SECTION("its block record, in a newer format") {
-    EditClosedStore(s, [](testing::RawDb& raw) { EditAuditByte(raw, "p", false); });
+    EditClosedStore(s, [](testing::RawDb& raw) { FlipAuditByte(raw, "p", 0); });
     expected = Reason::kNewerFormat;
   }
   SECTION("its block record, altered") {
-    EditClosedStore(s, [](testing::RawDb& raw) { EditAuditByte(raw, "p", true); });
+    EditClosedStore(s, [](testing::RawDb& raw) { FlipAuditByte(raw, "p", -1); });
     expected = Reason::kRecordCorrupt;
   }
   SECTION("an entry in a newer format, the block record lost") {
     REQUIRE(s.store->Delete(store::Family::kAudit, "p").ok());
-    EditClosedStore(s, [](testing::RawDb& raw) { EditAuditByte(raw, Key('e', 18), false); });
+    EditClosedStore(s, [](testing::RawDb& raw) { FlipAuditByte(raw, Key('e', 18), 0); });
     expected = Reason::kNewerFormat;
   }
   REQUIRE(expected != Reason::kNone);
@@ -412,21 +408,12 @@ TEST_CASE("audit log: a record of the open block that cannot be read stops the l
 
 TEST_CASE("audit log: a log whose tree state is lost does not start again at 0 over its entries", "[audit]") {
   testing::Stores s;
-  {
-    auto log = node::AuditLog::Open(*s.store);
-    REQUIRE(log.ok());
-    for (int i = 0; i < 5; ++i) REQUIRE((*log)->Append(PolicyEvent("x"), store::Durability::kSynced).ok());
-  }
+  WriteEntries(*s.store, 5);
   SECTION("deleted") {
     REQUIRE(s.store->Delete(store::Family::kAudit, "s").ok());
   }
   SECTION("its key id altered, so it reads as shredded") {
-    EditClosedStore(s, [](testing::RawDb& raw) {
-      std::string v;
-      REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(store::Family::kAudit), "s", &v).ok());
-      v[42] ^= 1;
-      REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(store::Family::kAudit), "s", v).ok());
-    });
+    EditClosedStore(s, [](testing::RawDb& raw) { FlipAuditByte(raw, "s", 42); });
   }
   auto log = node::AuditLog::Open(*s.store);
   REQUIRE_FALSE(log.ok());
