@@ -42,6 +42,7 @@ namespace casenode {
   X(kMalformedConsentReceipt, 19, "MALFORMED_CONSENT_RECEIPT", kInvalidArgument)     \
   X(kUnknownReceipt, 20, "UNKNOWN_RECEIPT", kNotFound)                               \
   X(kMalformedRequest, 21, "MALFORMED_REQUEST", kInvalidArgument)                    \
+  X(kPolicyLacksVocabulary, 22, "POLICY_LACKS_VOCABULARY", kFailedPrecondition)      \
   /* policy decisions */                                                             \
   X(kAllowed, 40, "ALLOWED", kOk)                                                    \
   X(kNoMatchingRule, 41, "NO_MATCHING_RULE", kPermissionDenied)                      \

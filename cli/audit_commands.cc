@@ -63,7 +63,7 @@ std::string KindName(v1::AuditProblem::Kind kind) {
   return name.empty() ? "UNKNOWN" : name;
 }
 
-int Verify(const Globals& g, const AuditArgs& a, bool replay) {
+int VerifyLog(const Globals& g, const AuditArgs& a, bool replay) {
   v1::AuditVerifyRequest req;
   req.set_org(a.node);
   req.set_purpose(a.purpose);
@@ -303,7 +303,7 @@ void AddAuditCommands(CLI::App& app, const Globals& g, int* exit_code) {
       "verify", "Fetch a node's audit log with proofs and check it against its signed checkpoint; exit 1 if not clean");
   verify->add_option("--node", args.node, "The organisation whose log to verify")->required();
   verify->add_option("--purpose", args.purpose, "Doelbinding: verantwoording or inzage")->capture_default_str();
-  verify->callback([&g, exit_code] { *exit_code = Verify(g, args, false); });
+  verify->callback([&g, exit_code] { *exit_code = VerifyLog(g, args, false); });
 
   CLI::App* replay = audit->add_subcommand(
       "replay",
@@ -313,7 +313,7 @@ void AddAuditCommands(CLI::App& app, const Globals& g, int* exit_code) {
   replay->add_option("--purpose", args.purpose, "Doelbinding: verantwoording or inzage")->capture_default_str();
   replay->add_option("--since", args.since, "Only decisions from this time (RFC 3339)");
   replay->add_option("--until", args.until, "Only decisions before this time (RFC 3339)");
-  replay->callback([&g, exit_code] { *exit_code = Verify(g, args, true); });
+  replay->callback([&g, exit_code] { *exit_code = VerifyLog(g, args, true); });
 
   CLI::App* reconcile = audit->add_subcommand(
       "reconcile", "Pair both sides of every Peer call across all nodes' logs; report one-sided ones; exit 1 if any");

@@ -23,12 +23,12 @@ constexpr size_t kMaxTitle = 200;
 constexpr size_t kMaxText = 16 * 1024;
 constexpr size_t kMaxDescription = 1024;
 
-std::string Date(int64_t ms) {
+std::string CaseDate(int64_t ms) {
   if (ms <= 0) return "-";
   return FormatRfc3339(SystemTime(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds(ms))));
 }
 
-std::string Day(int64_t ms) { return Date(ms).substr(0, 10); }
+std::string Day(int64_t ms) { return CaseDate(ms).substr(0, 10); }
 
 // YYYY-MM-DD as midnight UTC, in ms; the error names `option`.
 absl::StatusOr<int64_t> ParseDay(const std::string& day, std::string_view option) {
@@ -91,8 +91,8 @@ nlohmann::ordered_json IndexJson(const v1::CaseIndex& i) {
                        {"destroyed", m.destroyed()}});
   }
   return {{"case_id", i.case_id()},      {"convener", i.convener_org()},       {"state", StateName(i.state())},
-          {"created", Date(i.created_at_ms())}, {"closed", Date(i.closed_at_ms())}, {"destroy_at", Date(i.destroy_at_ms())},
-          {"destroyed", Date(i.destroyed_at_ms())}, {"members", members}};
+          {"created", CaseDate(i.created_at_ms())}, {"closed", CaseDate(i.closed_at_ms())}, {"destroy_at", CaseDate(i.destroy_at_ms())},
+          {"destroyed", CaseDate(i.destroyed_at_ms())}, {"members", members}};
 }
 
 nlohmann::ordered_json ActionJson(const v1::CaseActionView& a) {
@@ -121,7 +121,7 @@ nlohmann::ordered_json ViewJson(const v1::CaseView& v) {
                              {"role", keys::RoleName(c.author_role())},
                              {"category", c.category()},
                              {"legal_basis", c.legal_basis()},
-                             {"time", Date(c.time_ms())},
+                             {"time", CaseDate(c.time_ms())},
                              {"text", c.text()}});
   }
   for (const auto& w : v.withheld()) {
@@ -129,7 +129,7 @@ nlohmann::ordered_json ViewJson(const v1::CaseView& v) {
                         {"author", w.author_org()},
                         {"category", w.category()},
                         {"reason", w.reason()},
-                        {"time", Date(w.time_ms())}});
+                        {"time", CaseDate(w.time_ms())}});
   }
   for (const auto& a : v.actions()) actions.push_back(ActionJson(a));
   return {{"case", IndexJson(v.index())}, {"title", v.title()},          {"regisseur", v.regisseur()},
@@ -143,7 +143,7 @@ void PrintView(const v1::CaseView& v) {
             << "  title: " << v.title() << "\n"
             << "  regisseur: " << v.regisseur() << " (" << i.convener_org() << ")\n"
             << "  purpose: " << v.purpose() << ", legal basis: " << v.legal_basis() << "\n";
-  if (i.destroy_at_ms() > 0) std::cout << "  closed " << Date(i.closed_at_ms()) << ", destroyed at " << Date(i.destroy_at_ms()) << "\n";
+  if (i.destroy_at_ms() > 0) std::cout << "  closed " << CaseDate(i.closed_at_ms()) << ", destroyed at " << CaseDate(i.destroy_at_ms()) << "\n";
   std::cout << "members:\n";
   for (const auto& m : i.members()) {
     std::cout << "  " << m.org() << " (" << keys::RoleName(m.role()) << "): " << MemberStateName(m.state())
@@ -152,11 +152,11 @@ void PrintView(const v1::CaseView& v) {
   }
   std::cout << "contributions:\n";
   for (const auto& c : v.contributions()) {
-    std::cout << "  " << Date(c.time_ms()) << "  " << c.author_org() << "  [" << c.category() << ", "
+    std::cout << "  " << CaseDate(c.time_ms()) << "  " << c.author_org() << "  [" << c.category() << ", "
               << c.legal_basis() << "]\n      " << c.text() << "\n";
   }
   for (const auto& w : v.withheld()) {
-    std::cout << "  " << Date(w.time_ms()) << "  " << w.author_org() << "  [" << w.category()
+    std::cout << "  " << CaseDate(w.time_ms()) << "  " << w.author_org() << "  [" << w.category()
               << "]  WITHHELD: " << w.reason() << "\n";
   }
   std::cout << "agreements:\n";
@@ -379,9 +379,9 @@ void AddCaseCommands(CLI::App& app, const Globals& g, int* exit_code) {
     req.set_case_id(close_id);
     v1::CloseCaseLocalResponse resp;
     if ((*exit_code = Call(g, &v1::LocalCases::Stub::Close, req, &resp)) != kOk) return;
-    g.json() ? PrintJson({{"case_id", close_id}, {"destroy_at", Date(resp.destroy_at_ms())}})
+    g.json() ? PrintJson({{"case_id", close_id}, {"destroy_at", CaseDate(resp.destroy_at_ms())}})
              : void(std::cout << "closed case " << close_id << "; it is destroyed everywhere at "
-                              << Date(resp.destroy_at_ms()) << "\n");
+                              << CaseDate(resp.destroy_at_ms()) << "\n");
   });
 }
 

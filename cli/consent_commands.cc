@@ -115,7 +115,7 @@ absl::StatusOr<v1::ConsentReceipt> ReadReceiptFile(const std::string& file) {
 
 namespace {
 
-int Verify(const Globals& g, const std::string& file) {
+int VerifyReceipt(const Globals& g, const std::string& file) {
   auto receipt = ReadReceiptFile(file);
   if (!receipt.ok()) return Fail(receipt.status());
   v1::ConsentVerifyRequest req;
@@ -232,7 +232,7 @@ void AddConsentCommands(CLI::App& app, const Globals& g, int* exit_code) {
       "verify", "Verify a receipt as a responder would: signature, validity, age rule, revocation at its issuer\n"
                 "Exit 0 if valid, 3 if not.");
   verify->add_option("FILE", verify_file, "JSON from `consent show -o json`, or a bare receipt")->required();
-  verify->callback([&g, exit_code] { *exit_code = Verify(g, verify_file); });
+  verify->callback([&g, exit_code] { *exit_code = VerifyReceipt(g, verify_file); });
 }
 
 }  // namespace casenode::cli

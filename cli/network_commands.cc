@@ -1,5 +1,5 @@
 // casectl network init DIR | remove DIR ORG: the network operator's commands,
-// over node/setup (which says what DIR holds).
+// over provision (which says what DIR holds).
 #include <filesystem>
 
 #include "base/file.h"
@@ -8,7 +8,7 @@
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "keys/master_key.h"
-#include "node/setup/network_setup.h"
+#include "provision/network_setup.h"
 
 namespace casenode::cli {
 namespace {
@@ -46,10 +46,10 @@ struct InitOptions {
 
 // The plan from the options: flags checked, passphrases read (once: a
 // variable leaves the environment when read, keys/master_key.h).
-absl::StatusOr<setup::NetworkPlan> PlanFrom(const InitOptions& o) {
-  setup::NetworkPlan plan;
-  for (const std::string& text : o.orgs.empty() ? setup::DemoOrgSpecs() : o.orgs) {
-    auto spec = setup::ParseOrgSpec(text);
+absl::StatusOr<provision::NetworkPlan> PlanFrom(const InitOptions& o) {
+  provision::NetworkPlan plan;
+  for (const std::string& text : o.orgs.empty() ? provision::DemoOrgSpecs() : o.orgs) {
+    auto spec = provision::ParseOrgSpec(text);
     if (!spec.ok()) return Annotate("--org", spec.status());
     plan.orgs.push_back(*std::move(spec));
   }
@@ -134,14 +134,14 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
                        "then needs the same option");
   init_cmd->callback([&g, exit_code] {
     auto plan = PlanFrom(init);
-    auto created = plan.ok() ? setup::CreateNetwork(*plan, SystemNow()) : plan.status();
+    auto created = plan.ok() ? provision::CreateNetwork(*plan, SystemNow()) : plan.status();
     if (!created.ok()) {
       *exit_code = Fail(created.status());
       return;
     }
     if (g.json()) {
       nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
-      for (const setup::CreatedNode& n : created->nodes) {
+      for (const provision::CreatedNode& n : created->nodes) {
         nodes.push_back({{"org", n.org},
                          {"role", keys::RoleName(n.role)},
                          {"endpoint", n.endpoint},
@@ -157,7 +157,7 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
     } else {
       std::cout << "created network " << created->network << " in " << created->dir << " with " << created->nodes.size()
                 << " nodes:\n";
-      for (const setup::CreatedNode& n : created->nodes) {
+      for (const provision::CreatedNode& n : created->nodes) {
         std::cout << "  " << n.org << " (" << keys::RoleName(n.role) << ") on " << n.endpoint << ", config "
                   << n.config_path << "\n";
       }
@@ -186,7 +186,7 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
   remove->callback([&g, exit_code] {
     auto master_uri = OperatorMasterUri(remove_dir, remove_passphrase_env);
     auto version =
-        master_uri.ok() ? setup::RemoveOrg(remove_dir, remove_org, *master_uri, SystemNow()) : master_uri.status();
+        master_uri.ok() ? provision::RemoveOrg(remove_dir, remove_org, *master_uri, SystemNow()) : master_uri.status();
     if (!version.ok()) {
       *exit_code = Fail(version.status());
       return;
@@ -217,8 +217,8 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
   renew->callback([&g, exit_code] {
     auto master_uri = OperatorMasterUri(renew_dir, renew_passphrase_env);
     auto version = !master_uri.ok() ? master_uri.status()
-                   : renew_finish   ? setup::FinishRenewal(renew_dir, renew_org, *master_uri, SystemNow())
-                                    : setup::RenewCertificate(renew_dir, renew_org, *master_uri, SystemNow(), renew_days);
+                   : renew_finish   ? provision::FinishRenewal(renew_dir, renew_org, *master_uri, SystemNow())
+                                    : provision::RenewCertificate(renew_dir, renew_org, *master_uri, SystemNow(), renew_days);
     if (!version.ok()) {
       *exit_code = Fail(version.status());
       return;

@@ -27,7 +27,7 @@ struct SignalArgs {
   std::string legal_basis = "public_task";
 };
 
-std::string Date(int64_t ms) {
+std::string SignalDate(int64_t ms) {
   return FormatRfc3339(SystemTime(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds(ms))));
 }
 
@@ -36,7 +36,7 @@ nlohmann::ordered_json MatchJson(const v1::SignalMatch& m) {
           {"role", keys::RoleName(m.role())},
           {"contact", m.contact()},
           {"category", m.category()},
-          {"since", Date(m.since_ms())}};
+          {"since", SignalDate(m.since_ms())}};
 }
 
 nlohmann::ordered_json CheckJson(const v1::SignalCheckResult& r) {
@@ -62,7 +62,7 @@ void PrintCheck(const v1::SignalCheckResult& r) {
   }
   for (const auto& m : r.matches()) {
     std::cout << "match: " << m.org() << " (" << keys::RoleName(m.role()) << "), " << m.category() << " since "
-              << Date(m.since_ms()) << ", contact: " << m.contact() << "\n";
+              << SignalDate(m.since_ms()) << ", contact: " << m.contact() << "\n";
   }
   for (const auto& d : r.denied()) std::cout << "denied by " << d.org() << ": " << d.reason() << "\n";
   for (const auto& u : r.unreachable()) std::cout << "did not answer: " << u << "\n";
@@ -106,9 +106,9 @@ int Register(const Globals& g, const SignalArgs& a) {
   sodium_memzero(req.mutable_bsn()->data(), req.mutable_bsn()->size());
   if (!s.ok()) return Fail(s);
   if (g.json()) {
-    PrintJson({{"signal_id", r.signal_id()}, {"expires", Date(r.expires_at_ms())}, {"check", CheckJson(r.check())}});
+    PrintJson({{"signal_id", r.signal_id()}, {"expires", SignalDate(r.expires_at_ms())}, {"check", CheckJson(r.check())}});
   } else {
-    std::cout << "registered signal " << r.signal_id() << " (expires " << Date(r.expires_at_ms()) << ")\n";
+    std::cout << "registered signal " << r.signal_id() << " (expires " << SignalDate(r.expires_at_ms()) << ")\n";
     PrintCheck(r.check());
   }
   return kOk;
@@ -171,11 +171,11 @@ void AddSignalCommands(CLI::App& app, const Globals& g, int* exit_code) {
                        {"purpose", r.purpose()},
                        {"category", r.category()},
                        {"contact", r.contact()},
-                       {"registered", Date(r.registered_at_ms())},
-                       {"expires", Date(r.expires_at_ms())}});
+                       {"registered", SignalDate(r.registered_at_ms())},
+                       {"expires", SignalDate(r.expires_at_ms())}});
       } else {
-        std::cout << r.signal_id() << "  " << r.category() << "  registered " << Date(r.registered_at_ms())
-                  << "  expires " << Date(r.expires_at_ms()) << "\n";
+        std::cout << r.signal_id() << "  " << r.category() << "  registered " << SignalDate(r.registered_at_ms())
+                  << "  expires " << SignalDate(r.expires_at_ms()) << "\n";
       }
     }
     if (g.json()) PrintJson(out);
@@ -201,14 +201,14 @@ void AddSignalCommands(CLI::App& app, const Globals& g, int* exit_code) {
                        {"direction", n.sent() ? "sent" : "received"},
                        {"state", state},
                        {"other", MatchJson(n.other())},
-                       {"time", Date(n.time_ms())},
+                       {"time", SignalDate(n.time_ms())},
                        {"signal_ids", std::vector<std::string>(n.signal_ids().begin(), n.signal_ids().end())}});
       } else {
         if (n.other().contact().empty()) {  // a notice to an organisation that did not answer yet
-          std::cout << Date(n.time_ms()) << "  " << state << "  " << n.other().org()
+          std::cout << SignalDate(n.time_ms()) << "  " << state << "  " << n.other().org()
                     << " did not answer the check; it is told when it is back\n";
         } else {
-          std::cout << Date(n.time_ms()) << "  " << state << "  match with " << n.other().org() << " ("
+          std::cout << SignalDate(n.time_ms()) << "  " << state << "  match with " << n.other().org() << " ("
                     << keys::RoleName(n.other().role()) << "), " << n.other().category()
                     << ", contact: " << n.other().contact() << "\n";
         }

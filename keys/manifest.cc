@@ -18,7 +18,7 @@ using nlohmann::json;
 constexpr std::string_view kFormat = "casenode-manifest/2";
 constexpr uint32_t kMaxOprfIndex = 255;
 
-absl::Status Invalid(std::string_view field, std::string_view expected) {
+absl::Status InvalidManifest(std::string_view field, std::string_view expected) {
   return absl::InvalidArgumentError(StrCat("manifest: ", field, ": expected ", expected));
 }
 
@@ -33,20 +33,20 @@ absl::Status OnlyKeys(const json& obj, std::string_view where, std::initializer_
 
 absl::StatusOr<std::string> GetString(const json& obj, std::string_view where, const char* key) {
   auto it = obj.find(key);
-  if (it == obj.end() || !it->is_string()) return Invalid(StrCat(where, key), "a string");
+  if (it == obj.end() || !it->is_string()) return InvalidManifest(StrCat(where, key), "a string");
   return it->get<std::string>();
 }
 
 absl::StatusOr<uint64_t> GetUint(const json& obj, std::string_view where, const char* key) {
   auto it = obj.find(key);
-  if (it == obj.end() || !it->is_number_unsigned()) return Invalid(StrCat(where, key), "a non-negative integer");
+  if (it == obj.end() || !it->is_number_unsigned()) return InvalidManifest(StrCat(where, key), "a non-negative integer");
   return it->get<uint64_t>();
 }
 
 absl::StatusOr<PublicKey> GetKey(const json& obj, std::string_view where, const char* key) {
   ASSIGN_OR_RETURN(std::string text, GetString(obj, where, key));
   auto bytes = Base64Decode(text, StrCat("manifest: ", where, key));
-  if (!bytes.ok() || bytes->size() != 32) return Invalid(StrCat(where, key), "32 bytes in base64");
+  if (!bytes.ok() || bytes->size() != 32) return InvalidManifest(StrCat(where, key), "32 bytes in base64");
   PublicKey pk{};
   std::copy(bytes->begin(), bytes->end(), pk.begin());
   return pk;
@@ -58,28 +58,28 @@ bool ValidGroupElement(const PublicKey& p) {
 }
 
 absl::Status Validate(const Manifest& m) {
-  if (m.network.empty()) return Invalid("network", "a non-empty name");
-  if (m.version == 0) return Invalid("version", "a version of 1 or more");
-  if (m.expires_at <= m.issued_at) return Invalid("expires_at", "a time after issued_at");
-  if (m.nodes.empty()) return Invalid("nodes", "at least one node");
+  if (m.network.empty()) return InvalidManifest("network", "a non-empty name");
+  if (m.version == 0) return InvalidManifest("version", "a version of 1 or more");
+  if (m.expires_at <= m.issued_at) return InvalidManifest("expires_at", "a time after issued_at");
+  if (m.nodes.empty()) return InvalidManifest("nodes", "at least one node");
   std::set<std::string_view> orgs, fingerprints;
   for (size_t i = 0; i < m.nodes.size(); ++i) {
     const ManifestNode& n = m.nodes[i];
     const std::string where = StrCat("nodes[", i, "].");
-    if (!ValidOrgId(n.org)) return Invalid(where + "org", kOrgIdSyntax);
-    if (!orgs.insert(n.org).second) return Invalid(where + "org", "an organisation id listed once");
-    if (n.role == Role::ROLE_UNSPECIFIED) return Invalid(where + "role", "school, jeugdhulp, politie, gemeente or auditor");
-    if (n.endpoint.empty() || n.endpoint.find(':') == std::string::npos) return Invalid(where + "endpoint", "host:port");
+    if (!ValidOrgId(n.org)) return InvalidManifest(where + "org", kOrgIdSyntax);
+    if (!orgs.insert(n.org).second) return InvalidManifest(where + "org", "an organisation id listed once");
+    if (n.role == Role::ROLE_UNSPECIFIED) return InvalidManifest(where + "role", "school, jeugdhulp, politie, gemeente or auditor");
+    if (n.endpoint.empty() || n.endpoint.find(':') == std::string::npos) return InvalidManifest(where + "endpoint", "host:port");
     if (!IsLowerHex(n.tls_cert_sha256, 64)) {
-      return Invalid(where + "tls_cert_sha256", "64 lowercase hex digits");
+      return InvalidManifest(where + "tls_cert_sha256", "64 lowercase hex digits");
     }
-    if (!fingerprints.insert(n.tls_cert_sha256).second) return Invalid(where + "tls_cert_sha256", "a certificate listed once");
+    if (!fingerprints.insert(n.tls_cert_sha256).second) return InvalidManifest(where + "tls_cert_sha256", "a certificate listed once");
     if (!n.tls_cert_sha256_also.empty()) {
       if (!IsLowerHex(n.tls_cert_sha256_also, 64)) {
-        return Invalid(where + "tls_cert_sha256_also", "64 lowercase hex digits");
+        return InvalidManifest(where + "tls_cert_sha256_also", "64 lowercase hex digits");
       }
       if (!fingerprints.insert(n.tls_cert_sha256_also).second) {
-        return Invalid(where + "tls_cert_sha256_also", "a certificate listed once");
+        return InvalidManifest(where + "tls_cert_sha256_also", "a certificate listed once");
       }
     }
   }
@@ -88,20 +88,20 @@ absl::Status Validate(const Manifest& m) {
   for (size_t i = 0; i < m.oprf_holders.size(); ++i) {
     const OprfHolder& h = m.oprf_holders[i];
     const std::string where = StrCat("oprf.holders[", i, "].");
-    if (m.FindOrg(h.org) == nullptr) return Invalid(where + "org", "an organisation listed in nodes");
-    if (!holders.insert(h.org).second) return Invalid(where + "org", "a holder listed once");
+    if (m.FindOrg(h.org) == nullptr) return InvalidManifest(where + "org", "an organisation listed in nodes");
+    if (!holders.insert(h.org).second) return InvalidManifest(where + "org", "a holder listed once");
     if (h.index < 1 || h.index > kMaxOprfIndex || !indices.insert(h.index).second) {
-      return Invalid(where + "index", "a share index from 1 to 255, each used once");
+      return InvalidManifest(where + "index", "a share index from 1 to 255, each used once");
     }
     if (!ValidGroupElement(h.commitment) || h.commitment == m.oprf_public_key) {
-      return Invalid(where + "commitment", "a ristretto255 point other than the identity and the public key");
+      return InvalidManifest(where + "commitment", "a ristretto255 point other than the identity and the public key");
     }
   }
-  if (m.oprf_threshold > m.oprf_holders.size()) return Invalid("oprf.threshold", "at most the number of holders");
+  if (m.oprf_threshold > m.oprf_holders.size()) return InvalidManifest("oprf.threshold", "at most the number of holders");
   // One holder alone, or t = 1, would let one organisation derive pseudonyms.
-  if (!m.oprf_holders.empty() && m.oprf_threshold < 2) return Invalid("oprf.threshold", "at least 2");
+  if (!m.oprf_holders.empty() && m.oprf_threshold < 2) return InvalidManifest("oprf.threshold", "at least 2");
   if (!m.oprf_holders.empty() && !ValidGroupElement(m.oprf_public_key)) {
-    return Invalid("oprf.public_key", "a ristretto255 point other than the identity");
+    return InvalidManifest("oprf.public_key", "a ristretto255 point other than the identity");
   }
   return absl::OkStatus();
 }
@@ -184,7 +184,7 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view text) {
   RETURN_IF_ERROR(OnlyKeys(doc, "top level",
                            {"format", "network", "version", "issued_at", "expires_at", "policy_hash", "oprf", "nodes"}));
   ASSIGN_OR_RETURN(std::string format, GetString(doc, "", "format"));
-  if (format != kFormat) return Invalid("format", kFormat);
+  if (format != kFormat) return InvalidManifest("format", kFormat);
   Manifest m;
   ASSIGN_OR_RETURN(m.network, GetString(doc, "", "network"));
   ASSIGN_OR_RETURN(m.version, GetUint(doc, "", "version"));
@@ -195,34 +195,34 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view text) {
   ASSIGN_OR_RETURN(m.policy_hash, GetString(doc, "", "policy_hash"));
 
   auto oprf = doc.find("oprf");
-  if (oprf == doc.end() || !oprf->is_object()) return Invalid("oprf", "an object");
+  if (oprf == doc.end() || !oprf->is_object()) return InvalidManifest("oprf", "an object");
   RETURN_IF_ERROR(OnlyKeys(*oprf, "oprf", {"threshold", "public_key", "holders"}));
   ASSIGN_OR_RETURN(uint64_t threshold, GetUint(*oprf, "oprf.", "threshold"));
-  if (threshold > kMaxOprfIndex) return Invalid("oprf.threshold", "at most the number of holders");
+  if (threshold > kMaxOprfIndex) return InvalidManifest("oprf.threshold", "at most the number of holders");
   m.oprf_threshold = static_cast<uint32_t>(threshold);
   ASSIGN_OR_RETURN(m.oprf_public_key, GetKey(*oprf, "oprf.", "public_key"));
   auto holders = oprf->find("holders");
-  if (holders == oprf->end() || !holders->is_array()) return Invalid("oprf.holders", "an array of holders");
+  if (holders == oprf->end() || !holders->is_array()) return InvalidManifest("oprf.holders", "an array of holders");
   for (size_t i = 0; i < holders->size(); ++i) {
     const json& jh = (*holders)[i];
     const std::string where = StrCat("oprf.holders[", i, "].");
-    if (!jh.is_object()) return Invalid(StrCat("oprf.holders[", i, "]"), "an object");
+    if (!jh.is_object()) return InvalidManifest(StrCat("oprf.holders[", i, "]"), "an object");
     RETURN_IF_ERROR(OnlyKeys(jh, StrCat("oprf.holders[", i, "]"), {"org", "index", "commitment"}));
     OprfHolder h;
     ASSIGN_OR_RETURN(h.org, GetString(jh, where, "org"));
     ASSIGN_OR_RETURN(uint64_t index, GetUint(jh, where, "index"));
-    if (index > kMaxOprfIndex) return Invalid(where + "index", "a share index from 1 to 255, each used once");
+    if (index > kMaxOprfIndex) return InvalidManifest(where + "index", "a share index from 1 to 255, each used once");
     h.index = static_cast<uint32_t>(index);
     ASSIGN_OR_RETURN(h.commitment, GetKey(jh, where, "commitment"));
     m.oprf_holders.push_back(std::move(h));
   }
 
   auto nodes = doc.find("nodes");
-  if (nodes == doc.end() || !nodes->is_array()) return Invalid("nodes", "an array");
+  if (nodes == doc.end() || !nodes->is_array()) return InvalidManifest("nodes", "an array");
   for (size_t i = 0; i < nodes->size(); ++i) {
     const json& jn = (*nodes)[i];
     const std::string where = StrCat("nodes[", i, "].");
-    if (!jn.is_object()) return Invalid(StrCat("nodes[", i, "]"), "an object");
+    if (!jn.is_object()) return InvalidManifest(StrCat("nodes[", i, "]"), "an object");
     RETURN_IF_ERROR(OnlyKeys(jn, StrCat("nodes[", i, "]"),
                              {"org", "name", "role", "endpoint", "tls_cert_sha256", "tls_cert_sha256_also",
                               "signing_key", "encryption_key"}));
@@ -235,7 +235,7 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view text) {
     ASSIGN_OR_RETURN(n.tls_cert_sha256, GetString(jn, where, "tls_cert_sha256"));
     if (jn.contains("tls_cert_sha256_also")) {
       ASSIGN_OR_RETURN(n.tls_cert_sha256_also, GetString(jn, where, "tls_cert_sha256_also"));
-      if (n.tls_cert_sha256_also.empty()) return Invalid(where + "tls_cert_sha256_also", "64 lowercase hex digits");
+      if (n.tls_cert_sha256_also.empty()) return InvalidManifest(where + "tls_cert_sha256_also", "64 lowercase hex digits");
     }
     ASSIGN_OR_RETURN(n.signing_key, GetKey(jn, where, "signing_key"));
     ASSIGN_OR_RETURN(n.encryption_key, GetKey(jn, where, "encryption_key"));

@@ -51,7 +51,7 @@ struct ManifestNode {
   PublicKey signing_key{};
   PublicKey encryption_key{};
   // Optional: a second certificate of the same node that peers also accept,
-  // while a renewal rolls over (node/setup/network_setup.h: the new one
+  // while a renewal rolls over (provision/network_setup.h: the new one
   // before the node presents it, the old one after). Empty when none.
   std::string tls_cert_sha256_also{};
 

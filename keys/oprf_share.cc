@@ -17,7 +17,7 @@ std::string Header(std::string_view network, uint64_t index) {
   return CanonicalWriter(kDomain).String(network).U64(index).bytes();
 }
 
-absl::Status Invalid(std::string_view why) {
+absl::Status InvalidShare(std::string_view why) {
   return Error(Reason::kOprfShareInvalid, StrCat("pseudonym key share: ", why));
 }
 
@@ -37,25 +37,25 @@ std::string SealOprfShare(const oprf::KeyShare& share, std::string_view network,
 absl::StatusOr<oprf::KeyShare> OpenOprfShare(std::span<const uint8_t> sealed, const NodeIdentity& identity,
                                              const Manifest& manifest, std::string_view self_org) {
   const OprfHolder* holder = manifest.FindOprfHolder(self_org);
-  if (holder == nullptr) return Invalid(StrCat("the manifest does not name \"", self_org, "\" as a key holder"));
+  if (holder == nullptr) return InvalidShare(StrCat("the manifest does not name \"", self_org, "\" as a key holder"));
   const std::string header = Header(manifest.network, holder->index);
   if (sealed.size() != crypto_box_SEALBYTES + header.size() + oprf::kScalarBytes) {
-    return Invalid("not a share for this network and index (wrong size)");
+    return InvalidShare("not a share for this network and index (wrong size)");
   }
   SecretBytes plain(sealed.size() - crypto_box_SEALBYTES);
   if (crypto_box_seal_open(plain.data(), sealed.data(), sealed.size(), identity.encryption_public.data(),
                            identity.encryption_secret.data()) != 0) {
-    return Invalid("cannot be opened with this node's identity (sealed to another node?)");
+    return InvalidShare("cannot be opened with this node's identity (sealed to another node?)");
   }
   if (sodium_memcmp(plain.data(), header.data(), header.size()) != 0) {
-    return Invalid("not a share for this network and index");
+    return InvalidShare("not a share for this network and index");
   }
   auto scalar = oprf::SecretScalar::FromCanonicalBytes(plain.span().subspan(header.size()));
-  if (!scalar.ok()) return Invalid("the share is not a valid scalar");
+  if (!scalar.ok()) return InvalidShare("the share is not a valid scalar");
   auto key = oprf::PrivateKey::FromScalar(*std::move(scalar));
-  if (!key.ok()) return Invalid("the share is zero");
+  if (!key.ok()) return InvalidShare("the share is zero");
   if (!std::equal(key->public_key().begin(), key->public_key().end(), holder->commitment.begin())) {
-    return Invalid("it does not match this holder's commitment in the manifest");
+    return InvalidShare("it does not match this holder's commitment in the manifest");
   }
   return oprf::KeyShare{holder->index, *std::move(key)};
 }

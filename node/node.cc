@@ -15,6 +15,8 @@
 #include "keys/master_key.h"
 #include "keys/network_operator.h"
 #include "keys/x509.h"
+#include "node/consent/status_answer.h"
+#include "node/vocabulary/vocabulary.h"
 #include "base/log.h"
 
 namespace casenode::node {
@@ -46,6 +48,8 @@ absl::StatusOr<std::shared_ptr<const policy::Policy>> LoadPolicy(const NodeConfi
   }
   auto loaded = policy::Policy::FromSources(*network, *local);
   if (!loaded.ok()) return Annotate("policy.local", loaded.status());
+  // The names the code relies on, before anything is decided under it.
+  if (absl::Status lacks = vocab::CheckVocabulary(**loaded); !lacks.ok()) return Annotate("policy.network", lacks);
   if ((*loaded)->network_hash() != manifest_policy_hash) {
     return Error(Reason::kPolicyNotInManifest,
                  StrCat("policy.network: the policy's hash ", (*loaded)->network_hash(),
@@ -260,8 +264,11 @@ Node::Node(NodeConfig config, std::unique_ptr<Network> network, std::unique_ptr<
       case_keeper_(*network_, peers_, cases_, *audit_, *key_store_, clock),
       case_host_(*network_, gate_, cases_, *audit_, *key_store_, case_identity_, clock, [this] { case_keeper_.Kick(); }),
       case_desk_(*network_, peers_, deriver_, gate_, cases_, *audit_, *key_store_, case_keeper_, clock),
-      peer_service_(*network_, gate_, consents_, oprf_share_ ? &*oprf_share_ : nullptr, signals_, *audit_,
-                    *key_store_, witness_, publisher_, case_host_, clock),
+      consent_host_(*network_, gate_, consents_, *audit_, *key_store_),
+      pseudonym_host_(gate_, oprf_share_ ? &*oprf_share_ : nullptr),
+      signal_host_(*network_, gate_, signals_, clock),
+      audit_host_(*network_, gate_, *audit_, *key_store_, witness_, publisher_),
+      peer_service_(*network_, gate_, {consent_host_, pseudonym_host_, signal_host_, audit_host_, case_host_}),
       node_service_(*network_, peers_, *store_, gate_, [this] { return Reload(); },
                     [this] {
                       v1::AuditStatus s = publisher_.Status();
@@ -475,7 +482,7 @@ absl::StatusOr<std::string> Node::CertificateToPresent(const keys::Manifest& man
   if (self == nullptr) return absl::FailedPreconditionError(StrCat("network.manifest: it does not list \"", config_.org, "\""));
   // The certificate file, if it is the one the manifest says this node
   // presents: how a renewal's second step reaches a running node
-  // (node/setup/network_setup.h). Never a certificate the manifest lists only
+  // (provision/network_setup.h). Never a certificate the manifest lists only
   // as also accepted: peers still on the previous manifest may not know it.
   auto file = ReadFile(config_.tls_cert);
   auto file_fp = file.ok() ? keys::CertificateFingerprint(*file) : file.status();

@@ -22,15 +22,15 @@
 #include "node/consent/verifier.h"
 #include "node/audit/audit_log.h"
 #include "node/audit/witness.h"
-#include "node/audit_service.h"
-#include "node/consent_service.h"
-#include "node/keys_service.h"
-#include "node/node_service.h"
-#include "node/policy_service.h"
+#include "node/services/audit_service.h"
+#include "node/services/consent_service.h"
+#include "node/services/keys_service.h"
+#include "node/services/node_service.h"
+#include "node/services/policy_service.h"
 #include "node/pseudonym/deriver.h"
-#include "node/pseudonym_service.h"
-#include "node/signal_service.h"
-#include "node/case_service.h"
+#include "node/services/pseudonym_service.h"
+#include "node/services/signal_service.h"
+#include "node/services/case_service.h"
 #include "node/cases/case_book.h"
 #include "node/cases/case_host.h"
 #include "node/cases/desk.h"
@@ -42,7 +42,7 @@
 #include "node/network/network.h"
 #include "node/rpc/peer_client.h"
 #include "node/gate/gate.h"
-#include "node/peer_service.h"
+#include "node/services/peer_service.h"
 #include "node/store/store.h"
 #include "policy/policy.h"
 
@@ -110,6 +110,10 @@ class Node {
   CaseKeeper case_keeper_;  // after cases_ and peers_: stopped before them
   CaseHost case_host_;
   CaseDesk case_desk_;
+  ConsentHost consent_host_;
+  PseudonymHost pseudonym_host_;
+  SignalHost signal_host_;
+  AuditHost audit_host_;
   PeerService peer_service_;
   NodeService node_service_;
   KeysService keys_service_;

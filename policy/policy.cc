@@ -586,10 +586,14 @@ bool Policy::NetworkAllowsRole(std::string_view role, std::string_view action) c
 }
 
 bool Policy::Knows(Term term, std::string_view name) const {
-  const Kind kind = term == Term::kRole      ? kRoles
-                    : term == Term::kPurpose ? kPurposes
-                    : term == Term::kCategory ? kCategories
-                                              : kBases;
+  Kind kind = kBases;
+  switch (term) {
+    case Term::kRole: kind = kRoles; break;
+    case Term::kAction: kind = kActions; break;
+    case Term::kPurpose: kind = kPurposes; break;
+    case Term::kCategory: kind = kCategories; break;
+    case Term::kLegalBasis: kind = kBases; break;
+  }
   return c_->vocab.Find(kind, std::string(name)) >= 0;
 }
 

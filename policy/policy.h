@@ -111,8 +111,8 @@ class Policy {
   // requesters of `role` to ask for `action`, for some purpose: who takes part
   // in an exchange at all (e.g. which roles hold and answer signals).
   bool NetworkAllowsRole(std::string_view role, std::string_view action) const;
-  // Whether the vocabulary lists `name` as a role, a purpose, a data category or a legal basis.
-  enum class Term { kRole, kPurpose, kCategory, kLegalBasis };
+  // Whether the vocabulary lists `name` as a role, an action, a purpose, a data category or a legal basis.
+  enum class Term { kRole, kAction, kPurpose, kCategory, kLegalBasis };
   bool Knows(Term term, std::string_view name) const;
   const ConsentSettings& consent_settings() const;
   const SignalSettings& signal_settings() const;

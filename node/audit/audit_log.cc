@@ -13,12 +13,11 @@
 #include "base/reason.h"
 #include "base/status.h"
 #include "base/strings.h"
-#include "keys/tlog/note.h"
+#include "tlog/note.h"
 
 namespace casenode::node {
 namespace {
 
-namespace tlog = keys::tlog;
 
 // How long buffered entries wait for company before they are written. Each
 // wake-up of the writer costs a context switch that, on 2 virtual cores,

@@ -45,7 +45,7 @@
 #include "absl/status/statusor.h"
 #include "casenode/v1/types.pb.h"
 #include "keys/identity.h"
-#include "keys/tlog/merkle.h"
+#include "tlog/merkle.h"
 #include "node/store/store.h"
 #include "policy/request.h"
 
@@ -95,7 +95,7 @@ class AuditLog {
 
   struct Head {
     uint64_t size = 0;
-    keys::tlog::Hash root = keys::tlog::EmptyRoot();
+    tlog::Hash root = tlog::EmptyRoot();
   };
   // The committed tree: every entry below size is written and readable
   // (buffered ones survive a process crash, not a power loss).
@@ -107,8 +107,8 @@ class AuditLog {
   // The leaf bytes of entry `seq`. OutOfRange if seq >= head().size.
   [[nodiscard]] absl::StatusOr<std::string> Entry(uint64_t seq) const;
   // Proofs within the committed tree. OutOfRange if `size` > head().size.
-  [[nodiscard]] absl::StatusOr<std::vector<keys::tlog::Hash>> InclusionProof(uint64_t seq, uint64_t size) const;
-  [[nodiscard]] absl::StatusOr<std::vector<keys::tlog::Hash>> ConsistencyProof(uint64_t old_size,
+  [[nodiscard]] absl::StatusOr<std::vector<tlog::Hash>> InclusionProof(uint64_t seq, uint64_t size) const;
+  [[nodiscard]] absl::StatusOr<std::vector<tlog::Hash>> ConsistencyProof(uint64_t old_size,
                                                                                uint64_t size) const;
 
   static int64_t SystemNowMs();
@@ -121,14 +121,14 @@ class AuditLog {
     bool done = false;
     absl::Status status;
   };
-  AuditLog(store::Store& store, MsClock clock_ms, keys::tlog::Frontier frontier,
-           std::vector<keys::tlog::Hash> pending);
+  AuditLog(store::Store& store, MsClock clock_ms, tlog::Frontier frontier,
+           std::vector<tlog::Hash> pending);
   [[nodiscard]] absl::Status Enqueue(std::string body, store::Durability durability, uint64_t* seq = nullptr);
   [[nodiscard]] absl::Status Commit(Batch& batch);
-  [[nodiscard]] absl::StatusOr<keys::tlog::Hash> ReadNode(keys::tlog::NodeId id) const;
+  [[nodiscard]] absl::StatusOr<tlog::Hash> ReadNode(tlog::NodeId id) const;
   // A node below kBlockLevel from its block's leaf hashes (or, in logs
   // written before blocks, from its own record).
-  [[nodiscard]] absl::StatusOr<keys::tlog::Hash> ReadLowNode(keys::tlog::NodeId id) const;
+  [[nodiscard]] absl::StatusOr<tlog::Hash> ReadLowNode(tlog::NodeId id) const;
   void Run();
 
   // Tree nodes at this level and above are cached once read.
@@ -141,15 +141,15 @@ class AuditLog {
   store::Store& store_;
   const MsClock clock_ms_;
   mutable std::shared_mutex cache_mu_;
-  mutable std::map<std::pair<uint8_t, uint64_t>, keys::tlog::Hash> upper_nodes_;
-  keys::tlog::Frontier frontier_;  // only the writer thread touches it
+  mutable std::map<std::pair<uint8_t, uint64_t>, tlog::Hash> upper_nodes_;
+  tlog::Frontier frontier_;  // only the writer thread touches it
   mutable std::mutex head_mu_;
   Head head_;
   Head durable_head_;
   // The leaf hashes of head_'s incomplete last block (in "p"). Set by the
   // constructor, then written only by the writer thread, under head_mu_;
   // read by it without.
-  std::vector<keys::tlog::Hash> pending_;
+  std::vector<tlog::Hash> pending_;
   std::mutex mu_;
   std::condition_variable work_;
   std::condition_variable done_;

@@ -2,15 +2,15 @@
 
 #include "base/status.h"
 #include "base/strings.h"
-#include "keys/tlog/merkle.h"
+#include "tlog/merkle.h"
 #include "node/audit/audit_log.h"
 #include "node/audit/problems.h"
 #include "node/audit/witness.h"
+#include "node/vocabulary/vocabulary.h"
 
 namespace casenode::node {
 namespace {
 
-namespace tlog = keys::tlog;
 
 std::optional<tlog::Hash> ToHash(const std::string& bytes) {
   if (bytes.size() != 32) return std::nullopt;
@@ -225,7 +225,7 @@ absl::StatusOr<v1::InzageNode> ReadChildEntries(const keys::ManifestNode& node,
     bool truncated = false;
     for (uint64_t from = 0; from < cp->size && !truncated;) {
       v1::ReadAuditRequest req;
-      req.set_purpose("inzage");
+      req.set_purpose(std::string(vocab::kInzage));
       req.set_subject(std::string(subject.begin(), subject.end()));
       req.set_tree_size(cp->size);
       req.set_from_seq(from);

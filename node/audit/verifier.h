@@ -30,7 +30,7 @@
 #include "casenode/v1/peer.pb.h"
 #include "base/time.h"
 #include "keys/manifest.h"
-#include "keys/tlog/note.h"
+#include "tlog/note.h"
 
 namespace casenode::node {
 
@@ -48,14 +48,14 @@ struct AuditSource {
 // `on_entry(seq, leaf)` sees every entry returned, in order (for the replay).
 [[nodiscard]] absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(
     const keys::ManifestNode& node, const std::vector<keys::ManifestNode>& network, uint64_t witnesses, const std::string& purpose,
-    const AuditSource& source, const std::optional<keys::tlog::Checkpoint>& previous,
+    const AuditSource& source, const std::optional<tlog::Checkpoint>& previous,
     const std::set<std::string>& known_gaps, SystemTime now,
     const std::function<void(uint64_t, const std::string&)>& on_entry = nullptr);
 
 // Step 1 alone: fetches the signed checkpoint and checks its signature and
 // witnesses, noting problems (and the witnesses that count) in `report`.
 // nullopt if it is not a checkpoint of the node at all.
-[[nodiscard]] absl::StatusOr<std::optional<keys::tlog::Checkpoint>> VerifyCheckpoint(
+[[nodiscard]] absl::StatusOr<std::optional<tlog::Checkpoint>> VerifyCheckpoint(
     const keys::ManifestNode& node, const std::vector<keys::ManifestNode>& network, uint64_t witnesses,
     const AuditSource& source,
     SystemTime now, v1::AuditVerifyReport& report);

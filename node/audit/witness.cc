@@ -5,12 +5,11 @@
 #include "base/reason.h"
 #include "base/status.h"
 #include "base/strings.h"
-#include "keys/tlog/note.h"
+#include "tlog/note.h"
 
 namespace casenode::node {
 namespace {
 
-namespace tlog = keys::tlog;
 
 constexpr auto kPublishInterval = std::chrono::seconds(30);
 constexpr auto kOfferTimeout = std::chrono::seconds(5);

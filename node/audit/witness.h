@@ -31,7 +31,7 @@
 #include "casenode/v1/peer.pb.h"
 #include "keys/identity.h"
 #include "keys/manifest.h"
-#include "keys/tlog/note.h"
+#include "tlog/note.h"
 #include "node/audit/audit_log.h"
 #include "node/store/store.h"
 
@@ -59,8 +59,8 @@ class Witness {
   // Whether the offer's declared gap is a gap entry in the offered tree, in
   // the log's own encoding, that names this witness with the checkpoint (size
   // and root) it holds. A malformed gap names no one.
-  [[nodiscard]] bool GapNames(const v1::CosignRequest& req, const keys::tlog::Checkpoint& offered,
-                                              const keys::tlog::Checkpoint& held) const;
+  [[nodiscard]] bool GapNames(const v1::CosignRequest& req, const tlog::Checkpoint& offered,
+                                              const tlog::Checkpoint& held) const;
   // Keeps the first evidence of a fork per node (both signed notes).
   [[nodiscard]] absl::Status KeepEvidence(const std::string& org, const std::string& held, const std::string& offered);
   [[nodiscard]] absl::Status Refuse(const std::string& org, const std::string& held, const std::string& offered,
@@ -101,8 +101,8 @@ class CheckpointPublisher {
   void Run();
   // The checkpoint in `held_note` if it is this node's own, signed with its
   // key, and the log at `current` does not extend it; nullopt otherwise.
-  std::optional<keys::tlog::Checkpoint> NotExtended(const std::string& held_note,
-                                                    const keys::tlog::Checkpoint& current) const;
+  std::optional<tlog::Checkpoint> NotExtended(const std::string& held_note,
+                                                    const tlog::Checkpoint& current) const;
 
   const AuditLog& log_;
   store::Store& store_;

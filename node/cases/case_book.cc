@@ -260,4 +260,11 @@ absl::Status CaseBook::Destroy(std::string_view case_id, const std::function<abs
   return absl::OkStatus();
 }
 
+v1::CaseIndex::Member* FindMember(v1::CaseIndex& index, std::string_view org) {
+  for (auto& m : *index.mutable_members()) {
+    if (m.org() == org) return &m;
+  }
+  return nullptr;
+}
+
 }  // namespace casenode::node

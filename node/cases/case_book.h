@@ -50,6 +50,9 @@ inline constexpr int kMaxActionsPerCase = 200;
 // At 16 KiB each, 2,000 contributions stay under casectl's 64 MiB answer limit.
 inline constexpr uint32_t kMaxContributionsPerCase = 2000;
 
+// The member entry of `org` in `index`, or null if it is not one.
+v1::CaseIndex::Member* FindMember(v1::CaseIndex& index, std::string_view org);
+
 class CaseBook {
  public:
   CaseBook(store::Store& store, Clock clock);

@@ -11,24 +11,18 @@
 #include "node/cases/case_seal.h"
 #include "node/rpc/context.h"
 #include "node/rpc/status.h"
+#include "node/vocabulary/vocabulary.h"
 
 namespace casenode::node {
 namespace {
 
-constexpr char kPurpose[] = "casusoverleg";
+constexpr std::string_view kPurpose = vocab::kCasusoverleg;
 
 std::optional<std::array<uint8_t, 32>> SubjectOf(std::string_view pseudonym) {
   if (pseudonym.size() != 32) return std::nullopt;
   std::array<uint8_t, 32> s{};
   std::copy(pseudonym.begin(), pseudonym.end(), s.begin());
   return s;
-}
-
-v1::CaseIndex::Member* FindMember(v1::CaseIndex& index, std::string_view org) {
-  for (auto& m : *index.mutable_members()) {
-    if (m.org() == org) return &m;
-  }
-  return nullptr;
 }
 
 }  // namespace
@@ -59,7 +53,7 @@ absl::StatusOr<PeerCallFacts> CaseHost::ConvenerFacts(std::string_view case_id, 
   facts.purpose = kPurpose;
   facts.categories = std::move(categories);
   // What a stranger's call is decided on, whether or not the case exists.
-  facts.legal_basis = legal_basis.empty() ? "public_task" : legal_basis;
+  facts.legal_basis = legal_basis.empty() ? std::string(vocab::kPublicTask) : legal_basis;
   absl::StatusOr<v1::CaseIndex> index = book_.Index(case_id);
   if (!index.ok() && !absl::IsNotFound(index.status())) return index.status();
   if (!index.ok() || index->convener_org() != network_.self_org()) return facts;
@@ -95,9 +89,9 @@ absl::StatusOr<PeerCallFacts> CaseHost::ConvenerFacts(std::string_view case_id, 
 grpc::Status CaseHost::InviteToCase(grpc::ServerContext* context, const v1::InviteToCaseRequest& request,
                                     v1::InviteToCaseResponse& response) {
   PeerCallFacts facts;
-  facts.action = "case.invite";
+  facts.action = vocab::kCaseInvite;
   facts.purpose = request.purpose();
-  facts.legal_basis = "public_task";
+  facts.legal_basis = vocab::kPublicTask;
   facts.subject = SubjectOf(request.subject());
   facts.case_member = true;  // the invitation itself makes this node one
   return gate_.Admit(context, "Peer.InviteToCase", facts, [&](const PeerCall& call) -> absl::Status {
@@ -123,7 +117,7 @@ grpc::Status CaseHost::InviteToCase(grpc::ServerContext* context, const v1::Invi
     }
     // This node's own policy decides whether it may take part at all.
     PeerCallFacts join = facts;
-    join.action = "case.join";
+    join.action = vocab::kCaseJoin;
     join.legal_basis = inv.secrets().legal_basis();
     join.receipts.assign(inv.secrets().receipts().begin(), inv.secrets().receipts().end());
     ASSIGN_OR_RETURN(PeerCall own, gate_.DecideOwn("Peer.InviteToCase", join, call.trace_id, NestedDeadline(*context)));
@@ -151,9 +145,9 @@ grpc::Status CaseHost::InviteToCase(grpc::ServerContext* context, const v1::Invi
 grpc::Status CaseHost::DestroyCase(grpc::ServerContext* context, const v1::DestroyCaseRequest& request) {
   auto facts_of = [&](const Caller& caller) -> absl::StatusOr<PeerCallFacts> {
     PeerCallFacts facts;
-    facts.action = "case.destroy";
+    facts.action = vocab::kCaseDestroy;
     facts.purpose = kPurpose;
-    facts.legal_basis = "public_task";
+    facts.legal_basis = vocab::kPublicTask;
     absl::StatusOr<v1::CaseIndex> index = book_.Index(request.case_id());
     // A store that cannot read the case is not "no such case": the convener would stop asking.
     if (!index.ok() && !absl::IsNotFound(index.status())) return index.status();
@@ -183,7 +177,7 @@ grpc::Status CaseHost::DestroyCase(grpc::ServerContext* context, const v1::Destr
 grpc::Status CaseHost::AnswerCaseInvitation(grpc::ServerContext* context,
                                             const v1::AnswerCaseInvitationRequest& request) {
   auto facts_of = [&](const Caller& caller) {
-    return ConvenerFacts(request.case_id(), caller, "case.join", {}, {}, {.invitee_too = true}, nullptr, nullptr);
+    return ConvenerFacts(request.case_id(), caller, std::string(vocab::kCaseJoin), {}, {}, {.invitee_too = true}, nullptr, nullptr);
   };
   return gate_.AdmitAs(context, "Peer.AnswerCaseInvitation", facts_of,
                        [&](const PeerCall& call, const PeerCallFacts& facts) -> absl::Status {
@@ -207,7 +201,7 @@ grpc::Status CaseHost::AnswerCaseInvitation(grpc::ServerContext* context,
 grpc::Status CaseHost::ContributeToCase(grpc::ServerContext* context, const v1::ContributeToCaseRequest& request,
                                         v1::ContributeToCaseResponse& response) {
   auto facts_of = [&](const Caller& caller) {
-    return ConvenerFacts(request.case_id(), caller, "case.contribute", {request.category()}, request.legal_basis(),
+    return ConvenerFacts(request.case_id(), caller, std::string(vocab::kCaseContribute), {request.category()}, request.legal_basis(),
                          {}, nullptr, nullptr);
   };
   return gate_.AdmitAs(context, "Peer.ContributeToCase", facts_of,
@@ -234,7 +228,7 @@ grpc::Status CaseHost::ReadCase(grpc::ServerContext* context, const v1::ReadCase
                                 v1::ReadCaseResponse& response) {
   v1::CaseIndex index;
   auto facts_of = [&](const Caller& caller) {
-    return ConvenerFacts(request.case_id(), caller, "case.read", {"afspraken"}, {}, {}, &index, nullptr);
+    return ConvenerFacts(request.case_id(), caller, std::string(vocab::kCaseRead), {std::string(vocab::kAfspraken)}, {}, {}, &index, nullptr);
   };
   return gate_.AdmitAs(
       context, "Peer.ReadCase", facts_of, [&](const PeerCall& call, const PeerCallFacts& facts) -> absl::Status {
@@ -259,7 +253,7 @@ grpc::Status CaseHost::ReadCase(grpc::ServerContext* context, const v1::ReadCase
         // One decision per (category, basis): every contribution shared on
         // the same terms is decided alike, and each decision is logged.
         std::map<std::pair<std::string, std::string>, policy::Decision> decided;
-        std::vector<std::string> disclosed = {"afspraken"};
+        std::vector<std::string> disclosed = {std::string(vocab::kAfspraken)};
         const auto deadline = NestedDeadline(*context);
         std::string last;  // the id of the last contribution on this page
         for (auto it_c = from; it_c != all.end(); ++it_c) {
@@ -305,7 +299,7 @@ grpc::Status CaseHost::SetCaseAction(grpc::ServerContext* context, const v1::Set
                                      v1::SetCaseActionResponse& response) {
   const v1::CaseAction& a = request.action();
   auto facts_of = [&](const Caller& caller) {
-    return ConvenerFacts(request.case_id(), caller, "case.contribute", {"afspraken"}, {}, {}, nullptr, nullptr);
+    return ConvenerFacts(request.case_id(), caller, std::string(vocab::kCaseContribute), {std::string(vocab::kAfspraken)}, {}, {}, nullptr, nullptr);
   };
   return gate_.AdmitAs(
       context, "Peer.SetCaseAction", facts_of, [&](const PeerCall& call, const PeerCallFacts&) -> absl::Status {
@@ -348,7 +342,7 @@ grpc::Status CaseHost::SetCaseAction(grpc::ServerContext* context, const v1::Set
 grpc::Status CaseHost::CloseCase(grpc::ServerContext* context, const v1::CloseCaseRequest& request,
                                  v1::CloseCaseResponse& response) {
   auto facts_of = [&](const Caller& caller) {
-    return ConvenerFacts(request.case_id(), caller, "case.close", {}, {}, {}, nullptr, nullptr);
+    return ConvenerFacts(request.case_id(), caller, std::string(vocab::kCaseClose), {}, {}, {}, nullptr, nullptr);
   };
   return gate_.AdmitAs(
       context, "Peer.CloseCase", facts_of, [&](const PeerCall& call, const PeerCallFacts& facts) -> absl::Status {

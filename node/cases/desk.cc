@@ -10,6 +10,7 @@
 #include "node/cases/case_host.h"
 #include "node/cases/case_seal.h"
 #include "node/consent/consent_book.h"
+#include "node/vocabulary/vocabulary.h"
 
 namespace casenode::node {
 namespace {
@@ -46,7 +47,7 @@ absl::StatusOr<v1::ConveneCaseResponse> CaseDesk::Convene(const v1::ConveneCaseR
     if (!r.ok()) return Annotate(StrCat("consent_receipts[", i, "]"), r.status());
     receipts.push_back(*std::move(r));
   }
-  ASSIGN_OR_RETURN(Derivation d, deriver_.Derive(*bsn, request.purpose(), "public_task", trace_id,
+  ASSIGN_OR_RETURN(Derivation d, deriver_.Derive(*bsn, request.purpose(), std::string(vocab::kPublicTask), trace_id,
                                                  deadline - (deadline - std::chrono::system_clock::now()) / 2));
   for (size_t i = 0; i < receipts.size(); ++i) {
     if (sodium_memcmp(receipts[i].subject.data(), d.pseudonym.data(), d.pseudonym.size()) != 0) {
@@ -54,7 +55,7 @@ absl::StatusOr<v1::ConveneCaseResponse> CaseDesk::Convene(const v1::ConveneCaseR
     }
   }
   PeerCallFacts facts;
-  facts.action = "case.convene";
+  facts.action = vocab::kCaseConvene;
   facts.purpose = request.purpose();
   facts.legal_basis = request.legal_basis();
   facts.subject = d.pseudonym;
@@ -153,7 +154,7 @@ absl::Status CaseDesk::Answer(const v1::AnswerCaseRequest& request, const std::s
   if (request.accept()) {
     // This node's policy decides again, now: it may have changed since the invitation.
     PeerCallFacts facts;
-    facts.action = "case.join";
+    facts.action = vocab::kCaseJoin;
     facts.purpose = held.secrets.purpose();
     facts.legal_basis = held.secrets.legal_basis();
     facts.subject.emplace();

@@ -17,13 +17,6 @@ constexpr auto kMaxRetry = std::chrono::milliseconds(30000);
 // How often closed cases are looked at when nothing else is due.
 constexpr auto kIdle = std::chrono::milliseconds(1000);
 
-v1::CaseIndex::Member* FindMember(v1::CaseIndex& index, std::string_view org) {
-  for (auto& m : *index.mutable_members()) {
-    if (m.org() == org) return &m;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 CaseKeeper::CaseKeeper(const Network& network, PeerClient& peers, CaseBook& book, AuditLog& audit,

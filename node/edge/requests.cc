@@ -11,12 +11,13 @@
 #include "base/strings.h"
 #include "base/text.h"
 #include "keys/oprf/oprf.h"
-#include "keys/tlog/note.h"
+#include "tlog/note.h"
 #include "node/audit/audit_log.h"
 #include "node/cases/case_book.h"
 #include "node/consent/consent_book.h"
 #include "node/consent/receipt.h"
 #include "node/rpc/context.h"
+#include "node/vocabulary/vocabulary.h"
 
 namespace casenode::node::edge {
 namespace {
@@ -54,6 +55,7 @@ absl::Status CheckKnown(std::string_view value, std::string_view field, Term ter
     const Unknown u = term == Term::kPurpose    ? Unknown{Reason::kUnknownPurpose, "purpose"}
                       : term == Term::kCategory ? Unknown{Reason::kUnknownCategory, "data category"}
                       : term == Term::kRole     ? Unknown{Reason::kUnknownRole, "role"}
+                      : term == Term::kAction   ? Unknown{Reason::kUnknownAction, "action"}
                                                 : Unknown{Reason::kUnknownLegalBasis, "legal basis"};
     return Error(u.reason, StrCat(field, ": not a ", u.noun, " of the network policy's vocabulary"));
   }
@@ -135,7 +137,7 @@ absl::Status CheckHashes(const google::protobuf::RepeatedPtrField<std::string>& 
 }
 
 absl::Status CheckAuditPurpose(std::string_view purpose) {
-  if (!purpose.empty() && purpose != "verantwoording" && purpose != "inzage") {
+  if (!purpose.empty() && purpose != vocab::kVerantwoording && purpose != vocab::kInzage) {
     return Bad("purpose: verantwoording or inzage");
   }
   return absl::OkStatus();
@@ -267,7 +269,7 @@ absl::Status Check(const v1::ConveneCaseRequest& r, const Known& known) {
     if (!seen.insert(org).second) return Bad("invite: an organisation listed twice");
     // The case key goes only to organisations whose role can ever take part.
     const std::string_view role = keys::RoleName(known.manifest->FindOrg(org)->role);
-    if (!known.policy->NetworkAllowsRole(role, "case.join")) {
+    if (!known.policy->NetworkAllowsRole(role, vocab::kCaseJoin)) {
       return Bad(StrCat("invite: an organisation of role ", role,
                         " may not take part in a casusoverleg under the network policy"));
     }
@@ -344,7 +346,7 @@ absl::Status Check(const v1::AuditCheckpointRequest& r) { return CheckName(r.pur
 absl::Status Check(const v1::ReadAuditRequest& r) {
   RETURN_IF_ERROR(CheckName(r.purpose(), "purpose"));
   const bool inzage = !r.subject().empty();
-  if (inzage && (r.subject().size() != 32 || r.purpose() != "inzage")) {
+  if (inzage && (r.subject().size() != 32 || r.purpose() != vocab::kInzage)) {
     return Bad("subject: a 32-byte pseudonym, with purpose inzage");
   }
   const uint32_t max_count = inzage ? kMaxInzageScan : kMaxAuditPage;
@@ -359,8 +361,8 @@ absl::Status Check(const v1::ReadAuditRequest& r) {
 }
 
 absl::Status Check(const v1::CosignRequest& r) {
-  if (r.note().empty() || r.note().size() > keys::tlog::kMaxNoteBytes) {
-    return Bad(StrCat("note: required, at most ", keys::tlog::kMaxNoteBytes, " bytes"));
+  if (r.note().empty() || r.note().size() > tlog::kMaxNoteBytes) {
+    return Bad(StrCat("note: required, at most ", tlog::kMaxNoteBytes, " bytes"));
   }
   RETURN_IF_ERROR(CheckHashes(r.consistency_proof(), "consistency_proof"));
   if (r.gap_leaf().size() > 64 * 1024) return Bad("gap_leaf: at most 65536 bytes");

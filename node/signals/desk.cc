@@ -6,6 +6,7 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "node/rpc/status.h"
+#include "node/vocabulary/vocabulary.h"
 
 namespace casenode::node {
 namespace {
@@ -40,7 +41,7 @@ absl::StatusOr<v1::SignalCheckResult> SignalDesk::Lookup(const Pseudonym& p, std
   // up signals. Each decides for itself; a refusal is listed, not hidden.
   std::vector<const keys::ManifestNode*> asked;
   for (const keys::ManifestNode& n : manifest->nodes) {
-    if (n.org != self.org && policy->NetworkAllowsRole(keys::RoleName(n.role), "signal.lookup")) asked.push_back(&n);
+    if (n.org != self.org && policy->NetworkAllowsRole(keys::RoleName(n.role), vocab::kSignalLookup)) asked.push_back(&n);
   }
   v1::LookupSignalRequest request;
   request.set_subject(std::string(p.begin(), p.end()));

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "base/file.h"
-#include "node/setup/kubernetes.h"
+#include "provision/kubernetes.h"
 #include "tests/artefacts/package.h"
 #include "tests/support/local_network.h"
 #include "tests/support/ports.h"
@@ -185,7 +185,7 @@ TEST_CASE("the container image runs a network of non-root nodes that reach each 
   }
 
   // A node in the pod's file layout from `network init --kubernetes`
-  // (node/setup/kubernetes.h): the Secret's files root-owned with group
+  // (provision/kubernetes.h): the Secret's files root-owned with group
   // fsGroup and mode 0440, copied by the init container's own command into
   // the memory volume at /run/casenode as the node's user (its socket is there
   // too); the persistent volume root-owned,
@@ -193,7 +193,7 @@ TEST_CASE("the container image runs a network of non-root nodes that reach each 
   std::vector<std::string> kinit = {testing::CasectlBin(), "network", "init", tmp.path("knet"), "--kubernetes",
                                     tmp.path("k8s"), "--org", "school:school", "--org", "gemeente:gemeente"};
   REQUIRE(RunTool(kinit).exit_code == 0);
-  const std::string init_command = setup::KubernetesKeysCommand();
+  const std::string init_command = provision::KubernetesKeysCommand();
   REQUIRE(ReadFile(tmp.path("k8s/base/statefulset.yaml"))->find("- \"" + init_command + "\"\n") != std::string::npos);
   const std::string secrets = tmp.path("k8s/overlays/school/secrets");
   const std::string run = tmp.path("pod-run");  // the memory volume at /run/casenode

@@ -22,7 +22,7 @@
 
 #include "keys/key_store.h"
 #include "keys/master_key.h"
-#include "keys/tlog/merkle.h"
+#include "tlog/merkle.h"
 #include "node/audit/audit_log.h"
 #include "node/audit/replay.h"
 #include "policy/policy.h"
@@ -31,7 +31,6 @@
 #include "tests/support/temp_dir.h"
 
 using namespace casenode;
-namespace tlog = keys::tlog;
 
 namespace {
 

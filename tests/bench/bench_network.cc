@@ -86,17 +86,17 @@ absl::StatusOr<std::unique_ptr<InProcessNetwork>> InProcessNetwork::Start(const 
   ASSIGN_OR_RETURN(net->ports_, testing::PortBlock::Reserve(static_cast<int>(org_specs.size())));
   RETURN_IF_ERROR(CopyPolicyWithoutRateLimits(CASENODE_SOURCE_DIR "/policy/network", net->temp_.path("policy")));
 
-  setup::NetworkPlan plan;
+  provision::NetworkPlan plan;
   plan.dir = net->temp_.path("net");
   plan.base_port = net->ports_->base();
   plan.policy_dir = net->temp_.path("policy");
   for (const std::string& spec : org_specs) {
-    ASSIGN_OR_RETURN(setup::OrgSpec org, setup::ParseOrgSpec(spec));
+    ASSIGN_OR_RETURN(provision::OrgSpec org, provision::ParseOrgSpec(spec));
     plan.orgs.push_back(std::move(org));
   }
-  ASSIGN_OR_RETURN(net->created_, setup::CreateNetwork(plan, SystemNow()));
+  ASSIGN_OR_RETURN(net->created_, provision::CreateNetwork(plan, SystemNow()));
 
-  for (const setup::CreatedNode& created : net->created_.nodes) {
+  for (const provision::CreatedNode& created : net->created_.nodes) {
     ASSIGN_OR_RETURN(node::NodeConfig config, node::NodeConfig::Load(created.config_path));
     ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, node::Node::Create(config));
     RETURN_IF_ERROR(Annotate(created.org, n->Start()));
@@ -122,7 +122,7 @@ size_t InProcessNetwork::IndexOf(std::string_view org) const {
   std::abort();
 }
 
-const setup::CreatedNode& InProcessNetwork::created(std::string_view org) const { return created_.nodes[IndexOf(org)]; }
+const provision::CreatedNode& InProcessNetwork::created(std::string_view org) const { return created_.nodes[IndexOf(org)]; }
 node::Node& InProcessNetwork::node(std::string_view org) { return *nodes_[IndexOf(org)]; }
 const node::NodeConfig& InProcessNetwork::config(std::string_view org) const { return configs_[IndexOf(org)]; }
 

@@ -1,5 +1,5 @@
 // What the network benchmarks (pseudonym_derive, signal_check) share: a real
-// network made with setup::CreateNetwork in a temporary directory whose nodes
+// network made with provision::CreateNetwork in a temporary directory whose nodes
 // all run in this process, the TLS material of its nodes (for baselines over
 // the same mTLS), and bare gRPC echo servers and fan-outs for the baselines.
 #pragma once
@@ -20,7 +20,7 @@
 #include "node/config/config.h"
 #include "node/node.h"
 #include "node/rpc/tls.h"
-#include "node/setup/network_setup.h"
+#include "provision/network_setup.h"
 #include "tests/support/ports.h"
 #include "tests/support/temp_dir.h"
 
@@ -43,7 +43,7 @@ T Must(absl::StatusOr<T> v, const char* what) {
 // in well under a second, and would measure the refusals instead.
 [[nodiscard]] absl::Status CopyPolicyWithoutRateLimits(const std::string& from, const std::string& to);
 
-// A network made by setup::CreateNetwork, every node started in this process
+// A network made by provision::CreateNetwork, every node started in this process
 // from its own casenode.toml (NodeConfig::Load, Node::Create, Start), as the
 // casenode binary does. REQUIRES: node::PrepareRpcRuntime() called before.
 class InProcessNetwork {
@@ -56,7 +56,7 @@ class InProcessNetwork {
   InProcessNetwork& operator=(const InProcessNetwork&) = delete;
 
   const std::string& dir() const { return created_.dir; }
-  const setup::CreatedNode& created(std::string_view org) const;
+  const provision::CreatedNode& created(std::string_view org) const;
   node::Node& node(std::string_view org);
   // The node's configuration as it loaded it.
   const node::NodeConfig& config(std::string_view org) const;
@@ -71,7 +71,7 @@ class InProcessNetwork {
 
   TempDir temp_;
   std::unique_ptr<testing::PortBlock> ports_;
-  setup::CreatedNetwork created_;
+  provision::CreatedNetwork created_;
   std::vector<node::NodeConfig> configs_;
   std::vector<std::unique_ptr<node::Node>> nodes_;
   std::chrono::milliseconds setup_time_{0};

@@ -3,7 +3,7 @@
 // policy decision per distinct category and basis, each logged synced, the
 // contributions and agreements read from the encrypted store, the disclosure
 // logged synced) vs a bare gRPC service handing back the same answer's bytes
-// over the same mTLS. A real network (setup::CreateNetwork, nodes in this
+// over the same mTLS. A real network (provision::CreateNetwork, nodes in this
 // process); the case is convened, accepted and filled through the nodes'
 // Local APIs. Contributions cycle through four categories (onderwijs,
 // contact, signaal on public_task; zorg on vital_interest), so each read

@@ -23,7 +23,7 @@
 #include "node/rpc/peer_client.h"
 #include "node/rpc/runtime.h"
 #include "node/gate/gate.h"
-#include "node/peer_service.h"
+#include "node/services/peer_service.h"
 #include "tests/bench/harness.h"
 #include "tests/support/temp_dir.h"
 
@@ -113,8 +113,12 @@ int main(int argc, char** argv) {
   node::CaseBook cases(**store, SystemNow);
   const node::CaseIdentity case_identity{keys::SecretBytes(32), {}};
   node::CaseHost case_host(**network, gate, cases, decisions, **key_store, case_identity, SystemNow, [] {});
-  node::PeerService peer_service(**network, gate, consents, nullptr, signals, decisions, **key_store, witness, publisher,
-                                 case_host, SystemNow);
+  node::ConsentHost consent_host(**network, gate, consents, decisions, **key_store);
+  node::PseudonymHost pseudonym_host(gate, nullptr);
+  node::SignalHost signal_host(**network, gate, signals, SystemNow);
+  node::AuditHost audit_host(**network, gate, decisions, **key_store, witness, publisher);
+  node::PeerService peer_service(**network, gate,
+                                 {consent_host, pseudonym_host, signal_host, audit_host, case_host});
   EchoService echo_service;
   grpc::ServerBuilder builder;
   int peer_port = 0, echo_port = 0;

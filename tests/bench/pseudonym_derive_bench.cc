@@ -3,7 +3,7 @@
 // the node blinds the BSN, asks t=2 key holders in parallel over mTLS (Peer
 // EvaluatePseudonym: gate, policy decision, synced decision record, share
 // evaluation with its DLEQ proof), verifies both proofs, combines, unblinds).
-// A real network (setup::CreateNetwork: school, jeugdhulp, politie, gemeente;
+// A real network (provision::CreateNetwork: school, jeugdhulp, politie, gemeente;
 // three holders, threshold 2) runs in this process on loopback, every node
 // loaded from its own casenode.toml.
 //

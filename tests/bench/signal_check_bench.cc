@@ -1,5 +1,5 @@
 // bench signal_check: the school's question "is this child known?" across a
-// real network (setup::CreateNetwork, every node in this process on loopback,
+// real network (provision::CreateNetwork, every node in this process on loopback,
 // loaded from its own casenode.toml). Peers that take part in signal lookup
 // are those whose role the network policy lets look up signals (school,
 // jeugdhulp, gemeente; not politie, not the auditor), so the networks here

@@ -1,5 +1,5 @@
 // libFuzzer target: C2SP signed notes, checkpoint bodies and cosignatures as
-// witnesses and auditors read them from peers (keys/tlog). Every input must
+// witnesses and auditors read them from peers (tlog). Every input must
 // parse or give a clean error; a parsed note must format back to the same
 // bytes, and a parsed checkpoint body likewise.
 #include <cstddef>
@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "keys/tlog/note.h"
+#include "tlog/note.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace casenode::keys::tlog;
+  using namespace casenode::tlog;
   const std::string bytes(reinterpret_cast<const char*>(data), size);
   auto note = ParseNote(bytes);
   if (note.ok()) {

@@ -35,7 +35,7 @@
 #include "node/rpc/runtime.h"
 #include "node/rpc/status.h"
 #include "node/rpc/tls.h"
-#include "node/setup/network_setup.h"
+#include "provision/network_setup.h"
 #include "tests/support/ports.h"
 
 using namespace casenode;
@@ -129,15 +129,15 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
   world = new World();  // lives until exit: its threads serve every input
   world->ports = Must(testing::PortBlock::Reserve(5), "ports");
-  setup::NetworkPlan plan;
+  provision::NetworkPlan plan;
   plan.dir = temp_root + "/net";
   plan.base_port = world->ports->base();
   plan.policy_dir = CASENODE_SOURCE_DIR "/policy/network";
   for (const char* spec : {"gemeente:gemeente", "school:school", "jeugdhulp:jeugdhulp", "politie:politie",
                            "auditor:auditor"}) {
-    plan.orgs.push_back(Must(setup::ParseOrgSpec(spec), "org"));
+    plan.orgs.push_back(Must(provision::ParseOrgSpec(spec), "org"));
   }
-  const setup::CreatedNetwork created = Must(setup::CreateNetwork(plan, SystemNow()), "network");
+  const provision::CreatedNetwork created = Must(provision::CreateNetwork(plan, SystemNow()), "network");
   const node::NodeConfig gemeente_config = Must(node::NodeConfig::Load(created.nodes[0].config_path), "config");
   world->gemeente = Must(node::Node::Create(gemeente_config), "node");
   if (!world->gemeente->Start().ok()) Die("node start");

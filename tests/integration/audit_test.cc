@@ -22,12 +22,12 @@ using namespace casenode::testing;
 
 namespace {
 
-constexpr char kBsn[] = "507529170";
+constexpr char kAuditBsn[] = "507529170";
 
 // Real traffic: the school asks the network about a child (pseudonym shares,
 // lookups), so every node decides and logs.
 void SchoolAsks(const LocalNetwork& net) {
-  RunResult r = net.Casectl("school", {"-o", "json", "signal", "check"}, std::string(kBsn) + "\n");
+  RunResult r = net.Casectl("school", {"-o", "json", "signal", "check"}, std::string(kAuditBsn) + "\n");
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
 }
@@ -58,10 +58,6 @@ bool Has(const nlohmann::json& report, const std::string& kind, uint64_t seq) {
   return false;
 }
 
-void Stop(LocalNetwork& net, const std::string& org) {
-  net.process(org).Signal(SIGTERM);
-  REQUIRE(net.process(org).Wait(std::chrono::seconds(15)) == 0);
-}
 
 std::string EntryKey(uint64_t seq) {
   std::string k = "e";
@@ -101,7 +97,7 @@ TEST_CASE("the auditor verifies a node's log clean, and every read is itself log
   REQUIRE(school.exit_code == 3);
   REQUIRE(school.err.find("NO_MATCHING_RULE") != std::string::npos);
 
-  Stop(net, "jeugdhulp");
+  net.Stop("jeugdhulp");
   int audit_reads = 0, refused = 0;
   for (const auto& d : StoredDecisions(net, "jeugdhulp")) {
     if (d.action() != "audit.read") continue;
@@ -117,7 +113,7 @@ TEST_CASE("a changed, a deleted and two swapped entries are reported by sequence
   net.StartAll();
   for (int i = 0; i < 3; ++i) SchoolAsks(net);
   REQUIRE(Verify(net, "auditor", "gemeente").exit_code == 0);
-  Stop(net, "gemeente");
+  net.Stop("gemeente");
   {
     NodeStore s = OpenNodeStore(net, "gemeente");
     // Seq 2: one field changed, the entry still well formed.
@@ -165,7 +161,7 @@ TEST_CASE("a node restarted from an older backup is caught: its log no longer ex
   const Verified before = Verify(net, "auditor", "politie");
   REQUIRE(before.exit_code == 0);
 
-  Stop(net, "politie");
+  net.Stop("politie");
   std::filesystem::rename(net.NodeDir("politie") + "/data/records", net.NodeDir("politie") + "/data/records.new");
   RunResult restored =
       Run({CasenodeBin(), "--config", "casenode.toml", "--restore", backup}, net.NodeDir("politie"));
@@ -245,7 +241,7 @@ TEST_CASE("replay decides every logged decision again under the policy of its mo
   SchoolAsks(net);
   // jeugdhulp adds a local rule and restarts: later decisions fall under a
   // new policy. Replay must use each decision's own recorded policy.
-  Stop(net, "jeugdhulp");
+  net.Stop("jeugdhulp");
   REQUIRE(WriteFileAtomic(net.NodeDir("jeugdhulp") + "/local-policy.toml",
                           "[[rule]]\nid = \"lokaal-geen-politie-ping\"\neffect = \"deny\"\n"
                           "description = \"A local rule added later.\"\nroles = [\"politie\"]\n"
@@ -275,7 +271,7 @@ TEST_CASE("replay reports a logged decision its policy does not give, and one un
   net.StartAll();
   SchoolAsks(net);
   REQUIRE(Replay(net, "gemeente").exit_code == 0);
-  Stop(net, "gemeente");
+  net.Stop("gemeente");
   uint64_t wrong_seq = 0, unknown_seq = 0;
   {
     // What a gate with a bug (or a tampered binary) would log: entries
@@ -353,7 +349,7 @@ TEST_CASE("reconcile pairs both sides of every Peer call across the network, and
 
   // jeugdhulp's log gains a decision on a call school never made (what a
   // node would log to cover a disclosure it invents, or a forged entry).
-  Stop(net, "jeugdhulp");
+  net.Stop("jeugdhulp");
   uint64_t forged_seq = 0;
   {
     v1::DecisionRecord logged;
@@ -386,7 +382,7 @@ TEST_CASE("reconcile pairs both sides of every Peer call across the network, and
 
 namespace {
 
-constexpr char kOtherBsn[] = "628194821";
+constexpr char kAuditOtherBsn[] = "628194821";
 
 // `casectl audit inzage` at the auditor's node, the BSN on standard input.
 nlohmann::json Inzage(const LocalNetwork& net, const std::string& bsn) {
@@ -417,14 +413,14 @@ TEST_CASE("inzage lists exactly what every node logged about one child, and noth
   LocalNetwork net;
   net.StartAll();
   SchoolAsks(net);  // the child
-  RunResult other = net.Casectl("school", {"-o", "json", "signal", "check"}, std::string(kOtherBsn) + "\n");
+  RunResult other = net.Casectl("school", {"-o", "json", "signal", "check"}, std::string(kAuditOtherBsn) + "\n");
   REQUIRE(other.exit_code == 0);
-  RunResult again = net.Casectl("school", {"-o", "json", "signal", "check"}, std::string(kOtherBsn) + "\n");
+  RunResult again = net.Casectl("school", {"-o", "json", "signal", "check"}, std::string(kAuditOtherBsn) + "\n");
   REQUIRE(again.exit_code == 0);
 
   // jeugdhulp records a consent for the child, and a verifier asks about it.
   RunResult derived =
-      net.Casectl("jeugdhulp", {"-o", "json", "pseudonym", "derive", "--purpose", "casusoverleg"}, std::string(kBsn) + "\n");
+      net.Casectl("jeugdhulp", {"-o", "json", "pseudonym", "derive", "--purpose", "casusoverleg"}, std::string(kAuditBsn) + "\n");
   REQUIRE(derived.exit_code == 0);
   const std::string subject = nlohmann::json::parse(derived.out)["pseudonym"];
   const nlohmann::json receipt = net.CasectlJson(
@@ -436,8 +432,8 @@ TEST_CASE("inzage lists exactly what every node logged about one child, and noth
   REQUIRE(WriteFileAtomic(net.dir() + "/receipt.json", shown.out, 0600).ok());
   REQUIRE(net.Casectl("gemeente", {"consent", "verify", net.dir() + "/receipt.json"}).exit_code == 0);
 
-  const nlohmann::json child = Inzage(net, kBsn);
-  const nlohmann::json another = Inzage(net, kOtherBsn);
+  const nlohmann::json child = Inzage(net, kAuditBsn);
+  const nlohmann::json another = Inzage(net, kAuditOtherBsn);
   for (const std::string org : {"jeugdhulp", "gemeente"}) {
     INFO(org << ": " << child.dump());
     REQUIRE(Count(child, org, "signal.lookup").first == 1);    // the school asked once about this child
@@ -456,7 +452,7 @@ TEST_CASE("inzage lists exactly what every node logged about one child, and noth
   }
 
   // In Dutch for the person who asked.
-  RunResult text = net.Casectl("auditor", {"audit", "inzage"}, std::string(kBsn) + "\n");
+  RunResult text = net.Casectl("auditor", {"audit", "inzage"}, std::string(kAuditBsn) + "\n");
   REQUIRE(text.exit_code == 0);
   REQUIRE(text.out.find("school vroeg of het kind bekend is in het netwerk") != std::string::npos);
   REQUIRE(text.out.find("toestemming vastgelegd") != std::string::npos);
@@ -468,12 +464,12 @@ TEST_CASE("every disclosure follows an allowing decision on its call, and replay
   LocalNetwork net;
   net.StartAll();
   RunResult reg = net.Casectl("jeugdhulp", {"signal", "register", "--category", "zorg"},
-                              std::string(kBsn) + "\nM. Bakker, 036-5399999\n");
+                              std::string(kAuditBsn) + "\nM. Bakker, 036-5399999\n");
   INFO(reg.err);
   REQUIRE(reg.exit_code == 0);
   SchoolAsks(net);  // a match at jeugdhulp: its answer discloses the signal
   REQUIRE(Replay(net, "jeugdhulp").exit_code == 0);
-  Stop(net, "jeugdhulp");
+  net.Stop("jeugdhulp");
   uint64_t unasked_seq = 0, wider_seq = 0;
   {
     v1::AuditEntry real;
@@ -526,7 +522,7 @@ TEST_CASE("the number of witnesses an auditor requires is the policy's", "[integ
   REQUIRE(all.exit_code == 0);
   REQUIRE(all.report["witnesses"].size() == 4);
   // One witness down: 3 of the 4 required.
-  Stop(net, "politie");
+  net.Stop("politie");
   const Verified three = Verify(net, "auditor", "gemeente");
   INFO(three.report.dump());
   REQUIRE(three.exit_code == 1);

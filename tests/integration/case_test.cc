@@ -29,7 +29,7 @@ namespace {
 
 // Canaries: a BSN (elfproef), a title and texts that must never reach a disk,
 // a log or a backup in the clear.
-constexpr char kBsn[] = "507529170";
+constexpr char kCaseBsn[] = "507529170";
 constexpr char kTitle[] = "CanaryTitel Zorgen om Jaimy";
 const std::map<std::string, std::pair<std::string, std::string>> kContributions = {
     // org -> (category, legal basis); the text is CanaryText-<org>
@@ -40,21 +40,15 @@ const std::map<std::string, std::pair<std::string, std::string>> kContributions 
 };
 std::string TextOf(const std::string& org) { return "CanaryText-" + org + " vertrouwelijk"; }
 
-nlohmann::json Json(const RunResult& r) {
-  INFO(r.out << r.err);
-  auto j = nlohmann::json::parse(r.out, nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  return j;
-}
 
 // The parents' consent for youth care and the gemeente to share health data
 // in a casusoverleg, recorded at the gemeente; returns (receipt id, file).
 std::pair<std::string, std::string> RecordConsent(const LocalNetwork& net) {
   RunResult derived = net.Casectl("gemeente", {"-o", "json", "pseudonym", "derive", "--purpose", "casusoverleg"},
-                                  std::string(kBsn) + "\n");
+                                  std::string(kCaseBsn) + "\n");
   INFO(derived.err);
   REQUIRE(derived.exit_code == 0);
-  const std::string subject = Json(derived)["pseudonym"];
+  const std::string subject = ParseJson(derived)["pseudonym"];
   const nlohmann::json receipt = net.CasectlJson(
       "gemeente", {"consent", "record", "--subject", subject, "--consenter", "parent", "--birth-date", "2016-03-01",
                    "--purpose", "casusoverleg", "--category", "zorg", "--recipient-role", "jeugdhulp",
@@ -72,14 +66,14 @@ std::string Convene(const LocalNetwork& net, const std::vector<std::string>& inv
   std::vector<std::string> args = {"-o", "json", "case", "convene", "--regisseur", "rg-01"};
   for (const auto& org : invite) args.insert(args.end(), {"--invite", org});
   args.insert(args.end(), extra.begin(), extra.end());
-  RunResult r = net.Casectl("gemeente", args, std::string(kBsn) + "\n" + kTitle + "\n");
+  RunResult r = net.Casectl("gemeente", args, std::string(kCaseBsn) + "\n" + kTitle + "\n");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  return Json(r)["case_id"];
+  return ParseJson(r)["case_id"];
 }
 
 nlohmann::json CaseIn(const LocalNetwork& net, const std::string& org, const std::string& id) {
-  for (const auto& c : Json(net.Casectl(org, {"-o", "json", "case", "list"}))) {
+  for (const auto& c : ParseJson(net.Casectl(org, {"-o", "json", "case", "list"}))) {
     if (c["case_id"] == id) return c;
   }
   return nullptr;
@@ -98,7 +92,7 @@ nlohmann::json WaitForCase(const LocalNetwork& net, const std::string& org, cons
 }
 
 nlohmann::json Show(const LocalNetwork& net, const std::string& org, const std::string& id) {
-  return Json(net.Casectl(org, {"-o", "json", "case", "show", id}));
+  return ParseJson(net.Casectl(org, {"-o", "json", "case", "show", id}));
 }
 
 std::map<std::string, std::string> Visible(const nlohmann::json& view) {  // category -> text
@@ -115,7 +109,7 @@ std::map<std::string, std::string> Withheld(const nlohmann::json& view) {  // ca
 
 // What `casectl policy explain` says of `role` reading `category` shared on
 // `basis`, in an active case, with the parents' consent valid (or revoked).
-std::string Explain(const LocalNetwork& net, const std::string& policy_dir, const std::string& role,
+std::string ExplainCase(const LocalNetwork& net, const std::string& policy_dir, const std::string& role,
                     const std::string& category, const std::string& basis, const std::string& consent_status) {
   const nlohmann::json request = {
       {"org", role},
@@ -137,14 +131,10 @@ std::string Explain(const LocalNetwork& net, const std::string& policy_dir, cons
   const std::string file = net.dir() + "/explain-request.json";
   REQUIRE(WriteFileAtomic(file, request.dump(), 0600).ok());
   RunResult r = net.Casectl("", {"-o", "json", "policy", "explain", file, "--policy", policy_dir});
-  const nlohmann::json j = Json(r);
+  const nlohmann::json j = ParseJson(r);
   return j["reason"];
 }
 
-void Stop(LocalNetwork& net, const std::string& org) {
-  net.process(org).Signal(SIGTERM);
-  REQUIRE(net.process(org).Wait(std::chrono::seconds(10)) == 0);
-}
 
 }  // namespace
 
@@ -184,7 +174,7 @@ TEST_CASE("the gemeente's casusoverleg: convene, take part, read per category, c
     const auto withheld = Withheld(view);
     CHECK(visible.size() + withheld.size() == kContributions.size());
     for (const auto& [author, terms] : kContributions) {
-      const std::string expected = Explain(net, policy_dir, reader, terms.first, terms.second, "valid");
+      const std::string expected = ExplainCase(net, policy_dir, reader, terms.first, terms.second, "valid");
       INFO(reader << " reads " << terms.first << ": policy says " << expected);
       if (expected == "ALLOWED") {
         CHECK(visible.count(terms.first) == 1);
@@ -203,7 +193,7 @@ TEST_CASE("the gemeente's casusoverleg: convene, take part, read per category, c
   const auto yesterday = std::chrono::system_clock::now() - std::chrono::hours(48);
   const std::string due = FormatRfc3339(std::chrono::time_point_cast<std::chrono::seconds>(yesterday)).substr(0, 10);
   const nlohmann::json added =
-      Json(net.Casectl("gemeente", {"-o", "json", "case", "action", "add", id, "--owner-org", "jeugdhulp", "--owner",
+      ParseJson(net.Casectl("gemeente", {"-o", "json", "case", "action", "add", id, "--owner-org", "jeugdhulp", "--owner",
                                     "jh-07", "--due", due},
                        "CanaryAfspraak gezinsgesprek plannen\n"));
   CHECK(added["overdue"] == true);
@@ -270,7 +260,7 @@ TEST_CASE("the gemeente's casusoverleg: convene, take part, read per category, c
     CHECK(replay.exit_code == 0);
   }
   // Every node logged its destruction.
-  for (const std::string& org : LocalNetwork::AllOrgs()) Stop(net, org);
+  for (const std::string& org : LocalNetwork::AllOrgs()) net.Stop(org);
   for (const std::string org : {"gemeente", "school", "jeugdhulp", "politie"}) {
     bool logged = false;
     for (const v1::AuditEntry& e : StoredEntries(net, org)) {
@@ -279,7 +269,7 @@ TEST_CASE("the gemeente's casusoverleg: convene, take part, read per category, c
     CHECK(logged);
   }
   // Nothing of the case is left in the clear anywhere: data, logs, backups.
-  std::vector<std::string> canaries = {kBsn, kTitle, "CanaryAfspraak"};
+  std::vector<std::string> canaries = {kCaseBsn, kTitle, "CanaryAfspraak"};
   for (const auto& [org, terms] : kContributions) canaries.push_back(TextOf(org));
   CHECK(FindCanaries(net.dir(), canaries).empty());
   CHECK(FindCanaries(backups, canaries).empty());
@@ -344,7 +334,7 @@ TEST_CASE("a node that was not invited learns nothing: the same answer, from the
   CHECK(view["contributions"].size() == 1);
   CHECK(view["case"]["members"].size() == 1);
   // The same work: the gemeente decided each pair of calls on identical requests.
-  Stop(net, "gemeente");
+  net.Stop("gemeente");
   std::map<std::string, std::vector<std::string>> digests;  // method -> request digests of outsiders' calls
   for (const v1::DecisionRecord& d : StoredDecisions(net, "gemeente")) {
     if (d.requester_org() == "jeugdhulp" || d.requester_org() == "auditor") {
@@ -368,7 +358,7 @@ TEST_CASE("convening with bad input is refused with the field named, and leaves 
     std::string input;
     std::string field;
   };
-  const std::string good_input = std::string(kBsn) + "\n" + kTitle + "\n";
+  const std::string good_input = std::string(kCaseBsn) + "\n" + kTitle + "\n";
   const std::vector<Bad> bad = {
       {{"--invite", "school"}, "123456789\n" + std::string(kTitle) + "\n", "BSN"},
       {{"--invite", "brandweer"}, good_input, "invite"},
@@ -377,8 +367,8 @@ TEST_CASE("convening with bad input is refused with the field named, and leaves 
       {{"--invite", "auditor"}, good_input, "invite"},  // a role that can never join gets no key
       {{"--invite", "school", "--purpose", "marketing"}, good_input, "UNKNOWN_PURPOSE"},
       {{"--invite", "school", "--legal-basis", "zomaar"}, good_input, "UNKNOWN_LEGAL_BASIS"},
-      {{"--invite", "school"}, std::string(kBsn) + "\n\n", "title"},
-      {{"--invite", "school"}, std::string(kBsn) + "\n" + std::string(300, 'x') + "\n", "title"},
+      {{"--invite", "school"}, std::string(kCaseBsn) + "\n\n", "title"},
+      {{"--invite", "school"}, std::string(kCaseBsn) + "\n" + std::string(300, 'x') + "\n", "title"},
   };
   for (const Bad& b : bad) {
     std::vector<std::string> args = {"case", "convene", "--regisseur", "rg-01"};
@@ -393,7 +383,7 @@ TEST_CASE("convening with bad input is refused with the field named, and leaves 
                                  good_input);
   CHECK(school.exit_code == 3);
   for (const std::string org : {"school", "jeugdhulp", "gemeente", "auditor"}) {
-    CHECK(Json(net.Casectl(org, {"-o", "json", "case", "list"})).empty());
+    CHECK(ParseJson(net.Casectl(org, {"-o", "json", "case", "list"})).empty());
   }
 }
 
@@ -431,13 +421,13 @@ TEST_CASE("destruction reaches a member that was down when the bewaartermijn end
   TempDir custom;
   LocalNetwork net({"school", "jeugdhulp", "politie", "gemeente"}, {"--policy", ShortRetentionPolicy(custom, 2)});
   net.StartAll();
-  Stop(net, "politie");  // down from before the invitation until after the destruction
+  net.Stop("politie");  // down from before the invitation until after the destruction
   const std::string id = Convene(net, {"school", "jeugdhulp", "politie"});
   for (const std::string org : {"school", "jeugdhulp"}) {
     WaitForCase(net, org, id, [](const nlohmann::json& c) { return c["state"] == "invited"; });
     REQUIRE(net.Casectl(org, {"case", "accept", id}).exit_code == 0);
   }
-  Stop(net, "jeugdhulp");
+  net.Stop("jeugdhulp");
   REQUIRE(net.Casectl("gemeente", {"case", "close", id}).exit_code == 0);
   // The convener destroys its case and shows the order to jeugdhulp as pending.
   WaitForCase(net, "gemeente", id, [](const nlohmann::json& c) {
@@ -462,7 +452,7 @@ TEST_CASE("destruction reaches a member that was down when the bewaartermijn end
   CHECK(CaseIn(net, "politie", id).is_null());  // never got the key: nothing to destroy
   // Nothing of the case is left at the convener but its index: no order,
   // no invitation (they held the child's pseudonym and the receipts).
-  Stop(net, "gemeente");
+  net.Stop("gemeente");
   NodeStore stores = OpenNodeStore(net, "gemeente");
   int left = 0;
   REQUIRE(stores.store

@@ -23,7 +23,7 @@ using casenode::testing::RunResult;
 namespace {
 
 // A recognisable pseudonym: its hex and raw bytes serve as canaries.
-const std::string kSubjectHex = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
+const std::string kConsentSubjectHex = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
 
 // The date of birth of a child who turned `years` two months ago.
 std::string BirthDate(int years) {
@@ -38,7 +38,7 @@ std::string BirthDate(int years) {
 }
 
 std::vector<std::string> RecordArgs(const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"consent", "record", "--subject", kSubjectHex, "--category", "zorg",
+  std::vector<std::string> args = {"consent", "record", "--subject", kConsentSubjectHex, "--category", "zorg",
                                    "--recipient-role", "gemeente", "--recorded-by", "staff-7f3a",
                                    "--evidence", "DMS-2026-0042"};
   args.insert(args.end(), extra.begin(), extra.end());
@@ -65,7 +65,7 @@ std::string PolicyVariant(const TempDir& tmp, const std::string& file, const std
 }
 
 // Records at jeugdhulp and returns the file that `consent show -o json` wrote.
-std::string Record(const LocalNetwork& net, const std::vector<std::string>& extra, const std::string& name) {
+std::string RecordReceipt(const LocalNetwork& net, const std::vector<std::string>& extra, const std::string& name) {
   const auto entry = net.CasectlJson("jeugdhulp", RecordArgs(extra));
   const std::string id = entry["receipt"]["receipt_id"];
   REQUIRE(id.size() == 32);
@@ -112,7 +112,7 @@ TEST_CASE("consent receipts verify at another node: valid, forged, expired, age 
   net.StartAll();
   int code = -1;
 
-  const std::string valid = Record(net, {"--consenter", "parent", "--consenter", "child", "--birth-date", BirthDate(13)}, "valid");
+  const std::string valid = RecordReceipt(net, {"--consenter", "parent", "--consenter", "child", "--birth-date", BirthDate(13)}, "valid");
   REQUIRE(VerifyAt(net, "gemeente", valid, &code) == "valid");
   REQUIRE(code == 0);
 
@@ -124,7 +124,7 @@ TEST_CASE("consent receipts verify at another node: valid, forged, expired, age 
 
   std::vector<std::string> ending = {"--consenter", "child", "--birth-date", BirthDate(23)};
   for (const std::string& a : EndingSoon()) ending.push_back(a);
-  const std::string expired = Record(net, ending, "expired");
+  const std::string expired = RecordReceipt(net, ending, "expired");
   REQUIRE(WaitFor([&] { return VerifyAt(net, "gemeente", expired, &code); }, std::string("expired")) == "expired");
 
   // A receipt the age rule refuses is refused when it is made, naming the field.
@@ -139,11 +139,11 @@ TEST_CASE("consent receipts verify at another node: valid, forged, expired, age 
   REQUIRE(VerifyAt(net, "gemeente", valid, &code) == "revoked");
   REQUIRE(VerifyAt(net, "jeugdhulp", valid, &code) == "revoked");  // the issuer answers for itself
 
-  const auto listed = net.CasectlJson("jeugdhulp", {"consent", "list", "--subject", kSubjectHex});
+  const auto listed = net.CasectlJson("jeugdhulp", {"consent", "list", "--subject", kConsentSubjectHex});
   REQUIRE(listed["entries"].size() == 2);
 
   // The issuer stops answering: fail closed.
-  const std::string another = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "another");
+  const std::string another = RecordReceipt(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "another");
   REQUIRE(VerifyAt(net, "gemeente", another, &code) == "valid");
   net.process("jeugdhulp").Signal(SIGTERM);
   REQUIRE(net.process("jeugdhulp").Wait(std::chrono::seconds(15)) == 0);
@@ -159,7 +159,7 @@ TEST_CASE("an issuer's answer is reused for the policy's cache time, and stale a
   LocalNetwork net({"jeugdhulp", "gemeente"}, {"--policy", policy});
   net.StartAll();
   int code = -1;
-  const std::string receipt = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "cached");
+  const std::string receipt = RecordReceipt(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "cached");
   REQUIRE(VerifyAt(net, "gemeente", receipt, &code) == "valid");
   const std::string id = nlohmann::json::parse(*ReadFile(receipt))["receipt"]["receipt_id"];
   REQUIRE(net.Casectl("jeugdhulp", {"consent", "revoke", id, "--revoked-by", "staff-7f3a"}).exit_code == 0);
@@ -187,7 +187,7 @@ TEST_CASE("a real node decides a Peer call on the consent receipts attached to i
   for (const std::string org : {"gemeente", "jeugdhulp", "school"}) net.Start(org);  // responders first
 
   auto ping = [&](const std::vector<std::string>& receipts) {
-    std::vector<std::string> args = {"node", "ping", "gemeente", "--subject", kSubjectHex};
+    std::vector<std::string> args = {"node", "ping", "gemeente", "--subject", kConsentSubjectHex};
     for (const auto& r : receipts) args.insert(args.end(), {"--consent", r});
     return net.CasectlJson("school", args);
   };
@@ -198,16 +198,16 @@ TEST_CASE("a real node decides a Peer call on the consent receipts attached to i
     extra.insert(extra.end(), scope.begin(), scope.end());
     return extra;
   };
-  const std::string valid = Record(net, with({"--consenter", "child", "--birth-date", BirthDate(16)}), "ping-valid");
+  const std::string valid = RecordReceipt(net, with({"--consenter", "child", "--birth-date", BirthDate(16)}), "ping-valid");
   REQUIRE(ping({valid})["reachable"] == true);
 
   std::vector<std::string> ending = {"--consenter", "child", "--birth-date", BirthDate(23)};
   for (const std::string& a : EndingSoon()) ending.push_back(a);
-  const std::string expired = Record(net, with(ending), "ping-expired");
+  const std::string expired = RecordReceipt(net, with(ending), "ping-expired");
   const std::string kExpired = "PERMISSION_DENIED: CONSENT_EXPIRED";
   REQUIRE(WaitFor([&] { return ping({expired}).value("error", std::string()); }, kExpired) == kExpired);
 
-  const std::string other_purpose = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "ping-scope");
+  const std::string other_purpose = RecordReceipt(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "ping-scope");
   REQUIRE(ping({other_purpose})["error"] == "PERMISSION_DENIED: CONSENT_OUT_OF_SCOPE");
 
   // The same valid receipt does not cover a ping about another child.
@@ -227,7 +227,7 @@ TEST_CASE("a real node decides a Peer call on the consent receipts attached to i
   REQUIRE(ping({net.dir() + "/ping-forged.json"})["error"] == "PERMISSION_DENIED: CONSENT_FORGED");
 
   // An issuer that cannot be reached: fail closed.
-  const std::string fresh = Record(net, with({"--consenter", "child", "--birth-date", BirthDate(16)}), "ping-fresh");
+  const std::string fresh = RecordReceipt(net, with({"--consenter", "child", "--birth-date", BirthDate(16)}), "ping-fresh");
   net.process("jeugdhulp").Signal(SIGSTOP);
   REQUIRE(ping({fresh})["error"] == "PERMISSION_DENIED: CONSENT_ISSUER_UNREACHABLE");
   net.process("jeugdhulp").Signal(SIGCONT);
@@ -236,15 +236,15 @@ TEST_CASE("a real node decides a Peer call on the consent receipts attached to i
 TEST_CASE("consent records reveal no pseudonym, staff content or evidence in files or logs", "[integration][consent][canary]") {
   LocalNetwork net({"jeugdhulp", "gemeente"});
   net.StartAll();
-  const std::string id = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "r");
+  const std::string id = RecordReceipt(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "r");
   REQUIRE(!id.empty());
   net.process("jeugdhulp").Signal(SIGTERM);
   REQUIRE(net.process("jeugdhulp").Wait(std::chrono::seconds(15)) == 0);
   std::string raw_subject;
-  for (size_t i = 0; i < kSubjectHex.size(); i += 2) {
-    raw_subject.push_back(static_cast<char>(std::stoi(kSubjectHex.substr(i, 2), nullptr, 16)));
+  for (size_t i = 0; i < kConsentSubjectHex.size(); i += 2) {
+    raw_subject.push_back(static_cast<char>(std::stoi(kConsentSubjectHex.substr(i, 2), nullptr, 16)));
   }
-  const std::vector<std::string> canaries = {kSubjectHex, raw_subject, "DMS-2026-0042", "staff-7f3a"};
+  const std::vector<std::string> canaries = {kConsentSubjectHex, raw_subject, "DMS-2026-0042", "staff-7f3a"};
   std::vector<std::string> hits = testing::FindCanaries(net.NodeDir("jeugdhulp") + "/data", canaries);
   for (const std::string log : {"/casenode.log", "/stdout.log"}) {
     const std::string text = *ReadFile(net.NodeDir("jeugdhulp") + log);
@@ -346,8 +346,8 @@ TEST_CASE("a restore never revives a revocation: receipts from before it are hel
                                            "status_cache_seconds = 0");
   LocalNetwork net({"jeugdhulp", "gemeente", "auditor"}, {"--policy", policy});
   net.StartAll();
-  const std::string kept = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "kept");
-  const std::string revoked = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "revoked");
+  const std::string kept = RecordReceipt(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "kept");
+  const std::string revoked = RecordReceipt(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "revoked");
   const std::string backup = net.dir() + "/jeugdhulp-backup";
   REQUIRE(net.Casectl("jeugdhulp", {"node", "backup", backup}).exit_code == 0);
 
@@ -376,7 +376,7 @@ TEST_CASE("a restore never revives a revocation: receipts from before it are hel
   const auto confirmed = net.CasectlJson("jeugdhulp", {"consent", "confirm", kept_id, "--confirmed-by", "staff-7f3a"});
   REQUIRE(confirmed["confirmed_by"] == "staff-7f3a");
   REQUIRE(VerifyAt(net, "gemeente", kept, &code) == "valid");
-  const std::string fresh = Record(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "fresh");
+  const std::string fresh = RecordReceipt(net, {"--consenter", "child", "--birth-date", BirthDate(16)}, "fresh");
   REQUIRE(VerifyAt(net, "gemeente", fresh, &code) == "valid");
   REQUIRE(VerifyAt(net, "gemeente", revoked, &code) == "revoked");
 
@@ -430,11 +430,11 @@ TEST_CASE("replay derives every consent fact again from the answer of its moment
   // Responders first (a status check pings without consent, which this policy refuses).
   for (const std::string org : {"auditor", "politie", "gemeente", "jeugdhulp", "school"}) net.Start(org);
   const std::string receipt =
-      Record(net, {"--consenter", "child", "--birth-date", BirthDate(16), "--purpose", "netwerkbeheer",
+      RecordReceipt(net, {"--consenter", "child", "--birth-date", BirthDate(16), "--purpose", "netwerkbeheer",
                    "--recipient-role", "school"},
              "replayed");
   auto ping = [&](const std::string& org) {
-    return net.CasectlJson("school", {"node", "ping", org, "--subject", kSubjectHex, "--consent", receipt});
+    return net.CasectlJson("school", {"node", "ping", org, "--subject", kConsentSubjectHex, "--consent", receipt});
   };
   REQUIRE(ping("gemeente")["reachable"] == true);   // gemeente asks jeugdhulp
   REQUIRE(ping("gemeente")["reachable"] == true);   // and reuses its answer (cache: 60 s)
@@ -514,7 +514,7 @@ TEST_CASE("consent record refuses what no request could use: unknown names, repe
              {"--category", "zorg"}, {"--recipient-role", "gemeente"}, {"--recorded-by", "staff-7f3a"}}) {
       if (!has(flag)) args.insert(args.end(), {flag, value});
     }
-    args.insert(args.begin(), {"consent", "record", "--subject", kSubjectHex});
+    args.insert(args.begin(), {"consent", "record", "--subject", kConsentSubjectHex});
     return args;
   };
   int tried = 0;
@@ -526,7 +526,7 @@ TEST_CASE("consent record refuses what no request could use: unknown names, repe
     REQUIRE(r.err.find(c.error) != std::string::npos);
     ++tried;
   }
-  const auto listed = net.CasectlJson("jeugdhulp", {"consent", "list", "--subject", kSubjectHex});
+  const auto listed = net.CasectlJson("jeugdhulp", {"consent", "list", "--subject", kConsentSubjectHex});
   REQUIRE(listed["entries"].empty());
   // And a good one still records.
   REQUIRE(net.CasectlJson("jeugdhulp", RecordArgs({"--consenter", "parent", "--birth-date", adult_parent}))["receipt"]

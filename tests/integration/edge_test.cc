@@ -27,7 +27,7 @@ using Send = std::function<grpc::Status(const Message&)>;
 
 namespace {
 
-const std::string kSubjectHex(64, 'e');
+const std::string kEdgeSubjectHex(64, 'e');
 
 // A call of `method` on `stub` taking the request as `Req`.
 template <class Stub, class Req, class Resp>
@@ -175,7 +175,7 @@ TEST_CASE(
               .ok());
   // Only gemeente runs: no other node's calls make decisions there meanwhile.
   net.Start("gemeente");
-  net.CasectlJson("gemeente", {"consent", "record", "--subject", kSubjectHex, "--consenter", "parent", "--birth-date",
+  net.CasectlJson("gemeente", {"consent", "record", "--subject", kEdgeSubjectHex, "--consenter", "parent", "--birth-date",
                                "2016-03-01", "--purpose", "casusoverleg", "--category", "zorg", "--recipient-role",
                                "jeugdhulp", "--recorded-by", "staff-1"});
   httplib::Client metrics("127.0.0.1", (*port)->base());

@@ -30,12 +30,6 @@ using namespace casenode::testing;
 
 namespace {
 
-nlohmann::json Json(const RunResult& r) {
-  INFO(r.out << r.err);
-  auto j = nlohmann::json::parse(r.out, nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  return j;
-}
 
 // The i-th of a series of BSNs that pass the elfproef.
 std::string Bsn(int i) {
@@ -132,7 +126,7 @@ TEST_CASE("faults: the school's question while a peer is slow, partitioned by nf
   // jeugdhulp as not answering. A complete answer without the match is wrong.
   auto check = [&](const std::string& phase) {
     RunResult r = net.Casectl("school", {"-o", "json", "signal", "check"}, child + "\n");
-    const nlohmann::json j = Json(r);
+    const nlohmann::json j = ParseJson(r);
     ++checked;
     const bool matched = Lists(j["matches"], "jeugdhulp");
     const bool named = j["status"] == "incomplete" && Lists(j["unreachable"], "jeugdhulp");
@@ -162,7 +156,7 @@ TEST_CASE("faults: the school's question while a peer is slow, partitioned by nf
   // A signal registered at the school during the partition: its match notice
   // to jeugdhulp is pending work, done after the partition ends.
   const nlohmann::json reg =
-      Json(net.Casectl("school", {"-o", "json", "signal", "register", "--category", "onderwijs"},
+      ParseJson(net.Casectl("school", {"-o", "json", "signal", "register", "--category", "onderwijs"},
                        other_child + "\nFault School\n"));
   CHECK(reg["check"]["status"] == "incomplete");
   Heal();
@@ -175,7 +169,7 @@ TEST_CASE("faults: the school's question while a peer is slow, partitioned by nf
   int notices_completed = 0;
   WaitUntil(
       [&] {
-        const nlohmann::json inbox = Json(net.Casectl("jeugdhulp", {"-o", "json", "inbox"}));
+        const nlohmann::json inbox = ParseJson(net.Casectl("jeugdhulp", {"-o", "json", "inbox"}));
         for (const auto& n : inbox) {
           if (n["state"] == "received" && n["other"]["org"] == "school") return true;
         }
@@ -205,7 +199,7 @@ TEST_CASE("faults: nodes killed at random moments of the stories lose no acknowl
 
   // 1. Contributions to a casusoverleg while the convener or the member is killed.
   const std::string bsn = Bsn(3);
-  const std::string case_id = Json(net.Casectl("gemeente", {"-o", "json", "case", "convene", "--regisseur", "rg-01",
+  const std::string case_id = ParseJson(net.Casectl("gemeente", {"-o", "json", "case", "convene", "--regisseur", "rg-01",
                                                             "--invite", "jeugdhulp"},
                                                bsn + "\nFout-tolerantie casus\n"))["case_id"];
   WaitUntil([&] { return net.Casectl("jeugdhulp", {"case", "accept", case_id}).exit_code == 0; }, "the invitation");
@@ -233,7 +227,7 @@ TEST_CASE("faults: nodes killed at random moments of the stories lose no acknowl
     acked.insert(acked.end(), round_acked.begin(), round_acked.end());
   }
   {
-    const nlohmann::json view = Json(net.Casectl("gemeente", {"-o", "json", "case", "show", case_id}));
+    const nlohmann::json view = ParseJson(net.Casectl("gemeente", {"-o", "json", "case", "show", case_id}));
     std::set<std::string> stored;
     for (const auto& c : view["contributions"]) stored.insert(c["text"].get<std::string>());
     for (const auto& text : acked) {
@@ -252,14 +246,14 @@ TEST_CASE("faults: nodes killed at random moments of the stories lose no acknowl
   // the notice must arrive.
   auto received_from_school = [&] {
     int n = 0;
-    for (const auto& x : Json(net.Casectl("jeugdhulp", {"-o", "json", "inbox"}))) {
+    for (const auto& x : ParseJson(net.Casectl("jeugdhulp", {"-o", "json", "inbox"}))) {
       if (x["state"] == "received" && x["other"]["org"] == "school") ++n;
     }
     return n;
   };
   auto pending_at_school = [&] {
     int n = 0;
-    for (const auto& x : Json(net.Casectl("school", {"-o", "json", "inbox"}))) {
+    for (const auto& x : ParseJson(net.Casectl("school", {"-o", "json", "inbox"}))) {
       if (x["state"] == "pending" && x["other"]["org"] == "jeugdhulp") ++n;
     }
     return n;
@@ -289,9 +283,9 @@ TEST_CASE("faults: nodes killed at random moments of the stories lose no acknowl
   // reads everything it acknowledged before, from its own store (its
   // signals, its inbox, its cases).
   const auto own_state = [&] {
-    return std::tuple{Json(net.Casectl("jeugdhulp", {"-o", "json", "signal", "list"})).size(),
-                      Json(net.Casectl("jeugdhulp", {"-o", "json", "inbox"})).size(),
-                      Json(net.Casectl("jeugdhulp", {"-o", "json", "case", "list"})).size()};
+    return std::tuple{ParseJson(net.Casectl("jeugdhulp", {"-o", "json", "signal", "list"})).size(),
+                      ParseJson(net.Casectl("jeugdhulp", {"-o", "json", "inbox"})).size(),
+                      ParseJson(net.Casectl("jeugdhulp", {"-o", "json", "case", "list"})).size()};
   };
   const auto state_before = own_state();
   acknowledged += static_cast<int>(std::get<0>(state_before) + std::get<1>(state_before) + std::get<2>(state_before));
@@ -327,14 +321,14 @@ TEST_CASE("faults: the convener or a member killed around the end of the bewaart
   net.StartAll();
   std::mt19937 rng(std::random_device{}());
   auto state_at = [&](const std::string& org, const std::string& id) -> nlohmann::json {
-    for (const auto& c : Json(net.Casectl(org, {"-o", "json", "case", "list"}))) {
+    for (const auto& c : ParseJson(net.Casectl(org, {"-o", "json", "case", "list"}))) {
       if (c["case_id"] == id) return c;
     }
     return nullptr;
   };
   int kills = 0, orders = 0, completed = 0;
   for (int round = 0; round < 4; ++round) {
-    const std::string id = Json(net.Casectl("gemeente",
+    const std::string id = ParseJson(net.Casectl("gemeente",
                                             {"-o", "json", "case", "convene", "--regisseur", "rg-01", "--invite",
                                              "school", "--invite", "jeugdhulp"},
                                             Bsn(20 + round) + "\nBewaartermijn casus\n"))["case_id"];

@@ -52,7 +52,7 @@ struct Receipt {
   v1::ConsentReceipt proto;
 };
 
-Receipt Record(const LocalNetwork& net, const std::string& subject_hex) {
+Receipt RecordMatrixReceipt(const LocalNetwork& net, const std::string& subject_hex) {
   std::vector<std::string> args = {"consent", "record", "--subject", subject_hex, "--consenter", "child",
                                    "--birth-date", BirthDate16(), "--recorded-by", "staff-m1", "--evidence", "DMS-M1"};
   for (const char* p : {"vroegsignalering", "casusoverleg", "netwerkbeheer"}) args.insert(args.end(), {"--purpose", p});
@@ -175,7 +175,7 @@ nlohmann::json ConsentFactJson(const nlohmann::json& receipt, const std::string&
 
 // "allow" or "deny REASON RULE" from casectl policy explain, for the request the
 // callee's gate makes of the call.
-std::string Explain(const LocalNetwork& net, const std::string& org, const Call& c, const ConsentState& consent) {
+std::string ExplainCall(const LocalNetwork& net, const std::string& org, const Call& c, const ConsentState& consent) {
   nlohmann::json req = {{"org", org},          {"role", org},
                         {"action", c.action},  {"purpose", c.purpose},
                         {"categories", c.categories}, {"legal_basis", c.legal_basis}};
@@ -198,9 +198,9 @@ TEST_CASE("the authorisation matrix: every role asks every combination of a real
           "[integration][policy][matrix]") {
   LocalNetwork net;
   net.StartAll();
-  const Receipt valid = Record(net, kChildHex);
-  const Receipt other_child = Record(net, kOtherChildHex);
-  const Receipt revoked = Record(net, kChildHex);
+  const Receipt valid = RecordMatrixReceipt(net, kChildHex);
+  const Receipt other_child = RecordMatrixReceipt(net, kOtherChildHex);
+  const Receipt revoked = RecordMatrixReceipt(net, kChildHex);
   REQUIRE(net.Casectl("gemeente", {"consent", "revoke", revoked.json["receipt_id"], "--revoked-by", "staff-m1"})
               .exit_code == 0);
   const std::vector<ConsentState> states = {{"none", nullptr, "", false},
@@ -218,7 +218,7 @@ TEST_CASE("the authorisation matrix: every role asks every combination of a real
     for (const Call& c : Calls()) {
       for (const ConsentState& consent : states) {
         const std::string got = Ask(*stub, c, consent, &notices);
-        const std::string want = Explain(net, caller, c, consent);
+        const std::string want = ExplainCall(net, caller, c, consent);
         ++tried;
         ++by_action[c.action];
         if (got == "allow") ++allowed;
@@ -243,7 +243,7 @@ TEST_CASE("the authorisation matrix: every role asks every combination of a real
 
 namespace {
 
-constexpr char kCaseBsn[] = "507529170";
+constexpr char kMatrixCaseBsn[] = "507529170";
 
 nlohmann::json JsonOf(const testing::RunResult& r) {
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
@@ -251,13 +251,13 @@ nlohmann::json JsonOf(const testing::RunResult& r) {
   return nlohmann::json::parse(r.out);
 }
 
-// A case gemeente convenes about kCaseBsn, with `receipt_file` (if any) as its
+// A case gemeente convenes about kMatrixCaseBsn, with `receipt_file` (if any) as its
 // consent, that school, jeugdhulp and politie accept.
 std::string ConveneAccepted(const LocalNetwork& net, const std::string& receipt_file) {
   std::vector<std::string> args = {"-o", "json", "case", "convene", "--regisseur", "rg-01"};
   for (const char* org : {"school", "jeugdhulp", "politie"}) args.insert(args.end(), {"--invite", org});
   if (!receipt_file.empty()) args.insert(args.end(), {"--consent", receipt_file});
-  const std::string id = JsonOf(net.Casectl("gemeente", args, std::string(kCaseBsn) + "\nMatrix casus\n"))["case_id"];
+  const std::string id = JsonOf(net.Casectl("gemeente", args, std::string(kMatrixCaseBsn) + "\nMatrix casus\n"))["case_id"];
   for (const char* org : {"school", "jeugdhulp", "politie"}) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     for (;;) {
@@ -277,7 +277,7 @@ TEST_CASE("the authorisation matrix of contributions: every member role, categor
   LocalNetwork net;
   net.StartAll();
   const std::string subject = JsonOf(net.Casectl(
-      "gemeente", {"-o", "json", "pseudonym", "derive", "--purpose", "casusoverleg"}, std::string(kCaseBsn) + "\n"))
+      "gemeente", {"-o", "json", "pseudonym", "derive", "--purpose", "casusoverleg"}, std::string(kMatrixCaseBsn) + "\n"))
                                   ["pseudonym"];
   const std::vector<std::string> categories = {"signaal", "contact", "onderwijs", "zorg",
                                                "justitieel", "afspraken", "logmetadata"};

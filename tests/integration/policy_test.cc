@@ -86,8 +86,10 @@ TEST_CASE("a node denies a Peer call its local rule excludes, before the handler
   REQUIRE(saw_allow);
 }
 
-TEST_CASE("a node denies a Peer call for a purpose its policy does not know", "[integration][policy]") {
-  // A network whose policy has no "netwerkbeheer" purpose: every ping names an unknown purpose.
+TEST_CASE("a node refuses to start with a policy that lacks a purpose the code uses, naming it",
+          "[integration][policy]") {
+  // A network whose policy has no "netwerkbeheer" purpose: every ping would
+  // name an unknown purpose, so the node does not start under it.
   TempDir custom;
   const std::string dir = custom.path("policy");
   std::filesystem::create_directories(dir);
@@ -95,10 +97,12 @@ TEST_CASE("a node denies a Peer call for a purpose its policy does not know", "[
   vocab.replace(vocab.find("\"netwerkbeheer\","), 16, "");
   REQUIRE(WriteFileAtomic(dir + "/00-vocabulary.toml", vocab, 0644).ok());
   LocalNetwork net({"school", "gemeente"}, {"--policy", dir});
-  net.Start("gemeente");
-  net.Start("school");
-  const auto r = net.CasectlJson("school", {"node", "ping", "gemeente"});
-  REQUIRE(r["error"] == "INVALID_ARGUMENT: UNKNOWN_PURPOSE");
+  RunResult check = testing::Run({testing::CasenodeBin(), "--config", "casenode.toml", "--check-config"},
+                                 net.NodeDir("gemeente"));
+  REQUIRE(check.exit_code == 2);
+  REQUIRE(check.err.find("policy.network: the policy's vocabulary lacks the purpose \"netwerkbeheer\"") !=
+          std::string::npos);
+  REQUIRE(check.err.find("POLICY_LACKS_VOCABULARY") != std::string::npos);
 }
 
 TEST_CASE("a node refuses to start with a local rule that would widen access", "[integration][policy]") {

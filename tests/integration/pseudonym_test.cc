@@ -21,8 +21,8 @@ using namespace casenode::testing;
 namespace {
 
 // BSNs that pass the elfproef (canaries: they must never be stored or logged).
-constexpr char kBsn[] = "628194821";
-constexpr char kOtherBsn[] = "252760189";
+constexpr char kPseudonymBsn[] = "628194821";
+constexpr char kPseudonymOtherBsn[] = "252760189";
 const std::vector<std::string> kHolders = {"jeugdhulp", "politie", "gemeente"};
 
 // `casectl pseudonym derive` as `org` with `bsn` on standard input; the JSON answer.
@@ -60,16 +60,16 @@ keys::Manifest ManifestOf(const LocalNetwork& net) {
 TEST_CASE("every node derives the same pseudonym for a BSN, from any two of the three key holders", "[integration]") {
   LocalNetwork net;
   net.StartAll();
-  const std::string p = PseudonymOf(net, "school", kBsn);
-  CHECK(PseudonymOf(net, "gemeente", kBsn) == p);
-  CHECK(PseudonymOf(net, "school", kOtherBsn) != p);
+  const std::string p = PseudonymOf(net, "school", kPseudonymBsn);
+  CHECK(PseudonymOf(net, "gemeente", kPseudonymBsn) == p);
+  CHECK(PseudonymOf(net, "school", kPseudonymOtherBsn) != p);
 
   // Every 2-subset of the holders: stop the third.
   for (const std::string& down : kHolders) {
     INFO("stopped: " << down);
     net.process(down).Signal(SIGTERM);
     REQUIRE(net.process(down).Wait(std::chrono::seconds(10)) == 0);
-    CHECK(PseudonymOf(net, "school", kBsn) == p);
+    CHECK(PseudonymOf(net, "school", kPseudonymBsn) == p);
     net.Start(down);
   }
 }
@@ -83,14 +83,14 @@ TEST_CASE("with fewer than t key holders up, derivation fails naming them, never
   }
   int code = 0;
   std::string err;
-  Derive(net, "school", kBsn, &code, &err);
+  Derive(net, "school", kPseudonymBsn, &code, &err);
   INFO(err);
   CHECK(code == 1);
   CHECK(err.find("OPRF_TOO_FEW_SHARES") != std::string::npos);
   CHECK(err.find("1 of the 2 key holders") != std::string::npos);
   CHECK(err.find("jeugdhulp") != std::string::npos);
   CHECK(err.find("politie") != std::string::npos);
-  CHECK(err.find(kBsn) == std::string::npos);
+  CHECK(err.find(kPseudonymBsn) == std::string::npos);
 }
 
 TEST_CASE("an invalid BSN is refused before any call, without echoing it", "[integration]") {
@@ -108,7 +108,7 @@ TEST_CASE("an invalid BSN is refused before any call, without echoing it", "[int
   RunResult r = net.Casectl("school", {"pseudonym", "derive", "--purpose", "vroegsignalering"}, "739184625\n");
   CHECK(r.exit_code == 2);
   // And a BSN is never an argument: there is no option that takes one.
-  RunResult arg = net.Casectl("school", {"pseudonym", "derive", "--purpose", "vroegsignalering", "--bsn", kBsn});
+  RunResult arg = net.Casectl("school", {"pseudonym", "derive", "--purpose", "vroegsignalering", "--bsn", kPseudonymBsn});
   CHECK(arg.exit_code != 0);
 }
 
@@ -142,7 +142,7 @@ class WrongShareHolder final : public v1::Peer::Service {
 TEST_CASE("a holder returning a wrong share is caught by its proof, named, and replaced", "[integration]") {
   LocalNetwork net;
   net.StartAll();
-  const std::string p = PseudonymOf(net, "school", kBsn);
+  const std::string p = PseudonymOf(net, "school", kPseudonymBsn);
   // jeugdhulp's place is taken by a server with jeugdhulp's real certificate
   // and key (the node is compromised), answering wrong shares.
   net.process("jeugdhulp").Signal(SIGTERM);
@@ -162,7 +162,7 @@ TEST_CASE("a holder returning a wrong share is caught by its proof, named, and r
   // Holders are asked in random order; derive until the bad one was among them.
   bool named = false;
   for (int i = 0; i < 40 && !named; ++i) {
-    const nlohmann::json j = Derive(net, "school", kBsn);
+    const nlohmann::json j = Derive(net, "school", kPseudonymBsn);
     REQUIRE(j["pseudonym"] == p);  // always the right pseudonym, from the honest two
     for (const auto& h : j["holders"]) {
       if (h["org"] == "jeugdhulp") {
@@ -180,7 +180,7 @@ TEST_CASE("a holder returning a wrong share is caught by its proof, named, and r
 TEST_CASE("key holders record every evaluation, and see neither the BSN nor the pseudonym", "[integration]") {
   LocalNetwork net;
   net.StartAll();
-  const std::string p = PseudonymOf(net, "school", kBsn);
+  const std::string p = PseudonymOf(net, "school", kPseudonymBsn);
   std::string raw_p;
   for (size_t i = 0; i < p.size(); i += 2) raw_p.push_back(static_cast<char>(std::stoi(p.substr(i, 2), nullptr, 16)));
   for (const auto& org : LocalNetwork::AllOrgs()) {
@@ -197,14 +197,14 @@ TEST_CASE("key holders record every evaluation, and see neither the BSN nor the 
       CHECK(d.purpose() == "vroegsignalering");
       CHECK(d.allowed());
       const std::string record = d.SerializeAsString();
-      CHECK(record.find(kBsn) == std::string::npos);
+      CHECK(record.find(kPseudonymBsn) == std::string::npos);
       CHECK(record.find(raw_p) == std::string::npos);
     }
   }
   CHECK(evaluations == 2);  // t holders asked, each recorded its decision
   // Nothing anywhere in the network's directories or logs: not the BSN, not
   // the pseudonym in hex or raw.
-  const auto hits = FindCanaries(net.dir(), {kBsn, p, raw_p});
+  const auto hits = FindCanaries(net.dir(), {kPseudonymBsn, p, raw_p});
   INFO((hits.empty() ? "" : hits.front()));
   CHECK(hits.empty());
 }
@@ -229,7 +229,7 @@ TEST_CASE("with holders down the answer names them within the caller's deadline"
   for (int i = 0; i < 3; ++i) {
     int code = 0;
     std::string err;
-    Derive(net, "school", kBsn, &code, &err);
+    Derive(net, "school", kPseudonymBsn, &code, &err);
     INFO("try " << i << ": " << err);
     REQUIRE(code == 1);
     CHECK(err.find("OPRF_TOO_FEW_SHARES") != std::string::npos);
@@ -241,7 +241,7 @@ TEST_CASE("a holder's policy refusal ends the derivation at once, with its reaso
   net.StartAll();
   // The auditor may have pseudonyms evaluated only for inzage; for vroegsignalering every holder refuses.
   RunResult r =
-      net.Casectl("auditor", {"pseudonym", "derive", "--purpose", "vroegsignalering"}, std::string(kBsn) + "\n");
+      net.Casectl("auditor", {"pseudonym", "derive", "--purpose", "vroegsignalering"}, std::string(kPseudonymBsn) + "\n");
   CHECK(r.exit_code == 3);
   CHECK(r.err.find("NO_MATCHING_RULE") != std::string::npos);
   // Only the first holder asked recorded the refusal; the others were not asked.

@@ -1,5 +1,5 @@
 // Integration: a node's TLS certificate renewed while the network runs
-// (casectl network renew, node/setup/network_setup.h), with real processes
+// (casectl network renew, provision/network_setup.h), with real processes
 // calling each other the whole time.
 #include <grpcpp/grpcpp.h>
 #include <openssl/bio.h>

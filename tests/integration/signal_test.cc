@@ -21,22 +21,16 @@ using namespace casenode::testing;
 namespace {
 
 // Canaries: a BSN that passes the elfproef, and contact points.
-constexpr char kBsn[] = "507529170";
-constexpr char kOtherBsn[] = "079244026";
+constexpr char kSignalBsn[] = "507529170";
+constexpr char kSignalOtherBsn[] = "079244026";
 constexpr char kJeugdhulpContact[] = "Canary Jansen-Jeugdhulp 0612345678";
 constexpr char kSchoolContact[] = "Canary Pietersen-School 0687654321";
 
-nlohmann::json Json(const RunResult& r) {
-  INFO(r.out << r.err);
-  auto j = nlohmann::json::parse(r.out, nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  return j;
-}
 
 nlohmann::json Check(const LocalNetwork& net, const std::string& org, const std::string& bsn, int* code = nullptr) {
   RunResult r = net.Casectl(org, {"-o", "json", "signal", "check"}, bsn + "\n");
   if (code != nullptr) *code = r.exit_code;
-  return Json(r);
+  return ParseJson(r);
 }
 
 nlohmann::json Register(const LocalNetwork& net, const std::string& org, const std::string& bsn,
@@ -45,11 +39,11 @@ nlohmann::json Register(const LocalNetwork& net, const std::string& org, const s
       net.Casectl(org, {"-o", "json", "signal", "register", "--category", "zorg"}, bsn + "\n" + contact + "\n");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  return Json(r);
+  return ParseJson(r);
 }
 
 nlohmann::json Inbox(const LocalNetwork& net, const std::string& org) {
-  return Json(net.Casectl(org, {"-o", "json", "inbox"}));
+  return ParseJson(net.Casectl(org, {"-o", "json", "inbox"}));
 }
 
 std::vector<std::string> Orgs(const nlohmann::json& matches) {
@@ -72,10 +66,6 @@ nlohmann::json WaitForNotice(const LocalNetwork& net, const std::string& org, co
   }
 }
 
-void Stop(LocalNetwork& net, const std::string& org) {
-  net.process(org).Signal(SIGTERM);
-  REQUIRE(net.process(org).Wait(std::chrono::seconds(10)) == 0);
-}
 
 void UseLocalPolicy(LocalNetwork& net, const std::string& org, const std::string& rules) {
   REQUIRE(WriteFileAtomic(net.NodeDir(org) + "/local-policy.toml", rules, 0644).ok());
@@ -111,16 +101,16 @@ TEST_CASE("the school's question: not known, a signal elsewhere, a match on both
   net.StartAll();
   // Not known, and every organisation that takes part answered.
   int code = -1;
-  nlohmann::json first = Check(net, "school", kBsn, &code);
+  nlohmann::json first = Check(net, "school", kSignalBsn, &code);
   CHECK(code == 0);
   CHECK(first["status"] == "complete");
   CHECK(first["matches"].empty());
   CHECK(first["unreachable"].empty());
 
   // Jeugdhulp registers a signal; the school checks again and finds it, with its contact point.
-  const nlohmann::json reg = Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
+  const nlohmann::json reg = Register(net, "jeugdhulp", kSignalBsn, kJeugdhulpContact);
   const std::string signal_id = reg["signal_id"];
-  nlohmann::json second = Check(net, "school", kBsn);
+  nlohmann::json second = Check(net, "school", kSignalBsn);
   CHECK(second["status"] == "complete");
   REQUIRE(second["matches"].size() == 1);
   CHECK(second["matches"][0]["org"] == "jeugdhulp");
@@ -128,10 +118,10 @@ TEST_CASE("the school's question: not known, a signal elsewhere, a match on both
   CHECK(second["matches"][0]["contact"] == kJeugdhulpContact);
   CHECK(second["matches"][0]["category"] == "zorg");
   // Another child is not known.
-  CHECK(Check(net, "school", kOtherBsn)["matches"].empty());
+  CHECK(Check(net, "school", kSignalOtherBsn)["matches"].empty());
 
   // The school registers its own signal: the match is told to both sides.
-  const nlohmann::json school_reg = Register(net, "school", kBsn, kSchoolContact);
+  const nlohmann::json school_reg = Register(net, "school", kSignalBsn, kSchoolContact);
   CHECK(Orgs(school_reg["check"]["matches"]) == std::vector<std::string>{"jeugdhulp"});
   const nlohmann::json sent = WaitForNotice(net, "school", "delivered");
   CHECK(sent["other"]["org"] == "jeugdhulp");
@@ -144,15 +134,15 @@ TEST_CASE("the school's question: not known, a signal elsewhere, a match on both
 
   // Withdrawn: it stops matching at once.
   REQUIRE(net.Casectl("jeugdhulp", {"signal", "withdraw", signal_id}).exit_code == 0);
-  const nlohmann::json after = Check(net, "gemeente", kBsn);
+  const nlohmann::json after = Check(net, "gemeente", kSignalBsn);
   CHECK(Orgs(after["matches"]) == std::vector<std::string>{"school"});
   RunResult again = net.Casectl("jeugdhulp", {"signal", "withdraw", signal_id});
   CHECK(again.exit_code == 1);
   CHECK(again.err.find("no such signal") != std::string::npos);
 
   // Nothing in any directory or log: not the BSN, not a contact in the clear.
-  for (const auto& org : LocalNetwork::AllOrgs()) Stop(net, org);
-  const auto hits = FindCanaries(net.dir(), {kBsn, kOtherBsn, kJeugdhulpContact, kSchoolContact, "Canary"});
+  for (const auto& org : LocalNetwork::AllOrgs()) net.Stop(org);
+  const auto hits = FindCanaries(net.dir(), {kSignalBsn, kSignalOtherBsn, kJeugdhulpContact, kSchoolContact, "Canary"});
   INFO((hits.empty() ? "" : hits.front()));
   CHECK(hits.empty());
 }
@@ -185,22 +175,22 @@ TEST_CASE("a check with a peer down is incomplete and names it, never 'not known
   std::unique_ptr<testing::PortBlock> port;
   const auto metric = MetricsOf(net, "school", port);
   net.StartAll();
-  Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
-  Stop(net, "jeugdhulp");
+  Register(net, "jeugdhulp", kSignalBsn, kJeugdhulpContact);
+  net.Stop("jeugdhulp");
   int code = 0;
-  const nlohmann::json down = Check(net, "school", kBsn, &code);
+  const nlohmann::json down = Check(net, "school", kSignalBsn, &code);
   CHECK(code == 1);  // incomplete
   CHECK(down["status"] == "incomplete");
   CHECK(down["unreachable"] == std::vector<std::string>{"jeugdhulp"});
   CHECK(down["matches"].empty());
   // The text answer says so in words.
-  RunResult text = net.Casectl("school", {"signal", "check"}, std::string(kBsn) + "\n");
+  RunResult text = net.Casectl("school", {"signal", "check"}, std::string(kSignalBsn) + "\n");
   CHECK(text.out.find("INCOMPLETE") != std::string::npos);
   CHECK(text.out.find("not known") == std::string::npos);
   CHECK(text.out.find("did not answer: jeugdhulp") != std::string::npos);
 
   net.Start("jeugdhulp");
-  const nlohmann::json back = Check(net, "school", kBsn);
+  const nlohmann::json back = Check(net, "school", kSignalBsn);
   CHECK(back["status"] == "complete");
   CHECK(Orgs(back["matches"]) == std::vector<std::string>{"jeugdhulp"});
   // Counted for the operator by result (the JSON and the text check while jeugdhulp was down).
@@ -211,18 +201,18 @@ TEST_CASE("a check with a peer down is incomplete and names it, never 'not known
 TEST_CASE("politie and the auditor take no part in signal matching, and politie may not ask", "[integration][signals]") {
   LocalNetwork net;
   net.StartAll();
-  const nlohmann::json r = Check(net, "school", kBsn);
+  const nlohmann::json r = Check(net, "school", kSignalBsn);
   CHECK(r["status"] == "complete");
   CHECK(r["denied"].empty());
-  RunResult politie = net.Casectl("politie", {"-o", "json", "signal", "check"}, std::string(kBsn) + "\n");
-  const nlohmann::json p = Json(politie);
+  RunResult politie = net.Casectl("politie", {"-o", "json", "signal", "check"}, std::string(kSignalBsn) + "\n");
+  const nlohmann::json p = ParseJson(politie);
   // Every organisation that takes part refuses politie, by the network policy.
   CHECK(p["denied"].size() == 3);
   for (const auto& d : p["denied"]) CHECK(d["reason"] == "DENIED_BY_RULE");
   // No oracle: the refusal is the same whether or not the peer holds a signal on the child.
-  Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
+  Register(net, "jeugdhulp", kSignalBsn, kJeugdhulpContact);
   const nlohmann::json known =
-      Json(net.Casectl("politie", {"-o", "json", "signal", "check"}, std::string(kBsn) + "\n"));
+      ParseJson(net.Casectl("politie", {"-o", "json", "signal", "check"}, std::string(kSignalBsn) + "\n"));
   CHECK(known["denied"] == p["denied"]);
   CHECK(known["matches"].empty());
 }
@@ -233,11 +223,11 @@ TEST_CASE("a notice that cannot be delivered is pending, survives a crash, and a
   std::unique_ptr<testing::PortBlock> port;
   const auto metric = MetricsOf(net, "school", port);
   net.StartAll();
-  Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
+  Register(net, "jeugdhulp", kSignalBsn, kJeugdhulpContact);
   // Jeugdhulp is down when the school registers: the check is incomplete, and
   // jeugdhulp is to be told when it is back (it may hold a signal; it does).
-  Stop(net, "jeugdhulp");
-  const nlohmann::json reg = Register(net, "school", kBsn, kSchoolContact);
+  net.Stop("jeugdhulp");
+  const nlohmann::json reg = Register(net, "school", kSignalBsn, kSchoolContact);
   CHECK(reg["check"]["status"] == "incomplete");
   CHECK(WaitForNotice(net, "school", "pending")["other"]["org"] == "jeugdhulp");
   // The school crashes: the notice is in its store, not in memory.
@@ -261,8 +251,8 @@ TEST_CASE("a notice refused by the recipient's policy is final, and shown as ref
                  "[[rule]]\nid = \"lokaal-geen-matchbericht\"\neffect = \"deny\"\norgs = [\"school\"]\n"
                  "actions = [\"signal.notify\"]\npurposes = [\"vroegsignalering\"]\n");
   net.StartAll();
-  Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
-  Register(net, "school", kBsn, kSchoolContact);
+  Register(net, "jeugdhulp", kSignalBsn, kJeugdhulpContact);
+  Register(net, "school", kSignalBsn, kSchoolContact);
   CHECK(WaitForNotice(net, "school", "refused")["other"]["org"] == "jeugdhulp");
   CHECK(Inbox(net, "jeugdhulp").empty());
 }
@@ -274,7 +264,7 @@ TEST_CASE("signal commands refuse bad input before anything happens", "[integrat
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("INVALID_BSN") != std::string::npos);
   CHECK(bad.err.find("739184625") == std::string::npos);
-  RunResult no_contact = net.Casectl("school", {"signal", "register", "--category", "zorg"}, std::string(kBsn) + "\n");
+  RunResult no_contact = net.Casectl("school", {"signal", "register", "--category", "zorg"}, std::string(kSignalBsn) + "\n");
   CHECK(no_contact.exit_code == 2);
   CHECK(no_contact.err.find("contact") != std::string::npos);
   net.Start("school");
@@ -282,10 +272,10 @@ TEST_CASE("signal commands refuse bad input before anything happens", "[integrat
   CHECK(bad_id.exit_code == 2);
   CHECK(bad_id.err.find("signal_id") != std::string::npos);
   RunResult bad_category =
-      net.Casectl("school", {"signal", "register", "--category", "Zorg!"}, std::string(kBsn) + "\nX\n");
+      net.Casectl("school", {"signal", "register", "--category", "Zorg!"}, std::string(kSignalBsn) + "\nX\n");
   CHECK(bad_category.exit_code == 2);
   CHECK(bad_category.err.find("category") != std::string::npos);
-  CHECK(Json(net.Casectl("school", {"-o", "json", "signal", "list"})).empty());  // nothing was stored
+  CHECK(ParseJson(net.Casectl("school", {"-o", "json", "signal", "list"})).empty());  // nothing was stored
 }
 
 TEST_CASE("a signal expires after the retention the network policy names", "[integration][signals]") {
@@ -301,17 +291,17 @@ TEST_CASE("a signal expires after the retention the network policy names", "[int
   }
   LocalNetwork net({"school", "jeugdhulp", "gemeente"}, {"--policy", dir});
   net.StartAll();
-  const nlohmann::json reg = Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
-  CHECK(Orgs(Check(net, "school", kBsn)["matches"]) == std::vector<std::string>{"jeugdhulp"});
+  const nlohmann::json reg = Register(net, "jeugdhulp", kSignalBsn, kJeugdhulpContact);
+  CHECK(Orgs(Check(net, "school", kSignalBsn)["matches"]) == std::vector<std::string>{"jeugdhulp"});
   // Wait for the expiry (a condition, polled), then: no match, not listed.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   nlohmann::json r;
   do {
-    r = Check(net, "school", kBsn);
+    r = Check(net, "school", kSignalBsn);
   } while (!r["matches"].empty() && std::chrono::steady_clock::now() < deadline);
   CHECK(r["matches"].empty());
   CHECK(r["status"] == "complete");
-  CHECK(Json(net.Casectl("jeugdhulp", {"-o", "json", "signal", "list"})).empty());
+  CHECK(ParseJson(net.Casectl("jeugdhulp", {"-o", "json", "signal", "list"})).empty());
 }
 
 // Cases found in an adversarial review (each failed on f23b9ba): peers left
@@ -325,12 +315,12 @@ TEST_CASE("a purpose no peer accepts never reads as not known while a peer holds
           "[integration][signals][review]") {
   LocalNetwork net;
   net.StartAll();
-  Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
+  Register(net, "jeugdhulp", kSignalBsn, kJeugdhulpContact);
   RunResult r =
-      net.Casectl("school", {"-o", "json", "signal", "check", "--purpose", "casusoverleg"}, std::string(kBsn) + "\n");
+      net.Casectl("school", {"-o", "json", "signal", "check", "--purpose", "casusoverleg"}, std::string(kSignalBsn) + "\n");
   INFO(r.out << r.err);
   if (r.exit_code == 0) {
-    const nlohmann::json j = Json(r);
+    const nlohmann::json j = ParseJson(r);
     CHECK_FALSE((j["status"] == "complete" && SilentlyOmits(j, "jeugdhulp")));
   }
 }
@@ -344,8 +334,8 @@ TEST_CASE("a local rule of the asking node does not drop a peer from its own che
                  "[[rule]]\nid = \"lokaal-jeugdhulp-vraagt-niet\"\neffect = \"deny\"\norgs = [\"jeugdhulp\"]\n"
                  "actions = [\"signal.lookup\"]\npurposes = [\"vroegsignalering\"]\n");
   net.StartAll();
-  Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
-  const nlohmann::json j = Json(net.Casectl("school", {"-o", "json", "signal", "check"}, std::string(kBsn) + "\n"));
+  Register(net, "jeugdhulp", kSignalBsn, kJeugdhulpContact);
+  const nlohmann::json j = ParseJson(net.Casectl("school", {"-o", "json", "signal", "check"}, std::string(kSignalBsn) + "\n"));
   INFO(j.dump());
   CHECK_FALSE((j["status"] == "complete" && SilentlyOmits(j, "jeugdhulp")));
 }
@@ -358,8 +348,8 @@ TEST_CASE("a peer that refuses is not 'not known in the network'", "[integration
                  "[[rule]]\nid = \"lokaal-geen-opvraag\"\neffect = \"deny\"\norgs = [\"school\"]\n"
                  "actions = [\"signal.lookup\"]\npurposes = [\"vroegsignalering\"]\n");
   net.StartAll();
-  Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
-  RunResult text = net.Casectl("school", {"signal", "check"}, std::string(kBsn) + "\n");
+  Register(net, "jeugdhulp", kSignalBsn, kJeugdhulpContact);
+  RunResult text = net.Casectl("school", {"signal", "check"}, std::string(kSignalBsn) + "\n");
   INFO(text.out);
   CHECK(text.out.find("denied by jeugdhulp") != std::string::npos);
   CHECK(text.out.find("not known") == std::string::npos);
@@ -373,9 +363,9 @@ TEST_CASE("a holder that is down when the match is registered is told when it is
           "[integration][signals][review]") {
   LocalNetwork net;
   net.StartAll();
-  Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
-  Stop(net, "jeugdhulp");
-  const nlohmann::json reg = Register(net, "school", kBsn, kSchoolContact);
+  Register(net, "jeugdhulp", kSignalBsn, kJeugdhulpContact);
+  net.Stop("jeugdhulp");
+  const nlohmann::json reg = Register(net, "school", kSignalBsn, kSchoolContact);
   CHECK(reg["check"]["status"] == "incomplete");
   net.Start("jeugdhulp");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -394,16 +384,16 @@ TEST_CASE("a holder that is down when the match is registered is told when it is
 TEST_CASE("a withdrawn signal's pending notice is not delivered", "[integration][signals][review]") {
   LocalNetwork net;
   net.StartAll();
-  Register(net, "jeugdhulp", kBsn, kJeugdhulpContact);
-  Stop(net, "jeugdhulp");
-  const std::string school_signal = Register(net, "school", kBsn, kSchoolContact)["signal_id"];
+  Register(net, "jeugdhulp", kSignalBsn, kJeugdhulpContact);
+  net.Stop("jeugdhulp");
+  const std::string school_signal = Register(net, "school", kSignalBsn, kSchoolContact)["signal_id"];
   REQUIRE(HasNoticeFrom(Inbox(net, "school"), "jeugdhulp", "sent"));  // pending
   REQUIRE(net.Casectl("school", {"signal", "withdraw", school_signal}).exit_code == 0);
   CHECK(Inbox(net, "school").empty());  // the pending notice went with the signal
   net.Start("jeugdhulp");
   // A later registration by gemeente is delivered to jeugdhulp; the withdrawn
   // school signal's notice, which would have gone first, never is.
-  Register(net, "gemeente", kBsn, "Canary Gemeente 0611111111");
+  Register(net, "gemeente", kSignalBsn, "Canary Gemeente 0611111111");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (!HasNoticeFrom(Inbox(net, "jeugdhulp"), "gemeente", "received") &&
          std::chrono::steady_clock::now() < deadline) {

@@ -1,6 +1,7 @@
 #include "tests/support/local_network.h"
 
 #include <arpa/inet.h>
+#include <csignal>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/file.h>
@@ -95,6 +96,18 @@ RunResult LocalNetwork::Casectl(const std::string& org, const std::vector<std::s
   }
   argv.insert(argv.end(), args.begin(), args.end());
   return RunWithInput(argv, input);
+}
+
+void LocalNetwork::Stop(const std::string& org, std::chrono::seconds grace) {
+  process(org).Signal(SIGTERM);
+  REQUIRE(process(org).Wait(grace) == 0);
+}
+
+nlohmann::json ParseJson(const RunResult& r) {
+  INFO(r.out << r.err);
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  return j;
 }
 
 nlohmann::json LocalNetwork::CasectlJson(const std::string& org, const std::vector<std::string>& args,

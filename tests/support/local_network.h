@@ -42,6 +42,8 @@ class LocalNetwork {
   // Starts the node and waits until its Local service answers (REQUIREs it).
   void Start(const std::string& org);
   void StartAll();
+  // Stops the node with SIGTERM and REQUIREs a clean exit within `grace`.
+  void Stop(const std::string& org, std::chrono::seconds grace = std::chrono::seconds(15));
   Process& process(const std::string& org) { return *procs_.at(org); }
 
   // casectl with --socket of `org` (if not empty) and the given arguments,
@@ -62,6 +64,9 @@ class LocalNetwork {
   int base_port_ = 0;
   std::map<std::string, std::unique_ptr<Process>> procs_;
 };
+
+// The JSON a command printed on stdout; REQUIREs valid JSON.
+nlohmann::json ParseJson(const RunResult& r);
 
 // A copy of the shipped network policy (policy/network) in `dir`/policy,
 // whose closed cases and signals are kept `seconds`; returns its directory,

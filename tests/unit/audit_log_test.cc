@@ -11,7 +11,7 @@
 #include "base/reason.h"
 #include "base/strings.h"
 #include "policy/policy.h"
-#include "keys/tlog/note.h"
+#include "tlog/note.h"
 
 #include <sched.h>
 #include <signal.h>
@@ -32,7 +32,6 @@
 namespace casenode {
 namespace {
 
-namespace tlog = keys::tlog;
 
 v1::AuditEntry PolicyEvent(const std::string& hash) {
   v1::AuditEntry e;

@@ -1,5 +1,5 @@
-// Network setup (node/setup): the operator's ceremony, without a process.
-#include "node/setup/network_setup.h"
+// Network setup (provision): the operator's ceremony, without a process.
+#include "provision/network_setup.h"
 
 #include <sys/stat.h>
 
@@ -23,13 +23,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-setup::NetworkPlan Plan(const std::string& dir, std::vector<std::string> specs) {
-  setup::NetworkPlan plan;
+provision::NetworkPlan Plan(const std::string& dir, std::vector<std::string> specs) {
+  provision::NetworkPlan plan;
   plan.dir = dir;
   plan.network = "test-net";
   plan.base_port = 7300;
   plan.policy_dir = CASENODE_SOURCE_DIR "/policy/network";
-  for (const auto& s : specs) plan.orgs.push_back(*setup::ParseOrgSpec(s));
+  for (const auto& s : specs) plan.orgs.push_back(*provision::ParseOrgSpec(s));
   return plan;
 }
 
@@ -38,26 +38,26 @@ const std::vector<std::string> kThree = {"school:school:OBS De Regenboog", "jeug
 }  // namespace
 
 TEST_CASE("org specs: ORG:ROLE[:DISPLAY NAME], with the role and org id checked") {
-  auto full = setup::ParseOrgSpec("school:school:OBS De Regenboog");
+  auto full = provision::ParseOrgSpec("school:school:OBS De Regenboog");
   REQUIRE(full.ok());
   CHECK(full->org == "school");
   CHECK(full->role == keys::Role::ROLE_SCHOOL);
   CHECK(full->name == "OBS De Regenboog");
-  auto bare = setup::ParseOrgSpec("wijkteam-2:gemeente");
+  auto bare = provision::ParseOrgSpec("wijkteam-2:gemeente");
   REQUIRE(bare.ok());
   CHECK(bare->name == "wijkteam-2");
 
-  CHECK(setup::ParseOrgSpec("school").status().message().find("expected ORG:ROLE") != std::string::npos);
-  CHECK(setup::ParseOrgSpec("school:teacher").status().message().find("role \"teacher\"") != std::string::npos);
-  CHECK(setup::ParseOrgSpec("School A:school").status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(setup::ParseOrgSpec(":school").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(provision::ParseOrgSpec("school").status().message().find("expected ORG:ROLE") != std::string::npos);
+  CHECK(provision::ParseOrgSpec("school:teacher").status().message().find("role \"teacher\"") != std::string::npos);
+  CHECK(provision::ParseOrgSpec("School A:school").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(provision::ParseOrgSpec(":school").status().code() == absl::StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("a created network: signed manifest, one working directory per node, the policy's hash") {
   TempDir tmp;
   const std::string dir = tmp.path("net");
   const SystemTime now = SystemNow();
-  auto created = setup::CreateNetwork(Plan(dir, kThree), now);
+  auto created = provision::CreateNetwork(Plan(dir, kThree), now);
   REQUIRE(created.ok());
   CHECK(created->dir == dir);
   REQUIRE(created->nodes.size() == 3);
@@ -83,7 +83,7 @@ TEST_CASE("a created network: signed manifest, one working directory per node, t
   CHECK(manifest->policy_hash == (*shipped)->hash());
   CHECK(created->policy_hash == (*shipped)->hash());
 
-  for (const setup::CreatedNode& n : created->nodes) {
+  for (const provision::CreatedNode& n : created->nodes) {
     INFO(n.org);
     auto config = node::NodeConfig::Load(n.config_path);
     REQUIRE(config.ok());
@@ -135,50 +135,50 @@ TEST_CASE("a created network: signed manifest, one working directory per node, t
 TEST_CASE("a bad plan is refused before anything is written") {
   TempDir tmp;
   const std::string dir = tmp.path("net");
-  auto expect_refused = [&](const setup::NetworkPlan& plan, std::string_view words) {
-    auto created = setup::CreateNetwork(plan, SystemNow());
+  auto expect_refused = [&](const provision::NetworkPlan& plan, std::string_view words) {
+    auto created = provision::CreateNetwork(plan, SystemNow());
     REQUIRE_FALSE(created.ok());
     CHECK(std::string(created.status().message()).find(words) != std::string::npos);
     CHECK_FALSE(fs::exists(dir));
   };
   expect_refused(Plan(dir, {"school:school", "school:gemeente"}), "listed twice");
   expect_refused(Plan(dir, {}), "at least one organisation");
-  setup::NetworkPlan ports = Plan(dir, kThree);
+  provision::NetworkPlan ports = Plan(dir, kThree);
   ports.base_port = 65534;
   expect_refused(ports, "ports within");
-  setup::NetworkPlan same = Plan(dir, kThree);
+  provision::NetworkPlan same = Plan(dir, kThree);
   same.node_passphrase = keys::SecretBytes::CopyFrom(AsBytes("one secret for all"));
   same.node_passphrase_env = "NODE_PASS";
   same.operator_passphrase = keys::SecretBytes::CopyFrom(AsBytes("one secret for all"));
   expect_refused(same, "must differ");
-  setup::NetworkPlan alone = Plan(dir, kThree);
+  provision::NetworkPlan alone = Plan(dir, kThree);
   alone.oprf_threshold = 1;  // one organisation could derive pseudonyms alone
   expect_refused(alone, "at least 2");
-  setup::NetworkPlan too_high = Plan(dir, kThree);
+  provision::NetworkPlan too_high = Plan(dir, kThree);
   too_high.oprf_threshold = 3;  // two holders can never reach it
   expect_refused(too_high, "only 2 key holders");
-  setup::NetworkPlan bad_policy = Plan(dir, kThree);
+  provision::NetworkPlan bad_policy = Plan(dir, kThree);
   bad_policy.policy_dir = tmp.path("no-such-policy");
-  auto created = setup::CreateNetwork(bad_policy, SystemNow());
+  auto created = provision::CreateNetwork(bad_policy, SystemNow());
   CHECK(created.status().message().find("network policy") != std::string::npos);
 
   // A directory in use is never written into.
   TempDir used;
   REQUIRE(WriteFileAtomic(used.path("keep.txt"), "x", 0600).ok());
-  auto refused = setup::CreateNetwork(Plan(used.root(), kThree), SystemNow());
+  auto refused = provision::CreateNetwork(Plan(used.root(), kThree), SystemNow());
   CHECK(refused.status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK_FALSE(fs::exists(used.path("network")));
 }
 
 TEST_CASE("nodes' keys sealed with a passphrase: no key file, the config names the variable") {
   TempDir tmp;
-  setup::NetworkPlan plan = Plan(tmp.path("net"), {"school:school"});
+  provision::NetworkPlan plan = Plan(tmp.path("net"), {"school:school"});
   plan.node_passphrase = keys::SecretBytes::CopyFrom(AsBytes("node passphrase"));
   plan.node_passphrase_env = "NODE_PASS";
   plan.operator_passphrase = keys::SecretBytes::CopyFrom(AsBytes("operator passphrase"));
   plan.argon2_opslimit = 1;
   plan.argon2_memlimit_kib = 8 * 1024;
-  auto created = setup::CreateNetwork(plan, SystemNow());
+  auto created = provision::CreateNetwork(plan, SystemNow());
   REQUIRE(created.ok());
   CHECK_FALSE(fs::exists(tmp.path("net/school/master.key")));
   CHECK(created->oprf_holders == 0);  // a network without 2 holders has no pseudonym key
@@ -196,9 +196,9 @@ TEST_CASE("nodes' keys sealed with a passphrase: no key file, the config names t
 TEST_CASE("removing an org publishes the next version without it, as a node and as a key holder") {
   TempDir tmp;
   const std::string dir = tmp.path("net");
-  setup::NetworkPlan plan = Plan(dir, {"school:school", "jeugdhulp:jeugdhulp", "politie:politie", "gemeente:gemeente"});
-  REQUIRE(setup::CreateNetwork(plan, SystemNow()).ok());
-  auto version = setup::RemoveOrg(dir, "jeugdhulp", "", SystemNow());
+  provision::NetworkPlan plan = Plan(dir, {"school:school", "jeugdhulp:jeugdhulp", "politie:politie", "gemeente:gemeente"});
+  REQUIRE(provision::CreateNetwork(plan, SystemNow()).ok());
+  auto version = provision::RemoveOrg(dir, "jeugdhulp", "", SystemNow());
   REQUIRE(version.ok());
   CHECK(*version == 2);
   auto op = keys::NetworkOperator::Open(dir + "/network");
@@ -213,31 +213,31 @@ TEST_CASE("removing an org publishes the next version without it, as a node and 
   CHECK(m->FindOprfHolder("gemeente")->index == 3);
   CHECK(m->oprf_threshold == 2);
 
-  auto unknown = setup::RemoveOrg(dir, "jeugdhulp", "", SystemNow());
+  auto unknown = provision::RemoveOrg(dir, "jeugdhulp", "", SystemNow());
   CHECK(unknown.status().code() == absl::StatusCode::kInvalidArgument);
   // Below t holders no pseudonym could be derived again: refused.
-  auto too_few = setup::RemoveOrg(dir, "politie", "", SystemNow());
+  auto too_few = provision::RemoveOrg(dir, "politie", "", SystemNow());
   CHECK(too_few.status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK(too_few.status().message().find("fewer than the threshold") != std::string::npos);
   CHECK(op->Current()->version == 2);                            // nothing published
-  CHECK(setup::RemoveOrg(dir, "school", "", SystemNow()).ok());  // not a holder: fine
+  CHECK(provision::RemoveOrg(dir, "school", "", SystemNow()).ok());  // not a holder: fine
 }
 
 TEST_CASE("a renewal's second step interrupted after publishing is finished by running it again") {
   TempDir dir;
   const SystemTime now = SystemNow();
   const std::string net = dir.path("net");
-  REQUIRE(setup::CreateNetwork(Plan(net, kThree), now).ok());
+  REQUIRE(provision::CreateNetwork(Plan(net, kThree), now).ok());
   const std::string org = "gemeente";
   const std::string cert = net + "/" + org + "/cert.pem", next = net + "/" + org + "/cert.next.pem";
   const std::string old_pem = *ReadFile(cert);
-  REQUIRE(*setup::RenewCertificate(net, org, "", now, 30) == 2);
+  REQUIRE(*provision::RenewCertificate(net, org, "", now, 30) == 2);
   const std::string new_pem = *ReadFile(next);
-  REQUIRE(*setup::FinishRenewal(net, org, "", now) == 3);
+  REQUIRE(*provision::FinishRenewal(net, org, "", now) == 3);
   // As if the process had died between publishing version 3 and the move.
   fs::rename(cert, next);
   REQUIRE(WriteFileAtomic(cert, old_pem, 0644).ok());
-  auto again = setup::FinishRenewal(net, org, "", now);
+  auto again = provision::FinishRenewal(net, org, "", now);
   REQUIRE(again.ok());
   REQUIRE(*again == 3);  // nothing published twice
   REQUIRE(*ReadFile(cert) == new_pem);
@@ -251,18 +251,18 @@ TEST_CASE("two operator commands on one network do not run at once") {
   TempDir dir;
   const SystemTime now = SystemNow();
   const std::string net = dir.path("net");
-  REQUIRE(setup::CreateNetwork(Plan(net, kThree), now).ok());
+  REQUIRE(provision::CreateNetwork(Plan(net, kThree), now).ok());
   const std::string manifest = *ReadFile(net + "/network/manifest.json");
   {
     auto held = FileLock::TryAcquire(net + "/network/operator.lock");  // as another casectl would
     REQUIRE(held.ok());
-    for (auto result : {setup::RenewCertificate(net, "gemeente", "", now, 30), setup::FinishRenewal(net, "gemeente", "", now),
-                        setup::RemoveOrg(net, "school", "", now)}) {
+    for (auto result : {provision::RenewCertificate(net, "gemeente", "", now, 30), provision::FinishRenewal(net, "gemeente", "", now),
+                        provision::RemoveOrg(net, "school", "", now)}) {
       REQUIRE(result.status().code() == absl::StatusCode::kUnavailable);
       REQUIRE(result.status().message().find("held by another process") != std::string::npos);
     }
     REQUIRE(*ReadFile(net + "/network/manifest.json") == manifest);
     REQUIRE_FALSE(fs::exists(net + "/gemeente/cert.next.pem"));
   }
-  REQUIRE(setup::RenewCertificate(net, "gemeente", "", now, 30).ok());  // released with its holder
+  REQUIRE(provision::RenewCertificate(net, "gemeente", "", now, 30).ok());  // released with its holder
 }

@@ -59,14 +59,14 @@ struct Fixture {
   }
 };
 
-DataKeyRef Subject(uint8_t n) {
+DataKeyRef StoreSubject(uint8_t n) {
   DataKeyRef r{DataKeyKind::kSubject, {}};
   r.id.fill(n);
   return r;
 }
 
 Record Rec(Family f, const std::string& key, uint8_t subject, const std::string& text) {
-  return Record{f, key, Subject(subject), text, std::nullopt};
+  return Record{f, key, StoreSubject(subject), text, std::nullopt};
 }
 
 }  // namespace
@@ -165,7 +165,7 @@ TEST_CASE("shredding a subject makes its records unreadable, in a checkpoint tak
                            Rec(Family::kSignals, "b1", 2, "subject two")})
               .ok());
   REQUIRE(fx.store->Checkpoint(fx.dir.path("backup")).ok());
-  REQUIRE(fx.key_store->Shred(Subject(1)).ok());
+  REQUIRE(fx.key_store->Shred(StoreSubject(1)).ok());
 
   auto live = fx.store->Get(Family::kSignals, "a1");
   REQUIRE(live.status().code() == absl::StatusCode::kNotFound);
@@ -186,7 +186,7 @@ TEST_CASE("a checkpoint holds no data keys", "[store]") {
   REQUIRE(fx.store->Checkpoint(fx.dir.path("backup")).ok());
   REQUIRE(fx.store->Checkpoint(fx.dir.path("backup")).code() == absl::StatusCode::kAlreadyExists);
   keys::DataKey dek;
-  REQUIRE(fx.key_store->Get(Subject(1), &dek).ok());
+  REQUIRE(fx.key_store->Get(StoreSubject(1), &dek).ok());
   const std::string dek_bytes(reinterpret_cast<const char*>(dek.data()), dek.size());
   REQUIRE(testing::FindCanaries(fx.dir.path("backup"), {dek_bytes}).empty());
 }
@@ -243,9 +243,9 @@ std::vector<std::string> MasterKeyHits(const std::string& dir, keys::MasterKey m
       REQUIRE((*store)->Put(Rec(Family::kSignals, "k" + std::to_string(i), static_cast<uint8_t>(i % 5), "payload")).ok());
     }
     keys::DataKey dek;
-    REQUIRE((*ks)->Get(Subject(2), &dek).ok());
+    REQUIRE((*ks)->Get(StoreSubject(2), &dek).ok());
     raw_dek.assign(reinterpret_cast<const char*>(dek.data()), dek.size());
-    REQUIRE((*ks)->Shred(Subject(1)).ok());
+    REQUIRE((*ks)->Shred(StoreSubject(1)).ok());
     REQUIRE((*ks)->RotateKek().ok());
     REQUIRE((*store)->Sweep().ok());
     REQUIRE((*store)->Checkpoint(dir + "/backup").ok());
@@ -394,7 +394,7 @@ TEST_CASE("a shred waits for writes in progress: no record is left sealed under 
   for (int round = 0; round < 20; ++round) {
     const int before = written.load();
     while (written.load() < before + 20) std::this_thread::yield();
-    REQUIRE(fx.store->Shred(Subject(7)).ok());
+    REQUIRE(fx.store->Shred(StoreSubject(7)).ok());
   }
   stop = true;
   writer.join();
@@ -423,7 +423,7 @@ TEST_CASE("one write under alternating data keys seals each record under its own
   REQUIRE(*fx.store->Get(Family::kSignals, "a2") == "one again");
   REQUIRE(*fx.store->Get(Family::kSignals, "b2") == "two again");
   // ... and goes with its own subject's key only.
-  REQUIRE(fx.key_store->Shred(Subject(1)).ok());
+  REQUIRE(fx.key_store->Shred(StoreSubject(1)).ok());
   REQUIRE(ReasonOf(fx.store->Get(Family::kSignals, "a1").status()) == Reason::kShredded);
   REQUIRE(ReasonOf(fx.store->Get(Family::kSignals, "a2").status()) == Reason::kShredded);
   REQUIRE(*fx.store->Get(Family::kSignals, "b1") == "two");

@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "base/encoding.h"
-#include "keys/tlog/merkle.h"
-#include "keys/tlog/note.h"
+#include "tlog/merkle.h"
+#include "tlog/note.h"
 #include "nlohmann/json.hpp"
 
-namespace casenode::keys::tlog {
+namespace casenode::tlog {
 namespace {
 
 using nlohmann::json;
@@ -284,4 +284,4 @@ TEST_CASE("tlog: a witness cosignature verifies with its timestamp, and only on 
 }
 
 }  // namespace
-}  // namespace casenode::keys::tlog
+}  // namespace casenode::tlog

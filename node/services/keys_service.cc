@@ -1,4 +1,4 @@
-#include "node/keys_service.h"
+#include "node/services/keys_service.h"
 
 #include "base/log.h"
 #include "base/reason.h"

@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "keys/tlog/merkle.h"
+#include "tlog/merkle.h"
 
-namespace casenode::keys::tlog {
+namespace casenode::tlog {
 
 inline constexpr size_t kMaxNoteBytes = 32 * 1024;
 inline constexpr size_t kMaxSignatures = 100;
@@ -78,4 +78,4 @@ std::string CosignedMessage(std::string_view checkpoint_body, uint64_t timestamp
 // spaces and no '+' (casenode uses only such names). InvalidArgument naming `what`.
 [[nodiscard]] absl::Status CheckKeyName(std::string_view name, std::string_view what);
 
-}  // namespace casenode::keys::tlog
+}  // namespace casenode::tlog

@@ -11,18 +11,6 @@
 
 namespace casenode::node {
 
-// This node's answer about its own receipt to `asker` on a call (trace,
-// span): logged as STATUS_ANSWERED, about the receipt's child, before it is
-// given (Peer ConsentStatus, and the verifier for this node's own decisions).
-// `revoked_at_unix` (if given) gets the revocation time.
-[[nodiscard]] absl::StatusOr<v1::ConsentCheck> AnswerConsentStatus(const consent::ConsentBook& book, AuditLog& audit,
-                                                                   keys::KeyStore& keys, const std::string& self_org,
-                                                                   const std::string& asker,
-                                                                   const std::string& receipt_id,
-                                                                   const std::string& trace_id,
-                                                                   const std::string& span_id,
-                                                                   int64_t* revoked_at_unix = nullptr);
-
 class ConsentService final : public v1::LocalConsent::Service {
  public:
   // Every receipt recorded, revoked or confirmed is an entry of `audit`,

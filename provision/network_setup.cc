@@ -1,4 +1,4 @@
-#include "node/setup/network_setup.h"
+#include "provision/network_setup.h"
 
 #include <sodium.h>
 
@@ -17,10 +17,10 @@
 #include "keys/oprf_share.h"
 #include "keys/x509.h"
 #include "node/config/config.h"
-#include "node/setup/kubernetes.h"
+#include "provision/kubernetes.h"
 #include "policy/policy.h"
 
-namespace casenode::setup {
+namespace casenode::provision {
 namespace {
 
 namespace fs = std::filesystem;
@@ -371,4 +371,4 @@ absl::StatusOr<uint64_t> RemoveOrg(const std::string& dir, const std::string& or
   return m.version;
 }
 
-}  // namespace casenode::setup
+}  // namespace casenode::provision

@@ -1,4 +1,4 @@
-#include "node/consent_service.h"
+#include "node/services/consent_service.h"
 
 #include "base/log.h"
 #include "base/reason.h"
@@ -48,45 +48,6 @@ consent::ConsentBook::Journal LogConsent(AuditLog& audit, keys::KeyStore& keys, 
 }
 
 }  // namespace
-
-absl::StatusOr<v1::ConsentCheck> AnswerConsentStatus(const consent::ConsentBook& book, AuditLog& audit,
-                                                     keys::KeyStore& keys, const std::string& self_org,
-                                                     const std::string& asker, const std::string& receipt_id,
-                                                     const std::string& trace_id, const std::string& span_id,
-                                                     int64_t* revoked_at_unix) {
-  v1::ConsentCheck answer;
-  answer.set_receipt_id(receipt_id);
-  answer.set_issuer_org(self_org);
-  answer.set_trace_id(trace_id);
-  answer.set_span_id(span_id);
-  absl::StatusOr<v1::ConsentStatusResponse::State> answered = book.Answer(
-      receipt_id, [&](v1::ConsentStatusResponse::State state, const v1::ConsentEntry* entry) -> absl::Status {
-        answer.set_state(std::string(consent::StateName(state)));
-        v1::AuditEntry e;
-        e.set_trace_id(trace_id);
-        e.set_span_id(span_id);
-        v1::ConsentEvent& c = *e.mutable_consent();
-        c.set_kind(v1::ConsentEvent::STATUS_ANSWERED);
-        c.set_receipt_id(receipt_id);
-        c.set_issuer_org(self_org);
-        c.set_asker_org(asker);
-        c.set_state(answer.state());
-        std::optional<std::array<uint8_t, 32>> subject;
-        if (entry != nullptr) {
-          subject = SubjectOf(*entry);
-          if (revoked_at_unix != nullptr) *revoked_at_unix = entry->revoked_at_unix();
-        }
-        // The answer is given only once it is logged.
-        uint64_t seq = 0;
-        if (absl::Status s = AppendAbout(audit, keys, subject, std::move(e), &seq); !s.ok()) {
-          return Error(Reason::kDecisionNotRecorded, "cannot record the answer; refusing to give it");
-        }
-        answer.set_answer_seq(seq);
-        return absl::OkStatus();
-      });
-  if (!answered.ok()) return answered.status();
-  return answer;
-}
 
 grpc::Status ConsentService::Record(grpc::ServerContext* context, const v1::ConsentRecordRequest* request,
                                          v1::ConsentEntry* response) {

@@ -22,9 +22,9 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "node/setup/network_setup.h"
+#include "provision/network_setup.h"
 
-namespace casenode::setup {
+namespace casenode::provision {
 
 inline constexpr int kKubernetesPeerPort = 7101;
 inline constexpr int kContainerUid = 10001;  // the casenode user of deploy/container/Containerfile
@@ -50,4 +50,4 @@ std::string KubernetesKeysCommand();
 [[nodiscard]] absl::Status WriteKubernetes(const NetworkPlan& plan, const CreatedNetwork& created,
                                            const std::string& kdir);
 
-}  // namespace casenode::setup
+}  // namespace casenode::provision

@@ -21,7 +21,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace casenode::keys::tlog {
+namespace casenode::tlog {
 
 using Hash = std::array<uint8_t, 32>;
 
@@ -92,4 +92,4 @@ class Frontier {
 [[nodiscard]] bool VerifyConsistency(uint64_t old_size, uint64_t size, const Hash& old_root, const Hash& root,
                                      std::span<const Hash> proof);
 
-}  // namespace casenode::keys::tlog
+}  // namespace casenode::tlog

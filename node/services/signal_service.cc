@@ -1,4 +1,4 @@
-#include "node/signal_service.h"
+#include "node/services/signal_service.h"
 
 #include "base/bsn.h"
 #include "base/reason.h"

@@ -1,4 +1,4 @@
-#include "node/setup/kubernetes.h"
+#include "provision/kubernetes.h"
 
 #include <algorithm>
 #include <cctype>
@@ -10,7 +10,7 @@
 #include "base/strings.h"
 #include "node/config/config.h"
 
-namespace casenode::setup {
+namespace casenode::provision {
 namespace {
 
 namespace fs = std::filesystem;
@@ -386,4 +386,4 @@ absl::Status WriteKubernetes(const NetworkPlan& plan, const CreatedNetwork& crea
   return written;
 }
 
-}  // namespace casenode::setup
+}  // namespace casenode::provision

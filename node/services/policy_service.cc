@@ -1,4 +1,4 @@
-#include "node/policy_service.h"
+#include "node/services/policy_service.h"
 
 #include "base/log.h"
 #include "base/reason.h"

@@ -1,4 +1,4 @@
-#include "node/audit_service.h"
+#include "node/services/audit_service.h"
 
 #include <algorithm>
 #include <set>
@@ -14,11 +14,11 @@
 #include "node/audit/verifier.h"
 #include "node/rpc/context.h"
 #include "node/rpc/status.h"
+#include "node/vocabulary/vocabulary.h"
 
 namespace casenode::node {
 namespace {
 
-namespace tlog = keys::tlog;
 
 // Store key (family "audit", next to this node's own log) of the last
 // checkpoint of `org`'s log this node verified clean.
@@ -50,7 +50,7 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
   if (auto bad = edge::Check(*request, known); !bad.ok()) return ToGrpcStatus(bad);
   const auto& manifest = known.manifest;
   const keys::ManifestNode* node = manifest->FindOrg(request->org());
-  const std::string purpose = request->purpose().empty() ? "verantwoording" : request->purpose();
+  const std::string purpose = request->purpose().empty() ? std::string(vocab::kVerantwoording) : request->purpose();
 
   std::optional<tlog::Checkpoint> previous;
   absl::StatusOr<std::string> stored = store_.Get(store::Family::kAudit, VerifiedKey(node->org));
@@ -117,7 +117,7 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
 grpc::Status AuditService::Reconcile(grpc::ServerContext* context, const v1::AuditReconcileRequest* request,
                                      v1::AuditReconcileReport* response) {
   if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
-  const std::string purpose = request->purpose().empty() ? "verantwoording" : request->purpose();
+  const std::string purpose = request->purpose().empty() ? std::string(vocab::kVerantwoording) : request->purpose();
   const auto manifest = network_.manifest();
   const std::string trace_id = TraceIdOf(*context);
   const auto deadline = std::min(context->deadline(), std::chrono::system_clock::now() + kVerifyBudget);
@@ -177,7 +177,7 @@ grpc::Status AuditService::Inzage(grpc::ServerContext* context, const v1::AuditI
   const auto deadline = std::min(context->deadline(), std::chrono::system_clock::now() + kVerifyBudget);
   // The auditor's own pseudonym rule: inzage under its legal duty, rate limited by every key holder.
   absl::StatusOr<Derivation> derived =
-      deriver_.Derive(*bsn, "inzage", "legal_duty", trace_id, std::chrono::system_clock::now() + std::chrono::seconds(10));
+      deriver_.Derive(*bsn, std::string(vocab::kInzage), std::string(vocab::kLegalDuty), trace_id, std::chrono::system_clock::now() + std::chrono::seconds(10));
   if (!derived.ok()) return ToGrpcStatus(Annotate("pseudonym for the inzage", derived.status()));
   const Pseudonym& subject = derived->pseudonym;
 
@@ -200,7 +200,7 @@ grpc::Status AuditService::Inzage(grpc::ServerContext* context, const v1::AuditI
       }
       continue;
     }
-    const AuditSource source = SourceFor(peers_, node, "inzage", trace_id, deadline);
+    const AuditSource source = SourceFor(peers_, node, std::string(vocab::kInzage), trace_id, deadline);
     absl::StatusOr<v1::InzageNode> read = ReadChildEntries(node, manifest->nodes, policy_()->audit_settings().witnesses, source, subject,
                          clock_());
     if (!read.ok()) {

@@ -25,7 +25,7 @@
 #include "keys/manifest.h"
 #include "keys/secret.h"
 
-namespace casenode::setup {
+namespace casenode::provision {
 
 struct OrgSpec {
   std::string org;
@@ -62,7 +62,7 @@ struct NetworkPlan {
   // If set, the network is for a Kubernetes cluster: each node's endpoint is
   // its Service's cluster name (host and base_port unused), every node listens
   // on 0.0.0.0:7101, and this directory gets the manifests
-  // (node/setup/kubernetes.h), which run `kubernetes_image`.
+  // (provision/kubernetes.h), which run `kubernetes_image`.
   std::string kubernetes_dir;
   std::string kubernetes_image;
 };
@@ -117,4 +117,4 @@ bool HoldsPseudonymShare(keys::Role role);
 [[nodiscard]] absl::StatusOr<uint64_t> FinishRenewal(const std::string& dir, const std::string& org,
                                                      const std::string& operator_master_uri, SystemTime now);
 
-}  // namespace casenode::setup
+}  // namespace casenode::provision

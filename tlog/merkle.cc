@@ -1,4 +1,4 @@
-#include "keys/tlog/merkle.h"
+#include "tlog/merkle.h"
 
 #include <algorithm>
 #include <bit>
@@ -6,7 +6,7 @@
 #include "base/encoding.h"
 #include "base/sha256.h"
 
-namespace casenode::keys::tlog {
+namespace casenode::tlog {
 namespace {
 
 constexpr uint8_t kLeafPrefix = 0x00;
@@ -211,4 +211,4 @@ bool VerifyConsistency(uint64_t old_size, uint64_t size, const Hash& old_root, c
   return fr == old_root && sr == root && sn == 0;
 }
 
-}  // namespace casenode::keys::tlog
+}  // namespace casenode::tlog

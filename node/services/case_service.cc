@@ -1,4 +1,4 @@
-#include "node/case_service.h"
+#include "node/services/case_service.h"
 
 #include "node/rpc/context.h"
 #include "node/rpc/status.h"

@@ -1,4 +1,4 @@
-#include "keys/tlog/note.h"
+#include "tlog/note.h"
 
 #include <sodium.h>
 
@@ -7,7 +7,7 @@
 #include "base/encoding.h"
 #include "base/sha256.h"
 
-namespace casenode::keys::tlog {
+namespace casenode::tlog {
 namespace {
 
 constexpr std::string_view kDash = "\xE2\x80\x94 ";  // U+2014 EM DASH, space
@@ -192,4 +192,4 @@ absl::StatusOr<uint64_t> VerifyCosignature(const Note& note, std::string_view wi
   return absl::NotFoundError("note carries no cosignature by this witness");
 }
 
-}  // namespace casenode::keys::tlog
+}  // namespace casenode::tlog

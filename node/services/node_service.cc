@@ -1,4 +1,4 @@
-#include "node/node_service.h"
+#include "node/services/node_service.h"
 
 #include <algorithm>
 

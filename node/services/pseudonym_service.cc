@@ -1,4 +1,4 @@
-#include "node/pseudonym_service.h"
+#include "node/services/pseudonym_service.h"
 
 #include "base/reason.h"
 #include "base/strings.h"

@@ -1,0 +1,54 @@
+// AuditHost: the Peer side of the audit log (DESIGN.md, "The audit log").
+// Serves the auditor (entries with inclusion and consistency proofs, an
+// inzage page about one child, the newest cosigned checkpoint) and cosigns
+// other nodes' checkpoints as their witness. Every call passes PeerGate; what
+// a read discloses is recorded before the answer leaves.
+//
+// It sits in a room of its own above node/gate, because the gate itself
+// writes into the audit log below it.
+// Thread-safe.
+#pragma once
+
+#include "casenode/v1/peer.grpc.pb.h"
+#include "keys/key_store.h"
+#include "node/audit/audit_log.h"
+#include "node/audit/witness.h"
+#include "node/gate/gate.h"
+#include "node/network/network.h"
+
+namespace casenode::node {
+
+class AuditHost {
+ public:
+  AuditHost(const Network& network, PeerGate& gate, AuditLog& audit, keys::KeyStore& keys, Witness& witness,
+            CheckpointPublisher& publisher)
+      : network_(network), gate_(gate), audit_(audit), keys_(keys), witness_(witness), publisher_(publisher) {}
+
+  // REQUIRES for each: `request` passed the edge (edge::Check).
+  grpc::Status AuditCheckpoint(grpc::ServerContext* context, const v1::AuditCheckpointRequest& request,
+                               v1::AuditCheckpointResponse& response);
+  // A page of entries from request.from_seq, or with request.subject an
+  // inzage page: only the entries about that child, each with its proof.
+  grpc::Status ReadAudit(grpc::ServerContext* context, const v1::ReadAuditRequest& request,
+                         v1::ReadAuditResponse& response);
+  grpc::Status Cosign(grpc::ServerContext* context, const v1::CosignRequest& request, v1::CosignResponse& response);
+
+ private:
+  // Records the entries a ReadAudit answer discloses (gate.h, Disclose).
+  [[nodiscard]] absl::Status DiscloseEntries(const PeerCall& call, const PeerCallFacts& facts,
+                                             const v1::ReadAuditResponse& response);
+  // The entries of request.from_seq .. + count, proofs and sizes as asked.
+  [[nodiscard]] absl::Status ReadPage(const v1::ReadAuditRequest& request, v1::ReadAuditResponse& response) const;
+  // An inzage page: the entries of request.from_seq .. + count about `subject`.
+  [[nodiscard]] absl::Status ReadAboutChild(const v1::ReadAuditRequest& request, const std::array<uint8_t, 32>& subject,
+                                            v1::ReadAuditResponse& response) const;
+
+  const Network& network_;
+  PeerGate& gate_;
+  AuditLog& audit_;
+  keys::KeyStore& keys_;
+  Witness& witness_;
+  CheckpointPublisher& publisher_;
+};
+
+}  // namespace casenode::node

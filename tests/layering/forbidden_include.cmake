@@ -1,0 +1,36 @@
+# The layering is enforced at configure time (casenode_check_layering in the
+# top CMakeLists.txt). This script proves it: it copies the source tree, adds
+# one include that crosses a rule, configures, and requires configuration to
+# fail with the layering message that names the file and the part.
+#   cmake -DSOURCE=<repo> -DWORK=<scratch dir> -DFILE=<rel path> -DINCLUDE=<header>
+#         -DEXPECT=<part named in the message> -P forbidden_include.cmake
+foreach(var SOURCE WORK FILE INCLUDE EXPECT)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "forbidden_include.cmake: -D${var}= is required")
+  endif()
+endforeach()
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK}/src)
+file(GLOB items RELATIVE ${SOURCE} ${SOURCE}/*)
+foreach(item IN LISTS items)
+  # Only the sources: no build trees, no git, no test tools.
+  if(item MATCHES "^(build.*|\\.git|tests|node_modules)$")
+    continue()
+  endif()
+  file(COPY ${SOURCE}/${item} DESTINATION ${WORK}/src)
+endforeach()
+file(APPEND ${WORK}/src/${FILE} "\n#include \"${INCLUDE}\"\n")
+execute_process(
+  COMMAND ${CMAKE_COMMAND} -S ${WORK}/src -B ${WORK}/build -G Ninja -DBUILD_TESTING=OFF
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+file(REMOVE_RECURSE ${WORK})
+string(REGEX REPLACE "[ \n]+" " " said "${err}")
+set(want "layering: ${FILE} includes a header of ${EXPECT}")
+if(rc EQUAL 0)
+  message(FATAL_ERROR "configuration accepted ${FILE} including ${INCLUDE}")
+endif()
+string(FIND "${said}" "${want}" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "configuration failed, but not with \"${want}\":\n${err}")
+endif()
+message(STATUS "refused as expected: ${want}")
