@@ -25,10 +25,14 @@ phase() { printf 'test.sh: %s at %s\n' "$1" "$(date -u +%H:%M:%S)" >&2; }
 
 if [ "${CASENODE_SKIP_ASAN:-0}" != 1 ]; then
   phase "ASan tree: build"
-  if [ ! -f "$asan_build/build.ninja" ]; then
-    CC=clang CXX=clang++ cmake -S "$root" -B "$asan_build" -G Ninja "${common[@]}" -DCASENODE_SANITIZE=ON \
-      -DCASENODE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCASENODE_FUZZ_SECONDS="${CASENODE_FUZZ_SECONDS:-30}" >/dev/null
+  # Configured every time, so a tree left with other options gets these; a
+  # tree made with another compiler cannot be switched, and is refused.
+  if [ -f "$asan_build/CMakeCache.txt" ] && ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++' "$asan_build/CMakeCache.txt"; then
+    echo "test.sh: $asan_build was configured with another compiler than clang; remove it" >&2
+    exit 1
   fi
+  CC=clang CXX=clang++ cmake -S "$root" -B "$asan_build" -G Ninja "${common[@]}" -DCASENODE_SANITIZE=ON \
+    -DCASENODE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCASENODE_FUZZ_SECONDS="${CASENODE_FUZZ_SECONDS:-30}" >/dev/null
   cmake --build "$asan_build"
   phase "ASan tree: tests"
   (cd "$asan_build" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \

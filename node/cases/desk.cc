@@ -207,6 +207,9 @@ v1::CaseActionView CaseDesk::ViewOf(const v1::CaseAction& a, std::string_view ca
   v.set_added_by_org(a.added_by_org());
   // Overdue once its due date has passed (the whole day counts).
   v.set_overdue(a.status() == v1::ACTION_OPEN && std::min(a.due_ms(), kMaxDueMs) + kDayMs <= NowMs());
+  // "afspraken" here is part of the seal context (case_seal.h), a fixed byte
+  // string, not the policy's category name: renaming one must not make stored
+  // agreements unreadable.
   auto text = OpenText(key, {"action", case_id, a.action_id(), "afspraken", a.added_by_org()}, a.description());
   v.set_description(ShownText(text));
   return v;

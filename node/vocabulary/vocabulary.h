@@ -1,7 +1,9 @@
 // The names of the policy's vocabulary that the daemon's code relies on: the
 // actions its Peer methods and staff acts ask the gate about, the purposes,
-// data categories and legal bases those fix. Every part names them from here,
-// never as string literals of its own, and a node checks at start and at
+// data categories and legal bases those fix. Every part of the daemon names
+// them from here (casectl's flag defaults are the user's to change; a seal
+// context such as "afspraken" in cases/desk.cc is a byte format, not a policy
+// name, and stays a literal), and a node checks at start and at
 // every reload that the policy in force knows each of them
 // (CheckVocabulary): a policy that renamed or dropped one is refused with the
 // name, instead of showing up as denials at run time.

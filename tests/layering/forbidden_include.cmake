@@ -2,19 +2,24 @@
 # top CMakeLists.txt). This script proves it: it copies the source tree, adds
 # one include that crosses a rule, configures, and requires configuration to
 # fail with the layering message that names the file and the part.
-#   cmake -DSOURCE=<repo> -DWORK=<scratch dir> -DFILE=<rel path> -DINCLUDE=<header>
-#         -DEXPECT=<part named in the message> -P forbidden_include.cmake
-foreach(var SOURCE WORK FILE INCLUDE EXPECT)
+#   cmake -DSOURCE=<repo> -DBINARY=<build tree> -DWORK=<scratch dir> -DFILE=<rel path>
+#         -DINCLUDE=<header> -DFROM=<part of FILE> -DEXPECT=<part of INCLUDE>
+#         -P forbidden_include.cmake
+foreach(var SOURCE BINARY WORK FILE INCLUDE FROM EXPECT)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "forbidden_include.cmake: -D${var}= is required")
   endif()
 endforeach()
+if(NOT EXISTS ${SOURCE}/${FILE})
+  message(FATAL_ERROR "forbidden_include.cmake: ${FILE} is not a file of the tree")
+endif()
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK}/src)
 file(GLOB items RELATIVE ${SOURCE} ${SOURCE}/*)
 foreach(item IN LISTS items)
   # Only the sources: no build trees, no git, no test tools.
-  if(item MATCHES "^(build.*|\\.git|tests|node_modules)$")
+  string(FIND "${BINARY}/" "${SOURCE}/${item}/" in_build)  # a build tree inside the sources
+  if(item MATCHES "^(build.*|\\.git|tests|node_modules)$" OR IS_SYMLINK ${SOURCE}/${item} OR in_build EQUAL 0)
     continue()
   endif()
   file(COPY ${SOURCE}/${item} DESTINATION ${WORK}/src)
@@ -26,11 +31,16 @@ execute_process(
 file(REMOVE_RECURSE ${WORK})
 string(REGEX REPLACE "[ \n]+" " " said "${err}")
 set(want "layering: ${FILE} includes a header of ${EXPECT}")
+set(want_from "but ${FROM} does not depend on it")
 if(rc EQUAL 0)
   message(FATAL_ERROR "configuration accepted ${FILE} including ${INCLUDE}")
 endif()
 string(FIND "${said}" "${want}" at)
 if(at EQUAL -1)
   message(FATAL_ERROR "configuration failed, but not with \"${want}\":\n${err}")
+endif()
+string(FIND "${said}" "${want_from}" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "configuration failed, but did not name ${FROM} as the includer:\n${err}")
 endif()
 message(STATUS "refused as expected: ${want}")

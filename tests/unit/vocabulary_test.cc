@@ -1,5 +1,7 @@
 // The vocabulary the code relies on (node/vocabulary): the shipped policy
 // knows every name, and a policy that lacks one does not load, naming it.
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
