@@ -50,12 +50,12 @@ grpc::Status WithProgress(const std::string& what, Call call) {
   return pending.get();
 }
 
-std::string ProtoJson(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
-  return out;
+// "ACTIVE", "REVOKED", "UNKNOWN", "UNCONFIRMED"; "" for no state.
+std::string ConsentStateText(v1::ConsentState state) {
+  if (state == v1::CONSENT_STATE_UNSPECIFIED) return "";
+  std::string name = v1::ConsentState_Name(state);
+  if (name.starts_with("CONSENT_")) name.erase(0, 8);
+  return name.empty() ? "UNKNOWN" : name;
 }
 
 std::string KindName(v1::AuditProblem::Kind kind) {
@@ -145,8 +145,8 @@ int Reconcile(const Globals& g, const AuditArgs& a) {
                           {"seq", u.seq()},
                           {"receipt_id", u.receipt_id()},
                           {"issuer", u.issuer_org()},
-                          {"state_relied", u.state_relied()},
-                          {"state_answered", u.state_answered()},
+                          {"state_relied", ConsentStateText(u.state_relied())},
+                          {"state_answered", ConsentStateText(u.state_answered())},
                           {"why", u.why()}});
     }
     nlohmann::ordered_json one_sided = nlohmann::ordered_json::array();
@@ -180,8 +180,12 @@ int Reconcile(const Globals& g, const AuditArgs& a) {
     }
     for (const auto& u : r.unbacked_consents()) {
       std::cout << "UNBACKED CONSENT: " << u.org() << "'s decision at seq " << u.seq() << " relied on "
-                << u.issuer_org() << " answering " << u.state_relied() << " about receipt " << u.receipt_id() << ": "
-                << u.why() << (u.state_answered().empty() ? "" : " (" + u.state_answered() + ")") << "\n";
+                << u.issuer_org() << " answering " << ConsentStateText(u.state_relied()) << " about receipt "
+                << u.receipt_id() << ": " << u.why()
+                << (u.state_answered() == v1::CONSENT_STATE_UNSPECIFIED
+                        ? ""
+                        : " (" + ConsentStateText(u.state_answered()) + ")")
+                << "\n";
     }
     if (r.unbacked_not_listed() > 0) std::cout << "... and " << r.unbacked_not_listed() << " more unbacked consents\n";
     std::cout << r.consent_checks_paired() << " consent answers relied on found in their issuer's log\n";
@@ -223,10 +227,10 @@ std::string Dutch(const v1::AuditEntry& e) {
         break;
       case v1::ConsentEvent::STATUS_ANSWERED:
         what = c.asker_org() + " vroeg of toestemming " + c.receipt_id() + " nog geldt; antwoord: " +
-               (c.state() == "ACTIVE"        ? "geldig"
-                : c.state() == "REVOKED"     ? "ingetrokken"
-                : c.state() == "UNCONFIRMED" ? "niet bevestigd na herstel van een back-up"
-                                             : "onbekend");
+               (c.state() == v1::CONSENT_ACTIVE        ? "geldig"
+                : c.state() == v1::CONSENT_REVOKED     ? "ingetrokken"
+                : c.state() == v1::CONSENT_UNCONFIRMED ? "niet bevestigd na herstel van een back-up"
+                                                       : "onbekend");
         break;
       default: what = "toestemming: onbekende gebeurtenis";
     }
@@ -245,15 +249,15 @@ int Inzage(const Globals& g, const std::string& bsn_file) {
   auto text = ReadBsnText(bsn_file);
   if (!text.ok()) return Fail(text.status());
   v1::AuditInzageRequest req;
-  req.set_bsn(*text);
-  sodium_memzero(text->data(), text->size());
+  WipeOnExit wipe_bsn(req.mutable_bsn());
+  req.set_bsn(text->str());
+  *text = PrivateText();
   v1::AuditInzageReport r;
   Globals longer = g;
   longer.timeout_ms = std::max(g.timeout_ms, kVerifyTimeoutMs);
   std::cerr << "reading what every node logged about this child ...\n";
   grpc::Status s = WithProgress("reading every node's log for this child",
                                 [&] { return CallLocal(longer, &v1::LocalAudit::Stub::Inzage, req, &r); });
-  sodium_memzero(req.mutable_bsn()->data(), req.mutable_bsn()->size());
   if (!s.ok()) return Fail(s);
   bool complete = true;
   for (const auto& n : r.nodes()) complete = complete && n.error().empty() && n.problems().empty();
@@ -261,7 +265,7 @@ int Inzage(const Globals& g, const std::string& bsn_file) {
     nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
     for (const auto& n : r.nodes()) {
       nlohmann::ordered_json entries = nlohmann::ordered_json::array();
-      for (const auto& e : n.entries()) entries.push_back(nlohmann::ordered_json::parse(ProtoJson(e)));
+      for (const auto& e : n.entries()) entries.push_back(ProtoJson(e));
       nlohmann::ordered_json problems = nlohmann::ordered_json::array();
       for (const auto& p : n.problems()) {
         problems.push_back({{"kind", KindName(p.kind())}, {"seq", p.seq()}, {"detail", p.detail()}});

@@ -14,7 +14,7 @@
 #include "cli/commands.h"
 #include "cli/local_client.h"
 #include "cli/private_input.h"
-#include "keys/manifest.h"
+#include "network/manifest.h"
 
 namespace casenode::cli {
 namespace {
@@ -39,14 +39,12 @@ absl::StatusOr<int64_t> ParseDay(const std::string& day, std::string_view option
 }
 
 // The rest of standard input (or `file`), at most `max` bytes, without a final newline.
-absl::StatusOr<std::string> ReadText(std::string_view what, const std::string& file, std::string_view option,
+absl::StatusOr<PrivateText> ReadText(std::string_view what, const std::string& file, std::string_view option,
                                      size_t max) {
-  if (!file.empty()) {
-    auto text = ReadPrivateFile(option, file, max);
-    if (text.ok() && !text->empty() && text->back() == '\n') text->pop_back();
-    return text;
-  }
-  std::string text;
+  if (!file.empty()) return ReadPrivateFile(option, file, max);
+  PrivateText read;
+  std::string& text = read.mutable_str();
+  text.reserve(max + 1 + 4096);  // no reallocation leaves a copy behind
   char buf[4096];
   while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
     text.append(buf, static_cast<size_t>(std::cin.gcount()));
@@ -57,7 +55,7 @@ absl::StatusOr<std::string> ReadText(std::string_view what, const std::string& f
     return absl::InvalidArgumentError(std::string(what) + ": at most " + std::to_string(max) + " bytes");
   }
   if (text.empty()) return absl::InvalidArgumentError(std::string(what) + ": empty (give it on standard input)");
-  return text;
+  return read;
 }
 
 std::string_view StateName(v1::CaseState s) {
@@ -84,7 +82,7 @@ nlohmann::ordered_json IndexJson(const v1::CaseIndex& i) {
   nlohmann::ordered_json members = nlohmann::ordered_json::array();
   for (const auto& m : i.members()) {
     members.push_back({{"org", m.org()},
-                       {"role", keys::RoleName(m.role())},
+                       {"role", network::RoleName(m.role())},
                        {"state", MemberStateName(m.state())},
                        {"invitation_delivered", m.invitation_delivered()},
                        {"declined_reason", m.declined_reason()},
@@ -118,7 +116,7 @@ nlohmann::ordered_json ViewJson(const v1::CaseView& v) {
   for (const auto& c : v.contributions()) {
     contributions.push_back({{"contribution_id", c.contribution_id()},
                              {"author", c.author_org()},
-                             {"role", keys::RoleName(c.author_role())},
+                             {"role", network::RoleName(c.author_role())},
                              {"category", c.category()},
                              {"legal_basis", c.legal_basis()},
                              {"time", CaseDate(c.time_ms())},
@@ -146,7 +144,7 @@ void PrintView(const v1::CaseView& v) {
   if (i.destroy_at_ms() > 0) std::cout << "  closed " << CaseDate(i.closed_at_ms()) << ", destroyed at " << CaseDate(i.destroy_at_ms()) << "\n";
   std::cout << "members:\n";
   for (const auto& m : i.members()) {
-    std::cout << "  " << m.org() << " (" << keys::RoleName(m.role()) << "): " << MemberStateName(m.state())
+    std::cout << "  " << m.org() << " (" << network::RoleName(m.role()) << "): " << MemberStateName(m.state())
               << (m.invitation_delivered() ? "" : ", invitation not yet delivered")
               << (m.declined_reason().empty() ? "" : ", " + m.declined_reason()) << "\n";
   }
@@ -179,21 +177,17 @@ int Convene(const Globals& g, const ConveneArgs& a) {
   if (!bsn.ok()) return Fail(bsn.status());
   auto title = a.title_file.empty() ? ReadPrivateLine("title", "Title: ", kMaxTitle)
                                     : ReadPrivateFile("--title-file", a.title_file, kMaxTitle);
-  if (!title.ok()) {
-    sodium_memzero(bsn->data(), bsn->size());
-    return Fail(title.status());
-  }
-  if (!title->empty() && title->back() == '\n') title->pop_back();
-  req.set_bsn(*bsn);
-  sodium_memzero(bsn->data(), bsn->size());
-  req.set_title(*title);
+  if (!title.ok()) return Fail(title.status());
+  WipeOnExit wipe_bsn(req.mutable_bsn()), wipe_title(req.mutable_title());
+  req.set_bsn(bsn->str());
+  *bsn = PrivateText();
+  req.set_title(title->str());
   req.set_purpose(a.purpose);
   req.set_legal_basis(a.legal_basis);
   req.set_regisseur(a.regisseur);
   for (const auto& org : a.invite) req.add_invite(org);
   v1::ConveneCaseResponse r;
   grpc::Status s = CallLocal(g, &v1::LocalCases::Stub::Convene, req, &r);
-  sodium_memzero(req.mutable_bsn()->data(), req.mutable_bsn()->size());
   if (!s.ok()) return Fail(s);
   g.json() ? PrintJson({{"case_id", r.case_id()}})
            : void(std::cout << "convened case " << r.case_id() << "; invitations go out now\n");
@@ -288,7 +282,7 @@ void AddCaseCommands(CLI::App& app, const Globals& g, int* exit_code) {
     req.set_case_id(contribute_id);
     req.set_category(category);
     req.set_legal_basis(basis);
-    req.set_text(*text);
+    req.set_text(text->str());
     v1::ContributeCaseResponse resp;
     if ((*exit_code = Call(g, &v1::LocalCases::Stub::Contribute, req, &resp)) != kOk) return;
     g.json() ? PrintJson({{"contribution_id", resp.contribution_id()}})
@@ -332,7 +326,7 @@ void AddCaseCommands(CLI::App& app, const Globals& g, int* exit_code) {
     req.set_owner_staff(owner);
     req.set_due_ms(*due_ms);
     req.set_status(v1::ACTION_OPEN);
-    req.set_description(*text);
+    req.set_description(text->str());
     v1::CaseActionView resp;
     if ((*exit_code = Call(g, &v1::LocalCases::Stub::SetAction, req, &resp)) != kOk) return;
     g.json() ? PrintJson(ActionJson(resp)) : void(std::cout << "added agreement " << resp.action_id() << "\n");

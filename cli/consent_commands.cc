@@ -22,19 +22,9 @@ struct RecordArgs {
   std::string recorded_by, evidence;
 };
 
-std::string Json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  opts.add_whitespace = true;
-  opts.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
-  return out;
-}
-
 void PrintEntry(const Globals& g, const v1::ConsentEntry& e) {
   if (g.json()) {
-    std::cout << Json(e);
+    PrintJson(ProtoJson(e, true));
     return;
   }
   const auto& r = e.receipt();
@@ -219,7 +209,7 @@ void AddConsentCommands(CLI::App& app, const Globals& g, int* exit_code) {
       return;
     }
     if (g.json()) {
-      std::cout << Json(r);
+      PrintJson(ProtoJson(r, true));
     } else {
       for (const auto& e : r.entries()) PrintEntry(g, e);
       std::cout << r.entries_size() << " receipts\n";

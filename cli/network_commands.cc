@@ -143,7 +143,7 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
       nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
       for (const provision::CreatedNode& n : created->nodes) {
         nodes.push_back({{"org", n.org},
-                         {"role", keys::RoleName(n.role)},
+                         {"role", network::RoleName(n.role)},
                          {"endpoint", n.endpoint},
                          {"config", n.config_path},
                          {"socket", n.socket_path}});
@@ -158,7 +158,7 @@ void AddNetworkCommands(CLI::App& app, const Globals& g, int* exit_code) {
       std::cout << "created network " << created->network << " in " << created->dir << " with " << created->nodes.size()
                 << " nodes:\n";
       for (const provision::CreatedNode& n : created->nodes) {
-        std::cout << "  " << n.org << " (" << keys::RoleName(n.role) << ") on " << n.endpoint << ", config "
+        std::cout << "  " << n.org << " (" << network::RoleName(n.role) << ") on " << n.endpoint << ", config "
                   << n.config_path << "\n";
       }
       if (created->oprf_holders == 0) {

@@ -9,14 +9,14 @@
 #include "cli/commands.h"
 #include "cli/local_client.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "keys/manifest.h"
+#include "network/manifest.h"
 
 namespace casenode::cli {
 namespace {
 
 nlohmann::ordered_json PeerJson(const v1::PeerReachability& p) {
   nlohmann::ordered_json j{{"org", p.org()},
-                           {"role", keys::RoleName(p.role())},
+                           {"role", network::RoleName(p.role())},
                            {"reachable", p.reachable()},
                            {"rtt_ms", p.reachable() ? nlohmann::ordered_json(p.rtt_ms()) : nullptr}};
   if (!p.reachable()) j["error"] = p.error();
@@ -27,10 +27,10 @@ std::string PeerLine(const v1::PeerReachability& p) {
   char buf[256];
   if (p.reachable()) {
     std::snprintf(buf, sizeof buf, "  %-12s %-10s reachable    %7.2f ms", p.org().c_str(),
-                  std::string(keys::RoleName(p.role())).c_str(), p.rtt_ms());
+                  std::string(network::RoleName(p.role())).c_str(), p.rtt_ms());
   } else {
     std::snprintf(buf, sizeof buf, "  %-12s %-10s UNREACHABLE  %s", p.org().c_str(),
-                  std::string(keys::RoleName(p.role())).c_str(), p.error().c_str());
+                  std::string(network::RoleName(p.role())).c_str(), p.error().c_str());
   }
   return buf;
 }
@@ -68,7 +68,7 @@ int Status(const Globals& g) {
     nlohmann::ordered_json peers = nlohmann::ordered_json::array();
     for (const auto& p : r.peers()) peers.push_back(PeerJson(p));
     PrintJson({{"org", r.org()},
-               {"role", keys::RoleName(r.role())},
+               {"role", network::RoleName(r.role())},
                {"network", r.network()},
                {"manifest_version", r.manifest_version()},
                {"peers", peers},
@@ -81,7 +81,7 @@ int Status(const Globals& g) {
                  {"consent_hold_generation", r.audit().consent_hold().generation()},
                  {"consent_hold_lost_revocations", r.audit().consent_hold().lost_revocations()}}}});
   } else {
-    std::cout << r.org() << " (" << keys::RoleName(r.role()) << ") in network " << r.network()
+    std::cout << r.org() << " (" << network::RoleName(r.role()) << ") in network " << r.network()
               << ", manifest version " << r.manifest_version() << ": " << reachable << " of " << r.peers_size()
               << " peers reachable\n";
     for (const auto& p : r.peers()) std::cout << PeerLine(p) << "\n";

@@ -11,6 +11,10 @@
 
 #include "absl/status/status.h"
 
+namespace google::protobuf {
+class Message;
+}  // namespace google::protobuf
+
 namespace casenode::cli {
 
 enum ExitCode : int { kOk = 0, kFailed = 1, kUsage = 2, kRefused = 3 };
@@ -28,5 +32,9 @@ int Fail(const absl::Status& status);
 int Fail(const grpc::Status& status);
 
 inline void PrintJson(const nlohmann::ordered_json& j) { std::cout << j.dump(2) << "\n"; }
+
+// A protobuf message as JSON, with its proto field names; `every_field` also
+// gives the fields left at their defaults.
+nlohmann::ordered_json ProtoJson(const google::protobuf::Message& message, bool every_field = false);
 
 }  // namespace casenode::cli

@@ -38,12 +38,35 @@ class NoEcho {
   bool active_ = false;
 };
 
+// Zeroes the whole buffer, also beyond the size (a short string's bytes sit
+// in the object itself), then empties it.
+void Wipe(std::string& s) {
+  sodium_memzero(s.data(), s.capacity());
+  s.clear();
+}
+
 }  // namespace
 
-absl::StatusOr<std::string> ReadPrivateLine(std::string_view what, std::string_view prompt, size_t max_bytes) {
+PrivateText::PrivateText(PrivateText&& other) noexcept : text_(other.text_) { Wipe(other.text_); }
+
+PrivateText& PrivateText::operator=(PrivateText&& other) noexcept {
+  if (this != &other) {
+    Wipe(text_);
+    text_ = other.text_;
+    Wipe(other.text_);
+  }
+  return *this;
+}
+
+PrivateText::~PrivateText() { Wipe(text_); }
+
+WipeOnExit::~WipeOnExit() { Wipe(*field_); }
+
+absl::StatusOr<PrivateText> ReadPrivateLine(std::string_view what, std::string_view prompt, size_t max_bytes) {
   const bool terminal = ::isatty(STDIN_FILENO) == 1;
   if (terminal) std::cerr << prompt << std::flush;
-  std::string line;
+  PrivateText text;
+  std::string& line = text.mutable_str();
   line.reserve(max_bytes + 1);  // no reallocation leaves a copy behind
   bool got_any = false;
   {
@@ -57,33 +80,31 @@ absl::StatusOr<std::string> ReadPrivateLine(std::string_view what, std::string_v
   if (terminal) std::cerr << "\n";
   if (!line.empty() && line.back() == '\r') line.pop_back();  // a CRLF line end is a line end
   if (line.size() > max_bytes) {
-    sodium_memzero(line.data(), line.size());
     return absl::InvalidArgumentError(StrCat(what, " on standard input: longer than ", max_bytes, " bytes"));
   }
   if (!got_any) return absl::InvalidArgumentError(StrCat(what, ": expected a line on standard input"));
-  return line;
-}
-
-absl::StatusOr<std::string> ReadPrivateFile(std::string_view option, const std::string& file, size_t max_bytes) {
-  auto text = ReadFile(file);
-  if (!text.ok()) return Annotate(option, text.status());
-  if (text->size() > max_bytes) {
-    sodium_memzero(text->data(), text->size());
-    return absl::InvalidArgumentError(StrCat(option, ": the file is longer than ", max_bytes, " bytes"));
-  }
-  while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
   return text;
 }
 
-absl::StatusOr<std::string> ReadBsnText(const std::string& file) {
+absl::StatusOr<PrivateText> ReadPrivateFile(std::string_view option, const std::string& file, size_t max_bytes) {
+  auto read = ReadFile(file);
+  if (!read.ok()) return Annotate(option, read.status());
+  PrivateText text(*std::move(read));
+  Wipe(*read);  // moved from: a short string leaves its bytes behind
+  std::string& s = text.mutable_str();
+  if (s.size() > max_bytes) {
+    return absl::InvalidArgumentError(StrCat(option, ": the file is longer than ", max_bytes, " bytes"));
+  }
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return text;
+}
+
+absl::StatusOr<PrivateText> ReadBsnText(const std::string& file) {
   auto text =
       file.empty() ? ReadPrivateLine("BSN", "BSN: ", kMaxBsnInput) : ReadPrivateFile("--bsn-file", file, kMaxBsnInput);
   if (text.status().code() == absl::StatusCode::kInvalidArgument) return WithReason(text.status(), Reason::kInvalidBsn);
   if (!text.ok()) return text;
-  if (absl::Status valid = ParseBsn(*text).status(); !valid.ok()) {
-    sodium_memzero(text->data(), text->size());
-    return valid;
-  }
+  if (absl::Status valid = ParseBsn(text->str()).status(); !valid.ok()) return valid;
   return text;
 }
 

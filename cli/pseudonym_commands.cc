@@ -28,13 +28,13 @@ int Derive(const Globals& g, const DeriveArgs& a) {
   auto text = ReadBsnText(a.bsn_file);
   if (!text.ok()) return Fail(text.status());
   v1::DerivePseudonymRequest req;
-  req.set_bsn(*text);
-  sodium_memzero(text->data(), text->size());
+  WipeOnExit wipe_bsn(req.mutable_bsn());
+  req.set_bsn(text->str());
+  *text = PrivateText();
   req.set_purpose(a.purpose);
   req.set_legal_basis(a.legal_basis);
   v1::DerivePseudonymResponse resp;
   grpc::Status s = CallLocal(g, &v1::LocalPseudonyms::Stub::Derive, req, &resp);
-  sodium_memzero(req.mutable_bsn()->data(), req.mutable_bsn()->size());
   if (!s.ok()) return Fail(s);
   const std::string hex = HexEncode(AsBytes(resp.pseudonym()));
   if (g.json()) {

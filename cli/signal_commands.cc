@@ -12,7 +12,7 @@
 #include "cli/commands.h"
 #include "cli/local_client.h"
 #include "cli/private_input.h"
-#include "keys/manifest.h"
+#include "network/manifest.h"
 
 namespace casenode::cli {
 namespace {
@@ -33,7 +33,7 @@ std::string SignalDate(int64_t ms) {
 
 nlohmann::ordered_json MatchJson(const v1::SignalMatch& m) {
   return {{"org", m.org()},
-          {"role", keys::RoleName(m.role())},
+          {"role", network::RoleName(m.role())},
           {"contact", m.contact()},
           {"category", m.category()},
           {"since", SignalDate(m.since_ms())}};
@@ -43,7 +43,7 @@ nlohmann::ordered_json CheckJson(const v1::SignalCheckResult& r) {
   nlohmann::ordered_json matches = nlohmann::ordered_json::array(), denied = nlohmann::ordered_json::array();
   for (const auto& m : r.matches()) matches.push_back(MatchJson(m));
   for (const auto& d : r.denied()) denied.push_back({{"org", d.org()}, {"reason", d.reason()}});
-  return {{"status", r.status()},
+  return {{"status", r.status() == v1::CHECK_COMPLETE ? "complete" : "incomplete"},
           {"matches", matches},
           {"denied", denied},
           {"unreachable", std::vector<std::string>(r.unreachable().begin(), r.unreachable().end())}};
@@ -52,37 +52,37 @@ nlohmann::ordered_json CheckJson(const v1::SignalCheckResult& r) {
 void PrintCheck(const v1::SignalCheckResult& r) {
   if (r.matches_size() == 0) {
     // "Not known" only when every organisation looked and none refused.
-    if (r.status() == "complete" && r.denied_size() == 0) {
+    if (r.status() == v1::CHECK_COMPLETE && r.denied_size() == 0) {
       std::cout << "not known in the network (every organisation answered)\n";
-    } else if (r.status() == "complete") {
+    } else if (r.status() == v1::CHECK_COMPLETE) {
       std::cout << "no match among the organisations that looked; some refused (see below)\n";
     } else {
       std::cout << "no match among the organisations that answered: INCOMPLETE\n";
     }
   }
   for (const auto& m : r.matches()) {
-    std::cout << "match: " << m.org() << " (" << keys::RoleName(m.role()) << "), " << m.category() << " since "
+    std::cout << "match: " << m.org() << " (" << network::RoleName(m.role()) << "), " << m.category() << " since "
               << SignalDate(m.since_ms()) << ", contact: " << m.contact() << "\n";
   }
   for (const auto& d : r.denied()) std::cout << "denied by " << d.org() << ": " << d.reason() << "\n";
   for (const auto& u : r.unreachable()) std::cout << "did not answer: " << u << "\n";
-  if (r.status() != "complete") std::cout << "status: incomplete (not every organisation answered)\n";
+  if (r.status() != v1::CHECK_COMPLETE) std::cout << "status: incomplete (not every organisation answered)\n";
 }
 
 int Check(const Globals& g, const SignalArgs& a) {
   auto bsn = ReadBsnText(a.bsn_file);
   if (!bsn.ok()) return Fail(bsn.status());
   v1::CheckSignalRequest req;
-  req.set_bsn(*bsn);
-  sodium_memzero(bsn->data(), bsn->size());
+  WipeOnExit wipe_bsn(req.mutable_bsn());
+  req.set_bsn(bsn->str());
+  *bsn = PrivateText();
   req.set_purpose(a.purpose);
   req.set_legal_basis(a.legal_basis);
   v1::SignalCheckResult r;
   grpc::Status s = CallLocal(g, &v1::LocalSignals::Stub::Check, req, &r);
-  sodium_memzero(req.mutable_bsn()->data(), req.mutable_bsn()->size());
   if (!s.ok()) return Fail(s);
   g.json() ? PrintJson(CheckJson(r)) : PrintCheck(r);
-  return r.status() == "complete" ? kOk : kFailed;
+  return r.status() == v1::CHECK_COMPLETE ? kOk : kFailed;
 }
 
 int Register(const Globals& g, const SignalArgs& a) {
@@ -90,20 +90,17 @@ int Register(const Globals& g, const SignalArgs& a) {
   if (!bsn.ok()) return Fail(bsn.status());
   auto contact = a.contact_file.empty() ? ReadPrivateLine("contact", "Contact point: ", kMaxContact)
                                         : ReadPrivateFile("--contact-file", a.contact_file, kMaxContact);
-  if (!contact.ok()) {
-    sodium_memzero(bsn->data(), bsn->size());
-    return Fail(contact.status());
-  }
+  if (!contact.ok()) return Fail(contact.status());
   v1::RegisterSignalRequest req;
-  req.set_bsn(*bsn);
-  sodium_memzero(bsn->data(), bsn->size());
-  req.set_contact(*contact);
+  WipeOnExit wipe_bsn(req.mutable_bsn()), wipe_contact(req.mutable_contact());
+  req.set_bsn(bsn->str());
+  *bsn = PrivateText();
+  req.set_contact(contact->str());
   req.set_purpose(a.purpose);
   req.set_category(a.category);
   req.set_legal_basis(a.legal_basis);
   v1::RegisterSignalResponse r;
   grpc::Status s = CallLocal(g, &v1::LocalSignals::Stub::Register, req, &r);
-  sodium_memzero(req.mutable_bsn()->data(), req.mutable_bsn()->size());
   if (!s.ok()) return Fail(s);
   if (g.json()) {
     PrintJson({{"signal_id", r.signal_id()}, {"expires", SignalDate(r.expires_at_ms())}, {"check", CheckJson(r.check())}});
@@ -209,7 +206,7 @@ void AddSignalCommands(CLI::App& app, const Globals& g, int* exit_code) {
                     << " did not answer the check; it is told when it is back\n";
         } else {
           std::cout << SignalDate(n.time_ms()) << "  " << state << "  match with " << n.other().org() << " ("
-                    << keys::RoleName(n.other().role()) << "), " << n.other().category()
+                    << network::RoleName(n.other().role()) << "), " << n.other().category()
                     << ", contact: " << n.other().contact() << "\n";
         }
       }

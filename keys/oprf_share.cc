@@ -35,10 +35,8 @@ std::string SealOprfShare(const oprf::KeyShare& share, std::string_view network,
 }
 
 absl::StatusOr<oprf::KeyShare> OpenOprfShare(std::span<const uint8_t> sealed, const NodeIdentity& identity,
-                                             const Manifest& manifest, std::string_view self_org) {
-  const OprfHolder* holder = manifest.FindOprfHolder(self_org);
-  if (holder == nullptr) return InvalidShare(StrCat("the manifest does not name \"", self_org, "\" as a key holder"));
-  const std::string header = Header(manifest.network, holder->index);
+                                             const OprfHolderClaim& claim) {
+  const std::string header = Header(claim.network, claim.index);
   if (sealed.size() != crypto_box_SEALBYTES + header.size() + oprf::kScalarBytes) {
     return InvalidShare("not a share for this network and index (wrong size)");
   }
@@ -54,10 +52,10 @@ absl::StatusOr<oprf::KeyShare> OpenOprfShare(std::span<const uint8_t> sealed, co
   if (!scalar.ok()) return InvalidShare("the share is not a valid scalar");
   auto key = oprf::PrivateKey::FromScalar(*std::move(scalar));
   if (!key.ok()) return InvalidShare("the share is zero");
-  if (!std::equal(key->public_key().begin(), key->public_key().end(), holder->commitment.begin())) {
+  if (!std::equal(key->public_key().begin(), key->public_key().end(), claim.commitment.begin())) {
     return InvalidShare("it does not match this holder's commitment in the manifest");
   }
-  return oprf::KeyShare{holder->index, *std::move(key)};
+  return oprf::KeyShare{claim.index, *std::move(key)};
 }
 
 }  // namespace casenode::keys

@@ -22,6 +22,7 @@
 #include "node/config/config.h"
 #include "base/log.h"
 #include "node/node.h"
+#include "node/prepare.h"
 #include "node/rpc/runtime.h"
 
 using casenode::Log;

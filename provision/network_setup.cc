@@ -12,7 +12,7 @@
 #include "base/strings.h"
 #include "keys/identity.h"
 #include "keys/master_key.h"
-#include "keys/network_operator.h"
+#include "network/operator.h"
 #include "keys/oprf/threshold.h"
 #include "keys/oprf_share.h"
 #include "keys/x509.h"
@@ -37,13 +37,13 @@ bool SamePassphrase(const keys::SecretBytes& a, const keys::SecretBytes& b) {
 // the clear. Without one, DIR/network/operator.master.key. Never the nodes'
 // passphrase: every organisation's IT knows that one, and whoever holds the
 // operator's keys can issue certificates and sign manifests for the network.
-absl::StatusOr<keys::NetworkOperator> CreateOperator(const NetworkPlan& plan, const std::string& dir, SystemTime now) {
-  if (plan.operator_passphrase.empty()) return keys::NetworkOperator::Create(dir, plan.network, "", now);
+absl::StatusOr<network::NetworkOperator> CreateOperator(const NetworkPlan& plan, const std::string& dir, SystemTime now) {
+  if (plan.operator_passphrase.empty()) return network::NetworkOperator::Create(dir, plan.network, "", now);
   ASSIGN_OR_RETURN(
       keys::MasterKey master,
       keys::MasterKey::FromPassphrase(plan.operator_passphrase,
                                       keys::KdfParams::NewArgon2id(plan.argon2_opslimit, plan.argon2_memlimit_kib)));
-  return keys::NetworkOperator::Create(dir, plan.network, master, now);
+  return network::NetworkOperator::Create(dir, plan.network, master, now);
 }
 
 absl::Status CheckPlan(const NetworkPlan& plan) {
@@ -56,7 +56,7 @@ absl::Status CheckPlan(const NetworkPlan& plan) {
     if (!seen.insert(spec.org).second) {
       return absl::InvalidArgumentError(StrCat("org \"", spec.org, "\" is listed twice"));
     }
-    if (keys::RoleName(spec.role).empty() || spec.role == keys::Role::ROLE_UNSPECIFIED) {
+    if (network::RoleName(spec.role).empty() || spec.role == network::Role::ROLE_UNSPECIFIED) {
       return absl::InvalidArgumentError(StrCat("org \"", spec.org, "\": no role"));
     }
   }
@@ -106,7 +106,7 @@ absl::StatusOr<std::string> ShipPolicy(const std::string& from, const std::strin
 }
 
 // One node's directory; returns its manifest entry.
-absl::StatusOr<keys::ManifestNode> CreateNode(const NetworkPlan& plan, const keys::NetworkOperator& op,
+absl::StatusOr<network::ManifestNode> CreateNode(const NetworkPlan& plan, const network::NetworkOperator& op,
                                               const OrgSpec& spec, const std::string& node_dir,
                                               const std::string& endpoint, bool key_holder, SystemTime now,
                                               SystemTime not_after) {
@@ -127,7 +127,7 @@ absl::StatusOr<keys::ManifestNode> CreateNode(const NetworkPlan& plan, const key
           : keys::MasterKey::FromPassphrase(
                 plan.node_passphrase, keys::KdfParams::NewArgon2id(plan.argon2_opslimit, plan.argon2_memlimit_kib)));
   ASSIGN_OR_RETURN(keys::SecretBytes tls_key, keys::NewTlsKeyPem());
-  ASSIGN_OR_RETURN(std::string cert, op.IssueCertificate(tls_key, spec.org, std::string(keys::RoleName(spec.role)),
+  ASSIGN_OR_RETURN(std::string cert, op.IssueCertificate(tls_key, spec.org, std::string(network::RoleName(spec.role)),
                                                          now - std::chrono::minutes(5), not_after));
   const keys::NodeIdentity identity = keys::NodeIdentity::Generate(std::move(tls_key));
   RETURN_IF_ERROR(WriteFileAtomic(node_dir + "/identity.sealed",
@@ -149,7 +149,7 @@ absl::StatusOr<keys::ManifestNode> CreateNode(const NetworkPlan& plan, const key
   config.policy_network = "../network/policy";
   config.local_socket = "local.sock";
   RETURN_IF_ERROR(WriteFileAtomic(node_dir + "/casenode.toml", config.ToToml(), 0644));
-  return keys::ManifestNode{
+  return network::ManifestNode{
       spec.org, spec.name, spec.role, endpoint, fingerprint, identity.signing.public_key(), identity.encryption_public};
 }
 
@@ -158,7 +158,7 @@ absl::StatusOr<keys::ManifestNode> CreateNode(const NetworkPlan& plan, const key
 // X25519 key; the public key and the commitments go into the manifest. The
 // key itself exists only inside oprf::Deal, which wipes it; no copy is written.
 absl::Status DealPseudonymKey(const NetworkPlan& plan, const std::string& dir,
-                              const std::vector<const keys::ManifestNode*>& holders, keys::Manifest& manifest) {
+                              const std::vector<const network::ManifestNode*>& holders, network::Manifest& manifest) {
   // With fewer than two holders one organisation would hold the whole key:
   // such a network has no pseudonyms (CheckPlan refused t above the holders).
   if (holders.size() < 2) return absl::OkStatus();
@@ -186,7 +186,7 @@ absl::StatusOr<OrgSpec> ParseOrgSpec(std::string_view text) {
   OrgSpec spec;
   spec.org = std::string(text.substr(0, a));
   const std::string_view role = text.substr(a + 1, b == std::string_view::npos ? std::string_view::npos : b - a - 1);
-  const auto parsed = keys::ParseRole(role);
+  const auto parsed = network::ParseRole(role);
   if (!parsed) {
     return absl::InvalidArgumentError(StrCat("\"", Printable(text), "\": role \"", Printable(role),
                                              "\" is not school, jeugdhulp, politie, gemeente or auditor"));
@@ -211,17 +211,17 @@ const std::vector<std::string>& DemoOrgSpecs() {
   return specs;
 }
 
-bool HoldsPseudonymShare(keys::Role role) {
-  return role == keys::Role::ROLE_JEUGDHULP || role == keys::Role::ROLE_POLITIE || role == keys::Role::ROLE_GEMEENTE;
+bool HoldsPseudonymShare(network::Role role) {
+  return role == network::Role::ROLE_JEUGDHULP || role == network::Role::ROLE_POLITIE || role == network::Role::ROLE_GEMEENTE;
 }
 
 absl::StatusOr<CreatedNetwork> CreateNetwork(const NetworkPlan& plan, SystemTime now) {
   RETURN_IF_ERROR(CheckPlan(plan));
   const std::string dir = fs::absolute(plan.dir).lexically_normal().string();
   const SystemTime not_after = now + std::chrono::days(plan.validity_days);
-  ASSIGN_OR_RETURN(keys::NetworkOperator op, CreateOperator(plan, dir + "/network", now));
+  ASSIGN_OR_RETURN(network::NetworkOperator op, CreateOperator(plan, dir + "/network", now));
 
-  keys::Manifest manifest;
+  network::Manifest manifest;
   manifest.network = plan.network;
   manifest.version = 1;
   manifest.issued_at = now;
@@ -229,7 +229,7 @@ absl::StatusOr<CreatedNetwork> CreateNetwork(const NetworkPlan& plan, SystemTime
   ASSIGN_OR_RETURN(manifest.policy_hash, ShipPolicy(plan.policy_dir, dir + "/network/policy"));
 
   CreatedNetwork created{plan.network, dir, manifest.version, manifest.policy_hash, 0, 0, {}};
-  std::vector<const keys::ManifestNode*> holders;
+  std::vector<const network::ManifestNode*> holders;
   manifest.nodes.reserve(plan.orgs.size());  // `holders` points into it
   for (size_t i = 0; i < plan.orgs.size(); ++i) {
     const OrgSpec& spec = plan.orgs[i];
@@ -237,7 +237,7 @@ absl::StatusOr<CreatedNetwork> CreateNetwork(const NetworkPlan& plan, SystemTime
     const std::string endpoint = plan.kubernetes_dir.empty()
                                      ? StrCat(plan.host, ":", plan.base_port + static_cast<int>(i))
                                      : KubernetesEndpoint(spec.org);
-    ASSIGN_OR_RETURN(keys::ManifestNode entry,
+    ASSIGN_OR_RETURN(network::ManifestNode entry,
                      CreateNode(plan, op, spec, node_dir, endpoint, HoldsPseudonymShare(spec.role), now, not_after));
     manifest.nodes.push_back(std::move(entry));
     if (HoldsPseudonymShare(spec.role)) holders.push_back(&manifest.nodes.back());
@@ -255,10 +255,10 @@ namespace {
 
 // The manifest's next version, published with `change` applied to `org`'s entry.
 template <typename Change>
-absl::StatusOr<uint64_t> PublishChange(const keys::NetworkOperator& op, keys::Manifest m, const std::string& org,
+absl::StatusOr<uint64_t> PublishChange(const network::NetworkOperator& op, network::Manifest m, const std::string& org,
                                        SystemTime now, Change change) {
-  keys::ManifestNode* node = nullptr;
-  for (keys::ManifestNode& n : m.nodes) {
+  network::ManifestNode* node = nullptr;
+  for (network::ManifestNode& n : m.nodes) {
     if (n.org == org) node = &n;
   }
   if (node == nullptr) {
@@ -288,9 +288,9 @@ absl::StatusOr<uint64_t> RenewCertificate(const std::string& dir, const std::str
   if (!ValidOrgId(org)) return absl::InvalidArgumentError(StrCat("org \"", Printable(org), "\": expected ", kOrgIdSyntax));
   if (validity_days < 1) return absl::InvalidArgumentError("validity: at least one day");
   ASSIGN_OR_RETURN(FileLock lock, LockOperator(dir));
-  ASSIGN_OR_RETURN(keys::NetworkOperator op, keys::NetworkOperator::Open(dir + "/network", operator_master_uri));
-  ASSIGN_OR_RETURN(keys::Manifest m, op.Current());
-  const keys::ManifestNode* entry = m.FindOrg(org);
+  ASSIGN_OR_RETURN(network::NetworkOperator op, network::NetworkOperator::Open(dir + "/network", operator_master_uri));
+  ASSIGN_OR_RETURN(network::Manifest m, op.Current());
+  const network::ManifestNode* entry = m.FindOrg(org);
   if (entry == nullptr) {
     return absl::InvalidArgumentError(StrCat("org \"", org, "\" is not in manifest version ", m.version));
   }
@@ -307,7 +307,7 @@ absl::StatusOr<uint64_t> RenewCertificate(const std::string& dir, const std::str
   ASSIGN_OR_RETURN(std::string renewed_fp, keys::CertificateFingerprint(renewed));
   // The certificate first: a manifest must never name one the directory lacks.
   RETURN_IF_ERROR(WriteFileAtomic(NodeCertPath(dir, org, true), renewed, 0644));
-  return PublishChange(op, std::move(m), org, now, [&](keys::ManifestNode& n) {
+  return PublishChange(op, std::move(m), org, now, [&](network::ManifestNode& n) {
     n.tls_cert_sha256_also = renewed_fp;
     return absl::OkStatus();
   });
@@ -317,8 +317,8 @@ absl::StatusOr<uint64_t> FinishRenewal(const std::string& dir, const std::string
                                        const std::string& operator_master_uri, SystemTime now) {
   if (!ValidOrgId(org)) return absl::InvalidArgumentError(StrCat("org \"", Printable(org), "\": expected ", kOrgIdSyntax));
   ASSIGN_OR_RETURN(FileLock lock, LockOperator(dir));
-  ASSIGN_OR_RETURN(keys::NetworkOperator op, keys::NetworkOperator::Open(dir + "/network", operator_master_uri));
-  ASSIGN_OR_RETURN(keys::Manifest m, op.Current());
+  ASSIGN_OR_RETURN(network::NetworkOperator op, network::NetworkOperator::Open(dir + "/network", operator_master_uri));
+  ASSIGN_OR_RETURN(network::Manifest m, op.Current());
   const std::string next_path = NodeCertPath(dir, org, true);
   if (!fs::exists(next_path)) {
     return absl::FailedPreconditionError(
@@ -328,9 +328,9 @@ absl::StatusOr<uint64_t> FinishRenewal(const std::string& dir, const std::string
   ASSIGN_OR_RETURN(std::string next, ReadFile(next_path));
   ASSIGN_OR_RETURN(std::string next_fp, keys::CertificateFingerprint(next));
   // Published before, and the move interrupted: finish the move only.
-  const keys::ManifestNode* entry = m.FindOrg(org);
+  const network::ManifestNode* entry = m.FindOrg(org);
   const bool published = entry != nullptr && entry->tls_cert_sha256 == next_fp;
-  ASSIGN_OR_RETURN(uint64_t version, published ? m.version : PublishChange(op, std::move(m), org, now, [&](keys::ManifestNode& n) {
+  ASSIGN_OR_RETURN(uint64_t version, published ? m.version : PublishChange(op, std::move(m), org, now, [&](network::ManifestNode& n) {
     if (n.tls_cert_sha256_also != next_fp) {
       return absl::FailedPreconditionError(StrCat(next_path, " is not the certificate the manifest's renewal step lists for \"",
                                                   org, "\""));
@@ -351,8 +351,8 @@ absl::StatusOr<uint64_t> RemoveOrg(const std::string& dir, const std::string& or
                                    const std::string& operator_master_uri, SystemTime now) {
   const std::string op_dir = dir + "/network";
   ASSIGN_OR_RETURN(FileLock lock, LockOperator(dir));
-  ASSIGN_OR_RETURN(keys::NetworkOperator op, keys::NetworkOperator::Open(op_dir, operator_master_uri));
-  ASSIGN_OR_RETURN(keys::Manifest m, op.Current());
+  ASSIGN_OR_RETURN(network::NetworkOperator op, network::NetworkOperator::Open(op_dir, operator_master_uri));
+  ASSIGN_OR_RETURN(network::Manifest m, op.Current());
   if (m.FindOrg(org) == nullptr) {
     return absl::InvalidArgumentError(StrCat("org \"", Printable(org), "\" is not in manifest version ", m.version));
   }
@@ -363,8 +363,8 @@ absl::StatusOr<uint64_t> RemoveOrg(const std::string& dir, const std::string& or
                                                 " pseudonym key holders, fewer than the threshold of ",
                                                 m.oprf_threshold, "; set up the network anew to deal a new key"));
   }
-  std::erase_if(m.nodes, [&](const keys::ManifestNode& n) { return n.org == org; });
-  std::erase_if(m.oprf_holders, [&](const keys::OprfHolder& h) { return h.org == org; });
+  std::erase_if(m.nodes, [&](const network::ManifestNode& n) { return n.org == org; });
+  std::erase_if(m.oprf_holders, [&](const network::OprfHolder& h) { return h.org == org; });
   m.version += 1;
   m.issued_at = std::min(now, m.expires_at - std::chrono::seconds(1));
   RETURN_IF_ERROR(op.Publish(m));

@@ -3,7 +3,7 @@
 // layer over this (they read passphrases and print); the tests call it directly.
 //
 // CreateNetwork(plan) makes, under plan.dir (which must be new or empty):
-//   network/            the operator's material (keys/network_operator.h), the
+//   network/            the operator's material (network/operator.h), the
 //                       signed manifest, and policy/ (a copy of the network
 //                       policy whose hash the manifest carries)
 //   <org>/              per node: casenode.toml, master.key (0600, unless a
@@ -22,14 +22,14 @@
 
 #include "absl/status/statusor.h"
 #include "base/time.h"
-#include "keys/manifest.h"
+#include "network/manifest.h"
 #include "keys/secret.h"
 
 namespace casenode::provision {
 
 struct OrgSpec {
   std::string org;
-  keys::Role role = keys::Role::ROLE_UNSPECIFIED;
+  network::Role role = network::Role::ROLE_UNSPECIFIED;
   std::string name;  // display name; the org id if none was given
 };
 
@@ -69,7 +69,7 @@ struct NetworkPlan {
 
 struct CreatedNode {
   std::string org;
-  keys::Role role = keys::Role::ROLE_UNSPECIFIED;
+  network::Role role = network::Role::ROLE_UNSPECIFIED;
   std::string endpoint;
   std::string config_path;
   std::string socket_path;
@@ -86,7 +86,7 @@ struct CreatedNetwork {
 };
 
 // Roles whose nodes hold a share of the pseudonym key (jeugdhulp, politie, gemeente).
-bool HoldsPseudonymShare(keys::Role role);
+bool HoldsPseudonymShare(network::Role role);
 
 [[nodiscard]] absl::StatusOr<CreatedNetwork> CreateNetwork(const NetworkPlan& plan, SystemTime now);
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 
+#include "node/audit/keyspace.h"
 #include "base/encoding.h"
 #include "base/log.h"
 #include "base/reason.h"
@@ -26,23 +27,6 @@ namespace {
 // when written).
 constexpr auto kBufferedDelay = std::chrono::milliseconds(50);
 
-constexpr char kEntryPrefix = 'e';
-constexpr char kBlockPrefix = 'b';
-constexpr char kNodePrefix = 'n';
-constexpr std::string_view kPendingKey = "p";
-constexpr std::string_view kStateKey = "s";
-
-std::string EntryKey(uint64_t seq) {
-  std::string k(1, kEntryPrefix);
-  AppendU64(k, seq);
-  return k;
-}
-
-std::string BlockKey(uint64_t block) {
-  std::string k(1, kBlockPrefix);
-  AppendU64(k, block);
-  return k;
-}
 
 std::string EncodeHashes(std::span<const tlog::Hash> hashes) {
   std::string out;
@@ -65,13 +49,6 @@ std::optional<tlog::Hash> DecodeHash(std::string_view bytes) {
   tlog::Hash h;
   std::copy_n(bytes.data(), 32, h.begin());
   return h;
-}
-
-std::string NodeKey(tlog::NodeId id) {
-  std::string k(1, kNodePrefix);
-  k.push_back(static_cast<char>(id.level));
-  AppendU64(k, id.index);
-  return k;
 }
 
 }  // namespace
@@ -154,7 +131,7 @@ absl::StatusOr<std::vector<tlog::Hash>> RecoverOpenBlock(const store::Store& sto
                                                          size_t count) {
   if (count == 0) return std::vector<tlog::Hash>{};
   const uint64_t first = state.size() - count;
-  ASSIGN_OR_RETURN(std::optional<std::string> p, GetIfPresent(store, kPendingKey));
+  ASSIGN_OR_RETURN(std::optional<std::string> p, GetIfPresent(store, audit_keys::kPending));
   if (p) {
     std::optional<std::vector<tlog::Hash>> hashes = DecodeHashes(*p, count);
     if (hashes && MatchesState(state, count, *hashes)) return *std::move(hashes);
@@ -163,7 +140,7 @@ absl::StatusOr<std::vector<tlog::Hash>> RecoverOpenBlock(const store::Store& sto
   }
   std::vector<tlog::Hash> from_pairs;
   for (uint64_t i = first; i + 1 < state.size(); i += 2) {
-    ASSIGN_OR_RETURN(std::optional<std::string> pair, GetIfPresent(store, NodeKey({1, i / 2})));
+    ASSIGN_OR_RETURN(std::optional<std::string> pair, GetIfPresent(store, audit_keys::TreeNode({1, i / 2})));
     std::optional<std::vector<tlog::Hash>> two = pair ? DecodeHashes(*pair, 2) : std::nullopt;
     if (!two) break;
     from_pairs.insert(from_pairs.end(), two->begin(), two->end());
@@ -172,7 +149,7 @@ absl::StatusOr<std::vector<tlog::Hash>> RecoverOpenBlock(const store::Store& sto
   if (MatchesState(state, count, from_pairs)) return from_pairs;
   std::vector<tlog::Hash> from_entries;
   for (uint64_t seq = first; seq < state.size(); ++seq) {
-    ASSIGN_OR_RETURN(std::optional<std::string> leaf, GetIfPresent(store, EntryKey(seq)));
+    ASSIGN_OR_RETURN(std::optional<std::string> leaf, GetIfPresent(store, audit_keys::Entry(seq)));
     if (!leaf) break;
     from_entries.push_back(tlog::LeafHash(*leaf));
   }
@@ -189,7 +166,7 @@ absl::StatusOr<std::vector<tlog::Hash>> RecoverOpenBlock(const store::Store& sto
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store, MsClock clock_ms) {
   tlog::Frontier frontier;
-  ASSIGN_OR_RETURN(std::optional<std::string> state, GetIfPresent(store, kStateKey));
+  ASSIGN_OR_RETURN(std::optional<std::string> state, GetIfPresent(store, audit_keys::kState));
   if (state) {
     absl::StatusOr<tlog::Frontier> decoded = tlog::Frontier::Decode(*state, "audit log state");
     if (!decoded.ok()) return WithReason(decoded.status(), Reason::kRecordCorrupt);
@@ -198,7 +175,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store, Ms
     // No tree state is a new log only if there are no entries either: one
     // that lost its state must not start again at 0 over its own entries.
     bool has_entries = false;
-    RETURN_IF_ERROR(store.Scan(store::Family::kAudit, std::string_view(&kEntryPrefix, 1),
+    RETURN_IF_ERROR(store.Scan(store::Family::kAudit, std::string_view(&audit_keys::kEntryPrefix, 1),
                                [&](std::string_view, const absl::StatusOr<std::string>&) { has_entries = true; }));
     if (has_entries) {
       return Error(Reason::kRecordCorrupt, "the audit log has entries but its tree state is missing or unreadable");
@@ -229,7 +206,7 @@ AuditLog::~AuditLog() {
 }
 
 absl::Status AuditLog::Probe() const {
-  absl::StatusOr<std::string> state = store_.Get(store::Family::kAudit, kStateKey);
+  absl::StatusOr<std::string> state = store_.Get(store::Family::kAudit, audit_keys::kState);
   if (state.ok() || state.status().code() == absl::StatusCode::kNotFound) return absl::OkStatus();
   return state.status();
 }
@@ -317,20 +294,20 @@ absl::Status AuditLog::Commit(Batch& batch) {
     const tlog::Hash leaf_hash = tlog::LeafHash(leaf);
     next.Append(leaf_hash, [&](tlog::NodeId id, const tlog::Hash& h) {
       if (id.level < kBlockLevel) return;  // computed from the block
-      nodes.push_back(AuditRecord(NodeKey(id), std::string(reinterpret_cast<const char*>(h.data()), h.size())));
+      nodes.push_back(AuditRecord(audit_keys::TreeNode(id), std::string(reinterpret_cast<const char*>(h.data()), h.size())));
     });
     pending.push_back(leaf_hash);
     if (pending.size() == kBlockLeaves) {
-      blocks.push_back(AuditRecord(BlockKey(seq / kBlockLeaves), EncodeHashes(pending)));
+      blocks.push_back(AuditRecord(audit_keys::Block(seq / kBlockLeaves), EncodeHashes(pending)));
       pending.clear();
     }
-    records.push_back(AuditRecord(EntryKey(seq), std::move(leaf)));
+    records.push_back(AuditRecord(audit_keys::Entry(seq), std::move(leaf)));
   }
   std::sort(nodes.begin(), nodes.end(), [](const store::Record& a, const store::Record& b) { return a.key < b.key; });
   std::move(blocks.begin(), blocks.end(), std::back_inserter(records));
   std::move(nodes.begin(), nodes.end(), std::back_inserter(records));
-  records.push_back(AuditRecord(std::string(kPendingKey), EncodeHashes(pending)));
-  records.push_back(AuditRecord(std::string(kStateKey), next.Encode()));
+  records.push_back(AuditRecord(std::string(audit_keys::kPending), EncodeHashes(pending)));
+  records.push_back(AuditRecord(std::string(audit_keys::kState), next.Encode()));
   absl::Status status =
       store_.Write(records, batch.durable ? store::Durability::kSynced : store::Durability::kBuffered);
   if (!status.ok()) {
@@ -360,7 +337,7 @@ AuditLog::Head AuditLog::durable_head() const {
 
 absl::StatusOr<std::string> AuditLog::Entry(uint64_t seq) const {
   if (seq >= head().size) return absl::OutOfRangeError("no audit entry with that sequence number yet");
-  return store_.Get(store::Family::kAudit, EntryKey(seq));
+  return store_.Get(store::Family::kAudit, audit_keys::Entry(seq));
 }
 
 absl::StatusOr<tlog::Hash> AuditLog::ReadLowNode(tlog::NodeId id) const {
@@ -378,7 +355,7 @@ absl::StatusOr<tlog::Hash> AuditLog::ReadLowNode(tlog::NodeId id) const {
       return tlog::RootOf(std::span(pending_).subspan(first - block_start, leaves));
     }
   }
-  absl::StatusOr<std::string> stored = store_.Get(store::Family::kAudit, BlockKey(block));
+  absl::StatusOr<std::string> stored = store_.Get(store::Family::kAudit, audit_keys::Block(block));
   if (stored.ok()) {
     std::optional<std::vector<tlog::Hash>> hashes = DecodeHashes(*stored, kBlockLeaves);
     if (!hashes) return Error(Reason::kRecordCorrupt, "an audit block has the wrong length");
@@ -387,7 +364,7 @@ absl::StatusOr<tlog::Hash> AuditLog::ReadLowNode(tlog::NodeId id) const {
   if (stored.status().code() != absl::StatusCode::kNotFound) return stored.status();
   // A block written before blocks: level 1 holds its two leaf hashes, levels 2 and 3 their hash.
   const tlog::NodeId own = id.level == 0 ? tlog::NodeId{1, id.index / 2} : id;
-  absl::StatusOr<std::string> v = store_.Get(store::Family::kAudit, NodeKey(own));
+  absl::StatusOr<std::string> v = store_.Get(store::Family::kAudit, audit_keys::TreeNode(own));
   if (!v.ok()) return v.status();
   if (own.level == 1) {
     std::optional<std::vector<tlog::Hash>> two = DecodeHashes(*v, 2);
@@ -409,7 +386,7 @@ absl::StatusOr<tlog::Hash> AuditLog::ReadNode(tlog::NodeId id) const {
     std::shared_lock<std::shared_mutex> lock(cache_mu_);
     if (auto it = upper_nodes_.find({id.level, id.index}); it != upper_nodes_.end()) return it->second;
   }
-  absl::StatusOr<std::string> v = store_.Get(store::Family::kAudit, NodeKey(id));
+  absl::StatusOr<std::string> v = store_.Get(store::Family::kAudit, audit_keys::TreeNode(id));
   if (!v.ok()) return v.status();
   std::optional<tlog::Hash> one = DecodeHash(*v);
   if (!one) return Error(Reason::kRecordCorrupt, "an audit tree node has the wrong length");
@@ -460,6 +437,20 @@ bool LeafIsGap(std::string_view leaf) {
     }
   }
   return false;
+}
+
+v1::AuditEntry CallSentEntry(std::string_view method, std::string_view peer_org, std::string_view trace_id,
+                             std::string_view span_id, std::chrono::system_clock::time_point started,
+                             absl::StatusCode outcome) {
+  v1::AuditEntry e;
+  e.set_time_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(started.time_since_epoch()).count());
+  e.set_trace_id(std::string(trace_id));
+  e.set_span_id(std::string(span_id));
+  v1::PeerCallSent* sent = e.mutable_call_sent();
+  sent->set_method(std::string(method));
+  sent->set_peer_org(std::string(peer_org));
+  sent->set_outcome(absl::StatusCodeToString(outcome));
+  return e;
 }
 
 std::string LogOrigin(std::string_view org) { return StrCat("casenode.log/", std::string(org)); }

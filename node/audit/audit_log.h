@@ -30,6 +30,7 @@
 // Thread-safe. The destructor writes everything still pending.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -46,7 +47,7 @@
 #include "casenode/v1/types.pb.h"
 #include "keys/identity.h"
 #include "tlog/merkle.h"
-#include "node/store/store.h"
+#include "store/store.h"
 #include "policy/request.h"
 
 namespace casenode::node {
@@ -170,6 +171,13 @@ std::string LeafBytes(uint64_t seq, std::string_view body);
 std::optional<uint64_t> LeafSeq(std::string_view leaf);
 // Whether the leaf is a LogGap entry, read without parsing the whole entry.
 bool LeafIsGap(std::string_view leaf);
+
+// The caller's side of a Peer call this node made (PeerCallSent), for
+// reconciliation with the callee's log: the time the call started (its callee
+// decided after it), the call's trace context and its outcome.
+v1::AuditEntry CallSentEntry(std::string_view method, std::string_view peer_org, std::string_view trace_id,
+                             std::string_view span_id, std::chrono::system_clock::time_point started,
+                             absl::StatusCode outcome);
 
 // The origin line (and note key name) of `org`'s log checkpoints.
 std::string LogOrigin(std::string_view org);

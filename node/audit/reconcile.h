@@ -64,7 +64,7 @@ class Reconciler {
   std::vector<Relied> relied_;
   struct Answered {
     std::string asker;
-    std::string state;
+    v1::ConsentState state = v1::CONSENT_STATE_UNSPECIFIED;
     int64_t time_ms = 0;
   };
   // (issuer = the log's org, trace id, span id, receipt id) -> the answer it logged

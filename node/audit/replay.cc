@@ -30,10 +30,21 @@ std::string AnswerKey(std::string_view trace_id, std::string_view span_id, std::
 }
 
 // The fact a responder's verifier makes of an issuer's answer (consent/verifier.cc).
-policy::ConsentStatus FactOf(std::string_view state) {
-  if (state == "ACTIVE") return policy::ConsentStatus::kValid;
-  if (state == "REVOKED" || state == "UNKNOWN" || state == "UNCONFIRMED") return policy::ConsentStatus::kRevoked;
-  return policy::ConsentStatus::kIssuerUnreachable;
+policy::ConsentStatus FactOf(v1::ConsentState state) {
+  switch (state) {
+    case v1::CONSENT_ACTIVE: return policy::ConsentStatus::kValid;
+    case v1::CONSENT_REVOKED:
+    case v1::CONSENT_UNKNOWN:
+    case v1::CONSENT_UNCONFIRMED: return policy::ConsentStatus::kRevoked;
+    default: return policy::ConsentStatus::kIssuerUnreachable;
+  }
+}
+
+// "ACTIVE", "REVOKED", ...: the state in a problem's text.
+std::string StateText(v1::ConsentState state) {
+  std::string name = v1::ConsentState_Name(state);
+  if (name.starts_with("CONSENT_")) name.erase(0, 8);
+  return name.empty() ? StrCat("state ", static_cast<int>(state)) : name;
 }
 
 }  // namespace
@@ -145,11 +156,11 @@ void Replayer::CheckDisclosure(uint64_t seq, const v1::AuditEntry& entry, v1::Au
   }
 }
 
-std::string Replayer::StateOf(const std::string& receipt_id) const {
+v1::ConsentState Replayer::StateOf(const std::string& receipt_id) const {
   auto it = receipts_.find(receipt_id);
-  if (it == receipts_.end()) return "UNKNOWN";
-  if (it->second.revoked) return "REVOKED";
-  return it->second.hold_generation < hold_generation_ ? "UNCONFIRMED" : "ACTIVE";
+  if (it == receipts_.end()) return v1::CONSENT_UNKNOWN;
+  if (it->second.revoked) return v1::CONSENT_REVOKED;
+  return it->second.hold_generation < hold_generation_ ? v1::CONSENT_UNCONFIRMED : v1::CONSENT_ACTIVE;
 }
 
 void Replayer::ApplyConsent(uint64_t seq, const v1::AuditEntry& entry, v1::AuditVerifyReport& report) {
@@ -178,17 +189,17 @@ void Replayer::ApplyConsent(uint64_t seq, const v1::AuditEntry& entry, v1::Audit
     case v1::ConsentEvent::CONFIRMED: {
       auto it = receipts_.find(c.receipt_id());
       if (it == receipts_.end() || it->second.revoked) {
-        problem(StrCat("receipt ", c.receipt_id(), " confirmed while its log had it ", StateOf(c.receipt_id())));
+        problem(StrCat("receipt ", c.receipt_id(), " confirmed while its log had it ", StateText(StateOf(c.receipt_id()))));
         return;
       }
       it->second.hold_generation = c.hold_generation();
       return;
     }
     case v1::ConsentEvent::STATUS_ANSWERED: {
-      const std::string expected = StateOf(c.receipt_id());
+      const v1::ConsentState expected = StateOf(c.receipt_id());
       if (c.state() != expected) {
-        problem(StrCat("answered ", c.state(), " about receipt ", c.receipt_id(), " to ", c.asker_org(),
-                       ", which its log had left ", expected));
+        problem(StrCat("answered ", StateText(c.state()), " about receipt ", c.receipt_id(), " to ", c.asker_org(),
+                       ", which its log had left ", StateText(expected)));
       }
       if (c.asker_org() == org_) {
         answers_.erase(answers_.begin(), answers_.lower_bound(seq > kDisclosureWindow ? seq - kDisclosureWindow : 0));

@@ -80,12 +80,12 @@ class Replayer {
   };
   std::unordered_map<std::string, Receipt> receipts_;
   uint64_t hold_generation_ = 0;  // the last HELD
-  std::string StateOf(const std::string& receipt_id) const;
+  v1::ConsentState StateOf(const std::string& receipt_id) const;
   // Own answers (STATUS_ANSWERED to this node) by seq, that a decision on
   // the same call may rest on; the last kDisclosureWindow seqs.
   struct Answer {
     std::string call;  // trace id / span id / receipt id
-    std::string state;
+    v1::ConsentState state = v1::CONSENT_STATE_UNSPECIFIED;
   };
   std::map<uint64_t, Answer> answers_;
   bool InWindow(int64_t time_ms) const {

@@ -14,13 +14,13 @@ constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 
 static_assert(kSealedSubjectBytes == kNonce + 32 + crypto_aead_xchacha20poly1305_ietf_ABYTES);
 
-keys::DataKeyRef RefOf(keys::KeyStore& keys, std::span<const uint8_t, 32> pseudonym) {
+keys::DataKeyRef RefOf(store::KeyStore& keys, std::span<const uint8_t, 32> pseudonym) {
   return keys::DataKeyRef{keys::DataKeyKind::kSubject, keys.SubjectHandle(pseudonym)};
 }
 
 }  // namespace
 
-absl::StatusOr<std::string> SealSubject(keys::KeyStore& keys, std::span<const uint8_t, 32> pseudonym, bool create) {
+absl::StatusOr<std::string> SealSubject(store::KeyStore& keys, std::span<const uint8_t, 32> pseudonym, bool create) {
   keys::DataKey key;
   if (create) {
     if (absl::Status s = keys.GetOrCreate(RefOf(keys, pseudonym), &key); !s.ok()) return s;
@@ -37,7 +37,7 @@ absl::StatusOr<std::string> SealSubject(keys::KeyStore& keys, std::span<const ui
   return out;
 }
 
-absl::StatusOr<SubjectMatcher> SubjectMatcher::For(keys::KeyStore& keys, std::span<const uint8_t, 32> pseudonym) {
+absl::StatusOr<SubjectMatcher> SubjectMatcher::For(store::KeyStore& keys, std::span<const uint8_t, 32> pseudonym) {
   SubjectMatcher m;
   if (absl::Status s = keys.Get(RefOf(keys, pseudonym), &m.key_); !s.ok()) return s;
   std::copy(pseudonym.begin(), pseudonym.end(), m.pseudonym_.begin());
@@ -58,7 +58,7 @@ bool SubjectMatcher::Matches(std::string_view sealed) const {
   return same;
 }
 
-absl::Status AppendAbout(AuditLog& log, keys::KeyStore& keys, const std::optional<std::array<uint8_t, 32>>& subject,
+absl::Status AppendAbout(AuditLog& log, store::KeyStore& keys, const std::optional<std::array<uint8_t, 32>>& subject,
                          v1::AuditEntry entry, uint64_t* seq) {
   if (subject) {
     absl::StatusOr<std::string> sealed = SealSubject(keys, *subject);

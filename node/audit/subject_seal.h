@@ -19,7 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "casenode/v1/types.pb.h"
-#include "keys/key_store.h"
+#include "store/key_store.h"
 #include "node/audit/audit_log.h"
 
 namespace casenode::node {
@@ -30,7 +30,7 @@ inline constexpr size_t kSealedSubjectBytes = 24 + 32 + 16;
 // use — unless `create` is false: then "" if the node holds no key for it
 // (a refused call about an unknown child makes no key: callers could
 // otherwise fill the key store).
-[[nodiscard]] absl::StatusOr<std::string> SealSubject(keys::KeyStore& keys, std::span<const uint8_t, 32> pseudonym,
+[[nodiscard]] absl::StatusOr<std::string> SealSubject(store::KeyStore& keys, std::span<const uint8_t, 32> pseudonym,
                                                       bool create = true);
 
 // Recognises the seals of one child.
@@ -38,7 +38,7 @@ class SubjectMatcher {
  public:
   // NotFound (reason SHREDDED) if this node holds no key for the child:
   // it never logged anything about it, or shredded it.
-  [[nodiscard]] static absl::StatusOr<SubjectMatcher> For(keys::KeyStore& keys,
+  [[nodiscard]] static absl::StatusOr<SubjectMatcher> For(store::KeyStore& keys,
                                                           std::span<const uint8_t, 32> pseudonym);
   // True if `sealed` opens under the child's key to the child's pseudonym.
   bool Matches(std::string_view sealed) const;
@@ -55,7 +55,7 @@ namespace casenode::node {
 
 // Appends `entry` (synced) with `subject`, if given, sealed into it: an event
 // about a child. The caller must not act on the event if this fails.
-[[nodiscard]] absl::Status AppendAbout(AuditLog& log, keys::KeyStore& keys,
+[[nodiscard]] absl::Status AppendAbout(AuditLog& log, store::KeyStore& keys,
                                        const std::optional<std::array<uint8_t, 32>>& subject, v1::AuditEntry entry,
                                        uint64_t* seq = nullptr);
 

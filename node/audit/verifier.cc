@@ -46,8 +46,8 @@ constexpr std::chrono::seconds kMaxClockSkew(60);
 
 }  // namespace
 
-absl::StatusOr<std::optional<tlog::Checkpoint>> VerifyCheckpoint(const keys::ManifestNode& node,
-                                                                 const std::vector<keys::ManifestNode>& network,
+absl::StatusOr<std::optional<tlog::Checkpoint>> VerifyCheckpoint(const network::ManifestNode& node,
+                                                                 const std::vector<network::ManifestNode>& network,
                                                                  uint64_t witnesses, const AuditSource& source,
                                                                  SystemTime now,
                                                                  v1::AuditVerifyReport& report) {
@@ -75,7 +75,7 @@ absl::StatusOr<std::optional<tlog::Checkpoint>> VerifyCheckpoint(const keys::Man
   // the node, would hide everything it logged since.
   const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   size_t others = 0;
-  for (const keys::ManifestNode& w : network) {
+  for (const network::ManifestNode& w : network) {
     if (w.org == node.org) continue;
     ++others;
     absl::StatusOr<uint64_t> t = tlog::VerifyCosignature(*note, WitnessName(w.org), w.signing_key);
@@ -92,8 +92,8 @@ absl::StatusOr<std::optional<tlog::Checkpoint>> VerifyCheckpoint(const keys::Man
   return *cp;
 }
 
-absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& node,
-                                                     const std::vector<keys::ManifestNode>& network,
+absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const network::ManifestNode& node,
+                                                     const std::vector<network::ManifestNode>& network,
                                                      uint64_t witnesses, const std::string& purpose,
                                                      const AuditSource& source,
                                                      const std::optional<tlog::Checkpoint>& previous,
@@ -210,8 +210,8 @@ absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(const keys::ManifestNode& n
   return report;
 }
 
-absl::StatusOr<v1::InzageNode> ReadChildEntries(const keys::ManifestNode& node,
-                                                const std::vector<keys::ManifestNode>& network, uint64_t witnesses,
+absl::StatusOr<v1::InzageNode> ReadChildEntries(const network::ManifestNode& node,
+                                                const std::vector<network::ManifestNode>& network, uint64_t witnesses,
                                                 const AuditSource& source, const std::array<uint8_t, 32>& subject,
                                                 SystemTime now) {
   v1::InzageNode out;

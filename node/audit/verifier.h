@@ -29,7 +29,7 @@
 #include "casenode/v1/local.pb.h"
 #include "casenode/v1/peer.pb.h"
 #include "base/time.h"
-#include "keys/manifest.h"
+#include "network/manifest.h"
 #include "tlog/note.h"
 
 namespace casenode::node {
@@ -47,7 +47,7 @@ struct AuditSource {
 // among them explains a history that no longer extends `previous`.
 // `on_entry(seq, leaf)` sees every entry returned, in order (for the replay).
 [[nodiscard]] absl::StatusOr<v1::AuditVerifyReport> VerifyAuditLog(
-    const keys::ManifestNode& node, const std::vector<keys::ManifestNode>& network, uint64_t witnesses, const std::string& purpose,
+    const network::ManifestNode& node, const std::vector<network::ManifestNode>& network, uint64_t witnesses, const std::string& purpose,
     const AuditSource& source, const std::optional<tlog::Checkpoint>& previous,
     const std::set<std::string>& known_gaps, SystemTime now,
     const std::function<void(uint64_t, const std::string&)>& on_entry = nullptr);
@@ -56,7 +56,7 @@ struct AuditSource {
 // witnesses, noting problems (and the witnesses that count) in `report`.
 // nullopt if it is not a checkpoint of the node at all.
 [[nodiscard]] absl::StatusOr<std::optional<tlog::Checkpoint>> VerifyCheckpoint(
-    const keys::ManifestNode& node, const std::vector<keys::ManifestNode>& network, uint64_t witnesses,
+    const network::ManifestNode& node, const std::vector<network::ManifestNode>& network, uint64_t witnesses,
     const AuditSource& source,
     SystemTime now, v1::AuditVerifyReport& report);
 
@@ -65,8 +65,8 @@ struct AuditSource {
 // by its inclusion proof; an entry that fails is a problem, not a line.
 // Which entries are about the child only the node can tell (it holds the
 // key of their sealed subject): what it leaves out cannot be detected here.
-[[nodiscard]] absl::StatusOr<v1::InzageNode> ReadChildEntries(const keys::ManifestNode& node,
-                                                              const std::vector<keys::ManifestNode>& network,
+[[nodiscard]] absl::StatusOr<v1::InzageNode> ReadChildEntries(const network::ManifestNode& node,
+                                                              const std::vector<network::ManifestNode>& network,
                                                               uint64_t witnesses, const AuditSource& source,
                                                               const std::array<uint8_t, 32>& subject, SystemTime now);
 

@@ -1,5 +1,6 @@
 #include "node/audit/witness.h"
 
+#include "node/audit/keyspace.h"
 #include "base/encoding.h"
 #include "base/log.h"
 #include "base/reason.h"
@@ -14,10 +15,6 @@ namespace {
 constexpr auto kPublishInterval = std::chrono::seconds(30);
 constexpr auto kOfferTimeout = std::chrono::seconds(5);
 
-std::string HeldKey(std::string_view org) { return StrCat("w", std::string(org)); }
-std::string EvidenceKey(std::string_view org) { return StrCat("x", std::string(org)); }
-constexpr std::string_view kCosignedKey = "c";
-constexpr std::string_view kGapKey = "g";
 
 int64_t UnixMs(SystemTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -31,7 +28,7 @@ size_t RequiredWitnesses(uint64_t policy_witnesses, size_t other_nodes) {
   return static_cast<size_t>(std::min<uint64_t>(policy_witnesses, other_nodes));
 }
 
-absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& caller, const v1::CosignRequest& req) {
+absl::StatusOr<v1::CosignResponse> Witness::Cosign(const network::ManifestNode& caller, const v1::CosignRequest& req) {
   // The offer: a checkpoint of the caller's own log, signed with its key.
   absl::StatusOr<tlog::Note> note = tlog::ParseNote(req.note());
   if (!note.ok()) return Error(Reason::kMalformedRequest, StrCat("note: ", std::string(note.status().message())));
@@ -53,7 +50,7 @@ absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& cal
   // offer and it together prove a fork to anyone with the manifest.
   std::optional<tlog::Checkpoint> held;
   std::string held_note;
-  absl::StatusOr<std::string> stored = store_.Get(store::Family::kAudit, HeldKey(caller.org));
+  absl::StatusOr<std::string> stored = store_.Get(store::Family::kAudit, audit_keys::Held(caller.org));
   if (stored.ok()) {
     held_note = *stored;
     auto parsed_note = tlog::ParseNote(held_note);
@@ -94,7 +91,7 @@ absl::StatusOr<v1::CosignResponse> Witness::Cosign(const keys::ManifestNode& cal
   // Keep first, then cosign: a cosignature never leaves for a checkpoint this
   // witness could forget. (The same checkpoint again needs no write.)
   if (gap_accepted || !held || held->size != cp->size) {
-    RETURN_IF_ERROR(store_.Put(AuditRecord(HeldKey(caller.org), req.note())));
+    RETURN_IF_ERROR(store_.Put(AuditRecord(audit_keys::Held(caller.org), req.note())));
   }
   const uint64_t t = static_cast<uint64_t>(UnixMs(clock_()) / 1000);
   const keys::Signature sig = key_.SignNote(tlog::CosignedMessage(note->text, t));
@@ -144,19 +141,19 @@ absl::Status Witness::Refuse(const std::string& org, const std::string& held, co
 absl::Status Witness::KeepEvidence(const std::string& org, const std::string& held, const std::string& offered) {
   // The first evidence is kept: the node cannot replace its proven fork with
   // a harmless pair by offering more.
-  absl::StatusOr<std::string> existing = store_.Get(store::Family::kAudit, EvidenceKey(org));
+  absl::StatusOr<std::string> existing = store_.Get(store::Family::kAudit, audit_keys::Evidence(org));
   if (existing.ok()) return absl::OkStatus();
   if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
   v1::WitnessEvidence ev;
   ev.set_held(held);
   ev.set_offered(offered);
   ev.set_at_unix_ms(UnixMs(clock_()));
-  return store_.Put(AuditRecord(EvidenceKey(org), ev.SerializeAsString()));
+  return store_.Put(AuditRecord(audit_keys::Evidence(org), ev.SerializeAsString()));
 }
 
 std::vector<v1::WitnessView> Witness::Refused() const {
   std::vector<v1::WitnessView> out;
-  (void)store_.Scan(store::Family::kAudit, "x", [&](std::string_view key, const absl::StatusOr<std::string>& v) {
+  (void)store_.Scan(store::Family::kAudit, audit_keys::kEvidencePrefix, [&](std::string_view key, const absl::StatusOr<std::string>& v) {
     v1::WitnessEvidence ev;
     if (!v.ok() || !ev.ParseFromString(*v)) return;
     auto held_note = tlog::ParseNote(ev.held());
@@ -176,7 +173,7 @@ std::vector<v1::WitnessView> Witness::Refused() const {
 
 CheckpointPublisher::CheckpointPublisher(const AuditLog& log, store::Store& store, const keys::SigningKey& key,
                                          std::string self_org,
-                                         std::function<std::vector<keys::ManifestNode>()> witnesses, Offer offer,
+                                         std::function<std::vector<network::ManifestNode>()> witnesses, Offer offer,
                                          Clock clock)
     : log_(log),
       store_(store),
@@ -228,7 +225,7 @@ std::string CheckpointPublisher::PublishNow(Deadline deadline) {
   // One offer per witness, in parallel: a witness that is down costs its own
   // deadline, not everyone's.
   struct Outcome {
-    keys::ManifestNode witness;
+    network::ManifestNode witness;
     uint64_t old_size = 0;
     absl::StatusOr<v1::CosignResponse> resp = absl::UnknownError("not asked");
   };
@@ -237,12 +234,12 @@ std::string CheckpointPublisher::PublishNow(Deadline deadline) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!gap_loaded_) {
-      absl::StatusOr<std::string> g = store_.Get(store::Family::kAudit, kGapKey);
+      absl::StatusOr<std::string> g = store_.Get(store::Family::kAudit, audit_keys::kGap);
       if (g.ok() && g->size() == 8) gap_seq_ = ReadU64(AsBytes(*g));
       gap_loaded_ = g.ok() || g.status().code() == absl::StatusCode::kNotFound;
     }
     gap_seq = gap_seq_;
-    for (const keys::ManifestNode& w : witnesses_()) {
+    for (const network::ManifestNode& w : witnesses_()) {
       if (w.org != self_org_) outcomes.push_back({w, witness_sizes_[w.org]});
     }
   }
@@ -331,7 +328,7 @@ std::string CheckpointPublisher::PublishNow(Deadline deadline) {
   if (count > 0) {
     witnessed_size_ = cp->size;
     cosignatures_ = count;
-    (void)store_.Put(AuditRecord(std::string(kCosignedKey), cosigned));
+    (void)store_.Put(AuditRecord(std::string(audit_keys::kCosigned), cosigned));
   }
   return cosigned;
 }
@@ -354,6 +351,13 @@ std::optional<tlog::Checkpoint> CheckpointPublisher::NotExtended(const std::stri
 }
 
 absl::StatusOr<uint64_t> CheckpointPublisher::DeclareGap(AuditLog& log, const std::string& declared_by) {
+  absl::StatusOr<uint64_t> seq = RecordGap(log, declared_by);
+  // The witnesses learn of it at once.
+  if (seq.ok()) (void)PublishNow(clock_() + kGapOfferWithin);
+  return seq;
+}
+
+absl::StatusOr<uint64_t> CheckpointPublisher::RecordGap(AuditLog& log, const std::string& declared_by) {
   std::lock_guard<std::mutex> round(publish_mu_);  // no offer in between
   v1::AuditEntry e;
   v1::LogGap& gap = *e.mutable_gap();
@@ -377,7 +381,7 @@ absl::StatusOr<uint64_t> CheckpointPublisher::DeclareGap(AuditLog& log, const st
   RETURN_IF_ERROR(log.Append(std::move(e), store::Durability::kSynced, &seq));
   std::string value;
   AppendU64(value, seq);
-  RETURN_IF_ERROR(store_.Put(AuditRecord(std::string(kGapKey), value)));
+  RETURN_IF_ERROR(store_.Put(AuditRecord(std::string(audit_keys::kGap), value)));
   Log(LogLevel::kWarn, "audit.gap_declared", {{"gap_seq", seq}, {"witnesses", named}});
   std::lock_guard<std::mutex> lock(mu_);
   gap_seq_ = seq;

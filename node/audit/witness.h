@@ -30,10 +30,10 @@
 #include "casenode/v1/local.pb.h"
 #include "casenode/v1/peer.pb.h"
 #include "keys/identity.h"
-#include "keys/manifest.h"
+#include "network/manifest.h"
 #include "tlog/note.h"
 #include "node/audit/audit_log.h"
-#include "node/store/store.h"
+#include "store/store.h"
 
 namespace casenode::node {
 
@@ -50,7 +50,7 @@ class Witness {
       : store_(store), key_(key), self_org_(std::move(self_org)), clock_(std::move(clock)) {}
 
   // `caller`: the authenticated caller's manifest entry.
-  [[nodiscard]] absl::StatusOr<v1::CosignResponse> Cosign(const keys::ManifestNode& caller,
+  [[nodiscard]] absl::StatusOr<v1::CosignResponse> Cosign(const network::ManifestNode& caller,
                                                           const v1::CosignRequest& request);
   // The nodes this witness refused, from the kept evidence.
   std::vector<v1::WitnessView> Refused() const;
@@ -76,11 +76,11 @@ class CheckpointPublisher {
  public:
   using Deadline = std::chrono::system_clock::time_point;
   // Sends one offer to one witness (a Peer Cosign call).
-  using Offer = std::function<absl::StatusOr<v1::CosignResponse>(const keys::ManifestNode& witness,
+  using Offer = std::function<absl::StatusOr<v1::CosignResponse>(const network::ManifestNode& witness,
                                                                  const v1::CosignRequest& request, Deadline deadline)>;
   // `witnesses()` gives the nodes to offer to (every other node of the manifest).
   CheckpointPublisher(const AuditLog& log, store::Store& store, const keys::SigningKey& key, std::string self_org,
-                      std::function<std::vector<keys::ManifestNode>()> witnesses, Offer offer, Clock clock);
+                      std::function<std::vector<network::ManifestNode>()> witnesses, Offer offer, Clock clock);
   ~CheckpointPublisher();
 
   void Start();
@@ -93,11 +93,14 @@ class CheckpointPublisher {
   // The operator declares, after a restore, that the entries the witnesses
   // shown BEHIND (or refusing) saw beyond this log are lost: appends a LogGap
   // entry naming each with the size it holds, and from then on offers it with
-  // every checkpoint so those witnesses can cosign the new history. Returns
-  // the entry's seq; FailedPrecondition if no witness is behind.
+  // every checkpoint so those witnesses can cosign the new history; offers
+  // it at once, waiting at most kGapOfferWithin. Returns the entry's seq;
+  // FailedPrecondition if no witness is behind.
   [[nodiscard]] absl::StatusOr<uint64_t> DeclareGap(AuditLog& log, const std::string& declared_by);
+  static constexpr std::chrono::seconds kGapOfferWithin{5};
 
  private:
+  [[nodiscard]] absl::StatusOr<uint64_t> RecordGap(AuditLog& log, const std::string& declared_by);
   void Run();
   // The checkpoint in `held_note` if it is this node's own, signed with its
   // key, and the log at `current` does not extend it; nullopt otherwise.
@@ -108,7 +111,7 @@ class CheckpointPublisher {
   store::Store& store_;
   const keys::SigningKey& key_;
   const std::string self_org_;
-  const std::function<std::vector<keys::ManifestNode>()> witnesses_;
+  const std::function<std::vector<network::ManifestNode>()> witnesses_;
   const Offer offer_;
   const Clock clock_;
   std::mutex publish_mu_;  // one round at a time

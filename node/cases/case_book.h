@@ -28,8 +28,8 @@
 #include "base/time.h"
 #include "casenode/v1/types.pb.h"
 #include "base/text.h"
-#include "keys/key_store.h"
-#include "node/store/store.h"
+#include "store/key_store.h"
+#include "store/store.h"
 
 namespace casenode::node {
 

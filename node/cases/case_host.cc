@@ -27,7 +27,7 @@ std::optional<std::array<uint8_t, 32>> SubjectOf(std::string_view pseudonym) {
 
 }  // namespace
 
-absl::Status LogCaseEvent(AuditLog& audit, keys::KeyStore& keys, const std::string& trace_id,
+absl::Status LogCaseEvent(AuditLog& audit, store::KeyStore& keys, const std::string& trace_id,
                           const std::optional<std::array<uint8_t, 32>>& subject, std::string_view case_id,
                           v1::CaseEvent::Kind kind, std::string_view org) {
   v1::AuditEntry e;
@@ -43,7 +43,7 @@ int64_t CaseHost::NowMs() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count();
 }
 
-absl::StatusOr<PeerCallFacts> CaseHost::ConvenerFacts(std::string_view case_id, const Caller& caller,
+absl::StatusOr<PeerCallFacts> CaseHost::ConvenerFacts(std::string_view case_id, const network::Caller& caller,
                                                       std::string action, std::vector<std::string> categories,
                                                       std::string legal_basis, Membership who,
                                                       v1::CaseIndex* index_out,
@@ -143,7 +143,7 @@ grpc::Status CaseHost::InviteToCase(grpc::ServerContext* context, const v1::Invi
 }
 
 grpc::Status CaseHost::DestroyCase(grpc::ServerContext* context, const v1::DestroyCaseRequest& request) {
-  auto facts_of = [&](const Caller& caller) -> absl::StatusOr<PeerCallFacts> {
+  auto facts_of = [&](const network::Caller& caller) -> absl::StatusOr<PeerCallFacts> {
     PeerCallFacts facts;
     facts.action = vocab::kCaseDestroy;
     facts.purpose = kPurpose;
@@ -176,7 +176,7 @@ grpc::Status CaseHost::DestroyCase(grpc::ServerContext* context, const v1::Destr
 
 grpc::Status CaseHost::AnswerCaseInvitation(grpc::ServerContext* context,
                                             const v1::AnswerCaseInvitationRequest& request) {
-  auto facts_of = [&](const Caller& caller) {
+  auto facts_of = [&](const network::Caller& caller) {
     return ConvenerFacts(request.case_id(), caller, std::string(vocab::kCaseJoin), {}, {}, {.invitee_too = true}, nullptr, nullptr);
   };
   return gate_.AdmitAs(context, "Peer.AnswerCaseInvitation", facts_of,
@@ -200,7 +200,7 @@ grpc::Status CaseHost::AnswerCaseInvitation(grpc::ServerContext* context,
 
 grpc::Status CaseHost::ContributeToCase(grpc::ServerContext* context, const v1::ContributeToCaseRequest& request,
                                         v1::ContributeToCaseResponse& response) {
-  auto facts_of = [&](const Caller& caller) {
+  auto facts_of = [&](const network::Caller& caller) {
     return ConvenerFacts(request.case_id(), caller, std::string(vocab::kCaseContribute), {request.category()}, request.legal_basis(),
                          {}, nullptr, nullptr);
   };
@@ -227,7 +227,7 @@ grpc::Status CaseHost::ContributeToCase(grpc::ServerContext* context, const v1::
 grpc::Status CaseHost::ReadCase(grpc::ServerContext* context, const v1::ReadCaseRequest& request,
                                 v1::ReadCaseResponse& response) {
   v1::CaseIndex index;
-  auto facts_of = [&](const Caller& caller) {
+  auto facts_of = [&](const network::Caller& caller) {
     return ConvenerFacts(request.case_id(), caller, std::string(vocab::kCaseRead), {std::string(vocab::kAfspraken)}, {}, {}, &index, nullptr);
   };
   return gate_.AdmitAs(
@@ -298,7 +298,7 @@ grpc::Status CaseHost::ReadCase(grpc::ServerContext* context, const v1::ReadCase
 grpc::Status CaseHost::SetCaseAction(grpc::ServerContext* context, const v1::SetCaseActionRequest& request,
                                      v1::SetCaseActionResponse& response) {
   const v1::CaseAction& a = request.action();
-  auto facts_of = [&](const Caller& caller) {
+  auto facts_of = [&](const network::Caller& caller) {
     return ConvenerFacts(request.case_id(), caller, std::string(vocab::kCaseContribute), {std::string(vocab::kAfspraken)}, {}, {}, nullptr, nullptr);
   };
   return gate_.AdmitAs(
@@ -341,7 +341,7 @@ grpc::Status CaseHost::SetCaseAction(grpc::ServerContext* context, const v1::Set
 
 grpc::Status CaseHost::CloseCase(grpc::ServerContext* context, const v1::CloseCaseRequest& request,
                                  v1::CloseCaseResponse& response) {
-  auto facts_of = [&](const Caller& caller) {
+  auto facts_of = [&](const network::Caller& caller) {
     return ConvenerFacts(request.case_id(), caller, std::string(vocab::kCaseClose), {}, {}, {}, nullptr, nullptr);
   };
   return gate_.AdmitAs(

@@ -19,12 +19,12 @@
 #include <functional>
 
 #include "casenode/v1/peer.grpc.pb.h"
-#include "keys/key_store.h"
+#include "store/key_store.h"
 #include "keys/secret.h"
 #include "node/audit/audit_log.h"
 #include "node/cases/case_book.h"
 #include "node/gate/gate.h"
-#include "node/network/network.h"
+#include "network/network.h"
 
 namespace casenode::node {
 
@@ -35,13 +35,13 @@ struct CaseIdentity {
 };
 
 // Appends a case event (synced), about the case's child if `subject` is given.
-[[nodiscard]] absl::Status LogCaseEvent(AuditLog& audit, keys::KeyStore& keys, const std::string& trace_id,
+[[nodiscard]] absl::Status LogCaseEvent(AuditLog& audit, store::KeyStore& keys, const std::string& trace_id,
                                         const std::optional<std::array<uint8_t, 32>>& subject,
                                         std::string_view case_id, v1::CaseEvent::Kind kind, std::string_view org);
 
 class CaseHost {
  public:
-  CaseHost(const Network& network, PeerGate& gate, CaseBook& book, AuditLog& audit, keys::KeyStore& keys,
+  CaseHost(const network::Network& network, PeerGate& gate, CaseBook& book, AuditLog& audit, store::KeyStore& keys,
            const CaseIdentity& identity, Clock clock, std::function<void()> kick_keeper)
       : network_(network),
         gate_(gate),
@@ -71,16 +71,16 @@ class CaseHost {
   struct Membership {
     bool invitee_too = false;  // an invitee that has not answered counts (join)
   };
-  absl::StatusOr<PeerCallFacts> ConvenerFacts(std::string_view case_id, const Caller& caller, std::string action,
+  absl::StatusOr<PeerCallFacts> ConvenerFacts(std::string_view case_id, const network::Caller& caller, std::string action,
                                               std::vector<std::string> categories, std::string legal_basis,
                                               Membership who, v1::CaseIndex* index, v1::CaseSecrets* secrets) const;
   int64_t NowMs() const;
 
-  const Network& network_;
+  const network::Network& network_;
   PeerGate& gate_;
   CaseBook& book_;
   AuditLog& audit_;
-  keys::KeyStore& keys_;
+  store::KeyStore& keys_;
   const CaseIdentity& identity_;
   const Clock clock_;
   const std::function<void()> kick_keeper_;

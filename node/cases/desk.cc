@@ -35,9 +35,9 @@ absl::StatusOr<v1::ConveneCaseResponse> CaseDesk::Convene(const v1::ConveneCaseR
   auto bsn = ParseBsn(request.bsn());
   if (!bsn.ok()) return Annotate("bsn", bsn.status());
   const auto manifest = network_.manifest();
-  std::vector<const keys::ManifestNode*> invitees;
+  std::vector<const network::ManifestNode*> invitees;
   for (const std::string& org : request.invite()) {
-    const keys::ManifestNode* node = manifest->FindOrg(org);
+    const network::ManifestNode* node = manifest->FindOrg(org);
     if (node == nullptr) return Error(Reason::kUnknownOrg, "invite: an organisation left the manifest meanwhile");
     invitees.push_back(node);
   }
@@ -77,7 +77,7 @@ absl::StatusOr<v1::ConveneCaseResponse> CaseDesk::Convene(const v1::ConveneCaseR
   secrets.set_title(request.title());
   secrets.set_regisseur(request.regisseur());
   std::vector<v1::CaseOrder> orders;
-  for (const keys::ManifestNode* to : invitees) {
+  for (const network::ManifestNode* to : invitees) {
     v1::CaseIndex::Member& m = *index.add_members();
     m.set_org(to->org);
     m.set_role(to->role);
@@ -141,7 +141,7 @@ absl::StatusOr<CaseDesk::Held> CaseDesk::Hold(std::string_view case_id) const {
   if (!secrets.ok() && ReasonOf(secrets.status()) == Reason::kShredded) return Destroyed();
   RETURN_IF_ERROR(secrets.status());
   const auto manifest = network_.manifest();
-  const keys::ManifestNode* convener = manifest->FindOrg(index->convener_org());
+  const network::ManifestNode* convener = manifest->FindOrg(index->convener_org());
   if (convener == nullptr) return Error(Reason::kUnknownOrg, "case: its convener left the network");
   return Held{*std::move(index), *std::move(secrets), *convener};
 }

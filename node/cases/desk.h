@@ -19,7 +19,7 @@
 #include "node/cases/case_book.h"
 #include "node/cases/keeper.h"
 #include "node/gate/gate.h"
-#include "node/network/network.h"
+#include "network/network.h"
 #include "node/pseudonym/deriver.h"
 #include "node/rpc/peer_client.h"
 
@@ -27,8 +27,8 @@ namespace casenode::node {
 
 class CaseDesk {
  public:
-  CaseDesk(const Network& network, PeerClient& peers, PseudonymDeriver& deriver, PeerGate& gate, CaseBook& book,
-           AuditLog& audit, keys::KeyStore& keys, CaseKeeper& keeper, Clock clock)
+  CaseDesk(const network::Network& network, PeerClient& peers, PseudonymDeriver& deriver, PeerGate& gate, CaseBook& book,
+           AuditLog& audit, store::KeyStore& keys, CaseKeeper& keeper, Clock clock)
       : network_(network),
         peers_(peers),
         deriver_(deriver),
@@ -61,19 +61,19 @@ class CaseDesk {
   struct Held {
     v1::CaseIndex index;
     v1::CaseSecrets secrets;
-    keys::ManifestNode convener;
+    network::ManifestNode convener;
   };
   [[nodiscard]] absl::StatusOr<Held> Hold(std::string_view case_id) const;
   v1::CaseActionView ViewOf(const v1::CaseAction& action, std::string_view case_id, std::string_view key) const;
   int64_t NowMs() const;
 
-  const Network& network_;
+  const network::Network& network_;
   PeerClient& peers_;
   PseudonymDeriver& deriver_;
   PeerGate& gate_;
   CaseBook& book_;
   AuditLog& audit_;
-  keys::KeyStore& keys_;
+  store::KeyStore& keys_;
   CaseKeeper& keeper_;
   const Clock clock_;
 };

@@ -19,8 +19,8 @@ constexpr auto kIdle = std::chrono::milliseconds(1000);
 
 }  // namespace
 
-CaseKeeper::CaseKeeper(const Network& network, PeerClient& peers, CaseBook& book, AuditLog& audit,
-                       keys::KeyStore& keys, Clock clock)
+CaseKeeper::CaseKeeper(const network::Network& network, PeerClient& peers, CaseBook& book, AuditLog& audit,
+                       store::KeyStore& keys, Clock clock)
     : network_(network),
       peers_(peers),
       book_(book),
@@ -71,7 +71,7 @@ absl::Status CaseKeeper::DestroyCase(const v1::CaseIndex& index) {
 
 absl::Status CaseKeeper::Deliver(const v1::CaseOrder& order) {
   const auto manifest = network_.manifest();
-  const keys::ManifestNode* to = manifest->FindOrg(order.to_org());
+  const network::ManifestNode* to = manifest->FindOrg(order.to_org());
   ASSIGN_OR_RETURN(v1::CaseIndex index, book_.Index(order.case_id()));
   auto mark = [&](const std::function<void(v1::CaseIndex::Member&)>& change) {
     return book_.Change(order.case_id(), [&](v1::CaseIndex& i) {

@@ -15,17 +15,17 @@
 #include <string>
 
 #include "base/wake_loop.h"
-#include "keys/key_store.h"
+#include "store/key_store.h"
 #include "node/audit/audit_log.h"
 #include "node/cases/case_book.h"
-#include "node/network/network.h"
+#include "network/network.h"
 #include "node/rpc/peer_client.h"
 
 namespace casenode::node {
 
 class CaseKeeper {
  public:
-  CaseKeeper(const Network& network, PeerClient& peers, CaseBook& book, AuditLog& audit, keys::KeyStore& keys,
+  CaseKeeper(const network::Network& network, PeerClient& peers, CaseBook& book, AuditLog& audit, store::KeyStore& keys,
              Clock clock);
 
   // Starts the thread (after the node's listeners are up).
@@ -42,11 +42,11 @@ class CaseKeeper {
   [[nodiscard]] absl::Status Deliver(const v1::CaseOrder& order);
   int64_t NowMs() const;
 
-  const Network& network_;
+  const network::Network& network_;
   PeerClient& peers_;
   CaseBook& book_;
   AuditLog& audit_;
-  keys::KeyStore& keys_;
+  store::KeyStore& keys_;
   const Clock clock_;
   struct Attempts {
     int count = 0;

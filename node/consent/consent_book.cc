@@ -9,22 +9,6 @@
 
 namespace casenode::consent {
 
-std::string_view StateName(v1::ConsentStatusResponse::State state) {
-  std::string_view name = v1::ConsentStatusResponse::State_Name(state);
-  if (name.starts_with("STATE_")) name.remove_prefix(6);
-  return name;
-}
-
-bool ParseStateName(std::string_view name, v1::ConsentStatusResponse::State* out) {
-  for (auto s : {v1::ConsentStatusResponse::STATE_ACTIVE, v1::ConsentStatusResponse::STATE_REVOKED,
-                 v1::ConsentStatusResponse::STATE_UNKNOWN, v1::ConsentStatusResponse::STATE_UNCONFIRMED}) {
-    if (StateName(s) == name) {
-      *out = s;
-      return true;
-    }
-  }
-  return false;
-}
 namespace {
 
 std::string ReceiptKey(const std::string& id) { return "r/" + id; }
@@ -184,27 +168,27 @@ absl::StatusOr<v1::ConsentEntry> ConsentBook::Revoke(const std::string& receipt_
   return entry;
 }
 
-absl::StatusOr<v1::ConsentStatusResponse::State> ConsentBook::Answer(const std::string& receipt_id,
+absl::StatusOr<v1::ConsentState> ConsentBook::Answer(const std::string& receipt_id,
                                                                      const AnswerJournal& log) const {
   std::shared_lock<WriterPreferringLock> lock(order_mu_);
   absl::StatusOr<v1::ConsentEntry> entry = Show(receipt_id);
   if (!entry.ok() && entry.status().code() != absl::StatusCode::kNotFound) return entry.status();
-  const v1::ConsentStatusResponse::State state = entry.ok() ? StateOf(*entry) : v1::ConsentStatusResponse::STATE_UNKNOWN;
+  const v1::ConsentState state = entry.ok() ? StateOf(*entry) : v1::CONSENT_UNKNOWN;
   RETURN_IF_ERROR(log(state, entry.ok() ? &*entry : nullptr));
   return state;
 }
 
-absl::StatusOr<v1::ConsentStatusResponse::State> ConsentBook::State(const std::string& receipt_id) const {
+absl::StatusOr<v1::ConsentState> ConsentBook::State(const std::string& receipt_id) const {
   absl::StatusOr<v1::ConsentEntry> entry = Show(receipt_id);
   if (entry.ok()) return StateOf(*entry);
-  if (entry.status().code() == absl::StatusCode::kNotFound) return v1::ConsentStatusResponse::STATE_UNKNOWN;
+  if (entry.status().code() == absl::StatusCode::kNotFound) return v1::CONSENT_UNKNOWN;
   return entry.status();
 }
 
-v1::ConsentStatusResponse::State ConsentBook::StateOf(const v1::ConsentEntry& entry) const {
-  if (entry.revoked()) return v1::ConsentStatusResponse::STATE_REVOKED;
-  if (entry.hold_generation() < hold().generation()) return v1::ConsentStatusResponse::STATE_UNCONFIRMED;
-  return v1::ConsentStatusResponse::STATE_ACTIVE;
+v1::ConsentState ConsentBook::StateOf(const v1::ConsentEntry& entry) const {
+  if (entry.revoked()) return v1::CONSENT_REVOKED;
+  if (entry.hold_generation() < hold().generation()) return v1::CONSENT_UNCONFIRMED;
+  return v1::CONSENT_ACTIVE;
 }
 
 absl::StatusOr<v1::ConsentEntry> ConsentBook::Confirm(const std::string& receipt_id, const std::string& confirmed_by,

@@ -30,15 +30,11 @@
 #include "casenode/v1/peer.pb.h"
 #include "casenode/v1/types.pb.h"
 #include "keys/identity.h"
-#include "keys/key_store.h"
+#include "store/key_store.h"
 #include "node/consent/receipt.h"
-#include "node/store/store.h"
+#include "store/store.h"
 
 namespace casenode::consent {
-
-// A receipt state as logged: "ACTIVE", "REVOKED", "UNKNOWN", "UNCONFIRMED".
-std::string_view StateName(v1::ConsentStatusResponse::State state);
-bool ParseStateName(std::string_view name, v1::ConsentStatusResponse::State* out);
 
 class ConsentBook {
  public:
@@ -51,9 +47,9 @@ class ConsentBook {
   using Journal = std::function<absl::Status(const v1::ConsentEntry& entry)>;
   // `entry` is null for a receipt not issued here (UNKNOWN).
   using AnswerJournal =
-      std::function<absl::Status(v1::ConsentStatusResponse::State state, const v1::ConsentEntry* entry)>;
+      std::function<absl::Status(v1::ConsentState state, const v1::ConsentEntry* entry)>;
 
-  ConsentBook(store::Store& store, keys::KeyStore& keys, const keys::SigningKey& signer, std::string self_org,
+  ConsentBook(store::Store& store, store::KeyStore& keys, const keys::SigningKey& signer, std::string self_org,
               Clock clock)
       : store_(store), keys_(keys), signer_(signer), self_org_(std::move(self_org)), clock_(std::move(clock)) {}
 
@@ -73,10 +69,10 @@ class ConsentBook {
   // or UNKNOWN if it was not issued here. Answer logs it first (Peer
   // ConsentStatus, and the verifier for a decision on an own receipt) and
   // fails if that fails; State only reads it (staff, tests).
-  [[nodiscard]] absl::StatusOr<v1::ConsentStatusResponse::State> Answer(const std::string& receipt_id,
+  [[nodiscard]] absl::StatusOr<v1::ConsentState> Answer(const std::string& receipt_id,
                                                                          const AnswerJournal& log) const;
-  [[nodiscard]] absl::StatusOr<v1::ConsentStatusResponse::State> State(const std::string& receipt_id) const;
-  v1::ConsentStatusResponse::State StateOf(const v1::ConsentEntry& entry) const;
+  [[nodiscard]] absl::StatusOr<v1::ConsentState> State(const std::string& receipt_id) const;
+  v1::ConsentState StateOf(const v1::ConsentEntry& entry) const;
   // Staff confirm, after a restore, that the receipt was not revoked.
   // UNKNOWN_RECEIPT if there is none, CONSENT_REVOKED if it was revoked,
   // FailedPrecondition if it is not held; confirming again under the same
@@ -97,7 +93,7 @@ class ConsentBook {
   keys::DataKeyRef SubjectKey(const std::array<uint8_t, 32>& subject) const;
 
   store::Store& store_;
-  keys::KeyStore& keys_;
+  store::KeyStore& keys_;
   const keys::SigningKey& signer_;
   const std::string self_org_;
   const Clock clock_;

@@ -4,6 +4,7 @@
 #include <array>
 #include <optional>
 
+#include "base/log.h"
 #include "base/reason.h"
 #include "base/status.h"
 #include "node/audit/subject_seal.h"
@@ -11,7 +12,7 @@
 namespace casenode::node {
 
 absl::StatusOr<v1::ConsentCheck> AnswerConsentStatus(const consent::ConsentBook& book, AuditLog& audit,
-                                                     keys::KeyStore& keys, const std::string& self_org,
+                                                     store::KeyStore& keys, const std::string& self_org,
                                                      const std::string& asker, const std::string& receipt_id,
                                                      const std::string& trace_id, const std::string& span_id,
                                                      int64_t* revoked_at_unix) {
@@ -20,9 +21,9 @@ absl::StatusOr<v1::ConsentCheck> AnswerConsentStatus(const consent::ConsentBook&
   answer.set_issuer_org(self_org);
   answer.set_trace_id(trace_id);
   answer.set_span_id(span_id);
-  absl::StatusOr<v1::ConsentStatusResponse::State> answered = book.Answer(
-      receipt_id, [&](v1::ConsentStatusResponse::State state, const v1::ConsentEntry* entry) -> absl::Status {
-        answer.set_state(std::string(consent::StateName(state)));
+  absl::StatusOr<v1::ConsentState> answered = book.Answer(
+      receipt_id, [&](v1::ConsentState state, const v1::ConsentEntry* entry) -> absl::Status {
+        answer.set_state(state);
         v1::AuditEntry e;
         e.set_trace_id(trace_id);
         e.set_span_id(span_id);
@@ -48,6 +49,28 @@ absl::StatusOr<v1::ConsentCheck> AnswerConsentStatus(const consent::ConsentBook&
       });
   if (!answered.ok()) return answered.status();
   return answer;
+}
+
+consent::OwnAnswer OwnConsentAnswer(const consent::ConsentBook& book, AuditLog& audit, store::KeyStore& keys,
+                                    std::string self_org) {
+  return [&book, &audit, &keys, self_org = std::move(self_org)](const std::string& receipt_id,
+                                                                 const std::string& trace_id,
+                                                                 const std::string& span_id) {
+    return AnswerConsentStatus(book, audit, keys, self_org, self_org, receipt_id, trace_id, span_id);
+  };
+}
+
+absl::Status LoadConsentHold(consent::ConsentBook& book, AuditLog& audit, const std::string& self_org) {
+  return book.LoadHold([&](const v1::ConsentHold& hold) {
+    v1::AuditEntry e;
+    v1::ConsentEvent& c = *e.mutable_consent();
+    c.set_kind(v1::ConsentEvent::HELD);
+    c.set_issuer_org(self_org);
+    c.set_hold_generation(hold.generation());
+    Log(LogLevel::kWarn, "consent.held",
+        {{"hold_generation", hold.generation()}, {"lost_revocations", hold.lost_revocations()}});
+    return audit.Append(std::move(e), store::Durability::kSynced);
+  });
 }
 
 }  // namespace casenode::node

@@ -7,23 +7,23 @@ int64_t UnixMs(SystemTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-policy::ConsentStatus StatusOf(v1::ConsentStatusResponse::State state) {
+policy::ConsentStatus StatusOf(v1::ConsentState state) {
   switch (state) {
-    case v1::ConsentStatusResponse::STATE_ACTIVE: return policy::ConsentStatus::kValid;
-    case v1::ConsentStatusResponse::STATE_REVOKED: return policy::ConsentStatus::kRevoked;
+    case v1::CONSENT_ACTIVE: return policy::ConsentStatus::kValid;
+    case v1::CONSENT_REVOKED: return policy::ConsentStatus::kRevoked;
     // A correctly signed receipt its issuer no longer knows was shredded with
     // its subject: it must not be relied on.
-    case v1::ConsentStatusResponse::STATE_UNKNOWN: return policy::ConsentStatus::kRevoked;
+    case v1::CONSENT_UNKNOWN: return policy::ConsentStatus::kRevoked;
     // Its issuer was restored from a backup and staff have not confirmed it
     // since: the revocation may have been lost. Treated as revoked.
-    case v1::ConsentStatusResponse::STATE_UNCONFIRMED: return policy::ConsentStatus::kRevoked;
+    case v1::CONSENT_UNCONFIRMED: return policy::ConsentStatus::kRevoked;
     default: return policy::ConsentStatus::kIssuerUnreachable;
   }
 }
 
 }  // namespace
 
-absl::StatusOr<v1::ConsentCheck> ConsentVerifier::IssuerAnswer(const keys::ManifestNode& issuer,
+absl::StatusOr<v1::ConsentCheck> ConsentVerifier::IssuerAnswer(const network::ManifestNode& issuer,
                                                                const ConsentReceipt& receipt,
                                                                const policy::ConsentSettings& settings,
                                                                Deadline deadline) const {
@@ -69,15 +69,15 @@ absl::StatusOr<v1::ConsentCheck> ConsentVerifier::IssuerAnswer(const keys::Manif
   return answer.status();
 }
 
-Verified ConsentVerifier::Verify(const ConsentReceipt& receipt, const keys::Manifest& manifest,
+Verified ConsentVerifier::Verify(const ConsentReceipt& receipt, const network::Manifest& manifest,
                                  const policy::ConsentSettings& settings, Deadline deadline,
                                  const CallTrace* call) const {
-  const keys::ManifestNode* issuer = manifest.FindOrg(receipt.issuer_org);
+  const network::ManifestNode* issuer = manifest.FindOrg(receipt.issuer_org);
   if (issuer == nullptr) return {policy::ConsentStatus::kUnknownIssuer, std::nullopt};
   const policy::ConsentStatus local = consent::Verify(receipt, issuer->signing_key, clock_());
   if (local != policy::ConsentStatus::kValid) return {local, std::nullopt};
   if (receipt.issuer_org == self_org_ && call == nullptr) {
-    absl::StatusOr<v1::ConsentStatusResponse::State> state = own_.State(receipt.receipt_id);
+    absl::StatusOr<v1::ConsentState> state = own_.State(receipt.receipt_id);
     if (!state.ok()) return {policy::ConsentStatus::kIssuerUnreachable, std::nullopt};
     return {StatusOf(*state), std::nullopt};
   }
@@ -92,9 +92,10 @@ Verified ConsentVerifier::Verify(const ConsentReceipt& receipt, const keys::Mani
     answer = IssuerAnswer(*issuer, receipt, settings, deadline);
   }
   if (!answer.ok()) return {policy::ConsentStatus::kIssuerUnreachable, std::nullopt};
-  v1::ConsentStatusResponse::State state = v1::ConsentStatusResponse::STATE_UNSPECIFIED;
-  if (!ParseStateName(answer->state(), &state)) return {policy::ConsentStatus::kIssuerUnreachable, std::nullopt};
-  return {StatusOf(state), *std::move(answer)};
+  if (answer->state() == v1::CONSENT_STATE_UNSPECIFIED || !v1::ConsentState_IsValid(answer->state())) {
+    return {policy::ConsentStatus::kIssuerUnreachable, std::nullopt};
+  }
+  return {StatusOf(answer->state()), *std::move(answer)};
 }
 
 }  // namespace casenode::consent

@@ -23,7 +23,7 @@
 
 #include "base/time.h"
 #include "casenode/v1/peer.pb.h"
-#include "keys/manifest.h"
+#include "network/manifest.h"
 #include "node/consent/consent_book.h"
 #include "node/consent/receipt.h"
 #include "policy/policy.h"
@@ -34,7 +34,7 @@ namespace casenode::consent {
 // receipt_id, issuer_org, state, trace_id and span_id set; an error if it
 // cannot be reached.
 using Deadline = std::chrono::system_clock::time_point;
-using StatusQuery = std::function<absl::StatusOr<v1::ConsentCheck>(const keys::ManifestNode& issuer,
+using StatusQuery = std::function<absl::StatusOr<v1::ConsentCheck>(const network::ManifestNode& issuer,
                                                                   const std::string& receipt_id, Deadline deadline)>;
 // This node's own answer about its receipt to a call in trace `trace_id`,
 // span `span_id`: as StatusQuery, and logged.
@@ -67,11 +67,11 @@ class ConsentVerifier {
   // the call being answered, so the answer is not too late. With `call`, an
   // answer about an own receipt is logged in that call (a decision rests on
   // it); without, it is only read (staff checking a receipt).
-  Verified Verify(const ConsentReceipt& receipt, const keys::Manifest& manifest,
+  Verified Verify(const ConsentReceipt& receipt, const network::Manifest& manifest,
                   const policy::ConsentSettings& settings, Deadline deadline, const CallTrace* call = nullptr) const;
 
  private:
-  [[nodiscard]] absl::StatusOr<v1::ConsentCheck> IssuerAnswer(const keys::ManifestNode& issuer,
+  [[nodiscard]] absl::StatusOr<v1::ConsentCheck> IssuerAnswer(const network::ManifestNode& issuer,
                                                               const ConsentReceipt& receipt,
                                                               const policy::ConsentSettings& settings,
                                                               Deadline deadline) const;

@@ -268,7 +268,7 @@ absl::Status Check(const v1::ConveneCaseRequest& r, const Known& known) {
     if (org == known.self_org) return Bad("invite: the convener takes part already");
     if (!seen.insert(org).second) return Bad("invite: an organisation listed twice");
     // The case key goes only to organisations whose role can ever take part.
-    const std::string_view role = keys::RoleName(known.manifest->FindOrg(org)->role);
+    const std::string_view role = network::RoleName(known.manifest->FindOrg(org)->role);
     if (!known.policy->NetworkAllowsRole(role, vocab::kCaseJoin)) {
       return Bad(StrCat("invite: an organisation of role ", role,
                         " may not take part in a casusoverleg under the network policy"));

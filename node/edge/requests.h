@@ -22,7 +22,7 @@
 #include "base/time.h"
 #include "casenode/v1/local.pb.h"
 #include "casenode/v1/peer.pb.h"
-#include "keys/manifest.h"
+#include "network/manifest.h"
 #include "policy/policy.h"
 
 namespace casenode::node::edge {
@@ -31,7 +31,7 @@ namespace casenode::node::edge {
 // manifest's organisations, as loaded now.
 struct Known {
   std::shared_ptr<const policy::Policy> policy;
-  std::shared_ptr<const keys::Manifest> manifest;
+  std::shared_ptr<const network::Manifest> manifest;
   std::string self_org;
   SystemTime now;
 };

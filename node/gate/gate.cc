@@ -46,8 +46,8 @@ absl::StatusOr<PeerCall> PeerGate::DecideOwn(std::string_view method, const Peer
                                              const std::string& trace_id, Deadline deadline) {
   RETURN_IF_ERROR(network_.CheckFresh());
   PeerCall call;
-  const keys::ManifestNode self = network_.self();
-  call.caller = Caller{self.org, self.role};
+  const network::ManifestNode self = network_.self();
+  call.caller = network::Caller{self.org, self.role};
   call.trace_id = trace_id;
   RETURN_IF_ERROR(Evaluate(call, method, facts, nullptr, deadline));
   return call;
@@ -70,7 +70,7 @@ absl::Status PeerGate::Evaluate(PeerCall& call, std::string_view method, const P
   // README, known limits).
   if (facts.subject) req.subject = policy::kThisChild;
   req.requester_org = call.caller.org;
-  req.requester_role = std::string(keys::RoleName(call.caller.role));
+  req.requester_role = std::string(network::RoleName(call.caller.role));
   req.action = facts.action;
   req.purpose = facts.purpose;
   req.categories = facts.categories;
@@ -177,7 +177,7 @@ void PeerGate::Record(std::string_view method, const PeerCall* call, const absl:
   const std::string_view reason = ReasonName(ReasonOf(status));
   if (call != nullptr) {
     Log(level, "peer.call",
-        {{"method", method}, {"caller_org", call->caller.org}, {"caller_role", keys::RoleName(call->caller.role)},
+        {{"method", method}, {"caller_org", call->caller.org}, {"caller_role", network::RoleName(call->caller.role)},
          {"trace_id", call->trace_id}, {"rule", call->decision.rule_id}, {"status", code}, {"reason", reason},
          {"duration_us", us}});
   } else {

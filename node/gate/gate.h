@@ -38,11 +38,11 @@
 #include "node/audit/audit_log.h"
 #include "base/log.h"
 #include "base/snapshot_cell.h"
-#include "node/network/network.h"
+#include "network/network.h"
 #include "node/gate/rate_limiter.h"
 #include "node/rpc/context.h"
 #include "node/rpc/status.h"
-#include "node/store/store.h"
+#include "store/store.h"
 #include "policy/policy.h"
 
 namespace casenode::node {
@@ -72,7 +72,7 @@ struct PeerCallFacts {
 };
 
 struct PeerCall {
-  Caller caller;
+  network::Caller caller;
   std::string trace_id;  // 32 hex digits, shared by caller and callee
   std::string span_id;   // 16 hex digits: the caller's span for this call ("" if it sent none)
   policy::Decision decision;
@@ -83,7 +83,7 @@ class PeerGate {
  public:
   // `keys` holds the children's data keys that seal the subject of each
   // decision about a child (subject_seal.h).
-  PeerGate(const Network& network, AuditLog& audit, keys::KeyStore& keys, const consent::ConsentVerifier& verifier,
+  PeerGate(const network::Network& network, AuditLog& audit, store::KeyStore& keys, const consent::ConsentVerifier& verifier,
            std::shared_ptr<const policy::Policy> policy)
       : network_(network), audit_(audit), keys_(keys), verifier_(verifier), policy_(std::move(policy)) {}
 
@@ -167,9 +167,9 @@ class PeerGate {
   void Record(std::string_view method, const PeerCall* call, const absl::Status& status,
               std::chrono::steady_clock::time_point start) const;
 
-  const Network& network_;
+  const network::Network& network_;
   AuditLog& audit_;
-  keys::KeyStore& keys_;
+  store::KeyStore& keys_;
   const consent::ConsentVerifier& verifier_;
   RateLimiter limiter_;
   SnapshotCell<policy::Policy> policy_;  // swapped whole on reload

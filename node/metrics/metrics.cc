@@ -7,6 +7,8 @@
 #include <iterator>
 #include <thread>
 
+#include "base/reason.h"
+
 namespace casenode::node {
 namespace {
 
@@ -81,6 +83,11 @@ void Metrics::Decision(bool allowed, std::string_view rule, std::string_view rea
 
 void Metrics::ConsentVerified(std::string_view status) {
   consents_.Add({{"status", std::string(status)}}).Increment();
+}
+
+void Metrics::Decided(const policy::Request& request, const policy::Decision& decision) {
+  Decision(decision.allowed(), decision.rule_id, ReasonName(decision.reason));
+  for (const policy::ConsentFact& fact : request.consents) ConsentVerified(policy::ConsentStatusName(fact.status));
 }
 
 std::string Metrics::Scrape(const Snapshot& s) {

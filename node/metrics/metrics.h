@@ -14,6 +14,8 @@
 
 #include <grpcpp/support/server_interceptor.h>
 
+#include "policy/policy.h"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,6 +35,8 @@ class Metrics {
   void Call(std::string_view server, std::string_view method, std::string_view code, double seconds);
   void Decision(bool allowed, std::string_view rule, std::string_view reason);
   void ConsentVerified(std::string_view status);
+  // A gate decision and the consent facts it was decided on (PeerGate's observer).
+  void Decided(const policy::Request& request, const policy::Decision& decision);
   // One call this node made to a peer (an organisation of the manifest),
   // from start to answer or failure: its round-trip time.
   void PeerCall(std::string_view peer, std::string_view code, double seconds);

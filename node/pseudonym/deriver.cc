@@ -11,7 +11,7 @@
 namespace casenode::node {
 namespace {
 
-oprf::PublicShares PublicSharesOf(const keys::Manifest& m) {
+oprf::PublicShares PublicSharesOf(const network::Manifest& m) {
   oprf::PublicShares shares;
   shares.threshold = m.oprf_threshold;
   shares.public_key = m.oprf_public_key;
@@ -23,7 +23,7 @@ oprf::PublicShares PublicSharesOf(const keys::Manifest& m) {
 }
 
 // A reply as a share of `holder`, its shape checked; the proof is checked later.
-absl::StatusOr<oprf::ShareEvaluation> ShareOf(const keys::OprfHolder& holder, const v1::EvaluatePseudonymResponse& r) {
+absl::StatusOr<oprf::ShareEvaluation> ShareOf(const network::OprfHolder& holder, const v1::EvaluatePseudonymResponse& r) {
   if (r.holder_index() != holder.index || r.evaluated_element().size() != oprf::kElementBytes ||
       r.proof().size() != oprf::kProofBytes) {
     return Error(Reason::kOprfProofFailed, "the holder's answer is not a share of its index");
@@ -43,12 +43,12 @@ bool RefusedByPolicy(const absl::Status& s) {
 
 }  // namespace
 
-PseudonymDeriver::PseudonymDeriver(const Network& network, PeerClient& peers) : network_(network), peers_(peers) {}
+PseudonymDeriver::PseudonymDeriver(const network::Network& network, PeerClient& peers) : network_(network), peers_(peers) {}
 
 absl::StatusOr<Derivation> PseudonymDeriver::Derive(const Bsn& bsn, std::string_view purpose,
                                                     std::string_view legal_basis, const std::string& trace_id,
                                                     PeerClient::Deadline deadline) {
-  const std::shared_ptr<const keys::Manifest> manifest = network_.manifest();
+  const std::shared_ptr<const network::Manifest> manifest = network_.manifest();
   const uint32_t t = manifest->oprf_threshold;
   if (manifest->oprf_holders.empty() || t == 0) {
     return absl::FailedPreconditionError("the network manifest names no pseudonym key holders");
@@ -60,7 +60,7 @@ absl::StatusOr<Derivation> PseudonymDeriver::Derive(const Bsn& bsn, std::string_
   request.set_legal_basis(std::string(legal_basis));
 
   // Holders in random order, so that no t holders see every request.
-  std::vector<const keys::OprfHolder*> order;
+  std::vector<const network::OprfHolder*> order;
   for (const auto& h : manifest->oprf_holders) order.push_back(&h);
   for (size_t i = order.size(); i > 1; --i) {
     std::swap(order[i - 1], order[randombytes_uniform(static_cast<uint32_t>(i))]);
@@ -71,14 +71,14 @@ absl::StatusOr<Derivation> PseudonymDeriver::Derive(const Bsn& bsn, std::string_
   size_t next = 0;
   while (good.size() < t && next < order.size() && std::chrono::system_clock::now() < deadline) {
     const size_t want = std::min<size_t>(t - good.size(), order.size() - next);
-    std::vector<const keys::OprfHolder*> round(order.begin() + static_cast<std::ptrdiff_t>(next),
+    std::vector<const network::OprfHolder*> round(order.begin() + static_cast<std::ptrdiff_t>(next),
                                                order.begin() + static_cast<std::ptrdiff_t>(next + want));
     next += want;
-    std::vector<const keys::ManifestNode*> nodes;
+    std::vector<const network::ManifestNode*> nodes;
     for (const auto* h : round) nodes.push_back(manifest->FindOrg(h->org));
     auto replies = peers_.EvaluatePseudonym(nodes, request, trace_id, deadline);
     for (size_t i = 0; i < round.size(); ++i) {
-      const keys::OprfHolder& holder = *round[i];
+      const network::OprfHolder& holder = *round[i];
       absl::Status status = replies[i].status;
       if (RefusedByPolicy(status)) return Annotate(StrCat("pseudonym: key holder ", holder.org), status);
       if (status.ok()) {
@@ -121,7 +121,7 @@ absl::StatusOr<Derivation> PseudonymDeriver::Derive(const Bsn& bsn, std::string_
 }
 
 absl::StatusOr<std::shared_ptr<const oprf::HolderSet>> PseudonymDeriver::HolderSetFor(
-    const std::shared_ptr<const keys::Manifest>& manifest, std::vector<oprf::HolderIndex> indices) {
+    const std::shared_ptr<const network::Manifest>& manifest, std::vector<oprf::HolderIndex> indices) {
   std::lock_guard<std::mutex> lock(mu_);
   if (cached_for_ != manifest) {
     holder_sets_.clear();

@@ -28,7 +28,7 @@
 #include "absl/status/statusor.h"
 #include "base/bsn.h"
 #include "keys/oprf/threshold.h"
-#include "node/network/network.h"
+#include "network/network.h"
 #include "node/rpc/peer_client.h"
 
 namespace casenode::node {
@@ -48,7 +48,7 @@ struct Derivation {
 
 class PseudonymDeriver {
  public:
-  PseudonymDeriver(const Network& network, PeerClient& peers);
+  PseudonymDeriver(const network::Network& network, PeerClient& peers);
 
   // `purpose` and `legal_basis` go to every holder, whose policy decides; a
   // holder that refuses by policy ends the derivation (the others would
@@ -60,14 +60,14 @@ class PseudonymDeriver {
  private:
   // The HolderSet for `indices` (sorted) under `manifest`, made once per manifest.
   absl::StatusOr<std::shared_ptr<const oprf::HolderSet>> HolderSetFor(
-      const std::shared_ptr<const keys::Manifest>& manifest, std::vector<oprf::HolderIndex> indices);
+      const std::shared_ptr<const network::Manifest>& manifest, std::vector<oprf::HolderIndex> indices);
 
-  const Network& network_;
+  const network::Network& network_;
   PeerClient& peers_;
   std::mutex mu_;
   // The manifest the cached sets were made for: the snapshot itself, not its
   // version (a manifest of the same version may be installed again).
-  std::shared_ptr<const keys::Manifest> cached_for_;
+  std::shared_ptr<const network::Manifest> cached_for_;
   std::map<std::vector<oprf::HolderIndex>, std::shared_ptr<const oprf::HolderSet>> holder_sets_;
 };
 

@@ -8,11 +8,11 @@
 
 namespace casenode::node {
 
-PeerClient::PeerClient(const Network& network, const TlsIdentity& tls, std::chrono::milliseconds timeout,
+PeerClient::PeerClient(const network::Network& network, const TlsIdentity& tls, std::chrono::milliseconds timeout,
                        int max_message_bytes)
     : network_(network), tls_(tls), timeout_(timeout), max_message_bytes_(max_message_bytes) {}
 
-std::shared_ptr<v1::Peer::Stub> PeerClient::Stub(const keys::ManifestNode& peer) {
+std::shared_ptr<v1::Peer::Stub> PeerClient::Stub(const network::ManifestNode& peer) {
   std::lock_guard<std::mutex> lock(mu_);
   Channel& slot = channels_[peer.org];
   // A manifest that moves a peer or changes its certificates gets a new
@@ -46,13 +46,13 @@ std::vector<std::pair<std::string, bool>> PeerClient::Reachable() {
   return out;
 }
 
-v1::PeerReachability PeerClient::Ping(const keys::ManifestNode& peer, const std::string& trace_id,
+v1::PeerReachability PeerClient::Ping(const network::ManifestNode& peer, const std::string& trace_id,
                                       const std::vector<v1::ConsentReceipt>& receipts, const std::string& subject) {
   return PingAll(trace_id, {&peer}, receipts, subject).front();
 }
 
 template <typename Response, typename Rpc>
-absl::StatusOr<Response> PeerClient::CallOne(const keys::ManifestNode& peer, std::string_view method,
+absl::StatusOr<Response> PeerClient::CallOne(const network::ManifestNode& peer, std::string_view method,
                                              const std::string& trace_id, Deadline deadline, bool wait_for_ready,
                                              Rpc rpc, std::string* traceparent_out,
                                              const std::string& consent_header) {
@@ -72,7 +72,7 @@ absl::StatusOr<Response> PeerClient::CallOne(const keys::ManifestNode& peer, std
   return resp;
 }
 
-absl::StatusOr<v1::AuditCheckpointResponse> PeerClient::AuditCheckpoint(const keys::ManifestNode& peer,
+absl::StatusOr<v1::AuditCheckpointResponse> PeerClient::AuditCheckpoint(const network::ManifestNode& peer,
                                                                          const v1::AuditCheckpointRequest& request,
                                                                          const std::string& trace_id,
                                                                          Deadline deadline) {
@@ -82,7 +82,7 @@ absl::StatusOr<v1::AuditCheckpointResponse> PeerClient::AuditCheckpoint(const ke
       });
 }
 
-absl::StatusOr<v1::CosignResponse> PeerClient::Cosign(const keys::ManifestNode& peer,
+absl::StatusOr<v1::CosignResponse> PeerClient::Cosign(const network::ManifestNode& peer,
                                                        const v1::CosignRequest& request, Deadline deadline) {
   // A witness that is not connected is skipped this round, not waited for.
   return CallOne<v1::CosignResponse>(
@@ -91,7 +91,7 @@ absl::StatusOr<v1::CosignResponse> PeerClient::Cosign(const keys::ManifestNode& 
       });
 }
 
-absl::StatusOr<v1::ReadAuditResponse> PeerClient::ReadAudit(const keys::ManifestNode& peer,
+absl::StatusOr<v1::ReadAuditResponse> PeerClient::ReadAudit(const network::ManifestNode& peer,
                                                              const v1::ReadAuditRequest& request,
                                                              const std::string& trace_id, Deadline deadline) {
   return CallOne<v1::ReadAuditResponse>(
@@ -100,7 +100,7 @@ absl::StatusOr<v1::ReadAuditResponse> PeerClient::ReadAudit(const keys::Manifest
       });
 }
 
-absl::StatusOr<v1::InviteToCaseResponse> PeerClient::InviteToCase(const keys::ManifestNode& peer,
+absl::StatusOr<v1::InviteToCaseResponse> PeerClient::InviteToCase(const network::ManifestNode& peer,
                                                                    const v1::InviteToCaseRequest& request,
                                                                    const std::vector<v1::ConsentReceipt>& receipts,
                                                                    const std::string& trace_id, Deadline deadline) {
@@ -114,7 +114,7 @@ absl::StatusOr<v1::InviteToCaseResponse> PeerClient::InviteToCase(const keys::Ma
       nullptr, receipts.empty() ? std::string() : list.SerializeAsString());
 }
 
-absl::StatusOr<v1::DestroyCaseResponse> PeerClient::DestroyCase(const keys::ManifestNode& peer,
+absl::StatusOr<v1::DestroyCaseResponse> PeerClient::DestroyCase(const network::ManifestNode& peer,
                                                                  const v1::DestroyCaseRequest& request,
                                                                  const std::string& trace_id, Deadline deadline) {
   return CallOne<v1::DestroyCaseResponse>(
@@ -125,7 +125,7 @@ absl::StatusOr<v1::DestroyCaseResponse> PeerClient::DestroyCase(const keys::Mani
 }
 
 absl::StatusOr<v1::AnswerCaseInvitationResponse> PeerClient::AnswerCaseInvitation(
-    const keys::ManifestNode& peer, const v1::AnswerCaseInvitationRequest& request, const std::string& trace_id,
+    const network::ManifestNode& peer, const v1::AnswerCaseInvitationRequest& request, const std::string& trace_id,
     Deadline deadline) {
   return CallOne<v1::AnswerCaseInvitationResponse>(
       peer, "Peer.AnswerCaseInvitation", trace_id, deadline, true,
@@ -134,7 +134,7 @@ absl::StatusOr<v1::AnswerCaseInvitationResponse> PeerClient::AnswerCaseInvitatio
       });
 }
 
-absl::StatusOr<v1::ContributeToCaseResponse> PeerClient::ContributeToCase(const keys::ManifestNode& peer,
+absl::StatusOr<v1::ContributeToCaseResponse> PeerClient::ContributeToCase(const network::ManifestNode& peer,
                                                                           const v1::ContributeToCaseRequest& request,
                                                                           const std::string& trace_id,
                                                                           Deadline deadline) {
@@ -145,7 +145,7 @@ absl::StatusOr<v1::ContributeToCaseResponse> PeerClient::ContributeToCase(const 
       });
 }
 
-absl::StatusOr<v1::ReadCaseResponse> PeerClient::ReadCase(const keys::ManifestNode& peer,
+absl::StatusOr<v1::ReadCaseResponse> PeerClient::ReadCase(const network::ManifestNode& peer,
                                                           const v1::ReadCaseRequest& request,
                                                           const std::string& trace_id, Deadline deadline) {
   return CallOne<v1::ReadCaseResponse>(peer, "Peer.ReadCase", trace_id, deadline, true,
@@ -154,7 +154,7 @@ absl::StatusOr<v1::ReadCaseResponse> PeerClient::ReadCase(const keys::ManifestNo
                                        });
 }
 
-absl::StatusOr<v1::SetCaseActionResponse> PeerClient::SetCaseAction(const keys::ManifestNode& peer,
+absl::StatusOr<v1::SetCaseActionResponse> PeerClient::SetCaseAction(const network::ManifestNode& peer,
                                                                     const v1::SetCaseActionRequest& request,
                                                                     const std::string& trace_id, Deadline deadline) {
   return CallOne<v1::SetCaseActionResponse>(
@@ -164,7 +164,7 @@ absl::StatusOr<v1::SetCaseActionResponse> PeerClient::SetCaseAction(const keys::
       });
 }
 
-absl::StatusOr<v1::CloseCaseResponse> PeerClient::CloseCase(const keys::ManifestNode& peer,
+absl::StatusOr<v1::CloseCaseResponse> PeerClient::CloseCase(const network::ManifestNode& peer,
                                                             const v1::CloseCaseRequest& request,
                                                             const std::string& trace_id, Deadline deadline) {
   return CallOne<v1::CloseCaseResponse>(peer, "Peer.CloseCase", trace_id, deadline, true,
@@ -173,9 +173,9 @@ absl::StatusOr<v1::CloseCaseResponse> PeerClient::CloseCase(const keys::Manifest
                                         });
 }
 
-absl::StatusOr<v1::ConsentStatusResponse::State> PeerClient::ConsentStatus(
-    const keys::ManifestNode& issuer, const std::string& receipt_id, std::chrono::system_clock::time_point deadline,
-    std::string* traceparent) {
+absl::StatusOr<v1::ConsentCheck> PeerClient::ConsentStatus(const network::ManifestNode& issuer,
+                                                            const std::string& receipt_id, Deadline deadline) {
+  std::string traceparent;
   v1::ConsentStatusRequest req;
   req.set_receipt_id(receipt_id);
   auto resp = CallOne<v1::ConsentStatusResponse>(
@@ -183,14 +183,20 @@ absl::StatusOr<v1::ConsentStatusResponse::State> PeerClient::ConsentStatus(
       [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::ConsentStatusResponse& r) {
         return stub.ConsentStatus(&ctx, req, &r);
       },
-      traceparent);
+      &traceparent);
   if (!resp.ok()) return resp.status();
-  return resp->state();
+  v1::ConsentCheck answer;
+  answer.set_receipt_id(receipt_id);
+  answer.set_issuer_org(issuer.org);
+  answer.set_state(resp->state());
+  answer.set_trace_id(TraceIdOf(traceparent));
+  answer.set_span_id(SpanIdOf(traceparent));
+  return answer;
 }
 
 std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_id) {
   const auto manifest = network_.manifest();
-  std::vector<const keys::ManifestNode*> peers;
+  std::vector<const network::ManifestNode*> peers;
   for (const auto& n : manifest->nodes) {
     if (n.org != network_.self_org()) peers.push_back(&n);
   }
@@ -198,7 +204,7 @@ std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_i
 }
 
 template <typename Request, typename Response, typename Call>
-std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<const keys::ManifestNode*>& peers,
+std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<const network::ManifestNode*>& peers,
                                                              const Request& request, const std::string& trace_id,
                                                              std::string_view method, const std::string& consent_header,
                                                              Call call, Deadline deadline, bool wait_for_ready) {
@@ -216,7 +222,7 @@ std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<c
   std::mutex mu;
   std::condition_variable cv;
   size_t done = 0;
-  for (const keys::ManifestNode* peer : peers) {
+  for (const network::ManifestNode* peer : peers) {
     auto p = std::make_unique<Pending>();
     p->context.set_deadline(std::min(deadline, std::chrono::system_clock::now() + timeout_));
     // Wait for a connection until the deadline rather than fail at once on a
@@ -256,7 +262,7 @@ std::vector<PeerClient::Reply<Response>> PeerClient::CallAll(const std::vector<c
 }
 
 std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_id,
-                                                      const std::vector<const keys::ManifestNode*>& peers,
+                                                      const std::vector<const network::ManifestNode*>& peers,
                                                       const std::vector<v1::ConsentReceipt>& receipts,
                                                       const std::string& subject) {
   std::string consent_header;
@@ -294,7 +300,7 @@ std::vector<v1::PeerReachability> PeerClient::PingAll(const std::string& trace_i
 }
 
 std::vector<PeerClient::Reply<v1::EvaluatePseudonymResponse>> PeerClient::EvaluatePseudonym(
-    const std::vector<const keys::ManifestNode*>& holders, const v1::EvaluatePseudonymRequest& request,
+    const std::vector<const network::ManifestNode*>& holders, const v1::EvaluatePseudonymRequest& request,
     const std::string& trace_id, Deadline deadline) {
   return CallAll<v1::EvaluatePseudonymRequest, v1::EvaluatePseudonymResponse>(
       holders, request, trace_id, "Peer.EvaluatePseudonym", {},
@@ -304,7 +310,7 @@ std::vector<PeerClient::Reply<v1::EvaluatePseudonymResponse>> PeerClient::Evalua
 }
 
 std::vector<PeerClient::Reply<v1::LookupSignalResponse>> PeerClient::LookupSignal(
-    const std::vector<const keys::ManifestNode*>& peers, const v1::LookupSignalRequest& request,
+    const std::vector<const network::ManifestNode*>& peers, const v1::LookupSignalRequest& request,
     const std::string& trace_id, Deadline deadline) {
   return CallAll<v1::LookupSignalRequest, v1::LookupSignalResponse>(
       peers, request, trace_id, "Peer.LookupSignal", {},
@@ -313,7 +319,7 @@ std::vector<PeerClient::Reply<v1::LookupSignalResponse>> PeerClient::LookupSigna
       deadline);
 }
 
-PeerClient::Reply<v1::NotifySignalResponse> PeerClient::NotifySignal(const keys::ManifestNode& peer,
+PeerClient::Reply<v1::NotifySignalResponse> PeerClient::NotifySignal(const network::ManifestNode& peer,
                                                                      const v1::NotifySignalRequest& request,
                                                                      const std::string& trace_id) {
   return std::move(

@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "base/file.h"
+#include "base/log.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "keys/x509.h"
@@ -146,7 +147,7 @@ namespace {
 // that organisation (an old one, before a re-key) is refused.
 class PinnedServer final : public grpc::experimental::ExternalCertificateVerifier {
  public:
-  explicit PinnedServer(keys::ManifestNode peer) : peer_(std::move(peer)) {}
+  explicit PinnedServer(network::ManifestNode peer) : peer_(std::move(peer)) {}
   bool Verify(grpc::experimental::TlsCustomVerificationCheckRequest* request, std::function<void(grpc::Status)>,
               grpc::Status* sync_status) override {
     const grpc::string_ref pem = request->peer_cert();
@@ -160,13 +161,13 @@ class PinnedServer final : public grpc::experimental::ExternalCertificateVerifie
   void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {}
 
  private:
-  const keys::ManifestNode peer_;
+  const network::ManifestNode peer_;
 };
 
 }  // namespace
 
 std::shared_ptr<grpc::ChannelCredentials> PeerChannelCredentials(const TlsIdentity& tls,
-                                                                 const keys::ManifestNode& peer) {
+                                                                 const network::ManifestNode& peer) {
   grpc::experimental::TlsChannelCredentialsOptions opts;
   opts.set_certificate_provider(tls.client_provider());
   opts.watch_root_certs();
@@ -176,7 +177,7 @@ std::shared_ptr<grpc::ChannelCredentials> PeerChannelCredentials(const TlsIdenti
   return grpc::experimental::TlsCredentials(opts);
 }
 
-std::shared_ptr<grpc::Channel> PeerChannel(const keys::ManifestNode& peer,
+std::shared_ptr<grpc::Channel> PeerChannel(const network::ManifestNode& peer,
                                            const std::shared_ptr<grpc::ChannelCredentials>& creds,
                                            int max_message_bytes) {
   grpc::ChannelArguments args;
@@ -199,6 +200,33 @@ std::shared_ptr<grpc::Channel> PeerChannel(const keys::ManifestNode& peer,
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 30000);
   return grpc::CreateCustomChannel(peer.endpoint, creds, args);
+}
+
+absl::StatusOr<std::string> CertificateToPresent(const network::Manifest& manifest, std::string_view self_org,
+                                                 const std::string& cert_file, const TlsIdentity& tls) {
+  const network::ManifestNode* self = manifest.FindOrg(self_org);
+  if (self == nullptr) {
+    return absl::FailedPreconditionError(StrCat("network.manifest: it does not list \"", self_org, "\""));
+  }
+  auto file = ReadFile(cert_file);
+  auto file_fp = file.ok() ? keys::CertificateFingerprint(*file) : file.status();
+  if (file_fp.ok() && *file_fp == self->tls_cert_sha256 && tls.CheckCertificate(*file).ok()) {
+    return *std::move(file);
+  }
+  std::string presented = tls.cert_pem();
+  ASSIGN_OR_RETURN(std::string presented_fp, keys::CertificateFingerprint(presented));
+  if (self->HasCertificate(presented_fp)) {
+    if (!file_fp.ok() || *file_fp != presented_fp) {
+      Log(LogLevel::kWarn, "tls.certificate_file_not_used",
+          {{"why", file_fp.ok() ? std::string("not the certificate the manifest says this node presents")
+                                : std::string(file_fp.status().message())},
+           {"kept_tls_cert_sha256", presented_fp}});
+    }
+    return presented;
+  }
+  return absl::FailedPreconditionError(
+      StrCat("keys.tls_cert: the manifest lists neither the certificate file as the one \"", self_org,
+             "\" presents nor the certificate in use"));
 }
 
 }  // namespace casenode::node

@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "keys/manifest.h"
+#include "network/manifest.h"
 #include "keys/secret.h"
 
 namespace casenode::node {
@@ -71,17 +71,28 @@ class TlsIdentity {
   std::shared_ptr<grpc::experimental::CertificateProviderInterface> client_provider_;  // guarded by mu_
 };
 
+// The certificate this node presents under `manifest`: the certificate file
+// (`cert_file`) if the manifest says it is the one `self_org` presents, else
+// the one `tls` presents now if the manifest still lists it (the file is
+// early, late or unreadable: the node keeps working and logs a warning).
+// Never a certificate the manifest lists only as also accepted: peers still
+// on the previous manifest may not know it. How a renewal's second step
+// reaches a running node (provision/network_setup.h).
+[[nodiscard]] absl::StatusOr<std::string> CertificateToPresent(const network::Manifest& manifest,
+                                                               std::string_view self_org,
+                                                               const std::string& cert_file, const TlsIdentity& tls);
+
 // Server and channel credentials for the Peer listener and its clients: TLS
 // with client certificates required and verified against the network CA.
 // A client also pins the server: its leaf certificate must be one of `peer`'s
 // in the manifest (ManifestNode::HasCertificate) or the handshake fails.
 std::shared_ptr<grpc::ServerCredentials> PeerServerCredentials(const TlsIdentity& tls);
 std::shared_ptr<grpc::ChannelCredentials> PeerChannelCredentials(const TlsIdentity& tls,
-                                                                 const keys::ManifestNode& peer);
+                                                                 const network::ManifestNode& peer);
 // A channel to `peer`, with bounded reconnect backoff. The credentials'
 // pin (PeerChannelCredentials) is what authenticates the server; the target
 // name override only sets SNI and the call host.
-std::shared_ptr<grpc::Channel> PeerChannel(const keys::ManifestNode& peer,
+std::shared_ptr<grpc::Channel> PeerChannel(const network::ManifestNode& peer,
                                            const std::shared_ptr<grpc::ChannelCredentials>& creds,
                                            int max_message_bytes);
 

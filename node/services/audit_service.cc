@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "node/audit/keyspace.h"
 #include "base/bsn.h"
 #include "base/org_id.h"
 #include "base/reason.h"
@@ -19,18 +20,11 @@
 namespace casenode::node {
 namespace {
 
-
-// Store key (family "audit", next to this node's own log) of the last
-// checkpoint of `org`'s log this node verified clean.
-std::string VerifiedKey(std::string_view org) { return StrCat("v", std::string(org)); }
-// With it, the leaf hashes (32 bytes each) of the gaps that log had then.
-std::string VerifiedGapsKey(std::string_view org) { return StrCat("V", std::string(org)); }
-
 // How long one verification may take in all.
 constexpr auto kVerifyBudget = std::chrono::minutes(10);
 
 // `node`'s log as the verifier reads it: Peer calls in one trace.
-AuditSource SourceFor(PeerClient& peers, const keys::ManifestNode& node, const std::string& purpose,
+AuditSource SourceFor(PeerClient& peers, const network::ManifestNode& node, const std::string& purpose,
                       const std::string& trace_id, PeerClient::Deadline deadline) {
   return AuditSource{[&peers, &node, purpose, trace_id, deadline]() {
                        v1::AuditCheckpointRequest req;
@@ -49,11 +43,11 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
   const edge::Known known = known_();
   if (auto bad = edge::Check(*request, known); !bad.ok()) return ToGrpcStatus(bad);
   const auto& manifest = known.manifest;
-  const keys::ManifestNode* node = manifest->FindOrg(request->org());
+  const network::ManifestNode* node = manifest->FindOrg(request->org());
   const std::string purpose = request->purpose().empty() ? std::string(vocab::kVerantwoording) : request->purpose();
 
   std::optional<tlog::Checkpoint> previous;
-  absl::StatusOr<std::string> stored = store_.Get(store::Family::kAudit, VerifiedKey(node->org));
+  absl::StatusOr<std::string> stored = store_.Get(store::Family::kAudit, audit_keys::Verified(node->org));
   if (stored.ok()) {
     auto cp = tlog::ParseCheckpointBody(*stored);
     if (!cp.ok()) return ToGrpcStatus(WithReason(cp.status(), Reason::kRecordCorrupt));
@@ -62,7 +56,7 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
     return ToGrpcStatus(stored.status());
   }
   std::set<std::string> known_gaps;
-  absl::StatusOr<std::string> gaps = store_.Get(store::Family::kAudit, VerifiedGapsKey(node->org));
+  absl::StatusOr<std::string> gaps = store_.Get(store::Family::kAudit, audit_keys::VerifiedGaps(node->org));
   if (gaps.ok()) {
     if (gaps->size() % 32 != 0) return ToGrpcStatus(Error(Reason::kRecordCorrupt, "verified gaps record"));
     for (size_t i = 0; i < gaps->size(); i += 32) known_gaps.insert(gaps->substr(i, 32));
@@ -105,8 +99,8 @@ grpc::Status AuditService::Verify(grpc::ServerContext* context, const v1::AuditV
     if (note.ok()) {
       std::string gap_hashes;
       for (const std::string& h : report->gap_leaf_hashes()) gap_hashes += h;
-      const std::vector<store::Record> reference = {AuditRecord(VerifiedKey(node->org), note->text),
-                                                    AuditRecord(VerifiedGapsKey(node->org), gap_hashes)};
+      const std::vector<store::Record> reference = {AuditRecord(audit_keys::Verified(node->org), note->text),
+                                                    AuditRecord(audit_keys::VerifiedGaps(node->org), gap_hashes)};
       if (absl::Status s = store_.Write(reference); !s.ok()) return ToGrpcStatus(s);
     }
   }
@@ -148,7 +142,7 @@ grpc::Status AuditService::Reconcile(grpc::ServerContext* context, const v1::Aud
   }
 
   // Every other node's, verified as `audit verify` does.
-  for (const keys::ManifestNode& node : manifest->nodes) {
+  for (const network::ManifestNode& node : manifest->nodes) {
     if (node.org == network_.self_org()) continue;
     const AuditSource source = SourceFor(peers_, node, purpose, trace_id, deadline);
     absl::StatusOr<v1::AuditVerifyReport> report =
@@ -182,7 +176,7 @@ grpc::Status AuditService::Inzage(grpc::ServerContext* context, const v1::AuditI
   const Pseudonym& subject = derived->pseudonym;
 
   const auto manifest = network_.manifest();
-  for (const keys::ManifestNode& node : manifest->nodes) {
+  for (const network::ManifestNode& node : manifest->nodes) {
     v1::InzageNode* out = response->add_nodes();
     if (node.org == network_.self_org()) {
       // This node's own log, read directly: the auditor trusts its own node.

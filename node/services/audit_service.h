@@ -8,10 +8,10 @@
 #include "casenode/v1/local.grpc.pb.h"
 #include "node/edge/requests.h"
 #include "node/audit/audit_log.h"
-#include "node/network/network.h"
+#include "network/network.h"
 #include "node/pseudonym/deriver.h"
 #include "node/rpc/peer_client.h"
-#include "node/store/store.h"
+#include "store/store.h"
 #include "policy/policy.h"
 
 namespace casenode::node {
@@ -20,7 +20,7 @@ class AuditService final : public v1::LocalAudit::Service {
  public:
   using PolicyFn = std::function<std::shared_ptr<const policy::Policy>()>;
   // `policy`: the policy in force, for the number of witnesses it requires.
-  AuditService(const Network& network, PeerClient& peers, PseudonymDeriver& deriver, keys::KeyStore& keys,
+  AuditService(const network::Network& network, PeerClient& peers, PseudonymDeriver& deriver, store::KeyStore& keys,
                store::Store& store, const AuditLog& own_log, PolicyFn policy, Clock clock, edge::KnownFn known)
       : network_(network),
         peers_(peers),
@@ -40,10 +40,10 @@ class AuditService final : public v1::LocalAudit::Service {
                       v1::AuditInzageReport* response) override;
 
  private:
-  const Network& network_;
+  const network::Network& network_;
   PeerClient& peers_;
   PseudonymDeriver& deriver_;
-  keys::KeyStore& keys_;
+  store::KeyStore& keys_;
   store::Store& store_;
   const AuditLog& own_log_;
   const PolicyFn policy_;

@@ -18,7 +18,7 @@ std::array<uint8_t, 32> SubjectOf(const v1::ConsentEntry& entry) {
 }
 
 // The log entry for what staff did to a receipt: its child sealed, never in the clear.
-consent::ConsentBook::Journal LogConsent(AuditLog& audit, keys::KeyStore& keys, grpc::ServerContext& context,
+consent::ConsentBook::Journal LogConsent(AuditLog& audit, store::KeyStore& keys, grpc::ServerContext& context,
                                          v1::ConsentEvent::Kind kind, const std::string& staff_id) {
   return [&audit, &keys, &context, kind, staff_id](const v1::ConsentEntry& entry) -> absl::Status {
     v1::AuditEntry e;

@@ -7,7 +7,7 @@
 #include "node/consent/verifier.h"
 #include "node/edge/requests.h"
 #include "node/gate/gate.h"
-#include "node/network/network.h"
+#include "network/network.h"
 
 namespace casenode::node {
 
@@ -15,8 +15,8 @@ class ConsentService final : public v1::LocalConsent::Service {
  public:
   // Every receipt recorded, revoked or confirmed is an entry of `audit`,
   // its child sealed with a data key from `keys`.
-  ConsentService(const Network& network, const PeerGate& gate, consent::ConsentBook& consents,
-                 const consent::ConsentVerifier& verifier, AuditLog& audit, keys::KeyStore& keys, edge::KnownFn known)
+  ConsentService(const network::Network& network, const PeerGate& gate, consent::ConsentBook& consents,
+                 const consent::ConsentVerifier& verifier, AuditLog& audit, store::KeyStore& keys, edge::KnownFn known)
       : network_(network),
         gate_(gate),
         consents_(consents),
@@ -34,12 +34,12 @@ class ConsentService final : public v1::LocalConsent::Service {
 
  private:
 
-  const Network& network_;
+  const network::Network& network_;
   const PeerGate& gate_;
   consent::ConsentBook& consents_;
   const consent::ConsentVerifier& verifier_;
   AuditLog& audit_;
-  keys::KeyStore& keys_;
+  store::KeyStore& keys_;
   const edge::KnownFn known_;
 };
 

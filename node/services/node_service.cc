@@ -26,7 +26,7 @@ grpc::Status NodeService::PingPeer(grpc::ServerContext* context, const v1::PingP
                                     v1::PeerReachability* response) {
   const edge::Known known = known_();
   if (auto bad = edge::Check(*request, known); !bad.ok()) return ToGrpcStatus(bad);
-  const keys::ManifestNode* peer = known.manifest->FindOrg(request->org());
+  const network::ManifestNode* peer = known.manifest->FindOrg(request->org());
   const std::vector<v1::ConsentReceipt> receipts(request->consent_receipts().begin(),
                                                  request->consent_receipts().end());
   *response = peers_.Ping(*peer, TraceIdOf(*context), receipts, request->subject());

@@ -8,9 +8,9 @@
 #include "casenode/v1/local.grpc.pb.h"
 #include "node/edge/requests.h"
 #include "node/gate/gate.h"
-#include "node/network/network.h"
+#include "network/network.h"
 #include "node/rpc/peer_client.h"
-#include "node/store/store.h"
+#include "store/store.h"
 
 namespace casenode::node {
 
@@ -20,7 +20,7 @@ class NodeService final : public v1::LocalNode::Service {
   using AuditStatusFn = std::function<v1::AuditStatus()>;
   // Declares a gap in the audit log after a restore; returns the entry's seq.
   using DeclareGapFn = std::function<absl::StatusOr<uint64_t>(const std::string& declared_by)>;
-  NodeService(const Network& network, PeerClient& peers, store::Store& store, const PeerGate& gate, ReloadFn reload,
+  NodeService(const network::Network& network, PeerClient& peers, store::Store& store, const PeerGate& gate, ReloadFn reload,
               AuditStatusFn audit_status, DeclareGapFn declare_gap, edge::KnownFn known)
       : network_(network),
         peers_(peers),
@@ -39,7 +39,7 @@ class NodeService final : public v1::LocalNode::Service {
   grpc::Status DeclareGap(grpc::ServerContext*, const v1::DeclareGapRequest*, v1::DeclareGapResponse*) override;
 
  private:
-  const Network& network_;
+  const network::Network& network_;
   PeerClient& peers_;
   store::Store& store_;
   const PeerGate& gate_;

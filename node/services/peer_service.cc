@@ -28,7 +28,7 @@ grpc::Status PeerService::Ping(grpc::ServerContext* context, const v1::PingReque
   const PeerCallFacts& facts = request->subject().empty() ? kAboutNoOne : about_child;
   return gate_.Admit(context, "Peer.Ping", facts, [&](const PeerCall& call) {
     const auto manifest = network_.manifest();
-    const keys::ManifestNode* self = manifest->FindOrg(network_.self_org());
+    const network::ManifestNode* self = manifest->FindOrg(network_.self_org());
     response->set_org(network_.self_org());
     response->set_role(self != nullptr ? self->role : v1::ROLE_UNSPECIFIED);
     response->set_manifest_version(manifest->version);

@@ -9,7 +9,7 @@
 #include "node/cases/case_host.h"
 #include "node/consent/host/consent_host.h"
 #include "node/gate/gate.h"
-#include "node/network/network.h"
+#include "network/network.h"
 #include "node/pseudonym/pseudonym_host.h"
 #include "node/signals/signal_host.h"
 
@@ -26,7 +26,7 @@ struct PeerHosts {
 
 class PeerService final : public v1::Peer::Service {
  public:
-  PeerService(const Network& network, PeerGate& gate, PeerHosts hosts)
+  PeerService(const network::Network& network, PeerGate& gate, PeerHosts hosts)
       : network_(network),
         gate_(gate),
         consent_(hosts.consent),
@@ -52,7 +52,7 @@ class PeerService final : public v1::Peer::Service {
   grpc::Status DestroyCase(grpc::ServerContext* context, const v1::DestroyCaseRequest* request, v1::DestroyCaseResponse* response) override;
 
  private:
-  const Network& network_;
+  const network::Network& network_;
   PeerGate& gate_;
   ConsentHost& consent_;
   PseudonymHost& pseudonyms_;

@@ -15,7 +15,7 @@ grpc::Status SignalService::Register(grpc::ServerContext* context, const v1::Reg
   if (!bsn.ok()) return ToGrpcStatus(Annotate("bsn", bsn.status()));
   auto registered = desk_.Register(*bsn, {request->purpose(), request->category(), request->contact()},
                                    request->legal_basis(), TraceIdOf(*context), NestedDeadline(*context));
-  metrics_.SignalCheck(!registered.ok() ? "failed" : registered->check().status() == "complete" ? "complete" : "incomplete");
+  metrics_.SignalCheck(!registered.ok() ? "failed" : registered->check().status() == v1::CHECK_COMPLETE ? "complete" : "incomplete");
   if (!registered.ok()) return ToGrpcStatus(registered.status());
   *response = *std::move(registered);
   return grpc::Status::OK;
@@ -28,7 +28,7 @@ grpc::Status SignalService::Check(grpc::ServerContext* context, const v1::CheckS
   if (!bsn.ok()) return ToGrpcStatus(Annotate("bsn", bsn.status()));
   auto result =
       desk_.Check(*bsn, request->purpose(), request->legal_basis(), TraceIdOf(*context), NestedDeadline(*context));
-  metrics_.SignalCheck(!result.ok() ? "failed" : result->status() == "complete" ? "complete" : "incomplete");
+  metrics_.SignalCheck(!result.ok() ? "failed" : result->status() == v1::CHECK_COMPLETE ? "complete" : "incomplete");
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;

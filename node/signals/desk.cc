@@ -19,7 +19,7 @@ PeerClient::Deadline HalfwayTo(PeerClient::Deadline deadline) {
 }  // namespace
 
 
-SignalDesk::SignalDesk(const Network& network, PeerClient& peers, PseudonymDeriver& deriver, SignalBook& book,
+SignalDesk::SignalDesk(const network::Network& network, PeerClient& peers, PseudonymDeriver& deriver, SignalBook& book,
                        Notifier& notifier, PolicyNow policy, Clock clock)
     : network_(network),
       peers_(peers),
@@ -34,14 +34,14 @@ absl::StatusOr<v1::SignalCheckResult> SignalDesk::Lookup(const Pseudonym& p, std
                                                          PeerClient::Deadline deadline,
                                                          std::string_view exclude_signal_id) {
   const auto manifest = network_.manifest();
-  const keys::ManifestNode self = network_.self();
+  const network::ManifestNode self = network_.self();
   const auto policy = policy_();
   // Who takes part is the network policy's call, whatever this lookup's
   // purpose and this node's local rules: every peer whose role it lets look
   // up signals. Each decides for itself; a refusal is listed, not hidden.
-  std::vector<const keys::ManifestNode*> asked;
-  for (const keys::ManifestNode& n : manifest->nodes) {
-    if (n.org != self.org && policy->NetworkAllowsRole(keys::RoleName(n.role), vocab::kSignalLookup)) asked.push_back(&n);
+  std::vector<const network::ManifestNode*> asked;
+  for (const network::ManifestNode& n : manifest->nodes) {
+    if (n.org != self.org && policy->NetworkAllowsRole(network::RoleName(n.role), vocab::kSignalLookup)) asked.push_back(&n);
   }
   v1::LookupSignalRequest request;
   request.set_subject(std::string(p.begin(), p.end()));
@@ -72,7 +72,7 @@ absl::StatusOr<v1::SignalCheckResult> SignalDesk::Lookup(const Pseudonym& p, std
       result.add_unreachable(reply.peer->org);
     }
   }
-  result.set_status(result.unreachable().empty() ? "complete" : "incomplete");
+  result.set_status(result.unreachable().empty() ? v1::CHECK_COMPLETE : v1::CHECK_INCOMPLETE);
   return result;
 }
 
@@ -94,7 +94,7 @@ absl::StatusOr<v1::RegisterSignalResponse> SignalDesk::Register(const Bsn& bsn, 
   ASSIGN_OR_RETURN(v1::SignalRecord signal, book_.Register(d.pseudonym, draft, retention));
   ASSIGN_OR_RETURN(v1::SignalCheckResult found,
                    Lookup(d.pseudonym, draft.purpose, legal_basis, trace_id, deadline, signal.signal_id()));
-  const keys::ManifestNode self = network_.self();
+  const network::ManifestNode self = network_.self();
   const SubjectHandle handle = book_.HandleOf(d.pseudonym);
 
   auto pending_to = [&](const std::string& org) {
@@ -136,7 +136,7 @@ absl::StatusOr<v1::RegisterSignalResponse> SignalDesk::Register(const Bsn& bsn, 
     mine.set_notice_id(outbox.back().notice_id());
     mine.set_sent(true);
     mine.mutable_other()->set_org(org);
-    if (const keys::ManifestNode* n = network_.manifest()->FindOrg(org)) mine.mutable_other()->set_role(n->role);
+    if (const network::ManifestNode* n = network_.manifest()->FindOrg(org)) mine.mutable_other()->set_role(n->role);
     mine.add_signal_ids(signal.signal_id());
     mine.set_time_ms(signal.registered_at_ms());
     mine.set_expires_at_ms(signal.expires_at_ms());

@@ -6,10 +6,10 @@
 // that holds a matching signal (through the outbox, so a notice to a node
 // that is down is delivered when it returns); both sides see it in their inbox.
 //
-// The answer is honest about who did not answer: `status` is "complete" only
+// The answer is honest about who did not answer: `status` is CHECK_COMPLETE only
 // when every peer asked gave an answer (a match list, or a refusal by its
 // policy); a peer that could not be reached or failed is listed and makes it
-// "incomplete", never "not known". Which peers take part is the network
+// CHECK_INCOMPLETE, never "not known". Which peers take part is the network
 // policy's call: those whose role it lets look up signals at all.
 // Thread-safe.
 #pragma once
@@ -21,7 +21,7 @@
 #include "absl/status/statusor.h"
 #include "base/bsn.h"
 #include "casenode/v1/local.pb.h"
-#include "node/network/network.h"
+#include "network/network.h"
 #include "node/pseudonym/deriver.h"
 #include "node/rpc/peer_client.h"
 #include "node/signals/notifier.h"
@@ -34,7 +34,7 @@ namespace casenode::node {
 class SignalDesk {
  public:
   using PolicyNow = std::function<std::shared_ptr<const policy::Policy>()>;
-  SignalDesk(const Network& network, PeerClient& peers, PseudonymDeriver& deriver, SignalBook& book, Notifier& notifier,
+  SignalDesk(const network::Network& network, PeerClient& peers, PseudonymDeriver& deriver, SignalBook& book, Notifier& notifier,
              PolicyNow policy, Clock clock);
 
   // Both answer by `deadline`: the derivation gets half the time left, the lookup the rest.
@@ -53,7 +53,7 @@ class SignalDesk {
                                                std::string_view legal_basis, const std::string& trace_id,
                                                PeerClient::Deadline deadline, std::string_view exclude_signal_id);
 
-  const Network& network_;
+  const network::Network& network_;
   PeerClient& peers_;
   PseudonymDeriver& deriver_;
   SignalBook& book_;

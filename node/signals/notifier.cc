@@ -34,7 +34,7 @@ std::string SendableContact(const std::string& contact) {
 
 }  // namespace
 
-Notifier::Notifier(const Network& network, PeerClient& peers, SignalBook& book, Clock clock)
+Notifier::Notifier(const network::Network& network, PeerClient& peers, SignalBook& book, Clock clock)
     : network_(network), peers_(peers), book_(book), clock_(std::move(clock)), loop_([this] { return DeliverDue(); }) {}
 
 Notifier::~Notifier() { Stop(); }
@@ -64,7 +64,7 @@ std::chrono::milliseconds Notifier::DeliverDue() {
     std::copy_n(pending.subject_handle().begin(), std::min<size_t>(pending.subject_handle().size(), handle.size()),
                 handle.begin());
     const auto manifest = network_.manifest();
-    const keys::ManifestNode* to = manifest->FindOrg(pending.to_org());
+    const network::ManifestNode* to = manifest->FindOrg(pending.to_org());
     absl::Status status;
     PeerClient::Reply<v1::NotifySignalResponse> reply;
     if (to == nullptr) {

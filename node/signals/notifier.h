@@ -12,7 +12,7 @@
 #include <string>
 
 #include "base/wake_loop.h"
-#include "node/network/network.h"
+#include "network/network.h"
 #include "node/rpc/peer_client.h"
 #include "node/signals/signal_book.h"
 
@@ -20,7 +20,7 @@ namespace casenode::node {
 
 class Notifier {
  public:
-  Notifier(const Network& network, PeerClient& peers, SignalBook& book, Clock clock);
+  Notifier(const network::Network& network, PeerClient& peers, SignalBook& book, Clock clock);
   ~Notifier();
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
@@ -36,7 +36,7 @@ class Notifier {
   // One pass over the outbox; returns when the next attempt is due.
   std::chrono::milliseconds DeliverDue();
 
-  const Network& network_;
+  const network::Network& network_;
   PeerClient& peers_;
   SignalBook& book_;
   const Clock clock_;

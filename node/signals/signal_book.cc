@@ -70,7 +70,7 @@ absl::StatusOr<std::vector<Message>> ScanAll(const store::Store& store, std::str
 
 }  // namespace
 
-SignalBook::SignalBook(store::Store& store, const keys::KeyStore& keys, Clock clock)
+SignalBook::SignalBook(store::Store& store, const store::KeyStore& keys, Clock clock)
     : store_(store), keys_(keys), clock_(std::move(clock)) {}
 
 SubjectHandle SignalBook::HandleOf(std::span<const uint8_t> pseudonym) const { return keys_.SubjectHandle(pseudonym); }
@@ -180,7 +180,7 @@ absl::Status SignalBook::DeleteNotice(const SubjectHandle& handle, std::string_v
   return store_.Delete(store::Family::kSignals, Key(kInbox, handle, notice_id));
 }
 
-v1::SignalMatch SignalBook::MatchOf(const v1::SignalRecord& signal, const keys::ManifestNode& self) {
+v1::SignalMatch SignalBook::MatchOf(const v1::SignalRecord& signal, const network::ManifestNode& self) {
   v1::SignalMatch m;
   m.set_org(self.org);
   m.set_role(self.role);

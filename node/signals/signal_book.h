@@ -19,9 +19,9 @@
 #include "absl/status/statusor.h"
 #include "base/time.h"
 #include "casenode/v1/types.pb.h"
-#include "keys/key_store.h"
-#include "keys/manifest.h"
-#include "node/store/store.h"
+#include "store/key_store.h"
+#include "network/manifest.h"
+#include "store/store.h"
 
 namespace casenode::node {
 
@@ -35,7 +35,7 @@ struct SignalDraft {
 
 class SignalBook {
  public:
-  SignalBook(store::Store& store, const keys::KeyStore& keys, Clock clock);
+  SignalBook(store::Store& store, const store::KeyStore& keys, Clock clock);
 
   SubjectHandle HandleOf(std::span<const uint8_t> pseudonym) const;
 
@@ -71,11 +71,11 @@ class SignalBook {
   // A fresh random id: 32 hex digits.
   static std::string NewId();
   // What a signal shows of itself on a match, as `self`'s.
-  static v1::SignalMatch MatchOf(const v1::SignalRecord& signal, const keys::ManifestNode& self);
+  static v1::SignalMatch MatchOf(const v1::SignalRecord& signal, const network::ManifestNode& self);
 
  private:
   store::Store& store_;
-  const keys::KeyStore& keys_;
+  const store::KeyStore& keys_;
   const Clock clock_;
 };
 

@@ -32,7 +32,7 @@ grpc::Status SignalHost::LookupSignal(grpc::ServerContext* context, const v1::Lo
                   {std::string(vocab::kSignaal)});
   return gate_.Admit(context, "Peer.LookupSignal", facts, [&](const PeerCall& call) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<v1::SignalRecord> held, signals_.On(AsBytes(request.subject())));
-    const keys::ManifestNode self = network_.self();
+    const network::ManifestNode self = network_.self();
     for (const v1::SignalRecord& s : held) *response.add_matches() = SignalBook::MatchOf(s, self);
     if (held.empty()) return absl::OkStatus();  // "not known here" is what every refusal looks like too
     return gate_.Disclose(call, "Peer.LookupSignal", facts.categories, static_cast<uint32_t>(held.size()),

@@ -9,14 +9,14 @@
 
 #include "casenode/v1/peer.grpc.pb.h"
 #include "node/gate/gate.h"
-#include "node/network/network.h"
+#include "network/network.h"
 #include "node/signals/signal_book.h"
 
 namespace casenode::node {
 
 class SignalHost {
  public:
-  SignalHost(const Network& network, PeerGate& gate, SignalBook& signals, Clock clock)
+  SignalHost(const network::Network& network, PeerGate& gate, SignalBook& signals, Clock clock)
       : network_(network), gate_(gate), signals_(signals), clock_(std::move(clock)) {}
 
   // REQUIRES: `request` passed the edge (edge::Check).
@@ -27,7 +27,7 @@ class SignalHost {
                             v1::NotifySignalResponse& response);
 
  private:
-  const Network& network_;
+  const network::Network& network_;
   PeerGate& gate_;
   SignalBook& signals_;
   const Clock clock_;

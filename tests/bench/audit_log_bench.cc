@@ -20,13 +20,13 @@
 #include <random>
 #include <thread>
 
-#include "keys/key_store.h"
+#include "store/key_store.h"
 #include "keys/master_key.h"
 #include "tlog/merkle.h"
 #include "node/audit/audit_log.h"
 #include "node/audit/replay.h"
 #include "policy/policy.h"
-#include "node/store/store.h"
+#include "store/store.h"
 #include "tests/bench/harness.h"
 #include "tests/support/temp_dir.h"
 
@@ -59,11 +59,11 @@ v1::AuditEntry TypicalEntry() {
 
 struct Stores {
   TempDir dir;
-  std::unique_ptr<keys::KeyStore> keys;
+  std::unique_ptr<store::KeyStore> keys;
   std::unique_ptr<store::Store> store;
   explicit Stores(bool sync) {
     if (!keys::MasterKey::CreateKeyFile(dir.path("m.key")).ok()) std::exit(1);
-    auto ks = keys::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("m.key")));
+    auto ks = store::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("m.key")));
     if (!ks.ok()) std::exit(1);
     keys = *std::move(ks);
     store::StoreOptions o;

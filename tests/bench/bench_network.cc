@@ -126,7 +126,7 @@ const provision::CreatedNode& InProcessNetwork::created(std::string_view org) co
 node::Node& InProcessNetwork::node(std::string_view org) { return *nodes_[IndexOf(org)]; }
 const node::NodeConfig& InProcessNetwork::config(std::string_view org) const { return configs_[IndexOf(org)]; }
 
-keys::ManifestNode InProcessNetwork::Entry(std::string_view org) const {
+network::ManifestNode InProcessNetwork::Entry(std::string_view org) const {
   return *nodes_[IndexOf(org)]->network().manifest()->FindOrg(org);
 }
 
@@ -157,11 +157,11 @@ absl::StatusOr<std::unique_ptr<EchoServer>> StartEchoServer(const std::string& l
   return echo;
 }
 
-absl::StatusOr<EchoPeer> StartEchoPeer(const keys::ManifestNode& peer, const node::TlsIdentity& peer_tls,
+absl::StatusOr<EchoPeer> StartEchoPeer(const network::ManifestNode& peer, const node::TlsIdentity& peer_tls,
                                        const node::TlsIdentity& caller_tls) {
   EchoPeer out;
   ASSIGN_OR_RETURN(out.server, StartEchoServer("127.0.0.1:0", node::PeerServerCredentials(peer_tls)));
-  keys::ManifestNode target = peer;
+  network::ManifestNode target = peer;
   target.endpoint = StrCat("127.0.0.1:", out.server->port);
   out.stub = bench::Echo::NewStub(
       node::PeerChannel(target, node::PeerChannelCredentials(caller_tls, peer), 1 << 20));

@@ -16,9 +16,10 @@
 
 #include "absl/status/statusor.h"
 #include "echo.grpc.pb.h"
-#include "keys/manifest.h"
+#include "network/manifest.h"
 #include "node/config/config.h"
 #include "node/node.h"
+#include "node/rpc/server.h"
 #include "node/rpc/tls.h"
 #include "provision/network_setup.h"
 #include "tests/support/ports.h"
@@ -61,7 +62,7 @@ class InProcessNetwork {
   // The node's configuration as it loaded it.
   const node::NodeConfig& config(std::string_view org) const;
   // The manifest entry of `org`.
-  keys::ManifestNode Entry(std::string_view org) const;
+  network::ManifestNode Entry(std::string_view org) const;
   // How long creating the network and starting its nodes took.
   std::chrono::milliseconds setup_time() const { return setup_time_; }
 
@@ -106,7 +107,7 @@ struct EchoPeer {
   std::unique_ptr<EchoServer> server;
   std::unique_ptr<bench::Echo::Stub> stub;
 };
-[[nodiscard]] absl::StatusOr<EchoPeer> StartEchoPeer(const keys::ManifestNode& peer, const node::TlsIdentity& peer_tls,
+[[nodiscard]] absl::StatusOr<EchoPeer> StartEchoPeer(const network::ManifestNode& peer, const node::TlsIdentity& peer_tls,
                                                      const node::TlsIdentity& caller_tls);
 
 // One echo call on `stub`; true if it succeeded.

@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   auto jeugdhulp = bench::LocalStub<v1::LocalCases>(net->created("jeugdhulp").socket_path);
   const auto gemeente_tls = Must(bench::LoadTls(net->config("gemeente")), "gemeente TLS");
   const auto jeugdhulp_tls = Must(bench::LoadTls(net->config("jeugdhulp")), "jeugdhulp TLS");
-  const keys::ManifestNode convener = net->Entry("gemeente");
+  const network::ManifestNode convener = net->Entry("gemeente");
   // jeugdhulp's own certificate, pinned to the gemeente's: the call a member's node makes.
   auto creds = node::PeerChannelCredentials(*jeugdhulp_tls, convener);
   auto peer = v1::Peer::NewStub(node::PeerChannel(convener, creds, 16 << 20));
@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
     node::ApplyServerOptions(builder);
     builder.RegisterService(&echo);
     auto server = builder.BuildAndStart();
-    keys::ManifestNode echo_target = convener;
+    network::ManifestNode echo_target = convener;
     echo_target.endpoint = StrCat("127.0.0.1:", port);
     auto bare = bench::CaseEcho::NewStub(node::PeerChannel(echo_target, creds, 16 << 20));
 

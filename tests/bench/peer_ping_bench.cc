@@ -12,14 +12,15 @@
 #include "base/file.h"
 #include "echo.grpc.pb.h"
 #include "keys/identity.h"
-#include "keys/key_store.h"
+#include "store/key_store.h"
 #include "node/audit/audit_log.h"
 #include "node/node.h"
-#include "node/store/store.h"
+#include "node/rpc/server.h"
+#include "store/store.h"
 #include "policy/policy.h"
-#include "keys/network_operator.h"
+#include "network/operator.h"
 #include "base/log.h"
-#include "node/network/network.h"
+#include "network/network.h"
 #include "node/rpc/peer_client.h"
 #include "node/rpc/runtime.h"
 #include "node/gate/gate.h"
@@ -43,16 +44,16 @@ class EchoService final : public bench::Echo::Service {
 
 struct Member {
   std::unique_ptr<node::TlsIdentity> tls;
-  keys::ManifestNode entry;
+  network::ManifestNode entry;
 };
 
-Member MakeMember(const keys::NetworkOperator& op, const std::string& org, keys::Role role, int port) {
+Member MakeMember(const network::NetworkOperator& op, const std::string& org, network::Role role, int port) {
   const SystemTime now = SystemNow();
   keys::SecretBytes key = *keys::NewTlsKeyPem();
-  const std::string cert = *op.IssueCertificate(key, org, std::string(keys::RoleName(role)),
+  const std::string cert = *op.IssueCertificate(key, org, std::string(network::RoleName(role)),
                                                 now - std::chrono::hours(1), now + std::chrono::days(1));
   const keys::NodeIdentity id = keys::NodeIdentity::Generate(keys::SecretBytes::CopyFrom(key.span()));
-  keys::ManifestNode entry{org, org, role, "127.0.0.1:" + std::to_string(port), *keys::CertificateFingerprint(cert),
+  network::ManifestNode entry{org, org, role, "127.0.0.1:" + std::to_string(port), *keys::CertificateFingerprint(cert),
                            id.signing.public_key(), id.encryption_public};
   return Member{*node::TlsIdentity::Create(node::TlsMaterial{op.ca_cert_pem(), cert, std::move(key)}), entry};
 }
@@ -68,23 +69,23 @@ int main(int argc, char** argv) {
 
   TempDir dir;
   const SystemTime now = SystemNow();
-  auto op = keys::NetworkOperator::Create(dir.path("network"), "bench", "", now);
+  auto op = network::NetworkOperator::Create(dir.path("network"), "bench", "", now);
   if (!op.ok()) return 1;
-  Member server = MakeMember(*op, "gemeente", keys::Role::ROLE_GEMEENTE, 0);
-  Member client = MakeMember(*op, "school", keys::Role::ROLE_SCHOOL, 0);
-  keys::Manifest m;
+  Member server = MakeMember(*op, "gemeente", network::Role::ROLE_GEMEENTE, 0);
+  Member client = MakeMember(*op, "school", network::Role::ROLE_SCHOOL, 0);
+  network::Manifest m;
   m.network = "bench";
   m.version = 1;
   m.issued_at = now - std::chrono::hours(1);
   m.expires_at = now + std::chrono::days(1);
   m.nodes = {server.entry, client.entry};
   if (!op->Publish(m).ok()) return 1;
-  auto network = node::Network::Load(op->manifest_path(), op->public_key(), "gemeente", SystemNow);
+  auto network = network::Network::Load(op->manifest_path(), op->public_key(), "gemeente", SystemNow);
   if (!network.ok()) return 1;
 
   // The full gate: certificate -> manifest entry, policy decision, decision record.
   if (!keys::MasterKey::CreateKeyFile(dir.path("m.key")).ok()) return 1;
-  auto key_store = keys::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("m.key")));
+  auto key_store = store::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("m.key")));
   auto store = store::Store::Open(dir.path("records"), **key_store, SystemNow);
   auto policy = policy::Policy::Load(CASENODE_SOURCE_DIR "/policy/network");
   if (!key_store.ok() || !store.ok() || !policy.ok()) return 1;
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
   consent::ConsentBook consents(**store, **key_store, signer, "gemeente", SystemNow);
   consent::ConsentVerifier verifier(
       consents, "gemeente",
-      [](const keys::ManifestNode&, const std::string&, consent::Deadline) -> absl::StatusOr<v1::ConsentCheck> {
+      [](const network::ManifestNode&, const std::string&, consent::Deadline) -> absl::StatusOr<v1::ConsentCheck> {
         return absl::UnavailableError("no receipts in this benchmark");
       },
       [](const std::string&, const std::string&, const std::string&) -> absl::StatusOr<v1::ConsentCheck> {
@@ -106,8 +107,8 @@ int main(int argc, char** argv) {
   node::SignalBook signals(**store, **key_store, SystemNow);
   node::Witness witness(**store, signer, "gemeente", SystemNow);
   node::CheckpointPublisher publisher(
-      decisions, **store, signer, "gemeente", [] { return std::vector<keys::ManifestNode>{}; },
-      [](const keys::ManifestNode&, const v1::CosignRequest&, node::CheckpointPublisher::Deadline)
+      decisions, **store, signer, "gemeente", [] { return std::vector<network::ManifestNode>{}; },
+      [](const network::ManifestNode&, const v1::CosignRequest&, node::CheckpointPublisher::Deadline)
           -> absl::StatusOr<v1::CosignResponse> { return absl::UnavailableError("no witnesses in this benchmark"); },
       SystemNow);
   node::CaseBook cases(**store, SystemNow);
@@ -130,7 +131,7 @@ int main(int argc, char** argv) {
   auto server_handle = builder.BuildAndStart();
 
   auto creds = node::PeerChannelCredentials(*client.tls, server.entry);
-  keys::ManifestNode peer_target = server.entry, echo_target = server.entry;
+  network::ManifestNode peer_target = server.entry, echo_target = server.entry;
   peer_target.endpoint = "127.0.0.1:" + std::to_string(peer_port);
   echo_target.endpoint = "127.0.0.1:" + std::to_string(echo_port);
   // One channel per caller thread would measure connection spread; one shared

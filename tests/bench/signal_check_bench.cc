@@ -93,12 +93,12 @@ class CheckBench {
     // The peers asked, chosen as SignalDesk::Lookup chooses them: by the policy.
     manifest_ = school_.network().manifest();
     auto policy = Must(policy::Policy::Load(net_->config("school").policy_network), "policy");
-    for (const keys::ManifestNode& n : manifest_->nodes) {
+    for (const network::ManifestNode& n : manifest_->nodes) {
       if (n.org == "school") continue;
       policy::Request q;
       q.subject = policy::kThisChild;
       q.requester_org = n.org;
-      q.requester_role = std::string(keys::RoleName(n.role));
+      q.requester_role = std::string(network::RoleName(n.role));
       q.action = "signal.lookup";
       q.purpose = kPurpose;
       q.categories = {"signaal"};
@@ -123,7 +123,7 @@ class CheckBench {
 
     // Baselines: each asked peer's certificate behind a bare echo server.
     echo_peers_.reserve(asked_.size());
-    for (const keys::ManifestNode* peer : asked_) {
+    for (const network::ManifestNode* peer : asked_) {
       echo_peers_.push_back(Must(
           bench::StartEchoPeer(*peer, *Must(bench::LoadTls(net_->config(peer->org)), "peer TLS"), *tls_), "echo peer"));
       all_echo_.push_back(&echo_peers_.back());
@@ -193,9 +193,9 @@ class CheckBench {
   const std::unique_ptr<node::TlsIdentity> tls_;
   node::PeerClient client_;
   std::unique_ptr<v1::LocalSignals::Stub> signals_;
-  std::shared_ptr<const keys::Manifest> manifest_;  // asked_ points into it
-  std::vector<const keys::ManifestNode*> asked_;
-  std::vector<const keys::ManifestNode*> first_;  // asked_'s first peer alone
+  std::shared_ptr<const network::Manifest> manifest_;  // asked_ points into it
+  std::vector<const network::ManifestNode*> asked_;
+  std::vector<const network::ManifestNode*> first_;  // asked_'s first peer alone
   v1::LookupSignalRequest lookup_;
   std::vector<bench::EchoPeer> echo_peers_;  // reserved up front: the vectors below point into it
   std::vector<bench::EchoPeer*> all_echo_;

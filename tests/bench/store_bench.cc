@@ -13,8 +13,8 @@
 #include <filesystem>
 #include <random>
 
-#include "keys/key_store.h"
-#include "node/store/store.h"
+#include "store/key_store.h"
+#include "store/store.h"
 #include "tests/bench/harness.h"
 #include "tests/support/temp_dir.h"
 
@@ -87,7 +87,7 @@ int main() {
   for (size_t records : {size_t{100000}, size_t{1000000}}) {
     TempDir dir;
     if (!keys::MasterKey::CreateKeyFile(dir.path("m.key")).ok()) return 1;
-    auto ks = keys::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("m.key")));
+    auto ks = store::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("m.key")));
     auto store = store::Store::Open(dir.path("records"), **ks, SystemNow, store::StoreOptions{.sync = false});
     PlainDb plain(dir.path("plain"));
     rocksdb::WriteOptions nosync;
@@ -134,7 +134,7 @@ int main() {
   {
     TempDir dir;
     if (!keys::MasterKey::CreateKeyFile(dir.path("m.key")).ok()) return 1;
-    auto ks = keys::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("m.key")));
+    auto ks = store::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("m.key")));
     auto store = store::Store::Open(dir.path("records"), **ks, SystemNow);
     PlainDb plain(dir.path("plain"));
     std::atomic<uint64_t> next{0};

@@ -1,4 +1,4 @@
-// libFuzzer target: the network manifest (keys/manifest.h), which every node
+// libFuzzer target: the network manifest (network/manifest.h), which every node
 // reads at start and reload. Every input must give a manifest or a clean
 // error; an accepted one encodes, and its encoding parses back to the same
 // encoding; verifying it under a key that never signed it fails.
@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "keys/manifest.h"
+#include "network/manifest.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace casenode::keys;

@@ -141,7 +141,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   const node::NodeConfig gemeente_config = Must(node::NodeConfig::Load(created.nodes[0].config_path), "config");
   world->gemeente = Must(node::Node::Create(gemeente_config), "node");
   if (!world->gemeente->Start().ok()) Die("node start");
-  const keys::ManifestNode target = *world->gemeente->network().manifest()->FindOrg("gemeente");
+  const network::ManifestNode target = *world->gemeente->network().manifest()->FindOrg("gemeente");
   for (size_t i = 1; i < created.nodes.size(); ++i) {
     const node::NodeConfig config = Must(node::NodeConfig::Load(created.nodes[i].config_path), "config");
     world->identities.push_back(LoadTls(config));

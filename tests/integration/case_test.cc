@@ -16,7 +16,7 @@
 #include "base/reason.h"
 #include "base/time.h"
 #include "node/rpc/status.h"
-#include "node/store/store.h"
+#include "store/store.h"
 #include "tests/support/canary.h"
 #include "tests/support/local_network.h"
 #include "tests/support/node_files.h"

@@ -279,7 +279,7 @@ TEST_CASE("a consent status is answered only once its decision is on disk", "[in
     req.set_receipt_id(id);
     v1::ConsentStatusResponse resp;
     REQUIRE(stub->ConsentStatus(&ctx, req, &resp).ok());
-    REQUIRE(resp.state() == v1::ConsentStatusResponse::STATE_ACTIVE);
+    REQUIRE(resp.state() == v1::CONSENT_ACTIVE);
     traces.push_back(trace);
   }
   // A ping about no child is buffered, but not once it carries consent receipts.

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "base/file.h"
-#include "keys/network_operator.h"
+#include "network/operator.h"
 #include "keys/x509.h"
 #include "node/rpc/status.h"
 #include "tests/support/local_network.h"
@@ -128,7 +128,7 @@ TEST_CASE("grpc-js: no certificate, another CA's, an expired one and a removed n
 
   const SystemTime now = SystemNow();
   TempDir other;
-  auto rogue = keys::NetworkOperator::Create(other.path("rogue"), "regio-flevoland", "", now);
+  auto rogue = network::NetworkOperator::Create(other.path("rogue"), "regio-flevoland", "", now);
   REQUIRE(rogue.ok());
   auto key = keys::NewTlsKeyPem();
   const std::string key_pem(key->InsecureView());
@@ -137,7 +137,7 @@ TEST_CASE("grpc-js: no certificate, another CA's, an expired one and a removed n
   REQUIRE(Drive(net, "gemeente", {*foreign, key_pem}, ping)[0]["code"] != 0);
 
   // The network's CA, but expired.
-  auto op = keys::NetworkOperator::Open(net.dir() + "/network");
+  auto op = network::NetworkOperator::Open(net.dir() + "/network");
   REQUIRE(op.ok());
   auto expired = op->IssueCertificate(*key, "school", "school", now - std::chrono::days(10), now - std::chrono::days(1));
   REQUIRE(Drive(net, "gemeente", {*expired, key_pem}, ping)[0]["code"] != 0);

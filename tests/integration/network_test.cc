@@ -13,7 +13,7 @@
 #include "casenode/v1/peer.grpc.pb.h"
 #include "keys/identity.h"
 #include "keys/master_key.h"
-#include "keys/network_operator.h"
+#include "network/operator.h"
 #include "keys/x509.h"
 #include "node/rpc/status.h"
 #include "tests/support/canary.h"
@@ -92,7 +92,7 @@ TEST_CASE("the Peer listener refuses a certificate from another CA", "[integrati
   net.Start("gemeente");
   TempDir other;
   const SystemTime now = SystemNow();
-  auto rogue = keys::NetworkOperator::Create(other.path("rogue"), "regio-flevoland", "", now);
+  auto rogue = network::NetworkOperator::Create(other.path("rogue"), "regio-flevoland", "", now);
   REQUIRE(rogue.ok());
   auto key = keys::NewTlsKeyPem();
   // Same org and role as a real node: only the issuing CA differs.
@@ -104,7 +104,7 @@ TEST_CASE("the Peer listener refuses a certificate from another CA", "[integrati
 TEST_CASE("the Peer listener refuses an expired certificate from the network CA", "[integration]") {
   LocalNetwork net({"school", "gemeente"});
   net.Start("gemeente");
-  auto op = keys::NetworkOperator::Open(net.dir() + "/network");
+  auto op = network::NetworkOperator::Open(net.dir() + "/network");
   REQUIRE(op.ok());
   const SystemTime now = SystemNow();
   auto key = keys::NewTlsKeyPem();
@@ -120,7 +120,7 @@ TEST_CASE("the Peer listener refuses an expired certificate from the network CA"
 TEST_CASE("a valid network certificate that the manifest does not list is refused by the gate", "[integration]") {
   LocalNetwork net({"school", "gemeente"});
   net.Start("gemeente");
-  auto op = keys::NetworkOperator::Open(net.dir() + "/network");
+  auto op = network::NetworkOperator::Open(net.dir() + "/network");
   const SystemTime now = SystemNow();
   auto key = keys::NewTlsKeyPem();
   auto cert = op->IssueCertificate(*key, "school", "school", now - std::chrono::hours(1), now + std::chrono::days(1));
@@ -135,9 +135,9 @@ TEST_CASE("a node stops answering peers once its manifest expires, a peer it alr
   net.Start("gemeente");
   const keys::SecretBytes key = UnsealTlsKey(net, "school");
   const std::string cert = *ReadFile(net.NodeDir("school") + "/cert.pem");
-  auto op = keys::NetworkOperator::Open(net.dir() + "/network");
+  auto op = network::NetworkOperator::Open(net.dir() + "/network");
   REQUIRE(op.ok());
-  auto manifest = keys::ParseManifest(*ReadFile(op->manifest_path()));
+  auto manifest = network::ParseManifest(*ReadFile(op->manifest_path()));
   REQUIRE(manifest.ok());
   manifest->version += 1;
   manifest->expires_at = SystemNow() + std::chrono::seconds(4);
@@ -333,7 +333,7 @@ TEST_CASE("a node does not talk to a server whose certificate is not the manifes
   net.Start("school");
   // The CA issues a second, valid certificate for gemeente (as before a
   // re-key); whoever holds it listens where gemeente should be.
-  auto op = keys::NetworkOperator::Open(net.dir() + "/network");
+  auto op = network::NetworkOperator::Open(net.dir() + "/network");
   REQUIRE(op.ok());
   const SystemTime now = SystemNow();
   auto key = keys::NewTlsKeyPem();

@@ -6,8 +6,8 @@
 
 #include "base/file.h"
 #include "casenode/v1/types.pb.h"
-#include "keys/key_store.h"
-#include "node/store/store.h"
+#include "store/key_store.h"
+#include "store/store.h"
 #include "tests/support/local_network.h"
 #include "tests/support/node_files.h"
 

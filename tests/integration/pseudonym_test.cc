@@ -10,7 +10,7 @@
 
 #include "base/encoding.h"
 #include "base/file.h"
-#include "keys/manifest.h"
+#include "network/manifest.h"
 #include "tests/support/canary.h"
 #include "tests/support/local_network.h"
 #include "tests/support/node_files.h"
@@ -49,8 +49,8 @@ std::string PseudonymOf(const LocalNetwork& net, const std::string& org, const s
   return hex;
 }
 
-keys::Manifest ManifestOf(const LocalNetwork& net) {
-  auto m = keys::ParseManifest(*ReadFile(net.dir() + "/network/manifest.json"));
+network::Manifest ManifestOf(const LocalNetwork& net) {
+  auto m = network::ParseManifest(*ReadFile(net.dir() + "/network/manifest.json"));
   REQUIRE(m.ok());
   return *m;
 }
@@ -147,7 +147,7 @@ TEST_CASE("a holder returning a wrong share is caught by its proof, named, and r
   // and key (the node is compromised), answering wrong shares.
   net.process("jeugdhulp").Signal(SIGTERM);
   REQUIRE(net.process("jeugdhulp").Wait(std::chrono::seconds(10)) == 0);
-  const keys::Manifest manifest = ManifestOf(net);
+  const network::Manifest manifest = ManifestOf(net);
   WrongShareHolder bad(manifest.FindOprfHolder("jeugdhulp")->index);
   grpc::SslServerCredentialsOptions opts(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   opts.pem_root_certs = *ReadFile(net.dir() + "/network/ca.pem");

@@ -16,7 +16,7 @@
 #include "base/file.h"
 #include "casenode/v1/local.grpc.pb.h"
 #include "casenode/v1/peer.grpc.pb.h"
-#include "keys/manifest.h"
+#include "network/manifest.h"
 #include "keys/x509.h"
 #include "tests/support/local_network.h"
 #include "tests/support/node_files.h"
@@ -71,12 +71,12 @@ std::string FingerprintOf(const std::string& path) {
   return *fp;
 }
 
-keys::ManifestNode EntryIn(const LocalNetwork& net, const std::string& org) {
+network::ManifestNode EntryIn(const LocalNetwork& net, const std::string& org) {
   auto text = ReadFile(net.dir() + "/network/manifest.json");
   REQUIRE(text.ok());
-  auto manifest = keys::ParseManifest(*text);
+  auto manifest = network::ParseManifest(*text);
   REQUIRE(manifest.ok());
-  const keys::ManifestNode* entry = manifest->FindOrg(org);
+  const network::ManifestNode* entry = manifest->FindOrg(org);
   REQUIRE(entry != nullptr);
   return *entry;
 }

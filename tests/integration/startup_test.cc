@@ -12,7 +12,7 @@
 
 #include "base/file.h"
 #include "keys/master_key.h"
-#include "keys/network_operator.h"
+#include "network/operator.h"
 #include "tests/support/local_network.h"
 #include "tests/support/temp_dir.h"
 
@@ -177,7 +177,7 @@ TEST_CASE("network init seals the operator's keys with a passphrase of their own
   INFO(right.err);
   REQUIRE(right.exit_code == 0);
 
-  auto op = keys::NetworkOperator::Open(op_dir, "passphrase-env:CASENODE_TEST_PASS");
+  auto op = network::NetworkOperator::Open(op_dir, "passphrase-env:CASENODE_TEST_PASS");
   REQUIRE(op.ok());
   REQUIRE(op->Current()->version == 2);
 }

@@ -173,7 +173,7 @@ TEST_CASE("steady signal checks, case reads and contributions on five nodes, wit
     req.set_legal_basis("public_task");
     v1::SignalCheckResult result;
     const grpc::Status s = signals->Check(&ctx, req, &result);
-    if (s.ok() && result.status() != "complete") return "incomplete: " + result.status();
+    if (s.ok() && result.status() != v1::CHECK_COMPLETE) return "incomplete: " + v1::CheckStatus_Name(result.status());
     return error_of(s);
   }));
   streams.push_back(std::make_unique<Stream>("case_read (jeugdhulp)", std::chrono::milliseconds(50), [&] {

@@ -6,14 +6,14 @@
 
 #include "base/file.h"
 #include "keys/identity.h"
-#include "keys/key_store.h"
+#include "store/key_store.h"
 #include "keys/master_key.h"
-#include "node/store/store.h"
+#include "store/store.h"
 
 namespace casenode::testing {
 
 NodeStore OpenNodeStore(const LocalNetwork& net, const std::string& org) {
-  auto ks = keys::KeyStore::Open(net.NodeDir(org) + "/data/keys",
+  auto ks = store::KeyStore::Open(net.NodeDir(org) + "/data/keys",
                                  *keys::MasterKey::FromKeyFile(net.NodeDir(org) + "/master.key"));
   REQUIRE(ks.ok());
   auto st = store::Store::Open(net.NodeDir(org) + "/data/records", **ks, SystemNow);

@@ -8,9 +8,9 @@
 
 #include "casenode/v1/peer.grpc.pb.h"
 #include "casenode/v1/types.pb.h"
-#include "keys/key_store.h"
+#include "store/key_store.h"
 #include "keys/secret.h"
-#include "node/store/store.h"
+#include "store/store.h"
 #include "tests/support/local_network.h"
 
 namespace casenode::testing {
@@ -18,7 +18,7 @@ namespace casenode::testing {
 // `org`'s key store and record store, opened as the node would (to read or
 // tamper with them). REQUIRES: the node is not running.
 struct NodeStore {
-  std::unique_ptr<keys::KeyStore> keys;
+  std::unique_ptr<store::KeyStore> keys;
   std::unique_ptr<store::Store> store;
 };
 NodeStore OpenNodeStore(const LocalNetwork& net, const std::string& org);

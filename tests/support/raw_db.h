@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "node/store/store.h"
+#include "store/store.h"
 
 namespace casenode::testing {
 

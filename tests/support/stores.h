@@ -7,9 +7,9 @@
 #include <memory>
 
 #include "base/time.h"
-#include "keys/key_store.h"
+#include "store/key_store.h"
 #include "keys/master_key.h"
-#include "node/store/store.h"
+#include "store/store.h"
 #include "tests/support/temp_dir.h"
 
 namespace casenode::testing {
@@ -17,12 +17,12 @@ namespace casenode::testing {
 struct Stores {
   TempDir dir;
   SystemTime now = *ParseRfc3339("2026-11-28T12:00:00Z", "t");
-  std::unique_ptr<keys::KeyStore> key_store;
+  std::unique_ptr<store::KeyStore> key_store;
   std::unique_ptr<store::Store> store;
 
   Stores() {
     REQUIRE(keys::MasterKey::CreateKeyFile(dir.path("master.key")).ok());
-    auto ks = keys::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("master.key")));
+    auto ks = store::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("master.key")));
     REQUIRE(ks.ok());
     key_store = *std::move(ks);
     auto st = store::Store::Open(dir.path("records"), *key_store, clock());

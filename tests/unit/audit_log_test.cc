@@ -23,6 +23,7 @@
 #include <atomic>
 #include <functional>
 #include <catch2/catch.hpp>
+#include <rocksdb/db.h>
 #include <thread>
 
 #include "keys/master_key.h"
@@ -494,7 +495,7 @@ TEST_CASE("audit log: kill -9 during appends leaves a log whose every acknowledg
     REQUIRE(child >= 0);
     if (child == 0) {
       // The child appends from 4 threads and reports each acknowledged seq count.
-      auto ks = keys::KeyStore::Open(keys_dir, *keys::MasterKey::FromKeyFile(s.dir.path("master.key")));
+      auto ks = store::KeyStore::Open(keys_dir, *keys::MasterKey::FromKeyFile(s.dir.path("master.key")));
       if (!ks.ok()) ::_exit(3);
       auto st = store::Store::Open(records, **ks, SystemNow);
       if (!st.ok()) ::_exit(4);
@@ -532,7 +533,7 @@ TEST_CASE("audit log: kill -9 during appends leaves a log whose every acknowledg
       if (::read(ack_pipe[0], &v, sizeof v) != sizeof v) break;
       acked = std::max(acked, v);
     }
-    auto ks = keys::KeyStore::Open(keys_dir, *keys::MasterKey::FromKeyFile(s.dir.path("master.key")));
+    auto ks = store::KeyStore::Open(keys_dir, *keys::MasterKey::FromKeyFile(s.dir.path("master.key")));
     REQUIRE(ks.ok());
     auto st = store::Store::Open(records, **ks, SystemNow);
     REQUIRE(st.ok());
@@ -569,8 +570,8 @@ struct LogNode {
       REQUIRE(log->Append(PolicyEvent("e" + std::to_string(i)), store::Durability::kSynced).ok());
     }
   }
-  keys::ManifestNode Entry() const {
-    keys::ManifestNode n;
+  network::ManifestNode Entry() const {
+    network::ManifestNode n;
     n.org = "jeugdhulp";
     n.signing_key = key.public_key();
     return n;
@@ -729,7 +730,7 @@ TEST_CASE("audit log: an append the disk cannot take fails, changes nothing, and
     const std::string dir = tmpl;
     if (!keys::MasterKey::CreateKeyFile(dir + "/m.key").ok()) _exit(12);
     // Never destroyed: Debian's RocksDB asserts when a DB that hit ENOSPC is closed.
-    auto* ks = new auto(keys::KeyStore::Open(dir + "/keys", *keys::MasterKey::FromKeyFile(dir + "/m.key")));
+    auto* ks = new auto(store::KeyStore::Open(dir + "/keys", *keys::MasterKey::FromKeyFile(dir + "/m.key")));
     if (!ks->ok()) _exit(13);
     auto* st = new auto(store::Store::Open(dir + "/records", ***ks, SystemNow));
     if (!st->ok()) _exit(14);
@@ -890,6 +891,13 @@ TEST_CASE("replay: a decision under a policy the log had replaced, or an unreada
 }
 
 
+// The tests name states as the log's text did: "ACTIVE", "REVOKED", ...; "" for none.
+v1::ConsentState ConsentStateFrom(const std::string& text) {
+  v1::ConsentState state = v1::CONSENT_STATE_UNSPECIFIED;
+  if (!text.empty()) REQUIRE(v1::ConsentState_Parse("CONSENT_" + text, &state));
+  return state;
+}
+
 // Consent in the log: what the node answered and what its decisions rested on.
 struct ConsentReplay : ReplayFixture {
   node::Replayer replayer{"jeugdhulp", 0, 0};
@@ -912,7 +920,7 @@ struct ConsentReplay : ReplayFixture {
     c.set_kind(kind);
     c.set_receipt_id(receipt);
     c.set_issuer_org(issuer);
-    c.set_state(state);
+    c.set_state(ConsentStateFrom(state));
     c.set_asker_org(asker);
     c.set_hold_generation(generation);
     Add(std::move(e));
@@ -950,7 +958,7 @@ struct ConsentReplay : ReplayFixture {
     v1::ConsentCheck c;
     c.set_receipt_id("r1");
     c.set_issuer_org(issuer);
-    c.set_state(state);
+    c.set_state(ConsentStateFrom(state));
     c.set_trace_id(kTrace);
     c.set_span_id(kSpan);
     c.set_answered_at_unix_ms(1 - age_ms);
@@ -1073,7 +1081,7 @@ TEST_CASE("reconcile finds every answer a decision relied on in its issuer's log
     c.set_receipt_id("r1");
     c.set_issuer_org("jeugdhulp");
     c.set_asker_org(asker);
-    c.set_state(state);
+    c.set_state(ConsentStateFrom(state));
     return e.SerializeAsString();
   };
   auto decided = [](const std::string& trace, const std::string& state, const std::string& issuer = "jeugdhulp") {
@@ -1086,7 +1094,7 @@ TEST_CASE("reconcile finds every answer a decision relied on in its issuer's log
     v1::ConsentCheck& c = *d.add_consent_checks();
     c.set_receipt_id("r1");
     c.set_issuer_org(issuer);
-    c.set_state(state);
+    c.set_state(ConsentStateFrom(state));
     c.set_answered_at_unix_ms(900);
     c.set_trace_id(trace);
     c.set_span_id("00f067aa0ba902b7");
@@ -1110,7 +1118,7 @@ TEST_CASE("reconcile finds every answer a decision relied on in its issuer's log
   own.mutable_consent()->set_receipt_id("r1");
   own.mutable_consent()->set_issuer_org("school");
   own.mutable_consent()->set_asker_org("gemeente");
-  own.mutable_consent()->set_state("ACTIVE");
+  own.mutable_consent()->set_state(v1::CONSENT_ACTIVE);
   reconciler.Add("gemeente", 5, own.SerializeAsString());
   reconciler.Add("gemeente", 6, decided(t5, "ACTIVE", "school"));
   // An answer jeugdhulp gave an hour after gemeente says it asked.
@@ -1124,9 +1132,9 @@ TEST_CASE("reconcile finds every answer a decision relied on in its issuer's log
   CHECK(report.unbacked_consents(4).seq() == 7);
   CHECK(report.unbacked_consents(4).why() == "the issuer answered at another time than the decider says it asked");
   CHECK(report.unbacked_consents(0).seq() == 2);
-  CHECK(report.unbacked_consents(0).state_answered() == "REVOKED");
+  CHECK(report.unbacked_consents(0).state_answered() == v1::CONSENT_REVOKED);
   CHECK(report.unbacked_consents(1).seq() == 3);
-  CHECK(report.unbacked_consents(1).state_answered() == "");
+  CHECK(report.unbacked_consents(1).state_answered() == v1::CONSENT_STATE_UNSPECIFIED);
   CHECK(report.unbacked_consents(2).seq() == 4);
   CHECK(report.unbacked_consents(2).org() == "gemeente");
   CHECK(report.unbacked_consents(2).issuer_org() == "jeugdhulp");

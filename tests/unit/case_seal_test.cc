@@ -11,9 +11,9 @@
 
 #include "base/reason.h"
 #include "keys/identity.h"
-#include "keys/key_store.h"
+#include "store/key_store.h"
 #include "keys/master_key.h"
-#include "node/store/store.h"
+#include "store/store.h"
 #include "tests/support/temp_dir.h"
 #include "node/cases/case_book.h"
 #include "node/cases/case_seal.h"
@@ -149,12 +149,12 @@ TEST_CASE("an opened text that is not plain text is not shown to staff", "[cases
 // change; one unreadable record does not hide the others from the keeper.
 struct BookFixture {
   TempDir dir;
-  std::unique_ptr<keys::KeyStore> key_store;
+  std::unique_ptr<store::KeyStore> key_store;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<node::CaseBook> book;
   BookFixture() {
     REQUIRE(keys::MasterKey::CreateKeyFile(dir.path("master.key")).ok());
-    key_store = *keys::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("master.key")));
+    key_store = *store::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("master.key")));
     store = *store::Store::Open(dir.path("records"), *key_store, SystemNow);
     book = std::make_unique<node::CaseBook>(*store, SystemNow);
   }

@@ -87,20 +87,20 @@ TEST_CASE("every change and every answer is logged, and an answer whose entry fa
   auto entry = b.book->Record(b.Draft({"child"}, b.now), *ParseBirthDate("2008-01-01"), b.Log("recorded"));
   REQUIRE(entry.ok());
   const std::string id = entry->receipt().receipt_id();
-  using State = v1::ConsentStatusResponse::State;
+  using State = v1::ConsentState;
   auto answer = [&](const std::string& receipt) {
     return b.book->Answer(receipt, [&](State state, const v1::ConsentEntry* e) {
-      if (b.log_result.ok()) b.logged.push_back(StrCat("answered ", StateName(state), e == nullptr ? " (none)" : ""));
+      if (b.log_result.ok()) b.logged.push_back(StrCat("answered ", v1::ConsentState_Name(state), e == nullptr ? " (none)" : ""));
       return b.log_result;
     });
   };
-  REQUIRE(*answer(id) == v1::ConsentStatusResponse::STATE_ACTIVE);
-  REQUIRE(*answer("ffeeddccbbaa99887766554433221100") == v1::ConsentStatusResponse::STATE_UNKNOWN);
+  REQUIRE(*answer(id) == v1::CONSENT_ACTIVE);
+  REQUIRE(*answer("ffeeddccbbaa99887766554433221100") == v1::CONSENT_UNKNOWN);
   REQUIRE(b.book->Revoke(id, "staff-1", b.Log("revoked")).ok());
-  REQUIRE(*answer(id) == v1::ConsentStatusResponse::STATE_REVOKED);
+  REQUIRE(*answer(id) == v1::CONSENT_REVOKED);
   REQUIRE(b.book->Revoke(id, "staff-2", b.Log("revoked")).ok());  // logged again
-  CHECK(b.logged == std::vector<std::string>{"recorded", "answered ACTIVE", "answered UNKNOWN (none)", "revoked",
-                                             "answered REVOKED", "revoked"});
+  CHECK(b.logged == std::vector<std::string>{"recorded", "answered CONSENT_ACTIVE", "answered CONSENT_UNKNOWN (none)", "revoked",
+                                             "answered CONSENT_REVOKED", "revoked"});
   b.log_result = absl::UnavailableError("log down");
   REQUIRE(answer(id).status().code() == absl::StatusCode::kUnavailable);
   REQUIRE(b.book->Revoke(id, "staff-3", b.Log("revoked")).status().code() == absl::StatusCode::kUnavailable);
@@ -123,12 +123,12 @@ TEST_CASE("a restore that lost a revocation logs the hold before it takes effect
   REQUIRE(b.key_store->RaiseCounter("consent.revocations", 1).ok());
   b.log_result = absl::UnavailableError("log down");
   REQUIRE_FALSE(b.book->LoadHold(log_hold).ok());  // not logged: no hold, and no start
-  REQUIRE(*b.book->State(id) == v1::ConsentStatusResponse::STATE_ACTIVE);
+  REQUIRE(*b.book->State(id) == v1::CONSENT_ACTIVE);
   b.log_result = absl::OkStatus();
   REQUIRE(b.book->LoadHold(log_hold).ok());
-  REQUIRE(*b.book->State(id) == v1::ConsentStatusResponse::STATE_UNCONFIRMED);
+  REQUIRE(*b.book->State(id) == v1::CONSENT_UNCONFIRMED);
   REQUIRE(b.book->LoadHold(log_hold).ok());  // held once: the next start logs it, raises nothing
-  REQUIRE(*b.book->State(id) == v1::ConsentStatusResponse::STATE_UNCONFIRMED);
+  REQUIRE(*b.book->State(id) == v1::CONSENT_UNCONFIRMED);
   CHECK(holds == std::vector<uint64_t>{1, 1, 1});  // the failed attempt, the raise, the next start
 }
 

@@ -2,7 +2,7 @@
 // stale answers and their bound, and the cache key.
 #include <catch2/catch.hpp>
 
-#include "keys/manifest.h"
+#include "network/manifest.h"
 #include "node/consent/consent_book.h"
 #include "node/consent/verifier.h"
 #include "tests/support/stores.h"
@@ -10,7 +10,7 @@
 using namespace casenode;
 using namespace casenode::consent;
 using casenode::policy::ConsentStatus;
-using State = v1::ConsentStatusResponse::State;
+using State = v1::ConsentState;
 
 namespace {
 
@@ -18,29 +18,29 @@ struct Fixture : testing::Stores {
   keys::SigningKey self_key = keys::SigningKey::Generate();
   keys::SigningKey issuer_key = keys::SigningKey::Generate();
   std::unique_ptr<ConsentBook> book;
-  keys::Manifest manifest;
+  network::Manifest manifest;
   // The scripted issuer: its answer, or unreachable; counts the questions.
-  absl::StatusOr<State> answer = State::ConsentStatusResponse_State_STATE_ACTIVE;
+  absl::StatusOr<State> answer = v1::CONSENT_ACTIVE;
   int asked = 0;
   std::unique_ptr<ConsentVerifier> verifier;
   policy::ConsentSettings settings;
 
   Fixture() {
     book = std::make_unique<ConsentBook>(*store, *key_store, self_key, "gemeente", clock());
-    keys::ManifestNode issuer;
+    network::ManifestNode issuer;
     issuer.org = "jeugdhulp";
     issuer.role = v1::ROLE_JEUGDHULP;
     issuer.signing_key = issuer_key.public_key();
     manifest.nodes.push_back(issuer);
     verifier = std::make_unique<ConsentVerifier>(
         *book, "gemeente",
-        [this](const keys::ManifestNode& asked_issuer, const std::string& id, Deadline) -> absl::StatusOr<v1::ConsentCheck> {
+        [this](const network::ManifestNode& asked_issuer, const std::string& id, Deadline) -> absl::StatusOr<v1::ConsentCheck> {
           ++asked;
           if (!answer.ok()) return answer.status();
           v1::ConsentCheck check;
           check.set_receipt_id(id);
           check.set_issuer_org(asked_issuer.org);
-          check.set_state(std::string(StateName(*answer)));
+          check.set_state(*answer);
           check.set_trace_id("trace-" + std::to_string(asked));
           return check;
         },
@@ -81,7 +81,7 @@ TEST_CASE("an issuer's answer is reused for exactly the policy's cache time", "[
   const ConsentReceipt r = f.Receipt();
   REQUIRE(f.Verify(r) == ConsentStatus::kValid);
   REQUIRE(f.asked == 1);
-  f.answer = State::ConsentStatusResponse_State_STATE_REVOKED;
+  f.answer = v1::CONSENT_REVOKED;
   f.now += std::chrono::seconds(59);
   REQUIRE(f.Verify(r) == ConsentStatus::kValid);  // cached
   REQUIRE(f.asked == 1);
@@ -118,7 +118,7 @@ TEST_CASE("a cached answer belongs to one receipt: the same id with another sign
   ConsentReceipt other = original;
   other.purposes = {"casusoverleg", "vroegsignalering"};
   Sign(other, f.issuer_key);
-  f.answer = State::ConsentStatusResponse_State_STATE_REVOKED;
+  f.answer = v1::CONSENT_REVOKED;
   REQUIRE(f.Verify(other) == ConsentStatus::kRevoked);
   REQUIRE(f.asked == 2);
 }
@@ -132,7 +132,7 @@ TEST_CASE("a verification names the answer it rests on, with the call that gave 
   REQUIRE(first.check.has_value());
   CHECK(first.check->receipt_id() == r.receipt_id);
   CHECK(first.check->issuer_org() == "jeugdhulp");
-  CHECK(first.check->state() == "ACTIVE");
+  CHECK(first.check->state() == v1::CONSENT_ACTIVE);
   CHECK(first.check->trace_id() == "trace-1");
   CHECK(first.check->age_ms() == 0);
   f.now += std::chrono::seconds(42);

@@ -76,14 +76,14 @@ const std::map<std::string, Check>& Checks() {
 Known TestNetwork() {
   auto policy = policy::Policy::Load(std::string(CASENODE_SOURCE_DIR) + "/policy/network");
   REQUIRE(policy.ok());
-  auto manifest = std::make_shared<keys::Manifest>();
+  auto manifest = std::make_shared<network::Manifest>();
   const std::pair<const char*, v1::Role> orgs[] = {{"school", v1::ROLE_SCHOOL},
                                                    {"jeugdhulp", v1::ROLE_JEUGDHULP},
                                                    {"politie", v1::ROLE_POLITIE},
                                                    {"gemeente", v1::ROLE_GEMEENTE},
                                                    {"auditor", v1::ROLE_AUDITOR}};
   for (const auto& [org, role] : orgs) {
-    keys::ManifestNode n;
+    network::ManifestNode n;
     n.org = org;
     n.role = role;
     manifest->nodes.push_back(n);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <rocksdb/db.h>
 #include <filesystem>
 #include <fstream>
 #include <atomic>
@@ -11,11 +12,12 @@
 #include <thread>
 
 #include "base/reason.h"
-#include "keys/key_store.h"
+#include "store/key_store.h"
 #include "tests/support/temp_dir.h"
 
 using namespace casenode;
 using namespace casenode::keys;
+using namespace casenode::store;
 
 namespace {
 

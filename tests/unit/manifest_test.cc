@@ -1,4 +1,4 @@
-#include "keys/manifest.h"
+#include "network/manifest.h"
 
 #include <sodium.h>
 
@@ -6,6 +6,7 @@
 
 using namespace casenode;
 using namespace casenode::keys;
+using namespace casenode::network;
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include "base/reason.h"
 #include "keys/identity.h"
 #include "keys/master_key.h"
-#include "keys/network_operator.h"
+#include "network/operator.h"
 #include "keys/oprf/threshold.h"
 #include "keys/oprf_share.h"
 #include "keys/x509.h"
@@ -41,7 +41,7 @@ TEST_CASE("org specs: ORG:ROLE[:DISPLAY NAME], with the role and org id checked"
   auto full = provision::ParseOrgSpec("school:school:OBS De Regenboog");
   REQUIRE(full.ok());
   CHECK(full->org == "school");
-  CHECK(full->role == keys::Role::ROLE_SCHOOL);
+  CHECK(full->role == network::Role::ROLE_SCHOOL);
   CHECK(full->name == "OBS De Regenboog");
   auto bare = provision::ParseOrgSpec("wijkteam-2:gemeente");
   REQUIRE(bare.ok());
@@ -64,9 +64,9 @@ TEST_CASE("a created network: signed manifest, one working directory per node, t
   CHECK(created->nodes[1].endpoint == "127.0.0.1:7301");
 
   // The manifest verifies with the operator key the nodes are given.
-  auto op_key = keys::ReadPublicKeyFile(dir + "/network/operator.pub");
+  auto op_key = network::ReadPublicKeyFile(dir + "/network/operator.pub");
   REQUIRE(op_key.ok());
-  auto manifest = keys::VerifyManifest(*ReadFile(dir + "/network/manifest.json"),
+  auto manifest = network::VerifyManifest(*ReadFile(dir + "/network/manifest.json"),
                                        *ReadFile(dir + "/network/manifest.json.sig"), *op_key, now, "school");
   REQUIRE(manifest.ok());
   CHECK(manifest->version == 1);
@@ -101,7 +101,7 @@ TEST_CASE("a created network: signed manifest, one working directory per node, t
     REQUIRE(opened.ok());
     auto identity = keys::NodeIdentity::Parse(opened->span());
     REQUIRE(identity.ok());
-    const keys::ManifestNode* entry = manifest->FindOrg(n.org);
+    const network::ManifestNode* entry = manifest->FindOrg(n.org);
     REQUIRE(entry != nullptr);
     CHECK(entry->signing_key == identity->signing.public_key());
     CHECK(entry->encryption_key == identity->encryption_public);
@@ -117,11 +117,16 @@ TEST_CASE("a created network: signed manifest, one working directory per node, t
     CHECK(config->oprf_share == share_file);
     auto sealed_share = ReadFile(share_file);
     REQUIRE(sealed_share.ok());
-    auto share = keys::OpenOprfShare(AsBytes(*sealed_share), *identity, *manifest, n.org);
+    const auto claim = [&](const std::string& org) {
+      const network::OprfHolder* holder = manifest->FindOprfHolder(org);
+      REQUIRE(holder != nullptr);
+      return keys::OprfHolderClaim{manifest->network, holder->index, holder->commitment};
+    };
+    auto share = keys::OpenOprfShare(AsBytes(*sealed_share), *identity, claim(n.org));
     REQUIRE(share.ok());
     CHECK(share->index == manifest->FindOprfHolder(n.org)->index);
     const std::string other = n.org == "jeugdhulp" ? "gemeente" : "jeugdhulp";
-    CHECK(ReasonOf(keys::OpenOprfShare(AsBytes(*sealed_share), *identity, *manifest, other).status()) ==
+    CHECK(ReasonOf(keys::OpenOprfShare(AsBytes(*sealed_share), *identity, claim(other)).status()) ==
           Reason::kOprfShareInvalid);
   }
 
@@ -201,7 +206,7 @@ TEST_CASE("removing an org publishes the next version without it, as a node and 
   auto version = provision::RemoveOrg(dir, "jeugdhulp", "", SystemNow());
   REQUIRE(version.ok());
   CHECK(*version == 2);
-  auto op = keys::NetworkOperator::Open(dir + "/network");
+  auto op = network::NetworkOperator::Open(dir + "/network");
   REQUIRE(op.ok());
   auto m = op->Current();
   REQUIRE(m.ok());
@@ -242,7 +247,7 @@ TEST_CASE("a renewal's second step interrupted after publishing is finished by r
   REQUIRE(*again == 3);  // nothing published twice
   REQUIRE(*ReadFile(cert) == new_pem);
   REQUIRE_FALSE(fs::exists(next));
-  auto m = keys::ParseManifest(*ReadFile(net + "/network/manifest.json"));
+  auto m = network::ParseManifest(*ReadFile(net + "/network/manifest.json"));
   REQUIRE(m->FindOrg(org)->tls_cert_sha256 == *keys::CertificateFingerprint(new_pem));
   REQUIRE(m->FindOrg(org)->tls_cert_sha256_also == *keys::CertificateFingerprint(old_pem));
 }

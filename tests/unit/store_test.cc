@@ -17,7 +17,7 @@
 
 #include "base/file.h"
 #include "base/reason.h"
-#include "node/store/store.h"
+#include "store/store.h"
 #include "tests/support/canary.h"
 #include "tests/support/raw_db.h"
 #include "tests/support/temp_dir.h"
@@ -34,7 +34,7 @@ namespace {
 struct Fixture {
   TempDir dir;
   SystemTime now = *ParseRfc3339("2026-11-28T12:00:00Z", "t");
-  std::unique_ptr<keys::KeyStore> key_store;
+  std::unique_ptr<store::KeyStore> key_store;
   std::unique_ptr<Store> store;
 
   Fixture() {
@@ -43,7 +43,7 @@ struct Fixture {
     Reopen();
   }
   void OpenKeys() {
-    auto ks = keys::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("master.key")));
+    auto ks = store::KeyStore::Open(dir.path("keys"), *keys::MasterKey::FromKeyFile(dir.path("master.key")));
     REQUIRE(ks.ok());
     key_store = *std::move(ks);
   }
@@ -235,7 +235,7 @@ std::vector<std::string> MasterKeyHits(const std::string& dir, keys::MasterKey m
   REQUIRE(WriteFileAtomic(dir + "/sealed/identity.sealed", sealed, 0600).ok());
   std::string raw_dek;
   {
-    auto ks = keys::KeyStore::Open(dir + "/keys", std::move(master));
+    auto ks = store::KeyStore::Open(dir + "/keys", std::move(master));
     REQUIRE(ks.ok());
     auto store = Store::Open(dir + "/records", **ks, [now] { return now; });
     REQUIRE(store.ok());
@@ -307,7 +307,7 @@ TEST_CASE("acknowledged writes survive SIGKILL at a random moment", "[store][fau
       const pid_t pid = ::fork();
       if (pid == 0) {
         ::close(pipe_fds[0]);
-        auto ks = keys::KeyStore::Open(fx.dir.path("keys"), *keys::MasterKey::FromKeyFile(fx.dir.path("master.key")));
+        auto ks = store::KeyStore::Open(fx.dir.path("keys"), *keys::MasterKey::FromKeyFile(fx.dir.path("master.key")));
         if (!ks.ok()) _exit(3);
         auto s = Store::Open(fx.dir.path("records"), **ks, fx.clock());
         if (!s.ok()) _exit(3);
@@ -355,7 +355,7 @@ TEST_CASE("a full disk is a clear ResourceExhausted error and acknowledged recor
     if (::mkdtemp(tmpl) == nullptr || ::mount("tmpfs", tmpl, "tmpfs", 0, "size=4m") != 0) _exit(11);
     const std::string dir = tmpl;
     if (!keys::MasterKey::CreateKeyFile(dir + "/m.key").ok()) _exit(12);
-    auto ks = keys::KeyStore::Open(dir + "/keys", *keys::MasterKey::FromKeyFile(dir + "/m.key"));
+    auto ks = store::KeyStore::Open(dir + "/keys", *keys::MasterKey::FromKeyFile(dir + "/m.key"));
     if (!ks.ok()) _exit(13);
     auto store = Store::Open(dir + "/records", **ks, SystemNow);
     if (!store.ok()) _exit(14);

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "casenode/v1/peer.grpc.pb.h"
-#include "keys/network_operator.h"
+#include "network/operator.h"
 #include "keys/x509.h"
 #include "node/rpc/tls.h"
 #include "tests/support/temp_dir.h"
@@ -19,7 +19,7 @@ namespace {
 struct Pki {
   TempDir dir;
   SystemTime now = SystemNow();
-  keys::NetworkOperator op = *keys::NetworkOperator::Create(dir.path("network"), "flevoland", "", now);
+  network::NetworkOperator op = *network::NetworkOperator::Create(dir.path("network"), "flevoland", "", now);
 
   std::string Issue(const keys::SecretBytes& key, const std::string& org) const {
     return *op.IssueCertificate(key, org, org, now - std::chrono::hours(1), now + std::chrono::days(1));
@@ -32,8 +32,8 @@ struct Pki {
   }
 };
 
-keys::ManifestNode Pinned(const std::string& endpoint, const std::string& cert, const std::string& also = "") {
-  keys::ManifestNode n;
+network::ManifestNode Pinned(const std::string& endpoint, const std::string& cert, const std::string& also = "") {
+  network::ManifestNode n;
   n.org = "gemeente";
   n.endpoint = endpoint;
   n.tls_cert_sha256 = *keys::CertificateFingerprint(cert);
@@ -61,7 +61,7 @@ struct Listener {
 
 // True if a new channel with `client`'s identity, pinned to `peer`, completes
 // its handshake with the server.
-bool Connects(const node::TlsIdentity& client, const keys::ManifestNode& peer) {
+bool Connects(const node::TlsIdentity& client, const network::ManifestNode& peer) {
   auto channel = node::PeerChannel(peer, node::PeerChannelCredentials(client, peer), 1 << 20);
   return channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(3));
 }
@@ -98,7 +98,7 @@ TEST_CASE("a server swaps its certificate without a restart, and open connection
   const keys::SecretBytes client_key = *keys::NewTlsKeyPem();
   auto client = pki.Identity(client_key, pki.Issue(client_key, "school"));
 
-  const keys::ManifestNode old_pin = Pinned(endpoint, current);
+  const network::ManifestNode old_pin = Pinned(endpoint, current);
   auto open = node::PeerChannel(old_pin, node::PeerChannelCredentials(*client, old_pin), 1 << 20);
   REQUIRE(open->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(3)));
 
@@ -110,7 +110,7 @@ TEST_CASE("a server swaps its certificate without a restart, and open connection
   REQUIRE(server_id->SetCertificate(renewed).ok());
   REQUIRE(server_id->cert_pem() == renewed);
   // New handshakes meet the renewed certificate within the provider's second.
-  const keys::ManifestNode new_pin = Pinned(endpoint, renewed);
+  const network::ManifestNode new_pin = Pinned(endpoint, renewed);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   bool renewed_seen = false;
   while (!renewed_seen && std::chrono::steady_clock::now() < deadline) renewed_seen = Connects(*client, new_pin);

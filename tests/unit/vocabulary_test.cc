@@ -9,6 +9,7 @@
 
 #include "base/reason.h"
 #include "node/node.h"
+#include "node/prepare.h"
 #include "node/vocabulary/vocabulary.h"
 #include "policy/policy.h"
 

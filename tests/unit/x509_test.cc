@@ -2,12 +2,13 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "keys/network_operator.h"
+#include "network/operator.h"
 #include "keys/x509.h"
 #include "tests/support/temp_dir.h"
 
 using namespace casenode;
 using namespace casenode::keys;
+using namespace casenode::network;
 
 TEST_CASE("a node certificate binds organisation and role", "[x509]") {
   TempDir dir;

@@ -139,12 +139,20 @@ grpc::Status AuditHost::Cosign(grpc::ServerContext* context, const v1::CosignReq
   }();
   return gate_.Admit(context, "Peer.Cosign", kFacts, [&](const PeerCall& call) -> absl::Status {
     const auto manifest = network_.manifest();
-    const keys::ManifestNode* caller = manifest->FindOrg(call.caller.org);
+    const network::ManifestNode* caller = manifest->FindOrg(call.caller.org);
     if (caller == nullptr) return Error(Reason::kUnknownOrg, "the caller is not in the manifest");
     ASSIGN_OR_RETURN(v1::CosignResponse answer, witness_.Cosign(*caller, request));
     response = std::move(answer);
     return absl::OkStatus();
   });
+}
+
+v1::AuditStatus LocalAuditStatus(const CheckpointPublisher& publisher, const Witness& witness,
+                                 const consent::ConsentBook& consents) {
+  v1::AuditStatus s = publisher.Status();
+  for (auto& v : witness.Refused()) *s.add_refused() = std::move(v);
+  *s.mutable_consent_hold() = consents.hold();
+  return s;
 }
 
 }  // namespace casenode::node

@@ -10,17 +10,18 @@
 #pragma once
 
 #include "casenode/v1/peer.grpc.pb.h"
-#include "keys/key_store.h"
+#include "store/key_store.h"
 #include "node/audit/audit_log.h"
 #include "node/audit/witness.h"
+#include "node/consent/consent_book.h"
 #include "node/gate/gate.h"
-#include "node/network/network.h"
+#include "network/network.h"
 
 namespace casenode::node {
 
 class AuditHost {
  public:
-  AuditHost(const Network& network, PeerGate& gate, AuditLog& audit, keys::KeyStore& keys, Witness& witness,
+  AuditHost(const network::Network& network, PeerGate& gate, AuditLog& audit, store::KeyStore& keys, Witness& witness,
             CheckpointPublisher& publisher)
       : network_(network), gate_(gate), audit_(audit), keys_(keys), witness_(witness), publisher_(publisher) {}
 
@@ -43,12 +44,17 @@ class AuditHost {
   [[nodiscard]] absl::Status ReadAboutChild(const v1::ReadAuditRequest& request, const std::array<uint8_t, 32>& subject,
                                             v1::ReadAuditResponse& response) const;
 
-  const Network& network_;
+  const network::Network& network_;
   PeerGate& gate_;
   AuditLog& audit_;
-  keys::KeyStore& keys_;
+  store::KeyStore& keys_;
   Witness& witness_;
   CheckpointPublisher& publisher_;
 };
+
+// The node's audit status for its staff (casectl node status): the log and
+// its witnesses, the witnesses this node refused, and the consent hold.
+v1::AuditStatus LocalAuditStatus(const CheckpointPublisher& publisher, const Witness& witness,
+                                 const consent::ConsentBook& consents);
 
 }  // namespace casenode::node

@@ -19,9 +19,7 @@ grpc::Status ConsentHost::ConsentStatus(grpc::ServerContext* context, const v1::
     ASSIGN_OR_RETURN(v1::ConsentCheck answer,
                      AnswerConsentStatus(consents_, audit_, keys_, network_.self_org(), call.caller.org,
                                          request.receipt_id(), call.trace_id, call.span_id, &revoked_at));
-    v1::ConsentStatusResponse::State state = v1::ConsentStatusResponse::STATE_UNSPECIFIED;
-    (void)consent::ParseStateName(answer.state(), &state);
-    response.set_state(state);
+    response.set_state(answer.state());
     response.set_revoked_at_unix(revoked_at);
     return absl::OkStatus();
   });

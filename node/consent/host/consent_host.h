@@ -8,18 +8,18 @@
 #pragma once
 
 #include "casenode/v1/peer.grpc.pb.h"
-#include "keys/key_store.h"
+#include "store/key_store.h"
 #include "node/audit/audit_log.h"
 #include "node/consent/consent_book.h"
 #include "node/gate/gate.h"
-#include "node/network/network.h"
+#include "network/network.h"
 
 namespace casenode::node {
 
 class ConsentHost {
  public:
-  ConsentHost(const Network& network, PeerGate& gate, const consent::ConsentBook& consents, AuditLog& audit,
-              keys::KeyStore& keys)
+  ConsentHost(const network::Network& network, PeerGate& gate, const consent::ConsentBook& consents, AuditLog& audit,
+              store::KeyStore& keys)
       : network_(network), gate_(gate), consents_(consents), audit_(audit), keys_(keys) {}
 
   // REQUIRES: `request` passed the edge (edge::Check).
@@ -27,11 +27,11 @@ class ConsentHost {
                              v1::ConsentStatusResponse& response);
 
  private:
-  const Network& network_;
+  const network::Network& network_;
   PeerGate& gate_;
   const consent::ConsentBook& consents_;
   AuditLog& audit_;
-  keys::KeyStore& keys_;
+  store::KeyStore& keys_;
 };
 
 }  // namespace casenode::node

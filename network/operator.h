@@ -16,11 +16,11 @@
 
 #include "absl/status/statusor.h"
 #include "keys/identity.h"
-#include "keys/manifest.h"
+#include "network/manifest.h"
 #include "keys/master_key.h"
 #include "keys/x509.h"
 
-namespace casenode::keys {
+namespace casenode::network {
 
 class NetworkOperator {
  public:
@@ -31,23 +31,23 @@ class NetworkOperator {
   // The same, sealing with `master` (say, from MasterKey::FromPassphrase with a
   // passphrase the caller has already read); writes no key file.
   [[nodiscard]] static absl::StatusOr<NetworkOperator> Create(const std::string& dir, const std::string& network,
-                                                const MasterKey& master, SystemTime now);
+                                                const keys::MasterKey& master, SystemTime now);
   [[nodiscard]] static absl::StatusOr<NetworkOperator> Open(const std::string& dir, std::string master_uri = "");
 
   const std::string& dir() const { return dir_; }
   const std::string& ca_cert_pem() const { return ca_cert_pem_; }
-  const PublicKey& public_key() const { return signing_key_.public_key(); }
+  const keys::PublicKey& public_key() const { return signing_key_.public_key(); }
   const std::string& network() const { return network_; }
 
   // Issues a node certificate for `node_key_pem`'s public key.
-  [[nodiscard]] absl::StatusOr<std::string> IssueCertificate(const SecretBytes& node_key_pem, const std::string& org,
+  [[nodiscard]] absl::StatusOr<std::string> IssueCertificate(const keys::SecretBytes& node_key_pem, const std::string& org,
                                                const std::string& role, SystemTime not_before,
                                                SystemTime not_after) const;
 
   // Renews a node certificate this CA issued: same subject and key.
   [[nodiscard]] absl::StatusOr<std::string> RenewCertificate(std::string_view current_pem, SystemTime not_before,
                                                              SystemTime not_after) const {
-    return RenewNodeCertificate(ca_key_pem_, ca_cert_pem_, current_pem, not_before, not_after);
+    return keys::RenewNodeCertificate(ca_key_pem_, ca_cert_pem_, current_pem, not_before, not_after);
   }
 
   // Signs and writes manifest.json and manifest.json.sig (atomically each).
@@ -58,18 +58,18 @@ class NetworkOperator {
   std::string manifest_path() const { return dir_ + "/manifest.json"; }
 
  private:
-  NetworkOperator(std::string dir, std::string network, std::string ca_cert_pem, SecretBytes ca_key_pem,
-                  SigningKey signing_key)
+  NetworkOperator(std::string dir, std::string network, std::string ca_cert_pem, keys::SecretBytes ca_key_pem,
+                  keys::SigningKey signing_key)
       : dir_(std::move(dir)), network_(std::move(network)), ca_cert_pem_(std::move(ca_cert_pem)),
         ca_key_pem_(std::move(ca_key_pem)), signing_key_(std::move(signing_key)) {}
   std::string dir_;
   std::string network_;
   std::string ca_cert_pem_;
-  SecretBytes ca_key_pem_;
-  SigningKey signing_key_;
+  keys::SecretBytes ca_key_pem_;
+  keys::SigningKey signing_key_;
 };
 
 // Reads a base64 public key file (operator.pub). Errors name the path.
-[[nodiscard]] absl::StatusOr<PublicKey> ReadPublicKeyFile(const std::string& path);
+[[nodiscard]] absl::StatusOr<keys::PublicKey> ReadPublicKeyFile(const std::string& path);
 
-}  // namespace casenode::keys
+}  // namespace casenode::network

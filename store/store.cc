@@ -1,6 +1,7 @@
-#include "node/store/store.h"
+#include "store/store.h"
 
 #include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
@@ -18,7 +19,7 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "keys/nonce.h"
-#include "keys/rocksdb_status.h"
+#include "store/internal/rocksdb_status.h"
 
 namespace casenode::store {
 namespace {
@@ -105,7 +106,7 @@ std::string_view FamilyName(Family family) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, keys::KeyStore& keys, Clock clock,
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, KeyStore& keys, Clock clock,
                                                    StoreOptions options) {
   std::unique_ptr<Store> store(new Store());
   store->keys_ = &keys;

@@ -1,4 +1,4 @@
-#include "keys/manifest.h"
+#include "network/manifest.h"
 
 #include <algorithm>
 #include <set>
@@ -11,7 +11,7 @@
 #include "base/org_id.h"
 #include "base/status.h"
 
-namespace casenode::keys {
+namespace casenode::network {
 namespace {
 
 using nlohmann::json;
@@ -43,17 +43,17 @@ absl::StatusOr<uint64_t> GetUint(const json& obj, std::string_view where, const 
   return it->get<uint64_t>();
 }
 
-absl::StatusOr<PublicKey> GetKey(const json& obj, std::string_view where, const char* key) {
+absl::StatusOr<keys::PublicKey> GetKey(const json& obj, std::string_view where, const char* key) {
   ASSIGN_OR_RETURN(std::string text, GetString(obj, where, key));
   auto bytes = Base64Decode(text, StrCat("manifest: ", where, key));
   if (!bytes.ok() || bytes->size() != 32) return InvalidManifest(StrCat(where, key), "32 bytes in base64");
-  PublicKey pk{};
+  keys::PublicKey pk{};
   std::copy(bytes->begin(), bytes->end(), pk.begin());
   return pk;
 }
 
 // A canonical ristretto255 encoding, and not the identity (all zero bytes).
-bool ValidGroupElement(const PublicKey& p) {
+bool ValidGroupElement(const keys::PublicKey& p) {
   return crypto_core_ristretto255_is_valid_point(p.data()) == 1 && sodium_is_zero(p.data(), p.size()) == 0;
 }
 
@@ -245,18 +245,18 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view text) {
   return m;
 }
 
-std::string SignManifest(const SigningKey& operator_key, std::string_view manifest_bytes) {
-  const Signature sig = operator_key.Sign(kManifestContext, AsBytes(manifest_bytes));
+std::string SignManifest(const keys::SigningKey& operator_key, std::string_view manifest_bytes) {
+  const keys::Signature sig = operator_key.Sign(kManifestContext, AsBytes(manifest_bytes));
   return Base64Encode(sig) + "\n";
 }
 
 absl::StatusOr<Manifest> VerifyManifest(std::string_view manifest_bytes, std::string_view signature_text,
-                                        const PublicKey& operator_key, SystemTime now, std::string_view self_org) {
+                                        const keys::PublicKey& operator_key, SystemTime now, std::string_view self_org) {
   while (!signature_text.empty() && (signature_text.back() == '\n' || signature_text.back() == '\r')) {
     signature_text.remove_suffix(1);
   }
   auto sig = Base64Decode(signature_text, "manifest signature");
-  if (!sig.ok() || !VerifySignature(operator_key, kManifestContext, AsBytes(manifest_bytes), *sig)) {
+  if (!sig.ok() || !keys::VerifySignature(operator_key, kManifestContext, AsBytes(manifest_bytes), *sig)) {
     return absl::PermissionDeniedError("manifest: signature does not verify with the network operator key");
   }
   ASSIGN_OR_RETURN(Manifest m, ParseManifest(manifest_bytes));
@@ -275,4 +275,4 @@ absl::StatusOr<Manifest> VerifyManifest(std::string_view manifest_bytes, std::st
   return m;
 }
 
-}  // namespace casenode::keys
+}  // namespace casenode::network

@@ -18,14 +18,14 @@
 #include "absl/status/statusor.h"
 #include "base/snapshot_cell.h"
 #include "base/time.h"
-#include "keys/manifest.h"
+#include "network/manifest.h"
 
-namespace casenode::node {
+namespace casenode::network {
 
 // Who is calling, as established by mTLS and the manifest. Never from a request field.
 struct Caller {
   std::string org;
-  keys::Role role = keys::Role::ROLE_UNSPECIFIED;
+  Role role = Role::ROLE_UNSPECIFIED;
 };
 
 class Network {
@@ -34,18 +34,18 @@ class Network {
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Network>> Load(std::string manifest_path, keys::PublicKey operator_key,
                                                        std::string self_org, Clock clock);
 
-  std::shared_ptr<const keys::Manifest> manifest() const;
+  std::shared_ptr<const Manifest> manifest() const;
   const std::string& self_org() const { return self_org_; }
   // This node's entry in the manifest in force (a copy: a reload may replace
   // the manifest at any time).
-  keys::ManifestNode self() const;
+  ManifestNode self() const;
 
   // Reads and verifies the manifest file, without installing it.
-  [[nodiscard]] absl::StatusOr<keys::Manifest> ReadVerified() const;
+  [[nodiscard]] absl::StatusOr<Manifest> ReadVerified() const;
   // Installs a verified manifest. Refuses (and keeps the current one) a lower
   // version (MANIFEST_ROLLBACK) or another network; persists the version
   // before it takes effect. Returns the version in force afterwards.
-  [[nodiscard]] absl::StatusOr<uint64_t> Install(keys::Manifest manifest);
+  [[nodiscard]] absl::StatusOr<uint64_t> Install(Manifest manifest);
 
   // The highest manifest version this node has accepted, kept durably (see
   // KeyStore::RaiseCounter). With a floor set, the manifest in force must be
@@ -75,7 +75,7 @@ class Network {
 
  private:
   struct Snapshot {
-    std::shared_ptr<const keys::Manifest> manifest;
+    std::shared_ptr<const Manifest> manifest;
     // PEM -> result, so the per-call cost is one hash lookup, not an X.509 parse.
     // Read on every Peer call by many threads, written once per new peer.
     mutable std::shared_mutex mu;
@@ -90,7 +90,7 @@ class Network {
       : manifest_path_(std::move(manifest_path)), operator_key_(operator_key), self_org_(std::move(self_org)),
         clock_(std::move(clock)) {}
   std::shared_ptr<const Snapshot> snapshot() const;
-  [[nodiscard]] absl::Status CheckFresh(const keys::Manifest& manifest) const;
+  [[nodiscard]] absl::Status CheckFresh(const Manifest& manifest) const;
 
   const std::string manifest_path_;
   const keys::PublicKey operator_key_;
@@ -101,4 +101,4 @@ class Network {
   VersionFloor floor_;  // guarded by mu_
 };
 
-}  // namespace casenode::node
+}  // namespace casenode::network

@@ -33,8 +33,6 @@
 // GetOrCreate(ref) makes a new key, whatever ran concurrently with it.
 #pragma once
 
-#include <rocksdb/db.h>
-
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -47,51 +45,16 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "keys/data_key.h"
 #include "keys/master_key.h"
 #include "keys/secret.h"
 
-namespace casenode::keys {
+namespace rocksdb {
+class DB;
+}  // namespace rocksdb
 
-// Which data key a record is sealed under. Persisted: values never change.
-// kNode (id all zeros) seals node-level records that concern no single subject,
-// such as policy decisions.
-enum class DataKeyKind : uint8_t { kUnspecified = 0, kSubject = 1, kCase = 2, kNode = 3 };
+namespace casenode::store {
 
-struct DataKeyRef {
-  DataKeyKind kind = DataKeyKind::kUnspecified;
-  std::array<uint8_t, 32> id{};  // subject handle (see SubjectHandle) or case id
-  bool operator==(const DataKeyRef&) const = default;
-};
-
-struct DataKeyRefHash {
-  size_t operator()(const DataKeyRef& r) const;
-};
-
-// A data key (DEK): 32 bytes that wipe themselves (sodium_memzero) when
-// destroyed or moved from. Move-only, no operator<<, compared in constant time.
-// Held inline rather than on sodium_malloc memory: one is made for every record
-// read and write, and a guarded allocation costs several system calls; the
-// long-lived copies are the key store's cache, which is locked memory.
-class DataKey {
- public:
-  static constexpr size_t kSize = 32;
-  DataKey() = default;  // all zero
-  DataKey(DataKey&& other) noexcept;
-  DataKey& operator=(DataKey&& other) noexcept;
-  DataKey(const DataKey&) = delete;
-  DataKey& operator=(const DataKey&) = delete;
-  ~DataKey();
-
-  uint8_t* data() { return bytes_.data(); }
-  const uint8_t* data() const { return bytes_.data(); }
-  static constexpr size_t size() { return kSize; }
-  std::span<const uint8_t> span() const { return bytes_; }
-  // Constant-time equality.
-  bool Equals(const DataKey& other) const;
-
- private:
-  std::array<uint8_t, kSize> bytes_{};
-};
 
 struct KeyStoreOptions {
   // How many data keys the key store keeps unwrapped in memory (locked,
@@ -112,8 +75,8 @@ class KeyStore {
   // finished rotation): checks the format and the master key and reads the
   // counters, for `casenode --check-config`. NotFound if there is none.
   // Only the const accessors may be used on it.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<KeyStore>> OpenReadOnly(const std::string& dir, MasterKey master);
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<KeyStore>> Open(const std::string& dir, MasterKey master,
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<KeyStore>> OpenReadOnly(const std::string& dir, keys::MasterKey master);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<KeyStore>> Open(const std::string& dir, keys::MasterKey master,
                                                         KeyStoreOptions options = {});
   ~KeyStore();
 
@@ -122,13 +85,13 @@ class KeyStore {
   std::array<uint8_t, 32> SubjectHandle(std::span<const uint8_t> pseudonym) const;
 
   // Copies the DEK for `ref` into *out, creating it (synced) on first use.
-  [[nodiscard]] absl::Status GetOrCreate(const DataKeyRef& ref, DataKey* out);
+  [[nodiscard]] absl::Status GetOrCreate(const keys::DataKeyRef& ref, keys::DataKey* out);
   // Copies an existing DEK into *out. NotFound with reason SHREDDED if it was
   // shredded (or never existed: the two are the same to a reader).
-  [[nodiscard]] absl::Status Get(const DataKeyRef& ref, DataKey* out);
+  [[nodiscard]] absl::Status Get(const keys::DataKeyRef& ref, keys::DataKey* out);
   // Deletes the DEK for good (synced, and compacted out of the key store's
   // files). Idempotent.
-  [[nodiscard]] absl::Status Shred(const DataKeyRef& ref);
+  [[nodiscard]] absl::Status Shred(const keys::DataKeyRef& ref);
 
   // Test hook for RotateKek: called after each durable step (1: new KEK
   // written, 2: new KEK active, 3: first batch re-wrapped, 4: old KEK deleted).
@@ -151,22 +114,22 @@ class KeyStore {
   size_t kek_count() const;
 
  private:
-  explicit KeyStore(MasterKey master);
+  explicit KeyStore(keys::MasterKey master);
   [[nodiscard]] absl::Status LoadOrInit(bool read_only);
   absl::Status FinishRotation(uint32_t to, const RotationHook& hook);
-  [[nodiscard]] absl::StatusOr<DataKey> Unwrap(const DataKeyRef& ref, std::string_view wrapped) const;
-  std::string Wrap(const DataKeyRef& ref, const DataKey& dek, uint32_t kek_id) const;
+  [[nodiscard]] absl::StatusOr<keys::DataKey> Unwrap(const keys::DataKeyRef& ref, std::string_view wrapped) const;
+  std::string Wrap(const keys::DataKeyRef& ref, const keys::DataKey& dek, uint32_t kek_id) const;
   // REQUIRES: mu_ held. Reads, unwraps and caches the DEK of `ref`.
-  [[nodiscard]] absl::Status LoadLocked(const DataKeyRef& ref, DataKey* out);
+  [[nodiscard]] absl::Status LoadLocked(const keys::DataKeyRef& ref, keys::DataKey* out);
 
-  const MasterKey master_;
+  const keys::MasterKey master_;
   std::unique_ptr<rocksdb::DB> db_;
-  SecretBytes hash_key_;
+  keys::SecretBytes hash_key_;
   std::mutex rotate_mu_;  // one rotation at a time
   // Guards keks_ and active_, serialises DEK writes and deletes, and is held
   // from reading a DEK to caching it (see LoadLocked).
   mutable std::mutex mu_;
-  std::map<uint32_t, SecretBytes> keks_;
+  std::map<uint32_t, keys::SecretBytes> keks_;
   std::map<std::string, uint64_t> counters_;  // guarded by mu_
   uint32_t active_ = 0;
 
@@ -174,4 +137,4 @@ class KeyStore {
   std::unique_ptr<Cache> cache_;
 };
 
-}  // namespace casenode::keys
+}  // namespace casenode::store

@@ -34,7 +34,7 @@
 #include "casenode/v1/types.pb.h"
 #include "keys/identity.h"
 
-namespace casenode::keys {
+namespace casenode::network {
 
 using Role = casenode::v1::Role;
 
@@ -48,8 +48,8 @@ struct ManifestNode {
   Role role = Role::ROLE_UNSPECIFIED;
   std::string endpoint;         // host:port of the Peer listener
   std::string tls_cert_sha256;  // lowercase hex: the certificate the node presents
-  PublicKey signing_key{};
-  PublicKey encryption_key{};
+  keys::PublicKey signing_key{};
+  keys::PublicKey encryption_key{};
   // Optional: a second certificate of the same node that peers also accept,
   // while a renewal rolls over (provision/network_setup.h: the new one
   // before the node presents it, the old one after). Empty when none.
@@ -64,7 +64,7 @@ struct ManifestNode {
 struct OprfHolder {
   std::string org;
   uint32_t index = 0;
-  PublicKey commitment{};  // ristretto255 point k_index·G
+  keys::PublicKey commitment{};  // ristretto255 point k_index·G
 };
 
 struct Manifest {
@@ -74,7 +74,7 @@ struct Manifest {
   SystemTime expires_at;
   std::string policy_hash;
   uint32_t oprf_threshold = 0;
-  PublicKey oprf_public_key{};  // ristretto255 point k·G; all zero when there are no holders
+  keys::PublicKey oprf_public_key{};  // ristretto255 point k·G; all zero when there are no holders
   std::vector<OprfHolder> oprf_holders;
   std::vector<ManifestNode> nodes;
 
@@ -91,13 +91,13 @@ inline constexpr std::string_view kManifestContext = "manifest/v1";
 [[nodiscard]] absl::StatusOr<Manifest> ParseManifest(std::string_view json);
 
 // Signs manifest bytes; returns the text of the .sig file.
-std::string SignManifest(const SigningKey& operator_key, std::string_view manifest_bytes);
+std::string SignManifest(const keys::SigningKey& operator_key, std::string_view manifest_bytes);
 
 // Verifies and parses a manifest a node is about to trust. Fails with
 // PermissionDenied on a bad signature, FailedPrecondition when expired (at
 // `now`) or not yet valid, or when it does not list `self_org`, and
 // InvalidArgument when malformed.
 [[nodiscard]] absl::StatusOr<Manifest> VerifyManifest(std::string_view manifest_bytes, std::string_view signature_text,
-                                        const PublicKey& operator_key, SystemTime now, std::string_view self_org);
+                                        const keys::PublicKey& operator_key, SystemTime now, std::string_view self_org);
 
-}  // namespace casenode::keys
+}  // namespace casenode::network

@@ -1,4 +1,4 @@
-#include "keys/key_store.h"
+#include "store/key_store.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -12,12 +12,20 @@
 #include "base/reason.h"
 #include "base/status.h"
 #include "base/strings.h"
-#include "keys/rocksdb_status.h"
+#include "store/internal/rocksdb_status.h"
 
-namespace casenode::keys {
+namespace casenode::store {
+
+using keys::DataKey;
+using keys::DataKeyKind;
+using keys::DataKeyRef;
+using keys::DataKeyRefHash;
+using keys::MasterKey;
+using keys::SecretBytes;
+
 namespace {
 
-constexpr std::string_view kFormatKey = "format";
+constexpr std::string_view kKeyStoreFormatKey = "format";
 constexpr std::string_view kActiveKey = "kek-active";
 constexpr std::string_view kHashKeyKey = "node-hash-key";
 constexpr std::string_view kCountersKey = "counters";
@@ -59,9 +67,9 @@ constexpr std::string_view kKekPrefix = "kek/";
 constexpr std::string_view kDekPrefix = "dek/";
 constexpr std::string_view kKekPurpose = "kek";
 constexpr std::string_view kHashKeyPurpose = "node-hash-key";
-constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-constexpr size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
-constexpr size_t kWrappedSize = 4 + kNonce + 32 + kTag;
+constexpr size_t kDekNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr size_t kDekTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+constexpr size_t kWrappedSize = 4 + kDekNonce + 32 + kDekTag;
 constexpr size_t kRotationBatch = 1000;
 
 std::string U32(uint32_t v) {
@@ -165,30 +173,6 @@ class KeyStore::Cache {
   std::vector<size_t> free_;
 };
 
-size_t DataKeyRefHash::operator()(const DataKeyRef& r) const {
-  size_t h;
-  std::memcpy(&h, r.id.data(), sizeof h);  // ids are uniformly random or hashes
-  return h ^ static_cast<size_t>(r.kind);
-}
-
-DataKey::DataKey(DataKey&& other) noexcept : bytes_(other.bytes_) {
-  sodium_memzero(other.bytes_.data(), other.bytes_.size());
-}
-
-DataKey& DataKey::operator=(DataKey&& other) noexcept {
-  if (this != &other) {
-    bytes_ = other.bytes_;
-    sodium_memzero(other.bytes_.data(), other.bytes_.size());
-  }
-  return *this;
-}
-
-DataKey::~DataKey() { sodium_memzero(bytes_.data(), bytes_.size()); }
-
-bool DataKey::Equals(const DataKey& other) const {
-  return sodium_memcmp(bytes_.data(), other.bytes_.data(), kSize) == 0;
-}
-
 KeyStore::KeyStore(MasterKey master) : master_(std::move(master)) {}
 KeyStore::~KeyStore() = default;
 
@@ -233,7 +217,7 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::OpenReadOnly(const std::stri
 absl::Status KeyStore::LoadOrInit(bool read_only) {
   const MasterKey& master = master_;
   std::string format;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kFormatKey, &format);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kKeyStoreFormatKey, &format);
   if (s.IsNotFound() && !read_only) {
     // A new store: KEK 1 and the node hash key, in one synced batch.
     SecretBytes kek = SecretBytes::Random(32);
@@ -250,7 +234,7 @@ absl::Status KeyStore::LoadOrInit(bool read_only) {
     const Bytes sealed_counters = master.Seal(kCountersPurpose, AsBytes(counters));
     batch.Put(kCountersKey,
               rocksdb::Slice(reinterpret_cast<const char*>(sealed_counters.data()), sealed_counters.size()));
-    batch.Put(kFormatKey, std::to_string(kFormatVersion));
+    batch.Put(kKeyStoreFormatKey, std::to_string(kFormatVersion));
     RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &batch), "key store"));
     format = std::to_string(kFormatVersion);
   } else {
@@ -316,9 +300,9 @@ std::string KeyStore::Wrap(const DataKeyRef& ref, const DataKey& dek, uint32_t k
   std::string out = U32(kek_id);
   out.resize(kWrappedSize);
   auto* p = reinterpret_cast<uint8_t*>(out.data());
-  randombytes_buf(p + 4, kNonce);
+  randombytes_buf(p + 4, kDekNonce);
   const std::string ad = DekAd(ref, kek_id);
-  crypto_aead_xchacha20poly1305_ietf_encrypt(p + 4 + kNonce, nullptr, dek.data(), dek.size(),
+  crypto_aead_xchacha20poly1305_ietf_encrypt(p + 4 + kDekNonce, nullptr, dek.data(), dek.size(),
                                              reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), nullptr, p + 4,
                                              keks_.at(kek_id).data());
   return out;
@@ -332,7 +316,7 @@ absl::StatusOr<DataKey> KeyStore::Unwrap(const DataKeyRef& ref, std::string_view
   const auto* p = reinterpret_cast<const uint8_t*>(wrapped.data());
   const std::string ad = DekAd(ref, kek_id);
   DataKey dek{};
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(dek.data(), nullptr, nullptr, p + 4 + kNonce, 32 + kTag,
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(dek.data(), nullptr, nullptr, p + 4 + kDekNonce, 32 + kDekTag,
                                                  reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), p + 4,
                                                  kek->second.data()) != 0) {
     return Error(Reason::kStoreCorrupt, "key store: data key failed authentication");
@@ -493,4 +477,4 @@ size_t KeyStore::kek_count() const {
   return keks_.size();
 }
 
-}  // namespace casenode::keys
+}  // namespace casenode::store

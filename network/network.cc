@@ -1,4 +1,4 @@
-#include "node/network/network.h"
+#include "network/network.h"
 
 #include "base/file.h"
 #include "base/reason.h"
@@ -6,33 +6,33 @@
 #include "base/strings.h"
 #include "keys/x509.h"
 
-namespace casenode::node {
+namespace casenode::network {
 
 absl::StatusOr<std::unique_ptr<Network>> Network::Load(std::string manifest_path, keys::PublicKey operator_key,
                                                        std::string self_org, Clock clock) {
   std::unique_ptr<Network> n(
       new Network(std::move(manifest_path), operator_key, std::move(self_org), std::move(clock)));
-  ASSIGN_OR_RETURN(keys::Manifest m, n->ReadVerified());
+  ASSIGN_OR_RETURN(Manifest m, n->ReadVerified());
   auto snap = std::make_shared<Snapshot>();
-  snap->manifest = std::make_shared<const keys::Manifest>(std::move(m));
+  snap->manifest = std::make_shared<const Manifest>(std::move(m));
   n->current_.Store(std::move(snap));
   return n;
 }
 
-absl::StatusOr<keys::Manifest> Network::ReadVerified() const {
+absl::StatusOr<Manifest> Network::ReadVerified() const {
   ASSIGN_OR_RETURN(std::string text, ReadFile(manifest_path_));
   ASSIGN_OR_RETURN(std::string sig, ReadFile(manifest_path_ + ".sig"));
-  return keys::VerifyManifest(text, sig, operator_key_, clock_(), self_org_);
+  return network::VerifyManifest(text, sig, operator_key_, clock_(), self_org_);
 }
 
 std::shared_ptr<const Network::Snapshot> Network::snapshot() const { return current_.Load(); }
 
-std::shared_ptr<const keys::Manifest> Network::manifest() const { return snapshot()->manifest; }
+std::shared_ptr<const Manifest> Network::manifest() const { return snapshot()->manifest; }
 
-keys::ManifestNode Network::self() const {
+ManifestNode Network::self() const {
   const auto m = manifest();
-  const keys::ManifestNode* node = m->FindOrg(self_org_);
-  return node != nullptr ? *node : keys::ManifestNode{};  // every manifest installed lists this node
+  const ManifestNode* node = m->FindOrg(self_org_);
+  return node != nullptr ? *node : ManifestNode{};  // every manifest installed lists this node
 }
 
 absl::Status Network::SetVersionFloor(VersionFloor floor) {
@@ -55,14 +55,14 @@ absl::Status Network::CommitVersion() {
 
 absl::Status Network::CheckFresh() const { return CheckFresh(*manifest()); }
 
-absl::Status Network::CheckFresh(const keys::Manifest& manifest) const {
+absl::Status Network::CheckFresh(const Manifest& manifest) const {
   if (clock_() < manifest.expires_at) return absl::OkStatus();
   return Error(Reason::kManifestExpired, StrCat("manifest version ", manifest.version, " expired at ",
                                                 FormatRfc3339(manifest.expires_at),
                                                 "; this node answers no peer until a newer one is installed"));
 }
 
-absl::StatusOr<uint64_t> Network::Install(keys::Manifest m) {
+absl::StatusOr<uint64_t> Network::Install(Manifest m) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::shared_ptr<const Snapshot> in_force = current_.Load();
   const uint64_t current = in_force->manifest->version;
@@ -76,7 +76,7 @@ absl::StatusOr<uint64_t> Network::Install(keys::Manifest m) {
   // Durable first: a crash right after must not let an older manifest back in.
   if (floor_.raise) RETURN_IF_ERROR(floor_.raise(m.version));
   auto snap = std::make_shared<Snapshot>();
-  snap->manifest = std::make_shared<const keys::Manifest>(std::move(m));
+  snap->manifest = std::make_shared<const Manifest>(std::move(m));
   const uint64_t version = snap->manifest->version;
   current_.Store(std::move(snap));
   return version;
@@ -92,13 +92,13 @@ absl::StatusOr<Caller> Network::Identify(std::string_view cert_pem) const {
   }
   absl::StatusOr<Caller> result = [&]() -> absl::StatusOr<Caller> {
     ASSIGN_OR_RETURN(std::string fp, keys::CertificateFingerprint(cert_pem));
-    const keys::ManifestNode* entry = snap->manifest->FindFingerprint(fp);
+    const ManifestNode* entry = snap->manifest->FindFingerprint(fp);
     if (entry == nullptr) {
       return Error(Reason::kPeerNotInManifest, StrCat("peer certificate is not listed in manifest version ",
                                                           snap->manifest->version));
     }
     ASSIGN_OR_RETURN(keys::CertificateSubject subject, keys::ReadCertificateSubject(cert_pem));
-    if (subject.org != entry->org || subject.role != keys::RoleName(entry->role)) {
+    if (subject.org != entry->org || subject.role != RoleName(entry->role)) {
       return Error(Reason::kPeerCertMismatch, "peer certificate subject disagrees with its manifest entry");
     }
     return Caller{entry->org, entry->role};
@@ -109,4 +109,4 @@ absl::StatusOr<Caller> Network::Identify(std::string_view cert_pem) const {
   return result;
 }
 
-}  // namespace casenode::node
+}  // namespace casenode::network

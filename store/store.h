@@ -21,8 +21,6 @@
 // Thread-safe.
 #pragma once
 
-#include <rocksdb/db.h>
-
 #include <functional>
 #include <memory>
 #include <shared_mutex>
@@ -34,7 +32,14 @@
 
 #include "absl/status/statusor.h"
 #include "base/time.h"
-#include "keys/key_store.h"
+#include "keys/data_key.h"
+#include "store/key_store.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class CompactionFilter;
+class DB;
+}  // namespace rocksdb
 
 namespace casenode::store {
 
@@ -83,7 +88,7 @@ class Store {
   // (which must outlive the Store). FailedPrecondition with reason
   // NEWER_FORMAT for a store written by a newer casenode.
   // `clock` must be thread-safe (the compaction filter calls it).
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir, keys::KeyStore& keys, Clock clock,
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir, KeyStore& keys, Clock clock,
                                                      StoreOptions options = {});
   ~Store();
 
@@ -125,7 +130,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* Handle(Family family) const;
   [[nodiscard]] absl::StatusOr<std::string> Open(Family family, std::string_view key, std::string_view value) const;
 
-  keys::KeyStore* keys_ = nullptr;
+  KeyStore* keys_ = nullptr;
   Clock clock_;
   StoreOptions options_;
   std::unique_ptr<rocksdb::CompactionFilter> filter_;  // shared by every family; outlives db_
