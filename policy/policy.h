@@ -10,6 +10,10 @@
 // Evaluate() is pure, const and thread-safe: the same request and policy
 // always give the same Decision (its policy_hash names the policy version).
 // A Policy is immutable; share it as shared_ptr<const Policy>.
+//
+// Only Load(), ReadNetworkSources() and ReadFiles() touch the file system
+// (sources.cc); the engine behind FromSources() and Evaluate() (policy.cc,
+// evaluate.cc, internal/) works on Sources in memory and does no file I/O.
 #pragma once
 
 #include <memory>
@@ -99,8 +103,9 @@ class Policy {
   // policy_hash. Equals hash() when there are no local rules.
   const std::string& network_hash() const;
   // The unambiguous, length-prefixed encoding of everything that decides a
-  // request (format in policy.cc and policy/README.md), independent of file
-  // layout, comments and descriptions. Equal bytes mean equal decisions.
+  // request (format in internal/canonical.cc and policy/README.md),
+  // independent of file layout, comments and descriptions. Equal bytes mean
+  // equal decisions.
   const std::string& CanonicalBytes() const;
   // The same content as readable text, one line per item (for people and
   // logs); not what is hashed.
@@ -119,7 +124,7 @@ class Policy {
   const CaseSettings& case_settings() const;
   const AuditSettings& audit_settings() const;
 
-  struct Compiled;  // internal
+  struct Compiled;  // internal (policy/internal/compiled.h)
 
  private:
   explicit Policy(std::unique_ptr<Compiled> c);

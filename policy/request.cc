@@ -1,11 +1,8 @@
 #include "policy/request.h"
 
-#include <algorithm>
-#include <array>
-
 #include "base/canonical.h"
-#include "base/encoding.h"
 #include "base/sha256.h"
+#include "policy/internal/request_digest.h"
 
 namespace casenode::policy {
 std::string CanonicalRequest(const Request& r) {
@@ -24,28 +21,10 @@ std::string CanonicalRequest(const Request& r) {
 }
 
 std::string RequestDigest(const Request& request) {
-  return CanonicalRequestDigest(CanonicalRequest(request), request.consents.empty());
+  return internal::RequestDigestOf(request, CanonicalRequest(request));
 }
 
-std::string CanonicalRequestDigest(std::string_view canonical, bool remember) {
-  constexpr size_t kMemoized = 8;
-  constexpr size_t kMaxMemoizedBytes = 1024;  // a ping's is about 120 bytes
-  if (!remember || canonical.size() > kMaxMemoizedBytes) return Sha256Hex(canonical);
-  struct Memo {
-    std::string canonical;
-    std::string digest;  // "" while the slot is unused
-  };
-  thread_local std::array<Memo, kMemoized> memo;
-  thread_local size_t next = 0;
-  for (const Memo& m : memo) {
-    if (!m.digest.empty() && m.canonical == canonical) return m.digest;
-  }
-  Memo& slot = memo[next];
-  next = (next + 1) % kMemoized;
-  slot.canonical.assign(canonical);
-  slot.digest = Sha256Hex(canonical);
-  return slot.digest;
-}
+std::string CanonicalRequestDigest(std::string_view canonical) { return Sha256Hex(canonical); }
 
 absl::StatusOr<Request> ParseCanonicalRequest(std::string_view bytes) {
   constexpr size_t kMaxItems = 1024;

@@ -82,11 +82,9 @@ struct Decision {
 // Canonical byte encoding of a request (for the digest): see request.cc.
 std::string CanonicalRequest(const Request& request);
 std::string RequestDigest(const Request& request);
-// Lowercase hex SHA-256 of canonical request bytes (RequestDigest, from the
-// bytes). Requests repeat (they name no child, only a token), so with
-// `remember` each thread keeps its last few short ones and their digests.
-// Pass it only for requests without consent facts: those name receipts.
-std::string CanonicalRequestDigest(std::string_view canonical, bool remember);
+// Lowercase hex SHA-256 of canonical request bytes: RequestDigest of the
+// request they encode (what an auditor recomputes from Decision's bytes).
+std::string CanonicalRequestDigest(std::string_view canonical);
 // The request `bytes` encode (what an auditor re-decides). InvalidArgument
 // unless CanonicalRequest of the result gives exactly `bytes`.
 [[nodiscard]] absl::StatusOr<Request> ParseCanonicalRequest(std::string_view bytes);

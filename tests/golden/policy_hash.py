@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent computation of the casenode policy hash (format casenode-policy/v5).
 
-Written from the format description in policy/README.md, not from policy.cc,
+Written from the format description in policy/README.md, not from policy/internal/canonical.cc,
 to cross-check the golden hash in tests/unit/policy_test.cc:
 
     python3 tests/golden/policy_hash.py policy/network [--local FILE ...] [--bytes]

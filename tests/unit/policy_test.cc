@@ -885,28 +885,40 @@ TEST_CASE("a canonical request parses back into the request it encodes, and noth
 }
 
 TEST_CASE("a request's digest is the SHA-256 of its bytes, remembered or not", "[policy]") {
-  // Requests asked twice in a row (the second from the memo), six at a time
-  // (all fit) and then twelve (slots are reused); one too long to be kept;
-  // and requests not to be remembered (with consent facts).
-  const auto digest_of = [](const std::string& r, bool remember) {
-    return CanonicalRequestDigest(r, remember);
-  };
-  std::vector<std::string> requests;
-  for (int i = 0; i < 12; ++i) requests.push_back("casenode-policy-request/v2 #" + std::to_string(i));
-  requests.push_back(std::string(5000, 'x'));
+  // Each thread remembers the digests of its last few short requests without
+  // consent facts. Requests asked twice in a row (the second from the memo),
+  // six at a time (all fit) and then all of them (slots are reused); one too
+  // long to be kept; and requests with consent facts (never remembered). The
+  // digests from RequestDigest and Evaluate (through the memo) agree with the
+  // fresh ones from CanonicalRequestDigest, and all are SHA-256 of the bytes.
+  auto p = Policy::FromSources({kVocab, kRules});
+  REQUIRE(p.ok());
+  std::vector<Request> requests;
+  for (int i = 0; i < 12; ++i) {
+    requests.push_back(Lookup());
+    requests.back().requester_org = "org-" + std::to_string(i);
+  }
+  requests.push_back(Lookup());
+  requests.back().categories.assign(50, std::string(50, 'c'));
+  REQUIRE(CanonicalRequest(requests.back()).size() > 2000);
+  for (const char* receipt : {"receipt-1", "receipt-2"}) {
+    requests.push_back(ConsentRead());
+    requests.back().consents = {
+        {receipt, ConsentStatus::kValid, {"casusoverleg"}, {"zorg"}, {"gemeente"}, {}, kThisChild}};
+  }
   for (size_t n : {size_t{6}, requests.size()}) {
     for (int round = 0; round < 3; ++round) {
       for (size_t i = 0; i < n; ++i) {
-        const std::string expected = casenode::Sha256Hex(requests[i]);
-        REQUIRE(digest_of(requests[i], true) == expected);
-        REQUIRE(digest_of(requests[i], true) == expected);
-        REQUIRE(digest_of(requests[i], false) == expected);
+        const std::string bytes = CanonicalRequest(requests[i]);
+        const std::string expected = casenode::Sha256Hex(bytes);
+        REQUIRE(CanonicalRequestDigest(bytes) == expected);
+        REQUIRE(RequestDigest(requests[i]) == expected);
+        REQUIRE(RequestDigest(requests[i]) == expected);
+        REQUIRE((*p)->Evaluate(requests[i]).request_digest == expected);
       }
     }
   }
-  // Well-known values, so the memo cannot agree with a wrong hash.
-  for (int i = 0; i < 2; ++i) {
-    REQUIRE(digest_of("abc", true) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    REQUIRE(digest_of("", true) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  }
+  // Well-known values, so the digests cannot agree on a wrong hash.
+  REQUIRE(CanonicalRequestDigest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  REQUIRE(CanonicalRequestDigest("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
