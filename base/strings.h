@@ -6,6 +6,7 @@
 #include <concepts>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace casenode {
 namespace internal {
@@ -18,6 +19,11 @@ template <std::integral T>
 void AppendPiece(std::string& out, T v) {
   out.append(std::to_string(v));
 }
+// An enum would otherwise convert to char and print a control byte: name it
+// (its _Name or a Name function) instead.
+template <typename T>
+  requires std::is_enum_v<T>
+void AppendPiece(std::string& out, T v) = delete;
 
 }  // namespace internal
 

@@ -50,12 +50,24 @@ grpc::Status WithProgress(const std::string& what, Call call) {
   return pending.get();
 }
 
-// "ACTIVE", "REVOKED", "UNKNOWN", "UNCONFIRMED"; "" for no state.
+// "ACTIVE", "REVOKED", "UNKNOWN", "UNCONFIRMED"; "" for no state, "state N"
+// for one this casectl does not know.
 std::string ConsentStateText(v1::ConsentState state) {
   if (state == v1::CONSENT_STATE_UNSPECIFIED) return "";
-  std::string name = v1::ConsentState_Name(state);
-  if (name.starts_with("CONSENT_")) name.erase(0, 8);
-  return name.empty() ? "UNKNOWN" : name;
+  if (!v1::ConsentState_IsValid(state)) return "state " + std::to_string(static_cast<int>(state));
+  return v1::ConsentState_Name(state).substr(std::string_view("CONSENT_").size());
+}
+
+// The state a consent event records; events logged before the state was
+// typed hold it as text (as node/audit/consent_state.h reads it).
+v1::ConsentState EventState(const v1::ConsentEvent& c) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  const std::string& legacy = c.legacy_state();
+#pragma GCC diagnostic pop
+  v1::ConsentState parsed = c.state();
+  if (parsed == v1::CONSENT_STATE_UNSPECIFIED && !legacy.empty()) (void)v1::ConsentState_Parse("CONSENT_" + legacy, &parsed);
+  return parsed;
 }
 
 std::string KindName(v1::AuditProblem::Kind kind) {
@@ -227,10 +239,10 @@ std::string Dutch(const v1::AuditEntry& e) {
         break;
       case v1::ConsentEvent::STATUS_ANSWERED:
         what = c.asker_org() + " vroeg of toestemming " + c.receipt_id() + " nog geldt; antwoord: " +
-               (c.state() == v1::CONSENT_ACTIVE        ? "geldig"
-                : c.state() == v1::CONSENT_REVOKED     ? "ingetrokken"
-                : c.state() == v1::CONSENT_UNCONFIRMED ? "niet bevestigd na herstel van een back-up"
-                                                       : "onbekend");
+               (EventState(c) == v1::CONSENT_ACTIVE        ? "geldig"
+                : EventState(c) == v1::CONSENT_REVOKED     ? "ingetrokken"
+                : EventState(c) == v1::CONSENT_UNCONFIRMED ? "niet bevestigd na herstel van een back-up"
+                                                           : "onbekend");
         break;
       default: what = "toestemming: onbekende gebeurtenis";
     }

@@ -282,6 +282,7 @@ void AddCaseCommands(CLI::App& app, const Globals& g, int* exit_code) {
     req.set_case_id(contribute_id);
     req.set_category(category);
     req.set_legal_basis(basis);
+    WipeOnExit wipe_text(req.mutable_text());
     req.set_text(text->str());
     v1::ContributeCaseResponse resp;
     if ((*exit_code = Call(g, &v1::LocalCases::Stub::Contribute, req, &resp)) != kOk) return;
@@ -326,6 +327,7 @@ void AddCaseCommands(CLI::App& app, const Globals& g, int* exit_code) {
     req.set_owner_staff(owner);
     req.set_due_ms(*due_ms);
     req.set_status(v1::ACTION_OPEN);
+    WipeOnExit wipe_description(req.mutable_description());
     req.set_description(text->str());
     v1::CaseActionView resp;
     if ((*exit_code = Call(g, &v1::LocalCases::Stub::SetAction, req, &resp)) != kOk) return;

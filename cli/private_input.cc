@@ -47,6 +47,8 @@ void Wipe(std::string& s) {
 
 }  // namespace
 
+PrivateText::PrivateText(std::string&& text) : text_(text) { Wipe(text); }
+
 PrivateText::PrivateText(PrivateText&& other) noexcept : text_(other.text_) { Wipe(other.text_); }
 
 PrivateText& PrivateText::operator=(PrivateText&& other) noexcept {
@@ -89,8 +91,7 @@ absl::StatusOr<PrivateText> ReadPrivateLine(std::string_view what, std::string_v
 absl::StatusOr<PrivateText> ReadPrivateFile(std::string_view option, const std::string& file, size_t max_bytes) {
   auto read = ReadFile(file);
   if (!read.ok()) return Annotate(option, read.status());
-  PrivateText text(*std::move(read));
-  Wipe(*read);  // moved from: a short string leaves its bytes behind
+  PrivateText text(std::move(*read));
   std::string& s = text.mutable_str();
   if (s.size() > max_bytes) {
     return absl::InvalidArgumentError(StrCat(option, ": the file is longer than ", max_bytes, " bytes"));

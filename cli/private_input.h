@@ -17,7 +17,8 @@ namespace casenode::cli {
 class PrivateText {
  public:
   PrivateText() = default;
-  explicit PrivateText(std::string text) : text_(std::move(text)) {}
+  // Takes `text` and wipes what the move leaves behind in it.
+  explicit PrivateText(std::string&& text);
   PrivateText(PrivateText&& other) noexcept;
   PrivateText& operator=(PrivateText&& other) noexcept;
   PrivateText(const PrivateText&) = delete;

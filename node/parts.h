@@ -65,7 +65,7 @@ struct Node::Parts {
 
   // Node::Reload (reload.cc).
   absl::StatusOr<uint64_t> Reload();
-  absl::StatusOr<uint64_t> ReloadLocked();
+  absl::StatusOr<uint64_t> ReloadLocked();  // REQUIRES: reload_mu held
 
   const NodeConfig config;
   Metrics metrics;  // first: outlives every server and part that counts into it

@@ -9,6 +9,9 @@ namespace casenode::node {
 absl::StatusOr<uint64_t> Node::Reload() { return parts_->Reload(); }
 
 absl::StatusOr<uint64_t> Node::Parts::Reload() {
+  // One reload at a time, so a manifest is never put in force with another
+  // reload's policy, and each is logged with what it put in force.
+  std::lock_guard<std::mutex> reloading(reload_mu);
   absl::StatusOr<uint64_t> version = ReloadLocked();
   if (version.ok()) {
     Log(LogLevel::kInfo, "manifest.reloaded", {{"manifest_version", *version}, {"policy_hash", gate.policy()->hash()}});
@@ -27,10 +30,8 @@ absl::StatusOr<uint64_t> Node::Parts::Reload() {
 }
 
 absl::StatusOr<uint64_t> Node::Parts::ReloadLocked() {
-  // One reload at a time, so a manifest is never put in force with another
-  // reload's policy. Both are read and checked before either is installed,
-  // so a bad policy leaves the old manifest and policy in force together.
-  std::lock_guard<std::mutex> reloading(reload_mu);
+  // Both are read and checked before either is installed, so a bad policy
+  // leaves the old manifest and policy in force together.
   auto manifest = network->ReadVerified();
   if (!manifest.ok()) return Annotate("network.manifest", manifest.status());
   v1::PolicyLoad policy_load;

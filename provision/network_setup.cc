@@ -17,6 +17,7 @@
 #include "keys/oprf_share.h"
 #include "keys/x509.h"
 #include "node/config/config.h"
+#include "node/vocabulary/vocabulary.h"
 #include "provision/kubernetes.h"
 #include "policy/policy.h"
 
@@ -90,6 +91,15 @@ absl::Status CheckPlan(const NetworkPlan& plan) {
 
 // The network policy travels with the network: copied beside the manifest,
 // its hash signed into it.
+// The network policy compiles and names everything the daemon relies on
+// (node/vocabulary): checked before anything is written, as every node
+// would refuse to start on it.
+absl::Status CheckPolicy(const std::string& dir) {
+  auto policy = policy::Policy::Load(dir);
+  if (!policy.ok()) return Annotate("network policy", policy.status());
+  return Annotate("network policy", node::vocab::CheckVocabulary(**policy));
+}
+
 absl::StatusOr<std::string> ShipPolicy(const std::string& from, const std::string& to) {
   std::error_code ec;
   fs::create_directories(to, ec);
@@ -217,6 +227,7 @@ bool HoldsPseudonymShare(network::Role role) {
 
 absl::StatusOr<CreatedNetwork> CreateNetwork(const NetworkPlan& plan, SystemTime now) {
   RETURN_IF_ERROR(CheckPlan(plan));
+  RETURN_IF_ERROR(CheckPolicy(plan.policy_dir));
   const std::string dir = fs::absolute(plan.dir).lexically_normal().string();
   const SystemTime not_after = now + std::chrono::days(plan.validity_days);
   ASSIGN_OR_RETURN(network::NetworkOperator op, CreateOperator(plan, dir + "/network", now));

@@ -1,5 +1,6 @@
 #include "node/audit/reconcile.h"
 
+#include "node/audit/consent_state.h"
 #include "casenode/v1/types.pb.h"
 
 namespace casenode::node {
@@ -21,7 +22,7 @@ void Reconciler::Add(const std::string& org, uint64_t seq, std::string_view leaf
     const v1::ConsentEvent& c = e.consent();
     // Only an issuer's own log can back its answers.
     if (c.issuer_org() == org) {
-      answered_[{org, e.trace_id(), e.span_id(), c.receipt_id()}] = {c.asker_org(), c.state(), e.time_unix_ms()};
+      answered_[{org, e.trace_id(), e.span_id(), c.receipt_id()}] = {c.asker_org(), LoggedState(c), e.time_unix_ms()};
     }
     return;
   }
@@ -38,7 +39,7 @@ void Reconciler::Add(const std::string& org, uint64_t seq, std::string_view leaf
       u.set_seq(seq);
       u.set_receipt_id(c.receipt_id());
       u.set_issuer_org(c.issuer_org());
-      u.set_state_relied(c.state());
+      u.set_state_relied(LoggedState(c));
     }
   }
   if (e.trace_id() == skip_trace_) return;

@@ -4,6 +4,7 @@
 
 #include "base/strings.h"
 #include "casenode/v1/types.pb.h"
+#include "node/audit/consent_state.h"
 #include "node/audit/problems.h"
 
 namespace casenode::node {
@@ -40,12 +41,6 @@ policy::ConsentStatus FactOf(v1::ConsentState state) {
   }
 }
 
-// "ACTIVE", "REVOKED", ...: the state in a problem's text.
-std::string StateText(v1::ConsentState state) {
-  std::string name = v1::ConsentState_Name(state);
-  if (name.starts_with("CONSENT_")) name.erase(0, 8);
-  return name.empty() ? StrCat("state ", static_cast<int>(state)) : name;
-}
 
 }  // namespace
 
@@ -189,7 +184,7 @@ void Replayer::ApplyConsent(uint64_t seq, const v1::AuditEntry& entry, v1::Audit
     case v1::ConsentEvent::CONFIRMED: {
       auto it = receipts_.find(c.receipt_id());
       if (it == receipts_.end() || it->second.revoked) {
-        problem(StrCat("receipt ", c.receipt_id(), " confirmed while its log had it ", StateText(StateOf(c.receipt_id()))));
+        problem(StrCat("receipt ", c.receipt_id(), " confirmed while its log had it ", ConsentStateText(StateOf(c.receipt_id()))));
         return;
       }
       it->second.hold_generation = c.hold_generation();
@@ -197,13 +192,13 @@ void Replayer::ApplyConsent(uint64_t seq, const v1::AuditEntry& entry, v1::Audit
     }
     case v1::ConsentEvent::STATUS_ANSWERED: {
       const v1::ConsentState expected = StateOf(c.receipt_id());
-      if (c.state() != expected) {
-        problem(StrCat("answered ", StateText(c.state()), " about receipt ", c.receipt_id(), " to ", c.asker_org(),
-                       ", which its log had left ", StateText(expected)));
+      if (LoggedState(c) != expected) {
+        problem(StrCat("answered ", ConsentStateText(LoggedState(c)), " about receipt ", c.receipt_id(), " to ", c.asker_org(),
+                       ", which its log had left ", ConsentStateText(expected)));
       }
       if (c.asker_org() == org_) {
         answers_.erase(answers_.begin(), answers_.lower_bound(seq > kDisclosureWindow ? seq - kDisclosureWindow : 0));
-        answers_[seq] = Answer{AnswerKey(entry.trace_id(), entry.span_id(), c.receipt_id()), c.state()};
+        answers_[seq] = Answer{AnswerKey(entry.trace_id(), entry.span_id(), c.receipt_id()), LoggedState(c)};
       }
       return;
     }
@@ -231,8 +226,9 @@ bool Replayer::DeriveConsents(uint64_t seq, const v1::AuditEntry& entry, const p
     policy::ConsentStatus derived = policy::ConsentStatus::kIssuerUnreachable;
     std::string why = "it names no answer from its issuer";
     if (check != nullptr) {
-      derived = FactOf(check->state());
-      why = StrCat("its issuer ", check->issuer_org(), " answered ", check->state());
+      const v1::ConsentState answered = LoggedState(*check);
+      derived = FactOf(answered);
+      why = StrCat("its issuer ", check->issuer_org(), " answered ", ConsentStateText(answered));
       const int64_t age = check->age_ms();
       const int64_t logged_age = d.time_unix_ms() - check->answered_at_unix_ms();  // by the log's own times
       const bool fresh_enough =
@@ -248,9 +244,9 @@ bool Replayer::DeriveConsents(uint64_t seq, const v1::AuditEntry& entry, const p
         auto a = answers_.find(check->answer_seq());
         if (a == answers_.end() || a->first >= seq || age != 0 ||
             a->second.call != AnswerKey(entry.trace_id(), entry.span_id(), check->receipt_id()) ||
-            a->second.state != check->state()) {
+            a->second.state != answered) {
           derived = policy::ConsentStatus::kIssuerUnreachable;
-          why = StrCat("this node's own answer ", check->state(), " is not logged at seq ", check->answer_seq(),
+          why = StrCat("this node's own answer ", ConsentStateText(answered), " is not logged at seq ", check->answer_seq(),
                        " on that call");
         }
       }

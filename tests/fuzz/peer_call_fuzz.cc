@@ -31,6 +31,7 @@
 #include "keys/identity.h"
 #include "keys/master_key.h"
 #include "node/config/config.h"
+#include "network/network.h"
 #include "node/node.h"
 #include "node/rpc/runtime.h"
 #include "node/rpc/status.h"

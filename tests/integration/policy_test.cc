@@ -88,21 +88,38 @@ TEST_CASE("a node denies a Peer call its local rule excludes, before the handler
 
 TEST_CASE("a node refuses to start with a policy that lacks a purpose the code uses, naming it",
           "[integration][policy]") {
-  // A network whose policy has no "netwerkbeheer" purpose: every ping would
-  // name an unknown purpose, so the node does not start under it.
-  TempDir custom;
-  const std::string dir = custom.path("policy");
-  std::filesystem::create_directories(dir);
+  // A network policy without the "netwerkbeheer" purpose: every ping would
+  // name an unknown purpose, so neither the operator nor a node accepts it.
   std::string vocab = *ReadFile(CASENODE_SOURCE_DIR "/policy/network/00-vocabulary.toml");
   vocab.replace(vocab.find("\"netwerkbeheer\","), 16, "");
-  REQUIRE(WriteFileAtomic(dir + "/00-vocabulary.toml", vocab, 0644).ok());
-  LocalNetwork net({"school", "gemeente"}, {"--policy", dir});
-  RunResult check = testing::Run({testing::CasenodeBin(), "--config", "casenode.toml", "--check-config"},
-                                 net.NodeDir("gemeente"));
-  REQUIRE(check.exit_code == 2);
-  REQUIRE(check.err.find("policy.network: the policy's vocabulary lacks the purpose \"netwerkbeheer\"") !=
+  SECTION("network init refuses it before writing anything") {
+    TempDir custom;
+    const std::string dir = custom.path("policy");
+    std::filesystem::create_directories(dir);
+    REQUIRE(WriteFileAtomic(dir + "/00-vocabulary.toml", vocab, 0644).ok());
+    RunResult init = testing::Run({testing::CasectlBin(), "network", "init", custom.path("net"), "--org=school:school",
+                                   "--org=gemeente:gemeente", "--policy", dir});
+    INFO(init.err);
+    CHECK(init.exit_code != 0);
+    CHECK(init.err.find("network policy: the policy's vocabulary lacks the purpose \"netwerkbeheer\"") !=
           std::string::npos);
-  REQUIRE(check.err.find("POLICY_LACKS_VOCABULARY") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(custom.path("net")));
+  }
+  SECTION("a node whose network policy files lose it refuses to start, before comparing hashes") {
+    LocalNetwork net({"school", "gemeente"});
+    // Only the vocabulary: the rules that name the purpose go with it.
+    for (const auto& f : std::filesystem::directory_iterator(net.dir() + "/network/policy")) {
+      if (f.path().extension() == ".toml") std::filesystem::remove(f.path());
+    }
+    REQUIRE(WriteFileAtomic(net.dir() + "/network/policy/00-vocabulary.toml", vocab, 0644).ok());
+    RunResult check = testing::Run({testing::CasenodeBin(), "--config", "casenode.toml", "--check-config"},
+                                   net.NodeDir("gemeente"));
+    INFO(check.err);
+    REQUIRE(check.exit_code == 2);
+    REQUIRE(check.err.find("policy.network: the policy's vocabulary lacks the purpose \"netwerkbeheer\"") !=
+            std::string::npos);
+    REQUIRE(check.err.find("POLICY_LACKS_VOCABULARY") != std::string::npos);
+  }
 }
 
 TEST_CASE("a node refuses to start with a local rule that would widen access", "[integration][policy]") {

@@ -3,7 +3,8 @@
 # one include that crosses a rule, configures, and requires configuration to
 # fail with the layering message that names the file and the part.
 # INCLUDE in angle brackets (<rocksdb/db.h>) is a system header; EXPECT=RocksDB
-# then expects the RocksDB rule's message.
+# expects the RocksDB rule's message, EXPECT=<dir>/internal the internal-room
+# rule's.
 #   cmake -DSOURCE=<repo> -DBINARY=<build tree> -DWORK=<scratch dir> -DFILE=<rel path>
 #         -DINCLUDE=<header> -DFROM=<part of FILE> -DEXPECT=<part of INCLUDE>
 #         -P forbidden_include.cmake
@@ -38,6 +39,9 @@ file(REMOVE_RECURSE ${WORK})
 string(REGEX REPLACE "[ \n]+" " " said "${err}")
 if(EXPECT STREQUAL "RocksDB")
   set(want "layering: ${FILE} includes RocksDB, which only store/")
+  set(want_from "layering: ${FILE}")
+elseif(EXPECT MATCHES "/internal$")
+  set(want "layering: ${FILE} includes ${EXPECT}/, which only")
   set(want_from "layering: ${FILE}")
 else()
   set(want "layering: ${FILE} includes a header of ${EXPECT}")

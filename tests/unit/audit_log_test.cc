@@ -2,6 +2,7 @@
 // tree state across reopen, proofs against the committed head, concurrent
 // writers, and kill -9 in the middle of appends.
 #include "node/audit/audit_log.h"
+#include "node/audit/consent_state.h"
 #include "node/audit/problems.h"
 #include "node/audit/reconcile.h"
 #include "node/audit/replay.h"
@@ -1005,6 +1006,40 @@ TEST_CASE("replay: every consent answer must be the state the log's own consent 
                                                                   {K::CONSENT_STATE_DIFFERS, unknown},
                                                                   {K::CONSENT_STATE_DIFFERS, foreign},
                                                                   {K::CONSENT_STATE_DIFFERS, twice}});
+}
+
+TEST_CASE("replay: entries logged with the state as text read as their typed state, and problems name it",
+          "[audit][replay]") {
+  ConsentReplay f;
+  using E = v1::ConsentEvent;
+  using S = policy::ConsentStatus;
+  f.Event(E::RECORDED, "r1");
+  // As a casenode before ConsentState logged them: the text in the old field.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  v1::AuditEntry answer;
+  answer.set_trace_id(ConsentReplay::kTrace);
+  answer.set_span_id(ConsentReplay::kSpan);
+  v1::ConsentEvent& c = *answer.mutable_consent();
+  c.set_kind(E::STATUS_ANSWERED);
+  c.set_receipt_id("r1");
+  c.set_issuer_org("jeugdhulp");
+  c.set_asker_org("gemeente");
+  c.set_legacy_state("ACTIVE");
+  f.Add(answer);
+  v1::ConsentCheck old_check = ConsentReplay::Check("school", "");
+  old_check.set_legacy_state("ACTIVE");
+#pragma GCC diagnostic pop
+  CHECK(node::LoggedState(c) == v1::CONSENT_ACTIVE);
+  CHECK(node::LoggedState(old_check) == v1::CONSENT_ACTIVE);
+  f.Decision(S::kValid, {old_check});
+  CHECK(f.report.problems_size() == 0);
+  // A problem names the states in words, never as a raw enum value.
+  f.Decision(S::kValid, {ConsentReplay::Check("school", "REVOKED")});
+  REQUIRE(f.report.problems_size() > 0);
+  CHECK_THAT(f.report.problems(0).detail(), Catch::Contains("answered REVOKED"));
+  CHECK(node::ConsentStateText(v1::CONSENT_STATE_UNSPECIFIED) == "no state");
+  CHECK(node::ConsentStateText(static_cast<v1::ConsentState>(42)) == "state 42");
 }
 
 TEST_CASE("replay: a decision's consent facts are derived again from the answers it names", "[audit][replay]") {
