@@ -10,7 +10,7 @@
 #include "network/manifest.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace casenode::keys;
+  using namespace casenode::network;
   const std::string json(reinterpret_cast<const char*>(data), size);
   auto manifest = ParseManifest(json);
   if (!manifest.ok()) {
@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!again.ok()) std::abort();
   auto reencoded = EncodeManifest(*again);
   if (!reencoded.ok() || *reencoded != *encoded) std::abort();
-  const PublicKey never_signed{};
+  const casenode::keys::PublicKey never_signed{};
   if (VerifyManifest(json, "c2lnbmF0dXJl", never_signed, casenode::SystemTime{}, "school").ok()) std::abort();
   return 0;
 }
