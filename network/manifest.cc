@@ -4,12 +4,12 @@
 #include <set>
 
 #include <nlohmann/json.hpp>
-#include <sodium.h>
 
 #include "base/strings.h"
 #include "base/encoding.h"
 #include "base/org_id.h"
 #include "base/status.h"
+#include "keys/oprf/oprf.h"
 
 namespace casenode::network {
 namespace {
@@ -53,9 +53,7 @@ absl::StatusOr<keys::PublicKey> GetKey(const json& obj, std::string_view where, 
 }
 
 // A canonical ristretto255 encoding, and not the identity (all zero bytes).
-bool ValidGroupElement(const keys::PublicKey& p) {
-  return crypto_core_ristretto255_is_valid_point(p.data()) == 1 && sodium_is_zero(p.data(), p.size()) == 0;
-}
+bool ValidGroupElement(const keys::PublicKey& p) { return oprf::IsValidElement(p); }
 
 absl::Status Validate(const Manifest& m) {
   if (m.network.empty()) return InvalidManifest("network", "a non-empty name");

@@ -67,7 +67,8 @@ absl::StatusOr<Evaluation> EvaluateWithProof(const PrivateKey& key, std::span<co
     // libsodium refuses a non-canonical encoding and reports an identity
     // result, which for a non-zero key means an identity input: both are
     // DeserializeError, so one scalar multiplication also checks the input.
-    if (internal::IsIdentity(blinded[i]) ||
+    // libsodium 1.0.18 ignores the encoding's top bit, so that is tested first.
+    if (internal::IsIdentity(blinded[i]) || (blinded[i][31] & 0x80) != 0 ||
         crypto_scalarmult_ristretto255(out.elements[i].data(), key.scalar().data(), blinded[i].data()) != 0) {
       absl::Status bad = internal::CheckElement(blinded[i], StrCat("blinded element ", i));
       return bad.ok() ? absl::InternalError("BlindEvaluate: scalar multiplication failed") : bad;
@@ -80,6 +81,8 @@ absl::StatusOr<Evaluation> EvaluateWithProof(const PrivateKey& key, std::span<co
 }  // namespace
 
 std::string ContextString(Mode mode) { return internal::DstsFor(mode).context; }
+
+bool IsValidElement(const Element& e) { return !internal::IsIdentity(e) && internal::IsCanonicalEncoding(e); }
 
 PrivateKey::PrivateKey(SecretScalar scalar, const Element& public_key)
     : scalar_(std::move(scalar)), public_key_(public_key) {}

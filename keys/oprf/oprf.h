@@ -55,6 +55,11 @@ enum class Mode : uint8_t {
 // (28 bytes; the mode byte may be 0x00).
 std::string ContextString(Mode mode);
 
+// RFC 9497 DeserializeElement's test: a canonical ristretto255 encoding
+// (RFC 9496, top bit clear) of an element other than the identity. For
+// elements read elsewhere (a manifest's key commitments).
+bool IsValidElement(const Element& e);
+
 // A server's private key skS and its public key pkS = skS*G. Move-only.
 class PrivateKey {
  public:

@@ -169,6 +169,14 @@ TEST_CASE("pseudonym key holders: each an org in nodes, with its own index and a
   Manifest not_a_point = m;
   not_a_point.oprf_holders[0].commitment.fill(0xff);
   refused(not_a_point, "oprf.holders[0].commitment");
+  // A real point with the encoding's top bit set (libsodium 1.0.18 ignores
+  // that bit; RFC 9496 refuses it), as a commitment and as the public key.
+  Manifest top_commitment = m;
+  top_commitment.oprf_holders[0].commitment[31] |= 0x80;
+  refused(top_commitment, "oprf.holders[0].commitment");
+  Manifest top_key = m;
+  top_key.oprf_public_key[31] |= 0x80;
+  refused(top_key, "oprf.public_key");
 
   // And in the JSON: an index out of range or an unknown key names the field.
   std::string big = *text;

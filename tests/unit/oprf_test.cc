@@ -293,3 +293,51 @@ TEST_CASE("scalars at or above the group order, and zero blinds or keys, are ref
   REQUIRE(ReasonOf(PrivateKey::FromScalar(*std::move(zero_scalar)).status()) == Reason::kOprfInvalidEncoding);
   REQUIRE(PrivateKey::Derive(Mode::kOprf, Bytes(31, 1), {}).status().code() == absl::StatusCode::kInvalidArgument);
 }
+
+// libsodium 1.0.18 ignores the top bit of an encoding; RFC 9496 requires
+// refusing it. Each real RFC 9497 element, with that bit set, is refused at
+// every entry point, before any arithmetic.
+TEST_CASE("the top-bit-set form of a real RFC 9497 element is refused at every entry point", "[oprf]") {
+  const json doc = LoadVectors("rfc9497-ristretto255-sha512.json");
+  const json& suite = Suite(doc, "VOPRF");
+  const json& v = suite["vectors"][0];
+  const PrivateKey key = VectorKey(suite, Mode::kVoprf);
+  const Bytes input = Hex(v["Input"][0]);
+  auto top = [](Element e) {
+    e[31] |= 0x80;
+    return e;
+  };
+  const Element blinded = HexArray<32>(v["BlindedElement"][0]);
+  const Element evaluated = HexArray<32>(v["EvaluationElement"][0]);
+  const Element pk = HexArray<32>(suite["pkSm"]);
+  const Proof proof = HexArray<64>(v["Proof"]);
+  REQUIRE(IsValidElement(blinded));
+  REQUIRE(IsValidElement(evaluated));
+  REQUIRE(IsValidElement(pk));
+  for (const Element& e : {blinded, evaluated, pk}) REQUIRE_FALSE(IsValidElement(top(e)));
+
+  auto refused = [](const absl::Status& s, const std::string& what) {
+    REQUIRE(ReasonOf(s) == Reason::kOprfInvalidEncoding);
+    REQUIRE(std::string(s.message()) == what + ": not a canonical ristretto255 encoding");
+  };
+  refused(BlindEvaluate(key, top(blinded)).status(), "blinded element");
+  const Element batch[] = {blinded, top(blinded)};
+  refused(BlindEvaluateWithProof(key, batch).status(), "blinded element 1");
+  refused(InsecureBlindEvaluateWithProofForTesting(key, std::span(batch).subspan(1), Hex(v["ProofRandomScalar"]))
+              .status(),
+          "blinded element 0");
+
+  auto blind = InsecureBlindForTesting(Mode::kVoprf, input, Hex(v["Blind"][0]));
+  REQUIRE(blind.ok());
+  REQUIRE(VerifiableFinalize(pk, input, *blind, evaluated, proof).ok());
+  refused(VerifiableFinalize(pk, input, *blind, top(evaluated), proof).status(), "evaluated element 0");
+  refused(VerifiableFinalize(top(pk), input, *blind, evaluated, proof).status(), "public key");
+
+  const json& oprf_suite = Suite(doc, "OPRF");
+  const json& ov = oprf_suite["vectors"][0];
+  auto oprf_blind = InsecureBlindForTesting(Mode::kOprf, Hex(ov["Input"][0]), Hex(ov["Blind"][0]));
+  REQUIRE(oprf_blind.ok());
+  const Element oprf_evaluated = HexArray<32>(ov["EvaluationElement"][0]);
+  REQUIRE(Finalize(Hex(ov["Input"][0]), *oprf_blind, oprf_evaluated).ok());
+  refused(Finalize(Hex(ov["Input"][0]), *oprf_blind, top(oprf_evaluated)).status(), "evaluated element");
+}

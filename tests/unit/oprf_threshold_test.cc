@@ -312,3 +312,46 @@ TEST_CASE("combining shares already verified one by one gives the same output, a
             set->CombineAndFinalize(AsBytes(kInput), *blinded, shares, HolderSet::Proofs::kSharesVerified).status()) ==
         Reason::kOprfProofFailed);
 }
+
+// libsodium 1.0.18 ignores an encoding's top bit; each element a holder or a
+// requester reads is refused in that form (RFC 9496), before any arithmetic.
+TEST_CASE("top-bit-set encodings of real elements are refused in shares, commitments and requests",
+          "[oprf][threshold]") {
+  auto top = [](Element e) {
+    e[31] |= 0x80;
+    return e;
+  };
+  const Dealing dealing = DealDealerKey(2, 3);
+  auto blinded = Blind(Mode::kVoprf, AsBytes(kInput));
+  REQUIRE(blinded.ok());
+  // A holder: the blinded element.
+  auto at_holder = EvaluateShare(dealing.shares[0], top(blinded->element()));
+  REQUIRE(ReasonOf(at_holder.status()) == Reason::kOprfInvalidEncoding);
+  REQUIRE(std::string(at_holder.status().message()) == "blinded element 0: not a canonical ristretto255 encoding");
+
+  // A requester: a share's element, as it arrives and when combined.
+  const std::vector<HolderIndex> holders = {1, 2};
+  std::vector<ShareEvaluation> shares = Evaluate(dealing, holders, *blinded);
+  const Element commitment = dealing.public_shares.commitments[0];
+  REQUIRE(VerifyShare(commitment, blinded->element(), shares[0]).ok());
+  ShareEvaluation forged = shares[0];
+  forged.element = top(forged.element);
+  REQUIRE(ReasonOf(VerifyShare(commitment, blinded->element(), forged)) == Reason::kOprfProofFailed);
+  REQUIRE(ReasonOf(VerifyShare(top(commitment), blinded->element(), shares[0])) == Reason::kOprfProofFailed);
+  auto set = HolderSet::New(dealing.public_shares, holders);
+  REQUIRE(set.ok());
+  std::vector<ShareEvaluation> with_forged = {forged, shares[1]};
+  REQUIRE(ReasonOf(set->CombineAndFinalize(AsBytes(kInput), *blinded, with_forged, HolderSet::Proofs::kSharesVerified)
+                       .status()) == Reason::kOprfProofFailed);
+
+  // The public shares: a commitment or the public key.
+  PublicShares bad_commitment = dealing.public_shares;
+  bad_commitment.commitments[1] = top(bad_commitment.commitments[1]);
+  auto refused = HolderSet::New(bad_commitment, holders);
+  REQUIRE(ReasonOf(refused.status()) == Reason::kOprfInvalidEncoding);
+  REQUIRE(std::string(refused.status().message()) ==
+          "public shares: commitment of holder 2: not a canonical ristretto255 encoding");
+  PublicShares bad_key = dealing.public_shares;
+  bad_key.public_key = top(bad_key.public_key);
+  REQUIRE(ReasonOf(HolderSet::New(bad_key, holders).status()) == Reason::kOprfInvalidEncoding);
+}

@@ -62,9 +62,17 @@ bool IsCanonicalScalar(std::span<const uint8_t, 32> s) {
   return sodium_memcmp(reduced.data(), s.data(), 32) == 0;
 }
 
+bool IsCanonicalEncoding(const Element& e) {
+  // RFC 9496 section 4.3.1: the encoding is the field element s, canonical
+  // (below p), non-negative (even) and 255 bits, so the top bit is clear.
+  // libsodium 1.0.18 checks the first two and the curve equation but ignores
+  // the top bit (fixed upstream in 1.0.19): test it here, before any arithmetic.
+  return (e[31] & 0x80) == 0 && crypto_core_ristretto255_is_valid_point(e.data()) == 1;
+}
+
 absl::Status CheckElement(const Element& e, std::string_view what) {
   if (IsIdentity(e)) return Error(Reason::kOprfInvalidEncoding, StrCat(what, ": the identity element is not allowed"));
-  if (crypto_core_ristretto255_is_valid_point(e.data()) != 1) {
+  if (!IsCanonicalEncoding(e)) {
     return Error(Reason::kOprfInvalidEncoding, StrCat(what, ": not a canonical ristretto255 encoding"));
   }
   return absl::OkStatus();

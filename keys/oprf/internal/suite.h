@@ -51,6 +51,9 @@ inline bool IsIdentity(const Element& e) { return sodium_is_zero(e.data(), e.siz
 // True if `s` is a 32-byte little-endian integer below L (RFC 9497
 // DeserializeScalar's condition). Constant time.
 bool IsCanonicalScalar(std::span<const uint8_t, 32> s);
+// True if `e` is a canonical ristretto255 encoding (RFC 9496 4.3.1), top bit
+// included. The identity (zero bytes) is canonical.
+bool IsCanonicalEncoding(const Element& e);
 // RFC 9497 DeserializeElement: OK if `e` is a canonical ristretto255 encoding
 // of an element other than the identity; otherwise InvalidArgument with
 // reason OPRF_INVALID_ENCODING and a message that starts with `what`.
