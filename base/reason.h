@@ -79,7 +79,11 @@ namespace casenode {
   X(kAuditLogInconsistent, 78, "AUDIT_LOG_INCONSISTENT", kFailedPrecondition)      \
   /* cases */                                                                        \
   X(kCaseDestroyed, 80, "CASE_DESTROYED", kNotFound)                                 \
-  X(kNotActionOwner, 81, "NOT_ACTION_OWNER", kPermissionDenied)
+  X(kNotActionOwner, 81, "NOT_ACTION_OWNER", kPermissionDenied)                    \
+  /* quotas and alarms */                                                             \
+  X(kQuotaExhausted, 82, "QUOTA_EXHAUSTED", kResourceExhausted)                      \
+  X(kNotTheAuditor, 83, "NOT_THE_AUDITOR", kFailedPrecondition)                  \
+  X(kSignalCategoryNotAllowed, 84, "SIGNAL_CATEGORY_NOT_ALLOWED", kInvalidArgument)
 
 enum class Reason : uint16_t {
   kNone = 0,  // no reason attached (also: a name this build does not know)

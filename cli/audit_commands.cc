@@ -309,6 +309,49 @@ int Inzage(const Globals& g, const std::string& bsn_file) {
   return complete ? kOk : kFailed;
 }
 
+int Alarms(const Globals& g) {
+  v1::AuditAlarmsRequest req;
+  v1::AuditAlarmsResponse r;
+  grpc::Status s = CallLocal(g, &v1::LocalAudit::Stub::Alarms, req, &r);
+  if (!s.ok()) return Fail(s);
+  auto kind = [](const v1::QuotaAlarm& a) {
+    return a.kind() == v1::QuotaAlarm::EXHAUSTED ? "exhausted" : "threshold_reached";
+  };
+  auto day = [](const v1::QuotaAlarm& a) {
+    return FormatRfc3339(SystemTime(std::chrono::seconds(a.day() * 86400))).substr(0, 10);
+  };
+  if (g.json()) {
+    nlohmann::ordered_json alarms = nlohmann::ordered_json::array();
+    for (const auto& a : r.alarms()) {
+      alarms.push_back({{"alarm_id", a.alarm_id()},
+                        {"reporter_org", a.reporter_org()},
+                        {"requester_org", a.requester_org()},
+                        {"action", a.action()},
+                        {"kind", kind(a)},
+                        {"used", a.used()},
+                        {"per_day", a.per_day()},
+                        {"day", day(a)},
+                        {"time", FormatRfc3339(SystemTime(std::chrono::seconds(a.time_ms() / 1000)))},
+                        {"delivered", a.delivered()}});
+    }
+    PrintJson({{"alarms", alarms}});
+    return kOk;
+  }
+  if (r.alarms().empty()) {
+    std::cout << "Geen quotumalarmen.\n";
+    return kOk;
+  }
+  for (const auto& a : r.alarms()) {
+    std::cout << FormatRfc3339(SystemTime(std::chrono::seconds(a.time_ms() / 1000))) << "  " << a.reporter_org()
+              << ": " << a.requester_org()
+              << (a.kind() == v1::QuotaAlarm::EXHAUSTED ? " heeft het dagquotum opgebruikt voor "
+                                                        : " nadert het dagquotum voor ")
+              << a.action() << " (" << a.used() << " van " << a.per_day() << " op " << day(a) << ")"
+              << (a.delivered() ? "" : "; nog niet bij de auditor") << "\n";
+  }
+  return kOk;
+}
+
 }  // namespace
 
 void AddAuditCommands(CLI::App& app, const Globals& g, int* exit_code) {
@@ -347,6 +390,12 @@ void AddAuditCommands(CLI::App& app, const Globals& g, int* exit_code) {
       "Example: casectl audit inzage < bsn.txt");
   inzage->add_option("--bsn-file", bsn_file, "Read the BSN from this file instead of standard input");
   inzage->callback([&g, exit_code] { *exit_code = Inzage(g, bsn_file); });
+
+  CLI::App* alarms = audit->add_subcommand(
+      "alarms",
+      "Quota alarms: at the auditor node, every organisation that neared or used up its quota at a node\n"
+      "(pseudonym derivation above all: enumeration is seen); at another node, the alarms it raised itself");
+  alarms->callback([&g, exit_code] { *exit_code = Alarms(g); });
 }
 
 }  // namespace casenode::cli

@@ -165,6 +165,9 @@ echo "Every Peer call is in the caller's log and in the callee's: the auditor pa
 echo "A parent asks what the network did with their child's data (AVG art. 15). The auditor's"
 echo "inzage, BSN on standard input, proved against every node's witnessed log:"
 echo "$bsn" | "$casectl" "${auditor[@]}" audit inzage 2>/dev/null || true
+echo "Key holders count every pseudonym derivation per organisation and day; an organisation nearing"
+echo "its quota (enumerating children) is reported to the auditor:"
+"$casectl" "${auditor[@]}" audit alarms
 echo "gemeente's IT restores its records from last night's backup (made here, before more work):"
 gemeente=(--socket "$dir/gemeente/local.sock")
 "$casectl" "${gemeente[@]}" node backup "$dir/gemeente-backup" >/dev/null

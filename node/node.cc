@@ -23,9 +23,11 @@ Node::Parts::Parts(NodeConfig config_in, Prepared p, std::unique_ptr<TlsIdentity
       known([this, clock] { return edge::Known{gate.policy(), network->manifest(), network->self_org(), clock()}; }),
       consents(*store, *key_store, signing_key, config.org, clock),
       peers(*network, *tls, config.peer_timeout, config.max_message_bytes),
+      alarms(*network, *store, std::bind_front(&PeerClient::ReportAlarm, &peers), clock),
+      quotas(*store, clock),
       consent_verifier(consents, config.org, std::bind_front(&PeerClient::ConsentStatus, &peers),
                        OwnConsentAnswer(consents, *audit, *key_store, config.org), clock),
-      gate(*network, *audit, *key_store, consent_verifier, std::move(p.policy)),
+      gate(*network, *audit, *key_store, consent_verifier, quotas, std::move(p.policy)),
       witness(*store, signing_key, config.org, clock),
       publisher(*audit, *store, signing_key, config.org, [this] { return network->manifest()->nodes; },
                 std::bind_front(&PeerClient::Cosign, &peers), clock),
@@ -40,7 +42,7 @@ Node::Parts::Parts(NodeConfig config_in, Prepared p, std::unique_ptr<TlsIdentity
       consent_host(*network, gate, consents, *audit, *key_store),
       pseudonym_host(gate, oprf_share ? &*oprf_share : nullptr),
       signal_host(*network, gate, signals, clock),
-      audit_host(*network, gate, *audit, *key_store, witness, publisher),
+      audit_host(*network, gate, *audit, *key_store, witness, publisher, alarms),
       peer_service(*network, gate, {consent_host, pseudonym_host, signal_host, audit_host, case_host}),
       node_service(*network, peers, *store, gate, [this] { return Reload(); },
                    [this] { return LocalAuditStatus(publisher, witness, consents); },
@@ -51,9 +53,13 @@ Node::Parts::Parts(NodeConfig config_in, Prepared p, std::unique_ptr<TlsIdentity
       pseudonym_service(deriver, known),
       signal_service(signal_desk, signals, metrics, known),
       case_service(case_desk, known),
-      audit_service(*network, peers, deriver, *key_store, *store, *audit, [this] { return gate.policy(); }, clock,
-                    known) {
+      audit_service(*network, peers, deriver, *key_store, *store, *audit, alarms, [this] { return gate.policy(); },
+                    clock, known) {
   gate.SetDecisionObserver(std::bind_front(&Metrics::Decided, &metrics));
+  gate.SetAlarmObserver([this](v1::QuotaAlarm alarm) {
+    metrics.QuotaAlarm(alarm.action(), alarm.kind() == v1::QuotaAlarm::EXHAUSTED ? "exhausted" : "threshold_reached");
+    alarms.Raise(std::move(alarm));
+  });
   // The caller's side of every Peer call this node makes, for
   // reconciliation. Buffered: it concerns the call, not a child (the
   // callee's decision, which may, is synced there).

@@ -14,6 +14,7 @@
 #include "base/strings.h"
 #include "keys/x509.h"
 #include "network/network.h"
+#include "node/audit/alarms.h"
 #include "node/audit/audit_log.h"
 #include "node/audit/host/audit_host.h"
 #include "node/audit/witness.h"
@@ -80,6 +81,8 @@ struct Node::Parts {
   const edge::KnownFn known;  // what a Local request may name now: the policy and manifest in force
   consent::ConsentBook consents;
   PeerClient peers;
+  Alarms alarms;  // after peers and store: stopped before them
+  QuotaCounter quotas;
   consent::ConsentVerifier consent_verifier;
   PeerGate gate;
   Witness witness;

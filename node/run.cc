@@ -60,6 +60,7 @@ absl::Status Node::Start() {
   p.notifier.Start();     // notices left in the outbox by an earlier run go out now
   p.case_keeper.Start();  // so do case orders, and destruction that came due while down
   p.publisher.Start();    // the witnesses learn this log's size, and this node whether it is behind
+  p.alarms.Start();       // alarms not yet with the auditor go now
   Log(LogLevel::kInfo, "node.ready",
       {{"org", p.config.org}, {"peer_listen", p.config.peer_listen}, {"local_socket", p.config.local_socket},
        {"manifest_version", p.network->manifest()->version}, {"policy_hash", p.gate.policy()->hash()}});
@@ -108,6 +109,7 @@ void Node::Shutdown(std::chrono::milliseconds grace) {
   p.notifier.Stop();  // what it has not delivered stays in the outbox for the next start
   p.case_keeper.Stop();
   p.publisher.Stop();
+  p.alarms.Stop();
   for (grpc::Server* server : {p.peer_server.get(), p.local_server.get()}) {
     if (server == nullptr) continue;
     if (auto* health = server->GetHealthCheckService()) health->SetServingStatus(false);

@@ -55,4 +55,18 @@ const SignalSettings& Policy::signal_settings() const { return c_->signals; }
 const CaseSettings& Policy::case_settings() const { return c_->cases; }
 const AuditSettings& Policy::audit_settings() const { return c_->audit; }
 
+bool Policy::SignalCategoryAllowed(std::string_view role, std::string_view category) const {
+  if (c_->signal_categories.empty()) return true;
+  const auto it = c_->signal_categories.find(role);
+  return it != c_->signal_categories.end() &&
+         std::binary_search(it->second.begin(), it->second.end(), category, std::less<>());
+}
+
+const Quota* Policy::quota(std::string_view action, std::string_view role) const {
+  const auto a = c_->quotas.find(action);
+  if (a == c_->quotas.end()) return nullptr;
+  const auto r = a->second.find(role);
+  return r == a->second.end() ? nullptr : &r->second;
+}
+
 }  // namespace casenode::policy

@@ -73,6 +73,19 @@ struct AuditSettings {
   bool operator==(const AuditSettings&) const = default;
 };
 
+// A durable bound on one action for each requesting organisation of one
+// role, from the network policy's [quota."<action>"] tables. The node that
+// answers counts every allowed call per UTC minute and per UTC day, in its
+// store (a restart refills nothing); beyond either bound the call is refused
+// (RESOURCE_EXHAUSTED, QUOTA_EXHAUSTED). Reaching alarm_percent of per_day
+// raises an alarm to the auditor.
+struct Quota {
+  uint32_t per_minute = 0;
+  uint32_t per_day = 0;
+  uint32_t alarm_percent = 80;
+  bool operator==(const Quota&) const = default;
+};
+
 struct Explanation {
   Decision decision;
   std::vector<RuleTrace> rules;  // every rule, in id order
@@ -123,6 +136,11 @@ class Policy {
   const SignalSettings& signal_settings() const;
   const CaseSettings& case_settings() const;
   const AuditSettings& audit_settings() const;
+  // Whether a signal of an organisation of `role` may name `category`
+  // ([signals.categories]; any category when the table is absent).
+  bool SignalCategoryAllowed(std::string_view role, std::string_view category) const;
+  // The quota on `action` for requesters of `role`, or nullptr if none is set.
+  const Quota* quota(std::string_view action, std::string_view role) const;
 
   struct Compiled;  // internal (policy/internal/compiled.h)
 

@@ -102,6 +102,7 @@ std::string_view FamilyName(Family family) {
     case Family::kConsents: return "consents";
     case Family::kDecisions: return "decisions";
     case Family::kAudit: return "audit";
+    case Family::kQuotas: return "quotas";
     default: return "unspecified";
   }
 }

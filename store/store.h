@@ -51,9 +51,10 @@ enum class Family : uint8_t {
   kConsents = 3,
   kDecisions = 4,
   kAudit = 5,
+  kQuotas = 6,  // quota counts and quota alarms: no personal data
 };
-inline constexpr Family kAllFamilies[] = {Family::kSignals, Family::kCases, Family::kConsents, Family::kDecisions,
-                                          Family::kAudit};
+inline constexpr Family kAllFamilies[] = {Family::kSignals,   Family::kCases, Family::kConsents,
+                                          Family::kDecisions, Family::kAudit, Family::kQuotas};
 std::string_view FamilyName(Family family);
 
 // One record to write.

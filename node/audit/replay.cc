@@ -108,7 +108,12 @@ void Replayer::Add(uint64_t seq, std::string_view leaf, v1::AuditVerifyReport& r
   const bool rate_limited = !d.allowed() && d.reason() == ReasonName(Reason::kRateLimited) && again.allowed() &&
                             again.rule_id == d.rule_id() && again.rate_limit_per_minute > 0 &&
                             again.request_digest == d.request_digest();
-  if (rate_limited) return;
+  // ... and when the caller's quota on the action is spent (policy [quota]).
+  const bool quota_spent = !d.allowed() && d.reason() == ReasonName(Reason::kQuotaExhausted) && again.allowed() &&
+                           again.rule_id == d.rule_id() &&
+                           it->second->quota(request->action, request->requester_role) != nullptr &&
+                           again.request_digest == d.request_digest();
+  if (rate_limited || quota_spent) return;
   // With consent facts derived anew the request (and its digest) differs by
   // construction; only the outcome is compared then.
   if (again.allowed() != d.allowed() || again.rule_id != d.rule_id() || reason != d.reason() ||

@@ -170,6 +170,12 @@ absl::Status Check(const v1::RegisterSignalRequest& r, const Known& known) {
   RETURN_IF_ERROR(CheckBsn(r.bsn()));
   RETURN_IF_ERROR(CheckKnown(r.purpose(), "purpose", Term::kPurpose, known));
   RETURN_IF_ERROR(CheckKnown(r.category(), "category", Term::kCategory, known));
+  const network::ManifestNode* self = known.manifest->FindOrg(known.self_org);
+  const std::string_view role = network::RoleName(self != nullptr ? self->role : network::Role::ROLE_UNSPECIFIED);
+  if (!known.policy->SignalCategoryAllowed(role, r.category())) {
+    return Error(Reason::kSignalCategoryNotAllowed,
+                 StrCat("category: not a category the signals of a ", role, " may name ([signals.categories])"));
+  }
   RETURN_IF_ERROR(CheckText(r.contact(), "contact", 256, TextLines::kNone));
   return CheckOptionalKnown(r.legal_basis(), "legal_basis", Term::kLegalBasis, known);
 }
@@ -318,6 +324,14 @@ absl::Status Check(const v1::ConsentStatusRequest& r) { return CheckId(r.receipt
 
 absl::Status Check(const v1::EvaluatePseudonymRequest& r) {
   if (r.blinded_element().size() != oprf::kElementBytes) return Bad("blinded_element: expected 32 bytes");
+  // Before the gate: a request that could never be evaluated is not counted
+  // against the caller's quota.
+  oprf::Element element;
+  std::copy(r.blinded_element().begin(), r.blinded_element().end(), element.begin());
+  if (!oprf::IsValidElement(element)) {
+    return Error(Reason::kOprfInvalidEncoding,
+                 "blinded_element: not a canonical ristretto255 encoding of an element other than the identity");
+  }
   RETURN_IF_ERROR(CheckName(r.purpose(), "purpose"));
   return CheckOptionalName(r.legal_basis(), "legal_basis");
 }
@@ -367,6 +381,24 @@ absl::Status Check(const v1::CosignRequest& r) {
   RETURN_IF_ERROR(CheckHashes(r.consistency_proof(), "consistency_proof"));
   if (r.gap_leaf().size() > 64 * 1024) return Bad("gap_leaf: at most 65536 bytes");
   return CheckHashes(r.gap_inclusion_proof(), "gap_inclusion_proof");
+}
+
+absl::Status Check(const v1::ReportAlarmRequest& r) {
+  if (!r.has_alarm()) return Bad("alarm: required");
+  const v1::QuotaAlarm& a = r.alarm();
+  RETURN_IF_ERROR(CheckId(a.alarm_id(), "alarm.alarm_id"));
+  if (!ValidOrgId(a.requester_org())) {
+    return Bad(StrCat("alarm.requester_org: expected an organisation id (", kOrgIdSyntax, ")"));
+  }
+  RETURN_IF_ERROR(CheckName(a.action(), "alarm.action"));
+  if (a.kind() != v1::QuotaAlarm::THRESHOLD_REACHED && a.kind() != v1::QuotaAlarm::EXHAUSTED) {
+    return Bad("alarm.kind: expected THRESHOLD_REACHED or EXHAUSTED");
+  }
+  // used may exceed per_day: a reload can lower a quota below the day's count.
+  if (a.per_day() == 0 || a.per_day() > 1000000000) return Bad("alarm.per_day: expected 1 to 1000000000");
+  if (a.used() > 1000000000) return Bad("alarm.used: expected at most 1000000000");
+  if (a.day() < 0 || a.day() > 1000000) return Bad("alarm.day: expected a UTC day from 0 to 1000000");
+  return absl::OkStatus();
 }
 
 absl::Status Check(const v1::InviteToCaseRequest& r) {

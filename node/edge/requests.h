@@ -72,6 +72,7 @@ using KnownFn = std::function<Known()>;
 [[nodiscard]] absl::Status Check(const v1::AuditCheckpointRequest& r);
 [[nodiscard]] absl::Status Check(const v1::ReadAuditRequest& r);
 [[nodiscard]] absl::Status Check(const v1::CosignRequest& r);
+[[nodiscard]] absl::Status Check(const v1::ReportAlarmRequest& r);
 [[nodiscard]] absl::Status Check(const v1::InviteToCaseRequest& r);
 [[nodiscard]] absl::Status Check(const v1::AnswerCaseInvitationRequest& r);
 [[nodiscard]] absl::Status Check(const v1::ContributeToCaseRequest& r);

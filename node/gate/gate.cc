@@ -112,6 +112,28 @@ absl::Status PeerGate::Evaluate(PeerCall& call, std::string_view method, const P
     call.decision.effect = policy::Effect::kDeny;
     call.decision.reason = Reason::kRateLimited;
   }
+  if (call.decision.allowed()) {
+    if (const policy::Quota* quota = policy_now->quota(facts.action, req.requester_role)) {
+      absl::StatusOr<QuotaCounter::Taken> taken = quotas_.Take(call.caller.org, facts.action, *quota);
+      if (!taken.ok()) {
+        return Error(Reason::kDecisionNotRecorded, "cannot count the call against its quota; refusing to answer");
+      }
+      if (!taken->allowed) {
+        call.decision.effect = policy::Effect::kDeny;
+        call.decision.reason = Reason::kQuotaExhausted;
+      }
+      if ((taken->threshold_reached || taken->first_refusal) && alarm_) {
+        v1::QuotaAlarm alarm;
+        alarm.set_requester_org(call.caller.org);
+        alarm.set_action(facts.action);
+        alarm.set_kind(taken->first_refusal ? v1::QuotaAlarm::EXHAUSTED : v1::QuotaAlarm::THRESHOLD_REACHED);
+        alarm.set_used(taken->used_today);
+        alarm.set_per_day(quota->per_day);
+        alarm.set_day(taken->day);
+        alarm_(std::move(alarm));
+      }
+    }
+  }
   // Fail closed: an answer whose decision cannot be recorded is not given.
   absl::StatusOr<std::string> sealed = std::string();
   if (facts.subject) sealed = SealSubject(keys_, *facts.subject, call.decision.allowed());

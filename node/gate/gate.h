@@ -7,7 +7,9 @@
 //    verified (signature, validity, age rule, revocation at the issuer); the
 //    policy in force evaluates the call (action, purpose, data categories,
 //    legal basis, consent facts, case facts); a rule's rate limit is enforced
-//    per caller.
+//    per caller, and the policy's quota on the action for the caller's role
+//    is counted durably per caller organisation (quota.h): beyond it the call
+//    is refused (QUOTA_EXHAUSTED), and nearing it raises an alarm.
 // 3. Records: every decision is an entry of the AuditLog (store family
 //    "audit"), with the child it concerns sealed under the child's data key
 //    (subject_seal.h), so an inzage finds it and shredding unlinks it. A decision about personal data is durable before the
@@ -39,6 +41,7 @@
 #include "base/log.h"
 #include "base/snapshot_cell.h"
 #include "network/network.h"
+#include "node/gate/quota.h"
 #include "node/gate/rate_limiter.h"
 #include "node/rpc/context.h"
 #include "node/rpc/status.h"
@@ -83,9 +86,10 @@ class PeerGate {
  public:
   // `keys` holds the children's data keys that seal the subject of each
   // decision about a child (subject_seal.h).
+  // `quotas` counts the calls the policy's [quota] tables bound.
   PeerGate(const network::Network& network, AuditLog& audit, store::KeyStore& keys, const consent::ConsentVerifier& verifier,
-           std::shared_ptr<const policy::Policy> policy)
-      : network_(network), audit_(audit), keys_(keys), verifier_(verifier), policy_(std::move(policy)) {}
+           QuotaCounter& quotas, std::shared_ptr<const policy::Policy> policy)
+      : network_(network), audit_(audit), keys_(keys), verifier_(verifier), quotas_(quotas), policy_(std::move(policy)) {}
 
   // Authenticates, decides and records, then runs
   // `handler(const PeerCall&) -> absl::Status` if the call is allowed.
@@ -149,6 +153,10 @@ class PeerGate {
   // metrics). Set once, before the node serves.
   using DecisionObserver = std::function<void(const policy::Request&, const policy::Decision&)>;
   void SetDecisionObserver(DecisionObserver observer) { observer_ = std::move(observer); }
+  // Called when a caller reaches a quota's alarm_percent or is first refused
+  // on a day (before the decision is recorded). Set once, before the node serves.
+  using AlarmObserver = std::function<void(v1::QuotaAlarm)>;
+  void SetAlarmObserver(AlarmObserver observer) { alarm_ = std::move(observer); }
 
  private:
   [[nodiscard]] absl::StatusOr<PeerCall> Authenticate(const grpc::ServerContext& context) const;
@@ -172,8 +180,10 @@ class PeerGate {
   store::KeyStore& keys_;
   const consent::ConsentVerifier& verifier_;
   RateLimiter limiter_;
+  QuotaCounter& quotas_;
   SnapshotCell<policy::Policy> policy_;  // swapped whole on reload
   DecisionObserver observer_;
+  AlarmObserver alarm_;
 };
 
 }  // namespace casenode::node

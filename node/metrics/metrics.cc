@@ -57,7 +57,15 @@ Metrics::Metrics()
       signal_checks_(prometheus::BuildCounter()
                          .Name("casenode_signal_checks_total")
                          .Help("Signal checks by this node's staff, by result (complete: every peer answered; incomplete; failed)")
-                         .Register(*registry_)) {}
+                         .Register(*registry_)),
+      quota_alarms_(prometheus::BuildCounter()
+                        .Name("casenode_quota_alarms_total")
+                        .Help("Quota alarms this node raised, by action and kind (threshold_reached, exhausted)")
+                        .Register(*registry_)) {}
+
+void Metrics::QuotaAlarm(std::string_view action, std::string_view kind) {
+  quota_alarms_.Add({{"action", std::string(action)}, {"kind", std::string(kind)}}).Increment();
+}
 
 void Metrics::SignalCheck(std::string_view result) {
   signal_checks_.Add({{"result", std::string(result)}}).Increment();

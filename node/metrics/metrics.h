@@ -43,6 +43,8 @@ class Metrics {
   // A staff member's signal check: "complete" (every peer answered),
   // "incomplete", or "failed" (no answer at all, e.g. no pseudonym).
   void SignalCheck(std::string_view result);
+  // A quota alarm this node raised (node/audit/alarms.h).
+  void QuotaAlarm(std::string_view action, std::string_view kind);
 
   // Gauges set when scraped.
   struct Snapshot {
@@ -81,6 +83,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& peer_reachable_;
   prometheus::Family<prometheus::Gauge>& store_bytes_;
   prometheus::Family<prometheus::Counter>& signal_checks_;
+  prometheus::Family<prometheus::Counter>& quota_alarms_;
 };
 
 // A gRPC server interceptor that counts and times every call into `metrics`

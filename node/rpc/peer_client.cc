@@ -91,6 +91,18 @@ absl::StatusOr<v1::CosignResponse> PeerClient::Cosign(const network::ManifestNod
       });
 }
 
+absl::Status PeerClient::ReportAlarm(const network::ManifestNode& auditor, const v1::QuotaAlarm& alarm) {
+  v1::ReportAlarmRequest request;
+  *request.mutable_alarm() = alarm;
+  request.mutable_alarm()->clear_delivered();
+  return CallOne<v1::ReportAlarmResponse>(
+             auditor, "Peer.ReportAlarm", "", Deadline::max(), false,
+             [&](v1::Peer::Stub& stub, grpc::ClientContext& ctx, v1::ReportAlarmResponse& resp) {
+               return stub.ReportAlarm(&ctx, request, &resp);
+             })
+      .status();
+}
+
 absl::StatusOr<v1::ReadAuditResponse> PeerClient::ReadAudit(const network::ManifestNode& peer,
                                                              const v1::ReadAuditRequest& request,
                                                              const std::string& trace_id, Deadline deadline) {

@@ -90,6 +90,8 @@ class PeerClient {
                                                                             Deadline deadline);
   [[nodiscard]] absl::StatusOr<v1::CosignResponse> Cosign(const network::ManifestNode& peer,
                                                           const v1::CosignRequest& request, Deadline deadline);
+  // A quota alarm to an auditor node (node/audit/alarms.h), within the peer timeout.
+  [[nodiscard]] absl::Status ReportAlarm(const network::ManifestNode& auditor, const v1::QuotaAlarm& alarm);
   // Case calls to one peer (node/cases), each by `deadline` at the latest.
   // Each waits for a connection until then: a peer whose channel is in
   // backoff is tried again at once, and answers if it is up.

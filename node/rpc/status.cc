@@ -51,6 +51,8 @@ bool AnsweredByPolicy(const absl::Status& status) {
     case Reason::kCaseNotActive:
     case Reason::kRetentionExpired:
     case Reason::kRateLimited:
+    case Reason::kQuotaExhausted:
+    case Reason::kSignalCategoryNotAllowed:
     case Reason::kUnknownRole:
     case Reason::kUnknownAction:
     case Reason::kUnknownPurpose:

@@ -207,4 +207,12 @@ grpc::Status AuditService::Inzage(grpc::ServerContext* context, const v1::AuditI
   return grpc::Status::OK;
 }
 
+grpc::Status AuditService::Alarms(grpc::ServerContext*, const v1::AuditAlarmsRequest*,
+                                  v1::AuditAlarmsResponse* response) {
+  absl::StatusOr<std::vector<v1::QuotaAlarm>> alarms = alarms_.List();
+  if (!alarms.ok()) return ToGrpcStatus(alarms.status());
+  for (auto& a : *alarms) *response->add_alarms() = std::move(a);
+  return grpc::Status::OK;
+}
+
 }  // namespace casenode::node

@@ -7,6 +7,7 @@
 #include "base/time.h"
 #include "casenode/v1/local.grpc.pb.h"
 #include "node/edge/requests.h"
+#include "node/audit/alarms.h"
 #include "node/audit/audit_log.h"
 #include "network/network.h"
 #include "node/pseudonym/deriver.h"
@@ -21,13 +22,15 @@ class AuditService final : public v1::LocalAudit::Service {
   using PolicyFn = std::function<std::shared_ptr<const policy::Policy>()>;
   // `policy`: the policy in force, for the number of witnesses it requires.
   AuditService(const network::Network& network, PeerClient& peers, PseudonymDeriver& deriver, store::KeyStore& keys,
-               store::Store& store, const AuditLog& own_log, PolicyFn policy, Clock clock, edge::KnownFn known)
+               store::Store& store, const AuditLog& own_log, const node::Alarms& alarms, PolicyFn policy, Clock clock,
+               edge::KnownFn known)
       : network_(network),
         peers_(peers),
         deriver_(deriver),
         keys_(keys),
         store_(store),
         own_log_(own_log),
+        alarms_(alarms),
         policy_(std::move(policy)),
         clock_(std::move(clock)),
         known_(std::move(known)) {}
@@ -38,6 +41,8 @@ class AuditService final : public v1::LocalAudit::Service {
                          v1::AuditReconcileReport* response) override;
   grpc::Status Inzage(grpc::ServerContext* context, const v1::AuditInzageRequest* request,
                       v1::AuditInzageReport* response) override;
+  grpc::Status Alarms(grpc::ServerContext* context, const v1::AuditAlarmsRequest* request,
+                      v1::AuditAlarmsResponse* response) override;
 
  private:
   const network::Network& network_;
@@ -46,6 +51,7 @@ class AuditService final : public v1::LocalAudit::Service {
   store::KeyStore& keys_;
   store::Store& store_;
   const AuditLog& own_log_;
+  const node::Alarms& alarms_;
   const PolicyFn policy_;
   const Clock clock_;
   const edge::KnownFn known_;

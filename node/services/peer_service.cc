@@ -73,6 +73,12 @@ grpc::Status PeerService::ReadAudit(grpc::ServerContext* context, const v1::Read
   return audit_.ReadAudit(context, *request, *response);
 }
 
+grpc::Status PeerService::ReportAlarm(grpc::ServerContext* context, const v1::ReportAlarmRequest* request,
+                                      v1::ReportAlarmResponse* response) {
+  if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);
+  return audit_.ReportAlarm(context, *request, *response);
+}
+
 grpc::Status PeerService::Cosign(grpc::ServerContext* context, const v1::CosignRequest* request,
                                  v1::CosignResponse* response) {
   if (auto bad = edge::Check(*request); !bad.ok()) return ToGrpcStatus(bad);

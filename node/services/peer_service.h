@@ -43,6 +43,8 @@ class PeerService final : public v1::Peer::Service {
   grpc::Status AuditCheckpoint(grpc::ServerContext* context, const v1::AuditCheckpointRequest* request, v1::AuditCheckpointResponse* response) override;
   grpc::Status ReadAudit(grpc::ServerContext* context, const v1::ReadAuditRequest* request, v1::ReadAuditResponse* response) override;
   grpc::Status Cosign(grpc::ServerContext* context, const v1::CosignRequest* request, v1::CosignResponse* response) override;
+  grpc::Status ReportAlarm(grpc::ServerContext* context, const v1::ReportAlarmRequest* request,
+                           v1::ReportAlarmResponse* response) override;
   grpc::Status InviteToCase(grpc::ServerContext* context, const v1::InviteToCaseRequest* request, v1::InviteToCaseResponse* response) override;
   grpc::Status AnswerCaseInvitation(grpc::ServerContext* context, const v1::AnswerCaseInvitationRequest* request, v1::AnswerCaseInvitationResponse* response) override;
   grpc::Status ContributeToCase(grpc::ServerContext* context, const v1::ContributeToCaseRequest* request, v1::ContributeToCaseResponse* response) override;

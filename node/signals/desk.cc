@@ -120,6 +120,9 @@ absl::StatusOr<v1::RegisterSignalResponse> SignalDesk::Register(const Bsn& bsn, 
     if (m.org() == self.org || std::find(told.begin(), told.end(), m.org()) != told.end()) continue;
     told.push_back(m.org());
     outbox.push_back(pending_to(m.org()));
+    // This lookup just found its signal: the notice may go without another.
+    outbox.back().set_looked_up_at_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count());
     v1::MatchNotice mine;
     mine.set_notice_id(outbox.back().notice_id());
     mine.set_sent(true);

@@ -14,6 +14,9 @@ namespace {
 
 constexpr auto kFirstRetry = std::chrono::milliseconds(250);
 constexpr auto kMaxRetry = std::chrono::milliseconds(30000);
+// A lookup is fresh for half the recipient's window (SignalBook::kNoticeWindow).
+constexpr int64_t kLookupFreshMs = std::chrono::milliseconds(SignalBook::kNoticeWindow).count() / 2;
+constexpr auto kLookupWithin = std::chrono::seconds(10);
 
 int64_t NowMs(const Clock& clock) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock().time_since_epoch()).count();
@@ -33,6 +36,20 @@ std::string SendableContact(const std::string& contact) {
 }
 
 }  // namespace
+
+v1::MatchNotice SentNotice(const v1::PendingNotice& pending, const v1::SignalMatch& theirs,
+                           const network::ManifestNode& to) {
+  v1::MatchNotice notice;
+  notice.set_notice_id(pending.notice_id());
+  notice.set_sent(true);
+  *notice.mutable_other() = theirs;
+  notice.mutable_other()->set_org(to.org);  // the recipient speaks for itself only
+  notice.mutable_other()->set_role(to.role);
+  notice.add_signal_ids(pending.signal_id());
+  notice.set_time_ms(pending.from().since_ms());
+  notice.set_expires_at_ms(pending.expires_at_ms());
+  return notice;
+}
 
 Notifier::Notifier(const network::Network& network, PeerClient& peers, SignalBook& book, Clock clock)
     : network_(network), peers_(peers), book_(book), clock_(std::move(clock)), loop_([this] { return DeliverDue(); }) {}
@@ -66,7 +83,6 @@ std::chrono::milliseconds Notifier::DeliverDue() {
     const auto manifest = network_.manifest();
     const network::ManifestNode* to = manifest->FindOrg(pending.to_org());
     absl::Status status;
-    PeerClient::Reply<v1::NotifySignalResponse> reply;
     if (to == nullptr) {
       status = Error(Reason::kUnknownOrg, "the recipient left the network");
     } else if (std::find(failing.begin(), failing.end(), pending.to_org()) != failing.end()) {
@@ -74,43 +90,61 @@ std::chrono::milliseconds Notifier::DeliverDue() {
     } else if (!book_.StillPending(pending.notice_id())) {
       continue;  // withdrawn since this pass read the outbox
     } else {
-      v1::NotifySignalRequest request;
-      request.set_subject(pending.subject());
-      request.set_purpose(pending.purpose());
-      request.set_legal_basis(pending.legal_basis());
-      request.set_notice_id(pending.notice_id());
-      *request.mutable_from() = pending.from();
-      request.mutable_from()->set_contact(SendableContact(pending.from().contact()));
-      reply = peers_.NotifySignal(*to, request, std::string());
-      status = reply.status;
+      // The recipient keeps a notice only shortly after its matched answer to
+      // this node's own lookup: look up again first unless that is recent.
+      // The lookup is also how this node learns the recipient's side.
+      const int64_t looked_up = std::max(tried.looked_up_ms, pending.looked_up_at_ms());
+      const bool fresh = looked_up > 0 && now - looked_up < kLookupFreshMs;
+      std::optional<bool> held;  // set when this pass looked up
+      if (!fresh) {
+        v1::LookupSignalRequest lookup;
+        lookup.set_subject(pending.subject());
+        lookup.set_purpose(pending.purpose());
+        lookup.set_legal_basis(pending.legal_basis());
+        auto replies = peers_.LookupSignal({to}, lookup, std::string(),
+                                           std::chrono::system_clock::now() + kLookupWithin);
+        status = replies.front().status;
+        if (status.ok()) {
+          held = !replies.front().response.matches().empty();
+          if (!book_.StillPending(pending.notice_id())) continue;  // withdrawn during the lookup
+          if (*held) {
+            v1::MatchNotice notice = SentNotice(pending, replies.front().response.matches(0), *to);
+            status = book_.PutNotice(handle, notice);
+            tried.looked_up_ms = now;
+          }
+        }
+      }
+      if (held == false) {
+        // The recipient holds no signal on the child (any more): nothing to tell.
+        absl::Status kept = book_.DeleteNotice(handle, pending.notice_id());
+        if (kept.ok()) kept = book_.Dequeue(pending.notice_id());
+        schedule_.erase(pending.notice_id());
+        Log(LogLevel::kInfo, "signal.notice_dropped", {{"to_org", pending.to_org()}, {"recorded", kept.ok()}});
+        continue;
+      }
+      if (status.ok()) {
+        v1::NotifySignalRequest request;
+        request.set_subject(pending.subject());
+        request.set_purpose(pending.purpose());
+        request.set_legal_basis(pending.legal_basis());
+        request.set_notice_id(pending.notice_id());
+        *request.mutable_from() = pending.from();
+        request.mutable_from()->set_contact(SendableContact(pending.from().contact()));
+        status = peers_.NotifySignal(*to, request, std::string()).status;
+      }
     }
     if (status.ok()) {
-      // Delivered. The sender's inbox shows the match as the recipient
-      // reported it, or loses it if the recipient kept nothing (its signal
-      // went meanwhile, or it never held one).
-      absl::Status kept = absl::OkStatus();
-      if (reply.response.stored()) {
-        v1::MatchNotice notice;
-        notice.set_notice_id(pending.notice_id());
-        notice.set_sent(true);
-        *notice.mutable_other() = reply.response.mine();
-        notice.mutable_other()->set_org(to->org);  // the recipient speaks for itself only
-        notice.mutable_other()->set_role(to->role);
-        notice.add_signal_ids(pending.signal_id());
-        notice.set_time_ms(pending.from().since_ms());
-        notice.set_delivered(true);
-        notice.set_expires_at_ms(pending.expires_at_ms());
-        kept = book_.PutNotice(handle, notice);
-      } else {
-        kept = book_.DeleteNotice(handle, pending.notice_id());
-      }
+      // Delivered. The answer says nothing (no oracle); the inbox entry
+      // shows the recipient's side as this node's own lookup found it.
+      absl::Status kept = book_.MarkDelivered(handle, pending.notice_id());
       if (kept.ok()) kept = book_.Dequeue(pending.notice_id());
       schedule_.erase(pending.notice_id());
-      Log(LogLevel::kInfo, "signal.notice_delivered",
-          {{"to_org", pending.to_org()}, {"kept_there", reply.response.stored()}, {"recorded", kept.ok()}});
+      Log(LogLevel::kInfo, "signal.notice_delivered", {{"to_org", pending.to_org()}, {"recorded", kept.ok()}});
       continue;
     }
-    if (to == nullptr || AnsweredByPolicy(status) || ReasonOf(status) == Reason::kMalformedRequest) {
+    // A rate limit or quota spent at the recipient passes: try again later.
+    const bool limited = ReasonOf(status) == Reason::kRateLimited || ReasonOf(status) == Reason::kQuotaExhausted;
+    if (to == nullptr || (AnsweredByPolicy(status) && !limited) || ReasonOf(status) == Reason::kMalformedRequest) {
       // Refused for good (or the recipient left): say so, stop trying.
       if (auto marked = book_.MarkRefused(handle, pending.notice_id()); !marked.ok()) continue;
       (void)book_.Dequeue(pending.notice_id());

@@ -18,6 +18,11 @@
 
 namespace casenode::node {
 
+// The sender's inbox entry for a notice to `to`, showing `theirs` (the
+// recipient's match as this node's own lookup found it).
+v1::MatchNotice SentNotice(const v1::PendingNotice& pending, const v1::SignalMatch& theirs,
+                           const network::ManifestNode& to);
+
 class Notifier {
  public:
   Notifier(const network::Network& network, PeerClient& peers, SignalBook& book, Clock clock);
@@ -44,6 +49,7 @@ class Notifier {
   struct Attempts {
     int count = 0;
     int64_t next_ms = 0;
+    int64_t looked_up_ms = 0;  // when this thread's own lookup found the recipient's signal
   };
   std::map<std::string, Attempts> schedule_;
   WakeLoop loop_;  // last: stopped before the rest goes

@@ -16,6 +16,7 @@ constexpr char kSignal = 'S';
 constexpr char kWithdrawIndex = 'W';
 constexpr char kInbox = 'I';
 constexpr char kOutbox = 'O';
+constexpr char kMatchedLookup = 'L';
 
 std::string Key(char kind, std::span<const uint8_t> a, std::string_view id = {}) {
   std::string key(1, kind);
@@ -134,6 +135,17 @@ absl::StatusOr<std::vector<v1::SignalRecord>> SignalBook::On(std::span<const uin
   return ScanAll<v1::SignalRecord>(store_, Key(kSignal, HandleOf(pseudonym)));
 }
 
+absl::Status SignalBook::NoteMatchedLookup(const SubjectHandle& handle, std::string_view org) {
+  const SystemTime until = std::chrono::time_point_cast<std::chrono::seconds>(clock_() + kNoticeWindow);
+  return store_.Put({store::Family::kSignals, Key(kMatchedLookup, handle, org), SubjectKey(handle),
+                     std::to_string(Ms(clock_())), until},
+                    store::Durability::kBuffered);
+}
+
+bool SignalBook::MatchedLookupWithin(const SubjectHandle& handle, std::string_view org) const {
+  return store_.Get(store::Family::kSignals, Key(kMatchedLookup, handle, org)).ok();
+}
+
 absl::Status SignalBook::PutNotice(const SubjectHandle& handle, const v1::MatchNotice& notice) {
   RETURN_IF_ERROR(CheckId(notice.notice_id(), "notice id"));
   return store_.Put({store::Family::kSignals, Key(kInbox, handle, notice.notice_id()), SubjectKey(handle),
@@ -141,12 +153,21 @@ absl::Status SignalBook::PutNotice(const SubjectHandle& handle, const v1::MatchN
 }
 
 absl::Status SignalBook::MarkRefused(const SubjectHandle& handle, std::string_view notice_id) {
+  return Mark(handle, notice_id, [](v1::MatchNotice& n) { n.set_refused(true); });
+}
+
+absl::Status SignalBook::MarkDelivered(const SubjectHandle& handle, std::string_view notice_id) {
+  return Mark(handle, notice_id, [](v1::MatchNotice& n) { n.set_delivered(true); });
+}
+
+absl::Status SignalBook::Mark(const SubjectHandle& handle, std::string_view notice_id,
+                              const std::function<void(v1::MatchNotice&)>& change) {
   const std::string key = Key(kInbox, handle, notice_id);
   auto value = store_.Get(store::Family::kSignals, key);
   if (!value.ok()) return value.status().code() == absl::StatusCode::kNotFound ? absl::OkStatus() : value.status();
   v1::MatchNotice notice;
   if (!notice.ParseFromString(*value)) return Error(Reason::kRecordCorrupt, "signals: an inbox record does not parse");
-  notice.set_refused(true);
+  change(notice);
   return PutNotice(handle, notice);
 }
 

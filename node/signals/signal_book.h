@@ -8,10 +8,13 @@
 //         'W' | signal id            -> handle          (node key; finds a signal to withdraw)
 //         'I' | handle | notice id   -> MatchNotice     (child's key, expires with the retention)
 //         'O' | notice id            -> PendingNotice   (child's key, until delivered)
+//         'L' | handle | org         -> time (ms)       (child's key, kNoticeWindow): this node
+//                                                       answered org's lookup with a match
 // Thread-safe (the store is).
 #pragma once
 
 #include <array>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,10 +53,21 @@ class SignalBook {
   // The live signals on one child.
   [[nodiscard]] absl::StatusOr<std::vector<v1::SignalRecord>> On(std::span<const uint8_t> pseudonym) const;
 
+  // How long after a matched lookup a match notice from the same sender is kept.
+  static constexpr std::chrono::minutes kNoticeWindow{60};
+  // Notes that this node answered `org`'s lookup on the child with a match.
+  // Buffered: the lookup's synced disclosure follows before the answer.
+  [[nodiscard]] absl::Status NoteMatchedLookup(const SubjectHandle& handle, std::string_view org);
+  // True if this node answered `org`'s lookup on the child with a match
+  // within the last kNoticeWindow.
+  bool MatchedLookupWithin(const SubjectHandle& handle, std::string_view org) const;
+
   // Adds or replaces (same notice id) a notice in the inbox, until its expires_at_ms.
   [[nodiscard]] absl::Status PutNotice(const SubjectHandle& handle, const v1::MatchNotice& notice);
   // Marks a sent notice refused by its recipient, if it is still in the inbox.
   [[nodiscard]] absl::Status MarkRefused(const SubjectHandle& handle, std::string_view notice_id);
+  // Marks a sent notice delivered, if it is still in the inbox.
+  [[nodiscard]] absl::Status MarkDelivered(const SubjectHandle& handle, std::string_view notice_id);
   [[nodiscard]] absl::StatusOr<std::vector<v1::MatchNotice>> Inbox() const;
 
   [[nodiscard]] absl::StatusOr<std::vector<v1::PendingNotice>> Outbox() const;
@@ -74,6 +88,9 @@ class SignalBook {
   static v1::SignalMatch MatchOf(const v1::SignalRecord& signal, const network::ManifestNode& self);
 
  private:
+  [[nodiscard]] absl::Status Mark(const SubjectHandle& handle, std::string_view notice_id,
+                                  const std::function<void(v1::MatchNotice&)>& change);
+
   store::Store& store_;
   const store::KeyStore& keys_;
   const Clock clock_;

@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "base/encoding.h"
+#include "base/reason.h"
 #include "base/status.h"
+#include "base/strings.h"
 #include "node/vocabulary/vocabulary.h"
 
 namespace casenode::node {
@@ -35,21 +37,31 @@ grpc::Status SignalHost::LookupSignal(grpc::ServerContext* context, const v1::Lo
     const network::ManifestNode self = network_.self();
     for (const v1::SignalRecord& s : held) *response.add_matches() = SignalBook::MatchOf(s, self);
     if (held.empty()) return absl::OkStatus();  // "not known here" is what every refusal looks like too
+    // The caller may now send a match notice on this child (NotifySignal).
+    RETURN_IF_ERROR(signals_.NoteMatchedLookup(signals_.HandleOf(AsBytes(request.subject())), call.caller.org));
     return gate_.Disclose(call, "Peer.LookupSignal", facts.categories, static_cast<uint32_t>(held.size()),
                           facts.subject);
   });
 }
 
+// No oracle: the answer is empty whatever this node holds, and the notice is
+// kept only when it follows this node's matched answer to the sender's own
+// lookup (which the sender's policy, rate limit and log already cover).
 grpc::Status SignalHost::NotifySignal(grpc::ServerContext* context, const v1::NotifySignalRequest& request,
-                                      v1::NotifySignalResponse& response) {
-  const PeerCallFacts facts = SignalFacts(vocab::kSignalNotify, request.subject(), request.purpose(), request.legal_basis(),
-                  {std::string(vocab::kSignaal), std::string(vocab::kContact)});
+                                      v1::NotifySignalResponse&) {
+  const PeerCallFacts facts = SignalFacts(vocab::kSignalNotify, request.subject(), request.purpose(),
+                                          request.legal_basis(), {std::string(vocab::kSignaal), std::string(vocab::kContact)});
   return gate_.Admit(context, "Peer.NotifySignal", facts, [&](const PeerCall& call) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<v1::SignalRecord> held, signals_.On(AsBytes(request.subject())));
-    if (held.empty()) {  // withdrawn or expired meanwhile: nothing to tell anyone here
-      response.set_stored(false);
-      return absl::OkStatus();
+    // Decided on the request and the sender's role alone, before anything held here is read.
+    if (!gate_.policy()->SignalCategoryAllowed(network::RoleName(call.caller.role), request.from().category())) {
+      return Error(Reason::kSignalCategoryNotAllowed,
+                   StrCat("from.category: not a category the signals of a ", network::RoleName(call.caller.role),
+                          " may name"));
     }
+    const SubjectHandle handle = signals_.HandleOf(AsBytes(request.subject()));
+    if (!signals_.MatchedLookupWithin(handle, call.caller.org)) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::vector<v1::SignalRecord> held, signals_.On(AsBytes(request.subject())));
+    if (held.empty()) return absl::OkStatus();  // withdrawn or expired meanwhile: nothing to tell anyone here
     v1::MatchNotice notice;
     notice.set_notice_id(request.notice_id());
     notice.set_sent(false);
@@ -65,10 +77,7 @@ grpc::Status SignalHost::NotifySignal(grpc::ServerContext* context, const v1::No
     notice.set_time_ms(std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count());
     notice.set_delivered(true);
     notice.set_expires_at_ms(expires);
-    RETURN_IF_ERROR(signals_.PutNotice(signals_.HandleOf(AsBytes(request.subject())), notice));
-    response.set_stored(true);
-    *response.mutable_mine() = SignalBook::MatchOf(held.front(), network_.self());
-    return gate_.Disclose(call, "Peer.NotifySignal", facts.categories, 1, facts.subject);
+    return signals_.PutNotice(handle, notice);
   });
 }
 

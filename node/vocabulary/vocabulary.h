@@ -31,6 +31,7 @@ inline constexpr std::string_view kCaseClose = "case.close";
 inline constexpr std::string_view kCaseDestroy = "case.destroy";
 inline constexpr std::string_view kAuditRead = "audit.read";
 inline constexpr std::string_view kAuditCosign = "audit.cosign";
+inline constexpr std::string_view kAuditAlarm = "audit.alarm";
 
 // Purposes.
 inline constexpr std::string_view kNetwerkbeheer = "netwerkbeheer";

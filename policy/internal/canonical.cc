@@ -19,13 +19,18 @@ namespace {
 //
 // so no name can run into the next field or rule, whatever it holds. In order:
 //
-//   "casenode-policy/v5"                        domain tag and format version
+//   "casenode-policy/v6"                        domain tag and format version
 //   name                                        [policy] name ("" if none)
 //   roles, actions, purposes, categories, legal_bases     the vocabulary (5 lists)
 //   status_cache_seconds, allow_stale, max_stale_seconds   [consent] (integer, flag, integer)
 //   retention_seconds                           [signals] (integer)
+//   signal category roles                       integer, then for each role by name:
+//     role, categories (list)                   [signals.categories]
 //   retention_seconds                           [cases] (integer)
 //   witnesses                                   [audit] (integer)
+//   quota count                                 integer, then for each action by name:
+//     action, alarm_percent (integer), role count (integer), then for each
+//     role by name: role, per_minute, per_day (integers)
 //   rule count                                  integer, then for each rule by id:
 //     id, effect ("allow" or "deny"), local (flag),
 //     roles, orgs, actions, purposes, categories, legal_bases (6 lists),
@@ -37,16 +42,23 @@ namespace {
 // left out, as they decide nothing. Two policies with the same bytes therefore
 // decide every request identically. A new layout needs a new domain tag
 // (v2 had no [signals]; v3 added retention_seconds; v4 [audit] witnesses;
-// v5 [cases] retention_seconds).
+// v5 [cases] retention_seconds; v6 [quota] and [signals.categories]).
 // policy/README.md documents the same format; a golden test pins it.
 std::string EncodePolicy(const Policy::Compiled& c, bool with_local) {
-  CanonicalWriter w("casenode-policy/v5");
+  CanonicalWriter w("casenode-policy/v6");
   w.String(c.name);
   for (int k = 0; k < kKinds; ++k) w.List(c.vocab.names[k]);
   w.U64(c.consent.status_cache_seconds).Bool(c.consent.allow_stale).U64(c.consent.max_stale_seconds);
   w.U64(c.signals.retention_seconds);
+  w.U64(c.signal_categories.size());
+  for (const auto& [role, categories] : c.signal_categories) w.String(role).List(categories);
   w.U64(c.cases.retention_seconds);
   w.U64(c.audit.witnesses);
+  w.U64(c.quotas.size());
+  for (const auto& [action, roles] : c.quotas) {  // std::map: sorted by name
+    w.String(action).U64(roles.empty() ? 80 : roles.begin()->second.alarm_percent).U64(roles.size());
+    for (const auto& [role, q] : roles) w.String(role).U64(q.per_minute).U64(q.per_day);
+  }
   const auto counted =
       std::count_if(c.rules.begin(), c.rules.end(), [&](const Rule& r) { return with_local || !r.local; });
   w.U64(static_cast<uint64_t>(counted));
@@ -73,7 +85,7 @@ void SetHashes(Policy::Compiled* c) {
 // It is not hashed; it stays unambiguous because every name in it is validated
 // (ids and vocabulary a-z 0-9 . - _, orgs a-z 0-9 -, the name printable ASCII).
 std::string CanonicalText(const Policy::Compiled& c) {
-  std::string out = "casenode-policy/v5\n";
+  std::string out = "casenode-policy/v6\n";
   out += StrCat("policy name=", c.name, "\n");
   for (int k = 0; k < kKinds; ++k) {
     std::vector<std::string> names = c.vocab.names[k];
@@ -84,8 +96,17 @@ std::string CanonicalText(const Policy::Compiled& c) {
                 " on_issuer_unreachable=", c.consent.allow_stale ? "allow_stale" : "deny",
                 " max_stale_seconds=", c.consent.max_stale_seconds, "\n");
   out += StrCat("signals retention_seconds=", c.signals.retention_seconds, "\n");
+  for (const auto& [role, categories] : c.signal_categories) {
+    out += StrCat("signals role=", role, " categories=", Join(categories), "\n");
+  }
   out += StrCat("cases retention_seconds=", c.cases.retention_seconds, "\n");
   out += StrCat("audit witnesses=", c.audit.witnesses, "\n");
+  for (const auto& [action, roles] : c.quotas) {
+    for (const auto& [role, q] : roles) {
+      out += StrCat("quota action=", action, " role=", role, " per_minute=", q.per_minute, " per_day=", q.per_day,
+                    " alarm_percent=", q.alarm_percent, "\n");
+    }
+  }
   for (const Rule& r : c.rules) {
     out +=
         StrCat("rule id=", r.id, " effect=", r.effect == Effect::kAllow ? "allow" : "deny", " local=", r.local ? 1 : 0,

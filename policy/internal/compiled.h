@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -67,6 +68,10 @@ struct Policy::Compiled {
   SignalSettings signals;
   CaseSettings cases;
   AuditSettings audit;
+  // role -> the data categories its signals may name (sorted); empty: any.
+  std::map<std::string, std::vector<std::string>, std::less<>> signal_categories;
+  // action -> requester role -> quota (std::less<>: looked up by string_view).
+  std::map<std::string, std::map<std::string, Quota, std::less<>>, std::less<>> quotas;
   internal::Vocab vocab;
   std::vector<internal::Rule> rules;                          // sorted by id
   std::unordered_map<uint64_t, std::vector<uint32_t>> index;  // (action, purpose) -> deny rules, then allow rules

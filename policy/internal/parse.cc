@@ -137,7 +137,9 @@ constexpr int64_t kMaxRetentionSeconds = int64_t{3650} * 86400;
 // [signals] or [cases]: retention_seconds.
 absl::Status ParseRetention(const FileReader& r, const toml::table& t, std::string_view table, uint64_t* out) {
   const std::string prefix = StrCat("[", table, "] ");
-  RETURN_IF_ERROR(CheckKeys(r, t, prefix, {"retention_seconds"}));
+  // [signals] also holds its categories (read by ParseSignalCategories).
+  RETURN_IF_ERROR(table == "signals" ? CheckKeys(r, t, prefix, {"retention_seconds", "categories"})
+                                     : CheckKeys(r, t, prefix, {"retention_seconds"}));
   if (const toml::node* n = t.get("retention_seconds")) {
     if (!n->is_integer() || n->as_integer()->get() < kMinRetentionSeconds ||
         n->as_integer()->get() > kMaxRetentionSeconds) {
@@ -156,6 +158,77 @@ absl::Status ParseAuditSettings(const FileReader& r, const toml::table& t, Audit
       return r.Error(n, "[audit] witnesses: expected an integer from 1 to 16");
     }
     out->witnesses = static_cast<uint64_t>(n->as_integer()->get());
+  }
+  return absl::OkStatus();
+}
+
+// [signals.categories]: per role, the data categories its signals may name.
+absl::Status ParseSignalCategories(const FileReader& r, const toml::table& t, const Vocab& v,
+                                   std::map<std::string, std::vector<std::string>, std::less<>>* out) {
+  for (const auto& [role_key, node] : t) {
+    const std::string role(role_key.str());
+    const std::string where = StrCat("[signals.categories] ", role, ": ");
+    if (v.Find(kRoles, role) < 0) return r.Error(&node, StrCat(where, "not a role of the vocabulary"));
+    const toml::array* list = node.as_array();
+    if (list == nullptr || list->empty()) return r.Error(&node, StrCat(where, "expected a non-empty list of data categories"));
+    std::vector<std::string> categories;
+    for (const toml::node& c : *list) {
+      if (!c.is_string() || v.Find(kCategories, c.as_string()->get()) < 0) {
+        return r.Error(&c, StrCat(where, "expected data categories of the vocabulary"));
+      }
+      categories.push_back(c.as_string()->get());
+    }
+    std::sort(categories.begin(), categories.end());
+    categories.erase(std::unique(categories.begin(), categories.end()), categories.end());
+    (*out)[role] = std::move(categories);
+  }
+  return absl::OkStatus();
+}
+
+constexpr int64_t kMaxPerMinute = 1000000;
+constexpr int64_t kMaxPerDay = 1000000000;
+
+// [quota."<action>"]: alarm_percent, and per role { per_minute, per_day }.
+absl::Status ParseQuotas(const FileReader& r, const toml::table& t, const Vocab& v,
+                         std::map<std::string, std::map<std::string, Quota, std::less<>>, std::less<>>* out) {
+  for (const auto& [action_key, node] : t) {
+    const std::string action(action_key.str());
+    const std::string where = StrCat("[quota.\"", action, "\"] ");
+    if (v.Find(kActions, action) < 0) return r.Error(&node, StrCat(where, "names an action the vocabulary lacks"));
+    const toml::table* table = node.as_table();
+    if (table == nullptr) return r.Error(&node, StrCat(where, "expected a table"));
+    uint32_t alarm_percent = 80;
+    if (const toml::node* a = table->get("alarm_percent")) {
+      if (!a->is_integer() || a->as_integer()->get() < 1 || a->as_integer()->get() > 100) {
+        return r.Error(a, StrCat(where, "alarm_percent: expected an integer from 1 to 100"));
+      }
+      alarm_percent = static_cast<uint32_t>(a->as_integer()->get());
+    }
+    auto& roles = (*out)[action];
+    for (const auto& [role_key, limit] : *table) {
+      const std::string role(role_key.str());
+      if (role == "alarm_percent") continue;
+      if (v.Find(kRoles, role) < 0) {
+        return r.Error(&limit, StrCat(where, "\"", role, "\": expected alarm_percent or a role of the vocabulary"));
+      }
+      const toml::table* l = limit.as_table();
+      if (l == nullptr) return r.Error(&limit, StrCat(where, role, ": expected { per_minute = ..., per_day = ... }"));
+      RETURN_IF_ERROR(CheckKeys(r, *l, StrCat(where, role, ": "), {"per_minute", "per_day"}));
+      const toml::node* pm = l->get("per_minute");
+      const toml::node* pd = l->get("per_day");
+      if (pm == nullptr || !pm->is_integer() || pm->as_integer()->get() < 1 ||
+          pm->as_integer()->get() > kMaxPerMinute) {
+        return r.Error(pm ? pm : &limit, StrCat(where, role, ".per_minute: expected an integer from 1 to ", kMaxPerMinute));
+      }
+      if (pd == nullptr || !pd->is_integer() || pd->as_integer()->get() < pm->as_integer()->get() ||
+          pd->as_integer()->get() > kMaxPerDay) {
+        return r.Error(pd ? pd : &limit, StrCat(where, role, ".per_day: expected an integer from per_minute to ",
+                                                kMaxPerDay));
+      }
+      roles[role] = Quota{static_cast<uint32_t>(pm->as_integer()->get()),
+                          static_cast<uint32_t>(pd->as_integer()->get()), alarm_percent};
+    }
+    if (roles.empty()) return r.Error(&node, StrCat(where, "expected a quota for at least one role"));
   }
   return absl::OkStatus();
 }
@@ -315,7 +388,7 @@ absl::StatusOr<std::unique_ptr<Policy::Compiled>> ParseSources(const std::vector
           r, t, "",
           is_local ? std::initializer_list<std::string_view>{"policy", "rule"}
                    : std::initializer_list<std::string_view>{"policy", "vocabulary", "consent", "signals", "cases",
-                                                             "audit", "rule"}));
+                                                             "audit", "quota", "rule"}));
       if (const toml::table* consent = t["consent"].as_table()) {
         if (consent_source != nullptr) {
           return r.Error(consent, StrCat("[consent] is already declared in ", consent_source->name));
@@ -374,6 +447,34 @@ absl::StatusOr<std::unique_ptr<Policy::Compiled>> ParseSources(const std::vector
   }
   if (vocab_source == nullptr) {
     return absl::InvalidArgumentError("policy: no [vocabulary] in the network policy files");
+  }
+  // Quotas name actions and roles: read once the vocabulary is known. One
+  // action's quota is declared in one file only.
+  std::map<std::string, std::string> quota_source;
+  for (const Parsed& p : parsed) {
+    const toml::node* q = p.table.get("quota");
+    if (q == nullptr) continue;
+    FileReader r(*p.src);
+    if (!q->is_table()) return r.Error(q, "[quota]: expected tables [quota.\"<action>\"]");
+    for (const auto& [action, node] : *q->as_table()) {
+      auto [it, fresh] = quota_source.try_emplace(std::string(action.str()), p.src->name);
+      if (!fresh) {
+        return r.Error(&node, StrCat("[quota.\"", action.str(), "\"] is already declared in ", it->second));
+      }
+    }
+    RETURN_IF_ERROR(ParseQuotas(r, *q->as_table(), c->vocab, &c->quotas));
+  }
+  if (signals_source != nullptr) {
+    for (const Parsed& p : parsed) {
+      if (p.src != signals_source) continue;
+      const toml::node* n = p.table["signals"]["categories"].node();
+      if (n == nullptr) break;
+      FileReader r(*p.src);
+      if (!n->is_table() || n->as_table()->empty()) {
+        return r.Error(n, "[signals.categories]: expected a table of roles (leave it out to allow any category)");
+      }
+      RETURN_IF_ERROR(ParseSignalCategories(r, *n->as_table(), c->vocab, &c->signal_categories));
+    }
   }
   std::set<std::string> ids;
   for (const Parsed& p : parsed) {

@@ -103,7 +103,8 @@ int main(int argc, char** argv) {
         return absl::UnavailableError("no receipts in this benchmark");
       },
       SystemNow);
-  node::PeerGate gate(**network, decisions, **key_store, verifier, *policy);
+  node::QuotaCounter quotas(**store, SystemNow);
+  node::PeerGate gate(**network, decisions, **key_store, verifier, quotas, *policy);
   node::SignalBook signals(**store, **key_store, SystemNow);
   node::Witness witness(**store, signer, "gemeente", SystemNow);
   node::CheckpointPublisher publisher(

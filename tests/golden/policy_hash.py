@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent computation of the casenode policy hash (format casenode-policy/v5).
+"""Independent computation of the casenode policy hash (format casenode-policy/v6).
 
 Written from the format description in policy/README.md, not from policy/internal/canonical.cc,
 to cross-check the golden hash in tests/unit/policy_test.cc:
@@ -40,7 +40,7 @@ class Writer:
 
 
 def encode(network_dir: str, local_files) -> bytes:
-    name, vocab, consent, signals, cases, audit, rules = "", None, {}, {}, {}, {}, []
+    name, vocab, consent, signals, cases, audit, quotas, rules = "", None, {}, {}, {}, {}, {}, []
     for path in sorted(pathlib.Path(network_dir).glob("*.toml")):
         doc = tomllib.loads(path.read_text())
         name = doc.get("policy", {}).get("name", name)
@@ -49,11 +49,12 @@ def encode(network_dir: str, local_files) -> bytes:
         signals = doc.get("signals", signals)
         cases = doc.get("cases", cases)
         audit = doc.get("audit", audit)
+        quotas.update(doc.get("quota", {}))
         rules += [(r, False) for r in doc.get("rule", [])]
     for path in local_files:
         rules += [(r, True) for r in tomllib.loads(pathlib.Path(path).read_text()).get("rule", [])]
 
-    w = Writer("casenode-policy/v5")
+    w = Writer("casenode-policy/v6")
     w.string(name)
     for k in KINDS:
         w.list(vocab[k])
@@ -61,8 +62,24 @@ def encode(network_dir: str, local_files) -> bytes:
     w.flag(consent.get("on_issuer_unreachable", "deny") == "allow_stale")
     w.u64(consent.get("max_stale_seconds", 3600))
     w.u64(signals.get("retention_seconds", 63072000))
+    roles = signals.get("categories", {})
+    w.u64(len(roles))
+    for role in sorted(roles, key=str.encode):
+        w.string(role)
+        w.list(set(roles[role]))
     w.u64(cases.get("retention_seconds", 63072000))
     w.u64(audit.get("witnesses", 2))
+    w.u64(len(quotas))
+    for action in sorted(quotas, key=str.encode):
+        q = quotas[action]
+        roles = sorted((k for k in q if k != "alarm_percent"), key=str.encode)
+        w.string(action)
+        w.u64(q.get("alarm_percent", 80))
+        w.u64(len(roles))
+        for role in roles:
+            w.string(role)
+            w.u64(q[role]["per_minute"])
+            w.u64(q[role]["per_day"])
     w.u64(len(rules))
     for r, local in sorted(rules, key=lambda rl: rl[0]["id"].encode()):
         w.string(r["id"])

@@ -88,6 +88,7 @@ struct Stubs {
             Via(*peer, &P::AuditCheckpoint),
             Via(*peer, &P::ReadAudit),
             Via(*peer, &P::Cosign),
+            Via(*peer, &P::ReportAlarm),
             Via(*peer, &P::InviteToCase),
             Via(*peer, &P::AnswerCaseInvitation),
             Via(*peer, &P::ContributeToCase),

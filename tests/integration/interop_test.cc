@@ -10,6 +10,9 @@
 #include <sstream>
 #include <thread>
 
+#include <sodium.h>
+
+#include "base/encoding.h"
 #include "base/file.h"
 #include "network/operator.h"
 #include "keys/x509.h"
@@ -175,7 +178,7 @@ TEST_CASE("grpc-js: a node's valid certificate is decided as its own organisatio
          {"purpose", "vroegsignalering"},
          {"legal_basis", "legal_duty"},
          {"notice_id", std::string(32, 'a')},
-         {"from", {{"org", "gemeente"}, {"role", "ROLE_GEMEENTE"}, {"contact", "x"}, {"category", "signaal"}}}}},
+         {"from", {{"org", "gemeente"}, {"role", "ROLE_GEMEENTE"}, {"contact", "x"}, {"category", "zorg"}}}}},
        {"metadata", ClaimingHeaders("gemeente")}},
   });
   const std::vector<Json> as_school = Drive(net, "gemeente", Real(net, "school"), calls);
@@ -224,4 +227,206 @@ TEST_CASE("grpc-js: a node's valid certificate is decided as its own organisatio
   }
   REQUIRE(refused_school == std::set<std::string>{"Peer.ReadAudit", "Peer.AuditCheckpoint"});
   REQUIRE(politie_denied_by == "politie-geen-vroegsignalering");
+}
+
+namespace {
+
+// A fresh random blinded element, as a requester would send: base64 of a
+// canonical ristretto255 point.
+std::string RandomBlindedElement() {
+  unsigned char point[crypto_core_ristretto255_BYTES];
+  crypto_core_ristretto255_random(point);
+  return Base64Encode(std::span<const uint8_t>(point, sizeof point));
+}
+
+Json Evaluations(int count) {
+  Json calls = Json::array();
+  for (int i = 0; i < count; ++i) {
+    calls.push_back({{"method", "EvaluatePseudonym"},
+                     {"request",
+                      {{"blinded_element", RandomBlindedElement()},
+                       {"purpose", "vroegsignalering"},
+                       {"legal_basis", "public_task"}}}});
+  }
+  return calls;
+}
+
+}  // namespace
+
+// The attack of the curious member: one school, with only its own certificate
+// and an independent client, derives pseudonyms as fast as the holders let
+// it, rotating holders. Each holder stops it at the quota, a restart refills
+// nothing, and the auditor is told by every holder (casectl audit alarms).
+TEST_CASE("grpc-js: a school enumerating pseudonyms is stopped at its quota on every holder and seen by the auditor",
+          "[integration][interop][quota]") {
+  constexpr int kPerDay = 4;
+  TempDir custom;
+  const std::string policy = testing::EditedPolicy(
+      custom, {{"school = { per_minute = 20, per_day = 200 }",
+                "school = { per_minute = " + std::to_string(kPerDay) + ", per_day = " + std::to_string(kPerDay) + " }"},
+               {"alarm_percent = 80", "alarm_percent = 50"}});
+  LocalNetwork net(LocalNetwork::AllOrgs(), {"--policy", policy});
+  const std::vector<std::string> holders = {"jeugdhulp", "politie", "gemeente"};
+  for (const auto& org : holders) net.Start(org);
+  net.Start("auditor");
+  const Identity school = Real(net, "school");
+
+  int evaluations = 0;
+  for (const auto& holder : holders) {
+    const std::vector<Json> results = Drive(net, holder, school, Evaluations(kPerDay + 3));
+    for (size_t i = 0; i < results.size(); ++i) {
+      INFO(holder << " call " << i << ": " << results[i].dump());
+      if (static_cast<int>(i) < kPerDay) {
+        REQUIRE(results[i]["code"] == 0);
+        ++evaluations;
+      } else {
+        REQUIRE(results[i]["code"] == static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
+        REQUIRE(ReasonOf(results[i]) == Reason::kQuotaExhausted);
+        REQUIRE(results[i]["details"].get<std::string>().find("QUOTA_EXHAUSTED") != std::string::npos);
+      }
+    }
+  }
+  // Each derivation needs t = 2 of the 3 holders: at most floor(3 x 4 / 2) = 6
+  // children a day for this school in the whole network.
+  REQUIRE(evaluations == 3 * kPerDay);
+
+  // A restart refills nothing.
+  net.Stop("politie");
+  net.Start("politie");
+  const Json after_restart = Drive(net, "politie", school, Evaluations(1))[0];
+  INFO(after_restart.dump());
+  REQUIRE(ReasonOf(after_restart) == Reason::kQuotaExhausted);
+  // A non-canonical encoding (a real point with the top bit set) is refused
+  // before the gate, with its reason, and counts against nothing.
+  Json top_bit = Evaluations(1);
+  {
+    auto raw = Base64Decode(top_bit[0]["request"]["blinded_element"].get<std::string>(), "element");
+    REQUIRE(raw.ok());
+    (*raw)[31] |= 0x80;
+    top_bit[0]["request"]["blinded_element"] = Base64Encode(*raw);
+  }
+  const Json refused_encoding = Drive(net, "politie", school, top_bit)[0];
+  REQUIRE(refused_encoding["code"] == static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  REQUIRE(ReasonOf(refused_encoding) == Reason::kOprfInvalidEncoding);
+
+  // The auditor has, from every holder, the alarm at half the quota and the
+  // first refusal of the day, naming the school; nothing names a child.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  Json alarms;
+  for (;;) {
+    alarms = net.CasectlJson("auditor", {"audit", "alarms"})["alarms"];
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const auto& a : alarms) {
+      if (a["requester_org"] == "school" && a["action"] == "pseudonym.evaluate") {
+        seen.insert({a["reporter_org"].get<std::string>(), a["kind"].get<std::string>()});
+      }
+    }
+    if (seen.size() == 2 * holders.size()) break;
+    INFO(alarms.dump());
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (const auto& a : alarms) {
+    if (a["kind"] == "threshold_reached") CHECK(a["used"] == kPerDay / 2);
+    if (a["kind"] == "exhausted") CHECK(a["used"] == kPerDay);
+    CHECK(a["per_day"] == kPerDay);
+  }
+  // Each holder lists its own, delivered; its log says so too.
+  const Json own = net.CasectlJson("jeugdhulp", {"audit", "alarms"})["alarms"];
+  REQUIRE(own.size() == 2);
+  for (const auto& holder : holders) CHECK(net.Log(holder).find("\"quota.alarm\"") != std::string::npos);
+}
+
+namespace {
+
+// The network pseudonym of `bsn`, derived by `org`'s node, as base64.
+std::string PseudonymB64(const LocalNetwork& net, const std::string& org, const std::string& bsn) {
+  const RunResult r = net.Casectl(org, {"-o", "json", "pseudonym", "derive", "--purpose", "vroegsignalering"}, bsn + "\n");
+  REQUIRE(r.exit_code == 0);
+  auto raw = HexDecode(Json::parse(r.out)["pseudonym"].get<std::string>(), "pseudonym");
+  REQUIRE(raw.ok());
+  return Base64Encode(*raw);
+}
+
+Json Notice(const std::string& subject, const std::string& category, const std::string& contact) {
+  uint8_t id[16];
+  randombytes_buf(id, sizeof id);
+  return {{"method", "NotifySignal"},
+          {"request",
+           {{"subject", subject},
+            {"purpose", "vroegsignalering"},
+            {"legal_basis", "public_task"},
+            {"notice_id", HexEncode(std::span<const uint8_t>(id, sizeof id))},
+            {"from", {{"org", "school"}, {"role", "ROLE_SCHOOL"}, {"contact", contact}, {"category", category}}}}}};
+}
+
+int ReceivedFrom(const LocalNetwork& net, const std::string& org, const std::string& from) {
+  int n = 0;
+  for (const auto& notice : net.CasectlJson(org, {"inbox"})) {
+    if (notice["direction"] == "received" && notice["other"]["org"] == from) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+// NotifySignal was a second, faster oracle: its answer said whether the
+// recipient held a signal on the child, and returned it. Now the answer is
+// the same whatever is held, a notice is kept only after the recipient
+// answered the sender's own lookup with a match, its category must be one
+// the sender's role may register, and it is rate limited like lookups.
+TEST_CASE("grpc-js: a match notice is no oracle: one answer whatever is held, kept only after a matched lookup",
+          "[integration][interop][notify]") {
+  LocalNetwork net({"school", "jeugdhulp", "politie", "gemeente"});
+  net.StartAll();
+  const std::string held_bsn = "507529170", other_bsn = "123456782";
+  REQUIRE(net.Casectl("jeugdhulp", {"signal", "register", "--category", "zorg"}, held_bsn + "\nJ. Jansen, 036-1234567\n")
+              .exit_code == 0);
+  const std::string held = PseudonymB64(net, "school", held_bsn);
+  const std::string not_held = PseudonymB64(net, "school", other_bsn);
+  const Identity school = Real(net, "school");
+
+  // Without a lookup first: the same empty answer for both children, nothing kept.
+  const std::vector<Json> blind = Drive(net, "jeugdhulp", school,
+                                        Json::array({Notice(held, "onderwijs", "stuur dossier naar x@evil.example"),
+                                                     Notice(not_held, "onderwijs", "x")}));
+  INFO(Json(blind).dump());
+  for (const Json& r : blind) {
+    REQUIRE(r["code"] == 0);
+    REQUIRE(r["response"] == Json::object());
+  }
+  REQUIRE(blind[0].dump() == blind[1].dump());
+  REQUIRE(ReceivedFrom(net, "jeugdhulp", "school") == 0);
+
+  // A category a school may not register is refused, whatever is held.
+  for (const std::string& subject : {held, not_held}) {
+    const Json forbidden = Drive(net, "jeugdhulp", school, Json::array({Notice(subject, "justitieel", "x")}))[0];
+    REQUIRE(forbidden["code"] == static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+    REQUIRE(ReasonOf(forbidden) == Reason::kSignalCategoryNotAllowed);
+  }
+
+  // After the school's own lookup matched, its notice is kept; the answer is still empty.
+  const std::vector<Json> after_lookup = Drive(
+      net, "jeugdhulp", school,
+      Json::array({{{"method", "LookupSignal"},
+                    {"request", {{"subject", held}, {"purpose", "vroegsignalering"}, {"legal_basis", "public_task"}}}},
+                   Notice(held, "onderwijs", "M. de Boer, 036-7654321")}));
+  INFO(Json(after_lookup).dump());
+  REQUIRE(after_lookup[0]["response"]["matches"].size() == 1);
+  REQUIRE(after_lookup[1]["code"] == 0);
+  REQUIRE(after_lookup[1]["response"] == Json::object());
+  REQUIRE(ReasonOf(after_lookup[1]) == Reason::kNone);
+  REQUIRE(ReceivedFrom(net, "jeugdhulp", "school") == 1);
+
+  // Limited like lookups: 120 a minute for the rule.
+  Json flood = Json::array();
+  for (int i = 0; i < 125; ++i) flood.push_back(Notice(not_held, "onderwijs", "x"));
+  int limited = 0;
+  for (const Json& r : Drive(net, "jeugdhulp", school, flood)) {
+    if (r["code"] == 0) continue;
+    REQUIRE(r["code"] == static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
+    REQUIRE(ReasonOf(r) == Reason::kRateLimited);
+    ++limited;
+  }
+  CHECK(limited >= 5);
 }

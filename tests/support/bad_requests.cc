@@ -8,6 +8,18 @@
 namespace casenode::testing {
 namespace {
 
+// A real blinded element (RFC 9497 A.1.2, vector 1): a canonical ristretto255 point.
+const std::string kBlindedElement = [] {
+  const std::string hex = "863f330cc1a1259ed5a5998a23acfd37fb4351a793a5b3c090b642ddc439b945";
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}();
+
+}  // namespace
+
+namespace {
+
 using Message = google::protobuf::Message;
 
 const std::string kBsn = "507529170";
@@ -200,6 +212,9 @@ Table Build() {
         rows, "purpose", [](auto& r) { return r.mutable_purpose(); }, Reason::kUnknownPurpose, false);
     BadName<R>(
         rows, "category", [](auto& r) { return r.mutable_category(); }, Reason::kUnknownCategory, false);
+    // A category of the vocabulary, but not one a gemeente's signals may name.
+    rows.Bad("category", "justitieel", [](R& r) { r.set_category("justitieel"); }, Reason::kSignalCategoryNotAllowed)
+        .Bad("category", "contact", [](R& r) { r.set_category("contact"); }, Reason::kSignalCategoryNotAllowed);
     BadName<R>(
         rows, "legal_basis", [](auto& r) { return r.mutable_legal_basis(); }, Reason::kUnknownLegalBasis, true);
     BadText<R>(
@@ -534,13 +549,21 @@ Table Build() {
   }
   {
     v1::EvaluatePseudonymRequest b;
-    b.set_blinded_element(std::string(32, 'b'));
+    b.set_blinded_element(kBlindedElement);
     b.set_purpose("vroegsignalering");
     b.set_legal_basis("public_task");
     auto rows = t.For(b);
     using R = v1::EvaluatePseudonymRequest;
     rows.Bad("blinded_element", "empty", [](R& r) { r.clear_blinded_element(); })
-        .Bad("blinded_element", "33 bytes", [](R& r) { r.set_blinded_element(std::string(33, 'b')); });
+        .Bad("blinded_element", "33 bytes", [](R& r) { r.set_blinded_element(std::string(33, 'b')); })
+        .Bad("blinded_element", "the identity", [](R& r) { r.set_blinded_element(std::string(32, '\0')); },
+             Reason::kOprfInvalidEncoding)
+        .Bad("blinded_element", "32 bytes that are no point", [](R& r) { r.set_blinded_element(std::string(32, 'b')); },
+             Reason::kOprfInvalidEncoding)
+        // A real point's second encoding: libsodium 1.0.18 takes it, RFC 9496 does not.
+        .Bad("blinded_element", "a real point with the top bit set",
+             [](R& r) { (*r.mutable_blinded_element())[31] = static_cast<char>(0x80 | 0x45); },
+             Reason::kOprfInvalidEncoding);
     BadName<R>(
         rows, "purpose", [](auto& r) { return r.mutable_purpose(); }, Reason::kNone, false);
     BadName<R>(
@@ -641,6 +664,25 @@ Table Build() {
         .Bad("consistency_proof", "a 31-byte hash", [](R& r) { r.add_consistency_proof(std::string(31, 'h')); })
         .Bad("gap_leaf", "100 KiB", [](R& r) { r.set_gap_leaf(kLong100k); })
         .Bad("gap_inclusion_proof", "a 33-byte hash", [](R& r) { r.add_gap_inclusion_proof(std::string(33, 'h')); });
+  }
+  {
+    v1::ReportAlarmRequest b;
+    v1::QuotaAlarm& a = *b.mutable_alarm();
+    a.set_alarm_id(kId);
+    a.set_requester_org("school");
+    a.set_action("pseudonym.evaluate");
+    a.set_kind(v1::QuotaAlarm::THRESHOLD_REACHED);
+    a.set_used(160);
+    a.set_per_day(200);
+    auto rows = t.For(b);
+    using R = v1::ReportAlarmRequest;
+    rows.Bad("alarm", "missing", [](R& r) { r.clear_alarm(); })
+        .Bad("alarm.alarm_id", "31 digits", [](R& r) { r.mutable_alarm()->set_alarm_id(std::string(31, 'a')); })
+        .Bad("alarm.requester_org", "upper case", [](R& r) { r.mutable_alarm()->set_requester_org("School"); })
+        .Bad("alarm.action", "empty", [](R& r) { r.mutable_alarm()->clear_action(); })
+        .Bad("alarm.kind", "unspecified", [](R& r) { r.mutable_alarm()->clear_kind(); })
+        .Bad("alarm.per_day", "zero", [](R& r) { r.mutable_alarm()->set_per_day(0); })
+        .Bad("alarm.day", "beyond year 4700", [](R& r) { r.mutable_alarm()->set_day(int64_t{1} << 40); });
   }
   {
     v1::InviteToCaseRequest b;

@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <regex>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -134,16 +135,43 @@ nlohmann::json LocalNetwork::WaitForStatus(const std::string& org,
   }
 }
 
-std::string ShortRetentionPolicy(const TempDir& dir, int seconds) {
+std::string EditedPolicy(const TempDir& dir, const std::vector<std::pair<std::string, std::string>>& edits) {
   const std::string out = dir.path("policy");
   std::filesystem::create_directories(out);
+  std::vector<int> found(edits.size(), 0);
   for (const auto& e : std::filesystem::directory_iterator(CASENODE_SOURCE_DIR "/policy/network")) {
     if (!e.is_regular_file()) continue;
     std::string text = *ReadFile(e.path().string());
-    const std::string from = "retention_seconds = 63072000";
-    for (auto at = text.find(from); at != std::string::npos; at = text.find(from)) {
-      text.replace(at, from.size(), "retention_seconds = " + std::to_string(seconds));
+    for (size_t i = 0; i < edits.size(); ++i) {
+      const auto& [from, to] = edits[i];
+      for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+        text.replace(at, from.size(), to);
+        ++found[i];
+      }
     }
+    REQUIRE(WriteFileAtomic(out + "/" + e.path().filename().string(), text, 0644).ok());
+  }
+  for (size_t i = 0; i < edits.size(); ++i) {
+    INFO("not in the shipped policy: " << edits[i].first);
+    REQUIRE(found[i] > 0);
+  }
+  return out;
+}
+
+std::string ShortRetentionPolicy(const TempDir& dir, int seconds) {
+  return EditedPolicy(dir, {{"retention_seconds = 63072000", "retention_seconds = " + std::to_string(seconds)}});
+}
+
+std::string UnlimitedPolicy(const TempDir& dir) {
+  const std::string out = dir.path("policy");
+  std::filesystem::create_directories(out);
+  const std::regex rate("rate_limit_per_minute = [0-9]+"), minute("per_minute = [0-9]+"), day("per_day = [0-9]+");
+  for (const auto& e : std::filesystem::directory_iterator(CASENODE_SOURCE_DIR "/policy/network")) {
+    if (!e.is_regular_file()) continue;
+    std::string text = *ReadFile(e.path().string());
+    text = std::regex_replace(text, rate, "rate_limit_per_minute = 1000000");
+    text = std::regex_replace(text, minute, "per_minute = 1000000");
+    text = std::regex_replace(text, day, "per_day = 1000000000");
     REQUIRE(WriteFileAtomic(out + "/" + e.path().filename().string(), text, 0644).ok());
   }
   return out;

@@ -72,5 +72,10 @@ nlohmann::json ParseJson(const RunResult& r);
 // whose closed cases and signals are kept `seconds`; returns its directory,
 // for `casectl network init --policy`.
 std::string ShortRetentionPolicy(const TempDir& dir, int seconds);
+// A copy of the shipped network policy in `dir`/policy with every occurrence
+// of each `from` replaced by its `to` (each must occur); returns its directory.
+std::string EditedPolicy(const TempDir& dir, const std::vector<std::pair<std::string, std::string>>& edits);
+// A copy with every rate limit and quota lifted, for load tests.
+std::string UnlimitedPolicy(const TempDir& dir);
 
 }  // namespace casenode::testing

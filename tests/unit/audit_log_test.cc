@@ -826,24 +826,39 @@ policy::Request PseudonymRequest() {
   return q;
 }
 
-TEST_CASE("replay: a decision stands under its policy, a rate-limit denial of a rate-limited rule too", "[audit][replay]") {
+TEST_CASE("replay: a decision stands under its policy, a rate-limit or quota denial of a limited action too",
+          "[audit][replay]") {
   ReplayFixture f;
   node::Replayer replayer("jeugdhulp", 0, 0);
   v1::AuditVerifyReport report;
   replayer.Add(0, f.Leaf(0, f.LoadEntry()), report);
-  const policy::Request q = PseudonymRequest();
-  policy::Decision d = f.policy->Evaluate(q);
+  policy::Request lookup;
+  lookup.requester_org = "school";
+  lookup.requester_role = "school";
+  lookup.action = "signal.lookup";
+  lookup.purpose = "vroegsignalering";
+  lookup.categories = {"signaal"};
+  lookup.legal_basis = "public_task";
+  policy::Decision d = f.policy->Evaluate(lookup);
   REQUIRE(d.allowed());
   REQUIRE(d.rate_limit_per_minute > 0);
-  replayer.Add(1, f.Leaf(1, f.DecisionEntry(q, d)), report);
+  replayer.Add(1, f.Leaf(1, f.DecisionEntry(lookup, d)), report);
   // The gate's rate limiter turned the next one into a denial: not a difference.
   d.effect = policy::Effect::kDeny;
   d.reason = Reason::kRateLimited;
-  replayer.Add(2, f.Leaf(2, f.DecisionEntry(q, d)), report);
+  replayer.Add(2, f.Leaf(2, f.DecisionEntry(lookup, d)), report);
+  // Nor is a denial for a spent quota, on an action and role the policy sets one for.
+  const policy::Request q = PseudonymRequest();
+  policy::Decision qd = f.policy->Evaluate(q);
+  REQUIRE(qd.allowed());
+  REQUIRE(f.policy->quota(q.action, q.requester_role) != nullptr);
+  qd.effect = policy::Effect::kDeny;
+  qd.reason = Reason::kQuotaExhausted;
+  replayer.Add(3, f.Leaf(3, f.DecisionEntry(q, qd)), report);
   REQUIRE(report.problems_size() == 0);
-  REQUIRE(replayer.decisions_replayed() == 2);
+  REQUIRE(replayer.decisions_replayed() == 3);
 
-  // A rate-limit denial by a rule without a rate limit is a difference.
+  // A rate-limit or quota denial where the policy sets neither is a difference.
   policy::Request ping;
   ping.requester_org = "school";
   ping.requester_role = "school";
@@ -852,12 +867,16 @@ TEST_CASE("replay: a decision stands under its policy, a rate-limit denial of a 
   policy::Decision pd = f.policy->Evaluate(ping);
   REQUIRE(pd.allowed());
   REQUIRE(pd.rate_limit_per_minute == 0);
+  REQUIRE(f.policy->quota(ping.action, ping.requester_role) == nullptr);
   pd.effect = policy::Effect::kDeny;
   pd.reason = Reason::kRateLimited;
-  replayer.Add(3, f.Leaf(3, f.DecisionEntry(ping, pd)), report);
-  REQUIRE(report.problems_size() == 1);
+  replayer.Add(4, f.Leaf(4, f.DecisionEntry(ping, pd)), report);
+  pd.reason = Reason::kQuotaExhausted;
+  replayer.Add(5, f.Leaf(5, f.DecisionEntry(ping, pd)), report);
+  REQUIRE(report.problems_size() == 2);
   REQUIRE(report.problems(0).kind() == v1::AuditProblem::DECISION_DIFFERS);
-  REQUIRE(report.problems(0).seq() == 3);
+  REQUIRE(report.problems(0).seq() == 4);
+  REQUIRE(report.problems(1).seq() == 5);
 }
 
 TEST_CASE("replay: a decision under a policy the log had replaced, or an unreadable entry, is reported",

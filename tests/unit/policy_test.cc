@@ -245,12 +245,12 @@ TEST_CASE("the canonical policy bytes and text are pinned", "[policy][golden]") 
   auto p = Policy::FromSources({kVocab, kRules});
   // Domain tag, then the name ("" here), each as u32be length || bytes.
   using namespace std::string_literals;
-  REQUIRE((*p)->CanonicalBytes().starts_with("\0\0\0\x12"s "casenode-policy/v5" "\0\0\0\0"s));
+  REQUIRE((*p)->CanonicalBytes().starts_with("\0\0\0\x12"s "casenode-policy/v6" "\0\0\0\0"s));
   // Cross-checked with the independent encoder: python3 tests/golden/policy_hash.py
   // on these two files.
-  REQUIRE((*p)->hash() == "ea04d063f93ccf733e9e3cafc2bab3a02c5c196b8b6565cead62789640a44e7a");
+  REQUIRE((*p)->hash() == "67a4b088d04069563ecd53c6d409293dfcd8e136b86a35f62ac36c3e9b45931e");
   REQUIRE((*p)->CanonicalText() ==
-          "casenode-policy/v5\n"
+          "casenode-policy/v6\n"
           "policy name=\n"
           "vocabulary roles=gemeente,school\n"
           "vocabulary actions=case.read,signal.lookup\n"
@@ -538,7 +538,7 @@ TEST_CASE("the hash of the default network policy is pinned", "[policy][hash][go
   REQUIRE(p.ok());
   // Cross-checked by tests/golden/policy_hash.py, an independent encoder that
   // reads the same files: python3 tests/golden/policy_hash.py policy/network
-  REQUIRE((*p)->hash() == "9520fb71398d9201d55ae1dd970d6c35d11e6749e7024a41e995c84f8d3baad2");
+  REQUIRE((*p)->hash() == "5b56a73ebcad8aad6ba0aca6015979ed54333891068db3ffb6e8b056f47af704");
 }
 
 namespace {
@@ -921,4 +921,120 @@ TEST_CASE("a request's digest is the SHA-256 of its bytes, remembered or not", "
   // Well-known values, so the digests cannot agree on a wrong hash.
   REQUIRE(CanonicalRequestDigest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   REQUIRE(CanonicalRequestDigest("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST_CASE("[quota] sets a durable bound per action and role, and is part of the hash", "[policy][quota]") {
+  const Source quotas{"quota.toml", R"(
+[quota."signal.lookup"]
+alarm_percent = 75
+school = { per_minute = 20, per_day = 200 }
+gemeente = { per_minute = 30, per_day = 400 }
+)"};
+  auto p = Policy::FromSources({kVocab, kRules, quotas});
+  REQUIRE(p.ok());
+  const Quota* school = (*p)->quota("signal.lookup", "school");
+  REQUIRE(school != nullptr);
+  CHECK(*school == Quota{20, 200, 75});
+  CHECK(*(*p)->quota("signal.lookup", "gemeente") == Quota{30, 400, 75});
+  CHECK((*p)->quota("case.read", "school") == nullptr);
+  CHECK((*Policy::FromSources({kVocab, kRules}))->quota("signal.lookup", "school") == nullptr);
+  // alarm_percent defaults to 80.
+  auto defaulted = Policy::FromSources(
+      {kVocab, kRules, Source{"q.toml", "[quota.\"signal.lookup\"]\nschool = { per_minute = 1, per_day = 1 }\n"}});
+  REQUIRE(defaulted.ok());
+  CHECK((*defaulted)->quota("signal.lookup", "school")->alarm_percent == 80);
+
+  // Every number is part of the hash.
+  const std::string base = (*p)->hash();
+  CHECK(base != (*Policy::FromSources({kVocab, kRules}))->hash());
+  for (const auto& [from, to] : {std::pair{"alarm_percent = 75", "alarm_percent = 76"},
+                                 std::pair{"per_minute = 20", "per_minute = 21"},
+                                 std::pair{"per_day = 200", "per_day = 201"}}) {
+    Source changed = quotas;
+    changed.text.replace(changed.text.find(from), std::string(from).size(), to);
+    auto q = Policy::FromSources({kVocab, kRules, changed});
+    REQUIRE(q.ok());
+    CHECK(q.value()->hash() != base);
+  }
+  CHECK((*p)->CanonicalText().find("quota action=signal.lookup role=school per_minute=20 per_day=200 alarm_percent=75\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("a bad [quota] table is refused, naming the file, line and field", "[policy][quota]") {
+  auto err = [](const std::string& text) { return LoadError({kVocab, kRules, Source{"q.toml", text}}); };
+  CHECK(err("[quota.\"case.write\"]\nschool = { per_minute = 1, per_day = 1 }\n")
+            .find("q.toml:1: [quota.\"case.write\"] names an action the vocabulary lacks") == 0);
+  CHECK(err("[quota.\"signal.lookup\"]\npolitie = { per_minute = 1, per_day = 1 }\n")
+            .find("\"politie\": expected alarm_percent or a role of the vocabulary") != std::string::npos);
+  CHECK(err("[quota.\"signal.lookup\"]\nschool = { per_minute = 0, per_day = 1 }\n")
+            .find("school.per_minute: expected an integer from 1 to 1000000") != std::string::npos);
+  CHECK(err("[quota.\"signal.lookup\"]\nschool = { per_minute = 5, per_day = 4 }\n")
+            .find("school.per_day: expected an integer from per_minute to 1000000000") != std::string::npos);
+  CHECK(err("[quota.\"signal.lookup\"]\nschool = { per_minute = 5 }\n").find("school.per_day") != std::string::npos);
+  CHECK(err("[quota.\"signal.lookup\"]\nschool = { per_minute = 5, per_day = 9, burst = 2 }\n")
+            .find("burst") != std::string::npos);
+  CHECK(err("[quota.\"signal.lookup\"]\nalarm_percent = 101\nschool = { per_minute = 5, per_day = 9 }\n")
+            .find("alarm_percent: expected an integer from 1 to 100") != std::string::npos);
+  CHECK(err("[quota.\"signal.lookup\"]\nalarm_percent = 50\n").find("expected a quota for at least one role") !=
+        std::string::npos);
+  // One file declares an action's quota; a local file declares none.
+  const Source one{"a.toml", "[quota.\"signal.lookup\"]\nschool = { per_minute = 1, per_day = 1 }\n"};
+  const Source two{"b.toml", "[quota.\"signal.lookup\"]\ngemeente = { per_minute = 1, per_day = 1 }\n"};
+  CHECK(LoadError({kVocab, kRules, one, two}).find("b.toml:1: [quota.\"signal.lookup\"] is already declared in a.toml") ==
+        0);
+  CHECK(LoadError({kVocab, kRules}, {one}).find("quota") != std::string::npos);
+}
+
+TEST_CASE("the shipped policy bounds pseudonym derivation for every role that may derive", "[policy][quota]") {
+  auto p = Policy::Load(kNetworkDir);
+  REQUIRE(p.ok());
+  for (const std::string role : {"school", "jeugdhulp", "politie", "gemeente", "auditor"}) {
+    INFO(role);
+    const Quota* q = (*p)->quota("pseudonym.evaluate", role);
+    REQUIRE(q != nullptr);
+    CHECK(q->per_day <= 600);
+    CHECK(q->per_minute <= 30);
+  }
+  CHECK(*(*p)->quota("pseudonym.evaluate", "school") == Quota{20, 200, 80});
+}
+
+TEST_CASE("[signals.categories] names what each role's signals may be about, and is part of the hash",
+          "[policy][signals]") {
+  const Source vocab{"vocab.toml", R"(
+[vocabulary]
+roles = ["school", "gemeente"]
+actions = ["signal.lookup"]
+purposes = ["vroegsignalering"]
+categories = ["onderwijs", "zorg", "justitieel"]
+legal_bases = ["public_task"]
+)"};
+  const Source signals{"s.toml", "[signals]\n[signals.categories]\nschool = [\"onderwijs\", \"zorg\"]\n"};
+  auto p = Policy::FromSources({vocab, signals});
+  REQUIRE(p.ok());
+  CHECK((*p)->SignalCategoryAllowed("school", "zorg"));
+  CHECK_FALSE((*p)->SignalCategoryAllowed("school", "justitieel"));
+  CHECK_FALSE((*p)->SignalCategoryAllowed("gemeente", "zorg"));  // a role not listed registers none
+  auto open = Policy::FromSources({vocab});
+  CHECK((*open)->SignalCategoryAllowed("gemeente", "justitieel"));  // no table: any category
+  CHECK((*open)->hash() != (*p)->hash());
+  Source more = signals;
+  more.text += "gemeente = [\"zorg\"]\n";
+  CHECK((*Policy::FromSources({vocab, more}))->hash() != (*p)->hash());
+  CHECK(LoadError({vocab, Source{"s.toml", "[signals]\n[signals.categories]\nschool = [\"reclame\"]\n"}})
+            .find("s.toml:3: [signals.categories] school: expected data categories of the vocabulary") == 0);
+  CHECK(LoadError({vocab, Source{"s.toml", "[signals]\n[signals.categories]\npolitie = [\"zorg\"]\n"}})
+            .find("not a role of the vocabulary") != std::string::npos);
+  CHECK(LoadError({vocab, Source{"s.toml", "[signals]\n[signals.categories]\nschool = []\n"}})
+            .find("expected a non-empty list") != std::string::npos);
+  // An empty table would read as "any category": refused, leave it out instead.
+  CHECK(LoadError({vocab, Source{"s.toml", "[signals]\n[signals.categories]\n"}})
+            .find("expected a table of roles") != std::string::npos);
+  // The shipped policy: no organisation's signal is about criminal law.
+  auto shipped = Policy::Load(kNetworkDir);
+  REQUIRE(shipped.ok());
+  for (const std::string role : {"school", "jeugdhulp", "gemeente"}) {
+    CHECK((*shipped)->SignalCategoryAllowed(role, "zorg"));
+    CHECK_FALSE((*shipped)->SignalCategoryAllowed(role, "justitieel"));
+  }
+  CHECK_FALSE((*shipped)->SignalCategoryAllowed("politie", "zorg"));
 }

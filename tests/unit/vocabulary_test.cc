@@ -35,7 +35,7 @@ std::string VocabularyWithout(std::string_view missing) {
   return "[vocabulary]\nroles = [\"school\"]\nactions = " +
          list({v::kNodePing, v::kConsentStatus, v::kPseudonymEvaluate, v::kSignalLookup, v::kSignalNotify,
                v::kCaseConvene, v::kCaseInvite, v::kCaseJoin, v::kCaseContribute, v::kCaseRead, v::kCaseClose,
-               v::kCaseDestroy, v::kAuditRead, v::kAuditCosign}) +
+               v::kCaseDestroy, v::kAuditRead, v::kAuditCosign, v::kAuditAlarm}) +
          "\npurposes = " + list({v::kNetwerkbeheer, v::kCasusoverleg, v::kVerantwoording, v::kInzage}) +
          "\ncategories = " + list({v::kSignaal, v::kContact, v::kAfspraken, v::kLogmetadata}) +
          "\nlegal_bases = " + list({v::kLegalDuty, v::kPublicTask}) +
@@ -57,7 +57,7 @@ TEST_CASE("a policy that lacks a name the code uses is refused, naming the name 
     std::string_view kind;
   };
   namespace v = casenode::node::vocab;
-  for (const Case& c : {Case{v::kAuditCosign, "action"}, Case{v::kInzage, "purpose"},
+  for (const Case& c : {Case{v::kAuditCosign, "action"}, Case{v::kAuditAlarm, "action"}, Case{v::kInzage, "purpose"},
                         Case{v::kAfspraken, "data category"}, Case{v::kPublicTask, "legal basis"}}) {
     INFO(c.missing);
     auto policy = Policy::FromSources({Source{"vocab.toml", VocabularyWithout(c.missing)}});

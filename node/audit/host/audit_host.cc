@@ -147,6 +147,24 @@ grpc::Status AuditHost::Cosign(grpc::ServerContext* context, const v1::CosignReq
   });
 }
 
+grpc::Status AuditHost::ReportAlarm(grpc::ServerContext* context, const v1::ReportAlarmRequest& request,
+                                    v1::ReportAlarmResponse&) {
+  static const PeerCallFacts kFacts = [] {
+    PeerCallFacts facts;
+    facts.action = vocab::kAuditAlarm;
+    facts.purpose = vocab::kVerantwoording;
+    facts.categories = {std::string(vocab::kLogmetadata)};
+    facts.legal_basis = vocab::kLegalDuty;
+    return facts;
+  }();
+  return gate_.Admit(context, "Peer.ReportAlarm", kFacts, [&](const PeerCall& call) -> absl::Status {
+    if (network_.self().role != network::Role::ROLE_AUDITOR) {
+      return Error(Reason::kNotTheAuditor, "this node is not an auditor node; alarms go to the auditor");
+    }
+    return alarms_.Receive(call.caller.org, request.alarm());
+  });
+}
+
 v1::AuditStatus LocalAuditStatus(const CheckpointPublisher& publisher, const Witness& witness,
                                  const consent::ConsentBook& consents) {
   v1::AuditStatus s = publisher.Status();

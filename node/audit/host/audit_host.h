@@ -1,7 +1,8 @@
 // AuditHost: the Peer side of the audit log (DESIGN.md, "The audit log").
 // Serves the auditor (entries with inclusion and consistency proofs, an
-// inzage page about one child, the newest cosigned checkpoint) and cosigns
-// other nodes' checkpoints as their witness. Every call passes PeerGate; what
+// inzage page about one child, the newest cosigned checkpoint), cosigns
+// other nodes' checkpoints as their witness, and at an auditor node takes
+// the quota alarms other nodes raise. Every call passes PeerGate; what
 // a read discloses is recorded before the answer leaves.
 //
 // It sits in a room of its own above node/gate, because the gate itself
@@ -11,6 +12,7 @@
 
 #include "casenode/v1/peer.grpc.pb.h"
 #include "store/key_store.h"
+#include "node/audit/alarms.h"
 #include "node/audit/audit_log.h"
 #include "node/audit/witness.h"
 #include "node/consent/consent_book.h"
@@ -22,8 +24,14 @@ namespace casenode::node {
 class AuditHost {
  public:
   AuditHost(const network::Network& network, PeerGate& gate, AuditLog& audit, store::KeyStore& keys, Witness& witness,
-            CheckpointPublisher& publisher)
-      : network_(network), gate_(gate), audit_(audit), keys_(keys), witness_(witness), publisher_(publisher) {}
+            CheckpointPublisher& publisher, Alarms& alarms)
+      : network_(network),
+        gate_(gate),
+        audit_(audit),
+        keys_(keys),
+        witness_(witness),
+        publisher_(publisher),
+        alarms_(alarms) {}
 
   // REQUIRES for each: `request` passed the edge (edge::Check).
   grpc::Status AuditCheckpoint(grpc::ServerContext* context, const v1::AuditCheckpointRequest& request,
@@ -33,6 +41,9 @@ class AuditHost {
   grpc::Status ReadAudit(grpc::ServerContext* context, const v1::ReadAuditRequest& request,
                          v1::ReadAuditResponse& response);
   grpc::Status Cosign(grpc::ServerContext* context, const v1::CosignRequest& request, v1::CosignResponse& response);
+  // At an auditor node: keeps a quota alarm another node raised (alarms.h).
+  grpc::Status ReportAlarm(grpc::ServerContext* context, const v1::ReportAlarmRequest& request,
+                           v1::ReportAlarmResponse& response);
 
  private:
   // Records the entries a ReadAudit answer discloses (gate.h, Disclose).
@@ -50,6 +61,7 @@ class AuditHost {
   store::KeyStore& keys_;
   Witness& witness_;
   CheckpointPublisher& publisher_;
+  Alarms& alarms_;
 };
 
 // The node's audit status for its staff (casectl node status): the log and
