@@ -102,7 +102,9 @@ absl::Status Alarms::Receive(const std::string& reporter_org, const v1::QuotaAla
 absl::StatusOr<std::vector<v1::QuotaAlarm>> Alarms::List() const {
   std::vector<v1::QuotaAlarm> received, raised;
   int unreadable = 0;
-  for (auto [prefix, into] : {std::pair{"a", &received}, std::pair{"r", &raised}}) {
+  for (const auto& entry : {std::pair{"a", &received}, std::pair{"r", &raised}}) {
+    const char* prefix = entry.first;
+    std::vector<v1::QuotaAlarm>* into = entry.second;  // not a structured binding: clang 14 cannot capture one
     RETURN_IF_ERROR(store_.Scan(store::Family::kQuotas, prefix,
                                 [&](std::string_view, const absl::StatusOr<std::string>& value) {
                                   v1::QuotaAlarm a;
