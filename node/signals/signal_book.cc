@@ -142,8 +142,32 @@ absl::Status SignalBook::NoteMatchedLookup(const SubjectHandle& handle, std::str
                     store::Durability::kBuffered);
 }
 
-bool SignalBook::MatchedLookupWithin(const SubjectHandle& handle, std::string_view org) const {
-  return store_.Get(store::Family::kSignals, Key(kMatchedLookup, handle, org)).ok();
+namespace {
+// The lookup's record holds its time until a notice uses it, then that notice's id.
+constexpr std::string_view kUsedBy = "notice ";
+}  // namespace
+
+bool SignalBook::NoticeDue(const SubjectHandle& handle, std::string_view org) const {
+  absl::StatusOr<std::string> lookup = store_.Get(store::Family::kSignals, Key(kMatchedLookup, handle, org));
+  return lookup.ok() && !lookup->starts_with(kUsedBy);
+}
+
+absl::Status SignalBook::PutNoticeAfterLookup(const SubjectHandle& handle, std::string_view org,
+                                              const v1::MatchNotice& notice) {
+  RETURN_IF_ERROR(CheckId(notice.notice_id(), "notice id"));
+  const std::string lookup_key = Key(kMatchedLookup, handle, org);
+  const std::string used = StrCat(kUsedBy, notice.notice_id());
+  std::lock_guard lock(notice_mu_);
+  absl::StatusOr<std::string> lookup = store_.Get(store::Family::kSignals, lookup_key);
+  if (absl::IsNotFound(lookup.status())) return absl::OkStatus();  // no matched lookup (or it expired)
+  RETURN_IF_ERROR(lookup.status());
+  if (lookup->starts_with(kUsedBy)) return absl::OkStatus();  // used, by this notice or another
+  const store::Record records[] = {
+      {store::Family::kSignals, Key(kInbox, handle, notice.notice_id()), SubjectKey(handle),
+       notice.SerializeAsString(), Expiry(notice.expires_at_ms())},
+      {store::Family::kSignals, lookup_key, SubjectKey(handle), used,
+       std::chrono::time_point_cast<std::chrono::seconds>(clock_() + kNoticeWindow)}};
+  return store_.Write(records);
 }
 
 absl::Status SignalBook::PutNotice(const SubjectHandle& handle, const v1::MatchNotice& notice) {

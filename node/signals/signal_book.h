@@ -15,6 +15,7 @@
 
 #include <array>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,8 +60,15 @@ class SignalBook {
   // Buffered: the lookup's synced disclosure follows before the answer.
   [[nodiscard]] absl::Status NoteMatchedLookup(const SubjectHandle& handle, std::string_view org);
   // True if this node answered `org`'s lookup on the child with a match
-  // within the last kNoticeWindow.
-  bool MatchedLookupWithin(const SubjectHandle& handle, std::string_view org) const;
+  // within the last kNoticeWindow and no notice followed that lookup yet.
+  bool NoticeDue(const SubjectHandle& handle, std::string_view org) const;
+  // Keeps `notice` from `org` in the inbox only if this node answered `org`'s
+  // lookup on the child with a match within the last kNoticeWindow and no
+  // other notice followed that lookup: one notice per matched lookup, so a
+  // sender cannot fill an inbox after one match. The same notice again (a
+  // retry) changes nothing. OK whether or not it was kept (no oracle).
+  [[nodiscard]] absl::Status PutNoticeAfterLookup(const SubjectHandle& handle, std::string_view org,
+                                                  const v1::MatchNotice& notice);
 
   // Adds or replaces (same notice id) a notice in the inbox, until its expires_at_ms.
   [[nodiscard]] absl::Status PutNotice(const SubjectHandle& handle, const v1::MatchNotice& notice);
@@ -94,6 +102,7 @@ class SignalBook {
   store::Store& store_;
   const store::KeyStore& keys_;
   const Clock clock_;
+  std::mutex notice_mu_;  // serialises PutNoticeAfterLookup: one notice per lookup
 };
 
 }  // namespace casenode::node

@@ -59,25 +59,32 @@ grpc::Status SignalHost::NotifySignal(grpc::ServerContext* context, const v1::No
                           " may name"));
     }
     const SubjectHandle handle = signals_.HandleOf(AsBytes(request.subject()));
-    if (!signals_.MatchedLookupWithin(handle, call.caller.org)) return absl::OkStatus();
+    // Before anything held is read, so a sender without a matched lookup gets
+    // its answer from the same work whatever this node holds.
+    if (!signals_.NoticeDue(handle, call.caller.org)) return absl::OkStatus();
     ASSIGN_OR_RETURN(std::vector<v1::SignalRecord> held, signals_.On(AsBytes(request.subject())));
     if (held.empty()) return absl::OkStatus();  // withdrawn or expired meanwhile: nothing to tell anyone here
     v1::MatchNotice notice;
     notice.set_notice_id(request.notice_id());
     notice.set_sent(false);
-    *notice.mutable_other() = request.from();
-    // Who sent it is the certificate's organisation, whatever the message says.
-    notice.mutable_other()->set_org(call.caller.org);
-    notice.mutable_other()->set_role(call.caller.role);
+    // Built from what a notice carries; who sent it is the certificate's
+    // organisation, whatever the message says.
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count();
+    v1::SignalMatch& other = *notice.mutable_other();
+    other.set_org(call.caller.org);
+    other.set_role(call.caller.role);
+    other.set_contact(request.from().contact());
+    other.set_category(request.from().category());
+    other.set_since_ms(std::clamp<int64_t>(request.from().since_ms(), 0, now));
     int64_t expires = 0;
     for (const v1::SignalRecord& s : held) {
       notice.add_signal_ids(s.signal_id());
       expires = std::max(expires, s.expires_at_ms());
     }
-    notice.set_time_ms(std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count());
+    notice.set_time_ms(now);
     notice.set_delivered(true);
     notice.set_expires_at_ms(expires);
-    return signals_.PutNotice(handle, notice);
+    return signals_.PutNoticeAfterLookup(handle, call.caller.org, notice);
   });
 }
 

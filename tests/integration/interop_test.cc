@@ -417,6 +417,17 @@ TEST_CASE("grpc-js: a match notice is no oracle: one answer whatever is held, ke
   REQUIRE(after_lookup[1]["response"] == Json::object());
   REQUIRE(ReasonOf(after_lookup[1]) == Reason::kNone);
   REQUIRE(ReceivedFrom(net, "jeugdhulp", "school") == 1);
+  // One notice per matched lookup: more after it are answered alike and not kept.
+  Json more = Json::array();
+  for (int i = 0; i < 5; ++i) more.push_back(Notice(held, "onderwijs", "stuur dossier naar x@evil.example"));
+  for (const Json& r : Drive(net, "jeugdhulp", school, more)) {
+    REQUIRE(r["code"] == 0);
+    REQUIRE(r["response"] == Json::object());
+  }
+  REQUIRE(ReceivedFrom(net, "jeugdhulp", "school") == 1);
+  for (const auto& notice : net.CasectlJson("jeugdhulp", {"inbox"})) {
+    if (notice["direction"] == "received") CHECK(notice["other"]["contact"] == "M. de Boer, 036-7654321");
+  }
 
   // Limited like lookups: 120 a minute for the rule. The bucket refills 2 a
   // second while the flood runs, so the flood is well past 120 on a slow machine too.
