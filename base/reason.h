@@ -83,7 +83,10 @@ namespace casenode {
   /* quotas and alarms */                                                             \
   X(kQuotaExhausted, 82, "QUOTA_EXHAUSTED", kResourceExhausted)                      \
   X(kNotTheAuditor, 83, "NOT_THE_AUDITOR", kFailedPrecondition)                  \
-  X(kSignalCategoryNotAllowed, 84, "SIGNAL_CATEGORY_NOT_ALLOWED", kInvalidArgument)
+  X(kSignalCategoryNotAllowed, 84, "SIGNAL_CATEGORY_NOT_ALLOWED", kInvalidArgument) \
+  /* cases, against a curious member */                                            \
+  X(kCaseTextUnsealed, 85, "CASE_TEXT_UNSEALED", kInvalidArgument)                 \
+  X(kCaseShareExhausted, 86, "CASE_SHARE_EXHAUSTED", kResourceExhausted)
 
 enum class Reason : uint16_t {
   kNone = 0,  // no reason attached (also: a name this build does not know)

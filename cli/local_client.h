@@ -21,7 +21,7 @@ grpc::Status CallLocal(const Globals& g,
                        const Request& request, Response* response) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(g.timeout_ms));
-  // A whole case (up to 2,000 contributions of 16 KiB) is one answer.
+  // A whole case (the members' shares: 16 × 3 MiB at most) is one answer.
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxLocalAnswerBytes);
   Stub stub(grpc::CreateCustomChannel("unix:" + g.socket, grpc::InsecureChannelCredentials(), args));

@@ -58,10 +58,18 @@ struct SignalSettings {
   bool operator==(const SignalSettings&) const = default;
 };
 
-// How long a closed casusoverleg is kept, from the network policy's [cases]
-// table: its bewaartermijn starts when the convener closes it.
+// The network policy's [cases] table: how long a closed casusoverleg is kept
+// (its bewaartermijn starts when the convener closes it), and each member's
+// share of one case at the convener, so that no member can fill a case for
+// the others: contributions, agreements it added, and the bytes of both.
+inline constexpr int64_t kMaxMemberContributions = 1000;
+inline constexpr int64_t kMaxMemberAgreements = 200;
+inline constexpr int64_t kMaxMemberBytes = 3 * 1024 * 1024;
 struct CaseSettings {
   uint64_t retention_seconds = 63072000;  // 730 days after closing
+  uint64_t member_contributions = 200;
+  uint64_t member_agreements = 50;
+  uint64_t member_bytes = 1024 * 1024;
   bool operator==(const CaseSettings&) const = default;
 };
 

@@ -31,6 +31,41 @@ std::string Key(char kind, std::string_view id, std::string_view item = {}) {
 
 const keys::DataKeyRef kNodeKey{keys::DataKeyKind::kNode, {}};
 
+// `org`'s share entry in `index`, added if it has none.
+v1::CaseIndex::Share& ShareOf(v1::CaseIndex& index, std::string_view org) {
+  for (auto& s : *index.mutable_shares()) {
+    if (s.org() == org) return s;
+  }
+  v1::CaseIndex::Share& s = *index.add_shares();
+  s.set_org(std::string(org));
+  return s;
+}
+
+// Counts one more item of `bytes` for `org` (a contribution, or an agreement
+// it added), or CASE_SHARE_EXHAUSTED naming which part of its share is used
+// up. The counts are the member's own: the others' shares are untouched.
+// The convener has none: it holds the case (and could write its own store
+// anyway), and the regisseur gives the agreements of every member.
+absl::Status Count(v1::CaseIndex& index, std::string_view org, bool contribution, size_t bytes,
+                   const policy::CaseSettings& shares) {
+  if (org == index.convener_org()) return absl::OkStatus();
+  v1::CaseIndex::Share& s = ShareOf(index, org);
+  const uint64_t items = contribution ? s.contributions() : s.agreements();
+  const uint64_t max_items = contribution ? shares.member_contributions : shares.member_agreements;
+  if (items >= max_items) {
+    return Error(Reason::kCaseShareExhausted,
+                 StrCat("case: this organisation has added its share of ", max_items,
+                        contribution ? " contributions" : " agreements", " to this case"));
+  }
+  if (s.bytes() + bytes > shares.member_bytes) {
+    return Error(Reason::kCaseShareExhausted,
+                 StrCat("case: this organisation has used its share of ", shares.member_bytes, " bytes in this case"));
+  }
+  contribution ? s.set_contributions(s.contributions() + 1) : s.set_agreements(s.agreements() + 1);
+  s.set_bytes(s.bytes() + bytes);
+  return absl::OkStatus();
+}
+
 template <typename Message>
 absl::StatusOr<Message> Parse(const absl::StatusOr<std::string>& value, std::string_view what) {
   if (!value.ok()) return value.status();
@@ -148,14 +183,14 @@ absl::Status CaseBook::Change(std::string_view case_id, const std::function<absl
   return ChangeLocked(case_id, change, orders);
 }
 
-absl::Status CaseBook::CheckOpenLocked(std::string_view case_id) const {
+absl::StatusOr<v1::CaseIndex> CaseBook::OpenIndexLocked(std::string_view case_id) const {
   ASSIGN_OR_RETURN(v1::CaseIndex index, Index(case_id));
   if (index.state() != v1::CASE_OPEN) return Error(Reason::kCaseNotActive, "case: not open (closed or destroyed)");
-  return absl::OkStatus();
+  return index;
 }
 
 absl::Status CaseBook::PutContribution(std::string_view case_id, const v1::CaseContribution& contribution,
-                                       v1::CaseContribution* stored) {
+                                       const policy::CaseSettings& shares, v1::CaseContribution* stored) {
   const std::string key = Key(kContribution, case_id, contribution.contribution_id());
   std::lock_guard lock(mu_);  // one writer per id: a retried contribution never replaces the first
   absl::StatusOr<std::string> existing = store_.Get(store::Family::kCases, key);
@@ -166,13 +201,10 @@ absl::Status CaseBook::PutContribution(std::string_view case_id, const v1::CaseC
   if (!absl::IsNotFound(existing.status()) || ReasonOf(existing.status()) == Reason::kShredded) {
     return existing.status();
   }
-  ASSIGN_OR_RETURN(v1::CaseIndex index, Index(case_id));
-  if (index.state() != v1::CASE_OPEN) return Error(Reason::kCaseNotActive, "case: not open (closed or destroyed)");
-  if (index.contributions() >= kMaxContributionsPerCase) {
-    return absl::ResourceExhaustedError(StrCat("case: at most ", kMaxContributionsPerCase, " contributions"));
-  }
+  ASSIGN_OR_RETURN(v1::CaseIndex index, OpenIndexLocked(case_id));
   *stored = contribution;
   stored->set_time_ms(std::max(contribution.time_ms(), index.last_contribution_ms() + 1));
+  RETURN_IF_ERROR(Count(index, stored->author_org(), /*contribution=*/true, stored->ByteSizeLong(), shares));
   index.set_contributions(index.contributions() + 1);
   index.set_last_contribution_ms(stored->time_ms());
   const store::Record records[] = {
@@ -190,10 +222,10 @@ absl::StatusOr<std::vector<v1::CaseContribution>> CaseBook::Contributions(std::s
 }
 
 absl::StatusOr<v1::CaseAction> CaseBook::SetAction(std::string_view case_id, std::string_view action_id,
-                                                   const ActionChange& change) {
+                                                   const policy::CaseSettings& shares, const ActionChange& change) {
   const std::string key = Key(kAction, case_id, action_id);
   std::lock_guard lock(mu_);
-  RETURN_IF_ERROR(CheckOpenLocked(case_id));
+  ASSIGN_OR_RETURN(v1::CaseIndex index, OpenIndexLocked(case_id));
   std::optional<v1::CaseAction> existing;
   absl::StatusOr<std::string> value = store_.Get(store::Family::kCases, key);
   if (value.ok()) {
@@ -201,26 +233,21 @@ absl::StatusOr<v1::CaseAction> CaseBook::SetAction(std::string_view case_id, std
   } else if (!absl::IsNotFound(value.status()) || ReasonOf(value.status()) == Reason::kShredded) {
     return value.status();
   }
-  if (!existing) {
-    int count = 0;
-    RETURN_IF_ERROR(store_.Scan(store::Family::kCases, Key(kAction, case_id),
-                                [&](std::string_view, const absl::StatusOr<std::string>&) { ++count; }));
-    if (count >= kMaxActionsPerCase) {
-      return absl::ResourceExhaustedError(StrCat("action: at most ", kMaxActionsPerCase, " agreements per case"));
-    }
-  }
+  const bool adding = !existing;
   ASSIGN_OR_RETURN(v1::CaseAction kept, change(std::move(existing)));
-  RETURN_IF_ERROR(
-      store_.Put({store::Family::kCases, key, DataKeyOf(case_id), kept.SerializeAsString(), std::nullopt}));
+  std::vector<store::Record> records = {
+      {store::Family::kCases, key, DataKeyOf(case_id), kept.SerializeAsString(), std::nullopt}};
+  if (adding) {
+    RETURN_IF_ERROR(Count(index, kept.added_by_org(), /*contribution=*/false, kept.ByteSizeLong(), shares));
+    records.push_back(IndexRecord(index));
+  }
+  RETURN_IF_ERROR(store_.Write(records));
   return kept;
 }
 
 absl::StatusOr<std::vector<v1::CaseAction>> CaseBook::Actions(std::string_view case_id) const {
-  ASSIGN_OR_RETURN(auto all, ScanAll<v1::CaseAction>(store_, Key(kAction, case_id), "agreement"));
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
-    return std::make_tuple(a.due_ms(), a.action_id()) < std::make_tuple(b.due_ms(), b.action_id());
-  });
-  return all;
+  // The store's key order is id order.
+  return ScanAll<v1::CaseAction>(store_, Key(kAction, case_id), "agreement");
 }
 
 absl::StatusOr<std::vector<v1::CaseOrder>> CaseBook::Orders() const {

@@ -28,6 +28,7 @@
 #include "base/time.h"
 #include "casenode/v1/types.pb.h"
 #include "base/text.h"
+#include "policy/policy.h"
 #include "store/key_store.h"
 #include "store/store.h"
 
@@ -46,9 +47,9 @@ inline constexpr int kMaxInvitees = 16;
 inline constexpr int kMaxCaseReceipts = 16;
 inline constexpr int64_t kMaxDueMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
 inline constexpr size_t kMaxReadPageBytes = 512 * 1024;  // a ReadCase answer, well under the 1 MiB message limit
-inline constexpr int kMaxActionsPerCase = 200;
-// At 16 KiB each, 2,000 contributions stay under casectl's 64 MiB answer limit.
-inline constexpr uint32_t kMaxContributionsPerCase = 2000;
+// What a case holds is bounded per member by the policy's [cases] shares
+// (policy::CaseSettings): with at most kMaxInvitees members and 3 MiB each,
+// a whole case stays under casectl's 64 MiB answer limit.
 
 // The member entry of `org` in `index`, or null if it is not one.
 v1::CaseIndex::Member* FindMember(v1::CaseIndex& index, std::string_view org);
@@ -85,17 +86,22 @@ class CaseBook {
 
   // A contribution to an open case; idempotent per id (the first one stays).
   // `*stored` gets what is kept. CASE_NOT_ACTIVE unless the case is open;
-  // RESOURCE_EXHAUSTED past kMaxContributionsPerCase. Its time is made later
-  // than every earlier one's, so a reader paging in time order misses none.
+  // CASE_SHARE_EXHAUSTED when its author has used its share (`shares`) of
+  // contributions or bytes. Its time is made later than every earlier one's,
+  // so a reader paging in time order misses none.
   [[nodiscard]] absl::Status PutContribution(std::string_view case_id, const v1::CaseContribution& contribution,
-                                             v1::CaseContribution* stored);
+                                             const policy::CaseSettings& shares, v1::CaseContribution* stored);
   // In time order (then id).
   [[nodiscard]] absl::StatusOr<std::vector<v1::CaseContribution>> Contributions(std::string_view case_id) const;
   // Adds or changes an agreement of an open case: `change` gets the stored
   // one (nullopt if new) and returns what to keep, all under the book's lock.
+  // A new one counts against the share of its added_by_org (`shares`):
+  // CASE_SHARE_EXHAUSTED beyond it. A change keeps the description.
   using ActionChange = std::function<absl::StatusOr<v1::CaseAction>(std::optional<v1::CaseAction>)>;
   [[nodiscard]] absl::StatusOr<v1::CaseAction> SetAction(std::string_view case_id, std::string_view action_id,
+                                                         const policy::CaseSettings& shares,
                                                          const ActionChange& change);
+  // In id order (a stable order to page in: due dates change).
   [[nodiscard]] absl::StatusOr<std::vector<v1::CaseAction>> Actions(std::string_view case_id) const;
 
   // Every order; one that cannot be read is left out and logged.
@@ -117,8 +123,8 @@ class CaseBook {
   [[nodiscard]] absl::Status ChangeLocked(std::string_view case_id,
                                           const std::function<absl::Status(v1::CaseIndex&)>& change,
                                           std::span<const v1::CaseOrder> orders);
-  // REQUIRES: mu_ held. OK if the case is open here.
-  [[nodiscard]] absl::Status CheckOpenLocked(std::string_view case_id) const;
+  // REQUIRES: mu_ held. The index of an open case, or CASE_NOT_ACTIVE.
+  [[nodiscard]] absl::StatusOr<v1::CaseIndex> OpenIndexLocked(std::string_view case_id) const;
 
   store::Store& store_;
   const Clock clock_;

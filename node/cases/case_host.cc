@@ -7,6 +7,7 @@
 #include "base/reason.h"
 #include "base/status.h"
 #include "base/strings.h"
+#include "base/text.h"
 #include "node/audit/subject_seal.h"
 #include "node/cases/case_seal.h"
 #include "node/rpc/context.h"
@@ -200,22 +201,28 @@ grpc::Status CaseHost::AnswerCaseInvitation(grpc::ServerContext* context,
 
 grpc::Status CaseHost::ContributeToCase(grpc::ServerContext* context, const v1::ContributeToCaseRequest& request,
                                         v1::ContributeToCaseResponse& response) {
+  v1::CaseSecrets secrets;
   auto facts_of = [&](const network::Caller& caller) {
     return ConvenerFacts(request.case_id(), caller, std::string(vocab::kCaseContribute), {request.category()}, request.legal_basis(),
-                         {}, nullptr, nullptr);
+                         {}, nullptr, &secrets);
   };
   return gate_.AdmitAs(context, "Peer.ContributeToCase", facts_of,
                        [&](const PeerCall& call, const PeerCallFacts&) -> absl::Status {
                          v1::CaseContribution c;
+                         ASSIGN_OR_RETURN(*c.mutable_text(),
+                                          KeptText(secrets.case_key(),
+                                                   {"contribution", request.case_id(), request.contribution_id(),
+                                                    request.category(), call.caller.org},
+                                                   request.text(), kMaxCaseText, "text"));
                          c.set_contribution_id(request.contribution_id());
                          c.set_author_org(call.caller.org);
                          c.set_author_role(call.caller.role);
                          c.set_category(request.category());
                          c.set_legal_basis(request.legal_basis());
                          c.set_time_ms(NowMs());
-                         *c.mutable_text() = request.text();
                          v1::CaseContribution stored;
-                         RETURN_IF_ERROR(book_.PutContribution(request.case_id(), c, &stored));
+                         RETURN_IF_ERROR(
+                             book_.PutContribution(request.case_id(), c, gate_.policy()->case_settings(), &stored));
                          if (stored.author_org() != call.caller.org) {
                            return Error(Reason::kMalformedRequest, "contribution_id: already used");
                          }
@@ -242,7 +249,9 @@ grpc::Status CaseHost::ReadCase(grpc::ServerContext* context, const v1::ReadCase
         }
         std::vector<v1::CaseContribution>& all = *all_read;
         std::vector<v1::CaseAction>& actions = *actions_read;
-        auto from = all.begin();
+        // Contributions first, then agreements, each from its cursor, until
+        // the page holds about kMaxReadPageBytes (edge: at most one cursor).
+        auto from = request.after_action().empty() ? all.begin() : all.end();
         if (!request.after().empty()) {
           from = std::find_if(all.begin(), all.end(),
                               [&](const v1::CaseContribution& c) { return c.contribution_id() == request.after(); });
@@ -288,7 +297,32 @@ grpc::Status CaseHost::ReadCase(grpc::ServerContext* context, const v1::ReadCase
             w.set_time_ms(c.time_ms());
           }
         }
-        for (auto& a : actions) *response.add_actions() = std::move(a);
+        auto from_action = actions.begin();
+        if (!request.after_action().empty()) {
+          from_action = std::find_if(actions.begin(), actions.end(),
+                                     [&](const v1::CaseAction& a) { return a.action_id() == request.after_action(); });
+          if (from_action == actions.end()) {
+            return Error(Reason::kMalformedRequest, "after_action: not an agreement of this case");
+          }
+          ++from_action;
+        }
+        if (response.next().empty()) {
+          for (auto it_a = from_action; it_a != actions.end(); ++it_a) {
+            // At least one per page, so every page moves on.
+            if (page_bytes > kMaxReadPageBytes && response.actions_size() > 0) {
+              response.set_next_action(response.actions().rbegin()->action_id());
+              break;
+            }
+            page_bytes += it_a->ByteSizeLong();
+            *response.add_actions() = std::move(*it_a);
+          }
+        }
+        // Each member sees its own share only: another's byte count would tell
+        // the length of what it may not read.
+        auto& shares = *index.mutable_shares();
+        shares.erase(std::remove_if(shares.begin(), shares.end(),
+                                    [&](const v1::CaseIndex::Share& s) { return s.org() != call.caller.org; }),
+                     shares.end());
         *response.mutable_index() = index;
         const auto items = static_cast<uint32_t>(response.contributions_size() + response.actions_size());
         return gate_.Disclose(call, "Peer.ReadCase", std::move(disclosed), items, facts.subject);
@@ -298,15 +332,16 @@ grpc::Status CaseHost::ReadCase(grpc::ServerContext* context, const v1::ReadCase
 grpc::Status CaseHost::SetCaseAction(grpc::ServerContext* context, const v1::SetCaseActionRequest& request,
                                      v1::SetCaseActionResponse& response) {
   const v1::CaseAction& a = request.action();
+  v1::CaseSecrets secrets;
   auto facts_of = [&](const network::Caller& caller) {
-    return ConvenerFacts(request.case_id(), caller, std::string(vocab::kCaseContribute), {std::string(vocab::kAfspraken)}, {}, {}, nullptr, nullptr);
+    return ConvenerFacts(request.case_id(), caller, std::string(vocab::kCaseContribute), {std::string(vocab::kAfspraken)}, {}, {}, nullptr, &secrets);
   };
   return gate_.AdmitAs(
       context, "Peer.SetCaseAction", facts_of, [&](const PeerCall& call, const PeerCallFacts&) -> absl::Status {
         const int64_t now = NowMs();
         ASSIGN_OR_RETURN(
             v1::CaseAction kept,
-            book_.SetAction(request.case_id(), a.action_id(),
+            book_.SetAction(request.case_id(), a.action_id(), gate_.policy()->case_settings(),
                             [&](std::optional<v1::CaseAction> existing) -> absl::StatusOr<v1::CaseAction> {
                               v1::CaseAction out;
                               if (existing) {
@@ -328,8 +363,25 @@ grpc::Status CaseHost::SetCaseAction(grpc::ServerContext* context, const v1::Set
                                   return Error(Reason::kMalformedRequest,
                                                "action: owner_staff, due_ms and description are required for a new one");
                                 }
-                                out = a;
+                                // Work for another organisation is agreed by the regisseur: a
+                                // member cannot put an agreement on someone else's list.
+                                if (a.owner_org() != call.caller.org && call.caller.org != network_.self_org()) {
+                                  return Error(Reason::kNotActionOwner,
+                                               "action.owner_org: only the convener gives another organisation an agreement");
+                                }
+                                // Field by field: nothing else the member sent is kept.
+                                out.set_action_id(a.action_id());
+                                out.set_owner_org(a.owner_org());
+                                out.set_owner_staff(a.owner_staff());
+                                out.set_due_ms(a.due_ms());
+                                out.set_status(a.status());
                                 out.set_added_by_org(call.caller.org);
+                                // "afspraken": a fixed part of the seal context (see CaseDesk::ViewOf).
+                                ASSIGN_OR_RETURN(*out.mutable_description(),
+                                                 KeptText(secrets.case_key(),
+                                                          {"action", request.case_id(), a.action_id(), "afspraken",
+                                                           call.caller.org},
+                                                          a.description(), kMaxActionText, "action.description"));
                               }
                               out.set_updated_at_ms(now);
                               return out;

@@ -4,6 +4,9 @@
 
 #include "base/canonical.h"
 #include "base/reason.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "base/text.h"
 #include "node/cases/case_book.h"
 
 namespace casenode::node {
@@ -98,6 +101,21 @@ absl::StatusOr<std::string> OpenText(std::string_view case_key, const TextBindin
   }
   plain.resize(len);
   return plain;
+}
+
+absl::StatusOr<v1::SealedText> KeptText(std::string_view case_key, const TextBinding& binding,
+                                        const v1::SealedText& sealed, size_t max_bytes, std::string_view field) {
+  absl::StatusOr<std::string> text = OpenText(case_key, binding, sealed);
+  if (!text.ok()) {
+    return Error(Reason::kCaseTextUnsealed, StrCat(field, ": does not open with this case's key and binding"));
+  }
+  if (!CheckText(*text, field, max_bytes).ok()) {
+    return Error(Reason::kCaseTextUnsealed, StrCat(field, ": opens, but is not plain text within ", max_bytes, " bytes"));
+  }
+  v1::SealedText kept;
+  kept.set_nonce(sealed.nonce());
+  kept.set_ciphertext(sealed.ciphertext());
+  return kept;
 }
 
 std::string ShownText(const absl::StatusOr<std::string>& opened) {

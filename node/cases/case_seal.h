@@ -58,6 +58,16 @@ std::string TextAd(const TextBinding& binding);
 [[nodiscard]] absl::StatusOr<std::string> OpenText(std::string_view case_key, const TextBinding& binding,
                                                    const v1::SealedText& sealed);
 
+// What the convener keeps of a member's sealed text: it does not trust the
+// member's node, so the text must open under the case key and `binding`
+// (exactly as readers open it) and be plain text within `max_bytes`; what is
+// kept is a fresh message of nonce and ciphertext alone (nothing the sender
+// added, such as unknown fields, is carried along). CASE_TEXT_UNSEALED
+// naming `field` otherwise, never content.
+[[nodiscard]] absl::StatusOr<v1::SealedText> KeptText(std::string_view case_key, const TextBinding& binding,
+                                                      const v1::SealedText& sealed, size_t max_bytes,
+                                                      std::string_view field);
+
 // An opened text as staff see it: the author's node is not trusted to have
 // checked it, so a text that would not pass CheckText (not UTF-8,
 // control characters, bidirectional overrides) is replaced by a notice, as

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "base/reason.h"
 #include "base/status.h"
@@ -19,7 +20,7 @@ constexpr int64_t kDayMs = 86400000;
 
 absl::Status Destroyed() { return Error(Reason::kCaseDestroyed, "case: destroyed at the end of its bewaartermijn"); }
 
-// 2,000 contributions of 16 KiB in pages of 512 KiB, with room to spare.
+// A case within the members' shares (16 × 3 MiB at most) in pages of 512 KiB, with room to spare.
 constexpr int kMaxReadPages = 256;
 
 }  // namespace
@@ -222,20 +223,28 @@ absl::StatusOr<v1::CaseView> CaseDesk::Show(const v1::ShowCaseRequest& request, 
   req.set_case_id(request.case_id());
   // Page by page, as the convener answers (each page decided and logged there).
   ASSIGN_OR_RETURN(v1::ReadCaseResponse read, peers_.ReadCase(held.convener, req, trace_id, deadline));
-  for (int pages = 1; !read.next().empty(); ++pages) {
+  for (int pages = 1; !read.next().empty() || !read.next_action().empty(); ++pages) {
     if (pages >= kMaxReadPages) return Error(Reason::kMalformedRequest, "case: more pages than a case can have");
     req.set_after(read.next());
+    req.set_after_action(read.next_action());
     ASSIGN_OR_RETURN(v1::ReadCaseResponse more, peers_.ReadCase(held.convener, req, trace_id, deadline));
     // Each page must move on: a convener that repeats itself is not followed.
-    if (more.contributions_size() + more.withheld_size() == 0 || more.next() == req.after()) {
+    if (more.contributions_size() + more.withheld_size() + more.actions_size() == 0 ||
+        (!more.next().empty() && more.next() == req.after()) ||
+        (!more.next_action().empty() && more.next_action() == req.after_action())) {
       return Error(Reason::kMalformedRequest, "case: the convener's pages do not advance");
     }
     for (auto& c : *more.mutable_contributions()) *read.add_contributions() = std::move(c);
     for (auto& w : *more.mutable_withheld()) *read.add_withheld() = std::move(w);
+    for (auto& a : *more.mutable_actions()) *read.add_actions() = std::move(a);
     *read.mutable_index() = more.index();
-    *read.mutable_actions() = more.actions();
     read.set_next(more.next());
+    read.set_next_action(more.next_action());
   }
+  // Shown by due date (the convener pages them in id order).
+  std::sort(read.mutable_actions()->begin(), read.mutable_actions()->end(), [](const auto& a, const auto& b) {
+    return std::make_tuple(a.due_ms(), a.action_id()) < std::make_tuple(b.due_ms(), b.action_id());
+  });
   v1::CaseView view;
   *view.mutable_index() = read.index();  // as the convener keeps it: states, members, times
   view.set_title(held.secrets.title());

@@ -423,6 +423,10 @@ absl::Status Check(const v1::ContributeToCaseRequest& r) {
 
 absl::Status Check(const v1::ReadCaseRequest& r) {
   RETURN_IF_ERROR(CheckId(r.case_id(), "case_id"));
+  if (!r.after().empty() && !r.after_action().empty()) {
+    return Bad("after_action: not together with after (agreements follow the last contribution)");
+  }
+  if (!r.after_action().empty()) return CheckId(r.after_action(), "after_action");
   return r.after().empty() ? absl::OkStatus() : CheckId(r.after(), "after");
 }
 

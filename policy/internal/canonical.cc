@@ -19,14 +19,15 @@ namespace {
 //
 // so no name can run into the next field or rule, whatever it holds. In order:
 //
-//   "casenode-policy/v6"                        domain tag and format version
+//   "casenode-policy/v7"                        domain tag and format version
 //   name                                        [policy] name ("" if none)
 //   roles, actions, purposes, categories, legal_bases     the vocabulary (5 lists)
 //   status_cache_seconds, allow_stale, max_stale_seconds   [consent] (integer, flag, integer)
 //   retention_seconds                           [signals] (integer)
 //   signal category roles                       integer, then for each role by name:
 //     role, categories (list)                   [signals.categories]
-//   retention_seconds                           [cases] (integer)
+//   retention_seconds, member_contributions,    [cases] (4 integers)
+//     member_agreements, member_bytes
 //   witnesses                                   [audit] (integer)
 //   quota count                                 integer, then for each action by name:
 //     action, alarm_percent (integer), role count (integer), then for each
@@ -42,17 +43,19 @@ namespace {
 // left out, as they decide nothing. Two policies with the same bytes therefore
 // decide every request identically. A new layout needs a new domain tag
 // (v2 had no [signals]; v3 added retention_seconds; v4 [audit] witnesses;
-// v5 [cases] retention_seconds; v6 [quota] and [signals.categories]).
+// v5 [cases] retention_seconds; v6 [quota] and [signals.categories]; v7 the
+// member shares of [cases]).
 // policy/README.md documents the same format; a golden test pins it.
 std::string EncodePolicy(const Policy::Compiled& c, bool with_local) {
-  CanonicalWriter w("casenode-policy/v6");
+  CanonicalWriter w("casenode-policy/v7");
   w.String(c.name);
   for (int k = 0; k < kKinds; ++k) w.List(c.vocab.names[k]);
   w.U64(c.consent.status_cache_seconds).Bool(c.consent.allow_stale).U64(c.consent.max_stale_seconds);
   w.U64(c.signals.retention_seconds);
   w.U64(c.signal_categories.size());
   for (const auto& [role, categories] : c.signal_categories) w.String(role).List(categories);
-  w.U64(c.cases.retention_seconds);
+  w.U64(c.cases.retention_seconds).U64(c.cases.member_contributions).U64(c.cases.member_agreements);
+  w.U64(c.cases.member_bytes);
   w.U64(c.audit.witnesses);
   w.U64(c.quotas.size());
   for (const auto& [action, roles] : c.quotas) {  // std::map: sorted by name
@@ -85,7 +88,7 @@ void SetHashes(Policy::Compiled* c) {
 // It is not hashed; it stays unambiguous because every name in it is validated
 // (ids and vocabulary a-z 0-9 . - _, orgs a-z 0-9 -, the name printable ASCII).
 std::string CanonicalText(const Policy::Compiled& c) {
-  std::string out = "casenode-policy/v6\n";
+  std::string out = "casenode-policy/v7\n";
   out += StrCat("policy name=", c.name, "\n");
   for (int k = 0; k < kKinds; ++k) {
     std::vector<std::string> names = c.vocab.names[k];
@@ -99,7 +102,9 @@ std::string CanonicalText(const Policy::Compiled& c) {
   for (const auto& [role, categories] : c.signal_categories) {
     out += StrCat("signals role=", role, " categories=", Join(categories), "\n");
   }
-  out += StrCat("cases retention_seconds=", c.cases.retention_seconds, "\n");
+  out += StrCat("cases retention_seconds=", c.cases.retention_seconds,
+                " member_contributions=", c.cases.member_contributions,
+                " member_agreements=", c.cases.member_agreements, " member_bytes=", c.cases.member_bytes, "\n");
   out += StrCat("audit witnesses=", c.audit.witnesses, "\n");
   for (const auto& [action, roles] : c.quotas) {
     for (const auto& [role, q] : roles) {

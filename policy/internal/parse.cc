@@ -3,6 +3,7 @@
 #include "policy/internal/parse.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 #include <tuple>
 
@@ -134,21 +135,36 @@ absl::Status ParseConsentSettings(const FileReader& r, const toml::table& t, Con
 constexpr int64_t kMinRetentionSeconds = 1;
 constexpr int64_t kMaxRetentionSeconds = int64_t{3650} * 86400;
 
-// [signals] or [cases]: retention_seconds.
-absl::Status ParseRetention(const FileReader& r, const toml::table& t, std::string_view table, uint64_t* out) {
-  const std::string prefix = StrCat("[", table, "] ");
-  // [signals] also holds its categories (read by ParseSignalCategories).
-  RETURN_IF_ERROR(table == "signals" ? CheckKeys(r, t, prefix, {"retention_seconds", "categories"})
-                                     : CheckKeys(r, t, prefix, {"retention_seconds"}));
-  if (const toml::node* n = t.get("retention_seconds")) {
-    if (!n->is_integer() || n->as_integer()->get() < kMinRetentionSeconds ||
-        n->as_integer()->get() > kMaxRetentionSeconds) {
-      return r.Error(n, StrCat(prefix, "retention_seconds: expected an integer from ", kMinRetentionSeconds, " to ",
-                               kMaxRetentionSeconds, " (at most 3650 days)"));
+// One integer setting `key` of table `prefix` from `min` to `max`, if given.
+absl::Status ParseBounded(const FileReader& r, const toml::table& t, std::string_view prefix, std::string_view key,
+                          int64_t min, int64_t max, std::string_view note, uint64_t* out) {
+  if (const toml::node* n = t.get(key)) {
+    if (!n->is_integer() || n->as_integer()->get() < min || n->as_integer()->get() > max) {
+      return r.Error(n, StrCat(prefix, key, ": expected an integer from ", min, " to ", max, note));
     }
     *out = static_cast<uint64_t>(n->as_integer()->get());
   }
   return absl::OkStatus();
+}
+
+// [signals]: retention_seconds (its categories are read by ParseSignalCategories).
+absl::Status ParseSignalSettings(const FileReader& r, const toml::table& t, SignalSettings* out) {
+  RETURN_IF_ERROR(CheckKeys(r, t, "[signals] ", {"retention_seconds", "categories"}));
+  return ParseBounded(r, t, "[signals] ", "retention_seconds", kMinRetentionSeconds, kMaxRetentionSeconds,
+                      " (at most 3650 days)", &out->retention_seconds);
+}
+
+// [cases]: retention_seconds and each member's share of a case.
+absl::Status ParseCaseSettings(const FileReader& r, const toml::table& t, CaseSettings* out) {
+  constexpr std::string_view p = "[cases] ";
+  RETURN_IF_ERROR(CheckKeys(r, t, p, {"retention_seconds", "member_contributions", "member_agreements", "member_bytes"}));
+  RETURN_IF_ERROR(ParseBounded(r, t, p, "retention_seconds", kMinRetentionSeconds, kMaxRetentionSeconds,
+                               " (at most 3650 days)", &out->retention_seconds));
+  RETURN_IF_ERROR(ParseBounded(r, t, p, "member_contributions", 1, kMaxMemberContributions, "",
+                               &out->member_contributions));
+  RETURN_IF_ERROR(ParseBounded(r, t, p, "member_agreements", 1, kMaxMemberAgreements, "", &out->member_agreements));
+  // At least one contribution of the largest size fits.
+  return ParseBounded(r, t, p, "member_bytes", 32 * 1024, kMaxMemberBytes, " (bytes)", &out->member_bytes);
 }
 
 absl::Status ParseAuditSettings(const FileReader& r, const toml::table& t, AuditSettings* out) {
@@ -389,37 +405,27 @@ absl::StatusOr<std::unique_ptr<Policy::Compiled>> ParseSources(const std::vector
           is_local ? std::initializer_list<std::string_view>{"policy", "rule"}
                    : std::initializer_list<std::string_view>{"policy", "vocabulary", "consent", "signals", "cases",
                                                              "audit", "quota", "rule"}));
-      if (const toml::table* consent = t["consent"].as_table()) {
-        if (consent_source != nullptr) {
-          return r.Error(consent, StrCat("[consent] is already declared in ", consent_source->name));
+      // A settings table: in one network file at most, read by `parse`.
+      auto settings = [&](std::string_view name, const Source*& from,
+                          const std::function<absl::Status(const toml::table&)>& parse) -> absl::Status {
+        if (const toml::node* n = t.get(name); n != nullptr && !n->is_table()) {
+          return r.Error(n, StrCat("[", name, "]: expected a table"));
         }
-        RETURN_IF_ERROR(ParseConsentSettings(r, *consent, &c->consent));
-        consent_source = &src;
-      }
-      for (auto [table, from, retention] :
-           {std::tuple{"signals", &signals_source, &c->signals.retention_seconds},
-            std::tuple{"cases", &cases_source, &c->cases.retention_seconds}}) {
-        if (const toml::node* n = t.get(table); n != nullptr && !n->is_table()) {
-          return r.Error(n, StrCat("[", table, "]: expected a table"));
-        }
-        if (const toml::table* settings = t[table].as_table()) {
-          if (*from != nullptr) {
-            return r.Error(settings, StrCat("[", table, "] is already declared in ", (*from)->name));
-          }
-          RETURN_IF_ERROR(ParseRetention(r, *settings, table, retention));
-          *from = &src;
-        }
-      }
-      if (const toml::node* n = t.get("audit"); n != nullptr && !n->is_table()) {
-        return r.Error(n, "[audit]: expected a table");
-      }
-      if (const toml::table* audit = t["audit"].as_table()) {
-        if (audit_source != nullptr) {
-          return r.Error(audit, StrCat("[audit] is already declared in ", audit_source->name));
-        }
-        RETURN_IF_ERROR(ParseAuditSettings(r, *audit, &c->audit));
-        audit_source = &src;
-      }
+        const toml::table* table = t[name].as_table();
+        if (table == nullptr) return absl::OkStatus();
+        if (from != nullptr) return r.Error(table, StrCat("[", name, "] is already declared in ", from->name));
+        RETURN_IF_ERROR(parse(*table));
+        from = &src;
+        return absl::OkStatus();
+      };
+      RETURN_IF_ERROR(settings("consent", consent_source,
+                               [&](const toml::table& x) { return ParseConsentSettings(r, x, &c->consent); }));
+      RETURN_IF_ERROR(settings("signals", signals_source,
+                               [&](const toml::table& x) { return ParseSignalSettings(r, x, &c->signals); }));
+      RETURN_IF_ERROR(
+          settings("cases", cases_source, [&](const toml::table& x) { return ParseCaseSettings(r, x, &c->cases); }));
+      RETURN_IF_ERROR(
+          settings("audit", audit_source, [&](const toml::table& x) { return ParseAuditSettings(r, x, &c->audit); }));
       if (const toml::table* v = t["vocabulary"].as_table()) {
         if (vocab_source != nullptr) {
           return r.Error(v, StrCat("[vocabulary] is already declared in ", vocab_source->name));

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent computation of the casenode policy hash (format casenode-policy/v6).
+"""Independent computation of the casenode policy hash (format casenode-policy/v7).
 
 Written from the format description in policy/README.md, not from policy/internal/canonical.cc,
 to cross-check the golden hash in tests/unit/policy_test.cc:
@@ -54,7 +54,7 @@ def encode(network_dir: str, local_files) -> bytes:
     for path in local_files:
         rules += [(r, True) for r in tomllib.loads(pathlib.Path(path).read_text()).get("rule", [])]
 
-    w = Writer("casenode-policy/v6")
+    w = Writer("casenode-policy/v7")
     w.string(name)
     for k in KINDS:
         w.list(vocab[k])
@@ -68,6 +68,9 @@ def encode(network_dir: str, local_files) -> bytes:
         w.string(role)
         w.list(set(roles[role]))
     w.u64(cases.get("retention_seconds", 63072000))
+    w.u64(cases.get("member_contributions", 200))
+    w.u64(cases.get("member_agreements", 50))
+    w.u64(cases.get("member_bytes", 1048576))
     w.u64(audit.get("witnesses", 2))
     w.u64(len(quotas))
     for action in sorted(quotas, key=str.encode):

@@ -3,15 +3,18 @@
 // stops disclosure when revoked, agreements are flagged overdue, and closing
 // ends in destruction everywhere, also at a member that was down.
 #include <signal.h>
+#include <sodium.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
+#include <cstdio>
 #include <thread>
 
 #include <atomic>
 #include <set>
 
+#include "base/encoding.h"
 #include "base/file.h"
 #include "base/reason.h"
 #include "base/time.h"
@@ -464,13 +467,180 @@ TEST_CASE("destruction reaches a member that was down when the bewaartermijn end
   CHECK(left == 0);
 }
 
+namespace {
+
+std::string RandomHex() {
+  uint8_t raw[16];
+  randombytes_buf(raw, sizeof raw);
+  return HexEncode(std::span<const uint8_t>(raw, sizeof raw));
+}
+
+// What a curious member's node could send instead of a sealed text.
+v1::SealedText Junk(size_t bytes) {
+  v1::SealedText t;
+  std::string nonce(24, '\0'), ciphertext(bytes, '\0');
+  randombytes_buf(nonce.data(), nonce.size());
+  randombytes_buf(ciphertext.data(), ciphertext.size());
+  t.set_nonce(nonce);
+  t.set_ciphertext(ciphertext);
+  return t;
+}
+
+int64_t TomorrowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             (std::chrono::system_clock::now() + std::chrono::hours(24)).time_since_epoch())
+      .count();
+}
+
+std::string Tomorrow() {
+  const auto t = std::chrono::system_clock::now() + std::chrono::hours(24);
+  return FormatRfc3339(std::chrono::time_point_cast<std::chrono::seconds>(t)).substr(0, 10);
+}
+
+}  // namespace
+
+// politie, an accepted member, once filled a case with random bytes until
+// nobody could add anything, and put unreadable agreements on the school's
+// list. Now the convener opens every text before keeping it, each member
+// has its own share, an agreement for another organisation is the
+// regisseur's, and contributions are rate limited per member.
+TEST_CASE("one accepted member cannot shut or litter a case", "[integration][cases][curious]") {
+  TempDir custom;
+  const std::string policy = EditedPolicy(custom, {{"member_contributions = 200", "member_contributions = 3"},
+                                                   {"member_agreements = 50", "member_agreements = 2"}});
+  LocalNetwork net({"school", "jeugdhulp", "politie", "gemeente"}, {"--policy", policy});
+  net.StartAll();
+  const std::string id = Convene(net, {"school", "politie"});
+  for (const std::string org : {"school", "politie"}) {
+    WaitForCase(net, org, id, [](const nlohmann::json& c) { return c["state"] == "invited"; });
+    REQUIRE(net.Casectl(org, {"case", "accept", id}).exit_code == 0);
+  }
+  auto politie = PeerStubAs(net, "gemeente", "politie");
+  auto contribute_junk = [&] {
+    grpc::ClientContext ctx;
+    v1::ContributeToCaseRequest req;
+    req.set_case_id(id);
+    req.set_contribution_id(RandomHex());
+    req.set_category("contact");
+    req.set_legal_basis("public_task");
+    *req.mutable_text() = Junk(16 * 1024);
+    v1::ContributeToCaseResponse resp;
+    return politie->ContributeToCase(&ctx, req, &resp);
+  };
+  auto add_agreement = [&](const std::string& owner_org) {
+    grpc::ClientContext ctx;
+    v1::SetCaseActionRequest req;
+    req.set_case_id(id);
+    v1::CaseAction& a = *req.mutable_action();
+    a.set_action_id(RandomHex());
+    a.set_owner_org(owner_org);
+    a.set_owner_staff("mw-01");
+    a.set_due_ms(TomorrowMs());
+    a.set_status(v1::ACTION_OPEN);
+    *a.mutable_description() = Junk(800);
+    v1::SetCaseActionResponse resp;
+    return politie->SetCaseAction(&ctx, req, &resp);
+  };
+
+  // Texts that do not open under the case key are refused, and kept nowhere.
+  const grpc::Status junk = contribute_junk();
+  CHECK(junk.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(node::GrpcReason(junk) == Reason::kCaseTextUnsealed);
+  const grpc::Status junk_agreement = add_agreement("politie");
+  CHECK(node::GrpcReason(junk_agreement) == Reason::kCaseTextUnsealed);
+  // An agreement for the school, by politie: the regisseur's act only.
+  const grpc::Status for_school = add_agreement("school");
+  CHECK(for_school.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(node::GrpcReason(for_school) == Reason::kNotActionOwner);
+  RunResult via_casectl = net.Casectl(
+      "politie", {"case", "action", "add", id, "--owner-org", "school", "--owner", "mw-01", "--due", Tomorrow()},
+      "Leerplicht inschakelen\n");
+  CHECK(via_casectl.exit_code != 0);
+  CHECK(via_casectl.err.find("NOT_ACTION_OWNER") != std::string::npos);
+  nlohmann::json view = Show(net, "gemeente", id);
+  CHECK(view["contributions"].empty());
+  CHECK(view["actions"].empty());
+
+  // politie uses its share (3 contributions, 2 agreements); the others keep theirs.
+  for (int i = 0; i < 3; ++i) {
+    RunResult r = net.Casectl("politie", {"case", "contribute", id, "--category", "contact"}, "politie " + std::to_string(i) + "\n");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  RunResult over = net.Casectl("politie", {"case", "contribute", id, "--category", "contact"}, "nog een\n");
+  CHECK(over.exit_code != 0);
+  CHECK(over.err.find("CASE_SHARE_EXHAUSTED") != std::string::npos);
+  for (const std::string org : {"school", "gemeente"}) {
+    RunResult r = net.Casectl(org, {"case", "contribute", id, "--category", "onderwijs"}, org + " bijdrage\n");
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+  }
+  std::vector<std::string> own;
+  for (int i = 0; i < 2; ++i) {
+    const nlohmann::json added = ParseJson(net.Casectl(
+        "politie", {"-o", "json", "case", "action", "add", id, "--owner-org", "politie", "--owner", "wijkagent-1", "--due",
+                    Tomorrow()},
+        "Huisbezoek " + std::to_string(i) + "\n"));
+    own.push_back(added["action_id"]);
+  }
+  RunResult third = net.Casectl(
+      "politie", {"case", "action", "add", id, "--owner-org", "politie", "--owner", "wijkagent-1", "--due", Tomorrow()},
+      "Nog een huisbezoek\n");
+  CHECK(third.exit_code != 0);
+  CHECK(third.err.find("CASE_SHARE_EXHAUSTED") != std::string::npos);
+  // Changing its own agreement costs no share.
+  CHECK(net.Casectl("politie", {"case", "action", "update", id, own[0], "--status", "done"}).exit_code == 0);
+  CHECK(net.Casectl("gemeente", {"case", "action", "add", id, "--owner-org", "school", "--owner", "mw-01", "--due",
+                                 Tomorrow()},
+                    "Gesprek met mentor\n")
+            .exit_code == 0);
+
+  // A flood is rate limited per member (60 a minute), the school is not.
+  int limited = 0, unsealed = 0;
+  for (int i = 0; i < 150; ++i) {
+    const grpc::Status s = contribute_junk();
+    if (node::GrpcReason(s) == Reason::kRateLimited) ++limited;
+    if (node::GrpcReason(s) == Reason::kCaseTextUnsealed) ++unsealed;
+  }
+  std::printf("curious member: 150 junk contributions of 16 KiB: %d refused CASE_TEXT_UNSEALED, %d RATE_LIMITED\n",
+              unsealed, limited);
+  CHECK(limited + unsealed == 150);
+  CHECK(limited >= 20);
+  CHECK(net.Casectl("school", {"case", "contribute", id, "--category", "onderwijs"}, "na de vloed\n").exit_code == 0);
+
+  // Each member sees its own share only: school's byte count would give the
+  // length of what politie may not read, and the other way round.
+  {
+    grpc::ClientContext ctx;
+    v1::ReadCaseRequest req;
+    req.set_case_id(id);
+    v1::ReadCaseResponse page;
+    REQUIRE(politie->ReadCase(&ctx, req, &page).ok());
+    REQUIRE(page.index().shares_size() == 1);
+    CHECK(page.index().shares(0).org() == "politie");
+    CHECK(page.index().shares(0).contributions() == 3);
+    CHECK(page.index().shares(0).agreements() == 2);
+  }
+  view = Show(net, "gemeente", id);
+  CHECK(view["contributions"].size() == 6);
+  CHECK(view["actions"].size() == 3);
+  for (const auto& c : view["contributions"]) CHECK(c["text"].get<std::string>().find("cannot be opened") == std::string::npos);
+  // Every refusal is in the convener's log, with its reason.
+  const std::string log = net.Log("gemeente");
+  CHECK(log.find("CASE_TEXT_UNSEALED") != std::string::npos);
+  CHECK(log.find("CASE_SHARE_EXHAUSTED") != std::string::npos);
+}
+
 TEST_CASE("a case larger than one message is read page by page, all of it", "[integration][cases]") {
-  LocalNetwork net({"school", "jeugdhulp", "gemeente"});
+  // 70 contributions of 16 KiB by one member, quickly: past the shipped
+  // share and rate limit, which are lifted here.
+  TempDir custom;
+  LocalNetwork net({"school", "jeugdhulp", "gemeente"}, {"--policy", UnlimitedPolicy(custom)});
   net.StartAll();
   const std::string id = Convene(net, {"school"});
   WaitForCase(net, "school", id, [](const nlohmann::json& c) { return c["state"] == "invited"; });
   REQUIRE(net.Casectl("school", {"case", "accept", id}).exit_code == 0);
-  constexpr int kCount = 70;  // of 16 KiB each: over 1 MiB, the message limit
+  constexpr int kCount = 63;  // of 16 KiB each: over 1 MiB, the message limit; the second page nearly full
   for (int i = 0; i < kCount; ++i) {
     std::string text = "nr " + std::to_string(i) + " ";
     text.resize(16 * 1024 - 1, 'x');
@@ -478,11 +648,63 @@ TEST_CASE("a case larger than one message is read page by page, all of it", "[in
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
   }
+  constexpr int kAgreements = 60;  // of about 1 KiB each: more than the second page has room for
+  for (int i = 0; i < kAgreements; ++i) {
+    std::string text = "afspraak " + std::to_string(i) + " ";
+    text.resize(1000, 'y');
+    RunResult r = net.Casectl("gemeente", {"case", "action", "add", id, "--owner-org", "school", "--owner", "mw-01",
+                                           "--due", "2031-01-" + std::to_string(10 + i % 20)},
+                              text + "\n");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  // Raw pages as the convener gives them: each bounded, agreements only after
+  // the last contribution, each item once.
+  auto school = PeerStubAs(net, "gemeente", "school");
+  v1::ReadCaseRequest req;
+  req.set_case_id(id);
+  std::set<std::string> contributions, agreements;
+  int pages = 0, agreement_pages = 0;
+  for (;;) {
+    grpc::ClientContext ctx;
+    v1::ReadCaseResponse page;
+    const grpc::Status s = school->ReadCase(&ctx, req, &page);
+    INFO(s.error_message());
+    REQUIRE(s.ok());
+    REQUIRE(++pages < 10);
+    CHECK(page.ByteSizeLong() < 600 * 1024);
+    if (!page.next().empty()) CHECK(page.actions().empty());
+    for (const auto& c : page.contributions()) CHECK(contributions.insert(c.contribution_id()).second);
+    for (const auto& a : page.actions()) CHECK(agreements.insert(a.action_id()).second);
+    if (!page.actions().empty()) ++agreement_pages;
+    REQUIRE((page.next().empty() || page.next_action().empty()));
+    if (page.next().empty() && page.next_action().empty()) break;
+    req.set_after(page.next());
+    req.set_after_action(page.next_action());
+  }
+  CHECK(contributions.size() == kCount);
+  CHECK(agreements.size() == kAgreements);
+  CHECK(agreement_pages >= 2);
+  // Both cursors at once: refused, naming the field.
+  {
+    grpc::ClientContext ctx;
+    req.set_after(*contributions.begin());
+    req.set_after_action(*agreements.begin());
+    v1::ReadCaseResponse page;
+    const grpc::Status s = school->ReadCase(&ctx, req, &page);
+    CHECK(node::GrpcReason(s) == Reason::kMalformedRequest);
+    CHECK(s.error_message().find("after_action") != std::string::npos);
+  }
   for (const std::string reader : {"school", "gemeente"}) {
     const nlohmann::json view = Show(net, reader, id);
     REQUIRE(view["contributions"].size() == kCount);
+    REQUIRE(view["actions"].size() == kAgreements);
     std::set<std::string> seen;
     for (const auto& c : view["contributions"]) seen.insert(c["contribution_id"]);
     CHECK(seen.size() == kCount);
+    // By due date, as staff read them.
+    for (size_t i = 1; i < view["actions"].size(); ++i) {
+      CHECK(view["actions"][i - 1]["due"].get<std::string>() <= view["actions"][i]["due"].get<std::string>());
+    }
   }
 }

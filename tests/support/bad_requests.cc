@@ -736,6 +736,12 @@ Table Build() {
         rows, "case_id", [](auto& r) { return r.mutable_case_id(); }, false);
     BadId<v1::ReadCaseRequest>(
         rows, "after", [](auto& r) { return r.mutable_after(); }, true);
+    BadId<v1::ReadCaseRequest>(
+        rows, "after_action", [](auto& r) { return r.mutable_after_action(); }, true);
+    rows.Bad("after_action", "with after", [](auto& r) {
+      r.set_after(kId);
+      r.set_after_action(kId);
+    });
   }
   {
     v1::SetCaseActionRequest b;

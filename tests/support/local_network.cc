@@ -172,6 +172,10 @@ std::string UnlimitedPolicy(const TempDir& dir) {
     text = std::regex_replace(text, rate, "rate_limit_per_minute = 1000000");
     text = std::regex_replace(text, minute, "per_minute = 1000000");
     text = std::regex_replace(text, day, "per_day = 1000000000");
+    // Each member's share of a case, at the policy's maxima.
+    text = std::regex_replace(text, std::regex("member_contributions = [0-9]+"), "member_contributions = 1000");
+    text = std::regex_replace(text, std::regex("member_agreements = [0-9]+"), "member_agreements = 200");
+    text = std::regex_replace(text, std::regex("member_bytes = [0-9]+"), "member_bytes = 3145728");
     REQUIRE(WriteFileAtomic(out + "/" + e.path().filename().string(), text, 0644).ok());
   }
   return out;

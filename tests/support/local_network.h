@@ -75,7 +75,8 @@ std::string ShortRetentionPolicy(const TempDir& dir, int seconds);
 // A copy of the shipped network policy in `dir`/policy with every occurrence
 // of each `from` replaced by its `to` (each must occur); returns its directory.
 std::string EditedPolicy(const TempDir& dir, const std::vector<std::pair<std::string, std::string>>& edits);
-// A copy with every rate limit and quota lifted, for load tests.
+// A copy with every rate limit and quota lifted, and each member's share of
+// a case at its maximum (1,000 contributions, 3 MiB), for load tests.
 std::string UnlimitedPolicy(const TempDir& dir);
 
 }  // namespace casenode::testing

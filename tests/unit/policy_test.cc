@@ -245,12 +245,12 @@ TEST_CASE("the canonical policy bytes and text are pinned", "[policy][golden]") 
   auto p = Policy::FromSources({kVocab, kRules});
   // Domain tag, then the name ("" here), each as u32be length || bytes.
   using namespace std::string_literals;
-  REQUIRE((*p)->CanonicalBytes().starts_with("\0\0\0\x12"s "casenode-policy/v6" "\0\0\0\0"s));
+  REQUIRE((*p)->CanonicalBytes().starts_with("\0\0\0\x12"s "casenode-policy/v7" "\0\0\0\0"s));
   // Cross-checked with the independent encoder: python3 tests/golden/policy_hash.py
   // on these two files.
-  REQUIRE((*p)->hash() == "67a4b088d04069563ecd53c6d409293dfcd8e136b86a35f62ac36c3e9b45931e");
+  REQUIRE((*p)->hash() == "b0220d2f0b3992747c6cdf749751e90ac2035ca9cd9a5afb4e677a9cf99ef2e6");
   REQUIRE((*p)->CanonicalText() ==
-          "casenode-policy/v6\n"
+          "casenode-policy/v7\n"
           "policy name=\n"
           "vocabulary roles=gemeente,school\n"
           "vocabulary actions=case.read,signal.lookup\n"
@@ -259,7 +259,7 @@ TEST_CASE("the canonical policy bytes and text are pinned", "[policy][golden]") 
           "vocabulary legal_bases=consent,public_task\n"
           "consent status_cache_seconds=60 on_issuer_unreachable=deny max_stale_seconds=3600\n"
           "signals retention_seconds=63072000\n"
-          "cases retention_seconds=63072000\n"
+          "cases retention_seconds=63072000 member_contributions=200 member_agreements=50 member_bytes=1048576\n"
           "audit witnesses=2\n"
           "rule id=lookup effect=allow local=0 roles=gemeente,school orgs= actions=signal.lookup "
           "purposes=vroegsignalering categories=signaal legal_bases=public_task consent=not_required conditions= "
@@ -281,6 +281,8 @@ TEST_CASE("consent settings come from the network policy and are part of its has
   CHECK(LoadError({kVocab, kRules, Source{"c.toml", "[consent]\non_issuer_unreachable = \"shrug\"\n"}})
             .find("c.toml:2: [consent] on_issuer_unreachable") == 0);
   CHECK(LoadError({kVocab, kRules}, {settings}).find("unknown key \"consent\"") != std::string::npos);
+  CHECK(LoadError({kVocab, kRules, Source{"c.toml", "consent = 60\n"}}).find("c.toml:1: [consent]: expected a table") ==
+        0);
 }
 
 TEST_CASE("signal retention comes from the network policy and is part of its hash", "[policy]") {
@@ -321,6 +323,35 @@ TEST_CASE("signal retention comes from the network policy and is part of its has
   CHECK(LoadError({kVocab, kRules, signals("a.toml", "retention_seconds = 31536000\n"),
                    signals("b.toml", "retention_seconds = 31536000\n")})
             .find("b.toml:1: [signals] is already declared in a.toml") == 0);
+}
+
+TEST_CASE("each member's share of a case comes from the network policy and is part of its hash", "[policy]") {
+  auto cases = [](const std::string& body) { return Source{"c.toml", "[cases]\n" + body}; };
+  auto defaults = Policy::FromSources({kVocab, kRules});
+  REQUIRE((*defaults)->case_settings() == CaseSettings{63072000, 200, 50, 1048576});
+  auto same = Policy::FromSources(
+      {kVocab, kRules, cases("member_contributions = 200\nmember_agreements = 50\nmember_bytes = 1048576\n")});
+  REQUIRE((*same)->hash() == (*defaults)->hash());
+  for (const auto& [body, want] : std::vector<std::pair<std::string, CaseSettings>>{
+           {"member_contributions = 1000\n", {63072000, 1000, 50, 1048576}},
+           {"member_agreements = 1\n", {63072000, 200, 1, 1048576}},
+           {"member_bytes = 3145728\n", {63072000, 200, 50, 3145728}}}) {
+    INFO(body);
+    auto p = Policy::FromSources({kVocab, kRules, cases(body)});
+    REQUIRE(p.ok());
+    CHECK((*p)->case_settings() == want);
+    CHECK((*p)->hash() != (*defaults)->hash());
+  }
+  for (const auto& [body, error] : std::vector<std::pair<std::string, std::string>>{
+           {"member_contributions = 0\n", "c.toml:2: [cases] member_contributions: expected an integer from 1 to 1000"},
+           {"member_contributions = 1001\n", "c.toml:2: [cases] member_contributions: expected an integer from 1 to 1000"},
+           {"member_agreements = \"5\"\n", "c.toml:2: [cases] member_agreements: expected an integer from 1 to 200"},
+           {"member_bytes = 32767\n", "c.toml:2: [cases] member_bytes: expected an integer from 32768 to 3145728"},
+           {"member_bytes = 3145729\n", "c.toml:2: [cases] member_bytes: expected an integer from 32768 to 3145728"},
+           {"members = 3\n", "c.toml:2: [cases] unknown key \"members\""}}) {
+    INFO(body);
+    CHECK(LoadError({kVocab, kRules, cases(body)}).find(error) == 0);
+  }
 }
 
 TEST_CASE("the witnesses an auditor requires come from the network policy and are part of its hash", "[policy]") {
@@ -538,7 +569,7 @@ TEST_CASE("the hash of the default network policy is pinned", "[policy][hash][go
   REQUIRE(p.ok());
   // Cross-checked by tests/golden/policy_hash.py, an independent encoder that
   // reads the same files: python3 tests/golden/policy_hash.py policy/network
-  REQUIRE((*p)->hash() == "5b56a73ebcad8aad6ba0aca6015979ed54333891068db3ffb6e8b056f47af704");
+  REQUIRE((*p)->hash() == "9da47bed5ad85f9534cfa6d4dd29acb9b69218a50058ab03cd0212614c9b601e");
 }
 
 namespace {
