@@ -6,29 +6,46 @@
 
 namespace casenode {
 
-std::string Base64Encode(std::span<const uint8_t> bytes) {
-  const size_t len = sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+namespace {
+
+std::string Encode(std::span<const uint8_t> bytes, int variant) {
+  const size_t len = sodium_base64_encoded_len(bytes.size(), variant);
   std::string out(len, '\0');
-  sodium_bin2base64(out.data(), len, bytes.data(), bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+  sodium_bin2base64(out.data(), len, bytes.data(), bytes.size(), variant);
   out.resize(len - 1);  // drop the terminating NUL
   return out;
 }
 
-absl::StatusOr<Bytes> Base64Decode(std::string_view text, std::string_view what) {
+absl::StatusOr<Bytes> Decode(std::string_view text, std::string_view what, int variant, std::string_view name) {
   Bytes out(text.size() / 4 * 3 + 3);
   size_t out_len = 0;
   const char* end = nullptr;
-  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &out_len,
-                        &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &out_len, &end, variant) != 0 ||
       end != text.data() + text.size()) {
-    return absl::InvalidArgumentError(StrCat(what, ": expected standard base64"));
+    return absl::InvalidArgumentError(StrCat(what, ": expected ", name));
   }
   out.resize(out_len);
   // One encoding per value: libsodium ignores the unused bits of the last
   // character, so re-encode and compare (what is signed or compared as text
   // must not have several spellings).
-  if (Base64Encode(out) != text) return absl::InvalidArgumentError(StrCat(what, ": expected canonical base64"));
+  if (Encode(out, variant) != text) return absl::InvalidArgumentError(StrCat(what, ": expected canonical ", name));
   return out;
+}
+
+}  // namespace
+
+std::string Base64Encode(std::span<const uint8_t> bytes) { return Encode(bytes, sodium_base64_VARIANT_ORIGINAL); }
+
+absl::StatusOr<Bytes> Base64Decode(std::string_view text, std::string_view what) {
+  return Decode(text, what, sodium_base64_VARIANT_ORIGINAL, "standard base64");
+}
+
+std::string Base64UrlEncode(std::span<const uint8_t> bytes) {
+  return Encode(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+absl::StatusOr<Bytes> Base64UrlDecode(std::string_view text, std::string_view what) {
+  return Decode(text, what, sodium_base64_VARIANT_URLSAFE_NO_PADDING, "base64url");
 }
 
 std::string HexEncode(std::span<const uint8_t> bytes) {

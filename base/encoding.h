@@ -19,6 +19,10 @@ using Bytes = std::vector<uint8_t>;
 std::string Base64Encode(std::span<const uint8_t> bytes);
 // Fails with InvalidArgument naming `what` if `text` is not valid base64.
 [[nodiscard]] absl::StatusOr<Bytes> Base64Decode(std::string_view text, std::string_view what);
+// Base64url without padding (RFC 4648 §5), as JOSE and PKCE use it; one
+// spelling per value, like Base64Decode.
+std::string Base64UrlEncode(std::span<const uint8_t> bytes);
+[[nodiscard]] absl::StatusOr<Bytes> Base64UrlDecode(std::string_view text, std::string_view what);
 
 std::string HexEncode(std::span<const uint8_t> bytes);
 // True if `text` is exactly `digits` lowercase hex digits (ids, fingerprints).

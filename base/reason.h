@@ -86,7 +86,18 @@ namespace casenode {
   X(kSignalCategoryNotAllowed, 84, "SIGNAL_CATEGORY_NOT_ALLOWED", kInvalidArgument) \
   /* cases, against a curious member */                                            \
   X(kCaseTextUnsealed, 85, "CASE_TEXT_UNSEALED", kInvalidArgument)                 \
-  X(kCaseShareExhausted, 86, "CASE_SHARE_EXHAUSTED", kResourceExhausted)
+  X(kCaseShareExhausted, 86, "CASE_SHARE_EXHAUSTED", kResourceExhausted)         \
+  /* staff sign-in (node/staff): why an ID token was refused */                    \
+  X(kStaffTokenMalformed, 90, "STAFF_TOKEN_MALFORMED", kUnauthenticated)           \
+  X(kStaffTokenAlgorithm, 91, "STAFF_TOKEN_ALGORITHM", kUnauthenticated)           \
+  X(kStaffTokenUnknownKey, 92, "STAFF_TOKEN_UNKNOWN_KEY", kUnauthenticated)        \
+  X(kStaffTokenSignature, 93, "STAFF_TOKEN_SIGNATURE", kUnauthenticated)           \
+  X(kStaffTokenIssuer, 94, "STAFF_TOKEN_ISSUER", kUnauthenticated)                 \
+  X(kStaffTokenAudience, 95, "STAFF_TOKEN_AUDIENCE", kUnauthenticated)             \
+  X(kStaffTokenExpired, 96, "STAFF_TOKEN_EXPIRED", kUnauthenticated)               \
+  X(kStaffTokenNotYetValid, 97, "STAFF_TOKEN_NOT_YET_VALID", kUnauthenticated)     \
+  X(kStaffTokenNonce, 98, "STAFF_TOKEN_NONCE", kUnauthenticated)                   \
+  X(kStaffReauthRequired, 99, "STAFF_REAUTH_REQUIRED", kUnauthenticated)
 
 enum class Reason : uint16_t {
   kNone = 0,  // no reason attached (also: a name this build does not know)

@@ -13,6 +13,8 @@ PACKAGES=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libsystemd-dev systemd
   prometheus-cpp-dev libcpp-httplib-dev
+  libcjose-dev libjansson-dev   # staff sign-in: JWS and JWK (cjose.pc requires jansson)
+  libcurl4-openssl-dev          # staff sign-in: HTTPS to the identity provider, URLs
   prometheus  # promtool, for the metrics test
   libbenchmark-dev
   clang libclang-rt-14-dev

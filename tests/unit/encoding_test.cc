@@ -23,6 +23,25 @@ TEST_CASE("base64 round-trips and rejects bad input naming the field", "[base]")
   REQUIRE(std::string(other.status().message()).starts_with("note signature: expected "));
 }
 
+// RFC 4648 §10 test vectors, in the URL alphabet without padding (RFC 7515 appendix C).
+TEST_CASE("base64url round-trips without padding and has one spelling per value", "[base]") {
+  const std::string foobar = "foobar";
+  for (size_t n = 0; n <= foobar.size(); ++n) {
+    const Bytes b(foobar.begin(), foobar.begin() + static_cast<long>(n));
+    const std::string want[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
+    CHECK(Base64UrlEncode(b) == want[n]);
+    CHECK(*Base64UrlDecode(want[n], "x") == b);
+  }
+  const Bytes high{0xfb, 0xff};
+  CHECK(Base64UrlEncode(high) == "-_8");
+  for (const std::string bad : {"Zg==", "+/8", "Zh", "Z"}) {  // padding, the standard alphabet, unused bits set, too short
+    INFO(bad);
+    auto r = Base64UrlDecode(bad, "id_token");
+    REQUIRE_FALSE(r.ok());
+    CHECK(std::string(r.status().message()).starts_with("id_token: expected "));
+  }
+}
+
 TEST_CASE("hex round-trips and rejects odd length", "[base]") {
   const Bytes b{0xde, 0xad, 0xbe, 0xef};
   REQUIRE(HexEncode(b) == "deadbeef");
