@@ -19,6 +19,7 @@ using Json = nlohmann::json;
 
 struct KeySet::Key {
   std::string kid;
+  std::string alg;  // the JWK's own "alg", or ""
   cjose_jwk_kty_t kty = CJOSE_JWK_KTY_RSA;
   cjose_jwk_t* jwk = nullptr;
   ~Key() {
@@ -34,7 +35,7 @@ absl::Status Refused(Reason reason, std::string_view message) { return Error(rea
 cjose_jwk_kty_t KtyFor(std::string_view alg) { return alg == "ES256" ? CJOSE_JWK_KTY_EC : CJOSE_JWK_KTY_RSA; }
 
 bool KeyFits(const KeySet::Key& key, std::string_view alg) {
-  if (key.kty != KtyFor(alg)) return false;
+  if (key.kty != KtyFor(alg) || (!key.alg.empty() && key.alg != alg)) return false;
   if (key.kty == CJOSE_JWK_KTY_EC) {
     cjose_err err;
     return cjose_jwk_EC_get_curve(key.jwk, &err) == CJOSE_JWK_EC_P_256;
@@ -46,7 +47,7 @@ bool KeyFits(const KeySet::Key& key, std::string_view alg) {
 absl::StatusOr<Json> DecodeJsonSegment(std::string_view segment, std::string_view what) {
   absl::StatusOr<Bytes> raw = Base64UrlDecode(segment, what);
   if (!raw.ok()) return Refused(Reason::kStaffTokenMalformed, StrCat("the ", what, " is not base64url"));
-  Json j = Json::parse(raw->begin(), raw->end(), nullptr, /*allow_exceptions=*/false);
+  Json j = ParseIssuerJson(std::string_view(reinterpret_cast<const char*>(raw->data()), raw->size()));
   if (!j.is_object()) return Refused(Reason::kStaffTokenMalformed, StrCat("the ", what, " is not a JSON object"));
   return j;
 }
@@ -69,11 +70,39 @@ std::string StringClaim(const Json& claims, const char* name) {
 
 bool SupportedAlgorithm(std::string_view alg) { return alg == "RS256" || alg == "PS256" || alg == "ES256"; }
 
+Json ParseIssuerJson(std::string_view text) {
+  if (!JsonDepthWithin(text)) return Json(Json::value_t::discarded);
+  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
+bool JsonDepthWithin(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char ch : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (ch == '\\') {
+        escaped = true;
+      } else if (ch == '"') {
+        in_string = false;
+      }
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '{' || ch == '[') {
+      if (++depth > max_depth) return false;
+    } else if (ch == '}' || ch == ']') {
+      --depth;
+    }
+  }
+  return true;
+}
+
 absl::StatusOr<KeySet> KeySet::Parse(std::string_view jwks_json) {
   if (jwks_json.size() > kMaxJwksBytes) {
     return Error(Reason::kStaffTokenMalformed, StrCat("jwks: larger than ", kMaxJwksBytes, " bytes"));
   }
-  const Json doc = Json::parse(jwks_json, nullptr, /*allow_exceptions=*/false);
+  const Json doc = ParseIssuerJson(jwks_json);
   if (!doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array()) {
     return Error(Reason::kStaffTokenMalformed, "jwks: expected an object with a \"keys\" array");
   }
@@ -83,8 +112,17 @@ absl::StatusOr<KeySet> KeySet::Parse(std::string_view jwks_json) {
   KeySet set;
   for (const Json& k : doc["keys"]) {
     if (!k.is_object()) continue;
+    for (const char* secret : {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}) {
+      if (k.contains(secret)) {
+        return Error(Reason::kStaffTokenMalformed, "jwks: holds private key material; the issuer's key has leaked");
+      }
+    }
     if (k.contains("use") && k["use"] != "sig") continue;
-    const std::string kty = k.value("kty", "");
+    if (k.contains("key_ops") && !(k["key_ops"].is_array() && std::find(k["key_ops"].begin(), k["key_ops"].end(),
+                                                                          Json("verify")) != k["key_ops"].end())) {
+      continue;
+    }
+    const std::string kty = StringClaim(k, "kty");
     if (kty != "RSA" && kty != "EC") continue;
     const std::string text = k.dump();
     cjose_err err;
@@ -93,7 +131,8 @@ absl::StatusOr<KeySet> KeySet::Parse(std::string_view jwks_json) {
     auto key = std::make_shared<Key>();
     key->jwk = jwk;
     key->kty = cjose_jwk_get_kty(jwk, &err);
-    if (k.contains("kid") && k["kid"].is_string()) key->kid = k["kid"].get<std::string>();
+    key->kid = StringClaim(k, "kid");
+    key->alg = StringClaim(k, "alg");
     set.keys_.push_back(std::move(key));
   }
   return set;
@@ -103,29 +142,42 @@ bool KeySet::Has(std::string_view kid) const {
   return std::any_of(keys_.begin(), keys_.end(), [&](const auto& k) { return k->kid == kid; });
 }
 
-// The key to verify a token of `alg` with: the one named `kid`, or without a
-// kid the issuer's only key of the right type.
+// The key to verify a token of `alg` with: the one named `kid` that fits the
+// algorithm, or without a kid the issuer's only key that fits. Exactly one.
 absl::StatusOr<const KeySet::Key*> FindKey(const KeySet& keys, std::string_view kid, std::string_view alg) {
   const KeySet::Key* found = nullptr;
-  int fitting = 0;
+  int named = 0, fitting = 0;
   for (const auto& k : keys.keys_) {
-    if (!kid.empty() ? k->kid == kid : KeyFits(*k, alg)) {
+    if (!kid.empty() && k->kid != kid) continue;
+    ++named;
+    if (KeyFits(*k, alg)) {
       found = k.get();
       ++fitting;
     }
   }
-  if (found == nullptr) return Refused(Reason::kStaffTokenUnknownKey, "signed with a key the issuer does not list");
-  if (kid.empty() && fitting > 1) {
-    return Refused(Reason::kStaffTokenUnknownKey, "names no key (kid), and the issuer lists several");
-  }
-  if (!KeyFits(*found, alg)) {
-    return Refused(Reason::kStaffTokenAlgorithm, "its key is not of the type its algorithm needs");
+  if (named == 0) return Refused(Reason::kStaffTokenUnknownKey, "signed with a key the issuer does not list");
+  if (fitting == 0) return Refused(Reason::kStaffTokenAlgorithm, "its key is not of the type its algorithm needs");
+  if (fitting > 1) {
+    return Refused(Reason::kStaffTokenUnknownKey,
+                   kid.empty() ? "names no key (kid), and the issuer lists several" : "names a kid the issuer lists twice");
   }
   return found;
 }
 
+// The signature's length for `alg` with `key`: 64 bytes for ES256 (r || s),
+// the modulus's for RSA. Any other length is refused before libcjose, which
+// would take some (a padded r and s) as the same signature.
+size_t SignatureBytes(const KeySet::Key& key, std::string_view alg) {
+  if (alg == "ES256") return 64;
+  cjose_err err;
+  return (cjose_jwk_get_keysize(key.jwk, &err) + 7) / 8;
+}
+
 absl::StatusOr<IdClaims> ValidateIdToken(std::string_view token, const KeySet& keys, const Expectations& expect,
                                          const std::vector<std::string>& list_claims) {
+  if (expect.issuer.empty() || expect.client_id.empty()) {
+    return Refused(Reason::kStaffTokenIssuer, "no issuer or client id is configured to check it against");
+  }
   if (token.size() > kMaxIdTokenBytes) {
     return Refused(Reason::kStaffTokenMalformed, StrCat("larger than ", kMaxIdTokenBytes, " bytes"));
   }
@@ -146,10 +198,21 @@ absl::StatusOr<IdClaims> ValidateIdToken(std::string_view token, const KeySet& k
   if (header.contains("crit")) return Refused(Reason::kStaffTokenMalformed, "has critical header parameters");
   std::string kid;
   if (header.contains("kid")) {
-    if (!header["kid"].is_string()) return Refused(Reason::kStaffTokenMalformed, "kid: expected a string");
+    if (!header["kid"].is_string() || header["kid"].get<std::string>().empty()) {
+      return Refused(Reason::kStaffTokenMalformed, "kid: expected a non-empty string");
+    }
     kid = header["kid"].get<std::string>();
   }
   ASSIGN_OR_RETURN(const KeySet::Key* key, FindKey(keys, kid, alg));
+  // Payload and signature in strict base64url too: one spelling per token.
+  if (!Base64UrlDecode(token.substr(dot1 + 1, dot2 - dot1 - 1), "payload").ok()) {
+    return Refused(Reason::kStaffTokenMalformed, "the payload is not base64url");
+  }
+  absl::StatusOr<Bytes> signature = Base64UrlDecode(token.substr(dot2 + 1), "signature");
+  if (!signature.ok()) return Refused(Reason::kStaffTokenMalformed, "the signature is not base64url");
+  if (signature->size() != SignatureBytes(*key, alg)) {
+    return Refused(Reason::kStaffTokenSignature, "the signature has the wrong length for its algorithm and key");
+  }
 
   // 2. The signature, by libcjose.
   cjose_err err;
@@ -165,7 +228,7 @@ absl::StatusOr<IdClaims> ValidateIdToken(std::string_view token, const KeySet& k
   if (!got) return Refused(Reason::kStaffTokenMalformed, "no payload");
 
   // 3. The claims (Core §3.1.3.7), now that they are the issuer's.
-  const Json claims = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  const Json claims = ParseIssuerJson(payload);
   if (!claims.is_object()) return Refused(Reason::kStaffTokenMalformed, "the claims are not a JSON object");
   if (StringClaim(claims, "iss") != expect.issuer) {
     return Refused(Reason::kStaffTokenIssuer, "issued by another issuer than this node's");
@@ -204,6 +267,9 @@ absl::StatusOr<IdClaims> ValidateIdToken(std::string_view token, const KeySet& k
   out.issued_at = *iat;
   out.expires_at = *exp;
   out.auth_time = TimeClaim(claims, "auth_time");
+  if (out.auth_time && *out.auth_time > expect.now + skew) {
+    return Refused(Reason::kStaffTokenNotYetValid, "signed in in the future (auth_time)");
+  }
   if (expect.max_age) {
     if (!out.auth_time) return Refused(Reason::kStaffReauthRequired, "says not when the person signed in (auth_time)");
     if (expect.now - *out.auth_time > *expect.max_age + skew) {

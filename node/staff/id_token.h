@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "absl/status/statusor.h"
 #include "base/time.h"
 #include "keys/secret.h"
@@ -39,9 +41,21 @@ inline constexpr std::chrono::seconds kMaxTokenAge{600};
 // The asymmetric JWS algorithms a node may allow.
 bool SupportedAlgorithm(std::string_view alg);
 
+// How deep the JSON an issuer sends may nest (objects and arrays), checked
+// before it is parsed: nothing the node reads needs more, and a deeper
+// document could exhaust the stack of code that walks it.
+inline constexpr int kMaxJsonDepth = 8;
+bool JsonDepthWithin(std::string_view text, int max_depth = kMaxJsonDepth);
+// JSON from an issuer: parsed without exceptions if within kMaxJsonDepth; a
+// discarded value (is_discarded()) otherwise.
+nlohmann::json ParseIssuerJson(std::string_view text);
+
 // An issuer's JWK set (its jwks_uri document): the keys usable for
 // signatures (RSA, or EC on P-256), by kid. Keys meant for encryption
-// ("use": "enc") and other key types are left out.
+// ("use": "enc", or key_ops without "verify") and other key types are left
+// out; a key's own "alg", if it has one, binds it to that algorithm. A set
+// that holds private key material is refused whole: the issuer's key has
+// leaked, and nothing it signed can be trusted.
 class KeySet {
  public:
   // STAFF_TOKEN_MALFORMED if it is not a JWK set within the bounds above.

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
 #include "base/encoding.h"
 #include "base/reason.h"
 #include "base/sha256.h"
@@ -23,6 +24,25 @@ using Json = nlohmann::json;
 
 absl::Status Bad(std::string_view message) { return Error(Reason::kStaffTokenMalformed, message); }
 
+std::string StringOf(const Json& doc, const char* field) {
+  auto it = doc.find(field);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string Part(CURLU* u, CURLUPart part) {
+  char* value = nullptr;
+  if (curl_url_get(u, part, &value, 0) != CURLUE_OK) return "";
+  std::string out(value);
+  curl_free(value);
+  return out;
+}
+
+// The parameters the node sets in an authorization request; an endpoint
+// that already carries one is refused (RFC 6749 §3.1: no parameter twice).
+constexpr const char* kAuthorizationParams[] = {"response_type", "client_id", "redirect_uri", "scope", "state",
+                                                "nonce", "code_challenge", "code_challenge_method", "max_age",
+                                                "prompt"};
+
 bool HasString(const Json& doc, const char* field, std::string_view value) {
   auto it = doc.find(field);
   if (it == doc.end() || !it->is_array()) return false;
@@ -32,18 +52,18 @@ bool HasString(const Json& doc, const char* field, std::string_view value) {
   return false;
 }
 
-// An absolute https URL (or http, if allowed) that libcurl can parse, with a host.
+// An absolute https URL (or http, if allowed) that libcurl parses to the
+// same text: a host, no user info, no fragment, nothing curl would rewrite.
 bool GoodUrl(std::string_view url, bool allow_http) {
   std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), curl_url_cleanup);
   if (!u || curl_url_set(u.get(), CURLUPART_URL, std::string(url).c_str(), 0) != CURLUE_OK) return false;
-  char* scheme = nullptr;
-  if (curl_url_get(u.get(), CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) return false;
-  const std::string s(scheme);
-  curl_free(scheme);
-  char* fragment = nullptr;
-  const bool has_fragment = curl_url_get(u.get(), CURLUPART_FRAGMENT, &fragment, 0) == CURLUE_OK;
-  if (has_fragment) curl_free(fragment);
-  return !has_fragment && (s == "https" || (allow_http && s == "http"));
+  const std::string scheme = Part(u.get(), CURLUPART_SCHEME);
+  if (!(scheme == "https" || (allow_http && scheme == "http"))) return false;
+  if (Part(u.get(), CURLUPART_HOST).empty() || !Part(u.get(), CURLUPART_USER).empty() ||
+      !Part(u.get(), CURLUPART_PASSWORD).empty() || !Part(u.get(), CURLUPART_FRAGMENT).empty()) {
+    return false;
+  }
+  return Part(u.get(), CURLUPART_URL) == url;
 }
 
 std::string RandomToken() {
@@ -57,10 +77,10 @@ std::string RandomToken() {
 absl::StatusOr<Discovery> ParseDiscovery(std::string_view json, std::string_view issuer,
                                          const std::set<std::string>& allowed, bool allow_http) {
   if (json.size() > kMaxDiscoveryBytes) return Bad(StrCat("discovery: larger than ", kMaxDiscoveryBytes, " bytes"));
-  const Json doc = Json::parse(json, nullptr, /*allow_exceptions=*/false);
+  const Json doc = ParseIssuerJson(json);
   if (!doc.is_object()) return Bad("discovery: not a JSON object");
   Discovery d;
-  if (doc.value("issuer", "") != issuer) {
+  if (issuer.empty() || StringOf(doc, "issuer") != issuer) {
     return Error(Reason::kStaffTokenIssuer, "discovery: issuer is not exactly the configured issuer");
   }
   d.issuer = std::string(issuer);
@@ -75,6 +95,16 @@ absl::StatusOr<Discovery> ParseDiscovery(std::string_view json, std::string_view
       return Bad(StrCat("discovery: ", field, ": expected an https URL"));
     }
     *out = it->get<std::string>();
+  }
+  {
+    std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), curl_url_cleanup);
+    curl_url_set(u.get(), CURLUPART_URL, d.authorization_endpoint.c_str(), 0);
+    const std::string query = "&" + Part(u.get(), CURLUPART_QUERY);
+    for (const char* name : kAuthorizationParams) {
+      if (query.find(StrCat("&", name, "=")) != std::string::npos) {
+        return Bad(StrCat("discovery: authorization_endpoint: already carries ", name));
+      }
+    }
   }
   // Absent response_types_supported is an error in Discovery §3; "code" must be among them.
   if (!HasString(doc, "response_types_supported", "code")) return Bad("discovery: the issuer offers no code flow");
@@ -130,7 +160,7 @@ absl::StatusOr<std::string> IdTokenOf(std::string_view token_response_json) {
   if (token_response_json.size() > kMaxTokenResponseBytes) {
     return Bad(StrCat("token response: larger than ", kMaxTokenResponseBytes, " bytes"));
   }
-  const Json doc = Json::parse(token_response_json, nullptr, /*allow_exceptions=*/false);
+  const Json doc = ParseIssuerJson(token_response_json);
   if (!doc.is_object()) return Bad("token response: not a JSON object");
   if (auto e = doc.find("error"); e != doc.end()) {
     // RFC 6749 §5.2 error codes are a fixed set of ASCII words; anything else is named as unknown.
@@ -139,8 +169,10 @@ absl::StatusOr<std::string> IdTokenOf(std::string_view token_response_json) {
                       code.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos;
     return Bad(StrCat("token response: the issuer refused (", word ? code : "unknown error", ")"));
   }
-  const std::string type = doc.value("token_type", "");
-  if (type != "Bearer" && type != "bearer") return Bad("token response: token_type: expected Bearer");
+  // Case-insensitive (RFC 6749 §5.1, §7.1).
+  if (!absl::EqualsIgnoreCase(StringOf(doc, "token_type"), "Bearer")) {
+    return Bad("token response: token_type: expected Bearer");
+  }
   auto id = doc.find("id_token");
   if (id == doc.end() || !id->is_string() || id->get<std::string>().empty()) {
     return Bad("token response: no id_token");

@@ -73,6 +73,24 @@ TEST_CASE("discovery is read only for the configured issuer, over https, with co
     CHECK(ReasonOf(r.status()) == std::get<1>(wrong[i]));
     CHECK(std::string(r.status().message()).find(std::get<2>(wrong[i])) != std::string::npos);
   }
+  // Hosts that are not what they seem, and an endpoint already carrying our parameters.
+  for (const std::string& url : {std::string("https://user:pw@login.gemeente.example/auth"),
+                                 std::string("https://login.gemeente.example\\@evil.example/x"),
+                                 std::string("https:///auth"), std::string("https://login.gemeente.example")}) {
+    INFO(url);
+    Json j = GoodDiscovery();
+    j["authorization_endpoint"] = url;
+    CHECK(ReasonOf(ParseDiscovery(j.dump(), kIssuer, kAllowed).status()) == Reason::kStaffTokenMalformed);
+  }
+  Json clash = GoodDiscovery();
+  clash["authorization_endpoint"] = kIssuer + "/auth?tenant=1&redirect_uri=https://evil.example";
+  CHECK(ReasonOf(ParseDiscovery(clash.dump(), kIssuer, kAllowed).status()) == Reason::kStaffTokenMalformed);
+  Json tenant = GoodDiscovery();
+  tenant["authorization_endpoint"] = kIssuer + "/auth?tenant=1";
+  CHECK(ParseDiscovery(tenant.dump(), kIssuer, kAllowed).ok());
+  // Members of the wrong type are refused, never thrown.
+  CHECK(ReasonOf(ParseDiscovery(R"({"issuer":1})", kIssuer, kAllowed).status()) == Reason::kStaffTokenIssuer);
+  CHECK(ReasonOf(ParseDiscovery(GoodDiscovery().dump(), "", kAllowed).status()) == Reason::kStaffTokenIssuer);
   CHECK_FALSE(ParseDiscovery("[]", kIssuer, kAllowed).ok());
   CHECK_FALSE(ParseDiscovery(std::string(kMaxDiscoveryBytes + 1, ' '), kIssuer, kAllowed).ok());
   // A provider on loopback in tests may use http, when the node is told so.
@@ -114,6 +132,8 @@ TEST_CASE("the token answer gives the ID token, or the issuer's error code and n
   CHECK(std::string(refused.status().message()).find("Canary") == std::string::npos);
   auto odd = IdTokenOf(R"({"error":"<script>CanaryError"})");
   CHECK(std::string(odd.status().message()).find("Canary") == std::string::npos);
+  CHECK(IdTokenOf(R"({"token_type":"BEARER","id_token":"h.p.s"})").ok());  // case-insensitive
+  CHECK(ReasonOf(IdTokenOf(R"({"token_type":1,"id_token":"x"})").status()) == Reason::kStaffTokenMalformed);
   for (const std::string bad : {R"({"token_type":"Bearer"})", R"({"token_type":"mac","id_token":"h.p.s"})",
                                 R"({"token_type":"Bearer","id_token":7})", "[]", "no json"}) {
     INFO(bad);

@@ -247,13 +247,16 @@ TEST_CASE("a JWK set keeps only signing keys, within bounds", "[staff]") {
   Json enc = rsa.Public();
   enc["use"] = "enc";
   enc["kid"] = "enc-1";
-  Json set = {{"keys", {rsa.Public(), enc, {{"kty", "oct"}, {"k", "c2VjcmV0"}, {"kid", "hmac"}}, {{"kty", "RSA"}}}}};
+  Json set = {{"keys", {rsa.Public(), enc, {{"kty", "OKP"}, {"crv", "Ed25519"}, {"kid", "ed"}}, {{"kty", "RSA"}}}}};
   auto keys = KeySet::Parse(set.dump());
   REQUIRE(keys.ok());
   CHECK(keys->size() == 1);
   CHECK(keys->Has("rsa-1"));
   CHECK_FALSE(keys->Has("enc-1"));
-  CHECK_FALSE(keys->Has("hmac"));
+  CHECK_FALSE(keys->Has("ed"));
+  // A symmetric key in a published set is a secret no longer: the set is refused.
+  Json hmac = {{"keys", {rsa.Public(), {{"kty", "oct"}, {"k", "c2VjcmV0"}, {"kid", "hmac"}}}}};
+  CHECK(ReasonOf(KeySet::Parse(hmac.dump()).status()) == Reason::kStaffTokenMalformed);
   for (const std::string& bad : {std::string("[]"), std::string("{}"), std::string(R"({"keys":{}})"),
                                  std::string("not json"), std::string(kMaxJwksBytes + 1, ' ')}) {
     INFO(bad.substr(0, 20));
@@ -275,4 +278,88 @@ TEST_CASE("a staff id is a keyed hash of issuer and subject (golden)", "[staff][
   CHECK(StaffIdOf(key, kIssuer + "2", "48289761001") != StaffIdOf(key, kIssuer, "248289761001"));
   keys::SecretBytes other(32);
   CHECK(StaffIdOf(other, kIssuer, "248289761001") != StaffIdOf(key, kIssuer, "248289761001"));
+}
+
+// Found by review: inputs libcjose would take in several spellings, or that
+// reached code that aborts or throws.
+TEST_CASE("an ID token has one spelling, and odd inputs are refused cleanly", "[staff]") {
+  const IssuerKey rsa = IssuerKey::Rsa("rsa-1"), ec = IssuerKey::Ec("ec-1");
+  const KeySet keys = SetOf({&rsa, &ec});
+  const std::string es = ec.Sign(GoodClaims(), "ES256");
+  REQUIRE(ReasonFor(es, keys) == Reason::kNone);
+  const size_t d1 = es.find('.'), d2 = es.rfind('.');
+  const std::string head = es.substr(0, d1), body = es.substr(d1 + 1, d2 - d1 - 1), sig = es.substr(d2 + 1);
+  // '=' in the payload made libcjose's decoder assert.
+  CHECK(ReasonFor(head + ".A=." + sig, keys) == Reason::kStaffTokenMalformed);
+  // Trailing junk after '=', and unused bits set in the last character.
+  CHECK(ReasonFor(es + "=junk!", keys) == Reason::kStaffTokenMalformed);
+  std::string bits = es;
+  bits.back() = bits.back() == 'A' ? 'B' : 'A';  // 64 bytes: 86 characters, the last holds 2 unused bits
+  CHECK(ReasonFor(bits, keys) != Reason::kNone);
+  // r and s each padded with a zero byte: 66 bytes that libcjose would verify.
+  {
+    auto raw = Base64UrlDecode(sig, "sig");
+    REQUIRE(raw.ok());
+    REQUIRE(raw->size() == 64);
+    Bytes padded = {0};
+    padded.insert(padded.end(), raw->begin(), raw->begin() + 32);
+    padded.push_back(0);
+    padded.insert(padded.end(), raw->begin() + 32, raw->end());
+    CHECK(ReasonFor(head + "." + body + "." + Base64UrlEncode(padded), keys) == Reason::kStaffTokenSignature);
+    Bytes longer = *raw;
+    longer.push_back(0);
+    CHECK(ReasonFor(head + "." + body + "." + Base64UrlEncode(longer), keys) == Reason::kStaffTokenSignature);
+  }
+  // An empty kid is no kid at all.
+  CHECK(ReasonFor(B64(R"({"alg":"ES256","kid":""})") + es.substr(d1), keys) == Reason::kStaffTokenMalformed);
+  // auth_time in the future.
+  Json future = GoodClaims();
+  future["auth_time"] = Secs(kNow) + 3600;
+  CHECK(ReasonFor(rsa.Sign(future), keys) == Reason::kStaffTokenNotYetValid);
+  // Nothing configured to check against is never "anything".
+  Expectations empty = Expect();
+  empty.issuer.clear();
+  Json no_iss = GoodClaims();
+  no_iss.erase("iss");
+  CHECK(ReasonFor(rsa.Sign(no_iss), keys, empty) == Reason::kStaffTokenIssuer);
+  Expectations no_client = Expect();
+  no_client.client_id.clear();
+  CHECK(ReasonFor(rsa.Sign(GoodClaims()), keys, no_client) == Reason::kStaffTokenIssuer);
+  // Claims nested deeper than anything an ID token needs.
+  Json deep = GoodClaims();
+  Json nest = 1;
+  for (int i = 0; i < 20; ++i) nest = Json::array({nest});
+  deep["groups"] = nest;
+  CHECK(ReasonFor(rsa.Sign(deep), keys) == Reason::kStaffTokenMalformed);
+}
+
+TEST_CASE("a JWK set binds each key to its type, its own alg and its use; private keys refuse the set", "[staff]") {
+  const IssuerKey rsa = IssuerKey::Rsa("k1"), ec = IssuerKey::Ec("k1");  // one kid, two keys of other types
+  // The kid names two keys; the one that fits the algorithm is used.
+  const KeySet both = SetOf({&rsa, &ec});
+  CHECK(ReasonFor(ec.Sign(GoodClaims(), "ES256"), both) == Reason::kNone);
+  CHECK(ReasonFor(rsa.Sign(GoodClaims(), "RS256"), both) == Reason::kNone);
+  const IssuerKey rsa_again = IssuerKey::Rsa("k1");
+  CHECK(ReasonFor(rsa.Sign(GoodClaims()), SetOf({&rsa, &rsa_again})) == Reason::kStaffTokenUnknownKey);
+  // A key whose own alg is RS256 verifies no PS256 token.
+  Json bound = rsa.Public();
+  bound["alg"] = "RS256";
+  const KeySet rs_only = *KeySet::Parse(Json{{"keys", {bound}}}.dump());
+  CHECK(ReasonFor(rsa.Sign(GoodClaims(), "RS256"), rs_only) == Reason::kNone);
+  CHECK(ReasonFor(rsa.Sign(GoodClaims(), "PS256"), rs_only) == Reason::kStaffTokenAlgorithm);
+  // key_ops without "verify": not a signing key.
+  Json ops = rsa.Public();
+  ops["key_ops"] = {"encrypt"};
+  CHECK(KeySet::Parse(Json{{"keys", {ops}}}.dump())->size() == 0);
+  // A published private key: the whole set is refused.
+  cjose_err err;
+  char* priv = cjose_jwk_to_json(rsa.jwk, true, &err);
+  const Json private_jwk = Json::parse(priv);
+  free(priv);
+  CHECK(ReasonOf(KeySet::Parse(Json{{"keys", {private_jwk}}}.dump()).status()) == Reason::kStaffTokenMalformed);
+  // Members of the wrong type, and nesting deeper than a key needs.
+  CHECK(KeySet::Parse(R"({"keys":[{"kty":1},{"kty":"RSA","kid":7}]})").ok());
+  std::string deep = R"({"keys":[{"kty":"RSA","x":)" + std::string(40, '[') + std::string(40, ']') + "}]}";
+  CHECK(ReasonOf(KeySet::Parse(deep).status()) == Reason::kStaffTokenMalformed);
+  CHECK(JsonDepthWithin(R"({"a":"[[[[[[[[[[[[[[[[[[[[[["})"));  // brackets in strings do not count
 }
