@@ -333,7 +333,7 @@ TEST_CASE("an ID token has one spelling, and odd inputs are refused cleanly", "[
   CHECK(ReasonFor(rsa.Sign(deep), keys) == Reason::kStaffTokenMalformed);
 }
 
-TEST_CASE("a JWK set binds each key to its type, its own alg and its use; private keys refuse the set", "[staff]") {
+TEST_CASE("a JWK set binds each key to its type, its own alg and its use, and a private key refuses the set", "[staff]") {
   const IssuerKey rsa = IssuerKey::Rsa("k1"), ec = IssuerKey::Ec("k1");  // one kid, two keys of other types
   // The kid names two keys; the one that fits the algorithm is used.
   const KeySet both = SetOf({&rsa, &ec});
