@@ -27,6 +27,8 @@ const std::map<std::string, std::set<std::string>, std::less<>> kSchema = {
     {"local", {"socket"}},
     {"log", {"level"}},
     {"metrics", {"listen"}},
+    {"staff", {"issuer", "client_id", "client_secret", "redirect_uri", "roles_claim", "roles", "algorithms",
+               "skew_seconds", "idle_minutes", "absolute_hours", "ca_file"}},
 };
 
 class Reader {
@@ -135,6 +137,97 @@ std::string ResolveUri(const Reader& r, const std::string& uri) {
   return uri;
 }
 
+// An absolute https URL: "https://" and a host (http only for a loopback
+// host, for a test provider). Checked by shape here; the staff part checks
+// what the issuer sends.
+bool HttpsUrl(const std::string& url) {
+  for (std::string_view scheme : {"https://", "http://127.0.0.1:", "http://localhost:", "http://[::1]:"}) {
+    if (url.starts_with(scheme) && url.size() > scheme.size() && url.find_first_of(" \t\n\r#@") == std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool RoleName(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") == std::string::npos;
+}
+
+absl::StatusOr<StaffConfig> ParseStaff(const Reader& r) {
+  StaffConfig s;
+  ASSIGN_OR_RETURN(s.issuer, r.String("staff", "issuer", true));
+  if (!HttpsUrl(s.issuer)) {
+    return r.Error(r.At("staff.issuer"), "staff.issuer: expected an https URL (http only on a loopback address)");
+  }
+  ASSIGN_OR_RETURN(s.client_id, r.String("staff", "client_id", true));
+  if (s.client_id.empty() || s.client_id.size() > 255) {
+    return r.Error(r.At("staff.client_id"), "staff.client_id: expected 1 to 255 characters");
+  }
+  ASSIGN_OR_RETURN(std::string secret, r.String("staff", "client_secret", true));
+  std::string_view rest = secret;
+  if (ConsumePrefix(&rest, "sealed:") && !rest.empty()) {
+    s.client_secret = StrCat("sealed:", r.Resolve(std::string(rest)));
+  } else if (rest = secret; ConsumePrefix(&rest, "credential:") && !rest.empty() && rest.size() <= 255 &&
+                             rest.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+                                 std::string_view::npos) {
+    s.client_secret = secret;
+  } else {
+    // Never echo the value: it may be the secret itself.
+    return r.Error(r.At("staff.client_secret"),
+                   "staff.client_secret: expected sealed:PATH or credential:NAME (the secret itself never goes in "
+                   "this file)");
+  }
+  ASSIGN_OR_RETURN(s.redirect_uri, r.String("staff", "redirect_uri", true));
+  if (!HttpsUrl(s.redirect_uri)) {
+    return r.Error(r.At("staff.redirect_uri"), "staff.redirect_uri: expected an https URL (http only on a loopback address)");
+  }
+  ASSIGN_OR_RETURN(std::string claim, r.String("staff", "roles_claim", false));
+  if (!claim.empty()) s.roles_claim = claim;
+  if (const toml::node* roles = r.At("staff.roles")) {
+    if (!roles->is_table()) return r.Error(roles, "staff.roles: expected a table of issuer value = staff role");
+    for (const auto& [value, role] : *roles->as_table()) {
+      if (!role.is_string() || !RoleName(role.as_string()->get())) {
+        return r.Error(&role, "staff.roles: each value must be a staff role (a-z, 0-9, _ and -)");
+      }
+      s.roles[std::string(value.str())] = std::string(role.as_string()->get());
+    }
+  }
+  if (s.roles.empty()) return r.Error(r.At("staff"), "staff.roles: map at least one issuer value to a staff role");
+  if (const toml::node* algs = r.At("staff.algorithms")) {
+    const toml::array* list = algs->as_array();
+    if (list == nullptr || list->empty()) return r.Error(algs, "staff.algorithms: expected a list of RS256, PS256, ES256");
+    s.algorithms.clear();
+    for (const toml::node& a : *list) {
+      const std::string alg = a.is_string() ? std::string(a.as_string()->get()) : "";
+      if (alg != "RS256" && alg != "PS256" && alg != "ES256") {
+        return r.Error(&a, "staff.algorithms: expected a list of RS256, PS256, ES256 (never none or HMAC)");
+      }
+      s.algorithms.push_back(alg);
+    }
+  }
+  ASSIGN_OR_RETURN(int64_t skew, r.Integer("staff", "skew_seconds", 60, 0, 300));
+  s.skew = std::chrono::seconds(skew);
+  ASSIGN_OR_RETURN(int64_t idle, r.Integer("staff", "idle_minutes", 15, 1, 120));
+  s.idle = std::chrono::minutes(idle);
+  ASSIGN_OR_RETURN(int64_t absolute, r.Integer("staff", "absolute_hours", 8, 1, 24));
+  s.absolute = std::chrono::hours(absolute);
+  ASSIGN_OR_RETURN(s.ca_file, r.String("staff", "ca_file", false));
+  s.ca_file = r.Resolve(s.ca_file);
+  return s;
+}
+
+template <typename Quote>
+std::string StaffToml(const StaffConfig& s, Quote q) {
+  std::string algs, roles;
+  for (const auto& a : s.algorithms) algs += (algs.empty() ? "" : ", ") + q(a);
+  for (const auto& [value, role] : s.roles) roles += StrCat(q(value), " = ", q(role), "\n");
+  return StrCat("\n[staff]\nissuer = ", q(s.issuer), "\nclient_id = ", q(s.client_id),
+                "\nclient_secret = ", q(s.client_secret), "\nredirect_uri = ", q(s.redirect_uri),
+                "\nroles_claim = ", q(s.roles_claim), "\nalgorithms = [", algs, "]\nskew_seconds = ", s.skew.count(),
+                "\nidle_minutes = ", s.idle.count(), "\nabsolute_hours = ", s.absolute.count(),
+                s.ca_file.empty() ? "" : StrCat("\nca_file = ", q(s.ca_file)), "\n\n[staff.roles]\n", roles);
+}
+
 template <typename Quote>
 std::string LocalList(const std::vector<std::string>& files, Quote q) {
   std::string out;
@@ -202,6 +295,10 @@ absl::StatusOr<NodeConfig> NodeConfig::Parse(std::string_view text, const std::s
     RETURN_IF_ERROR(CheckListen(r, c.metrics_listen, "metrics.listen"));
     RETURN_IF_ERROR(CheckLoopback(r, c.metrics_listen));
   }
+  if (r.At("staff") != nullptr) {
+    ASSIGN_OR_RETURN(StaffConfig staff, ParseStaff(r));
+    c.staff = std::move(staff);
+  }
   ASSIGN_OR_RETURN(std::string level, r.String("log", "level", false));
   if (!level.empty()) c.log_level = level;
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error") {
@@ -225,7 +322,8 @@ std::string NodeConfig::ToToml() const {
                 "\nmax_message_bytes = ", max_message_bytes, "\n\n",
                 "[policy]\nnetwork = ", q(policy_network), "\nlocal = [", LocalList(policy_local, q), "]\n\n",
                 "[local]\nsocket = ", q(local_socket), "\n\n", "[log]\nlevel = ", q(log_level), "\n",
-                metrics_listen.empty() ? "" : StrCat("\n[metrics]\nlisten = ", q(metrics_listen), "\n"));
+                metrics_listen.empty() ? "" : StrCat("\n[metrics]\nlisten = ", q(metrics_listen), "\n"),
+                staff ? StaffToml(*staff, q) : std::string());
 }
 
 }  // namespace casenode::node

@@ -21,9 +21,22 @@
 //   [local]   socket = "local.sock"
 //   [log]     level = "info"           # debug | info | warn | error
 //   [metrics] listen = "127.0.0.1:9464" # optional; loopback only (no TLS)
+//   [staff]   issuer = "https://login.school.example/realms/staf"   # optional: staff sign-in
+//             client_id = "casenode-school"
+//             client_secret = "credential:oidc-client-secret"     # or sealed:PATH; never the secret
+//             redirect_uri = "https://casenode.school.example/aanmelden/terug"
+//             roles_claim = "groups"   # the ID token claim with the person's groups or roles
+//             algorithms = ["RS256"]   # RS256, PS256, ES256
+//             skew_seconds = 60        # 0 to 300
+//             idle_minutes = 15        # a session ends after this long unused (1 to 120) ...
+//             absolute_hours = 8       # ... and this long after sign-in (1 to 24)
+//             ca_file = ""             # the issuer's CA, if not the system's
+//   [staff.roles]  "zorgteam" = "zorgcoordinator"   # issuer value -> staff role
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +44,21 @@
 #include "absl/status/statusor.h"
 
 namespace casenode::node {
+
+// How the node's staff sign in (OpenID Connect, node/staff/).
+struct StaffConfig {
+  std::string issuer;         // https (http only on loopback, for a test provider)
+  std::string client_id;
+  std::string client_secret;  // a URI: "sealed:PATH" (sealed under the master key) or "credential:NAME"
+  std::string redirect_uri;   // https, on the node's staff listener
+  std::string roles_claim = "groups";
+  std::map<std::string, std::string> roles;  // issuer value -> staff role
+  std::vector<std::string> algorithms = {"RS256"};
+  std::chrono::seconds skew{60};
+  std::chrono::minutes idle{15};
+  std::chrono::hours absolute{8};
+  std::string ca_file;  // "" = the system's CAs
+};
 
 struct NodeConfig {
   std::string org;
@@ -50,6 +78,7 @@ struct NodeConfig {
   std::string local_socket;
   std::string log_level = "info";
   std::string metrics_listen;  // "" = no metrics listener
+  std::optional<StaffConfig> staff;  // absent: no staff sign-in configured
 
   // Reads and validates a config file. InvalidArgument with "FILE:LINE: ..." on
   // any problem; NotFound if the file does not exist.

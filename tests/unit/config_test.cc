@@ -1,4 +1,7 @@
 #include <catch2/catch.hpp>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "node/config/config.h"
 
@@ -128,4 +131,78 @@ TEST_CASE("a value of the wrong type is refused", "[config]") {
 
 TEST_CASE("TOML syntax errors name the line", "[config]") {
   REQUIRE(ErrorOf("[node]\norg = \n").find("casenode.toml:2:") != std::string::npos);
+}
+
+namespace {
+
+const std::string kStaff = R"(
+[staff]
+issuer = "https://login.school.example/realms/staf"
+client_id = "casenode-school"
+client_secret = "sealed:oidc-secret.sealed"
+redirect_uri = "https://casenode.school.example/aanmelden/terug"
+[staff.roles]
+"zorgteam" = "zorgcoordinator"
+"cn=mentoren,ou=groepen" = "mentor"
+)";
+
+}  // namespace
+
+TEST_CASE("staff sign-in is configured in [staff], with defaults, and round-trips", "[config]") {
+  auto none = NodeConfig::Parse(kValid, "/srv/school", "casenode.toml");
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->staff.has_value());
+  auto c = NodeConfig::Parse(kValid + kStaff, "/srv/school", "casenode.toml");
+  INFO(c.status());
+  REQUIRE(c.ok());
+  REQUIRE(c->staff.has_value());
+  CHECK(c->staff->client_secret == "sealed:/srv/school/oidc-secret.sealed");
+  CHECK(c->staff->roles_claim == "groups");
+  CHECK(c->staff->roles.at("cn=mentoren,ou=groepen") == "mentor");
+  CHECK(c->staff->algorithms == std::vector<std::string>{"RS256"});
+  CHECK(c->staff->skew == std::chrono::seconds(60));
+  CHECK(c->staff->idle == std::chrono::minutes(15));
+  CHECK(c->staff->absolute == std::chrono::hours(8));
+  auto again = NodeConfig::Parse(c->ToToml(), "/elsewhere", "x.toml");
+  INFO(again.status());
+  REQUIRE(again.ok());
+  REQUIRE(again->staff.has_value());
+  CHECK(again->staff->roles == c->staff->roles);
+  CHECK(again->staff->client_secret == c->staff->client_secret);
+  CHECK(again->staff->issuer == c->staff->issuer);
+  // A systemd credential, and a test provider on loopback.
+  auto cred = NodeConfig::Parse(
+      kValid + Replace(Replace(kStaff, "sealed:oidc-secret.sealed", "credential:oidc-client-secret"),
+                       "https://login.school.example/realms/staf", "http://127.0.0.1:7400"),
+      "/srv/school", "casenode.toml");
+  INFO(cred.status());
+  REQUIRE(cred.ok());
+  CHECK(cred->staff->client_secret == "credential:oidc-client-secret");
+}
+
+TEST_CASE("a bad [staff] is refused naming the key, and never echoes a secret", "[config]") {
+  const std::vector<std::tuple<std::string, std::string, std::string>> bad = {
+      {"https://login.school.example/realms/staf", "http://login.school.example", "staff.issuer: expected an https URL"},
+      {"client_id = \"casenode-school\"", "client_id = \"\"", "staff.client_id: expected 1 to 255"},
+      {"sealed:oidc-secret.sealed", "CanarySecret-s3cr3t", "staff.client_secret: expected sealed:PATH or credential:NAME"},
+      {"sealed:oidc-secret.sealed", "credential:../etc/x", "staff.client_secret: expected"},
+      {"https://casenode.school.example/aanmelden/terug", "https://x.example/a#frag", "staff.redirect_uri: expected"},
+      {"\"zorgteam\" = \"zorgcoordinator\"", "\"zorgteam\" = \"Zorg Coordinator\"", "staff.roles: each value"},
+      {"[staff.roles]\n\"zorgteam\" = \"zorgcoordinator\"\n\"cn=mentoren,ou=groepen\" = \"mentor\"\n", "",
+       "staff.roles: map at least one"},
+      {"[staff.roles]", "algorithms = [\"HS256\"]\n[staff.roles]", "staff.algorithms: expected a list of RS256"},
+      {"[staff.roles]", "algorithms = []\n[staff.roles]", "staff.algorithms: expected a list"},
+      {"[staff.roles]", "skew_seconds = 301\n[staff.roles]", "staff.skew_seconds: expected an integer from 0 to 300"},
+      {"[staff.roles]", "idle_minutes = 0\n[staff.roles]", "staff.idle_minutes: expected an integer from 1 to 120"},
+      {"[staff.roles]", "absolute_hours = 25\n[staff.roles]", "staff.absolute_hours: expected an integer from 1 to 24"},
+      {"[staff.roles]", "roles_map = 1\n[staff.roles]", "unknown key \"roles_map\" in [staff]"},
+  };
+  for (const auto& [from, to, want] : bad) {
+    INFO(to);
+    const std::string error = ErrorOf(kValid + Replace(kStaff, from, to));
+    CHECK(error.find(want) != std::string::npos);
+    CHECK(error.find("CanarySecret") == std::string::npos);
+  }
+  CHECK(ErrorOf(kValid + Replace(kStaff, "issuer = \"https://login.school.example/realms/staf\"\n", ""))
+            .find("missing required key staff.issuer") != std::string::npos);
 }
