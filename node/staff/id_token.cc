@@ -124,7 +124,19 @@ absl::StatusOr<KeySet> KeySet::Parse(std::string_view jwks_json) {
     }
     const std::string kty = StringClaim(k, "kty");
     if (kty != "RSA" && kty != "EC") continue;
-    const std::string text = k.dump();
+    // libcjose gets a fresh JWK of the public members alone, each checked in
+    // strict base64url first: its own decoder asserts (aborts) on some
+    // malformed input.
+    Json clean = {{"kty", kty}};
+    bool usable = kty == "RSA" || StringClaim(k, "crv") == "P-256";
+    if (kty == "EC") clean["crv"] = "P-256";
+    for (const char* member : kty == "RSA" ? std::vector<const char*>{"n", "e"} : std::vector<const char*>{"x", "y"}) {
+      const std::string value = StringClaim(k, member);
+      usable = usable && !value.empty() && Base64UrlDecode(value, member).ok();
+      clean[member] = value;
+    }
+    if (!usable) continue;
+    const std::string text = clean.dump();
     cjose_err err;
     cjose_jwk_t* jwk = cjose_jwk_import(text.data(), text.size(), &err);
     if (jwk == nullptr) continue;  // not a key libcjose can use: never one to verify with

@@ -362,4 +362,11 @@ TEST_CASE("a JWK set binds each key to its type, its own alg and its use, and a 
   std::string deep = R"({"keys":[{"kty":"RSA","x":)" + std::string(40, '[') + std::string(40, ']') + "}]}";
   CHECK(ReasonOf(KeySet::Parse(deep).status()) == Reason::kStaffTokenMalformed);
   CHECK(JsonDepthWithin(R"({"a":"[[[[[[[[[[[[[[[[[[[[[["})"));  // brackets in strings do not count
+  // Found by the fuzzer: a member libcjose's own decoder would assert on.
+  CHECK(KeySet::Parse(R"({"keys":[{"kty":"EC","crv":"P-256","x":"f=3OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",)"
+                      R"("y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","kid":"k1"}]})")
+            ->size() == 0);
+  Json padded = rsa.Public();
+  padded["e"] = "AQAB==";
+  CHECK(KeySet::Parse(Json{{"keys", {padded}}}.dump())->size() == 0);
 }
